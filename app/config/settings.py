@@ -1,0 +1,232 @@
+"""Settings for the sample service. Every value comes from the environment.
+
+Defaults are the production-safe choice; the local conveniences (DEBUG,
+plain-HTTP cookies) must be asked for explicitly.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_log_level, env_str
+from observability.sentry import init_sentry
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# ------------------------------------------------------------------------------
+# Core
+# ------------------------------------------------------------------------------
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. It is required unless DJANGO_DEBUG=true; "
+            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    SECRET_KEY = "insecure-development-only-key-never-use-in-production-0123456789"
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak: use at least 50 random characters "
+        "(and not Django's generated 'django-insecure-' key)."
+    )
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies in front of the app append to X-Forwarded-For.
+# 0 trusts none, so clients cannot choose the IP that security events record.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ------------------------------------------------------------------------------
+# Apps and middleware
+# ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "myapp",
+]
+
+MIDDLEWARE = [
+    # First, so every line logged while serving the request carries its id.
+    "observability.request_context.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ------------------------------------------------------------------------------
+# Database: embedded SQLite on a volume
+# ------------------------------------------------------------------------------
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_str("DJANGO_SQLITE_PATH", "/var/lib/django/db.sqlite3"),
+    }
+}
+
+# ------------------------------------------------------------------------------
+# Auth and sessions
+# ------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "account"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# ------------------------------------------------------------------------------
+# HTTP security
+# ------------------------------------------------------------------------------
+# Secure cookies need HTTPS; the local stack serves plain HTTP and turns them off in .env.
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# ------------------------------------------------------------------------------
+# Static files, served by WhiteNoise
+# ------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+
+# ------------------------------------------------------------------------------
+# Logging
+# ------------------------------------------------------------------------------
+# The directory is a volume that Logstash tails.
+LOG_DIR = Path(env_str("DJANGO_LOG_DIR", "/var/log/django"))
+try:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as error:
+    raise ImproperlyConfigured(f"DJANGO_LOG_DIR={str(LOG_DIR)!r} cannot be created: {error.strerror}.") from None
+if not os.access(LOG_DIR, os.W_OK | os.X_OK):
+    raise ImproperlyConfigured(f"DJANGO_LOG_DIR={str(LOG_DIR)!r} is not writable by this user (uid {os.getuid()}).")
+
+# INFO by default: Django then logs every 4xx/5xx and the app its events. DEBUG
+# would add a line per SQL query and template lookup, which floods production.
+DJANGO_LOG_LEVEL = env_log_level("DJANGO_LOG_LEVEL", "INFO")
+APP_LOG_LEVEL = env_log_level("APP_LOG_LEVEL", "INFO")
+# Logins, logouts and failures are INFO: the security dashboard needs them all.
+SECURITY_LOG_LEVEL = env_log_level("SECURITY_LOG_LEVEL", "INFO")
+CONSOLE_LOG_LEVEL = env_log_level("CONSOLE_LOG_LEVEL", "INFO")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "verbose": {
+            "()": "observability.records.SafeFormatter",
+            "format": "{levelname} {asctime} {module} {message}",
+            "style": "{",
+        },
+        "simple": {
+            "()": "observability.records.SafeFormatter",
+            "format": "{levelname} {message}",
+            "style": "{",
+            "with_context": False,
+        },
+    },
+    "filters": {
+        "request_context": {"()": "observability.records.RequestContextFilter"},
+        "security_only": {"()": "observability.records.SecurityRoute", "security": True},
+        "not_security": {"()": "observability.records.SecurityRoute", "security": False},
+    },
+    "handlers": {
+        "file": {
+            "class": "observability.records.AppendOnlyFileHandler",
+            "filename": str(LOG_DIR / "django_debug.log"),
+            "encoding": "utf-8",
+            "formatter": "verbose",
+            "filters": ["not_security", "request_context"],
+        },
+        "security_file": {
+            "class": "observability.records.AppendOnlyFileHandler",
+            "filename": str(LOG_DIR / "security.log"),
+            "encoding": "utf-8",
+            "formatter": "verbose",
+            "filters": ["security_only", "request_context"],
+        },
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "simple",
+            "level": CONSOLE_LOG_LEVEL,
+        },
+    },
+    # Each record is routed by the handlers' filters: security records (our
+    # "security" logger, django.security.* and 403s) to security.log, the
+    # rest to django_debug.log, so no record is written to both.
+    "loggers": {
+        "django": {
+            "handlers": ["file", "security_file", "console"],
+            "level": DJANGO_LOG_LEVEL,
+            "propagate": False,
+        },
+        "django.security": {"level": SECURITY_LOG_LEVEL},
+        "myapp": {
+            "handlers": ["file", "console"],
+            "level": APP_LOG_LEVEL,
+            "propagate": False,
+        },
+        "security": {
+            "handlers": ["security_file", "console"],
+            "level": SECURITY_LOG_LEVEL,
+            "propagate": False,
+        },
+    },
+    "root": {"handlers": ["file", "console"], "level": "WARNING"},
+}
+
+# ------------------------------------------------------------------------------
+# Sentry: errors and traces, only when SENTRY_DSN is set
+# ------------------------------------------------------------------------------
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE") or None,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
+        send_default_pii=env_bool("SENTRY_SEND_DEFAULT_PII", False),
+        max_request_body_size=env_choice(
+            "SENTRY_MAX_REQUEST_BODY_SIZE", "never", ("never", "small", "medium", "always")
+        ),
+    )

@@ -1,0 +1,52 @@
+"""gunicorn settings, read from the environment."""
+
+import os
+
+from observability.access_log import ACCESS_LOG_FORMAT, AccessLogger
+
+
+def _int_from_env(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise SystemExit(f"{name}={raw!r} is invalid: expected a whole number from {minimum} to {maximum}.")
+    return int(raw)
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").split(",")
+workers = _int_from_env("GUNICORN_WORKERS", 2, 1, 64)
+timeout = _int_from_env("GUNICORN_TIMEOUT", 30, 1, 600)
+# gunicorn 27 opens a control socket under ~/.gunicorn by default; nothing here uses it.
+control_socket_disable = True
+# Workers import Django themselves, so each one initialises Sentry after the fork.
+preload_app = False
+
+AccessLogger.skipped_paths = frozenset(
+    path.strip() for path in os.environ.get("GUNICORN_ACCESS_LOG_SKIP_PATHS", "/healthz").split(",") if path.strip()
+)
+logger_class = AccessLogger
+access_log_format = ACCESS_LOG_FORMAT
+_log_dir = os.environ.get("DJANGO_LOG_DIR", "/var/log/django")
+# gunicorn merges this shallowly over its defaults, so it is complete: errors
+# to stderr (docker logs), access lines to the shared log directory.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "access": {"format": "%(message)s"},
+        "generic": {"format": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"},
+    },
+    "handlers": {
+        "access_file": {
+            "class": "observability.records.AppendOnlyFileHandler",
+            "filename": os.path.join(_log_dir, "access.log"),
+            "encoding": "utf-8",
+            "formatter": "access",
+        },
+        "error_console": {"class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stderr"},
+    },
+    "root": {"level": "WARNING", "handlers": ["error_console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access_file"], "propagate": False},
+    },
+}

@@ -1,0 +1,142 @@
+"""A bounded traffic generator: a realistic request mix against a running app."""
+
+import http.cookiejar
+import random
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from django.core.management.base import BaseCommand, CommandError
+
+_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+USER_AGENTS = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
+    "curl/8.10.1",
+    "python-requests/2.32.3",
+)
+# (scenario, weight): mostly page views, with the errors and logins a real service sees.
+SCENARIOS = (
+    ("page_view", 50),
+    ("not_found", 15),
+    ("server_error", 5),
+    ("login_logout", 15),
+    ("failed_login", 15),
+)
+
+
+class Session:
+    """One simulated visitor: its own cookies and user agent."""
+
+    def __init__(self, base_url: str, user_agent: str, timeout: float):
+        self.base_url = base_url
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
+        url = urllib.parse.urljoin(self.base_url, path)
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(url, data=body, headers={"User-Agent": self.user_agent, "Referer": url})
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace")
+
+    def login(self, username: str, password: str) -> int:
+        _, page = self.request("/accounts/login/")
+        match = _CSRF_INPUT.search(page)
+        if match is None:
+            raise CommandError(f"No CSRF token in {self.base_url}accounts/login/: is this the demo app?")
+        status, _ = self.request(
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": match.group(1), "username": username, "password": password},
+        )
+        return status
+
+    def logout(self) -> int:
+        _, page = self.request("/account/")
+        match = _CSRF_INPUT.search(page)
+        token = match.group(1) if match else ""
+        status, _ = self.request("/accounts/logout/", {"csrfmiddlewaretoken": token})
+        return status
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Command(BaseCommand):
+    help = "Send a bounded, realistic mix of requests: views, 404s, 500s, logins, 403s, logouts and failed logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000/", help="where the app listens")
+        parser.add_argument("--requests", type=int, default=200, help="scenarios to run (1-100000)")
+        parser.add_argument("--concurrency", type=int, default=4, help="parallel visitors (1-64)")
+        parser.add_argument("--max-seconds", type=float, default=60.0, help="stop starting scenarios after this")
+        parser.add_argument("--username", default="", help="a real user for successful logins")
+        parser.add_argument("--password", default="", help="that user's password")
+        parser.add_argument("--seed", type=int, default=None, help="make the mix reproducible")
+
+    def handle(self, *args, base_url, requests, concurrency, max_seconds, username, password, seed, **options):
+        if not 1 <= requests <= 100_000:
+            raise CommandError(f"--requests={requests} is out of range: expected 1 to 100000.")
+        if not 1 <= concurrency <= 64:
+            raise CommandError(f"--concurrency={concurrency} is out of range: expected 1 to 64.")
+        if not 0 < max_seconds <= 3600:
+            raise CommandError(f"--max-seconds={max_seconds} is out of range: expected more than 0, at most 3600.")
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise CommandError(f"--base-url={base_url!r} is not an http(s) URL.")
+        base_url = base_url if base_url.endswith("/") else base_url + "/"
+
+        rng = random.Random(seed)
+        names = [name for name, _ in SCENARIOS]
+        weights = [weight for _, weight in SCENARIOS]
+        plan = rng.choices(names, weights, k=requests)
+        if not (username and password):
+            plan = ["failed_login" if name == "login_logout" else name for name in plan]
+        deadline = time.monotonic() + max_seconds
+        outcomes: Counter[str] = Counter()
+
+        def run(index_and_name):
+            index, name = index_and_name
+            if time.monotonic() > deadline:
+                return "skipped (time limit)"
+            session = Session(base_url, USER_AGENTS[index % len(USER_AGENTS)], timeout=10)
+            try:
+                return f"{name} {self._run_scenario(session, name, index, username, password)}"
+            except OSError as error:
+                return f"{name} failed: {error}"
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for outcome in pool.map(run, enumerate(plan)):
+                outcomes[outcome] += 1
+        for outcome, count in sorted(outcomes.items()):
+            self.stdout.write(f"{count:6d}  {outcome}")
+        failures = sum(count for outcome, count in outcomes.items() if " failed: " in outcome)
+        if failures == len(plan):
+            raise CommandError(f"Every request to {base_url} failed: is the app running?")
+
+    @staticmethod
+    def _run_scenario(session: Session, name: str, index: int, username: str, password: str) -> str:
+        if name == "page_view":
+            return f"-> {session.request('/')[0]}"
+        if name == "not_found":
+            return f"-> {session.request(f'/missing/page-{index}/')[0]}"
+        if name == "server_error":
+            return f"-> {session.request('/boom/')[0]}"
+        if name == "login_logout":
+            # The demo user is not staff, so /restricted/ answers 403: a security event.
+            login = session.login(username, password)
+            forbidden = session.request("/restricted/")[0]
+            return f"-> {login}, {forbidden}, {session.logout()}"
+        return f"-> {session.login(f'intruder{index % 7}', 'wrong-password')}"

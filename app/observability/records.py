@@ -1,0 +1,149 @@
+"""Formatter, filters and file handler behind the LOGGING setting.
+
+Line contract (read by logstash/pipeline/django.conf):
+
+    LEVEL YYYY-MM-DD HH:MM:SS,mmm module [key=value ...] message
+    <TAB>traceback line
+    <TAB>...
+
+The bracketed context always starts with ``request_id``. Security records add
+``event``, ``user``, ``client_ip``, ``path`` and ``user_agent``. Everything
+that can hold untrusted text is escaped (see escaping.py), so a record is one
+line plus TAB-indented continuation lines and no input can forge a record.
+"""
+
+import logging
+import logging.handlers
+import os
+import re
+
+from .escaping import neutralise
+from .request_context import NO_REQUEST_ID, current_request
+
+MAX_MESSAGE_CHARS = 8192
+MAX_FIELD_CHARS = 512
+MAX_TRACEBACK_LINE_CHARS = 2048
+# Below the Logstash multiline codec's max_lines (500), so a traceback is
+# never split into two events.
+MAX_TRACEBACK_LINES = 400
+CONTINUATION_PREFIX = "\t"
+
+CONTEXT_FIELDS = ("request_id", "event", "user", "client_ip", "path", "user_agent")
+_BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
+_CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def is_security_record(record: logging.LogRecord) -> bool:
+    name = record.name
+    if name == "security" or name.startswith(("security.", "django.security.")):
+        return True
+    return name == "django.request" and getattr(record, "status_code", None) == 403
+
+
+def security_event_name(record: logging.LogRecord) -> str:
+    """The event name of a security record Django logged itself."""
+    if record.name == "django.request":
+        return "permission_denied"
+    if record.name == "django.security.csrf":
+        return "csrf_failure"
+    if record.name.startswith("django.security."):
+        exception_name = record.name.removeprefix("django.security.")
+        return _CAMEL_CASE_BOUNDARY.sub("_", exception_name).lower()
+    return "security_event"
+
+
+class SecurityRoute(logging.Filter):
+    """Passes only security records (``security=True``) or only the others."""
+
+    def __init__(self, security: bool):
+        super().__init__()
+        self.security = security
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return is_security_record(record) == self.security
+
+
+class RequestContextFilter(logging.Filter):
+    """Copies the current request's id (and, for security records, its client) onto the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = current_request()
+        if not hasattr(record, "request_id"):
+            record.request_id = request.request_id if request else NO_REQUEST_ID
+        if is_security_record(record):
+            if not hasattr(record, "event"):
+                record.event = security_event_name(record)
+            if request is not None:
+                for field in ("client_ip", "path", "user_agent"):
+                    if not hasattr(record, field):
+                        setattr(record, field, getattr(request, field))
+        return True
+
+
+def _render_value(value: object) -> str:
+    escaped = neutralise(str(value), MAX_FIELD_CHARS, quoted=True)
+    return escaped if _BARE_VALUE.fullmatch(escaped) else f'"{escaped}"'
+
+
+class SafeFormatter(logging.Formatter):
+    """A Formatter whose ``message`` is escaped, bounded and (optionally) led by the record's context."""
+
+    def __init__(self, fmt=None, datefmt=None, style="{", validate=True, *, with_context=True):
+        super().__init__(fmt, datefmt, style, validate)
+        self.with_context = with_context
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = neutralise(record.getMessage(), MAX_MESSAGE_CHARS)
+        if self.with_context:
+            message = f"[{self._context(record)}] {message}"
+        record.message = message
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        return line + "".join("\n" + CONTINUATION_PREFIX + text for text in self._continuation_lines(record))
+
+    @staticmethod
+    def _context(record: logging.LogRecord) -> str:
+        pairs = [f"request_id={_render_value(getattr(record, 'request_id', NO_REQUEST_ID))}"]
+        for field in CONTEXT_FIELDS[1:]:
+            value = getattr(record, field, None)
+            if value not in (None, ""):
+                pairs.append(f"{field}={_render_value(value)}")
+        return " ".join(pairs)
+
+    def _continuation_lines(self, record: logging.LogRecord) -> list[str]:
+        blocks = []
+        if record.exc_info:
+            blocks.append(self.formatException(record.exc_info))
+        elif record.exc_text:
+            blocks.append(record.exc_text)
+        if record.stack_info:
+            blocks.append(self.formatStack(record.stack_info))
+        lines = "\n".join(blocks).split("\n") if blocks else []
+        if len(lines) > MAX_TRACEBACK_LINES:
+            kept = lines[-(MAX_TRACEBACK_LINES - 1) :]
+            lines = [f"[{len(lines) - len(kept)} traceback lines omitted]", *kept]
+        return [neutralise(text, MAX_TRACEBACK_LINE_CHARS) for text in lines]
+
+
+class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
+    """A WatchedFileHandler that writes each record with one write(2) on an O_APPEND file.
+
+    Several gunicorn workers append to the same file: a single append is never
+    interleaved with another process's, whatever the record's size, and the
+    file is reopened when logrotate renames it.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            data = memoryview((self.format(record) + self.terminator).encode("utf-8", "backslashreplace"))
+            self.reopenIfNeeded()
+            if self.stream is None:
+                self.stream = self._open()
+            descriptor = self.stream.fileno()
+            while data:
+                data = data[os.write(descriptor, data) :]
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)

@@ -1,0 +1,32 @@
+"""Sentry initialisation: errors, logged errors as events, INFO lines as breadcrumbs."""
+
+import logging
+
+import sentry_sdk
+from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
+
+
+def init_sentry(
+    *,
+    dsn: str,
+    environment: str,
+    release: str | None,
+    traces_sample_rate: float,
+    send_default_pii: bool,
+    max_request_body_size: str,
+) -> None:
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        release=release,
+        traces_sample_rate=traces_sample_rate,
+        # Off by default: with it on, the SDK sends user IPs, cookies and
+        # session data, which are personal data under the GDPR.
+        send_default_pii=send_default_pii,
+        max_request_body_size=max_request_body_size,
+        integrations=[
+            DjangoIntegration(),
+            LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
+        ],
+    )
