@@ -3,16 +3,18 @@
 from gunicorn.glogging import Logger
 
 from .escaping import neutralise
+from .records import new_record_id
 
 MAX_ATOM_CHARS = 2048
-ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s %({x-request-id}o)s'
+ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(duration_ns)s %({x-request-id}o)s %(record_id)s'
 
 
 class AccessLogger(Logger):
     """Escapes every request-controlled atom and never logs credentials.
 
-    The format is Apache combined plus the duration in microseconds and the
-    request id the app assigned (the response header, never the client's own).
+    The format is Apache combined plus the duration in nanoseconds (ECS
+    event.duration), the request id the app assigned (the response header,
+    never the client's own) and a random record id for Logstash's fingerprint.
     """
 
     # Health probes run every few seconds; a successful one is not logged.
@@ -22,6 +24,8 @@ class AccessLogger(Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         # %(u)s would decode the user name out of an Authorization header.
         atoms["u"] = "-"
+        atoms["duration_ns"] = str(atoms["D"] * 1000)  # D is in microseconds
+        atoms["record_id"] = new_record_id()
         return {
             key: neutralise(value, MAX_ATOM_CHARS, quoted=True) if isinstance(value, str) else value
             for key, value in atoms.items()

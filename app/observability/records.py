@@ -6,7 +6,9 @@ Line contract (read by logstash/pipeline/django.conf):
     <TAB>traceback line
     <TAB>...
 
-The bracketed context always starts with ``request_id``. Security records add
+The bracketed context always starts with ``request_id`` and ``record_id`` (random,
+per record: Logstash fingerprints it, so a replay is not indexed twice and
+two identical lines are never merged). Security records add
 ``event``, ``user``, ``client_ip``, ``path`` and ``user_agent``. Everything
 that can hold untrusted text is escaped (see escaping.py), so a record is one
 line plus TAB-indented continuation lines and no input can forge a record.
@@ -16,6 +18,7 @@ import logging
 import logging.handlers
 import os
 import re
+import secrets
 
 from .escaping import neutralise
 from .request_context import NO_REQUEST_ID, current_request
@@ -28,9 +31,13 @@ MAX_TRACEBACK_LINE_CHARS = 2048
 MAX_TRACEBACK_LINES = 400
 CONTINUATION_PREFIX = "\t"
 
-CONTEXT_FIELDS = ("request_id", "event", "user", "client_ip", "path", "user_agent")
+CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "client_ip", "path", "user_agent")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 _CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def new_record_id() -> str:
+    return secrets.token_hex(8)
 
 
 def is_security_record(record: logging.LogRecord) -> bool:
@@ -104,6 +111,8 @@ class SafeFormatter(logging.Formatter):
 
     @staticmethod
     def _context(record: logging.LogRecord) -> str:
+        if not hasattr(record, "record_id"):
+            record.record_id = new_record_id()
         pairs = [f"request_id={_render_value(getattr(record, 'request_id', NO_REQUEST_ID))}"]
         for field in CONTEXT_FIELDS[1:]:
             value = getattr(record, field, None)
