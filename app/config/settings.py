@@ -58,12 +58,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "observability",
     "myapp",
 ]
 
 MIDDLEWARE = [
-    # First, so every line logged while serving the request carries its id.
-    "observability.request_context.RequestContextMiddleware",
+    # First, so every response (even an error) returns the request id.
+    "observability.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

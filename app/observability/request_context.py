@@ -1,4 +1,8 @@
-"""Per-request context (request id, client address) that every log line can carry."""
+"""Per-request context (request id, client address) that every log line can carry.
+
+A well-formed incoming X-Request-ID is kept so ids can follow a request
+across services; a malformed one is replaced and reported as a security event.
+"""
 
 import contextvars
 import ipaddress
@@ -9,6 +13,7 @@ from dataclasses import dataclass
 
 import sentry_sdk
 from django.conf import settings
+from django.core.handlers.wsgi import get_path_info
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accepted incoming ids: long enough to be unique, and only characters that
@@ -40,16 +45,16 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def client_ip(meta: dict) -> str:
+def client_ip(environ: dict) -> str:
     """REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost trusted proxy.
 
     X-Forwarded-For is only believed when ``TRUSTED_PROXY_COUNT`` proxies are
     known to sit in front of the app; otherwise any client could choose its IP.
     """
-    remote_addr = meta.get("REMOTE_ADDR", "")
+    remote_addr = environ.get("REMOTE_ADDR", "")
     hops = settings.TRUSTED_PROXY_COUNT
     if hops:
-        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= hops:
             candidate = forwarded[-hops]
             try:
@@ -59,39 +64,43 @@ def client_ip(meta: dict) -> str:
     return remote_addr or "-"
 
 
-class RequestContextMiddleware:
-    """Assigns each request an id, exposes it to logs and Sentry, and returns it in a header.
+def begin_request(sender, environ, **kwargs):
+    """request_started receiver: the context lives until request_finished.
 
-    A well-formed incoming X-Request-ID is kept so ids can follow a request
-    across services; a malformed one is replaced and reported as a security event.
+    Django logs 4xx responses after the middleware chain has returned, so the
+    context must outlive any middleware.
     """
+    incoming = environ.get("HTTP_X_REQUEST_ID")
+    accepted = incoming is not None and REQUEST_ID_PATTERN.fullmatch(incoming) is not None
+    request_id = incoming if accepted else new_request_id()
+    _current_request.set(
+        RequestContext(
+            request_id=request_id,
+            client_ip=client_ip(environ),
+            user_agent=environ.get("HTTP_USER_AGENT", ""),
+            path=get_path_info(environ) or "/",
+        )
+    )
+    sentry_sdk.set_tag("request_id", request_id)
+    if incoming is not None and not accepted:
+        security_logger.warning(
+            "Rejected malformed %s header: %s", REQUEST_ID_HEADER, incoming, extra={"event": "malformed_request_id"}
+        )
+
+
+def end_request(sender, **kwargs):
+    _current_request.set(None)
+
+
+class RequestIdMiddleware:
+    """Exposes the request id as ``request.request_id`` and returns it in the X-Request-ID header."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.META.get("HTTP_X_REQUEST_ID")
-        accepted = incoming is not None and REQUEST_ID_PATTERN.fullmatch(incoming)
-        request_id = incoming if accepted else new_request_id()
-        request.request_id = request_id
-        context = RequestContext(
-            request_id=request_id,
-            client_ip=client_ip(request.META),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            path=request.path,
-        )
-        token = _current_request.set(context)
-        try:
-            sentry_sdk.set_tag("request_id", request_id)
-            if incoming is not None and not accepted:
-                security_logger.warning(
-                    "Rejected malformed %s header: %s",
-                    REQUEST_ID_HEADER,
-                    incoming,
-                    extra={"event": "malformed_request_id"},
-                )
-            response = self.get_response(request)
-        finally:
-            _current_request.reset(token)
-        response[REQUEST_ID_HEADER] = request_id
+        context = current_request()
+        request.request_id = context.request_id if context else NO_REQUEST_ID
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
         return response

@@ -1,0 +1,114 @@
+"""Real gunicorn serving the sample app on a loopback port, for process-level tests."""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_DIR = Path(__file__).resolve().parents[2] / "app"
+VENV_BIN = Path(sys.executable).parent
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "Correct-Horse-Battery-42"
+READY_TIMEOUT_SECONDS = 30
+
+
+@dataclass
+class RunningApp:
+    base_url: str
+    log_dir: Path
+    process: subprocess.Popen
+    output_path: Path
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_environment(workdir: Path, **overrides: str) -> dict[str, str]:
+    """The environment the container would give the app, rooted in ``workdir``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "SENTRY_", "GUNICORN_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_LOG_DIR=str(workdir / "log"),
+        DJANGO_SQLITE_PATH=str(workdir / "db.sqlite3"),
+        DJANGO_STATIC_ROOT=str(workdir / "static"),
+        DJANGO_SECURE_COOKIES="false",
+        DEMO_USERNAME=DEMO_USERNAME,
+        DEMO_PASSWORD=DEMO_PASSWORD,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@contextmanager
+def running_app(workdir: Path, workers: int = 2, **env_overrides: str):
+    """Migrate, create the demo user, start gunicorn and wait until /healthz answers."""
+    (workdir / "log").mkdir(parents=True, exist_ok=True)
+    (workdir / "static").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = app_environment(workdir, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers), **env_overrides)
+    for command in (("migrate", "--noinput"), ("create_demo_user",)):
+        result = manage(env, *command)
+        assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+    output_path = workdir / "gunicorn.out"
+    with open(output_path, "wb") as output:
+        process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", "config.wsgi"],
+            cwd=APP_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    app = RunningApp(f"http://127.0.0.1:{port}", workdir / "log", process, output_path)
+    try:
+        _wait_until_healthy(app)
+        yield app
+    finally:
+        _stop(process)
+
+
+def _wait_until_healthy(app: RunningApp) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if app.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {app.process.returncode}:\n{app.output()}")
+        try:
+            with urllib.request.urlopen(app.base_url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"gunicorn did not answer /healthz within {READY_TIMEOUT_SECONDS}s:\n{app.output()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)

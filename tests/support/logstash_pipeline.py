@@ -1,0 +1,397 @@
+"""Run events through the rules of a Logstash pipeline file, here, without Logstash.
+
+Models exactly the plugins and options logstash/pipeline/django.conf uses,
+following each plugin's documented behaviour; any other plugin or option
+raises NotImplementedError, so a pipeline change cannot slip past the tests
+unmodelled. Not modelled: the Elasticsearch round trip, the JVM, sincedb.
+"""
+
+import copy
+import datetime as dt
+import hashlib
+import re
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex
+
+from .grok import Grok, load_patterns
+from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, field_path, parse_config
+
+PIPELINE_PATH = Path(__file__).resolve().parents[2] / "logstash" / "pipeline" / "django.conf"
+_COMMON_OPTIONS = {"id", "add_field", "remove_field", "add_tag", "remove_tag"}
+_ENV_REFERENCE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<default>[^}]*))?\}")
+_SPRINTF = re.compile(r"%\{(?P<ref>[^}]+)\}")
+# Joda-Time tokens the pipeline's date formats use, as strptime directives.
+_JODA_TOKENS = {"yyyy": "%Y", "MMM": "%b", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S", "SSS": "%f", "Z": "%z"}
+
+
+class Event(dict):
+    """A Logstash event: nested fields, with ``@metadata`` kept out of the output."""
+
+    def get_field(self, path: tuple[str, ...]):
+        node = self
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    def set_field(self, path: tuple[str, ...], value) -> None:
+        node = self
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+
+    def remove_field(self, path: tuple[str, ...]):
+        parent = self.get_field(path[:-1]) if len(path) > 1 else self
+        if isinstance(parent, dict):
+            return parent.pop(path[-1], None)
+        return None
+
+    def tags(self) -> list[str]:
+        return self.setdefault("tags", [])
+
+    def add_tag(self, tag: str) -> None:
+        if tag not in self.tags():
+            self.tags().append(tag)
+
+    def sprintf(self, template: str) -> str:
+        def substitute(match):
+            reference = match["ref"]
+            if reference.startswith("+"):
+                return _joda_format(self["@timestamp"], reference[1:])
+            value = self.get_field(field_path(reference))
+            return match.group() if value is None else str(value)
+
+        return _SPRINTF.sub(substitute, template)
+
+
+@dataclass
+class Document:
+    index: str
+    document_id: str
+    source: dict
+    action: str
+
+
+def _joda_format(timestamp: dt.datetime, pattern: str) -> str:
+    utc = timestamp.astimezone(dt.timezone.utc)
+    return pattern.replace("YYYY", f"{utc.year:04d}").replace("MM", f"{utc.month:02d}").replace("dd", f"{utc.day:02d}")
+
+
+def _joda_to_strptime(pattern: str) -> str:
+    out, position = [], 0
+    while position < len(pattern):
+        for token in sorted(_JODA_TOKENS, key=len, reverse=True):
+            if pattern.startswith(token, position):
+                out.append(_JODA_TOKENS[token])
+                position += len(token)
+                break
+        else:
+            if pattern[position].isalpha():
+                raise NotImplementedError(f"date format token at {pattern[position:]!r} is not modelled")
+            out.append(pattern[position])
+            position += 1
+    return "".join(out)
+
+
+def substitute_environment(value, environment: dict[str, str]):
+    """Logstash's ``${VAR}`` / ``${VAR:default}`` substitution; an unset variable without default is an error."""
+    if isinstance(value, str):
+
+        def replace(match):
+            if match["name"] in environment:
+                return environment[match["name"]]
+            if match["default"] is not None:
+                return match["default"]
+            raise KeyError(f"pipeline refers to ${{{match['name']}}}, which is not set and has no default")
+
+        return _ENV_REFERENCE.sub(replace, value)
+    if isinstance(value, list):
+        return [substitute_environment(item, environment) for item in value]
+    if isinstance(value, dict):
+        return {key: substitute_environment(item, environment) for key, item in value.items()}
+    if isinstance(value, Plugin):
+        return Plugin(value.name, [(key, substitute_environment(item, environment)) for key, item in value.attributes])
+    return value
+
+
+def _require_options(plugin: Plugin, known: set[str]) -> None:
+    unknown = plugin.keys() - known - _COMMON_OPTIONS
+    if unknown:
+        raise NotImplementedError(f"{plugin.name} option(s) {sorted(unknown)} are not modelled by the test pipeline")
+
+
+class Pipeline:
+    def __init__(self, patterns: dict[str, str], environment: dict[str, str], path: Path = PIPELINE_PATH):
+        self.patterns = patterns
+        self.environment = environment
+        self.config = parse_config(path.read_text(encoding="utf-8"))
+        self._groks: dict[str, Grok] = {}
+
+    @classmethod
+    def from_patterns_dir(cls, directory: Path, environment: dict[str, str] | None = None) -> "Pipeline":
+        return cls(load_patterns(directory), environment or {})
+
+    def grok(self, expression: str, extra_patterns: dict[str, str] | None = None) -> Grok:
+        key = expression + repr(sorted((extra_patterns or {}).items()))
+        if key not in self._groks:
+            self._groks[key] = Grok(expression, {**self.patterns, **(extra_patterns or {})})
+        return self._groks[key]
+
+    # ---- inputs ------------------------------------------------------------------
+    def file_input(self, file_name: str) -> Plugin:
+        """The file input whose ``path`` names ``file_name``."""
+        matches = [
+            plugin
+            for plugin in self.config["input"]
+            if isinstance(plugin, Plugin) and any(Path(path).name == file_name for path in plugin.get("path", []))
+        ]
+        if len(matches) != 1:
+            raise LookupError(f"{len(matches)} file inputs read {file_name}")
+        return matches[0]
+
+    def read(self, file_path: Path, text: str) -> list[Event]:
+        """The events the file input (with its codec) makes of ``text``, complete lines only."""
+        plugin = substitute_environment(self.file_input(file_path.name), self.environment)
+        _require_options(plugin, {"path", "start_position", "sincedb_path", "mode", "codec"})
+        if plugin.get("mode", "tail") != "tail":
+            raise AssertionError(f"file input for {file_path.name} is not in tail mode: read mode deletes files")
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        else:
+            lines = lines[:-1]  # a line without its newline is not read yet
+        codec = plugin.get("codec")
+        messages = self._multiline(codec, lines) if codec is not None else [(line, []) for line in lines]
+        events = []
+        for message, tags in messages:
+            event = Event(
+                {
+                    "@timestamp": dt.datetime.now(dt.timezone.utc),
+                    "@version": "1",
+                    "message": message,
+                    "event": {"original": message},
+                    "log": {"file": {"path": str(file_path)}},
+                    "host": {"name": "logstash"},
+                }
+            )
+            for tag in tags:
+                event.add_tag(tag)
+            for reference, value in plugin.get("add_field", {}).items():
+                event.set_field(field_path(reference), event.sprintf(value))
+            events.append(event)
+        return events
+
+    def _multiline(self, codec: Plugin, lines: list[str]) -> list[tuple[str, list[str]]]:
+        if codec.name != "multiline":
+            raise NotImplementedError(f"codec {codec.name} is not modelled")
+        _require_options(codec, {"pattern", "negate", "what", "auto_flush_interval", "max_lines"})
+        if codec.get("what") != "previous":
+            raise NotImplementedError("only multiline what => previous is modelled")
+        start = self.grok(codec.get("pattern"))
+        negate = codec.get("negate", False)
+        max_lines = codec.get("max_lines", 500)
+        events, buffer = [], []
+
+        def flush(tags):
+            if buffer:
+                events.append(("\n".join(buffer), (["multiline"] if len(buffer) > 1 else []) + tags))
+                buffer.clear()
+
+        for line in lines:
+            belongs_to_previous = (start.match(line) is None) if negate else (start.match(line) is not None)
+            if not belongs_to_previous:
+                flush([])
+            buffer.append(line)
+            if len(buffer) >= max_lines:
+                flush(["multiline_codec_max_lines_reached"])
+        flush([])  # auto_flush_interval: the last event is not held back
+        return events
+
+    # ---- filters -----------------------------------------------------------------
+    def filter(self, event: Event) -> Event:
+        self._run(self.config["filter"], event)
+        return event
+
+    def _run(self, items: list, event: Event) -> None:
+        for item in items:
+            if isinstance(item, Conditional):
+                for condition, body in item.branches:
+                    if condition is None or self._holds(condition, event):
+                        self._run(body, event)
+                        break
+            else:
+                self._apply(substitute_environment(item, self.environment), event)
+
+    def _holds(self, condition, event: Event) -> bool:
+        operator = condition[0]
+        if operator == "and":
+            return self._holds(condition[1], event) and self._holds(condition[2], event)
+        if operator == "or":
+            return self._holds(condition[1], event) or self._holds(condition[2], event)
+        if operator == "not":
+            return not self._holds(condition[1], event)
+        if operator == "truthy":
+            value = self._value(condition[1], event)
+            return value is not None and value is not False
+        left, right = self._value(condition[1], event), self._value(condition[2], event)
+        if operator == "==":
+            return left == right
+        if operator == "!=":
+            return left != right
+        if operator in ("in", "not in"):
+            contained = left in right if isinstance(right, (list, str)) and left is not None else False
+            return contained if operator == "in" else not contained
+        if operator in ("=~", "!~"):
+            found = isinstance(left, str) and regex.search(right, left, regex.MULTILINE) is not None
+            return found if operator == "=~" else not found
+        raise NotImplementedError(f"condition operator {operator} is not modelled")
+
+    @staticmethod
+    def _value(operand, event: Event):
+        if isinstance(operand, FieldRef):
+            return event.get_field(operand.path)
+        if isinstance(operand, RegexLiteral):
+            return operand.pattern
+        return operand
+
+    def _apply(self, plugin: Plugin, event: Event) -> None:
+        handler = getattr(self, f"_filter_{plugin.name}", None)
+        if handler is None:
+            raise NotImplementedError(f"filter {plugin.name} is not modelled")
+        if handler(plugin, event):
+            for reference, value in plugin.get("add_field", {}).items():
+                event.set_field(field_path(event.sprintf(reference)), event.sprintf(value))
+            for reference in plugin.get("remove_field", []):
+                event.remove_field(field_path(event.sprintf(reference)))
+            for tag in plugin.get("add_tag", []):
+                event.add_tag(event.sprintf(tag))
+            for tag in plugin.get("remove_tag", []):
+                if tag in event.tags():
+                    event.tags().remove(tag)
+
+    def _filter_grok(self, plugin: Plugin, event: Event) -> bool:
+        _require_options(plugin, {"match", "pattern_definitions", "overwrite", "tag_on_failure"})
+        overwrite = set(plugin.get("overwrite", []))
+        for source, expressions in plugin.get("match").items():
+            text = event.get_field(field_path(source))
+            for expression in expressions if isinstance(expressions, list) else [expressions]:
+                fields = self.grok(expression, plugin.get("pattern_definitions", {})).match(text or "")
+                if text is not None and fields is not None:
+                    for reference, value in fields.items():
+                        path = field_path(reference)
+                        existing = event.get_field(path)
+                        if existing is None or reference in overwrite:
+                            event.set_field(path, value)
+                        else:  # grok appends to a field it may not overwrite
+                            event.set_field(path, (existing if isinstance(existing, list) else [existing]) + [value])
+                    return True
+        for tag in plugin.get("tag_on_failure", ["_grokparsefailure"]):
+            event.add_tag(tag)
+        return False
+
+    def _filter_kv(self, plugin: Plugin, event: Event) -> bool:
+        _require_options(
+            plugin,
+            {"source", "target", "field_split", "value_split", "whitespace", "include_brackets", "include_keys"},
+        )
+        if plugin.get("include_brackets", True) or plugin.get("whitespace", "lenient") != "strict":
+            raise NotImplementedError("kv is modelled with include_brackets => false and whitespace => strict only")
+        field_split, value_split = plugin.get("field_split", " "), plugin.get("value_split", "=")
+        text = event.get_field(field_path(plugin.get("source", "message")))
+        if not isinstance(text, str):
+            return True
+        # The scan expression kv builds from these options (lib/logstash/filters/kv.rb, register).
+        field_class, split_class = re.escape(field_split), re.escape(value_split)
+        scan = re.compile(
+            rf"((?:\\.|[^{split_class}{field_class}])+)[{split_class}]"
+            rf"""(?:"((?:\\.|[^"])+)?"|'((?:\\.|[^'])+)?'|((?:\\.|[^{field_class}])+))?"""
+            rf"(?:[{field_class}]|$)"
+        )
+        include_keys = plugin.get("include_keys", [])
+        pairs: dict[str, object] = {}
+        for match in scan.finditer(text):
+            key, value = match.group(1), next((group for group in match.groups()[1:] if group is not None), None)
+            if not value or (include_keys and key not in include_keys):
+                continue
+            pairs[key] = [pairs[key], value] if key in pairs else value
+        if pairs:
+            target = plugin.get("target")
+            for key, value in pairs.items():
+                event.set_field(field_path(target) + (key,) if target else (key,), value)
+        return True
+
+    def _filter_mutate(self, plugin: Plugin, event: Event) -> bool:
+        _require_options(plugin, {"rename", "replace"})
+        for source, target in plugin.get("rename", {}).items():
+            value = event.remove_field(field_path(source))
+            if value is not None:
+                event.set_field(field_path(target), value)
+        for reference, value in plugin.get("replace", {}).items():
+            event.set_field(field_path(reference), event.sprintf(value))
+        return True
+
+    def _filter_date(self, plugin: Plugin, event: Event) -> bool:
+        _require_options(plugin, {"match", "timezone", "target", "tag_on_failure"})
+        source, *formats = plugin.get("match")
+        text = event.get_field(field_path(source))
+        zone = zoneinfo.ZoneInfo(plugin.get("timezone")) if plugin.get("timezone") else None
+        for joda in formats:
+            try:
+                parsed = dt.datetime.strptime(text, _joda_to_strptime(joda))
+            except (TypeError, ValueError):
+                continue
+            if parsed.tzinfo is None:
+                if zone is None:
+                    raise AssertionError(f"date format {joda!r} has no zone and the filter sets no timezone")
+                parsed = parsed.replace(tzinfo=zone)
+            event.set_field(field_path(plugin.get("target", "@timestamp")), parsed.astimezone(dt.timezone.utc))
+            return True
+        for tag in plugin.get("tag_on_failure", ["_dateparsefailure"]):
+            event.add_tag(tag)
+        return False
+
+    def _filter_uuid(self, plugin: Plugin, event: Event) -> bool:
+        _require_options(plugin, {"target"})
+        path = field_path(plugin.get("target"))
+        if event.get_field(path) is None:
+            event.set_field(path, str(uuid.uuid4()))
+        return True
+
+    def _filter_fingerprint(self, plugin: Plugin, event: Event) -> bool:
+        _require_options(plugin, {"source", "concatenate_sources", "method", "target"})
+        if plugin.get("method") != "SHA256" or not plugin.get("concatenate_sources"):
+            raise NotImplementedError("fingerprint is modelled for SHA256 over concatenated sources only")
+        # As the plugin does: sources sorted, "|name|value" each, then a closing "|".
+        joined = "".join(
+            f"|{source}|{'' if (value := event.get_field(field_path(source))) is None else value}"
+            for source in sorted(plugin.get("source"))
+        ) + "|"
+        event.set_field(field_path(plugin.get("target")), hashlib.sha256(joined.encode()).hexdigest())
+        return True
+
+    # ---- output ------------------------------------------------------------------
+    def output(self, event: Event) -> Document:
+        outputs = [item for item in self.config["output"] if isinstance(item, Plugin)]
+        if len(outputs) != 1 or outputs[0].name != "elasticsearch":
+            raise NotImplementedError("exactly one elasticsearch output is modelled")
+        plugin = substitute_environment(outputs[0], self.environment)
+        source = copy.deepcopy({key: value for key, value in event.items() if key != "@metadata"})
+        return Document(
+            index=event.sprintf(plugin.get("index")),
+            document_id=event.sprintf(plugin.get("document_id")),
+            source=source,
+            action=plugin.get("action", "index"),
+        )
+
+    def process_file(self, file_path: Path) -> list[tuple[Event, Document]]:
+        """Read a log file as the pipeline would and return each event with the document it indexes."""
+        results = []
+        for event in self.read(file_path, file_path.read_text(encoding="utf-8")):
+            self.filter(event)
+            results.append((event, self.output(event)))
+        return results
