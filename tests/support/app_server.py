@@ -112,3 +112,5 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+            # A test that reads the logs after the app stopped needs a graceful stop.
+            raise AssertionError("gunicorn did not stop within 15 s of SIGTERM and was killed") from None

@@ -1,0 +1,188 @@
+"""A real browser signs in, signs out and fails a login; security.log must show exactly those three events.
+
+Chromium comes from CHROMIUM_PATH, else Debian's /usr/bin/chromium, else
+Playwright's bundled browser (``playwright install`` cannot download here).
+"""
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, Response, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
+
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+LAUNCH_TIMEOUT_MS = 30_000
+ACTION_TIMEOUT_MS = 15_000
+# Django's default SESSION_COOKIE_NAME; the settings keep it.
+SESSION_COOKIE_NAME = "sessionid"
+INTRUDER_USERNAME = "mallory-browser"
+INTRUDER_PASSWORD = "Not-The-Password-8315"
+
+# The documented security line: level, timestamp, module, bracketed context, message.
+SECURITY_LINE = re.compile(
+    r"^(?P<level>INFO|WARNING) "
+    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} "
+    r"signals "
+    r"\[request_id=(?P<request_id>[0-9a-f]{32}) "
+    r"record_id=[0-9a-f]{16} "
+    r"event=(?P<event>[a-z_]+) "
+    r"user=(?P<user>[A-Za-z0-9._:/@+-]+) "
+    r"client_ip=127\.0\.0\.1 "
+    r"path=(?P<path>/[A-Za-z0-9._/-]*) "
+    r'user_agent="(?P<user_agent>[^"]*(?:Headless)?Chrome/[0-9][^"]*)"\] '
+    r"(?P<message>.+)$"
+)
+
+
+def chromium_executable() -> str | None:
+    """The browser to drive; None means Playwright's bundled one."""
+    configured = os.environ.get("CHROMIUM_PATH", "").strip()
+    if configured:
+        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
+            pytest.fail(f"CHROMIUM_PATH={configured!r} is not an executable file: point it at a Chromium binary.")
+        return configured
+    if DEBIAN_CHROMIUM.exists():
+        return str(DEBIAN_CHROMIUM)
+    return None
+
+
+def launch_browser(playwright: Playwright, profile_dir: Path) -> BrowserContext:
+    executable = chromium_executable()
+    try:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile_dir),
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            timeout=LAUNCH_TIMEOUT_MS,
+        )
+    except PlaywrightError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        browser = executable or "Playwright's bundled Chromium"
+        reason = f"cannot launch {browser} ({first_line}): apt-get install chromium or set CHROMIUM_PATH"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser test, but {reason}")
+        pytest.skip(reason)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
+    return context
+
+
+@contextmanager
+def chromium(profile_dir: Path):
+    profile_dir.mkdir()
+    with sync_playwright() as playwright:
+        context = launch_browser(playwright, profile_dir)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def is_post_to(path: str):
+    return lambda response: response.request.method == "POST" and response.url.endswith(path)
+
+
+def submit_login(page: Page, username: str, password: str) -> Response:
+    """Type the credentials into the real form and click its button; returns the POST's response."""
+    expect(page.locator("input[name=csrfmiddlewaretoken]")).to_have_value(re.compile(r"^\S{32,}$"))
+    page.locator("#id_username").press_sequentially(username)
+    page.locator("#id_password").press_sequentially(password)
+    with page.expect_response(is_post_to("/accounts/login/")) as login_post:
+        page.locator("#sign-in").click()
+    return login_post.value
+
+
+def security_lines(log_dir: Path) -> list[dict[str, str]]:
+    lines = (log_dir / "security.log").read_text(encoding="utf-8").splitlines()
+    parsed = []
+    for line in lines:
+        match = SECURITY_LINE.fullmatch(line)
+        assert match, f"security.log line does not match the documented contract:\n{line}"
+        parsed.append(match.groupdict())
+    return parsed
+
+
+@pytest.mark.timeout(180)
+def test_browser_login_logout_and_failed_login_are_security_events(tmp_path):
+    # The browser closes first: its idle preconnected sockets would hold gunicorn's sync workers on shutdown.
+    with running_app(tmp_path / "app") as app, chromium(tmp_path / "chromium-profile") as browser_context:
+        page = browser_context.pages[0] if browser_context.pages else browser_context.new_page()
+        page.goto(app.base_url + "/accounts/login/")
+        login = submit_login(page, DEMO_USERNAME, DEMO_PASSWORD)
+        assert login.status == 302, f"demo login was not accepted: HTTP {login.status}"
+        expect(page).to_have_url(app.base_url + "/account/")
+        expect(page.locator("#username")).to_have_text(DEMO_USERNAME)
+        assert "csrfmiddlewaretoken" in parse_qs(login.request.post_data), "the login form posted no CSRF token"
+        cookies = browser_context.cookies(app.base_url)
+        session_cookies = [cookie["value"] for cookie in cookies if cookie["name"] == SESSION_COOKIE_NAME]
+        assert len(session_cookies) == 1 and session_cookies[0], "signing in set no session cookie"
+        session_cookie = session_cookies[0]
+        user_agent = page.evaluate("navigator.userAgent")
+
+        with page.expect_response(is_post_to("/accounts/logout/")) as logout_post:
+            page.locator("#sign-out").click()
+        expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+        assert SESSION_COOKIE_NAME not in {c["name"] for c in browser_context.cookies(app.base_url)}
+
+        failed = submit_login(page, INTRUDER_USERNAME, INTRUDER_PASSWORD)
+        assert failed.status == 200, f"a wrong password should re-show the form, got HTTP {failed.status}"
+        expect(page.locator("#login-error")).to_be_visible()
+        expect(page.locator("#login-error")).to_contain_text("didn't match")
+        request_ids = {
+            "user_logged_in": login.header_value("X-Request-ID"),
+            "user_logged_out": logout_post.value.header_value("X-Request-ID"),
+            "user_login_failed": failed.header_value("X-Request-ID"),
+        }
+    # Browser and gunicorn have stopped: every record is on disk.
+
+    assert security_lines(app.log_dir) == [
+        {
+            "level": "INFO",
+            "request_id": request_ids["user_logged_in"],
+            "event": "user_logged_in",
+            "user": DEMO_USERNAME,
+            "path": "/accounts/login/",
+            "user_agent": user_agent,
+            "message": f"User logged in: {DEMO_USERNAME}",
+        },
+        {
+            "level": "INFO",
+            "request_id": request_ids["user_logged_out"],
+            "event": "user_logged_out",
+            "user": DEMO_USERNAME,
+            "path": "/accounts/logout/",
+            "user_agent": user_agent,
+            "message": f"User logged out: {DEMO_USERNAME}",
+        },
+        {
+            "level": "WARNING",
+            "request_id": request_ids["user_login_failed"],
+            "event": "user_login_failed",
+            "user": INTRUDER_USERNAME,
+            "path": "/accounts/login/",
+            "user_agent": user_agent,
+            "message": f"Login failed: {INTRUDER_USERNAME}",
+        },
+    ]
+
+    log_files = sorted(path for path in app.log_dir.rglob("*") if path.is_file())
+    assert app.log_dir / "security.log" in log_files
+    for secret in (DEMO_PASSWORD, INTRUDER_PASSWORD, session_cookie):
+        for log_file in log_files:
+            assert secret.encode() not in log_file.read_bytes(), f"a credential leaked into {log_file.name}"

@@ -1,0 +1,130 @@
+"""Property: whatever a client sends, each security event is one line that both grok expressions parse.
+
+Usernames, user agents and paths go through the real Django app (test client)
+into the real log file; the line is then read back with the seed grok
+expression and with the pipeline's own rules (logstash/pipeline/django.conf).
+"""
+
+import codecs
+import re
+import unicodedata
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.test import Client, override_settings
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tests.support.grok import PYGROK_PATTERNS_DIR, Grok, load_patterns
+from tests.support.logstash_pipeline import Pipeline
+
+pytestmark = pytest.mark.django_db
+
+SEED_EXPRESSION = "%{LOGLEVEL:loglevel} %{TIMESTAMP_ISO8601:timestamp} %{GREEDYDATA:message}"
+TRUNCATED = re.compile(r"\.\.\.\[truncated (\d+) chars\]\Z")
+# Everything that could end or fake a line: C0/C1 controls, ANSI escapes, Unicode line and paragraph separators.
+HOSTILE_PIECES = st.sampled_from(
+    ["\r", "\n", "\r\n", "\x00", "\x1b[31m", "\x85", "\u2028", "\u2029", "\x0b", "\x0c", "\t", '"', "\\", "]", "[",
+     "=", " ", "user=root", "\nINFO 2026-11-26 12:00:00,000 views [request_id=x] forged", "\u202e", "\ufeff"]
+)
+HOSTILE_TEXT = st.lists(st.one_of(HOSTILE_PIECES, st.text(max_size=20)), max_size=12).map("".join)
+LONG_TEXT = st.integers(min_value=9_000, max_value=10_240).flatmap(
+    lambda size: st.just(("\n\x1b" * size)[:size])
+)
+VALUES = st.one_of(HOSTILE_TEXT, LONG_TEXT, st.text(max_size=200))
+
+SEED_GROK = Grok(SEED_EXPRESSION, load_patterns(PYGROK_PATTERNS_DIR))
+PIPELINE = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, {"LOGSTASH_WRITER_PASSWORD": "unused"})
+
+
+def unescape(logged: str) -> tuple[str, int]:
+    """Undo the log escaping with Python's own decoder; returns the text and how many chars were cut."""
+    cut = TRUNCATED.search(logged)
+    if cut:
+        logged = logged[: cut.start()]
+    decoded = codecs.decode(logged.encode("latin-1", "backslashreplace"), "unicode_escape")
+    return decoded, int(cut.group(1)) if cut else 0
+
+
+def assert_round_trips(logged: str, original: str) -> None:
+    decoded, cut = unescape(logged)
+    if cut:
+        assert original.startswith(decoded) and len(decoded) + cut == len(original)
+    else:
+        assert decoded == original
+
+
+def parse_one_event(log_path: Path, text: str):
+    [event] = PIPELINE.read(log_path, text)
+    PIPELINE.filter(event)
+    return event
+
+
+def check_single_line_event(log_path: Path, text: str):
+    assert text.endswith("\n") and text.count("\n") == 1
+    line = text[:-1]
+    assert line.splitlines() == [line], "a value broke the line"
+    seed = SEED_GROK.match(line)
+    assert seed is not None and seed["loglevel"] in ("INFO", "WARNING", "ERROR")
+    event = parse_one_event(log_path, text)
+    assert "tags" not in event, event.get("tags")
+    return event
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(username=VALUES, user_agent=VALUES)
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+def test_failed_login_with_hostile_username_and_user_agent_is_one_parsable_line(app_logs, username, user_agent):
+    app_logs.offsets = {name: app_logs._size(name) for name in app_logs.offsets}
+
+    Client(HTTP_USER_AGENT=user_agent).post("/accounts/login/", {"username": username, "password": "x"})
+
+    text = app_logs.text("security.log")
+    submitted = username.strip()  # as Django's UsernameField cleans it: NFKC unless overlong
+    if len(submitted) <= 150:
+        submitted = unicodedata.normalize("NFKC", submitted)
+    if not submitted or "\x00" in submitted:
+        assert text == ""  # the login form rejects it before authenticating: nothing to log
+        return
+    event = check_single_line_event(app_logs.log_dir / "security.log", text)
+    assert event["event"]["action"] == "user_login_failed"
+    assert_round_trips(event["user"]["name"], submitted)
+    assert_round_trips(event["message"].removeprefix("Login failed: "), submitted)
+    if user_agent:
+        assert_round_trips(event["user_agent"]["original"], user_agent)
+    else:
+        assert "user_agent" not in event
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(username=VALUES)
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+def test_any_username_given_to_authenticate_is_one_parsable_line(app_logs, username):
+    # APIs call authenticate() without the form's cleaning: NUL bytes and 10 KB names reach the signal.
+    app_logs.offsets = {name: app_logs._size(name) for name in app_logs.offsets}
+
+    assert authenticate(username=username, password="x") is None
+
+    event = check_single_line_event(app_logs.log_dir / "security.log", app_logs.text("security.log"))
+    assert event["event"]["action"] == "user_login_failed"
+    assert "http" not in event  # outside a request there is no request id
+    if username:
+        assert_round_trips(event["user"]["name"], username)
+    assert_round_trips(event["message"].removeprefix("Login failed: "), username)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=VALUES)
+def test_hostile_path_in_a_security_event_is_one_parsable_line(app_logs, path):
+    app_logs.offsets = {name: app_logs._size(name) for name in app_logs.offsets}
+
+    Client().get("/" + urllib.parse.quote(path, safe=""), HTTP_HOST="evil.example")
+
+    text = app_logs.text("security.log")
+    [record] = app_logs.records("security.log")
+    first_line = record.split("\n")[0] + "\n"
+    event = check_single_line_event(app_logs.log_dir / "security.log", first_line)
+    assert event["event"]["action"] == "disallowed_host"
+    assert_round_trips(event["url"]["path"], "/" + path)
+    assert text.startswith(first_line)
