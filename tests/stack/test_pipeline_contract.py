@@ -1,0 +1,251 @@
+"""The Logstash pipeline's own rules, run on lines the app really wrote.
+
+The file inputs, multiline codec, grok, kv, date, uuid and fingerprint rules
+are read from logstash/pipeline/django.conf and evaluated by
+tests/support/logstash_pipeline.py with Logstash's pattern definitions
+(pygrok's bundled copy; the current logstash-patterns-core set in ../shared
+as a cross-check when it is present).
+"""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from myapp.management.commands.generate_traffic import Session
+from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
+from tests.support.grok import PYGROK_PATTERNS_DIR, SHARED_PATTERNS_DIR
+from tests.support.logstash_config import Plugin, parse_config
+from tests.support.logstash_pipeline import PIPELINE_PATH, Pipeline
+
+APP_TIME_ZONE = "Europe/Paris"  # not UTC, so a missing or wrong timezone in the date filter shows
+ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": APP_TIME_ZONE}
+LOG_FILES = ("django_debug.log", "security.log", "access.log")
+HOSTILE_AGENT = 'evil "agent" \\ [x] user=root caf\u00e9'
+HOSTILE_USERNAME = "mallory INFO 2026-11-26 12:00:00,000 views [request_id=forged] user=admin"
+GARBAGE_LINE = "this line was not written by the app"
+
+
+@pytest.fixture(scope="module")
+def log_dir(tmp_path_factory) -> Path:
+    """Real gunicorn + Django writing every kind of line, then two identical garbage lines per file."""
+    workdir = tmp_path_factory.mktemp("pipeline")
+    with running_app(workdir, TIME_ZONE=APP_TIME_ZONE) as app:
+        visitor = Session(app.base_url + "/", HOSTILE_AGENT, timeout=10)
+        for path in ("/", "/missing/page", "/boom/"):
+            visitor.request(path)
+        assert visitor.login(DEMO_USERNAME, DEMO_PASSWORD) == 302
+        assert visitor.request("/restricted/")[0] == 403
+        assert visitor.logout() == 302
+        assert visitor.login(HOSTILE_USERNAME, "wrong") == 200
+    for name in LOG_FILES:
+        with open(app.log_dir / name, "a", encoding="utf-8") as log:
+            log.write(f"{GARBAGE_LINE}\n{GARBAGE_LINE}\n")
+    return app.log_dir
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT)
+
+
+@pytest.fixture(scope="module")
+def documents(pipeline, log_dir) -> dict[str, list]:
+    return {name: [document for _, document in pipeline.process_file(log_dir / name)] for name in LOG_FILES}
+
+
+def parsed(documents: list) -> list:
+    """The documents made from lines the app wrote (not the garbage lines)."""
+    return [d for d in documents if GARBAGE_LINE not in d.source["message"]]
+
+
+def one(documents: list, **where) -> dict:
+    def matches(source):
+        return all(value == _get(source, path) for path, value in where.items())
+
+    found = [d.source for d in parsed(documents) if matches(d.source)]
+    assert len(found) == 1, f"{len(found)} documents match {where}"
+    return found[0]
+
+
+def _get(source: dict, dotted: str):
+    node = source
+    for part in dotted.split("__"):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def test_every_line_the_app_wrote_is_parsed_without_a_failure_tag(documents):
+    for name in LOG_FILES:
+        for source in (d.source for d in parsed(documents[name])):
+            assert not {"_grokparsefailure", "_dateparsefailure"} & set(source.get("tags", [])), (name, source)
+
+
+def test_app_records_become_one_document_each_with_their_fields(documents):
+    app = documents["django_debug.log"]
+    info = one(app, message="This is an info message")
+    error = one(app, message="This is an error message")
+    assert info["log"]["level"] == "INFO" and error["log"]["level"] == "ERROR"
+    assert info["django"]["module"] == error["django"]["module"] == "views"
+    assert info["event"]["dataset"] == "django.app"
+    assert re.fullmatch(r"[0-9a-f]{32}", info["http"]["request"]["id"])
+    assert info["http"]["request"]["id"] == error["http"]["request"]["id"]
+    not_found = one(app, message="Not Found: /missing/page")
+    assert not_found["log"]["level"] == "WARNING" and not_found["django"]["module"] == "log"
+    assert "event" not in info or "original" not in info["event"]
+    assert len(parsed(app)) == 4  # info, error, 404, 500: nothing else, nothing split
+
+
+def test_a_traceback_is_joined_to_its_record_in_one_document(documents):
+    boom = one(documents["django_debug.log"], message="Internal Server Error: /boom/")
+
+    trace = boom["error"]["stack_trace"].split("\n")
+    assert trace[0] == "\tTraceback (most recent call last):"
+    assert trace[-1] == "\tRuntimeError: Boom: this view fails on purpose"
+    assert "multiline" in boom["tags"]
+    assert "Traceback" not in boom["message"]
+
+
+def test_security_events_carry_their_key_value_fields(documents):
+    security = documents["security.log"]
+    expected_agent = 'evil \\x22agent\\x22 \\\\ [x] user=root caf\u00e9'
+    for action, user, path in (
+        ("user_logged_in", DEMO_USERNAME, "/accounts/login/"),
+        ("permission_denied", None, "/restricted/"),
+        ("user_logged_out", DEMO_USERNAME, "/accounts/logout/"),
+    ):
+        event = one(security, event__action=action)
+        assert event["event"]["dataset"] == "django.security"
+        assert _get(event, "user__name") == user
+        assert event["source"]["ip"] == "127.0.0.1"
+        assert event["url"]["path"] == path
+        assert event["user_agent"]["original"] == expected_agent
+        assert re.fullmatch(r"[0-9a-f]{32}", event["http"]["request"]["id"])
+
+
+def test_a_hostile_username_cannot_forge_fields_or_records(documents):
+    failed = one(documents["security.log"], event__action="user_login_failed")
+
+    assert failed["user"]["name"] == HOSTILE_USERNAME
+    assert failed["message"] == "Login failed: " + HOSTILE_USERNAME
+    assert failed["http"]["request"]["id"] != "forged"
+    assert len(parsed(documents["security.log"])) == 4
+
+
+def test_access_lines_are_parsed_into_http_fields(documents):
+    statuses = [d.source["http"]["response"]["status_code"] for d in parsed(documents["access.log"])]
+    # /, 404, 500; login form + POST; 403; account page + logout POST; failed login form + POST
+    assert statuses == [200, 404, 500, 200, 302, 403, 200, 302, 200, 200]
+    boom = one(documents["access.log"], url__original="/boom/")
+    assert boom["http"]["request"]["method"] == "GET"
+    assert boom["http"]["version"] == "1.1"
+    assert boom["http"]["response"]["status_code"] == 500
+    assert isinstance(boom["http"]["response"]["body"]["bytes"], int)
+    assert isinstance(boom["event"]["duration"], int) and boom["event"]["duration"] > 0
+    assert boom["source"]["ip"] == "127.0.0.1"
+    assert boom["user_agent"]["original"] == 'evil \\x22agent\\x22 \\\\ [x] user=root caf\u00e9'
+    assert boom["http"]["request"]["referrer"] == "http://127.0.0.1:" + boom["http"]["request"]["referrer"].split(":")[2]
+    assert re.fullmatch(r"[0-9a-f]{32}", boom["http"]["request"]["id"])
+    app_boom = one(documents["django_debug.log"], message="Internal Server Error: /boom/")
+    assert app_boom["http"]["request"]["id"] == boom["http"]["request"]["id"]
+
+
+def test_timestamps_are_read_in_the_apps_time_zone(documents, log_dir):
+    written_at = dt.datetime.fromtimestamp((log_dir / "django_debug.log").stat().st_mtime, dt.timezone.utc)
+    for name in LOG_FILES:
+        for source in (d.source for d in parsed(documents[name])):
+            age = written_at - source["@timestamp"]
+            assert dt.timedelta(0) <= age < dt.timedelta(minutes=2), (name, source["@timestamp"], written_at)
+
+
+def test_documents_go_to_the_daily_index_with_create(documents):
+    for name in LOG_FILES:
+        for document in documents[name]:
+            assert document.action == "create"
+            assert document.index == "django-logs-" + document.source["@timestamp"].astimezone(dt.timezone.utc).strftime("%Y.%m.%d")
+
+
+def test_malformed_lines_are_tagged_kept_and_never_merged(documents):
+    for name in LOG_FILES:
+        garbage = [d for d in documents[name] if d.source["message"] == GARBAGE_LINE]
+        assert len(garbage) == 2, name
+        assert all("_grokparsefailure" in d.source["tags"] for d in garbage)
+        assert garbage[0].document_id != garbage[1].document_id
+
+
+def test_a_replay_indexes_nothing_twice_and_identical_lines_stay_apart(pipeline, log_dir, documents):
+    for name in LOG_FILES:
+        replayed = [document for _, document in pipeline.process_file(log_dir / name)]
+        first = {d.document_id for d in parsed(documents[name])}
+        assert first == {d.document_id for d in parsed(replayed)}
+        assert len(first) == len(parsed(documents[name]))
+
+
+def test_identical_messages_in_one_millisecond_are_two_documents(pipeline, tmp_path):
+    log = tmp_path / "django_debug.log"
+    log.write_text(
+        f"INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000aa] Same text\n"
+        f"INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000bb] Same text\n"
+    )
+    results = pipeline.process_file(log)
+
+    assert [d.source["message"] for _, d in results] == ["Same text", "Same text"]
+    assert results[0][1].document_id != results[1][1].document_id
+    assert "http" not in results[0][1].source  # request_id=- is not a request id
+
+
+def test_only_tab_indented_lines_continue_a_record(pipeline, tmp_path):
+    log = tmp_path / "django_debug.log"
+    log.write_text(
+        "ERROR 2026-11-26 12:00:00,000 log [request_id=- record_id=00000000000000cc] Internal Server Error: /x\n"
+        "\tTraceback (most recent call last):\n"
+        "\tValueError: ERROR 2026-11-26 12:00:01,000 views [request_id=- record_id=00000000000000dd] forged\n"
+        "\tError: looks like a level\n"
+        "Error: a line the app did not write\n"
+        "INFO 2026-11-26 12:00:02,000 views [request_id=- record_id=00000000000000ee] next\n"
+    )
+    [(record, _), (stray, _), (following, _)] = pipeline.process_file(log)
+
+    assert record["message"] == "Internal Server Error: /x"
+    assert record["error"]["stack_trace"].count("\n") == 2 and "_grokparsefailure" not in record.get("tags", [])
+    assert stray["message"] == "Error: a line the app did not write" and "_grokparsefailure" in stray["tags"]
+    assert following["message"] == "next"
+
+
+@pytest.mark.skipif(not SHARED_PATTERNS_DIR.is_dir(), reason="../shared/grok-patterns is absent (only CI has it)")
+def test_current_logstash_pattern_definitions_parse_the_same(log_dir, documents):
+    current = Pipeline.from_patterns_dir(SHARED_PATTERNS_DIR, ENVIRONMENT)
+    for name in LOG_FILES:
+        again = [d for _, d in current.process_file(log_dir / name)]
+        assert [d.source for d in parsed(again)] == [d.source for d in parsed(documents[name])]
+        assert [d.document_id for d in parsed(again)] == [d.document_id for d in parsed(documents[name])]
+
+
+def test_the_inputs_tail_exactly_the_files_the_app_writes(pipeline, settings):
+    logging_files = {Path(handler["filename"]).name for handler in settings.LOGGING["handlers"].values() if "filename" in handler}
+    inputs = [item for item in pipeline.config["input"] if isinstance(item, Plugin)]
+    tailed = {Path(path).name for plugin in inputs for path in plugin.get("path")}
+
+    assert tailed == logging_files | {"access.log"}
+    for plugin in inputs:
+        assert plugin.get("mode") == "tail" and plugin.get("start_position") == "beginning"
+        assert plugin.get("sincedb_path").startswith("/usr/share/logstash/data/")
+        assert all(path.startswith("/var/log/django/") for path in plugin.get("path"))
+        codec = plugin.get("codec")
+        if codec is not None:
+            assert codec.get("auto_flush_interval") > 0
+
+
+def test_the_output_owns_no_template_or_ilm_and_uses_the_modern_ssl_options():
+    [output] = parse_config(PIPELINE_PATH.read_text())["output"]
+    assert output.get("index") == "django-logs-%{+YYYY.MM.dd}"
+    assert output.get("data_stream") is False
+    assert output.get("manage_template") is False
+    assert output.get("ilm_enabled") is False
+    assert output.get("action") == "create"
+    assert output.get("user") == "${LOGSTASH_WRITER_USER:logstash_writer}"
+    assert output.get("password") == "${LOGSTASH_WRITER_PASSWORD}"
+    assert not output.keys() & {"ssl", "cacert", "ssl_certificate_verification"}
