@@ -46,7 +46,7 @@ def new_request_id() -> str:
 
 
 def client_ip(environ: dict) -> str:
-    """REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost trusted proxy.
+    """REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost trusted proxy; "" if unknown.
 
     X-Forwarded-For is only believed when ``TRUSTED_PROXY_COUNT`` proxies are
     known to sit in front of the app; otherwise any client could choose its IP.
@@ -61,7 +61,7 @@ def client_ip(environ: dict) -> str:
                 return str(ipaddress.ip_address(candidate))
             except ValueError:
                 pass
-    return remote_addr or "-"
+    return remote_addr
 
 
 def begin_request(sender, environ, **kwargs):
