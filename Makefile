@@ -4,10 +4,22 @@ PYTHON ?= python3
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
+COMPOSE ?= docker compose
+# Seconds `make up` waits for every service to be healthy (Kibana's first start is the slowest).
+UP_TIMEOUT ?= 900
+# `make logs SERVICE=logstash` follows one service.
+SERVICE ?=
+
+# Recipe lines that stop with a clear message when Docker cannot run the stack.
+define require_docker
+	@command -v docker >/dev/null 2>&1 || { echo "error: docker is not installed: install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/)." >&2; exit 1; }
+	@$(COMPOSE) version >/dev/null 2>&1 || { echo "error: Docker Compose v2 is missing: install the docker-compose-plugin package (or Docker Desktop), then check with: docker compose version" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "error: the Docker engine is not reachable: start Docker (Desktop, or: sudo systemctl start docker) and check with: docker info" >&2; exit 1; }
+endef
 
 .DEFAULT_GOAL := help
 
-.PHONY: help test run-app
+.PHONY: help test run-app env up down logs ps clean demo test-integration bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,3 +44,53 @@ run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.
 		../$(VENV_PYTHON) manage.py collectstatic --noinput --verbosity 0 && \
 		if [ -n "$${DEMO_USERNAME:-}" ]; then ../$(VENV_PYTHON) manage.py create_demo_user; fi && \
 		exec ../$(VENV)/bin/gunicorn --config gunicorn.conf.py config.wsgi
+
+env: ## Create .env with fresh random secrets (mode 0600) if missing; check it if present
+	@$(PYTHON) scripts/create_env.py
+
+up: env ## Build and start the stack, wait until every service is healthy, print the URLs
+	$(require_docker)
+	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: the stack did not become healthy within $(UP_TIMEOUT)s; see make ps and make logs SERVICE=<name>" >&2; exit 1; }
+	@kibana="$$($(COMPOSE) port kibana 5601)" && app="$$($(COMPOSE) port app 8000)" && \
+		echo "" && \
+		echo "Kibana:      http://$$kibana/" && \
+		echo "Dashboards:  http://$$kibana/app/dashboards" && \
+		echo "Discover:    http://$$kibana/app/discover" && \
+		echo "App:         http://$$app/" && \
+		echo "credentials: user elastic, password in .env (ELASTIC_PASSWORD); app demo user DEMO_USERNAME / DEMO_PASSWORD in .env" && \
+		echo "Send traffic with: make demo"
+
+down: ## Stop and remove the stack's containers (volumes, hence logs and indices, are kept)
+	$(require_docker)
+	$(COMPOSE) down
+
+logs: ## Follow the stack's container logs (SERVICE=logstash for one service)
+	$(require_docker)
+	$(COMPOSE) logs --follow --tail=200 $(SERVICE)
+
+ps: ## Show the stack's containers, their health and setup's exit status
+	$(require_docker)
+	$(COMPOSE) ps --all
+
+clean: ## Stop the stack and DELETE its volumes (indices, logs, app database); asks first, or CONFIRM=yes
+	$(require_docker)
+	@if [ "$(CONFIRM)" != "yes" ]; then \
+		if [ ! -t 0 ]; then echo "error: make clean deletes every volume of the stack; run it in a terminal to confirm, or with CONFIRM=yes" >&2; exit 1; fi; \
+		printf 'Delete the Elasticsearch indices, Logstash queue, app logs and app database? Type yes: '; \
+		read -r answer; \
+		if [ "$$answer" != "yes" ]; then echo "Nothing deleted."; exit 1; fi; \
+	fi
+	$(COMPOSE) down --volumes --remove-orphans
+
+demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from inside the app container
+	$(require_docker)
+# The container's shell expands the demo credentials (its environment comes from .env), so
+# neither make nor the host's process list ever shows them.
+	@$(COMPOSE) exec -T app sh -c 'exec python manage.py generate_traffic --base-url http://127.0.0.1:8000/ --requests 300 --username "$$DEMO_USERNAME" --password "$$DEMO_PASSWORD"'
+	@echo "Now open Kibana's dashboards (see make up's output); events arrive within a few seconds."
+
+test-integration: $(VENV)/.installed ## Run the live tests against the running stack; they fail, not skip, when it is down
+	REQUIRE_LIVE_STACK=1 $(VENV_PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed ## Measure the safe logging path against the standard library (ratios)
+	$(VENV_PYTHON) bench/logging_overhead.py

@@ -1,0 +1,256 @@
+"""Offline checks of the Elasticsearch assets the setup service PUTs.
+
+Shapes follow the documented request bodies: PUT _index_template/<name>,
+PUT _ilm/policy/<name> and PUT _security/role/<name>.
+"""
+
+import json
+import re
+from datetime import date
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pytest
+
+from tests.support.kibana_objects import mapped_field_types
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ES_DIR = REPO_ROOT / "elasticsearch"
+PIPELINE_PATH = REPO_ROOT / "logstash" / "pipeline" / "django.conf"
+
+# The documented top-level keys of each request body.
+INDEX_TEMPLATE_KEYS = {
+    "index_patterns",
+    "template",
+    "composed_of",
+    "priority",
+    "version",
+    "_meta",
+    "data_stream",
+    "allow_auto_create",
+    "ignore_missing_component_templates",
+    "deprecated",
+}
+TEMPLATE_KEYS = {"settings", "mappings", "aliases", "lifecycle", "data_stream_options"}
+ROLE_KEYS = {
+    "applications",
+    "cluster",
+    "description",
+    "global",
+    "indices",
+    "metadata",
+    "run_as",
+    "remote_indices",
+    "remote_cluster",
+    "transient_metadata",
+}
+# Actions ILM allows in each phase.
+ILM_PHASE_ACTIONS = {
+    "hot": {
+        "set_priority",
+        "unfollow",
+        "rollover",
+        "read_only",
+        "shrink",
+        "forcemerge",
+        "searchable_snapshot",
+        "downsample",
+    },
+    "delete": {"wait_for_snapshot", "delete"},
+}
+# Built-in index templates' priority (logs-*-*, metrics-*-*, ...); ours must win over them.
+BUILTIN_TEMPLATE_PRIORITY = 100
+# ILM's documented format for index.lifecycle.parse_origination_date: `^.*-{yyyy.MM.dd}(-digits)?`.
+ORIGINATION_DATE_INDEX_NAME = re.compile(r"^.*-(\d{4})\.(\d{2})\.(\d{2})(-\d+)?$")
+
+# The document fields the pipeline writes (shared context) and the type each is meant to have.
+INTENDED_FIELD_TYPES = {
+    "@timestamp": "date",
+    "@version": "keyword",
+    "message": "match_only_text",
+    "tags": "keyword",
+    "event.dataset": "keyword",
+    "event.action": "keyword",
+    "event.duration": "long",
+    "log.level": "keyword",
+    "log.file.path": "keyword",
+    "django.module": "keyword",
+    "http.request.id": "keyword",
+    "http.request.method": "keyword",
+    "http.request.referrer": "keyword",
+    "http.version": "keyword",
+    "http.response.status_code": "long",
+    "http.response.body.bytes": "long",
+    "user.name": "keyword",
+    "source.ip": "ip",
+    "url.path": "keyword",
+    "url.original": "keyword",
+    "user_agent.original": "keyword",
+    "error.stack_trace": "match_only_text",
+    "host.name": "keyword",
+}
+# Fields whose values come from the request (or whose parse could go wrong): a bad value must be
+# dropped from the index, not reject the whole document.
+MALFORMED_TOLERANT_FIELDS = ("source.ip", "event.duration", "http.response.status_code", "http.response.body.bytes")
+# Lucene refuses keyword terms over 32766 bytes; a UTF-8 character is at most 4 bytes.
+MAX_SAFE_IGNORE_ABOVE = 32766 // 4
+
+
+def load(relative: str) -> dict:
+    return json.loads((ES_DIR / relative).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load("index-template.json")
+
+
+@pytest.fixture(scope="module")
+def policy() -> dict:
+    return load("ilm-policy.json")
+
+
+def leaf_mappings(properties: dict, prefix: str = ""):
+    for name, mapping in properties.items():
+        if "properties" in mapping:
+            yield from leaf_mappings(mapping["properties"], f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", mapping
+
+
+def flat_settings(settings: dict, prefix: str = "") -> dict:
+    """Index settings as ES reads them: nested objects and dotted keys are the same setting."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(flat_settings(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return {key if key.startswith("index.") else f"index.{key}": value for key, value in flat.items()}
+
+
+def logstash_index_for(day: date) -> str:
+    """The pipeline's Elasticsearch output index, rendered for one day.
+
+    Only the Joda tokens the project uses are rendered; anything else fails loudly.
+    """
+    match = re.search(r'^\s*index\s*=>\s*"([^"]+)"', PIPELINE_PATH.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, f"no index => setting in {PIPELINE_PATH}"
+
+    def render(sprintf: re.Match) -> str:
+        pattern = sprintf.group(1)
+        year, month, day_of_month = f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}"
+        tokens = {"YYYY": year, "yyyy": year, "MM": month, "dd": day_of_month}
+        rendered = re.sub(r"YYYY|yyyy|MM|dd", lambda token: tokens[token.group(0)], pattern)
+        assert not re.search(r"[A-Za-z]", rendered), f"unsupported date pattern {pattern!r} in the index name"
+        return rendered
+
+    return re.sub(r"%\{\+([^}]+)\}", render, match.group(1))
+
+
+def test_index_template_has_the_documented_body_shape(template):
+    assert set(template) <= INDEX_TEMPLATE_KEYS
+    assert set(template["template"]) <= TEMPLATE_KEYS
+    assert isinstance(template["_meta"]["description"], str) and template["_meta"]["description"]
+
+
+def test_index_template_matches_only_the_django_daily_indices_and_outranks_builtins(template):
+    assert template["index_patterns"] == ["django-logs-*"]
+    assert template["priority"] > BUILTIN_TEMPLATE_PRIORITY
+    assert "data_stream" not in template, "Logstash writes plain daily indices (data_stream => false)"
+
+
+def test_the_index_logstash_writes_matches_the_template_and_ilm_date_parsing(template):
+    index = logstash_index_for(date(2026, 11, 26))
+    assert index == "django-logs-2026.11.26"
+    assert any(fnmatchcase(index, pattern) for pattern in template["index_patterns"])
+    # parse_origination_date makes index creation fail for a name outside this format.
+    parsed = ORIGINATION_DATE_INDEX_NAME.fullmatch(index)
+    assert parsed and tuple(map(int, parsed.groups()[:3])) == (2026, 11, 26)
+
+
+def test_index_settings_suit_a_single_node_and_name_the_ilm_policy(template):
+    settings = flat_settings(template["template"]["settings"])
+    assert settings["index.number_of_shards"] == 1
+    assert settings["index.number_of_replicas"] == 0
+    # The stack contract: the setup service PUTs ilm-policy.json as _ilm/policy/django-logs.
+    assert settings["index.lifecycle.name"] == "django-logs"
+    assert settings["index.lifecycle.parse_origination_date"] is True
+
+
+def test_mapping_is_not_dynamic(template):
+    assert template["template"]["mappings"]["dynamic"] is False
+
+
+@pytest.mark.parametrize(("field", "intended"), sorted(INTENDED_FIELD_TYPES.items()))
+def test_every_pipeline_field_is_mapped_with_its_intended_type(template, field, intended):
+    assert mapped_field_types(template).get(field) == intended
+
+
+def test_the_mapping_has_no_fields_beyond_the_pipeline_ones_and_their_text_variants(template):
+    multi_fields = {"url.original.text": "match_only_text", "user_agent.original.text": "match_only_text"}
+    assert mapped_field_types(template) == INTENDED_FIELD_TYPES | multi_fields
+
+
+@pytest.mark.parametrize("field", MALFORMED_TOLERANT_FIELDS)
+def test_values_from_the_request_cannot_reject_a_document(template, field):
+    mapping = dict(leaf_mappings(template["template"]["mappings"]["properties"]))[field]
+    assert mapping.get("ignore_malformed") is True
+
+
+def test_keyword_fields_skip_values_too_long_for_a_lucene_term(template):
+    for field, mapping in leaf_mappings(template["template"]["mappings"]["properties"]):
+        if mapping["type"] == "keyword":
+            assert 0 < mapping.get("ignore_above", 0) <= MAX_SAFE_IGNORE_ABOVE, field
+
+
+def test_ilm_policy_has_the_documented_shape_and_only_allowed_actions(policy):
+    assert set(policy) == {"policy"}
+    phases = policy["policy"]["phases"]
+    assert set(phases) == {"hot", "delete"}
+    for phase, body in phases.items():
+        assert set(body) <= {"min_age", "actions"}
+        assert set(body["actions"]) <= ILM_PHASE_ACTIONS[phase], phase
+
+
+def test_ilm_policy_deletes_after_the_retention_placeholder_without_rollover(policy):
+    phases = policy["policy"]["phases"]
+    # The setup service replaces this min_age with "<LOG_RETENTION_DAYS>d".
+    assert phases["delete"]["min_age"] == "14d"
+    assert phases["delete"]["actions"] == {"delete": {}}
+    assert "rollover" not in phases["hot"]["actions"], "daily indices have no write alias to roll over"
+
+
+@pytest.mark.parametrize("name", ["logstash_writer", "django_logs_reader"])
+def test_roles_have_the_documented_body_shape(name):
+    role = load(f"roles/{name}.json")
+    assert set(role) <= ROLE_KEYS
+    for entry in role.get("indices", []):
+        assert set(entry) <= {"names", "privileges", "field_security", "query", "allow_restricted_indices"}
+        assert entry["names"] and entry["privileges"]
+    for entry in role.get("applications", []):
+        assert set(entry) == {"application", "privileges", "resources"}
+
+
+def test_writer_role_may_only_create_documents_and_daily_indices():
+    role = load("roles/logstash_writer.json")
+    assert role["cluster"] == ["monitor"]
+    assert role["indices"] == [
+        {"names": ["django-logs-*"], "privileges": ["create_doc", "create_index", "auto_configure"]}
+    ]
+    assert not {"applications", "run_as", "remote_indices", "global"} & set(role)
+
+
+def test_reader_role_reads_the_logs_and_views_them_in_the_default_space_only():
+    role = load("roles/django_logs_reader.json")
+    assert role["cluster"] == []
+    assert role["indices"] == [{"names": ["django-logs-*"], "privileges": ["read", "view_index_metadata"]}]
+    # Kibana stores feature privileges as application "kibana-<kibana index>",
+    # privileges "feature_<feature id>.<privilege>", resources "space:<space id>".
+    assert role["applications"] == [
+        {
+            "application": "kibana-.kibana",
+            "privileges": ["feature_discover_v2.read", "feature_dashboard_v2.read"],
+            "resources": ["space:default"],
+        }
+    ]

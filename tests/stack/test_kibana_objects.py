@@ -1,0 +1,563 @@
+"""Offline consistency checks of the Kibana assets the setup service imports and creates.
+
+kibana/saved_objects.ndjson goes to POST /api/saved_objects/_import, which answers 200
+even when objects fail, and creates no object whose references do not resolve; the
+connector and rules go to POST /api/actions/connector/<id> and /api/alerting/rule/<id>.
+These tests catch, without a Kibana, what those calls would reject or silently drop.
+"""
+
+import importlib
+import json
+import logging
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.kibana_objects import (
+    LENS_RECORDS_FIELD,
+    KqlSyntaxError,
+    UnsupportedQuery,
+    es_search_body_fields,
+    field_usages,
+    json_attribute,
+    kql_fields,
+    lens_fields,
+    load_connectors,
+    load_rules,
+    load_saved_objects,
+    mapped_field_types,
+    query_fields,
+    rule_fields,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+INDEX_TEMPLATE = REPO_ROOT / "elasticsearch" / "index-template.json"
+# The stack contract pins this; .env.example, when present, is the source of truth.
+CONTRACT_ELASTIC_VERSION = "9.5.7"
+DATA_VIEW_ID = "django-logs"
+
+# POST /api/alerting/rule/<id> body (alerting's createBodySchema) and its action items.
+CREATE_RULE_KEYS = {
+    "name",
+    "rule_type_id",
+    "enabled",
+    "consumer",
+    "tags",
+    "throttle",
+    "params",
+    "schedule",
+    "actions",
+    "notify_when",
+    "alert_delay",
+}
+REQUIRED_RULE_KEYS = {"name", "rule_type_id", "consumer", "schedule", "params"}
+RULE_ACTION_KEYS = {"group", "id", "params", "frequency", "uuid", "alerts_filter", "use_alert_data_for_template"}
+NOTIFY_WHEN = {"onActionGroupChange", "onActiveAlert", "onThrottleInterval"}
+# .es-query params (EsQueryRuleParamsSchema) for searchType esQuery.
+ES_QUERY_PARAM_KEYS = {
+    "size",
+    "timeWindowSize",
+    "excludeHitsFromPreviousRun",
+    "timeWindowUnit",
+    "threshold",
+    "thresholdComparator",
+    "aggType",
+    "aggField",
+    "groupBy",
+    "termField",
+    "termSize",
+    "searchType",
+    "timeField",
+    "esQuery",
+    "index",
+    "sourceFields",
+}
+COMPARATORS = {">", ">=", "<", "<=", "between", "notBetween"}
+ES_QUERY_MAX_HITS_PER_EXECUTION = 10000
+ES_QUERY_ACTION_GROUP = "query matched"
+DURATION = re.compile(r"^[1-9][0-9]*[smhd]$")
+# POST /api/actions/connector/<id> body and the .server-log action's params.
+CREATE_CONNECTOR_KEYS = {"name", "connector_type_id", "config", "secrets"}
+SERVER_LOG_LEVELS = {"trace", "debug", "info", "warn", "error", "fatal"}
+
+# Lens column dataType for each mapping type; text types cannot be aggregated.
+LENS_DATA_TYPES = {"keyword": "string", "long": "number", "ip": "ip", "date": "date"}
+NOT_AGGREGATABLE = {"text", "match_only_text"}
+SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+def stack_version() -> str:
+    if not ENV_EXAMPLE.is_file():
+        return CONTRACT_ELASTIC_VERSION
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"\s*ELASTIC_VERSION\s*=\s*[\"']?(\d+\.\d+\.\d+)[\"']?\s*(#.*)?", line)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"{ENV_EXAMPLE} has no ELASTIC_VERSION=<x.y.z> line")
+
+
+def version_tuple(version: str) -> tuple[int, int, int]:
+    match = SEMVER.fullmatch(version)
+    assert match, f"not a x.y.z version: {version!r}"
+    return tuple(int(part) for part in match.groups())
+
+
+OBJECTS = load_saved_objects()
+RULES = load_rules()
+CONNECTORS = load_connectors()
+BY_KEY = {(obj["type"], obj["id"]): obj for obj in OBJECTS}
+MAPPED = mapped_field_types(json.loads(INDEX_TEMPLATE.read_text(encoding="utf-8")))
+
+
+def objects_of(kind: str) -> list[dict]:
+    return [obj for obj in OBJECTS if obj["type"] == kind]
+
+
+def by_title(kind: str, title: str) -> dict:
+    matches = [obj for obj in objects_of(kind) if obj["attributes"]["title"] == title]
+    assert len(matches) == 1, f"expected one {kind} titled {title!r}, found {len(matches)}"
+    return matches[0]
+
+
+def ids(objects) -> list[str]:
+    return [obj["id"] for obj in objects]
+
+
+def lens_layers(obj: dict) -> dict:
+    return obj["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]
+
+
+def lens_columns(obj: dict) -> list[dict]:
+    return [column for layer in lens_layers(obj).values() for column in layer["columns"].values()]
+
+
+def dashboard_panels(obj: dict) -> list[dict]:
+    return json_attribute(obj["attributes"], "panelsJSON")
+
+
+def panel_targets(dashboard: dict) -> list[dict]:
+    """The saved objects a dashboard's panels show, in panel order."""
+    references = {ref["name"]: ref for ref in dashboard["references"]}
+    return [
+        BY_KEY[(panel["type"], references[f"{panel['panelIndex']}:{panel['panelRefName']}"]["id"])]
+        for panel in dashboard_panels(dashboard)
+    ]
+
+
+def es_query(rule) -> dict:
+    return json.loads(rule.body["params"]["esQuery"])
+
+
+def rule_named(file_stem: str):
+    matches = [rule for rule in RULES if rule.path.stem == file_stem]
+    assert len(matches) == 1, f"no kibana/rules/{file_stem}.json"
+    return matches[0]
+
+
+# --- the parsers the field checks rely on ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("", set()),
+        ("   ", set()),
+        ("log.level:ERROR", {"log.level"}),
+        ("log.level:(ERROR or CRITICAL)", {"log.level"}),
+        ('event.dataset:"django.access" and not tags:_grokparsefailure', {"event.dataset", "tags"}),
+        ("a:x OR b:y AND NOT c:z", {"a", "b", "c"}),
+        ("http.response.status_code >= 400 and http.response.status_code<500", {"http.response.status_code"}),
+        ("(a:x or (b:y and c < 3))", {"a", "b", "c"}),
+        ('"quoted.field":value', {"quoted.field"}),
+        ("field : spaced value", {"field"}),
+        ("user.name:(alice and not bob)", {"user.name"}),
+        ("url.path:\\(admin\\)\\:x*", {"url.path"}),
+        ('message:"a \\"quoted\\" (word)"', {"message"}),
+        ("items:{ name:banana and stock > 2 }", {"items.name", "items.stock"}),
+        ("free text searched everywhere", set()),
+        ("not:x", {"not"}),
+        ("nothing:x", {"nothing"}),
+    ],
+)
+def test_kql_parser_finds_every_field(query, fields):
+    assert kql_fields(query) == fields
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["a:x b:y", "(a:x", "a:x)", 'a:"unterminated', "a:", ":x", "a:(x or )", "a >= ", "a:{ b:x"],
+)
+def test_kql_parser_rejects_what_kibana_rejects(query):
+    with pytest.raises(KqlSyntaxError):
+        kql_fields(query)
+
+
+def test_es_query_parser_walks_bool_clauses():
+    body = {
+        "query": {
+            "bool": {
+                "filter": [{"term": {"a": "x"}}, {"range": {"b": {"gte": 1}}}],
+                "should": {"exists": {"field": "c"}},
+                "must_not": [{"terms": {"d": ["x"], "boost": 2}}],
+                "minimum_should_match": 1,
+            }
+        }
+    }
+    assert es_search_body_fields(body) == {"a", "b", "c", "d"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": {"query_string": {"query": "a:x"}}},
+        {"query": {"match_all": {}}, "aggs": {"x": {"terms": {"field": "y"}}}},
+        {"query": {"bool": {"filter": [{"script": {"script": "doc['a']"}}]}}},
+    ],
+)
+def test_es_query_parser_refuses_what_it_cannot_read(body):
+    with pytest.raises(UnsupportedQuery):
+        es_search_body_fields(body)
+
+
+def test_query_parser_refuses_lucene_and_esql():
+    with pytest.raises(UnsupportedQuery):
+        query_fields({"query": "a:x", "language": "lucene"})
+    with pytest.raises(UnsupportedQuery):
+        query_fields({"esql": "FROM django-logs-*"})
+
+
+def test_lens_parser_refuses_formulas():
+    formula = {"operationType": "formula", "label": "f", "params": {"formula": "count(kql='a:x')"}}
+    attributes = {"state": {"datasourceStates": {"formBased": {"layers": {"l": {"columns": {"c": formula}}}}}}}
+    with pytest.raises(UnsupportedQuery):
+        lens_fields(attributes)
+
+
+# --- saved objects: identity, references, stamps ------------------------------------------
+
+
+def test_saved_object_ids_are_unique():
+    assert len(ids(OBJECTS)) == len(set(ids(OBJECTS)))
+
+
+def test_data_view_is_the_one_the_stack_contract_names():
+    view = BY_KEY[("index-pattern", DATA_VIEW_ID)]["attributes"]
+    assert view["title"] == "django-logs-*"
+    assert view["timeFieldName"] == "@timestamp"
+    assert view["name"] == "Django logs"
+
+
+@pytest.mark.parametrize("obj", OBJECTS, ids=ids(OBJECTS))
+def test_every_reference_resolves_to_an_object_in_the_file(obj):
+    names = [ref["name"] for ref in obj["references"]]
+    assert len(names) == len(set(names)), "reference names must be unique within an object"
+    for ref in obj["references"]:
+        assert set(ref) == {"id", "name", "type"}
+        assert (ref["type"], ref["id"]) in BY_KEY, f"{ref} does not resolve"
+
+
+@pytest.mark.parametrize("obj", OBJECTS, ids=ids(OBJECTS))
+def test_every_object_carries_version_stamps_no_newer_than_the_stack(obj):
+    # With no stamp, Kibana 8.8+ validates an object against today's schema (a 9.x
+    # saved search then fails without tabs); with a newer one, it refuses it.
+    limit = version_tuple(stack_version())
+    core = obj.get("coreMigrationVersion")
+    type_version = obj.get("typeMigrationVersion") or obj.get("migrationVersion", {}).get(obj["type"])
+    assert core and type_version, "coreMigrationVersion and typeMigrationVersion are both needed"
+    assert version_tuple(core) <= limit
+    assert version_tuple(type_version) <= limit
+
+
+@pytest.mark.parametrize("dashboard", objects_of("dashboard"), ids=ids(objects_of("dashboard")))
+def test_dashboard_panels_name_their_references_as_kibana_exports_do(dashboard):
+    panels = dashboard_panels(dashboard)
+    references = {ref["name"]: ref for ref in dashboard["references"]}
+    panel_indexes = [panel["panelIndex"] for panel in panels]
+    assert len(panel_indexes) == len(set(panel_indexes))
+    expected_names = set()
+    for panel in panels:
+        index = panel["panelIndex"]
+        assert panel["gridData"]["i"] == index
+        assert panel["panelRefName"] == f"panel_{index}"
+        name = f"{index}:panel_{index}"
+        assert name in references, f"panel {index} has no reference {name!r}"
+        assert references[name]["type"] == panel["type"]
+        expected_names.add(name)
+    assert set(references) == expected_names, "every dashboard reference belongs to one panel"
+
+
+@pytest.mark.parametrize("dashboard", objects_of("dashboard"), ids=ids(objects_of("dashboard")))
+def test_dashboard_panels_fit_the_48_column_grid_without_overlapping(dashboard):
+    cells = set()
+    for panel in dashboard_panels(dashboard):
+        grid = panel["gridData"]
+        assert grid["x"] >= 0 and grid["w"] > 0 and grid["x"] + grid["w"] <= 48
+        columns = range(grid["x"], grid["x"] + grid["w"])
+        rows = range(grid["y"], grid["y"] + grid["h"])
+        area = {(x, y) for x in columns for y in rows}
+        assert not cells & area, f"panel {panel['panelIndex']} overlaps another"
+        cells |= area
+
+
+@pytest.mark.parametrize("lens", objects_of("lens"), ids=ids(objects_of("lens")))
+def test_lens_layers_reference_the_data_view_by_layer_id(lens):
+    layer_references = {
+        ref["name"].removeprefix("indexpattern-datasource-layer-"): ref
+        for ref in lens["references"]
+        if ref["name"].startswith("indexpattern-datasource-layer-")
+    }
+    assert set(layer_references) == set(lens_layers(lens))
+    for ref in layer_references.values():
+        assert (ref["type"], ref["id"]) == ("index-pattern", DATA_VIEW_ID)
+
+
+@pytest.mark.parametrize("lens", objects_of("lens"), ids=ids(objects_of("lens")))
+def test_lens_visualization_uses_only_columns_of_its_layers(lens):
+    layers = lens_layers(lens)
+    for layer in layers.values():
+        assert set(layer["columnOrder"]) == set(layer["columns"])
+        for column in layer["columns"].values():
+            order_by = column.get("params", {}).get("orderBy", {})
+            if order_by.get("type") == "column":
+                assert order_by["columnId"] in layer["columns"]
+    for vis_layer in lens["attributes"]["state"]["visualization"]["layers"]:
+        columns = layers[vis_layer["layerId"]]["columns"]
+        accessors = [vis_layer["xAccessor"], *vis_layer["accessors"], vis_layer.get("splitAccessor")]
+        assert all(accessor in columns for accessor in accessors if accessor is not None)
+
+
+@pytest.mark.parametrize("search", objects_of("search"), ids=ids(objects_of("search")))
+def test_saved_searches_reach_the_data_view_through_their_index_ref_name(search):
+    source = json_attribute(search["attributes"], "kibanaSavedObjectMeta", "searchSourceJSON")
+    references = {ref["name"]: ref for ref in search["references"]}
+    ref = references[source["indexRefName"]]
+    assert (ref["type"], ref["id"]) == ("index-pattern", DATA_VIEW_ID)
+
+
+# --- fields against the index template ---------------------------------------------------
+
+
+def test_every_field_any_object_or_rule_uses_is_mapped():
+    unmapped = {
+        field: sorted(users) for field, users in field_usages(OBJECTS, RULES).items() if field not in MAPPED
+    }
+    assert not unmapped, f"fields not in elasticsearch/index-template.json: {unmapped}"
+
+
+@pytest.mark.parametrize("lens", objects_of("lens"), ids=ids(objects_of("lens")))
+def test_lens_columns_agree_with_the_mapped_field_types(lens):
+    for column in lens_columns(lens):
+        field = column.get("sourceField")
+        if field is None or field == LENS_RECORDS_FIELD:
+            continue
+        mapped = MAPPED[field]
+        assert mapped not in NOT_AGGREGATABLE, f"{field} ({mapped}) cannot be aggregated"
+        assert column["dataType"] == LENS_DATA_TYPES[mapped], field
+
+
+@pytest.mark.parametrize("search", objects_of("search"), ids=ids(objects_of("search")))
+def test_saved_searches_sort_on_sortable_fields(search):
+    for field, direction in search["attributes"]["sort"]:
+        assert MAPPED[field] not in NOT_AGGREGATABLE
+        assert direction in ("asc", "desc")
+
+
+# --- what the dashboards and searches show (the brief) ------------------------------------
+
+
+def test_django_overview_dashboard_shows_volume_modules_status_latency_and_errors():
+    panels = panel_targets(by_title("dashboard", "Django overview"))
+    assert [panel["type"] for panel in panels] == ["lens", "lens", "lens", "lens", "search"]
+    level, modules, status, latency, errors = panels
+    assert {column.get("sourceField") for column in lens_columns(level)} >= {"@timestamp", "log.level"}
+    assert "django.module" in {column.get("sourceField") for column in lens_columns(modules)}
+    assert {column.get("sourceField") for column in lens_columns(status)} >= {"@timestamp", "http.response.status_code"}
+    latency_metrics = {
+        (column["operationType"], column.get("params", {}).get("percentile"))
+        for column in lens_columns(latency)
+        if column.get("sourceField") == "event.duration"
+    }
+    assert latency_metrics == {("median", None), ("percentile", 95)}
+    for access_only in (status, latency):
+        query = access_only["attributes"]["state"]["query"]
+        assert query == {"query": 'event.dataset:"django.access"', "language": "kuery"}
+    assert errors["attributes"]["title"] == "Latest errors"
+
+
+def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_events():
+    panels = panel_targets(by_title("dashboard", "Security events"))
+    assert [panel["type"] for panel in panels] == ["lens", "lens", "lens", "search"]
+    auth, usernames, addresses, latest = panels
+    buckets = [column for column in lens_columns(auth) if column["operationType"] == "filters"]
+    assert [bucket["input"]["query"] for bucket in buckets[0]["params"]["filters"]] == [
+        'event.action:"user_logged_in"',
+        'event.action:"user_logged_out"',
+        'event.action:"user_login_failed"',
+    ]
+    for lens, field in ((usernames, "user.name"), (addresses, "source.ip")):
+        assert lens["attributes"]["state"]["query"]["query"] == 'event.action:"user_login_failed"'
+        terms = [column for column in lens_columns(lens) if column["operationType"] == "terms"]
+        assert [column["sourceField"] for column in terms] == [field]
+    assert latest["attributes"]["title"] == "Latest security events"
+
+
+@pytest.mark.parametrize(
+    ("title", "query", "columns"),
+    [
+        (
+            "Latest errors",
+            "log.level:(ERROR or CRITICAL)",
+            ["message", "django.module", "http.request.id", "error.stack_trace"],
+        ),
+        (
+            "Latest security events",
+            'event.dataset:"django.security"',
+            ["event.action", "user.name", "source.ip", "url.path", "user_agent.original", "message"],
+        ),
+        ("Parse failures", 'tags:"_grokparsefailure"', ["event.dataset", "log.file.path", "tags", "message"]),
+    ],
+)
+def test_saved_searches_query_and_columns(title, query, columns):
+    search = by_title("search", title)
+    source = json_attribute(search["attributes"], "kibanaSavedObjectMeta", "searchSourceJSON")
+    assert source["query"] == {"query": query, "language": "kuery"}
+    assert search["attributes"]["columns"] == columns
+    assert search["attributes"]["sort"] == [["@timestamp", "desc"]]
+
+
+# --- connectors and alert rules -----------------------------------------------------------
+
+
+def test_connector_is_a_documented_server_log_create_body():
+    assert len(CONNECTORS) == 1
+    (connector,) = CONNECTORS
+    assert uuid.UUID(connector.id).version == 4
+    assert set(connector.body) == CREATE_CONNECTOR_KEYS
+    assert connector.body["connector_type_id"] == ".server-log"
+    assert connector.body["config"] == {} and connector.body["secrets"] == {}
+
+
+def test_rule_ids_are_unique_uuids():
+    rule_ids = [rule.id for rule in RULES]
+    assert len(rule_ids) == len(set(rule_ids))
+    # The create-rule API documents a custom id as a UUID v1 or v4.
+    assert all(uuid.UUID(rule_id).version == 4 for rule_id in rule_ids)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_rule_body_has_the_documented_create_shape(rule):
+    body = rule.body
+    assert REQUIRED_RULE_KEYS <= set(body) <= CREATE_RULE_KEYS
+    assert body["rule_type_id"] == ".es-query"
+    assert body["consumer"] == "alerts"
+    assert body["name"].strip()
+    assert set(body["schedule"]) == {"interval"} and DURATION.fullmatch(body["schedule"]["interval"])
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_rule_params_are_valid_es_query_params(rule):
+    params = rule.body["params"]
+    assert set(params) <= ES_QUERY_PARAM_KEYS
+    assert params["searchType"] == "esQuery"
+    assert params["index"] == ["django-logs-*"]
+    assert params["timeField"] == "@timestamp"
+    assert params["thresholdComparator"] in COMPARATORS
+    expected_thresholds = 2 if params["thresholdComparator"] in ("between", "notBetween") else 1
+    assert len(params["threshold"]) == expected_thresholds
+    assert all(isinstance(value, int | float) for value in params["threshold"])
+    assert isinstance(params["timeWindowSize"], int) and params["timeWindowSize"] >= 1
+    assert params["timeWindowUnit"] in ("s", "m", "h", "d")
+    assert 0 <= params["size"] <= ES_QUERY_MAX_HITS_PER_EXECUTION
+    assert params.get("aggType", "count") == "count" and params.get("groupBy", "all") == "all"
+    # Kibana rejects an esQuery that is not JSON or has no "query".
+    assert "query" in es_query(rule)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_rule_fields_are_mapped_and_the_time_field_is_a_date(rule):
+    fields = rule_fields(rule)
+    assert fields <= set(MAPPED), sorted(fields - set(MAPPED))
+    assert MAPPED[rule.body["params"]["timeField"]] == "date"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_rule_actions_notify_through_the_server_log_connector(rule):
+    connectors = {connector.id: connector for connector in CONNECTORS}
+    assert rule.body["actions"], "a rule without actions alerts nobody"
+    for action in rule.body["actions"]:
+        assert set(action) <= RULE_ACTION_KEYS
+        assert action["group"] == ES_QUERY_ACTION_GROUP
+        assert connectors[action["id"]].body["connector_type_id"] == ".server-log"
+        assert set(action["params"]) == {"level", "message"}
+        assert action["params"]["level"] in SERVER_LOG_LEVELS
+        assert action["params"]["message"].strip()
+        frequency = action["frequency"]
+        assert set(frequency) == {"summary", "notify_when", "throttle"}
+        assert isinstance(frequency["summary"], bool)
+        assert frequency["notify_when"] in NOTIFY_WHEN
+        assert frequency["throttle"] is None or DURATION.fullmatch(frequency["throttle"])
+
+
+@pytest.mark.parametrize(
+    ("file_stem", "threshold", "window", "filters"),
+    [
+        (
+            "brute-force-logins",
+            10,
+            (5, "m"),
+            [{"term": {"event.dataset": "django.security"}}, {"term": {"event.action": "user_login_failed"}}],
+        ),
+        ("error-spike", 20, (5, "m"), [{"terms": {"log.level": ["ERROR", "CRITICAL"]}}]),
+        ("parse-failures", 0, (15, "m"), [{"term": {"tags": "_grokparsefailure"}}]),
+    ],
+)
+def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, filters):
+    rule = rule_named(file_stem)
+    params = rule.body["params"]
+    assert (params["thresholdComparator"], params["threshold"]) == (">", [threshold])
+    assert (params["timeWindowSize"], params["timeWindowUnit"]) == window
+    assert es_query(rule) == {"query": {"bool": {"filter": filters}}}
+    # A sliding-window count: hits seen by the previous run still count.
+    assert params["excludeHitsFromPreviousRun"] is False
+
+
+def test_security_probe_rule_counts_every_probe_event_the_app_can_log():
+    from django.conf import settings
+    from django.core.exceptions import SuspiciousOperation
+    from observability.records import security_event_name
+
+    # Django logs each SuspiciousOperation to django.security.<class name> and CSRF failures to
+    # django.security.csrf. The subclasses come from Django's core and the installed contrib apps.
+    contrib_with_probes = ("django.contrib.admin", "django.contrib.sessions")
+    exception_modules = ["django.core.exceptions"]
+    exception_modules += [f"{app}.exceptions" for app in settings.INSTALLED_APPS if app in contrib_with_probes]
+    for module in exception_modules:
+        importlib.import_module(module)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    probe_classes = {
+        cls for cls in (SuspiciousOperation, *subclasses(SuspiciousOperation)) if cls.__module__ in exception_modules
+    }
+    logger_names = {f"django.security.{cls.__name__}" for cls in probe_classes} | {"django.security.csrf"}
+    emitted = {
+        security_event_name(logging.LogRecord(name, logging.ERROR, __file__, 0, "probe", None, None))
+        for name in logger_names
+    }
+    # The app's own probe event (observability/request_context.py).
+    emitted.add("malformed_request_id")
+
+    rule = rule_named("security-probe")
+    params = rule.body["params"]
+    assert (params["thresholdComparator"], params["threshold"]) == (">", [5])
+    assert (params["timeWindowSize"], params["timeWindowUnit"]) == (5, "m")
+    dataset, actions = es_query(rule)["query"]["bool"]["filter"]
+    assert dataset == {"term": {"event.dataset": "django.security"}}
+    assert set(actions["terms"]["event.action"]) == emitted
+    assert {"disallowed_host", "csrf_failure", "suspicious_operation", "invalid_session_key"} <= emitted
