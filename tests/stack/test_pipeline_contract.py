@@ -8,6 +8,7 @@ as a cross-check when it is present).
 """
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -15,13 +16,15 @@ import pytest
 
 from myapp.management.commands.generate_traffic import Session
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
-from tests.support.grok import PYGROK_PATTERNS_DIR, SHARED_PATTERNS_DIR
+from tests.support.grok import PYGROK_PATTERNS_DIR, REPO_ROOT, SHARED_PATTERNS_DIR
+from tests.support.kibana_objects import mapped_field_types, used_field_names
 from tests.support.logstash_config import Plugin, parse_config
 from tests.support.logstash_pipeline import PIPELINE_PATH, Pipeline
 
 APP_TIME_ZONE = "Europe/Paris"  # not UTC, so a missing or wrong timezone in the date filter shows
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": APP_TIME_ZONE}
 LOG_FILES = ("django_debug.log", "security.log", "access.log")
+TEMPLATE_PATH = REPO_ROOT / "elasticsearch" / "index-template.json"
 HOSTILE_AGENT = 'evil "agent" \\ [x] user=root caf\u00e9'
 HOSTILE_USERNAME = "mallory INFO 2026-11-26 12:00:00,000 views [request_id=forged] user=admin"
 GARBAGE_LINE = "this line was not written by the app"
@@ -250,3 +253,23 @@ def test_the_output_owns_no_template_or_ilm_and_uses_the_modern_ssl_options():
     assert output.get("user") == "${LOGSTASH_WRITER_USER:logstash_writer}"
     assert output.get("password") == "${LOGSTASH_WRITER_PASSWORD}"
     assert not output.keys() & {"ssl", "cacert", "ssl_certificate_verification"}
+
+
+def _dotted_fields(node: dict, prefix: str = "") -> set[str]:
+    fields = set()
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        fields |= _dotted_fields(value, name + ".") if isinstance(value, dict) else {name}
+    return fields
+
+
+def test_every_field_kibana_uses_is_produced_by_the_pipeline_and_mapped(documents):
+    produced = set().union(*(_dotted_fields(d.source) for name in LOG_FILES for d in documents[name]))
+    template = json.loads(TEMPLATE_PATH.read_text())
+    mapped = set(mapped_field_types(template))
+    used = used_field_names()
+
+    # A multi-field (user_agent.original.text) is another name of the produced field it belongs to.
+    unproduced = {field for field in used if field not in produced and field.rsplit(".", 1)[0] not in produced}
+    assert not unproduced, f"Kibana objects or rules use fields no document has: {sorted(unproduced)}"
+    assert produced <= mapped, f"the pipeline produces unmapped fields: {sorted(produced - mapped)}"
