@@ -28,30 +28,25 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use one of {sorted(_TRUE | _FALSE)}.")
 
 
-def env_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+def _env_number(name, default, *, parse, kind, minimum, maximum):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw.strip())
+        value = parse(raw.strip())
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {kind}.") from None
     if not minimum <= value <= maximum:
         raise ImproperlyConfigured(f"{name}={value} is out of range: expected {minimum} to {maximum}.")
     return value
+
+
+def env_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    return _env_number(name, default, parse=int, kind="a whole number", minimum=minimum, maximum=maximum)
 
 
 def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
-    if not minimum <= value <= maximum:
-        raise ImproperlyConfigured(f"{name}={value} is out of range: expected {minimum} to {maximum}.")
-    return value
+    return _env_number(name, default, parse=float, kind="a number", minimum=minimum, maximum=maximum)
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
