@@ -15,17 +15,8 @@ from playwright.sync_api import BrowserContext, Page, Playwright, Response, expe
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
+from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
 
-DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LAUNCH_TIMEOUT_MS = 30_000
 ACTION_TIMEOUT_MS = 15_000
 # Django's default SESSION_COOKIE_NAME; the settings keep it.
@@ -49,18 +40,6 @@ SECURITY_LINE = re.compile(
 )
 
 
-def chromium_executable() -> str | None:
-    """The browser to drive; None means Playwright's bundled one."""
-    configured = os.environ.get("CHROMIUM_PATH", "").strip()
-    if configured:
-        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
-            pytest.fail(f"CHROMIUM_PATH={configured!r} is not an executable file: point it at a Chromium binary.")
-        return configured
-    if DEBIAN_CHROMIUM.exists():
-        return str(DEBIAN_CHROMIUM)
-    return None
-
-
 def launch_browser(playwright: Playwright, profile_dir: Path) -> BrowserContext:
     executable = chromium_executable()
     try:
@@ -72,9 +51,7 @@ def launch_browser(playwright: Playwright, profile_dir: Path) -> BrowserContext:
             timeout=LAUNCH_TIMEOUT_MS,
         )
     except PlaywrightError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        browser = executable or "Playwright's bundled Chromium"
-        reason = f"cannot launch {browser} ({first_line}): apt-get install chromium or set CHROMIUM_PATH"
+        reason = launch_failure_reason(executable, error)
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser test, but {reason}")
         pytest.skip(reason)

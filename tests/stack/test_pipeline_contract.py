@@ -190,8 +190,8 @@ def test_a_replay_indexes_nothing_twice_and_identical_lines_stay_apart(pipeline,
 def test_identical_messages_in_one_millisecond_are_two_documents(pipeline, tmp_path):
     log = tmp_path / "django_debug.log"
     log.write_text(
-        f"INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000aa] Same text\n"
-        f"INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000bb] Same text\n"
+        "INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000aa] Same text\n"
+        "INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000bb] Same text\n"
     )
     results = pipeline.process_file(log)
 

@@ -1,0 +1,336 @@
+"""Fixtures for the live Docker Compose stack: settings, readiness, and logs on failure.
+
+Settings come from the environment, else from the repository's .env (the file
+`make up` used). When the stack's ports do not answer, every test here skips
+with one reason line; REQUIRE_LIVE_STACK=1 turns that skip into a failure, for
+runs that started the stack themselves and must not pass by skipping.
+"""
+
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import ApiError, AuthenticationException, Elasticsearch, TransportError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_FILE = REPO_ROOT / ".env"
+INDEX_TEMPLATE = "django-logs"
+CONNECT_TIMEOUT_SECONDS = 1
+READY_TIMEOUT_SECONDS = 180
+READY_POLL_SECONDS = 2
+HTTP_TIMEOUT_SECONDS = 10
+COMPOSE_LOGS_ARGS = ("compose", "logs", "--no-color", "--tail=200")
+COMPOSE_LOGS_TIMEOUT_SECONDS = 60
+
+NOTES = pytest.StashKey[list[str]]()
+_LOGS_SHOWN_FOR = pytest.StashKey[BaseException]()
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TRUE_VALUES = {"1", "true", "yes"}
+_FALSE_VALUES = {"", "0", "false", "no"}
+# What a wildcard bind address is reached through from this machine.
+_WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines as Compose reads them: comments, `export`, quotes, ` #` inline comments."""
+    if not path.is_file():
+        return {}
+    values = {}
+    for number, raw_line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw_line.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").lstrip()
+        key, separator, value = line.partition("=")
+        key = key.strip()
+        if not separator or not _ENV_KEY.fullmatch(key):
+            # The line may hold a secret, so only its number is reported.
+            raise ValueError(f"{path}:{number} is not a KEY=VALUE line: fix or remove it.")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = re.split(r"\s#", value, maxsplit=1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    host: str
+    app_port: int
+    elasticsearch_port: int
+    kibana_port: int
+    # Kept out of repr: pytest prints fixture values in failure reports.
+    elastic_password: str = field(repr=False)
+    demo_username: str
+    demo_password: str = field(repr=False)
+
+    @classmethod
+    def load(cls, environ: dict[str, str], env_file: Path) -> "StackSettings":
+        dotenv = read_env_file(env_file)
+
+        def setting(name: str, default: str = "") -> str:
+            return environ[name] if name in environ else dotenv.get(name, default)
+
+        def port(name: str, default: int) -> int:
+            raw = setting(name).strip() or str(default)
+            if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+                raise ValueError(f"{name}={raw!r} is not a TCP port: expected a whole number from 1 to 65535.")
+            return int(raw)
+
+        bind_address = setting("BIND_ADDRESS", "127.0.0.1").strip().strip("[]")
+        return cls(
+            host=_WILDCARD_HOSTS.get(bind_address, bind_address),
+            app_port=port("APP_PORT", 8000),
+            elasticsearch_port=port("ELASTICSEARCH_PORT", 9200),
+            kibana_port=port("KIBANA_PORT", 5601),
+            elastic_password=setting("ELASTIC_PASSWORD"),
+            demo_username=setting("DEMO_USERNAME"),
+            demo_password=setting("DEMO_PASSWORD"),
+        )
+
+    def url(self, port: int) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{port}"
+
+    def services(self) -> list[tuple[str, int]]:
+        return [("app", self.app_port), ("Elasticsearch", self.elasticsearch_port), ("Kibana", self.kibana_port)]
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise AssertionError(f"expected JSON, got HTTP {self.status}: {self.text()[:300]!r}") from None
+
+
+class _EveryResponse(urllib.request.HTTPErrorProcessor):
+    """Hands back 3xx/4xx/5xx responses as they are: tests check each hop themselves."""
+
+    def http_response(self, request, response):
+        return response
+
+    https_response = http_response
+
+
+class HttpClient:
+    """Standard-library HTTP with a cookie jar, no redirect following and no exceptions for error statuses."""
+
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None):
+        self.base_url = base_url
+        self.headers = dict(headers or {})
+        self.cookies = CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _EveryResponse())
+
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, form: dict[str, str] | None = None
+    ) -> HttpResponse:
+        data = urllib.parse.urlencode(form).encode("ascii") if form is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        for name, value in {**self.headers, **(headers or {})}.items():
+            request.add_header(name, value)
+        if data is not None:
+            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        with self._opener.open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+            return HttpResponse(response.status, response.headers, response.read())
+
+
+def basic_auth_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+@dataclass
+class LiveStack:
+    settings: StackSettings
+    required: bool
+    es: Elasticsearch
+    kibana: HttpClient
+    notes: list[str]
+
+    @property
+    def app_url(self) -> str:
+        return self.settings.url(self.settings.app_port)
+
+    @property
+    def kibana_url(self) -> str:
+        return self.settings.url(self.settings.kibana_port)
+
+    def app_client(self, user_agent: str) -> HttpClient:
+        return HttpClient(self.app_url, {"User-Agent": user_agent})
+
+    def note(self, line: str) -> None:
+        """A measurement or artifact path, printed now and repeated in the terminal summary."""
+        print(line)
+        self.notes.append(line)
+
+
+def require_live_stack() -> bool:
+    raw = os.environ.get("REQUIRE_LIVE_STACK", "")
+    if raw.strip().lower() in _TRUE_VALUES:
+        return True
+    if raw.strip().lower() in _FALSE_VALUES:
+        return False
+    pytest.fail(f"REQUIRE_LIVE_STACK={raw!r} is not understood: use 1 to require the live stack, or leave it unset.")
+
+
+def accepts_tcp(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS):
+            return True
+    except OSError:
+        return False
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:200]
+
+
+def readiness_problems(stack: LiveStack) -> list[str]:
+    """What is not ready yet, in words; empty when the whole stack is."""
+    problems = []
+    try:
+        status = stack.es.cluster.health()["status"]
+        if status not in ("yellow", "green"):
+            problems.append(f"Elasticsearch cluster health is {status}")
+        elif not stack.es.indices.exists_index_template(name=INDEX_TEMPLATE):
+            problems.append(f"index template {INDEX_TEMPLATE} does not exist (has the setup service run?)")
+    except AuthenticationException:
+        # The elastic password is fixed when the data volume is first created.
+        pytest.fail(
+            "Elasticsearch rejected ELASTIC_PASSWORD (HTTP 401): it differs from the password the cluster "
+            "was first started with (check .env; `make clean` deletes the volumes and so resets it)."
+        )
+    except (ApiError, TransportError) as error:
+        problems.append(f"Elasticsearch: {_first_line(error)}")
+    try:
+        response = stack.kibana.request("GET", "/api/status")
+        level = response.json()["status"]["overall"]["level"] if response.status == 200 else None
+        if level != "available":
+            problems.append(f"Kibana /api/status: HTTP {response.status}, level {level}")
+    except (OSError, http.client.HTTPException, AssertionError, KeyError, TypeError) as error:
+        problems.append(f"Kibana: {_first_line(error)}")
+    try:
+        health = HttpClient(stack.app_url).request("GET", "/healthz")
+        if health.status != 200:
+            problems.append(f"app /healthz: HTTP {health.status}")
+    except (OSError, http.client.HTTPException) as error:
+        problems.append(f"app: {_first_line(error)}")
+    return problems
+
+
+@pytest.fixture(scope="session")
+def live_stack(request):
+    """The running stack, once it answers and is ready; skips (or fails when required) when it is down."""
+    required = require_live_stack()
+    try:
+        settings = StackSettings.load(dict(os.environ), ENV_FILE)
+    except ValueError as error:
+        pytest.fail(str(error))
+    silent = [f"{name} :{port}" for name, port in settings.services() if not accepts_tcp(settings.host, port)]
+    if silent:
+        reason = (
+            f"live stack not reachable at {settings.host} (nothing answers on {', '.join(silent)}): "
+            "run `make up` first"
+        )
+        if required:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    if not settings.elastic_password:
+        pytest.fail("ELASTIC_PASSWORD is set neither in the environment nor in .env: the live tests need it.")
+
+    es = Elasticsearch(
+        settings.url(settings.elasticsearch_port),
+        basic_auth=("elastic", settings.elastic_password),
+        request_timeout=HTTP_TIMEOUT_SECONDS,
+        max_retries=0,
+    )
+    kibana = HttpClient(
+        settings.url(settings.kibana_port), {"Authorization": basic_auth_header("elastic", settings.elastic_password)}
+    )
+    stack = LiveStack(settings, required, es, kibana, notes=request.config.stash.setdefault(NOTES, []))
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while problems := readiness_problems(stack):
+            if time.monotonic() >= deadline:
+                pytest.fail(
+                    f"live stack at {settings.host} not ready after {READY_TIMEOUT_SECONDS} s: {'; '.join(problems)}"
+                )
+            time.sleep(READY_POLL_SECONDS)
+        yield stack
+    finally:
+        es.close()
+
+
+def compose_logs() -> str:
+    """The last lines of every service's log, or why they cannot be shown."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return "docker is not on PATH, so `docker compose logs` cannot be shown."
+    command = [docker, *COMPOSE_LOGS_ARGS]
+    try:
+        result = subprocess.run(
+            command,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=COMPOSE_LOGS_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        return f"`docker {' '.join(COMPOSE_LOGS_ARGS)}` did not finish within {COMPOSE_LOGS_TIMEOUT_SECONDS} s."
+    except OSError as error:
+        return f"cannot run {docker}: {error}"
+    if result.returncode != 0:
+        return f"`docker {' '.join(COMPOSE_LOGS_ARGS)}` exited with {result.returncode}:\n{result.stderr.strip()}"
+    return result.stdout
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed and item.get_closest_marker("integration") is not None:
+        error = call.excinfo.value if call.excinfo is not None else None
+        # A failed session fixture fails every test with the same error: show the logs once.
+        if error is not None and item.config.stash.get(_LOGS_SHOWN_FOR, None) is error:
+            logs = "(same error as an earlier test: its report has the logs)"
+        else:
+            if error is not None:
+                item.config.stash[_LOGS_SHOWN_FOR] = error
+            logs = compose_logs()
+        report.sections.append((f"docker {' '.join(COMPOSE_LOGS_ARGS)}", logs))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    notes = config.stash.get(NOTES, [])
+    if notes:
+        terminalreporter.section("live stack: latencies and artifacts")
+        for line in notes:
+            terminalreporter.write_line(line)

@@ -1,0 +1,725 @@
+"""The setup one-shot (setup/provision.py) run as a real process against a fake Elasticsearch + Kibana.
+
+The fake (tests/support/fake_elastic.py) keeps state and refuses request shapes the real APIs refuse,
+so a passing run means the calls were made in the documented shapes and in a workable order.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROVISION = ROOT / "setup" / "provision.py"
+RUN_TIMEOUT_SECONDS = 60
+
+RULE_ID = "django-logs-error-burst"
+LOG_CONNECTOR_ID = "django-logs-server-log"
+INDEX_CONNECTOR_ID = "django-logs-alert-history"
+RULE_UPDATE_FIELDS = {
+    "name", "tags", "schedule", "throttle", "params", "actions", "notify_when", "alert_delay", "flapping", "artifacts",
+}
+
+ROLES = {
+    "logstash_writer": {
+        "cluster": ["monitor"],
+        "indices": [{"names": ["django-logs-*"], "privileges": ["create_doc", "create_index", "auto_configure"]}],
+    },
+    "django_logs_reader": {
+        "indices": [{"names": ["django-logs-*"], "privileges": ["read", "view_index_metadata"]}],
+    },
+}
+ILM_POLICY = {
+    "policy": {
+        "_meta": {"description": "Deletes django-logs-* indices after LOG_RETENTION_DAYS."},
+        "phases": {
+            "hot": {"min_age": "0ms", "actions": {"set_priority": {"priority": 100}}},
+            "delete": {"min_age": "30d", "actions": {"delete": {}}},
+        },
+    }
+}
+INDEX_TEMPLATE = {
+    "index_patterns": ["django-logs-*"],
+    "priority": 200,
+    "template": {
+        "settings": {
+            "number_of_shards": 1,
+            "number_of_replicas": 0,
+            "index.lifecycle.name": "django-logs",
+            "index": {"lifecycle": {"parse_origination_date": True}},
+        },
+        "mappings": {
+            "properties": {
+                "@timestamp": {"type": "date"},
+                "message": {"type": "text"},
+                "event": {"properties": {"dataset": {"type": "keyword"}}},
+            }
+        },
+    },
+    "_meta": {"description": "Django log lines shipped by Logstash."},
+}
+SAVED_OBJECTS = [
+    {
+        "type": "index-pattern", "id": "django-logs", "coreMigrationVersion": "8.8.0", "typeMigrationVersion": "8.0.0",
+        "attributes": {"title": "django-logs-*", "name": "Django logs", "timeFieldName": "@timestamp"},
+        "references": [],
+    },
+    {
+        "type": "search", "id": "django-logs-errors", "coreMigrationVersion": "8.8.0", "typeMigrationVersion": "8.0.0",
+        "attributes": {
+            "title": "Django errors", "columns": ["log.level", "message"], "sort": [["@timestamp", "desc"]],
+            "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps({
+                "query": {"query": "log.level:ERROR", "language": "kuery"},
+                "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
+            })},
+        },
+        "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern", "id": "django-logs"}],
+    },
+    {
+        "type": "dashboard", "id": "django-logs-overview", "coreMigrationVersion": "8.8.0", "typeMigrationVersion": "8.9.0",
+        "attributes": {
+            "title": "Django logs overview",
+            "panelsJSON": json.dumps([{"panelIndex": "1", "gridData": {"x": 0, "y": 0, "w": 48, "h": 15, "i": "1"},
+                                       "type": "search", "panelRefName": "panel_1", "embeddableConfig": {}}]),
+            "optionsJSON": json.dumps({"useMargins": True}),
+            "timeRestore": False,
+            "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps({"query": {"query": "", "language": "kuery"}})},
+        },
+        "references": [{"name": "1:panel_1", "type": "search", "id": "django-logs-errors"}],
+    },
+]
+CONNECTORS = {
+    "server-log": {"id": LOG_CONNECTOR_ID, "body": {
+        "name": "Django logs: server log", "connector_type_id": ".server-log", "config": {}, "secrets": {},
+    }},
+    "alert-history": {"id": INDEX_CONNECTOR_ID, "body": {
+        "name": "Django logs: alert history", "connector_type_id": ".index", "config": {"index": "django-logs-alerts"},
+    }},
+}
+RULE = {"id": RULE_ID, "body": {
+    "name": "Django error burst",
+    "rule_type_id": ".es-query",
+    "consumer": "alerts",
+    "tags": ["django"],
+    "schedule": {"interval": "1m"},
+    "params": {
+        "searchType": "esQuery", "esQuery": json.dumps({"query": {"match": {"log.level": "ERROR"}}}),
+        "index": ["django-logs-*"], "timeField": "@timestamp", "threshold": [5], "thresholdComparator": ">",
+        "timeWindowSize": 5, "timeWindowUnit": "m", "size": 10,
+    },
+    "actions": [{
+        "group": "query matched", "id": LOG_CONNECTOR_ID,
+        "params": {"level": "warn", "message": "{{context.hits.length}} Django errors in 5 minutes"},
+        "frequency": {"summary": False, "notify_when": "onActiveAlert", "throttle": None},
+    }],
+}}
+
+
+def write_json(path: Path, value: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, indent=2))
+
+
+def build_assets(root: Path) -> Path:
+    """An asset tree in the documented layout: ASSETS_DIR/elasticsearch and ASSETS_DIR/kibana."""
+    for name, body in ROLES.items():
+        write_json(root / "elasticsearch" / "roles" / f"{name}.json", body)
+    write_json(root / "elasticsearch" / "ilm-policy.json", ILM_POLICY)
+    write_json(root / "elasticsearch" / "index-template.json", INDEX_TEMPLATE)
+    (root / "kibana").mkdir(parents=True)
+    (root / "kibana" / "saved_objects.ndjson").write_text("".join(json.dumps(item) + "\n" for item in SAVED_OBJECTS))
+    for name, connector in CONNECTORS.items():
+        write_json(root / "kibana" / "connectors" / f"{name}.json", connector)
+    write_json(root / "kibana" / "rules" / "error-burst.json", RULE)
+    return root
+
+
+def edit_json(path: Path, change) -> None:
+    value = json.loads(path.read_text())
+    change(value)
+    path.write_text(json.dumps(value))
+
+
+@pytest.fixture
+def passwords() -> dict[str, str]:
+    return {
+        "ELASTIC_PASSWORD": "el-" + secrets.token_urlsafe(18),
+        "KIBANA_SYSTEM_PASSWORD": "ks-" + secrets.token_urlsafe(18),
+        "LOGSTASH_WRITER_PASSWORD": "lw-" + secrets.token_urlsafe(18),
+    }
+
+
+@pytest.fixture
+def assets(tmp_path: Path) -> Path:
+    return build_assets(tmp_path / "assets")
+
+
+@pytest.fixture
+def stack(passwords):
+    with FakeElasticStack(passwords["ELASTIC_PASSWORD"]) as fake:
+        yield fake
+
+
+def run_setup(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], **overrides: str) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "ELASTICSEARCH_URL": stack.elasticsearch_url,
+        "KIBANA_URL": stack.kibana_url,
+        "ASSETS_DIR": str(assets),
+        "LOG_RETENTION_DAYS": "14",
+        "SETUP_TIMEOUT_SECONDS": "20",
+        "SETUP_REQUEST_TIMEOUT_SECONDS": "5",
+        "SETUP_RETRY_INTERVAL_SECONDS": "0.05",
+        **passwords,
+        **overrides,
+    }
+    result = subprocess.run(
+        [sys.executable, str(PROVISION)], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS
+    )
+    output = result.stdout + result.stderr
+    for name, value in env.items():
+        if name.endswith("_PASSWORD") and len(value) >= 12:
+            assert value not in output, f"{name} was printed"
+    return result
+
+
+def writes(requests: list[RecordedRequest]) -> list[tuple[str, str]]:
+    return [(request.method, request.path) for request in requests if request.is_write]
+
+
+def step_lines(stdout: str) -> dict[str, str]:
+    outcomes = {}
+    for line in stdout.splitlines():
+        step, _, outcome = line.rpartition(": ")
+        if outcome in ("created", "updated", "unchanged"):
+            outcomes[step] = outcome
+    return outcomes
+
+
+EXPECTED_WRITES = [
+    ("PUT", "/_security/user/kibana_system/_password"),
+    ("PUT", "/_security/role/django_logs_reader"),
+    ("PUT", "/_security/role/logstash_writer"),
+    ("PUT", "/_security/user/logstash_writer"),
+    ("PUT", "/_ilm/policy/django-logs"),
+    ("PUT", "/_index_template/django-logs"),
+    ("POST", "/api/saved_objects/_import"),
+    ("POST", f"/api/actions/connector/{INDEX_CONNECTOR_ID}"),
+    ("POST", f"/api/actions/connector/{LOG_CONNECTOR_ID}"),
+    ("POST", f"/api/alerting/rule/{RULE_ID}"),
+]
+ALL_STEPS = [
+    "kibana_system password", "role django_logs_reader", "role logstash_writer", "user logstash_writer",
+    "ilm policy django-logs", "index template django-logs", "saved objects (3 from saved_objects.ndjson)",
+    f"connector {INDEX_CONNECTOR_ID} (Django logs: alert history)", f"connector {LOG_CONNECTOR_ID} (Django logs: server log)",
+    f"rule {RULE_ID} (Django error burst)",
+]
+
+
+def test_first_run_provisions_everything_in_dependency_order(stack, assets, passwords):
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    requests = stack.recorded()
+    assert writes(requests) == EXPECTED_WRITES
+    first_kibana = next(index for index, request in enumerate(requests) if request.service == "kibana")
+    assert requests[0].path == "/_cluster/health"
+    assert requests[0].query["wait_for_status"] == ["yellow"] and requests[0].query["timeout"]
+    assert all(request.service == "elasticsearch" for request in requests[:first_kibana])
+    assert requests[first_kibana].path == "/api/status"
+    assert step_lines(result.stdout) == {
+        "kibana_system password": "updated", **{step: "created" for step in ALL_STEPS[1:]}
+    }
+    assert result.stdout.splitlines()[-1] == "setup: done"
+
+
+def test_first_run_leaves_the_state_the_assets_describe(stack, assets, passwords):
+    result = run_setup(stack, assets, passwords, LOG_RETENTION_DAYS="21")
+
+    assert result.returncode == 0, result.stderr
+    assert stack.password_works("kibana_system", passwords["KIBANA_SYSTEM_PASSWORD"])
+    assert stack.password_works("logstash_writer", passwords["LOGSTASH_WRITER_PASSWORD"])
+    assert stack.users["logstash_writer"]["roles"] == ["logstash_writer"]
+    assert stack.roles["logstash_writer"]["cluster"] == ["monitor"]
+    assert stack.roles["logstash_writer"]["indices"][0]["privileges"] == ["create_doc", "create_index", "auto_configure"]
+    assert stack.policies["django-logs"]["policy"]["phases"]["delete"]["min_age"] == "21d"
+    assert stack.templates["django-logs"]["template"]["settings"]["index"]["lifecycle"] == {
+        "name": "django-logs", "parse_origination_date": "true"
+    }
+    assert set(stack.saved_objects) == {(item["type"], item["id"]) for item in SAVED_OBJECTS}
+    assert stack.connectors[INDEX_CONNECTOR_ID]["config"]["index"] == "django-logs-alerts"
+    rule = stack.rules[RULE_ID]
+    assert (rule["rule_type_id"], rule["consumer"], rule["params"]["threshold"]) == (".es-query", "alerts", [5])
+    assert rule["actions"][0]["id"] == LOG_CONNECTOR_ID
+
+
+def test_saved_objects_import_is_multipart_with_an_ndjson_file_and_xsrf(stack, assets, passwords):
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    [upload] = [r for r in stack.recorded() if r.path == "/api/saved_objects/_import"]
+    assert upload.query == {"overwrite": ["true"]}
+    assert upload.headers["kbn-xsrf"]
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="file"; filename="saved_objects.ndjson"' in upload.body
+    assert (assets / "kibana" / "saved_objects.ndjson").read_bytes() in upload.body
+
+
+def test_second_run_reports_unchanged_and_sends_no_write(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    policy_version = stack.policies["django-logs"]["version"]
+    rule_revision = stack.rules[RULE_ID]["revision"]
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout) == {step: "unchanged" for step in ALL_STEPS}
+    assert writes(stack.recorded()[already:]) == []
+    assert stack.policies["django-logs"]["version"] == policy_version
+    assert stack.rules[RULE_ID]["revision"] == rule_revision
+
+
+def test_edited_assets_are_updated_with_only_the_updatable_fields(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    # A removed key is still noticed although GET returns server defaults in its place.
+    edit_json(assets / "elasticsearch" / "roles" / "logstash_writer.json", lambda role: role.pop("cluster"))
+    edit_json(assets / "kibana" / "rules" / "error-burst.json", lambda rule: rule["body"]["params"].update(threshold=[9]))
+    edit_json(assets / "kibana" / "connectors" / "alert-history.json", lambda c: c["body"].update(name="Alert history"))
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords, LOG_RETENTION_DAYS="30")
+
+    assert second.returncode == 0, second.stderr
+    outcomes = {
+        **{step: "unchanged" for step in ALL_STEPS if not step.startswith(("connector", "rule"))},
+        "role logstash_writer": "updated",
+        "ilm policy django-logs": "updated",
+        f"connector {INDEX_CONNECTOR_ID} (Alert history)": "updated",
+        f"connector {LOG_CONNECTOR_ID} (Django logs: server log)": "unchanged",
+        f"rule {RULE_ID} (Django error burst)": "updated",
+    }
+    assert step_lines(second.stdout) == outcomes
+    new = stack.recorded()[already:]
+    assert writes(new) == [
+        ("PUT", "/_security/role/logstash_writer"),
+        ("PUT", "/_ilm/policy/django-logs"),
+        ("PUT", f"/api/actions/connector/{INDEX_CONNECTOR_ID}"),
+        ("PUT", f"/api/alerting/rule/{RULE_ID}"),
+    ]
+    [rule_put] = [r for r in new if r.method == "PUT" and r.path.startswith("/api/alerting/")]
+    assert set(rule_put.json()) <= RULE_UPDATE_FIELDS
+    assert rule_put.json()["params"]["threshold"] == [9]
+    [connector_put] = [r for r in new if r.method == "PUT" and r.path.startswith("/api/actions/")]
+    assert connector_put.json() == {"name": "Alert history", "config": {"index": "django-logs-alerts"}}
+    assert stack.roles["logstash_writer"]["cluster"] == []
+    assert stack.policies["django-logs"]["policy"]["phases"]["delete"]["min_age"] == "30d"
+    assert stack.rules[RULE_ID]["params"]["threshold"] == [9]
+
+
+def test_rotated_passwords_are_set_again(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    rotated = {**passwords, "KIBANA_SYSTEM_PASSWORD": "ks2-" + secrets.token_urlsafe(18),
+               "LOGSTASH_WRITER_PASSWORD": "lw2-" + secrets.token_urlsafe(18)}
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, rotated)
+
+    assert second.returncode == 0, second.stderr
+    outcomes = step_lines(second.stdout)
+    assert (outcomes["kibana_system password"], outcomes["user logstash_writer"]) == ("updated", "updated")
+    assert writes(stack.recorded()[already:]) == [
+        ("PUT", "/_security/user/kibana_system/_password"), ("PUT", "/_security/user/logstash_writer"),
+    ]
+    assert stack.password_works("kibana_system", rotated["KIBANA_SYSTEM_PASSWORD"])
+    assert stack.password_works("logstash_writer", rotated["LOGSTASH_WRITER_PASSWORD"])
+    assert not stack.password_works("logstash_writer", passwords["LOGSTASH_WRITER_PASSWORD"])
+
+
+@pytest.mark.parametrize("days", ["1", "3650"])
+def test_retention_days_become_the_delete_phase_min_age(stack, assets, passwords, days):
+    result = run_setup(stack, assets, passwords, LOG_RETENTION_DAYS=days)
+
+    assert result.returncode == 0, result.stderr
+    [put] = [r for r in stack.recorded() if r.method == "PUT" and r.path == "/_ilm/policy/django-logs"]
+    sent = put.json()["policy"]
+    assert sent["phases"]["delete"] == {"min_age": f"{days}d", "actions": {"delete": {}}}
+    assert sent["phases"]["hot"] == ILM_POLICY["policy"]["phases"]["hot"]
+
+
+def test_partial_import_failure_exits_1_naming_each_failed_object(stack, assets, passwords):
+    stack.import_failures[("dashboard", "django-logs-overview")] = {
+        "type": "unknown", "message": "Document contains at least one immense term", "statusCode": 400,
+    }
+    dangling = {"type": "search", "id": "django-logs-dangling", "attributes": {"title": "Dangling"},
+                "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern", "id": "gone"}]}
+    with (assets / "kibana" / "saved_objects.ndjson").open("a") as ndjson:
+        ndjson.write(json.dumps(dangling) + "\n")
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 1
+    assert "successCount=2 of 4" in result.stderr
+    assert "dashboard/django-logs-overview ('Django logs overview'): unknown" in result.stderr
+    assert "search/django-logs-dangling ('Dangling'): missing_references to index-pattern/gone" in result.stderr
+    assert not any(r.path.startswith(("/api/actions/", "/api/alerting/")) for r in stack.recorded())
+
+
+def test_waits_while_elasticsearch_answers_408(stack, assets, passwords):
+    stack.health_not_ready_responses = 3
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    requests = stack.recorded()
+    health = [r for r in requests if r.path == "/_cluster/health"]
+    assert [r.status for r in health] == [408, 408, 408, 200]
+    assert requests.index(health[-1]) < requests.index(next(r for r in requests if r.is_write))
+    assert "waiting for elasticsearch: HTTP 408, cluster status red" in result.stdout
+
+
+def test_waits_while_kibana_answers_503(stack, assets, passwords):
+    stack.kibana_unavailable_responses = 2
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    kibana = [r for r in stack.recorded() if r.service == "kibana"]
+    assert [r.status for r in kibana[:3]] == [503, 503, 200]
+    assert all(r.path == "/api/status" for r in kibana[:3]) and kibana[3].path != "/api/status"
+    assert "waiting for kibana: HTTP 503, overall level unavailable (Waiting for Elasticsearch)" in result.stdout
+
+
+def test_waits_while_elasticsearch_refuses_connections(passwords, assets):
+    stack = FakeElasticStack(passwords["ELASTIC_PASSWORD"])
+    stack.refuse_connections("elasticsearch", 1.0)
+    with stack:
+        result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    assert "waiting for elasticsearch: cannot connect" in result.stdout
+    assert writes(stack.recorded()) == EXPECTED_WRITES
+
+
+def test_gives_up_on_elasticsearch_after_the_timeout(stack, assets, passwords):
+    stack.health_not_ready_responses = 10**9
+
+    result = run_setup(stack, assets, passwords, SETUP_TIMEOUT_SECONDS="1")
+
+    assert result.returncode == 1
+    assert "was not ready (cluster status yellow or green) within 1 s (SETUP_TIMEOUT_SECONDS)" in result.stderr
+    assert "last answer: HTTP 408, cluster status red" in result.stderr
+    assert writes(stack.recorded()) == []
+
+
+def test_gives_up_on_a_hanging_elasticsearch(stack, assets, passwords):
+    stack.hang.add(("elasticsearch", "GET", "/_cluster/health"))
+
+    result = run_setup(stack, assets, passwords, SETUP_TIMEOUT_SECONDS="1", SETUP_REQUEST_TIMEOUT_SECONDS="0.4")
+
+    assert result.returncode == 1
+    assert "within 1 s (SETUP_TIMEOUT_SECONDS); last answer: no response within " in result.stderr
+    assert "waiting for elasticsearch: no response within 0.4 s" in result.stdout
+    assert writes(stack.recorded()) == []
+
+
+def test_gives_up_on_refused_connections(passwords, assets):
+    stack = FakeElasticStack(passwords["ELASTIC_PASSWORD"])
+    stack.refuse_connections("elasticsearch", None)
+    with stack:
+        result = run_setup(stack, assets, passwords, SETUP_TIMEOUT_SECONDS="0.5")
+
+    assert result.returncode == 1
+    assert "last answer: cannot connect" in result.stderr
+    assert stack.recorded() == []
+
+
+def test_gives_up_on_kibana_after_the_timeout(stack, assets, passwords):
+    stack.kibana_unavailable_responses = 10**9
+
+    result = run_setup(stack, assets, passwords, SETUP_TIMEOUT_SECONDS="1")
+
+    assert result.returncode == 1
+    assert "Kibana at " in result.stderr and "was not available within 1 s" in result.stderr
+    assert "last answer: HTTP 503, overall level unavailable" in result.stderr
+    assert not any(r.path.startswith("/api/saved_objects") for r in stack.recorded())
+
+
+def test_a_hanging_call_fails_after_the_request_timeout(stack, assets, passwords):
+    stack.hang.add(("kibana", "POST", "/api/saved_objects/_import"))
+
+    result = run_setup(stack, assets, passwords, SETUP_REQUEST_TIMEOUT_SECONDS="0.5")
+
+    assert result.returncode == 1
+    assert "POST /api/saved_objects/_import?overwrite=true on " in result.stderr
+    assert "failed: no response within 0.5 s" in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD"])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "is empty"),
+        ("changeme", "is a well-known default password"),
+        ("password", "is a well-known default password"),
+        ("elastic", "is a well-known default password"),
+        ("ChangeMe", "is a well-known default password"),
+        ("Short-pw-11", "is shorter than 12 characters"),
+    ],
+)
+def test_weak_passwords_are_refused_before_any_call(stack, assets, passwords, variable, value, problem):
+    result = run_setup(stack, assets, {**passwords, variable: value})
+
+    assert result.returncode == 2
+    assert f"{variable} {problem}" in result.stderr
+    if value and value != "password":  # that word is in every such message anyway
+        assert value not in result.stdout + result.stderr
+    assert stack.recorded() == []
+
+
+def test_a_missing_password_variable_is_refused(stack, assets, passwords):
+    del passwords["LOGSTASH_WRITER_PASSWORD"]
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 2
+    assert "LOGSTASH_WRITER_PASSWORD is empty" in result.stderr
+    assert stack.recorded() == []
+
+
+def test_a_reused_password_is_refused(stack, assets, passwords):
+    reused = {**passwords, "LOGSTASH_WRITER_PASSWORD": passwords["KIBANA_SYSTEM_PASSWORD"]}
+
+    result = run_setup(stack, assets, reused)
+
+    assert result.returncode == 2
+    assert "KIBANA_SYSTEM_PASSWORD is the same as LOGSTASH_WRITER_PASSWORD" in result.stderr
+    assert stack.recorded() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LOG_RETENTION_DAYS", "0", "LOG_RETENTION_DAYS='0' must be a whole number of days from 1 to 3650"),
+        ("LOG_RETENTION_DAYS", "3651", "LOG_RETENTION_DAYS='3651' must be"),
+        ("LOG_RETENTION_DAYS", "2w", "LOG_RETENTION_DAYS='2w' must be"),
+        ("LOG_RETENTION_DAYS", "", "LOG_RETENTION_DAYS='' must be"),
+        ("ELASTICSEARCH_URL", "elasticsearch:9200", "ELASTICSEARCH_URL='elasticsearch:9200' is not a valid URL"),
+        ("KIBANA_URL", "http://elastic:Secret-in-URL@kibana:5601", "KIBANA_URL must not contain credentials"),
+        ("SETUP_TIMEOUT_SECONDS", "soon", "SETUP_TIMEOUT_SECONDS='soon' must be a number of seconds"),
+    ],
+)
+def test_invalid_settings_are_refused_before_any_call(stack, assets, passwords, name, value, message):
+    result = run_setup(stack, assets, passwords, **{name: value})
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Secret-in-URL" not in result.stdout + result.stderr
+    assert stack.recorded() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda root: (root / "elasticsearch" / "ilm-policy.json").unlink(), "ilm-policy.json is missing"),
+        (lambda root: (root / "elasticsearch" / "roles" / "django_logs_reader.json").unlink(), "lacks django_logs_reader.json"),
+        (
+            lambda root: (root / "elasticsearch" / "index-template.json").write_text("{\n  oops"),
+            "index-template.json is not valid JSON",
+        ),
+        (
+            lambda root: edit_json(
+                root / "elasticsearch" / "index-template.json", lambda t: t["template"]["settings"].pop("index.lifecycle.name")
+            ),
+            "must set index.lifecycle.name to 'django-logs'",
+        ),
+        (
+            lambda root: edit_json(root / "elasticsearch" / "ilm-policy.json", lambda p: p["policy"]["phases"].pop("delete")),
+            "has no policy.phases.delete phase",
+        ),
+        (
+            lambda root: edit_json(
+                root / "kibana" / "rules" / "error-burst.json", lambda r: r["body"].update(ruleTypeId=".es-query")
+            ),
+            "error-burst.json: ruleTypeId not allowed in a rule body",
+        ),
+        (lambda root: (root / "kibana" / "saved_objects.ndjson").write_text(""), "saved_objects.ndjson holds no saved objects"),
+    ],
+)
+def test_bad_assets_are_refused_before_any_call(stack, assets, passwords, change, message):
+    change(assets)
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert stack.recorded() == []
+
+
+def test_wrong_elastic_password_fails_at_once_with_a_clear_message(stack, assets, passwords):
+    wrong = {**passwords, "ELASTIC_PASSWORD": "not-" + passwords["ELASTIC_PASSWORD"]}
+
+    result = run_setup(stack, assets, wrong)
+
+    assert result.returncode == 2
+    assert "ELASTIC_PASSWORD is wrong" in result.stderr
+    assert [(r.path, r.status) for r in stack.recorded()] == [("/_cluster/health", 401)]
+
+
+def test_something_other_than_elasticsearch_is_refused(stack, assets, passwords):
+    result = run_setup(stack, assets, passwords, ELASTICSEARCH_URL=stack.kibana_url)
+
+    assert result.returncode == 2
+    assert f"ELASTICSEARCH_URL={stack.kibana_url} answered without the X-Elastic-Product" in result.stderr
+    assert writes(stack.recorded()) == []
+
+
+def test_a_single_saved_object_is_compared_and_left_alone(stack, assets, passwords):
+    (assets / "kibana" / "saved_objects.ndjson").write_text(json.dumps(SAVED_OBJECTS[0]) + "\n")
+    assert run_setup(stack, assets, passwords).returncode == 0
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout)["saved objects (1 from saved_objects.ndjson)"] == "unchanged"
+    assert writes(stack.recorded()[already:]) == []
+
+
+def test_a_rule_whose_type_changed_is_not_updated(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    edit_json(assets / "kibana" / "rules" / "error-burst.json", lambda rule: rule["body"].update(rule_type_id=".index-threshold"))
+    already = len(stack.recorded())
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 1
+    assert "rule_type_id '.es-query'" in result.stderr and "delete the rule in Kibana" in result.stderr
+    assert writes(stack.recorded()[already:]) == []
+
+
+def test_the_repository_assets_provision_and_are_then_unchanged(stack, passwords):
+    needed = [ROOT / "elasticsearch" / "ilm-policy.json", ROOT / "elasticsearch" / "index-template.json",
+              ROOT / "kibana" / "saved_objects.ndjson"]
+    if not all(path.is_file() for path in needed):
+        pytest.skip("the repository's elasticsearch/ and kibana/ assets are not written yet")
+
+    first = run_setup(stack, ROOT, passwords)
+    assert first.returncode == 0, first.stdout + first.stderr
+    already = len(stack.recorded())
+    second = run_setup(stack, ROOT, passwords)
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert set(step_lines(second.stdout).values()) == {"unchanged"}
+    assert writes(stack.recorded()[already:]) == []
+
+
+# -- the fake refuses what the real APIs refuse, so the runs above prove the shapes ---------------
+
+
+def basic_auth(password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"elastic:{password}".encode()).decode()}
+
+
+def call(url: str, method: str, body: bytes | None, headers: dict[str, str], password: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, method=method, headers={**basic_auth(password), **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def multipart(field: str, filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = "b0undary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            "Content-Type: application/ndjson\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_fake_kibana_refuses_wrong_shapes_like_kibana(stack, passwords):
+    password = passwords["ELASTIC_PASSWORD"]
+    ndjson = json.dumps(SAVED_OBJECTS[0]).encode()
+    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
+    imports = f"{stack.kibana_url}/api/saved_objects/_import?overwrite=true"
+
+    body, ctype = multipart("file", "objects.ndjson", ndjson)
+    assert call(imports, "POST", body, {"Content-Type": ctype}, password) == (
+        400, {"statusCode": 400, "error": "Bad Request", "message": "Request must contain a kbn-xsrf header."})
+    body, ctype = multipart("file", "objects.json", ndjson)
+    status, answer = call(imports, "POST", body, {"Content-Type": ctype, "kbn-xsrf": "t"}, password)
+    assert (status, answer["message"]) == (400, "Invalid file extension .json")
+    body, ctype = multipart("upload", "objects.ndjson", ndjson)
+    assert call(imports, "POST", body, {"Content-Type": ctype, "kbn-xsrf": "t"}, password)[0] == 400
+    assert call(imports, "POST", ndjson, json_headers, password)[0] == 415
+    assert call(imports, "POST", b"", {"kbn-xsrf": "t"}, "wrong-password")[0] == 401
+
+    connector = f"{stack.kibana_url}/api/actions/connector/c1"
+    create = json.dumps(CONNECTORS["server-log"]["body"]).encode()
+    assert call(connector, "POST", create, json_headers, password)[0] == 200
+    update = json.dumps(CONNECTORS["server-log"]["body"]).encode()  # update may not carry connector_type_id
+    assert call(connector, "PUT", update, json_headers, password)[1]["message"] == (
+        "[request body.connector_type_id]: definition for this key is missing")
+
+    rule = f"{stack.kibana_url}/api/alerting/rule/r1"
+    with_connector = {**RULE["body"], "actions": [{**RULE["body"]["actions"][0], "id": "c1"}]}
+    without_consumer = {key: value for key, value in with_connector.items() if key != "consumer"}
+    assert call(rule, "POST", json.dumps(without_consumer).encode(), json_headers, password)[0] == 400
+    assert call(rule, "POST", json.dumps(with_connector).encode(), json_headers, password)[0] == 200
+    assert call(rule, "PUT", json.dumps(with_connector).encode(), json_headers, password)[1]["message"] == (
+        "[request body.consumer]: definition for this key is missing")
+    rule_level_notify = {key: with_connector[key] for key in ("name", "schedule", "params", "actions")}
+    rule_level_notify["notify_when"] = "onActiveAlert"
+    assert "per-action frequency" in call(rule, "PUT", json.dumps(rule_level_notify).encode(), json_headers, password)[1]["message"]
+
+
+def test_fake_elasticsearch_answers_like_elasticsearch(stack, passwords):
+    password = passwords["ELASTIC_PASSWORD"]
+    health = f"{stack.elasticsearch_url}/_cluster/health"
+    compat7 = {"Accept": "application/vnd.elasticsearch+json; compatible-with=7"}
+    assert call(health, "GET", None, compat7, password)[1]["error"]["type"] == "media_type_header_exception"
+    assert call(health, "GET", None, {}, "wrong-password")[0] == 401
+    request = urllib.request.Request(health, headers=basic_auth(password))
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["X-Elastic-Product"] == "Elasticsearch"
+    role = f"{stack.elasticsearch_url}/_security/role/r"
+    typo = json.dumps({"clusters": ["monitor"]}).encode()
+    assert call(role, "PUT", typo, {"Content-Type": "application/json"}, password)[0] == 400
+    assert call(role, "PUT", b"{}", {"Content-Type": "text/plain"}, password)[0] == 406
+
+
+# -- the image ---------------------------------------------------------------------------------
+
+
+def test_provision_needs_nothing_beyond_the_standard_library_and_the_pinned_client():
+    tree = ast.parse(PROVISION.read_text())
+    modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
+    assert modules - set(sys.stdlib_module_names) - {"__future__"} == {"elasticsearch"}
+    pins = (ROOT / "setup" / "requirements.txt").read_text().splitlines()
+    assert "elasticsearch==9.5.1" in pins
+
+
+def test_setup_image_is_pinned_runs_as_non_root_and_starts_provision():
+    lines = [line.strip() for line in (ROOT / "setup" / "Dockerfile").read_text().splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    [base] = [line for line in instructions if line.startswith("FROM ")]
+    assert re.fullmatch(r"FROM python:3\.12\.\d+-slim-bookworm", base)
+    [user] = [line for line in instructions if line.startswith("USER ")]
+    assert user.split()[1].split(":")[0] not in ("root", "0")
+    assert "COPY provision.py /setup/provision.py" in instructions
+    assert any("pip install --no-cache-dir -r /setup/requirements.txt" in line for line in instructions)
+    assert instructions[-1] == 'CMD ["python", "/setup/provision.py"]'

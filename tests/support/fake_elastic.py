@@ -1,0 +1,789 @@
+"""A fake Elasticsearch 9 and Kibana 9 on loopback, for the setup one-shot's offline tests.
+
+Two real threaded HTTP servers share one state (users, roles, ILM policies, index templates,
+saved objects, connectors, rules) and one log of every request. They answer the calls the setup
+makes in the shapes Elastic documents, and refuse wrong shapes with the status and message the
+real API gives. Sources the shapes were taken from (elastic/kibana, elastic/elasticsearch):
+  - Kibana saved objects import/export: src/core/packages/saved-objects/server-internal/src/routes/
+    import.ts (multipart field `file`, `.ndjson` extension, HTTP 200 with success/successCount/
+    errors[]) and export.ts (400 "Error fetching objects to export" for missing objects).
+  - Kibana connectors: x-pack/platform/plugins/shared/actions/common/routes/connector/apis/
+    {create,update}/schemas/v1.ts (update takes only name, config, secrets; secrets never returned).
+  - Kibana rules: x-pack/platform/plugins/shared/alerting/common/routes/rule/apis/{create,update}/
+    schemas/v1.ts (update has no rule_type_id, consumer or enabled).
+  - The `.es-query` params defaults (aggType, groupBy, excludeHitsFromPreviousRun) and the `.index`
+    connector config defaults (refresh, executionTimeField) that Kibana fills in on create.
+  - Elasticsearch: GET _cluster/health answers 408 when wait_for_status is not reached; every
+    response carries `X-Elastic-Product: Elasticsearch`; index template settings come back nested
+    with string values; ILM phases come back with `min_age` and the delete action with its default.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import email.parser
+import email.policy
+import itertools
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+ELASTIC_VERSION = "9.5.7"
+HANG_LIMIT_SECONDS = 60
+SUPPORTED_COMPAT_VERSIONS = {"8", "9"}
+ROLE_KEYS = {
+    "applications", "cluster", "description", "global", "indices", "metadata", "remote_cluster",
+    "remote_indices", "run_as", "transient_metadata",
+}
+USER_KEYS = {"email", "enabled", "full_name", "metadata", "password", "password_hash", "roles"}
+TEMPLATE_KEYS = {
+    "_meta", "allow_auto_create", "composed_of", "data_stream", "deprecated",
+    "ignore_missing_component_templates", "index_patterns", "priority", "template", "version",
+}
+ILM_PHASES = {"hot", "warm", "cold", "frozen", "delete"}
+TIME_VALUE = re.compile(r"^\d+(?:nanos|micros|ms|s|m|h|d)$")
+SAVED_OBJECT_TYPES = {"config", "dashboard", "index-pattern", "lens", "map", "search", "tag", "visualization"}
+CONNECTOR_CREATE_KEYS = {"name", "connector_type_id", "config", "secrets", "inbound_events_enabled"}
+CONNECTOR_UPDATE_KEYS = {"name", "config", "secrets"}
+CONNECTOR_CONFIG_DEFAULTS = {".index": {"refresh": False, "executionTimeField": None}, ".server-log": {}}
+CONNECTOR_CONFIG_REQUIRED = {".index": {"index"}, ".server-log": set()}
+RULE_CREATE_KEYS = {
+    "name", "rule_type_id", "enabled", "consumer", "tags", "throttle", "params", "schedule", "actions",
+    "notify_when", "alert_delay", "flapping", "dashboards", "artifacts",
+}
+RULE_UPDATE_KEYS = {
+    "name", "tags", "schedule", "throttle", "params", "actions", "notify_when", "alert_delay", "flapping",
+    "artifacts",
+}
+RULE_ACTION_KEYS = {"group", "id", "params", "frequency", "uuid", "alerts_filter", "use_alert_data_for_template"}
+RULE_PARAMS_DEFAULTS = {
+    ".es-query": {"aggType": "count", "groupBy": "all", "excludeHitsFromPreviousRun": True},
+    ".index-threshold": {},
+}
+NOTIFY_WHEN = {"onActionGroupChange", "onActiveAlert", "onThrottleInterval"}
+
+
+@dataclass
+class RecordedRequest:
+    service: str  # "elasticsearch" or "kibana"
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    status: int | None = None  # filled in once answered; None if it never was
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def is_write(self) -> bool:
+        """Anything but a read: the export endpoint is a POST that only reads."""
+        if self.method in ("GET", "HEAD"):
+            return False
+        return not (self.method == "POST" and self.path == "/api/saved_objects/_export")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as-is instead of JSON
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def es_error(status: int, error_type: str, reason: str) -> Reply:
+    cause = {"type": error_type, "reason": reason}
+    return Reply(status, {"error": {"root_cause": [cause], **cause}, "status": status})
+
+
+def kibana_error(status: int, message: str, **extra: Any) -> Reply:
+    names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 415: "Unsupported Media Type"}
+    return Reply(status, {"statusCode": status, "error": names.get(status, "Error"), "message": message, **extra})
+
+
+def flat_settings(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flat_settings(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _setting_string(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_setting_string(item) for item in value]
+    return value if value is None else str(value)
+
+
+def es_stored_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """What Elasticsearch stores and returns: `index.`-prefixed, string values, nested."""
+    nested: dict[str, Any] = {}
+    for key, value in flat_settings(settings).items():
+        if not key.startswith("index."):
+            key = f"index.{key}"
+        node = nested
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = _setting_string(value)
+    return nested
+
+
+class FakeElasticStack:
+    """Fake Elasticsearch + Kibana. Use as a context manager; knobs may be set before or during a run."""
+
+    def __init__(self, elastic_password: str) -> None:
+        self._lock = threading.RLock()
+        self._release_hangs = threading.Event()
+        self.requests: list[RecordedRequest] = []
+        # Knobs.
+        self.health_not_ready_responses = 0  # first K health calls answer 408
+        self.kibana_unavailable_responses = 0  # first K status calls answer 503
+        self.import_failures: dict[tuple[str, str], dict[str, Any]] = {}  # (type, id) -> error object
+        self.hang: set[tuple[str, str, str]] = set()  # (service, method, path) never answered
+        self._refuse_seconds: dict[str, float | None] = {}
+        # Counters.
+        self.health_calls = 0
+        self.status_calls = 0
+        # Elasticsearch state.
+        self.users: dict[str, dict[str, Any]] = {
+            "elastic": {"password": elastic_password, "roles": ["superuser"], "reserved": True},
+            "kibana_system": {"password": None, "roles": ["kibana_system"], "reserved": True},
+        }
+        self.roles: dict[str, dict[str, Any]] = {}
+        self.policies: dict[str, dict[str, Any]] = {}
+        self.templates: dict[str, dict[str, Any]] = {}
+        # Kibana state.
+        self.saved_objects: dict[tuple[str, str], dict[str, Any]] = {}
+        self.connectors: dict[str, dict[str, Any]] = {}
+        self.connector_secrets: dict[str, dict[str, Any]] = {}
+        self.rules: dict[str, dict[str, Any]] = {}
+        self._seq = itertools.count(1)
+        self._servers: dict[str, ThreadingHTTPServer] = {}
+        self._serving: dict[str, threading.Thread] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def refuse_connections(self, service: str, seconds: float | None) -> None:
+        """Before start(): keep `service`'s port bound but not listening (connections are refused)
+        for `seconds`, or for good with None."""
+        self._refuse_seconds[service] = seconds
+
+    def start(self) -> FakeElasticStack:
+        for service in ("elasticsearch", "kibana"):
+            server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class(service), bind_and_activate=False)
+            server.daemon_threads = True
+            server.server_bind()
+            self._servers[service] = server
+            delay = self._refuse_seconds.get(service, 0)
+            if delay == 0:
+                self._activate(service)
+            elif delay is not None:
+                timer = threading.Timer(delay, self._activate, args=(service,))
+                timer.daemon = True
+                timer.start()
+        return self
+
+    def _activate(self, service: str) -> None:
+        with self._lock:
+            if self._release_hangs.is_set():  # stopped before the refusal ended
+                return
+            server = self._servers[service]
+            server.server_activate()
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            thread.start()
+            self._serving[service] = thread
+
+    def stop(self) -> None:
+        with self._lock:
+            self._release_hangs.set()  # also frees handlers stuck in a hang
+        for service, server in self._servers.items():
+            if service in self._serving:
+                server.shutdown()
+            server.server_close()
+        for thread in self._serving.values():
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeElasticStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def elasticsearch_url(self) -> str:
+        return f"http://127.0.0.1:{self._servers['elasticsearch'].server_address[1]}"
+
+    @property
+    def kibana_url(self) -> str:
+        return f"http://127.0.0.1:{self._servers['kibana'].server_address[1]}"
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def recorded(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self.requests)
+
+    def password_works(self, username: str, password: str) -> bool:
+        with self._lock:
+            user = self.users.get(username)
+            return bool(user and user.get("enabled", True) and user["password"] == password)
+
+    # -- HTTP plumbing ---------------------------------------------------------------------------
+
+    def _handler_class(self, service: str) -> type[BaseHTTPRequestHandler]:
+        stack = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
+                return
+
+            def _handle(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                record = RecordedRequest(
+                    service=service,
+                    method=self.command,
+                    path=unquote(parts.path),
+                    query=parse_qs(parts.query, keep_blank_values=True),
+                    headers={name.lower(): value for name, value in self.headers.items()},
+                    body=body,
+                )
+                with stack._lock:
+                    stack.requests.append(record)
+                if (service, record.method, record.path) in stack.hang:
+                    stack._release_hangs.wait(HANG_LIMIT_SECONDS)
+                    self.close_connection = True
+                    return
+                if service == "elasticsearch":
+                    reply = stack._elasticsearch(record)
+                    reply.headers.setdefault("X-Elastic-Product", "Elasticsearch")
+                    compat = _compat_version(record.headers.get("accept", ""))
+                    content_type = (
+                        f"application/vnd.elasticsearch+json;compatible-with={compat}" if compat else "application/json"
+                    )
+                else:
+                    reply = stack._kibana(record)
+                    content_type = "application/json; charset=utf-8"
+                record.status = reply.status
+                payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+                self.send_response(reply.status)
+                headers = {"Content-Type": content_type, **reply.headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        return Handler
+
+    def _authenticated_user(self, record: RecordedRequest) -> str | None:
+        header = record.headers.get("authorization", "")
+        if not header.startswith("Basic "):
+            return None
+        try:
+            username, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return username if self.password_works(username, password) else None
+
+    # -- Elasticsearch ---------------------------------------------------------------------------
+
+    def _elasticsearch(self, record: RecordedRequest) -> Reply:
+        media_error = _check_media_types(record)
+        if media_error:
+            return media_error
+        user = self._authenticated_user(record)
+        if user is None:
+            reply = es_error(401, "security_exception", f"unable to authenticate user for REST request [{record.path}]")
+            reply.headers["WWW-Authenticate"] = 'Basic realm="security", charset="UTF-8"'
+            return reply
+        body: Any = None
+        if record.body:
+            try:
+                body = json.loads(record.body)
+            except ValueError as error:
+                return es_error(400, "x_content_parse_exception", f"Failed to parse request body: {error}")
+        routes = (
+            (r"/_cluster/health", {"GET": self._health}),
+            (r"/_security/_authenticate", {"GET": self._authenticate}),
+            (r"/_security/user/([^/]+)/_password", {"PUT": self._change_password, "POST": self._change_password}),
+            (r"/_security/user/([^/_][^/]*)", {"GET": self._get_user, "PUT": self._put_user, "POST": self._put_user}),
+            (r"/_security/role/([^/]+)", {"GET": self._get_role, "PUT": self._put_role, "POST": self._put_role}),
+            (r"/_ilm/policy/([^/]+)", {"GET": self._get_policy, "PUT": self._put_policy}),
+            (r"/_index_template/([^/]+)", {"GET": self._get_template, "PUT": self._put_template, "POST": self._put_template}),
+        )
+        for pattern, methods in routes:
+            match = re.fullmatch(pattern, record.path)
+            if match:
+                handler = methods.get(record.method)
+                if handler is None:
+                    return es_error(
+                        405, "illegal_argument_exception",
+                        f"Incorrect HTTP method for uri [{record.path}] and method [{record.method}], "
+                        f"allowed: {sorted(methods)}",
+                    )
+                with self._lock:
+                    return handler(record, body, user, *match.groups())
+        return es_error(400, "illegal_argument_exception", f"no handler found for uri [{record.path}] and method [{record.method}]")
+
+    def _health(self, record: RecordedRequest, body: Any, user: str) -> Reply:
+        self.health_calls += 1
+        not_ready = self.health_calls <= self.health_not_ready_responses
+        return Reply(408 if not_ready else 200, {
+            "cluster_name": "docker-cluster",
+            "status": "red" if not_ready else "green",
+            "timed_out": not_ready,
+            "number_of_nodes": 1,
+            "number_of_data_nodes": 1,
+            "active_primary_shards": 0,
+            "active_shards": 0,
+        })
+
+    def _authenticate(self, record: RecordedRequest, body: Any, user: str) -> Reply:
+        stored = self.users[user]
+        realm = {"name": "reserved", "type": "reserved"} if stored.get("reserved") else {"name": "default_native", "type": "native"}
+        return Reply(200, {
+            "username": user, "roles": stored["roles"], "full_name": stored.get("full_name"),
+            "email": stored.get("email"), "metadata": stored.get("metadata", {}), "enabled": True,
+            "authentication_realm": realm, "lookup_realm": realm, "authentication_type": "realm",
+        })
+
+    def _change_password(self, record: RecordedRequest, body: Any, user: str, username: str) -> Reply:
+        if not isinstance(body, dict) or set(body) - {"password", "password_hash"} or not body:
+            return es_error(400, "x_content_parse_exception", "request body must be {\"password\": ...}")
+        password = body.get("password")
+        if not isinstance(password, str) or len(password) < 6:
+            return es_error(400, "action_request_validation_exception",
+                            "Validation Failed: 1: passwords must be at least [6] characters long;")
+        if username not in self.users:
+            return es_error(404, "resource_not_found_exception", f"user [{username}] does not exist")
+        self.users[username]["password"] = password
+        return Reply(200, {})
+
+    def _get_user(self, record: RecordedRequest, body: Any, user: str, username: str) -> Reply:
+        stored = self.users.get(username)
+        if stored is None:
+            return Reply(404, {})
+        return Reply(200, {username: {
+            "username": username, "roles": stored["roles"], "full_name": stored.get("full_name"),
+            "email": stored.get("email"), "metadata": stored.get("metadata", {}), "enabled": stored.get("enabled", True),
+        }})
+
+    def _put_user(self, record: RecordedRequest, body: Any, user: str, username: str) -> Reply:
+        if not isinstance(body, dict):
+            return es_error(400, "parse_exception", "request body is required")
+        unknown = set(body) - USER_KEYS
+        if unknown:
+            return es_error(400, "x_content_parse_exception", f"[put_user_request] unknown field [{sorted(unknown)[0]}]")
+        if self.users.get(username, {}).get("reserved"):
+            return es_error(
+                400, "illegal_argument_exception", f"user [{username}] is reserved and only the password can be changed"
+            )
+        if not isinstance(body.get("roles"), list):
+            return es_error(400, "action_request_validation_exception", "Validation Failed: 1: roles are missing;")
+        created = username not in self.users
+        if created and not isinstance(body.get("password"), str):
+            return es_error(400, "action_request_validation_exception",
+                            "Validation Failed: 1: password must be specified unless you are updating an existing user;")
+        password = body.get("password", self.users.get(username, {}).get("password"))
+        if len(password) < 6:
+            return es_error(400, "action_request_validation_exception",
+                            "Validation Failed: 1: passwords must be at least [6] characters long;")
+        self.users[username] = {
+            "password": password, "roles": list(body["roles"]), "full_name": body.get("full_name"),
+            "email": body.get("email"), "metadata": body.get("metadata", {}), "enabled": body.get("enabled", True),
+        }
+        return Reply(200, {"created": created})
+
+    def _get_role(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        stored = self.roles.get(name)
+        return Reply(200, {name: copy.deepcopy(stored)}) if stored is not None else Reply(404, {})
+
+    def _put_role(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        if not isinstance(body, dict):
+            return es_error(400, "parse_exception", "request body is required")
+        unknown = set(body) - ROLE_KEYS
+        if unknown:
+            return es_error(400, "parse_exception", f"failed to parse role [{name}]. unexpected field [{sorted(unknown)[0]}]")
+        if any(key.startswith("_") for key in body.get("metadata", {})):
+            return es_error(400, "action_request_validation_exception",
+                            "Validation Failed: 1: role metadata keys may not start with [_];")
+        indices = []
+        for entry in body.get("indices", []):
+            if not entry.get("names") or not entry.get("privileges"):
+                return es_error(400, "parse_exception", f"failed to parse indices privileges for role [{name}]. "
+                                "missing required [names] or [privileges] field")
+            indices.append({**entry, "allow_restricted_indices": entry.get("allow_restricted_indices", False)})
+        created = name not in self.roles
+        self.roles[name] = {
+            "cluster": body.get("cluster", []), "indices": indices, "applications": body.get("applications", []),
+            "run_as": body.get("run_as", []), "metadata": body.get("metadata", {}),
+            "transient_metadata": {"enabled": True},
+            **({"description": body["description"]} if "description" in body else {}),
+        }
+        return Reply(200, {"role": {"created": created}})
+
+    def _get_policy(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        stored = self.policies.get(name)
+        if stored is None:
+            return es_error(404, "resource_not_found_exception", f"Lifecycle policy not found: {name}")
+        in_use_by = {"indices": [], "data_streams": [], "composable_templates": []}
+        return Reply(200, {name: {**copy.deepcopy(stored), "in_use_by": in_use_by}})
+
+    def _put_policy(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        if not isinstance(body, dict) or set(body) != {"policy"} or not isinstance(body["policy"], dict):
+            return es_error(400, "x_content_parse_exception", "request body must be {\"policy\": {...}}")
+        policy = copy.deepcopy(body["policy"])
+        unknown = set(policy) - {"phases", "_meta"}
+        if unknown:
+            return es_error(400, "x_content_parse_exception", f"[lifecycle_policy] unknown field [{sorted(unknown)[0]}]")
+        for phase_name, phase in policy.get("phases", {}).items():
+            if phase_name not in ILM_PHASES:
+                return es_error(400, "illegal_argument_exception", f"Timeseries lifecycle does not support phase [{phase_name}]")
+            min_age = phase.setdefault("min_age", "0ms")
+            if not isinstance(min_age, str) or not TIME_VALUE.match(min_age):
+                return es_error(400, "x_content_parse_exception", f"[phase] failed to parse field [min_age]: {min_age!r}")
+            if "delete" in phase.get("actions", {}):
+                phase["actions"]["delete"].setdefault("delete_searchable_snapshot", True)
+        previous = self.policies.get(name)
+        self.policies[name] = {"version": (previous["version"] + 1) if previous else 1, "modified_date": _now(), "policy": policy}
+        return Reply(200, {"acknowledged": True})
+
+    def _get_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        stored = self.templates.get(name)
+        if stored is None:
+            return es_error(404, "resource_not_found_exception", f"index template matching [{name}] not found")
+        return Reply(200, {"index_templates": [{"name": name, "index_template": copy.deepcopy(stored)}]})
+
+    def _put_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        if not isinstance(body, dict):
+            return es_error(400, "parse_exception", "request body is required")
+        unknown = set(body) - TEMPLATE_KEYS
+        if unknown:
+            return es_error(400, "x_content_parse_exception", f"[index_template] unknown field [{sorted(unknown)[0]}]")
+        if not body.get("index_patterns"):
+            return es_error(400, "action_request_validation_exception", "Validation Failed: 1: index patterns are missing;")
+        stored = copy.deepcopy(body)
+        stored.setdefault("composed_of", [])
+        template = stored.get("template", {})
+        if "settings" in template:
+            template["settings"] = es_stored_settings(template["settings"])
+        self.templates[name] = stored
+        return Reply(200, {"acknowledged": True})
+
+    # -- Kibana ----------------------------------------------------------------------------------
+
+    def _kibana(self, record: RecordedRequest) -> Reply:
+        if self._authenticated_user(record) is None:
+            return kibana_error(401, "Unauthorized")
+        if record.method != "GET" and "kbn-xsrf" not in record.headers:
+            return kibana_error(400, "Request must contain a kbn-xsrf header.")
+        if record.path == "/api/status" and record.method == "GET":
+            return self._status()
+        if record.path == "/api/saved_objects/_import" and record.method == "POST":
+            return self._import(record)
+        if record.path == "/api/saved_objects/_export" and record.method == "POST":
+            return self._with_json(record, self._export)
+        resources = (
+            (r"/api/actions/connector/([^/]+)", {"GET": self._get_connector, "POST": self._create_connector,
+                                                  "PUT": self._update_connector}),
+            (r"/api/alerting/rule/([^/]+)", {"GET": self._get_rule, "POST": self._create_rule, "PUT": self._update_rule}),
+        )
+        for pattern, handlers in resources:
+            match = re.fullmatch(pattern, record.path)
+            if match and record.method in handlers:
+                return self._with_json(record, handlers[record.method], match.group(1))
+        return kibana_error(404, "Not Found")
+
+    def _with_json(self, record: RecordedRequest, handler: Any, *args: str) -> Reply:
+        body = None
+        if record.method != "GET":
+            if not record.headers.get("content-type", "").startswith("application/json"):
+                return kibana_error(415, "Unsupported Media Type")
+            try:
+                body = json.loads(record.body or b"null")
+            except ValueError as error:
+                return kibana_error(400, f"Invalid request payload JSON format: {error}")
+            if not isinstance(body, dict):
+                return kibana_error(400, "[request body]: expected a plain object value, but found [null] instead.")
+        with self._lock:
+            return handler(body, *args)
+
+    def _status(self) -> Reply:
+        with self._lock:
+            self.status_calls += 1
+            unavailable = self.status_calls <= self.kibana_unavailable_responses
+        level = "unavailable" if unavailable else "available"
+        summary = "Waiting for Elasticsearch" if unavailable else "All services and plugins are available"
+        return Reply(503 if unavailable else 200, {
+            "name": "kibana", "uuid": "5b2de169-2785-441b-ae8c-186a1936b17d",
+            "version": {"number": ELASTIC_VERSION, "build_snapshot": False},
+            "status": {"overall": {"level": level, "summary": summary}, "core": {}, "plugins": {}},
+        })
+
+    def _import(self, record: RecordedRequest) -> Reply:
+        content_type = record.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return kibana_error(415, "Unsupported Media Type")
+        overwrite = record.query.get("overwrite", ["false"])[-1] == "true"
+        if overwrite and record.query.get("createNewCopies", ["false"])[-1] == "true":
+            return kibana_error(400, "[request query]: cannot use [overwrite] with [createNewCopies]")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + record.body
+        )
+        parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+        file_part = parts.get("file")
+        if file_part is None or file_part.get_filename() is None:
+            return kibana_error(400, "[request body.file]: expected value of type [Stream] but got [undefined]")
+        extension = re.search(r"(\.[^.]*)?$", file_part.get_filename()).group(0).lower()
+        if extension != ".ndjson":
+            return kibana_error(400, f"Invalid file extension {extension}")
+        objects = []
+        for line in file_part.get_payload(decode=True).decode().splitlines():
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as error:
+                return kibana_error(400, f"Unexpected token in JSON: {error}")
+            if not (isinstance(item, dict) and "exportedCount" in item):
+                objects.append(item)
+        with self._lock:
+            return self._import_objects(objects, overwrite)
+
+    def _import_objects(self, objects: list[dict[str, Any]], overwrite: bool) -> Reply:
+        in_file = {(item.get("type"), item.get("id")) for item in objects}
+        errors, results = [], []
+        for item in objects:
+            key = (item.get("type"), item.get("id"))
+            meta = {"title": item.get("attributes", {}).get("title", ""), "icon": "document"}
+            failure = self.import_failures.get(key)
+            if failure is None and key[0] not in SAVED_OBJECT_TYPES:
+                failure = {"type": "unsupported_type"}
+            if failure is None:
+                missing = [
+                    {"type": ref["type"], "id": ref["id"]}
+                    for ref in item.get("references", [])
+                    if (ref["type"], ref["id"]) not in in_file and (ref["type"], ref["id"]) not in self.saved_objects
+                ]
+                if missing:
+                    failure = {"type": "missing_references", "references": missing}
+            if failure is None and key in self.saved_objects and not overwrite:
+                failure = {"type": "conflict"}
+            if failure is not None:
+                errors.append({"id": key[1], "type": key[0], "title": meta["title"], "meta": meta, "error": failure})
+                continue
+            existed = key in self.saved_objects
+            self.saved_objects[key] = {
+                "type": key[0], "id": key[1], "attributes": copy.deepcopy(item.get("attributes", {})),
+                "references": copy.deepcopy(item.get("references", [])), "managed": False,
+                "coreMigrationVersion": "8.8.0", "typeMigrationVersion": item.get("typeMigrationVersion", "10.0.0"),
+                "created_at": _now(), "updated_at": _now(),
+                "version": base64.b64encode(f"[{next(self._seq)},1]".encode()).decode(),
+            }
+            results.append({"type": key[0], "id": key[1], "meta": meta, **({"overwrite": True} if existed else {})})
+        body: dict[str, Any] = {"success": not errors, "successCount": len(results), "warnings": []}
+        if results:
+            body["successResults"] = results
+        if errors:
+            body["errors"] = errors
+        return Reply(200, body)
+
+    def _export(self, body: dict[str, Any]) -> Reply:
+        unknown = set(body) - {"type", "hasReference", "objects", "search", "includeReferencesDeep", "excludeExportDetails"}
+        if unknown:
+            return kibana_error(400, f"[request body.{sorted(unknown)[0]}]: definition for this key is missing")
+        objects = body.get("objects") or []
+        if not objects and not body.get("type"):
+            return kibana_error(400, "Either `type` or `objects` are required.")
+        missing = [
+            {"id": ref["id"], "type": ref["type"], "error": {"statusCode": 404, "error": "Not Found",
+                                                            "message": f"Saved object [{ref['type']}/{ref['id']}] not found"}}
+            for ref in objects if (ref["type"], ref["id"]) not in self.saved_objects
+        ]
+        if missing:
+            return kibana_error(400, "Error fetching objects to export", attributes={"objects": missing})
+        lines = [json.dumps(self.saved_objects[(ref["type"], ref["id"])], sort_keys=True) for ref in objects]
+        if not body.get("excludeExportDetails"):
+            lines.append(json.dumps({"excludedObjects": [], "excludedObjectsCount": 0, "exportedCount": len(objects),
+                                     "missingRefCount": 0, "missingReferences": []}))
+        return Reply(200, raw="\n".join(lines).encode(), headers={"Content-Type": "application/ndjson"})
+
+    def _connector_view(self, connector_id: str) -> dict[str, Any]:
+        return {**copy.deepcopy(self.connectors[connector_id]), "id": connector_id, "is_preconfigured": False,
+                "is_deprecated": False, "is_missing_secrets": False, "is_system_action": False}
+
+    def _get_connector(self, body: None, connector_id: str) -> Reply:
+        if connector_id not in self.connectors:
+            return kibana_error(404, f"Saved object [action/{connector_id}] not found")
+        return Reply(200, self._connector_view(connector_id))
+
+    def _connector_config(self, type_id: str, config: Any) -> dict[str, Any] | str:
+        if type_id not in CONNECTOR_CONFIG_DEFAULTS:
+            return f"Connector type [{type_id}] is not registered."
+        if not isinstance(config, dict):
+            return "error validating connector type config: expected a plain object"
+        allowed = set(CONNECTOR_CONFIG_DEFAULTS[type_id]) | CONNECTOR_CONFIG_REQUIRED[type_id]
+        unknown = set(config) - allowed
+        if unknown:
+            return f"error validating connector type config: [{sorted(unknown)[0]}]: definition for this key is missing"
+        missing = CONNECTOR_CONFIG_REQUIRED[type_id] - set(config)
+        if missing:
+            return (f"error validating connector type config: [{sorted(missing)[0]}]: "
+                    "expected value of type [string] but got [undefined]")
+        return {**copy.deepcopy(CONNECTOR_CONFIG_DEFAULTS[type_id]), **config}
+
+    def _create_connector(self, body: dict[str, Any], connector_id: str) -> Reply:
+        unknown = set(body) - CONNECTOR_CREATE_KEYS
+        if unknown:
+            return kibana_error(400, f"[request body.{sorted(unknown)[0]}]: definition for this key is missing")
+        for required in ("name", "connector_type_id"):
+            if not isinstance(body.get(required), str) or not body[required].strip():
+                found = type(body.get(required)).__name__
+                return kibana_error(400, f"[request body.{required}]: expected value of type [string] but got [{found}]")
+        if connector_id in self.connectors:
+            return kibana_error(409, f"Saved object [action/{connector_id}] conflict")
+        config = self._connector_config(body["connector_type_id"], body.get("config", {}))
+        if isinstance(config, str):
+            return kibana_error(400, config)
+        self.connectors[connector_id] = {"name": body["name"], "connector_type_id": body["connector_type_id"], "config": config}
+        self.connector_secrets[connector_id] = copy.deepcopy(body.get("secrets", {}))
+        return Reply(200, self._connector_view(connector_id))
+
+    def _update_connector(self, body: dict[str, Any], connector_id: str) -> Reply:
+        unknown = set(body) - CONNECTOR_UPDATE_KEYS
+        if unknown:
+            return kibana_error(400, f"[request body.{sorted(unknown)[0]}]: definition for this key is missing")
+        if not isinstance(body.get("name"), str) or not body["name"].strip():
+            return kibana_error(400, "[request body.name]: expected value of type [string] but got [undefined]")
+        if connector_id not in self.connectors:
+            return kibana_error(404, f"Saved object [action/{connector_id}] not found")
+        stored = self.connectors[connector_id]
+        config = self._connector_config(stored["connector_type_id"], body.get("config", {}))
+        if isinstance(config, str):
+            return kibana_error(400, config)
+        stored.update(name=body["name"], config=config)
+        self.connector_secrets[connector_id] = copy.deepcopy(body.get("secrets", {}))
+        return Reply(200, self._connector_view(connector_id))
+
+    def _get_rule(self, body: None, rule_id: str) -> Reply:
+        if rule_id not in self.rules:
+            return kibana_error(404, f"Saved object [alert/{rule_id}] not found")
+        return Reply(200, copy.deepcopy(self.rules[rule_id]))
+
+    def _rule_fields(self, body: dict[str, Any], rule_type_id: str, allowed: set[str]) -> dict[str, Any] | Reply:
+        """Validate the fields create and update share; return them with Kibana's defaults filled in."""
+        unknown = set(body) - allowed
+        if unknown:
+            return kibana_error(400, f"[request body.{sorted(unknown)[0]}]: definition for this key is missing")
+        for required in ("name", "schedule", "params"):
+            if required not in body:
+                expected = "string" if required == "name" else "object"
+                return kibana_error(400, f"[request body.{required}]: expected value of type [{expected}] but got [undefined]")
+        schedule = body["schedule"]
+        if not isinstance(schedule, dict) or set(schedule) != {"interval"} or not TIME_VALUE.match(str(schedule["interval"])):
+            return kibana_error(400, "[request body.schedule.interval]: expected a duration like 1m")
+        if body.get("notify_when") is not None and body["notify_when"] not in NOTIFY_WHEN:
+            return kibana_error(400, f"[request body.notify_when]: types that failed validation: {body['notify_when']}")
+        actions = []
+        for index, action in enumerate(body.get("actions", [])):
+            unknown = set(action) - RULE_ACTION_KEYS
+            if unknown:
+                return kibana_error(400, f"[request body.actions.{index}.{sorted(unknown)[0]}]: definition for this key is missing")
+            if action.get("id") not in self.connectors:
+                return kibana_error(400, "Failed to validate actions due to the following error: "
+                                    f"Saved object [action/{action.get('id')}] not found")
+            if "frequency" in action and (body.get("notify_when") is not None or body.get("throttle") is not None):
+                return kibana_error(400, "Cannot specify per-action frequency params when notify_when or throttle "
+                                    "are defined at the rule level")
+            actions.append({
+                "group": action.get("group", "default"), "id": action["id"], "params": action.get("params", {}),
+                "connector_type_id": self.connectors[action["id"]]["connector_type_id"],
+                "uuid": action.get("uuid", str(uuid.uuid4())),
+                **{key: action[key] for key in ("frequency", "alerts_filter", "use_alert_data_for_template") if key in action},
+            })
+        params = {**RULE_PARAMS_DEFAULTS[rule_type_id], **body["params"]}
+        fields = {
+            "name": body["name"], "tags": body.get("tags", []), "schedule": body["schedule"], "params": params,
+            "actions": actions, "throttle": body.get("throttle"), "notify_when": body.get("notify_when"),
+        }
+        fields.update({key: body[key] for key in ("alert_delay", "flapping", "artifacts") if key in body})
+        return fields
+
+    def _create_rule(self, body: dict[str, Any], rule_id: str) -> Reply:
+        for required in ("rule_type_id", "consumer"):
+            if not isinstance(body.get(required), str):
+                return kibana_error(400, f"[request body.{required}]: expected value of type [string] but got [undefined]")
+        if body["rule_type_id"] not in RULE_PARAMS_DEFAULTS:
+            return kibana_error(400, f"Rule type \"{body['rule_type_id']}\" is not registered.")
+        if rule_id in self.rules:
+            return kibana_error(409, f"Saved object [alert/{rule_id}] conflict")
+        fields = self._rule_fields(body, body["rule_type_id"], RULE_CREATE_KEYS)
+        if isinstance(fields, Reply):
+            return fields
+        self.rules[rule_id] = {
+            "id": rule_id, "rule_type_id": body["rule_type_id"], "consumer": body["consumer"],
+            "enabled": body.get("enabled", True), **fields, "mute_all": False, "muted_alert_ids": [],
+            "revision": 0, "created_by": "elastic", "updated_by": "elastic", "created_at": _now(),
+            "updated_at": _now(), "api_key_owner": "elastic", "scheduled_task_id": rule_id,
+            "execution_status": {"status": "pending", "last_execution_date": _now()},
+        }
+        return Reply(200, copy.deepcopy(self.rules[rule_id]))
+
+    def _update_rule(self, body: dict[str, Any], rule_id: str) -> Reply:
+        if rule_id not in self.rules:
+            return kibana_error(404, f"Saved object [alert/{rule_id}] not found")
+        stored = self.rules[rule_id]
+        fields = self._rule_fields(body, stored["rule_type_id"], RULE_UPDATE_KEYS)
+        if isinstance(fields, Reply):
+            return fields
+        for optional in ("alert_delay", "flapping", "artifacts"):
+            stored.pop(optional, None)
+        stored.update(fields, revision=stored["revision"] + 1, updated_at=_now())
+        return Reply(200, copy.deepcopy(stored))
+
+
+def _compat_version(header: str) -> str | None:
+    match = re.search(r"application/vnd\.elasticsearch\+[a-z-]+\s*;\s*compatible-with\s*=\s*(\d+)", header)
+    return match.group(1) if match else None
+
+
+def _check_media_types(record: RecordedRequest) -> Reply | None:
+    """Elasticsearch's REST compatibility rules for Accept and Content-Type."""
+    accept = _compat_version(record.headers.get("accept", ""))
+    content = _compat_version(record.headers.get("content-type", ""))
+    for version in (accept, content):
+        if version is not None and version not in SUPPORTED_COMPAT_VERSIONS:
+            return es_error(400, "media_type_header_exception", "Invalid media-type value on headers [Accept, Content-Type]: "
+                            f"compatible-with={version} is not supported")
+    if accept and content and accept != content:
+        return es_error(400, "media_type_header_exception",
+                        "A compatible version is required on both Content-Type and Accept headers and they must match")
+    if record.body:
+        content_type = record.headers.get("content-type", "")
+        if not re.match(r"application/(json|vnd\.elasticsearch\+json)", content_type):
+            return Reply(406, {"error": f"Content-Type header [{content_type}] is not supported", "status": 406})
+    return None
