@@ -2,7 +2,7 @@
 
 import os
 
-from observability.access_log import ACCESS_LOG_FORMAT, AccessLogger
+from observability.access_log import ACCESS_LOG_FORMAT, LIMIT_REQUEST_LINE, AccessLogger
 
 
 def _int_from_env(name: str, default: int, minimum: int, maximum: int) -> int:
@@ -15,6 +15,8 @@ def _int_from_env(name: str, default: int, minimum: int, maximum: int) -> int:
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").split(",")
 workers = _int_from_env("GUNICORN_WORKERS", 2, 1, 64)
 timeout = _int_from_env("GUNICORN_TIMEOUT", 30, 1, 600)
+# Longer request lines get a 414; the access log relies on this bound.
+limit_request_line = LIMIT_REQUEST_LINE
 # gunicorn 27 opens a control socket under ~/.gunicorn by default; nothing here uses it.
 control_socket_disable = True
 # Workers import Django themselves, so each one initialises Sentry after the fork.

@@ -97,6 +97,14 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("DJANGO_SQLITE_PATH", "/var/lib/django/db.sqlite3"),
+        # Several gunicorn workers write sessions at once: WAL lets readers run beside
+        # the writer, and IMMEDIATE takes the write lock up front instead of failing
+        # with "database is locked" when a read transaction tries to upgrade.
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
     }
 }
 

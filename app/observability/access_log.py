@@ -6,6 +6,11 @@ from .escaping import neutralise
 from .records import new_record_id
 
 MAX_ATOM_CHARS = 2048
+# The request line is never cut: the parser needs the protocol at its end. gunicorn
+# refuses lines over limit_request_line (gunicorn.conf.py) and escaping at most
+# quadruples one, so this bound is never reached.
+LIMIT_REQUEST_LINE = 4094
+MAX_REQUEST_LINE_CHARS = 4 * LIMIT_REQUEST_LINE
 ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(duration_ns)s %({x-request-id}o)s %(record_id)s'
 
 
@@ -27,7 +32,9 @@ class AccessLogger(Logger):
         atoms["duration_ns"] = str(atoms["D"] * 1000)  # D is in microseconds
         atoms["record_id"] = new_record_id()
         return {
-            key: neutralise(value, MAX_ATOM_CHARS, quoted=True) if isinstance(value, str) else value
+            key: neutralise(value, MAX_REQUEST_LINE_CHARS if key == "r" else MAX_ATOM_CHARS, quoted=True)
+            if isinstance(value, str)
+            else value
             for key, value in atoms.items()
         }
 

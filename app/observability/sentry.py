@@ -4,7 +4,11 @@ import logging
 
 import sentry_sdk
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
+
+# Security events carry usernames (often a mistyped password) and attacker-chosen
+# headers; they belong in Elasticsearch, not in Sentry events or breadcrumbs.
+SECURITY_LOGGERS = ("security", "django.security.*")
 
 
 def init_sentry(
@@ -16,6 +20,8 @@ def init_sentry(
     send_default_pii: bool,
     max_request_body_size: str,
 ) -> None:
+    for name in SECURITY_LOGGERS:
+        ignore_logger(name)
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, app_environment, free_port, manage, running_app
+from tests.support.app_server import DEMO_USERNAME, app_environment, free_port, manage, running_app
 
 STRONG_PASSWORD = "Plenty-Of-Entropy-9431"
 
@@ -73,10 +73,10 @@ def test_generate_traffic_fails_clearly_when_nothing_answers():
 
 def test_generate_traffic_produces_the_realistic_mix_against_real_gunicorn(tmp_path):
     with running_app(tmp_path) as app:
+        # The demo credentials come from DEMO_USERNAME / DEMO_PASSWORD, as in `make demo`.
         result = manage(
             app_environment(tmp_path),
-            "generate_traffic", "--base-url", app.base_url, "--requests", "120", "--concurrency", "4",
-            "--seed", "7", "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD,
+            "generate_traffic", "--base-url", app.base_url, "--requests", "120", "--concurrency", "4", "--seed", "7",
         )
     assert result.returncode == 0, result.stderr
 
@@ -88,3 +88,4 @@ def test_generate_traffic_produces_the_realistic_mix_against_real_gunicorn(tmp_p
     app_log = (app.log_dir / "django_debug.log").read_text()
     assert "Internal Server Error: /boom/" in app_log and "Not Found: /missing/page-" in app_log
     assert " failed: " not in result.stdout
+    assert f"user={DEMO_USERNAME} " in (app.log_dir / "security.log").read_text()

@@ -84,6 +84,7 @@ INTENDED_FIELD_TYPES = {
     "user.name": "keyword",
     "source.ip": "ip",
     "url.path": "keyword",
+    "url.query": "keyword",
     "url.original": "keyword",
     "user_agent.original": "keyword",
     "error.stack_trace": "match_only_text",

@@ -417,7 +417,12 @@ def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_e
             'event.dataset:"django.security"',
             ["event.action", "user.name", "source.ip", "url.path", "user_agent.original", "message"],
         ),
-        ("Parse failures", 'tags:"_grokparsefailure"', ["event.dataset", "log.file.path", "tags", "message"]),
+        (
+            "Parse failures",
+            'tags:("_grokparsefailure" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
+            ' or "multiline_codec_max_bytes_reached")',
+            ["event.dataset", "log.file.path", "tags", "message"],
+        ),
     ],
 )
 def test_saved_searches_query_and_columns(title, query, columns):
@@ -511,7 +516,13 @@ def test_rule_actions_notify_through_the_server_log_connector(rule):
             [{"term": {"event.dataset": "django.security"}}, {"term": {"event.action": "user_login_failed"}}],
         ),
         ("error-spike", 20, (5, "m"), [{"terms": {"log.level": ["ERROR", "CRITICAL"]}}]),
-        ("parse-failures", 0, (15, "m"), [{"term": {"tags": "_grokparsefailure"}}]),
+        (
+            "parse-failures",
+            0,
+            (15, "m"),
+            [{"terms": {"tags": ["_grokparsefailure", "_dateparsefailure", "multiline_codec_max_lines_reached",
+                                 "multiline_codec_max_bytes_reached"]}}],
+        ),
     ],
 )
 def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, filters):

@@ -144,6 +144,7 @@ def test_access_lines_are_parsed_into_http_fields(documents):
     # Two workers write their access lines after responding, so the order is not the request order.
     assert statuses == sorted([200, 404, 500, 200, 302, 403, 200, 302, 200, 200])
     boom = one(documents["access.log"], url__original="/boom/")
+    assert boom["url"]["path"] == "/boom/" and "query" not in boom["url"]
     assert boom["http"]["request"]["method"] == "GET"
     assert boom["http"]["version"] == "1.1"
     assert boom["http"]["response"]["status_code"] == 500
@@ -274,3 +275,17 @@ def test_every_field_kibana_uses_is_produced_by_the_pipeline_and_mapped(document
     unproduced = {field for field in used if field not in produced and field.rsplit(".", 1)[0] not in produced}
     assert not unproduced, f"Kibana objects or rules use fields no document has: {sorted(unproduced)}"
     assert produced <= mapped, f"the pipeline produces unmapped fields: {sorted(produced - mapped)}"
+
+
+def test_an_access_line_keeps_path_and_query_apart_and_survives_a_maximal_request_line(pipeline, log_dir):
+    long_path = "/" + "a%80" * 990 + "?q=%22" + "b" * 80  # the request line just fits 4,094 bytes
+    with running_app(log_dir.parent / "long-request-line") as app:
+        visitor = Session(app.base_url + "/", "curl/8", timeout=10)
+        assert visitor.request("/search/?q=django&page=2")[0] == 404
+        assert visitor.request(long_path)[0] == 404
+    documents = [d.source for _, d in pipeline.process_file(app.log_dir / "access.log")]
+
+    search, long_one = documents
+    assert search["url"] == {"original": "/search/?q=django&page=2", "path": "/search/", "query": "q=django&page=2"}
+    assert "tags" not in long_one
+    assert long_one["url"]["original"] == long_path and long_one["http"]["response"]["status_code"] == 404

@@ -1,6 +1,7 @@
 """A bounded traffic generator: a realistic request mix against a running app."""
 
 import http.cookiejar
+import os
 import random
 import re
 import time
@@ -82,8 +83,13 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200, help="scenarios to run (1-100000)")
         parser.add_argument("--concurrency", type=int, default=4, help="parallel visitors (1-64)")
         parser.add_argument("--max-seconds", type=float, default=60.0, help="stop starting scenarios after this")
-        parser.add_argument("--username", default="", help="a real user for successful logins")
-        parser.add_argument("--password", default="", help="that user's password")
+        # Defaults from the environment keep the password off the command line (and ps).
+        parser.add_argument(
+            "--username", default=os.environ.get("DEMO_USERNAME", ""), help="a real user (default: $DEMO_USERNAME)"
+        )
+        parser.add_argument(
+            "--password", default=os.environ.get("DEMO_PASSWORD", ""), help="its password (default: $DEMO_PASSWORD)"
+        )
         parser.add_argument("--seed", type=int, default=None, help="make the mix reproducible")
 
     def handle(self, *args, base_url, requests, concurrency, max_seconds, username, password, seed, **options):
