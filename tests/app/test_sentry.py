@@ -187,6 +187,27 @@ def test_unhandled_error_reaches_sentry_with_request_id_and_without_personal_dat
     assert any(line == f"\tRuntimeError: {BOOM_MESSAGE}" for line in log_record[1:]), log_record
 
 
+def test_security_log_records_never_reach_sentry(tmp_path, sentry_endpoint):
+    # A malformed X-Request-ID is logged by the security logger in the same request as the
+    # error; without the ignore it would ride along as a breadcrumb.
+    marker = "SECURITYMARKER leaked"
+    with running_app(
+        tmp_path,
+        SENTRY_DSN=f"http://public@127.0.0.1:{sentry_endpoint.port}/1",
+        no_proxy="127.0.0.1",
+        NO_PROXY="127.0.0.1",
+    ) as app:
+        status, request_id = get_boom(app.base_url, marker)
+        event = wait_for_error_event(sentry_endpoint)
+
+    assert status == 500
+    assert event["tags"]["request_id"] == request_id != marker
+    assert marker in (app.log_dir / "security.log").read_text()
+    breadcrumbs = event.get("breadcrumbs", {}).get("values", [])
+    assert not [crumb for crumb in breadcrumbs if crumb.get("category", "").startswith(("security", "django.security"))]
+    assert not [crumb for crumb in breadcrumbs if marker in str(crumb)]
+
+
 def test_without_dsn_errors_are_still_logged(tmp_path):
     request_id = f"nosentry-{uuid.uuid4().hex}"
     # SENTRY_DSN is unset (running_app drops the caller's SENTRY_* variables).
