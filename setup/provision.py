@@ -389,6 +389,28 @@ def _es_error_text(error: elasticsearch.ApiError) -> str:
     return f"HTTP {error.meta.status}: {str(body)[:500]}"
 
 
+def poll_until_ready(
+    name: str, settings: Settings, attempt: Callable[[float], str | None], give_up: Callable[[str], str]
+) -> None:
+    """Call ``attempt(request_timeout)`` until it returns None or SETUP_TIMEOUT_SECONDS pass.
+
+    ``attempt`` returns why the service is not ready yet; each new reason is said once.
+    """
+    deadline = time.monotonic() + settings.timeout_seconds
+    last = "no answer yet"
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ProvisionError(give_up(last))
+        reason = attempt(min(settings.request_timeout_seconds, remaining))
+        if reason is None:
+            return
+        if reason != last:
+            say(f"waiting for {name}: {reason}")
+            last = reason
+        time.sleep(max(0.0, min(settings.retry_interval_seconds, deadline - time.monotonic())))
+
+
 class ElasticsearchSteps:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -426,48 +448,45 @@ class ElasticsearchSteps:
 
     def wait_until_ready(self) -> None:
         """GET _cluster/health?wait_for_status=yellow until it answers 200 or the time is up."""
-        deadline = time.monotonic() + self.settings.timeout_seconds
-        last = "no answer yet"
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ProvisionError(
-                    f"Elasticsearch at {self.url} was not ready (cluster status yellow or green) within "
-                    f"{self.settings.timeout_seconds:g} s (SETUP_TIMEOUT_SECONDS); last answer: {last}. "
-                    "Check `docker compose logs elasticsearch`."
-                )
-            request_timeout = min(self.settings.request_timeout_seconds, remaining)
-            # The server waits a little less than we do, so it answers 408 before our timeout fires.
-            server_wait_ms = max(100, int(min(request_timeout - 0.5, 10) * 1000))
-            try:
-                response = self.client.options(request_timeout=request_timeout, ignore_status=408).cluster.health(
-                    wait_for_status="yellow", timeout=f"{server_wait_ms}ms"
-                )
-            except elasticsearch.UnsupportedProductError:
+        poll_until_ready(
+            "elasticsearch",
+            self.settings,
+            self._health_attempt,
+            lambda last: (
+                f"Elasticsearch at {self.url} was not ready (cluster status yellow or green) within "
+                f"{self.settings.timeout_seconds:g} s (SETUP_TIMEOUT_SECONDS); last answer: {last}. "
+                "Check `docker compose logs elasticsearch`."
+            ),
+        )
+
+    def _health_attempt(self, request_timeout: float) -> str | None:
+        """None once the cluster is yellow or green, else why not."""
+        # The server waits a little less than we do, so it answers 408 before our timeout fires.
+        server_wait_ms = max(100, int(min(request_timeout - 0.5, 10) * 1000))
+        try:
+            response = self.client.options(request_timeout=request_timeout, ignore_status=408).cluster.health(
+                wait_for_status="yellow", timeout=f"{server_wait_ms}ms"
+            )
+        except elasticsearch.UnsupportedProductError:
+            raise ConfigError(not_elasticsearch(self.url)) from None
+        except elasticsearch.AuthenticationException:
+            raise ConfigError(wrong_elastic_password(self.url)) from None
+        except elasticsearch.ApiError as error:
+            # The client checks the product header on 2xx answers only.
+            if error.meta.headers.get("x-elastic-product") != "Elasticsearch":
                 raise ConfigError(not_elasticsearch(self.url)) from None
-            except elasticsearch.AuthenticationException:
-                raise ConfigError(wrong_elastic_password(self.url)) from None
-            except elasticsearch.ApiError as error:
-                # The client checks the product header on 2xx answers only.
-                if error.meta.headers.get("x-elastic-product") != "Elasticsearch":
-                    raise ConfigError(not_elasticsearch(self.url)) from None
-                if error.meta.status < 500:
-                    raise ProvisionError(f"GET _cluster/health failed: {_es_error_text(error)}.") from None
-                reason = _es_error_text(error)
-            except elasticsearch.ConnectionTimeout:
-                reason = f"no response within {request_timeout:.3g} s"
-            except elasticsearch.TransportError as error:
-                reason = f"cannot connect ({error.message})"
-            else:
-                status = response.body.get("status") if isinstance(response.body, dict) else None
-                if response.meta.status == 200:
-                    report("elasticsearch", f"ready (cluster status {status})")
-                    return
-                reason = f"HTTP {response.meta.status}, cluster status {status}"
-            if reason != last:
-                say(f"waiting for elasticsearch: {reason}")
-                last = reason
-            time.sleep(max(0.0, min(self.settings.retry_interval_seconds, deadline - time.monotonic())))
+            if error.meta.status < 500:
+                raise ProvisionError(f"GET _cluster/health failed: {_es_error_text(error)}.") from None
+            return _es_error_text(error)
+        except elasticsearch.ConnectionTimeout:
+            return f"no response within {request_timeout:.3g} s"
+        except elasticsearch.TransportError as error:
+            return f"cannot connect ({error.message})"
+        status = response.body.get("status") if isinstance(response.body, dict) else None
+        if response.meta.status == 200:
+            report("elasticsearch", f"ready (cluster status {status})")
+            return None
+        return f"HTTP {response.meta.status}, cluster status {status}"
 
     def authenticates(self, username: str, password: str) -> bool:
         """Whether `username` can log in with `password` (a read-only check: _authenticate)."""
@@ -658,36 +677,34 @@ class KibanaSteps:
 
     def wait_until_available(self) -> None:
         """GET /api/status until .status.overall.level is "available" (503 while starting)."""
-        deadline = time.monotonic() + self.settings.timeout_seconds
-        last = "no answer yet"
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ProvisionError(
-                    f"Kibana at {self.kibana.url} was not available within {self.settings.timeout_seconds:g} s "
-                    f"(SETUP_TIMEOUT_SECONDS); last answer: {last}. Check `docker compose logs kibana` "
-                    "(a wrong KIBANA_SYSTEM_PASSWORD or a missing encryption key keep it from starting)."
-                )
-            try:
-                timeout = min(self.settings.request_timeout_seconds, remaining)
-                status, body = self.kibana.request("GET", "/api/status", timeout=timeout)
-            except KibanaUnreachable as error:
-                reason = str(error)
-            else:
-                overall = body.get("status", {}).get("overall", {}) if isinstance(body, dict) else {}
-                level = overall.get("level")
-                if status == 200 and level == "available":
-                    report("kibana", "available")
-                    return
-                reason = f"HTTP {status}, overall level {level or 'unknown'}"
-                # Before its status service is up Kibana answers {"message": "Kibana server is not ready yet"}.
-                detail = overall.get("summary") or (body.get("message") if isinstance(body, dict) else str(body).strip())
-                if detail:
-                    reason += f" ({str(detail)[:200]})"
-            if reason != last:
-                say(f"waiting for kibana: {reason}")
-                last = reason
-            time.sleep(max(0.0, min(self.settings.retry_interval_seconds, deadline - time.monotonic())))
+        poll_until_ready(
+            "kibana",
+            self.settings,
+            self._status_attempt,
+            lambda last: (
+                f"Kibana at {self.kibana.url} was not available within {self.settings.timeout_seconds:g} s "
+                f"(SETUP_TIMEOUT_SECONDS); last answer: {last}. Check `docker compose logs kibana` "
+                "(a wrong KIBANA_SYSTEM_PASSWORD or a missing encryption key keep it from starting)."
+            ),
+        )
+
+    def _status_attempt(self, request_timeout: float) -> str | None:
+        """None once Kibana is available, else why not."""
+        try:
+            status, body = self.kibana.request("GET", "/api/status", timeout=request_timeout)
+        except KibanaUnreachable as error:
+            return str(error)
+        overall = body.get("status", {}).get("overall", {}) if isinstance(body, dict) else {}
+        level = overall.get("level")
+        if status == 200 and level == "available":
+            report("kibana", "available")
+            return None
+        reason = f"HTTP {status}, overall level {level or 'unknown'}"
+        # Before its status service is up Kibana answers {"message": "Kibana server is not ready yet"}.
+        detail = overall.get("summary") or (body.get("message") if isinstance(body, dict) else str(body).strip())
+        if detail:
+            reason += f" ({str(detail)[:200]})"
+        return reason
 
     def _stored_objects(self, objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]] | None:
         """The listed objects as Kibana holds them, or None when at least one does not exist yet."""
