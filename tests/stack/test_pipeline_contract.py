@@ -289,3 +289,25 @@ def test_an_access_line_keeps_path_and_query_apart_and_survives_a_maximal_reques
     assert search["url"] == {"original": "/search/?q=django&page=2", "path": "/search/", "query": "q=django&page=2"}
     assert "tags" not in long_one
     assert long_one["url"]["original"] == long_path and long_one["http"]["response"]["status_code"] == 404
+
+
+def _flat_yaml(path: Path) -> dict[str, str]:
+    """``key: value`` lines of a flat YAML file (logstash.yml uses no nesting)."""
+    settings = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition(":")
+            settings[key.strip()] = value.strip().strip('"')
+    return settings
+
+
+def test_logstash_keeps_events_on_its_data_volume():
+    settings = _flat_yaml(REPO_ROOT / "logstash" / "config" / "logstash.yml")
+
+    assert settings["queue.type"] == "persisted"
+    assert settings["path.data"] == "/usr/share/logstash/data"
+    assert settings["dead_letter_queue.enable"] == "true"
+    assert settings["pipeline.ecs_compatibility"] == "v8"
+    pipelines = (REPO_ROOT / "logstash" / "config" / "pipelines.yml").read_text()
+    assert 'path.config: "/usr/share/logstash/pipeline/django.conf"' in pipelines
+    assert "- pipeline.id: django" in pipelines  # the compose healthcheck asks for this id
