@@ -7,13 +7,14 @@ runs that started the stack themselves and must not pass by skipping.
 """
 
 import base64
+import importlib.util
 import http.client
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -37,35 +38,30 @@ COMPOSE_LOGS_TIMEOUT_SECONDS = 60
 
 NOTES = pytest.StashKey[list[str]]()
 _LOGS_SHOWN_FOR = pytest.StashKey[BaseException]()
-_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUE_VALUES = {"1", "true", "yes"}
 _FALSE_VALUES = {"", "0", "false", "no"}
 # What a wildcard bind address is reached through from this machine.
 _WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
 
+def _create_env_module():
+    """scripts/create_env.py, whose .env parser `make env` also uses."""
+    spec = importlib.util.spec_from_file_location("create_env", REPO_ROOT / "scripts" / "create_env.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines as Compose reads them: comments, `export`, quotes, ` #` inline comments."""
     if not path.is_file():
         return {}
-    values = {}
-    for number, raw_line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw_line.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").lstrip()
-        key, separator, value = line.partition("=")
-        key = key.strip()
-        if not separator or not _ENV_KEY.fullmatch(key):
-            # The line may hold a secret, so only its number is reported.
-            raise ValueError(f"{path}:{number} is not a KEY=VALUE line: fix or remove it.")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = re.split(r"\s#", value, maxsplit=1)[0].rstrip()
-        values[key] = value
-    return values
+    create_env = _create_env_module()
+    try:
+        return create_env.parse_env(path.read_text(encoding="utf-8"), path)
+    except create_env.EnvFileError as error:  # names the line, never its value
+        raise ValueError(str(error)) from None
 
 
 @dataclass(frozen=True)
