@@ -757,15 +757,22 @@ class KibanaSteps:
             raise ProvisionError("\n".join(lines))
         report(step, "created" if stored is None and not _any_existed(result) else "updated")
 
+    def _create_if_missing(self, step: str, path: str, asset: Asset) -> Any:
+        """The object Kibana holds at ``path``; when there is none, POST the asset's body and return None."""
+        status, current = self.kibana.call("GET", path, "", ok=(200, 404))
+        if status != 404:
+            return current
+        self.kibana.call("POST", path, f"Fix {asset.path}.", json_body=asset.body)
+        report(step, "created")
+        return None
+
     def sync_connector(self, connector: Asset) -> None:
         step = f"connector {connector.name} ({connector.body['name']})"
         path = f"/api/actions/connector/{urllib.parse.quote(connector.name, safe='')}"
-        status, current = self.kibana.call("GET", path, "", ok=(200, 404))
-        body = connector.body
-        if status == 404:
-            self.kibana.call("POST", path, f"Fix {connector.path}.", json_body=body)
-            report(step, "created")
+        current = self._create_if_missing(step, path, connector)
+        if current is None:
             return
+        body = connector.body
         if current.get("connector_type_id") != body["connector_type_id"]:
             raise ProvisionError(
                 f"{step} exists with type {current.get('connector_type_id')} but {connector.path} asks for "
@@ -783,12 +790,10 @@ class KibanaSteps:
     def sync_rule(self, rule: Asset) -> None:
         step = f"rule {rule.name} ({rule.body['name']})"
         path = f"/api/alerting/rule/{urllib.parse.quote(rule.name, safe='')}"
-        status, current = self.kibana.call("GET", path, "", ok=(200, 404))
-        body = rule.body
-        if status == 404:
-            self.kibana.call("POST", path, f"Fix {rule.path}.", json_body=body)
-            report(step, "created")
+        current = self._create_if_missing(step, path, rule)
+        if current is None:
             return
+        body = rule.body
         for fixed in ("rule_type_id", "consumer"):
             if current.get(fixed) != body[fixed]:
                 raise ProvisionError(
