@@ -33,9 +33,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import elasticsearch
 from elasticsearch import Elasticsearch
@@ -361,7 +362,7 @@ def covers(current: Any, desired: Any) -> bool:
         return (
             isinstance(current, list)
             and len(current) == len(desired)
-            and all(covers(have, want) for have, want in zip(current, desired))
+            and all(covers(have, want) for have, want in zip(current, desired, strict=True))
         )
     if isinstance(desired, bool) or isinstance(current, bool):
         return type(current) is type(desired) and current == desired

@@ -7,8 +7,8 @@ runs that started the stack themselves and must not pass by skipping.
 """
 
 import base64
-import importlib.util
 import http.client
+import importlib.util
 import json
 import os
 import shutil

@@ -538,6 +538,7 @@ def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, f
 def test_security_probe_rule_counts_every_probe_event_the_app_can_log():
     from django.conf import settings
     from django.core.exceptions import SuspiciousOperation
+
     from observability.records import security_event_name
 
     # Django logs each SuspiciousOperation to django.security.<class name> and CSRF failures to
