@@ -19,7 +19,7 @@ endef
 
 .DEFAULT_GOAL := help
 
-.PHONY: help test run-app env up down logs ps clean demo test-integration bench
+.PHONY: help test lint run-app env up down logs ps clean demo test-integration bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,6 +33,17 @@ $(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements
 
 test: $(VENV)/.installed ## Run the test suite in its own venv (live tests skip when the stack is down)
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+# What `make lint` checks besides the Python code; the venv and var/ hold no project files.
+LINT_SHELL_SCRIPTS = .ci/run $(shell find . -name '*.sh' -not -path './.venv/*' -not -path './var/*')
+LINT_DOCKERFILES = $(shell find . -name Dockerfile -not -path './.venv/*' -not -path './var/*')
+
+lint: $(VENV)/.installed ## Lint Python (ruff), shell scripts (shellcheck), Dockerfiles (hadolint), workflows (actionlint, zizmor)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/shellcheck $(LINT_SHELL_SCRIPTS)
+	$(VENV)/bin/hadolint $(LINT_DOCKERFILES)
+	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck -pyflakes=
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.0.0.1:8000, logs in ./var/log
 	@mkdir -p var/log var/static
