@@ -25,6 +25,7 @@ from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
 ROOT = Path(__file__).resolve().parents[2]
 PROVISION = ROOT / "setup" / "provision.py"
 RUN_TIMEOUT_SECONDS = 60
+IMPORT_RECORD = "django-logs-setup-kibana-import"
 
 RULE_ID = "django-logs-error-burst"
 LOG_CONNECTOR_ID = "django-logs-server-log"
@@ -217,6 +218,7 @@ EXPECTED_WRITES = [
     ("PUT", "/_ilm/policy/django-logs"),
     ("PUT", "/_index_template/django-logs"),
     ("POST", "/api/saved_objects/_import"),
+    ("PUT", f"/_component_template/{IMPORT_RECORD}"),
     ("POST", f"/api/actions/connector/{INDEX_CONNECTOR_ID}"),
     ("POST", f"/api/actions/connector/{LOG_CONNECTOR_ID}"),
     ("POST", f"/api/alerting/rule/{RULE_ID}"),
@@ -360,10 +362,21 @@ def test_retention_days_become_the_delete_phase_min_age(stack, assets, passwords
     assert sent["phases"]["hot"] == ILM_POLICY["policy"]["phases"]["hot"]
 
 
-def test_partial_import_failure_exits_1_naming_each_failed_object(stack, assets, passwords):
+def test_a_failed_object_exits_1_naming_it(stack, assets, passwords):
     stack.import_failures[("dashboard", "django-logs-overview")] = {
         "type": "unknown", "message": "Document contains at least one immense term", "statusCode": 400,
     }
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 1
+    assert "successCount=2 of 3" in result.stderr
+    assert "dashboard/django-logs-overview ('Django logs overview'): unknown (Document contains" in result.stderr
+    assert not any(r.path.startswith(("/api/actions/", "/api/alerting/")) for r in stack.recorded())
+    assert not any(r.path == f"/_component_template/{IMPORT_RECORD}" and r.is_write for r in stack.recorded())
+
+
+def test_a_missing_reference_exits_1_and_nothing_is_imported(stack, assets, passwords):
     dangling = {"type": "search", "id": "django-logs-dangling", "attributes": {"title": "Dangling"},
                 "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern", "id": "gone"}]}
     with (assets / "kibana" / "saved_objects.ndjson").open("a") as ndjson:
@@ -372,10 +385,65 @@ def test_partial_import_failure_exits_1_naming_each_failed_object(stack, assets,
     result = run_setup(stack, assets, passwords)
 
     assert result.returncode == 1
-    assert "successCount=2 of 4" in result.stderr
-    assert "dashboard/django-logs-overview ('Django logs overview'): unknown" in result.stderr
+    # Kibana counts the three good objects as successes, yet creates none of them.
+    assert "success=False, successCount=3 of 4" in result.stderr
     assert "search/django-logs-dangling ('Dangling'): missing_references to index-pattern/gone" in result.stderr
-    assert not any(r.path.startswith(("/api/actions/", "/api/alerting/")) for r in stack.recorded())
+    assert stack.saved_objects == {}
+
+
+def test_an_object_stamped_newer_than_kibana_fails_the_import(stack, assets, passwords):
+    objects = [{**item, "typeMigrationVersion": "10.14.0"} if item["type"] == "search" else item for item in SAVED_OBJECTS]
+    (assets / "kibana" / "saved_objects.ndjson").write_text("".join(json.dumps(item) + "\n" for item in objects))
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 1
+    assert "POST /api/saved_objects/_import?overwrite=true failed: HTTP 422: Document \"django-logs-errors\" belongs to a " \
+           "more recent version of Kibana [10.14.0] when the last known version is [10.13.0]." in result.stderr
+    assert stack.saved_objects == {}
+
+
+def test_saved_searches_are_stored_migrated_and_then_left_alone(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    stored = stack.saved_objects[("search", "django-logs-errors")]
+    assert set(stored["attributes"]) == {"title", "tabs"} and stored["typeMigrationVersion"] == "10.13.0"
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout)["saved objects (3 from saved_objects.ndjson)"] == "unchanged"
+    assert writes(stack.recorded()[already:]) == []
+    assert stack.saved_objects[("search", "django-logs-errors")] == stored
+
+
+def test_a_changed_saved_objects_file_is_imported_again(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    path = assets / "kibana" / "saved_objects.ndjson"
+    objects = [json.loads(line) for line in path.read_text().splitlines()]
+    objects[1]["attributes"]["title"] = "Django errors, newest first"
+    path.write_text("".join(json.dumps(item) + "\n" for item in objects))
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords)
+    third = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout)["saved objects (3 from saved_objects.ndjson)"] == "updated"
+    assert ("POST", "/api/saved_objects/_import") in writes(stack.recorded()[already:])
+    assert stack.saved_objects[("search", "django-logs-errors")]["attributes"]["title"] == "Django errors, newest first"
+    assert step_lines(third.stdout)["saved objects (3 from saved_objects.ndjson)"] == "unchanged"
+
+
+def test_an_object_edited_in_kibana_is_imported_again(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    stack.saved_objects[("dashboard", "django-logs-overview")]["attributes"]["title"] = "Renamed in the UI"
+
+    second = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout)["saved objects (3 from saved_objects.ndjson)"] == "updated"
+    assert stack.saved_objects[("dashboard", "django-logs-overview")]["attributes"]["title"] == "Django logs overview"
 
 
 def test_waits_while_elasticsearch_answers_408(stack, assets, passwords):
@@ -400,7 +468,47 @@ def test_waits_while_kibana_answers_503(stack, assets, passwords):
     kibana = [r for r in stack.recorded() if r.service == "kibana"]
     assert [r.status for r in kibana[:3]] == [503, 503, 200]
     assert all(r.path == "/api/status" for r in kibana[:3]) and kibana[3].path != "/api/status"
-    assert "waiting for kibana: HTTP 503, overall level unavailable (Waiting for Elasticsearch)" in result.stdout
+    assert ("waiting for kibana: HTTP 503, core elasticsearch unavailable, savedObjects unavailable "
+            "(Waiting for Elasticsearch)") in result.stdout
+
+
+def test_waits_through_kibana_preboot(stack, assets, passwords):
+    stack.kibana_preboot_responses = 2
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    kibana = [r for r in stack.recorded() if r.service == "kibana"]
+    assert [r.status for r in kibana[:3]] == [503, 503, 200]
+    assert "waiting for kibana: HTTP 503, overall level unavailable\n" in result.stdout
+
+
+def test_proceeds_when_only_a_plugin_is_degraded(stack, assets, passwords):
+    stack.kibana_plugin_levels = {"reporting": "degraded"}
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    assert [r.status for r in stack.recorded() if r.path == "/api/status"] == [200]
+    assert "kibana: available (overall level degraded: Degraded)" in result.stdout
+    assert writes(stack.recorded()) == EXPECTED_WRITES
+
+
+@pytest.mark.parametrize("service", ["elasticsearch", "savedObjects"])
+@pytest.mark.parametrize("level", ["degraded", "unavailable"])
+def test_waits_while_a_core_service_is_not_available(stack, assets, passwords, service, level):
+    stack.kibana_core_levels = {service: level}
+    stack.kibana_core_levels_calls = 3
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    code = 200 if level == "degraded" else 503
+    assert [r.status for r in stack.recorded() if r.path == "/api/status"] == [code, code, code, 200]
+    levels = {"elasticsearch": "available", "savedObjects": "available", service: level}
+    assert (f"waiting for kibana: HTTP {code}, core elasticsearch {levels['elasticsearch']}, "
+            f"savedObjects {levels['savedObjects']}") in result.stdout
+    assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
 def test_waits_while_elasticsearch_refuses_connections(passwords, assets):
@@ -454,7 +562,7 @@ def test_gives_up_on_kibana_after_the_timeout(stack, assets, passwords):
 
     assert result.returncode == 1
     assert "Kibana at " in result.stderr and "was not available within 1 s" in result.stderr
-    assert "last answer: HTTP 503, overall level unavailable" in result.stderr
+    assert "last answer: HTTP 503, core elasticsearch unavailable, savedObjects unavailable" in result.stderr
     assert not any(r.path.startswith("/api/saved_objects") for r in stack.recorded())
 
 
