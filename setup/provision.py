@@ -53,6 +53,9 @@ WRITER_FULL_NAME = "Logstash writer for django-logs-*"
 # Stored in each role's metadata and each policy's/template's _meta: a hash of the asset as setup
 # last wrote it, so a key removed from the file is noticed even though GET returns server defaults.
 FINGERPRINT_KEY = "setup_fingerprint"
+# An empty component template whose _meta records setup's last saved-objects import (see
+# KibanaSteps.sync_saved_objects); nothing composes it.
+IMPORT_RECORD = "django-logs-setup-kibana-import"
 ROLE_KEYS = {
     "applications", "cluster", "description", "global", "indices", "metadata", "remote_cluster",
     "remote_indices", "run_as", "transient_metadata",
@@ -572,6 +575,22 @@ class ElasticsearchSteps:
         )
         report(f"index template {TEMPLATE_NAME}", "created" if current is None else "updated")
 
+    def import_record(self) -> dict[str, Any]:
+        """What put_import_record last stored, or {} when nothing was."""
+        response = self.call(
+            f"GET _component_template/{IMPORT_RECORD}", "",
+            self.client.options(ignore_status=404).cluster.get_component_template, name=IMPORT_RECORD,
+        )
+        templates = response.body.get("component_templates", []) if response.meta.status == 200 else []
+        return templates[0]["component_template"].get("_meta", {}) if templates else {}
+
+    def put_import_record(self, record: dict[str, str]) -> None:
+        meta = {"description": "Written by the setup service: what it last imported into Kibana.", **record}
+        self.call(
+            f"PUT _component_template/{IMPORT_RECORD}", "",
+            self.client.cluster.put_component_template, name=IMPORT_RECORD, template={}, meta=meta,
+        )
+
     def close(self) -> None:
         self.client.close()
 
@@ -601,6 +620,10 @@ def wrong_elastic_password(url: str) -> str:
 
 
 # -- Kibana -------------------------------------------------------------------------------------
+
+
+# The core services whose status decides readiness (status.core in GET /api/status).
+CORE_SERVICES = ("elasticsearch", "savedObjects")
 
 
 class KibanaUnreachable(Exception):
@@ -672,12 +695,19 @@ class Kibana:
 
 
 class KibanaSteps:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, es: ElasticsearchSteps) -> None:
         self.settings = settings
         self.kibana = Kibana(settings)
+        self.es = es  # keeps the record of the last saved-objects import
 
     def wait_until_available(self) -> None:
-        """GET /api/status until .status.overall.level is "available" (503 while starting)."""
+        """GET /api/status until Kibana's core services (Elasticsearch, saved objects) are available.
+
+        Like the compose healthcheck, this ignores plugins: Kibana answers 200 with overall level
+        "degraded" when only a plugin is degraded, and still serves every API setup calls
+        (src/core/packages/status/server-internal/src/routes/status.ts: 503 only when core is
+        unavailable; status.overall also sums up every plugin).
+        """
         poll_until_ready(
             "kibana",
             self.settings,
@@ -690,17 +720,24 @@ class KibanaSteps:
         )
 
     def _status_attempt(self, request_timeout: float) -> str | None:
-        """None once Kibana is available, else why not."""
+        """None once Kibana's core services are available, else why not."""
         try:
             status, body = self.kibana.request("GET", "/api/status", timeout=request_timeout)
         except KibanaUnreachable as error:
             return str(error)
-        overall = body.get("status", {}).get("overall", {}) if isinstance(body, dict) else {}
-        level = overall.get("level")
-        if status == 200 and level == "available":
-            report("kibana", "available")
-            return None
-        reason = f"HTTP {status}, overall level {level or 'unknown'}"
+        info = body.get("status", {}) if isinstance(body, dict) else {}
+        overall = info.get("overall", {}) if isinstance(info, dict) else {}
+        core = info.get("core") if isinstance(info, dict) else None
+        if isinstance(core, dict):
+            levels = {name: (core.get(name) or {}).get("level") for name in CORE_SERVICES}
+            if status == 200 and all(level == "available" for level in levels.values()):
+                detail = "" if overall.get("level") == "available" else f" (overall level {overall.get('level')}: {overall.get('summary')})"
+                report("kibana", f"available{detail}")
+                return None
+            reason = f"HTTP {status}, core " + ", ".join(f"{name} {level or 'unknown'}" for name, level in levels.items())
+        else:
+            # The redacted answer (during preboot, whatever the credentials) has only the core level.
+            reason = f"HTTP {status}, overall level {overall.get('level') or 'unknown'}"
         # Before its status service is up Kibana answers {"message": "Kibana server is not ready yet"}.
         detail = overall.get("summary") or (body.get("message") if isinstance(body, dict) else str(body).strip())
         if detail:
@@ -724,13 +761,21 @@ class KibanaSteps:
         return stored
 
     def sync_saved_objects(self, path: Path, objects: list[dict[str, Any]]) -> None:
+        """Import the file unless Kibana still holds exactly what the last import of it left.
+
+        Kibana migrates objects on import (a saved search is rewritten into `tabs`, with a random tab
+        id), so what it stores never equals the file and cannot be predicted from it. After an import
+        setup therefore records two fingerprints: the file's and the export of what Kibana stored.
+        A rerun is "unchanged" when both still match: neither the file nor the objects in Kibana
+        changed since. An edit in Kibana, a changed file or a Kibana upgrade that migrates the stored
+        objects each cause one new import, after which the record matches again.
+        """
         step = f"saved objects ({len(objects)} from {path.name})"
         stored = self._stored_objects(objects)
+        wanted = {"file_fingerprint": fingerprint(objects)}
+        record = self.es.import_record()
         if stored is not None and all(
-            (key := (item["type"], item["id"])) in stored
-            and covers(stored[key].get("attributes", {}), item.get("attributes", {}))
-            and _references(stored[key]) == _references(item)
-            for item in objects
+            record.get(key) == value for key, value in {**wanted, "kibana_fingerprint": _stored_fingerprint(stored)}.items()
         ):
             report(step, "unchanged")
             return
@@ -756,6 +801,10 @@ class KibanaSteps:
             lines += [f"  - {_describe_import_error(error)}" for error in errors] or ["  (none listed)"]
             lines.append("Fix these objects in the file (for missing_references, add the referenced objects) and run setup again.")
             raise ProvisionError("\n".join(lines))
+        imported = self._stored_objects(objects)
+        if imported is None:
+            raise ProvisionError(f"Kibana reported importing {path} but cannot export all of its objects.")
+        self.es.put_import_record({**wanted, "kibana_fingerprint": _stored_fingerprint(imported)})
         report(step, "created" if stored is None and not _any_existed(result) else "updated")
 
     def _create_if_missing(self, step: str, path: str, asset: Asset) -> Any:
@@ -809,8 +858,12 @@ class KibanaSteps:
         report(step, "updated")
 
 
-def _references(item: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return sorted((ref.get("name", ""), ref.get("type", ""), ref.get("id", "")) for ref in item.get("references", []))
+def _stored_fingerprint(stored: dict[tuple[str, str], dict[str, Any]]) -> str:
+    """The content of the exported objects: not updated_at or version, which change on every write."""
+    return fingerprint(sorted(
+        [item["type"], item["id"], item.get("attributes"), item.get("references"), item.get("typeMigrationVersion")]
+        for item in stored.values()
+    ))
 
 
 def _any_existed(result: dict[str, Any]) -> bool:
@@ -844,15 +897,15 @@ def provision(settings: Settings, assets: Assets) -> None:
         es.sync_writer_user()
         es.sync_ilm_policy(assets.ilm_policy, settings.assets_dir / "elasticsearch" / "ilm-policy.json")
         es.sync_index_template(assets.index_template, settings.assets_dir / "elasticsearch" / "index-template.json")
+        kibana = KibanaSteps(settings, es)
+        kibana.wait_until_available()
+        kibana.sync_saved_objects(assets.saved_objects_path, assets.saved_objects)
+        for connector in assets.connectors:
+            kibana.sync_connector(connector)
+        for rule in assets.rules:
+            kibana.sync_rule(rule)
     finally:
         es.close()
-    kibana = KibanaSteps(settings)
-    kibana.wait_until_available()
-    kibana.sync_saved_objects(assets.saved_objects_path, assets.saved_objects)
-    for connector in assets.connectors:
-        kibana.sync_connector(connector)
-    for rule in assets.rules:
-        kibana.sync_rule(rule)
 
 
 def main(environ: Mapping[str, str]) -> int:

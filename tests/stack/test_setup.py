@@ -25,6 +25,7 @@ from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
 ROOT = Path(__file__).resolve().parents[2]
 PROVISION = ROOT / "setup" / "provision.py"
 RUN_TIMEOUT_SECONDS = 60
+IMPORT_RECORD = "django-logs-setup-kibana-import"
 
 RULE_ID = "django-logs-error-burst"
 LOG_CONNECTOR_ID = "django-logs-server-log"
@@ -217,6 +218,7 @@ EXPECTED_WRITES = [
     ("PUT", "/_ilm/policy/django-logs"),
     ("PUT", "/_index_template/django-logs"),
     ("POST", "/api/saved_objects/_import"),
+    ("PUT", f"/_component_template/{IMPORT_RECORD}"),
     ("POST", f"/api/actions/connector/{INDEX_CONNECTOR_ID}"),
     ("POST", f"/api/actions/connector/{LOG_CONNECTOR_ID}"),
     ("POST", f"/api/alerting/rule/{RULE_ID}"),
@@ -360,10 +362,21 @@ def test_retention_days_become_the_delete_phase_min_age(stack, assets, passwords
     assert sent["phases"]["hot"] == ILM_POLICY["policy"]["phases"]["hot"]
 
 
-def test_partial_import_failure_exits_1_naming_each_failed_object(stack, assets, passwords):
+def test_a_failed_object_exits_1_naming_it(stack, assets, passwords):
     stack.import_failures[("dashboard", "django-logs-overview")] = {
         "type": "unknown", "message": "Document contains at least one immense term", "statusCode": 400,
     }
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 1
+    assert "successCount=2 of 3" in result.stderr
+    assert "dashboard/django-logs-overview ('Django logs overview'): unknown (Document contains" in result.stderr
+    assert not any(r.path.startswith(("/api/actions/", "/api/alerting/")) for r in stack.recorded())
+    assert not any(r.path == f"/_component_template/{IMPORT_RECORD}" and r.is_write for r in stack.recorded())
+
+
+def test_a_missing_reference_exits_1_and_nothing_is_imported(stack, assets, passwords):
     dangling = {"type": "search", "id": "django-logs-dangling", "attributes": {"title": "Dangling"},
                 "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern", "id": "gone"}]}
     with (assets / "kibana" / "saved_objects.ndjson").open("a") as ndjson:
@@ -372,10 +385,65 @@ def test_partial_import_failure_exits_1_naming_each_failed_object(stack, assets,
     result = run_setup(stack, assets, passwords)
 
     assert result.returncode == 1
-    assert "successCount=2 of 4" in result.stderr
-    assert "dashboard/django-logs-overview ('Django logs overview'): unknown" in result.stderr
+    # Kibana counts the three good objects as successes, yet creates none of them.
+    assert "success=False, successCount=3 of 4" in result.stderr
     assert "search/django-logs-dangling ('Dangling'): missing_references to index-pattern/gone" in result.stderr
-    assert not any(r.path.startswith(("/api/actions/", "/api/alerting/")) for r in stack.recorded())
+    assert stack.saved_objects == {}
+
+
+def test_an_object_stamped_newer_than_kibana_fails_the_import(stack, assets, passwords):
+    objects = [{**item, "typeMigrationVersion": "10.14.0"} if item["type"] == "search" else item for item in SAVED_OBJECTS]
+    (assets / "kibana" / "saved_objects.ndjson").write_text("".join(json.dumps(item) + "\n" for item in objects))
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 1
+    assert "POST /api/saved_objects/_import?overwrite=true failed: HTTP 422: Document \"django-logs-errors\" belongs to a " \
+           "more recent version of Kibana [10.14.0] when the last known version is [10.13.0]." in result.stderr
+    assert stack.saved_objects == {}
+
+
+def test_saved_searches_are_stored_migrated_and_then_left_alone(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    stored = stack.saved_objects[("search", "django-logs-errors")]
+    assert set(stored["attributes"]) == {"title", "tabs"} and stored["typeMigrationVersion"] == "10.13.0"
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout)["saved objects (3 from saved_objects.ndjson)"] == "unchanged"
+    assert writes(stack.recorded()[already:]) == []
+    assert stack.saved_objects[("search", "django-logs-errors")] == stored
+
+
+def test_a_changed_saved_objects_file_is_imported_again(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    path = assets / "kibana" / "saved_objects.ndjson"
+    objects = [json.loads(line) for line in path.read_text().splitlines()]
+    objects[1]["attributes"]["title"] = "Django errors, newest first"
+    path.write_text("".join(json.dumps(item) + "\n" for item in objects))
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords)
+    third = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout)["saved objects (3 from saved_objects.ndjson)"] == "updated"
+    assert ("POST", "/api/saved_objects/_import") in writes(stack.recorded()[already:])
+    assert stack.saved_objects[("search", "django-logs-errors")]["attributes"]["title"] == "Django errors, newest first"
+    assert step_lines(third.stdout)["saved objects (3 from saved_objects.ndjson)"] == "unchanged"
+
+
+def test_an_object_edited_in_kibana_is_imported_again(stack, assets, passwords):
+    assert run_setup(stack, assets, passwords).returncode == 0
+    stack.saved_objects[("dashboard", "django-logs-overview")]["attributes"]["title"] = "Renamed in the UI"
+
+    second = run_setup(stack, assets, passwords)
+
+    assert second.returncode == 0, second.stderr
+    assert step_lines(second.stdout)["saved objects (3 from saved_objects.ndjson)"] == "updated"
+    assert stack.saved_objects[("dashboard", "django-logs-overview")]["attributes"]["title"] == "Django logs overview"
 
 
 def test_waits_while_elasticsearch_answers_408(stack, assets, passwords):
@@ -400,7 +468,47 @@ def test_waits_while_kibana_answers_503(stack, assets, passwords):
     kibana = [r for r in stack.recorded() if r.service == "kibana"]
     assert [r.status for r in kibana[:3]] == [503, 503, 200]
     assert all(r.path == "/api/status" for r in kibana[:3]) and kibana[3].path != "/api/status"
-    assert "waiting for kibana: HTTP 503, overall level unavailable (Waiting for Elasticsearch)" in result.stdout
+    assert ("waiting for kibana: HTTP 503, core elasticsearch unavailable, savedObjects unavailable "
+            "(Waiting for Elasticsearch)") in result.stdout
+
+
+def test_waits_through_kibana_preboot(stack, assets, passwords):
+    stack.kibana_preboot_responses = 2
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    kibana = [r for r in stack.recorded() if r.service == "kibana"]
+    assert [r.status for r in kibana[:3]] == [503, 503, 200]
+    assert "waiting for kibana: HTTP 503, overall level unavailable\n" in result.stdout
+
+
+def test_proceeds_when_only_a_plugin_is_degraded(stack, assets, passwords):
+    stack.kibana_plugin_levels = {"reporting": "degraded"}
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    assert [r.status for r in stack.recorded() if r.path == "/api/status"] == [200]
+    assert "kibana: available (overall level degraded: Degraded)" in result.stdout
+    assert writes(stack.recorded()) == EXPECTED_WRITES
+
+
+@pytest.mark.parametrize("service", ["elasticsearch", "savedObjects"])
+@pytest.mark.parametrize("level", ["degraded", "unavailable"])
+def test_waits_while_a_core_service_is_not_available(stack, assets, passwords, service, level):
+    stack.kibana_core_levels = {service: level}
+    stack.kibana_core_levels_calls = 3
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 0, result.stderr
+    code = 200 if level == "degraded" else 503
+    assert [r.status for r in stack.recorded() if r.path == "/api/status"] == [code, code, code, 200]
+    levels = {"elasticsearch": "available", "savedObjects": "available", service: level}
+    assert (f"waiting for kibana: HTTP {code}, core elasticsearch {levels['elasticsearch']}, "
+            f"savedObjects {levels['savedObjects']}") in result.stdout
+    assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
 def test_waits_while_elasticsearch_refuses_connections(passwords, assets):
@@ -454,7 +562,7 @@ def test_gives_up_on_kibana_after_the_timeout(stack, assets, passwords):
 
     assert result.returncode == 1
     assert "Kibana at " in result.stderr and "was not available within 1 s" in result.stderr
-    assert "last answer: HTTP 503, overall level unavailable" in result.stderr
+    assert "last answer: HTTP 503, core elasticsearch unavailable, savedObjects unavailable" in result.stderr
     assert not any(r.path.startswith("/api/saved_objects") for r in stack.recorded())
 
 
@@ -684,6 +792,190 @@ def test_fake_kibana_refuses_wrong_shapes_like_kibana(stack, passwords):
     rule_level_notify = {key: with_connector[key] for key in ("name", "schedule", "params", "actions")}
     rule_level_notify["notify_when"] = "onActiveAlert"
     assert "per-action frequency" in call(rule, "PUT", json.dumps(rule_level_notify).encode(), json_headers, password)[1]["message"]
+
+
+def get_status(stack: FakeElasticStack, headers: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{stack.kibana_url}/api/status", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def redacted(level: str) -> dict:
+    return {"status": {"overall": {"level": level}}}
+
+
+def test_fake_kibana_status_answers_like_kibana(stack, passwords):
+    authenticated = basic_auth(passwords["ELASTIC_PASSWORD"])
+    wrong = basic_auth("wrong-password")
+    stack.kibana_preboot_responses = 2
+    # Preboot: 503 and the redacted body, whatever the credentials (status_preboot.ts: authc disabled).
+    assert get_status(stack, wrong) == (503, redacted("unavailable"))
+    assert get_status(stack, authenticated) == (503, redacted("unavailable"))
+    # Then authRequired 'optional' (status.ts): none gives the redacted core level, wrong ones 401.
+    assert get_status(stack, {}) == (200, redacted("available"))
+    assert get_status(stack, wrong)[0] == 401
+    stack.kibana_plugin_levels = {"reporting": "degraded"}
+    status, body = get_status(stack, authenticated)
+    assert status == 200 and body["status"]["overall"]["level"] == "degraded"
+    assert {name: service["level"] for name, service in body["status"]["core"].items()} == {
+        "elasticsearch": "available", "savedObjects": "available"}
+    assert get_status(stack, {}) == (200, redacted("available"))  # plugins are not in the redacted level
+    stack.kibana_core_levels = {"savedObjects": "degraded"}
+    assert get_status(stack, {}) == (200, redacted("degraded"))
+    stack.kibana_core_levels = {"elasticsearch": "unavailable"}
+    assert get_status(stack, {}) == (503, redacted("unavailable"))
+    assert get_status(stack, authenticated)[1]["status"]["overall"]["level"] == "unavailable"
+
+
+def import_file(stack: FakeElasticStack, password: str, objects: list[dict]) -> tuple[int, dict]:
+    content = "".join(json.dumps(item) + "\n" for item in objects).encode()
+    body, ctype = multipart("file", "objects.ndjson", content)
+    return call(f"{stack.kibana_url}/api/saved_objects/_import?overwrite=true", "POST", body,
+                {"Content-Type": ctype, "kbn-xsrf": "t"}, password)
+
+
+def exported(stack: FakeElasticStack, password: str, kind: str, object_id: str) -> dict:
+    request = urllib.request.Request(
+        f"{stack.kibana_url}/api/saved_objects/_export", method="POST",
+        data=json.dumps({"objects": [{"type": kind, "id": object_id}], "excludeExportDetails": True}).encode(),
+        headers={**basic_auth(password), "Content-Type": "application/json", "kbn-xsrf": "t"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.parametrize("stamp", [{"typeMigrationVersion": "7.9.3"}, {"migrationVersion": {"search": "7.9.3"}}, {}])
+def test_fake_kibana_migrates_saved_searches_into_tabs(stack, passwords, stamp):
+    password = passwords["ELASTIC_PASSWORD"]
+    search = {key: value for key, value in SAVED_OBJECTS[1].items() if key not in ("typeMigrationVersion", "coreMigrationVersion")}
+    search = {**search, **stamp, "attributes": {**search["attributes"], "description": "Errors", "hits": 0, "version": 1}}
+
+    assert import_file(stack, password, [SAVED_OBJECTS[0], search]) == (200, {
+        "success": True, "successCount": 2, "warnings": [], "successResults": [
+            {"type": "index-pattern", "id": "django-logs", "meta": {"title": "django-logs-*", "icon": "document"}},
+            {"type": "search", "id": "django-logs-errors", "meta": {"title": "Django errors", "icon": "document"}},
+        ]})
+
+    # extract_tabs.ts (v6 backfill) then model version 13: title, description and one tab, without hits/version.
+    stored = exported(stack, password, "search", "django-logs-errors")
+    [tab] = stored["attributes"].pop("tabs")
+    assert stored["attributes"] == {"title": "Django errors", "description": "Errors"}
+    assert tab["label"] == "Untitled" and re.fullmatch(r"[0-9a-f-]{36}", tab["id"])
+    assert tab["attributes"] == {key: SAVED_OBJECTS[1]["attributes"][key] for key in ("columns", "sort", "kibanaSavedObjectMeta")}
+    assert stored["typeMigrationVersion"] == "10.13.0" and stored["references"] == SAVED_OBJECTS[1]["references"]
+
+
+def test_fake_kibana_validates_a_current_object_as_is(stack, passwords):
+    # Stamped at the latest model version, no migration runs: a flat saved search lacks `tabs`.
+    current = {**SAVED_OBJECTS[1], "typeMigrationVersion": "10.13.0"}
+
+    status, answer = import_file(stack, passwords["ELASTIC_PASSWORD"], [SAVED_OBJECTS[0], current])
+
+    assert status == 200 and answer["success"] is False and answer["successCount"] == 1
+    [error] = answer["errors"]
+    assert (error["type"], error["id"], error["error"]["type"]) == ("search", "django-logs-errors", "unknown")
+    assert error["error"]["message"] == "[attributes.columns]: definition for this key is missing: Bad Request"
+    assert ("search", "django-logs-errors") not in stack.saved_objects
+    without_tabs = {**current, "attributes": {"title": "Django errors"}}
+    status, answer = import_file(stack, passwords["ELASTIC_PASSWORD"], [SAVED_OBJECTS[0], without_tabs])
+    assert answer["errors"][0]["error"]["message"] == (
+        "[attributes.tabs]: expected value of type [array] but got [undefined]: Bad Request")
+
+
+def test_fake_kibana_refuses_newer_stamps_and_creates_nothing(stack, passwords):
+    newer = {**SAVED_OBJECTS[1], "typeMigrationVersion": "10.14.0"}
+
+    assert import_file(stack, passwords["ELASTIC_PASSWORD"], [SAVED_OBJECTS[0], newer]) == (422, {
+        "statusCode": 422, "error": "Unprocessable Entity",
+        "message": 'Document "django-logs-errors" belongs to a more recent version of Kibana [10.14.0] '
+                   "when the last known version is [10.13.0]."})
+    assert stack.saved_objects == {}
+
+
+def test_fake_kibana_creates_nothing_while_a_reference_is_missing(stack, passwords):
+    status, answer = import_file(stack, passwords["ELASTIC_PASSWORD"], SAVED_OBJECTS[1:])
+
+    assert status == 200
+    assert (answer["success"], answer["successCount"]) == (False, 1)  # counted, yet not created
+    assert [(e["id"], e["error"]) for e in answer["errors"]] == [
+        ("django-logs-errors", {"type": "missing_references", "references": [{"type": "index-pattern", "id": "django-logs"}]})]
+    assert stack.saved_objects == {}
+
+
+GOOD_PARAMS = RULE["body"]["params"]
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({key: v for key, v in GOOD_PARAMS.items() if key != "threshold"}, "params invalid: [threshold]:"),
+    ({**GOOD_PARAMS, "esQuery": "{not json"}, "params invalid: [esQuery]: must be valid JSON"),
+    ({**GOOD_PARAMS, "esQuery": json.dumps({"size": 1})}, 'params invalid: [esQuery]: must contain "query"'),
+    ({**GOOD_PARAMS, "timeWindowUnit": "w"}, 'params invalid: [timeWindowUnit]: invalid timeWindowUnit: "w"'),
+    ({**GOOD_PARAMS, "thresholdComparator": "between"},
+     'params invalid: [threshold]: must have two elements for the "between" comparator'),
+    ({**GOOD_PARAMS, "aggType": "avg"}, 'params invalid: [aggField]: must have a value when [aggType] is "avg"'),
+    ({**GOOD_PARAMS, "groupBy": "top", "termSize": 5}, "params invalid: [termField]: termField required when [groupBy] is top"),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": "user.name", "termSize": 1001},
+     "params invalid: [termSize]: must be less than or equal to 1000"),
+    ({**GOOD_PARAMS, "size": 10001}, "params invalid: [size]:"),
+    ({**GOOD_PARAMS, "timeField": ""}, "params invalid: [timeField]:"),
+    ({**GOOD_PARAMS, "index": []}, "params invalid: [index]:"),
+    ({**GOOD_PARAMS, "esqlQuery": {"esql": "FROM x"}}, "params invalid: [esqlQuery]: a value wasn't expected to be present"),
+    ({**GOOD_PARAMS, "indexName": "x"}, "params invalid: [indexName]: definition for this key is missing"),
+    ({"searchType": "esqlQuery", "esqlQuery": {"esql": "FROM django-logs-* | LIMIT 5"}, "timeField": "@timestamp",
+      "threshold": [0], "thresholdComparator": "<", "timeWindowSize": 5, "timeWindowUnit": "m", "size": 0},
+     "params invalid: [thresholdComparator]: is required to be greater than"),
+])
+def test_fake_kibana_validates_es_query_params_like_kibana(stack, passwords, params, message):
+    password = passwords["ELASTIC_PASSWORD"]
+    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
+    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
+    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
+
+    status, answer = call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST",
+                          json.dumps({**RULE["body"], "params": params}).encode(), json_headers, password)
+
+    assert status == 400 and answer["message"].startswith(message), answer
+    assert stack.rules == {}
+
+
+@pytest.mark.parametrize(("change", "status", "message"), [
+    ({"consumer": "logs"}, 403, 'Unauthorized by "logs" to create ".es-query" rule'),
+    ({"actions": [{**RULE["body"]["actions"][0], "group": "default"}]}, 400, "Invalid action groups: default"),
+    ({"actions": [{**RULE["body"]["actions"][0], "id": "no-such-connector"}]}, 400,
+     "Failed to validate actions due to the following error: Saved object [action/no-such-connector] not found"),
+])
+def test_fake_kibana_validates_consumer_and_actions_like_kibana(stack, passwords, change, status, message):
+    password = passwords["ELASTIC_PASSWORD"]
+    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
+    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
+    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
+
+    answer = call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST", json.dumps({**RULE["body"], **change}).encode(),
+                  json_headers, password)
+
+    assert answer[0] == status and answer[1]["message"] == message
+    assert stack.rules == {}
+
+
+def test_fake_kibana_accepts_the_other_es_query_forms(stack, passwords):
+    password = passwords["ELASTIC_PASSWORD"]
+    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
+    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
+    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
+    forms = {
+        "grouped": {**GOOD_PARAMS, "groupBy": "top", "termField": "user.name", "termSize": 10, "aggType": "max",
+                    "aggField": "event.duration"},
+        "esql": {"searchType": "esqlQuery", "esqlQuery": {"esql": "FROM django-logs-* | LIMIT 5"}, "timeField": "@timestamp",
+                 "threshold": [0], "thresholdComparator": ">", "timeWindowSize": 5, "timeWindowUnit": "m", "size": 0},
+    }
+    for name, params in forms.items():
+        status, answer = call(f"{stack.kibana_url}/api/alerting/rule/{name}", "POST",
+                              json.dumps({**RULE["body"], "params": params}).encode(), json_headers, password)
+        assert status == 200, answer
+        assert answer["params"]["excludeHitsFromPreviousRun"] is True  # the schema's default, filled in
 
 
 def test_fake_elasticsearch_answers_like_elasticsearch(stack, passwords):

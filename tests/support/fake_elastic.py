@@ -6,7 +6,10 @@ makes in the shapes Elastic documents, and refuse wrong shapes with the status a
 real API gives. Sources the shapes were taken from (elastic/kibana, elastic/elasticsearch):
   - Kibana saved objects import/export: src/core/packages/saved-objects/server-internal/src/routes/
     import.ts (multipart field `file`, `.ndjson` extension, HTTP 200 with success/successCount/
-    errors[]) and export.ts (400 "Error fetching objects to export" for missing objects).
+    errors[]) and export.ts (400 "Error fetching objects to export" for missing objects); the
+    import pipeline, migration and validation are cited where the fake follows them below.
+  - Kibana status: src/core/packages/status/server-internal/src/routes/status.ts and
+    status_preboot.ts, cited at _status.
   - Kibana connectors: x-pack/platform/plugins/shared/actions/common/routes/connector/apis/
     {create,update}/schemas/v1.ts (update takes only name, config, secrets; secrets never returned).
   - Kibana rules: x-pack/platform/plugins/shared/alerting/common/routes/rule/apis/{create,update}/
@@ -68,6 +71,19 @@ RULE_PARAMS_DEFAULTS = {
     ".index-threshold": {},
 }
 NOTIFY_WHEN = {"onActionGroupChange", "onActiveAlert", "onThrottleInterval"}
+# src/core/packages/status/server-internal/src/routes/status_response_schemas.ts: the levels, in
+# order (ServiceStatusLevels compares them; the worst one is the summary).
+STATUS_LEVELS = ("available", "degraded", "unavailable", "critical")
+# The latest typeMigrationVersion each type has; an import stamped above it is refused. Only `search`
+# is modelled (src/platform/plugins/shared/saved_search/server/saved_objects/schema.ts, model version
+# 13 = "10.13.0"): the other types get no ceiling and no migration here.
+LATEST_TYPE_VERSIONS = {"search": "10.13.0"}
+# x-pack/platform/plugins/shared/alerting/server/authorization/alerting_authorization.ts: for a
+# superuser, ensureAuthorized refuses only consumers no feature registers. These are the consumers
+# stack_alerts feature registers for .es-query; other features' consumers are not modelled.
+ES_QUERY_CONSUMERS = {"alerts", "stackAlerts"}
+# .es-query's action groups (ActionGroupId "query matched") plus the registry's recovery group.
+RULE_ACTION_GROUPS = {".es-query": {"query matched", "recovered"}, ".index-threshold": {"threshold met", "recovered"}}
 
 
 @dataclass
@@ -146,6 +162,197 @@ def es_stored_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
+# -- Kibana saved-object migration and validation (the `search` type only) -------------------------
+
+# src/platform/plugins/shared/saved_search/server/saved_objects/schema.ts, SCHEMA_TAB_ATTRIBUTES_V13.
+SEARCH_TAB_ATTRIBUTES_V13 = {
+    "hideChart", "hideTable", "columns", "sort", "grid", "headerRowHeight", "rowHeight", "rowsPerPage",
+    "sampleSize", "density", "breakdownField", "visContext", "chartInterval", "kibanaSavedObjectMeta",
+    "isTextBasedQuery", "usesAdHocDataView", "controlGroupJson", "timeRestore", "timeRange",
+    "refreshInterval", "viewMode", "hideAggregatedPreview",
+}
+
+
+class NewerThanKibana(Exception):
+    """migration-server-internal/src/document_migrator/pipelines/upgrade_pipeline.ts, assertCompatibility."""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")) if text else ()
+
+
+def migrate_saved_object(item: dict[str, Any]) -> dict[str, Any]:
+    """The object as Kibana 9.5 stores an import of it.
+
+    lib/collect_saved_objects.ts gives an object with no stamp typeMigrationVersion '' so that every
+    migration runs on it. For `search`: search_migrations.ts 7.4.0 nests a flat sort; model version
+    6 (schema_legacy.ts, common/service/extract_tabs.ts extractTabsBackfillFnV6) copies the
+    attributes into one tab with a random uuid v4 and the label "Untitled"; model version 13
+    (schema.ts, extractTabsTransformFnV13 plus its data_removal) drops hits and version from each
+    tab and keeps only title, description and tabs at the top.
+    """
+    kind, object_id = item["type"], item["id"]
+    stamp = item.get("typeMigrationVersion") or (item.get("migrationVersion") or {}).get(kind) or ""
+    latest = LATEST_TYPE_VERSIONS.get(kind)
+    if latest and stamp and _version(stamp) > _version(latest):
+        raise NewerThanKibana(f'Document "{object_id}" belongs to a more recent version of Kibana [{stamp}] '
+                              f"when the last known version is [{latest}].")
+    attributes = copy.deepcopy(item.get("attributes", {}))
+    if kind == "search":
+        if _version(stamp) < (7, 4, 0) and attributes.get("sort") and not isinstance(attributes["sort"][0], list):
+            attributes["sort"] = [attributes["sort"]]
+        if _version(stamp) < (10, 6, 0):
+            tab = {key: value for key, value in attributes.items() if key not in ("title", "description", "hits", "version", "tabs")}
+            attributes["tabs"] = [{"id": str(uuid.uuid4()), "label": "Untitled", "attributes": tab}]
+        if _version(stamp) < (10, 13, 0) and isinstance(attributes.get("tabs"), list):
+            for tab in attributes["tabs"]:
+                if isinstance(tab, dict) and isinstance(tab.get("attributes"), dict):
+                    tab["attributes"] = {k: v for k, v in tab["attributes"].items() if k not in ("hits", "version")}
+            attributes = {key: attributes[key] for key in ("title", "description", "tabs") if key in attributes}
+    return {
+        "type": kind, "id": object_id, "attributes": attributes,
+        "references": copy.deepcopy(item.get("references", [])),
+        "coreMigrationVersion": "8.8.0", "typeMigrationVersion": latest or stamp or "10.0.0",
+    }
+
+
+def validate_saved_object(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The import error for a migrated object its type's latest `create` schema refuses, else None.
+
+    api-server-internal/src/lib/apis/helpers/validation.ts validateObjectForCreate raises
+    createBadRequestError(<config-schema message>) ("<reason>: Bad Request"), which
+    import/lib/extract_errors.ts reports as type "unknown". Only `search` is modelled: schema.ts
+    SCHEMA_DISCOVER_SESSION_V13 (unknown keys are refused, as config-schema objects do by default).
+    """
+    if document["type"] != "search":
+        return None
+    problem = _search_problem(document["attributes"])
+    if problem is None:
+        return None
+    return {"type": "unknown", "statusCode": 400, "error": "Bad Request", "message": f"{problem}: Bad Request"}
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "undefined"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "Array", dict: "Object"}[type(value)]
+
+
+def _search_problem(attributes: dict[str, Any]) -> str | None:
+    for key in sorted(set(attributes) - {"title", "description", "tabs"}):
+        return f"[attributes.{key}]: definition for this key is missing"
+    if not isinstance(attributes.get("title"), str):
+        return f"[attributes.title]: expected value of type [string] but got [{_type_name(attributes.get('title'))}]"
+    tabs = attributes.get("tabs")
+    if not isinstance(tabs, list):
+        return f"[attributes.tabs]: expected value of type [array] but got [{_type_name(tabs)}]"
+    if not tabs:
+        return "[attributes.tabs]: array size is [0], but cannot be smaller than [1]"
+    for index, tab in enumerate(tabs):
+        where = f"[attributes.tabs.{index}"
+        tab_attributes = tab.get("attributes") if isinstance(tab, dict) else None
+        if not isinstance(tab_attributes, dict):
+            return f"{where}.attributes]: expected a plain object value, but found [{_type_name(tab_attributes)}] instead."
+        for key in sorted(set(tab_attributes) - SEARCH_TAB_ATTRIBUTES_V13):
+            return f"{where}.attributes.{key}]: definition for this key is missing"
+        meta = tab_attributes.get("kibanaSavedObjectMeta")
+        if not (isinstance(meta, dict) and isinstance(meta.get("searchSourceJSON"), str)):
+            return f"{where}.attributes.kibanaSavedObjectMeta.searchSourceJSON]: expected value of type [string]"
+    return None
+
+
+# -- Kibana rule params -----------------------------------------------------------------------------
+
+# x-pack/platform/plugins/shared/stack_alerts/server/rule_types/es_query/rule_type_params.ts and the
+# validators it imports (triggers_actions_ui's server data lib: units, aggTypes, groupBy), with
+# stack_alerts/common (ES_QUERY_MAX_HITS_PER_EXECUTION, comparators) and MAX_GROUPS.
+ES_QUERY_PARAM_KEYS = {
+    "size", "timeWindowSize", "excludeHitsFromPreviousRun", "timeWindowUnit", "threshold", "thresholdComparator",
+    "aggType", "aggField", "groupBy", "termField", "termSize", "searchType", "timeField", "searchConfiguration",
+    "esQuery", "index", "esqlQuery", "alertType", "sourceFields",
+}
+ES_QUERY_MAX_HITS = 10000
+MAX_GROUPS = 1000
+COMPARATORS = {">", "<", ">=", "<=", "between", "notBetween"}
+TIME_WINDOW_UNITS = {"s", "m", "h", "d"}
+AGG_TYPES = {"count", "avg", "min", "max", "sum"}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str:
+    """The params with their defaults, or the config-schema message Kibana puts after "params invalid: "
+    (alerting/server/lib/validate_rule_type_params.ts). Only .es-query is modelled."""
+    if not isinstance(params, dict):
+        return f"expected a plain object value, but found [{_type_name(params)}] instead."
+    if rule_type_id != ".es-query":
+        return {**RULE_PARAMS_DEFAULTS[rule_type_id], **params}
+    p = {"excludeHitsFromPreviousRun": True, "aggType": "count", "groupBy": "all", "searchType": "esQuery", **params}
+    for key in sorted(set(p) - ES_QUERY_PARAM_KEYS):
+        return f"[{key}]: definition for this key is missing"
+    search_type = p["searchType"]
+    if search_type not in ("searchSource", "esQuery", "esqlQuery"):
+        return f"[searchType]: types that failed validation: {search_type!r} is not one of searchSource, esQuery, esqlQuery"
+    for key, check, expected in (
+        ("size", lambda v: _is_number(v) and 0 <= v <= ES_QUERY_MAX_HITS, f"a number from 0 to {ES_QUERY_MAX_HITS}"),
+        ("timeWindowSize", lambda v: _is_number(v) and v >= 1, "a number of at least 1"),
+        ("threshold", lambda v: isinstance(v, list) and 1 <= len(v) <= 2 and all(map(_is_number, v)), "1 or 2 numbers"),
+    ):
+        if key not in p or not check(p[key]):
+            return f"[{key}]: expected {expected} but got [{_type_name(p.get(key))}]"
+    if p.get("timeWindowUnit") not in TIME_WINDOW_UNITS:
+        return f'[timeWindowUnit]: invalid timeWindowUnit: "{p.get("timeWindowUnit")}"'
+    if p.get("thresholdComparator") not in COMPARATORS:
+        return f"[thresholdComparator]: invalid thresholdComparator specified: {p.get('thresholdComparator')}"
+    if p["aggType"] not in AGG_TYPES:
+        return f'[aggType]: invalid aggType: "{p["aggType"]}"'
+    if p["groupBy"] not in ("all", "top"):
+        return f'[groupBy]: invalid groupBy: "{p["groupBy"]}"'
+    if search_type == "esQuery":
+        if not (isinstance(p.get("timeField"), str) and p["timeField"]):
+            return f"[timeField]: expected value of type [string] but got [{_type_name(p.get('timeField'))}]"
+        if not (isinstance(p.get("esQuery"), str) and p["esQuery"]):
+            return f"[esQuery]: expected value of type [string] but got [{_type_name(p.get('esQuery'))}]"
+        index = p.get("index")
+        if not (isinstance(index, list) and index and all(isinstance(name, str) and name for name in index)):
+            return f"[index]: expected a non-empty array of strings but got [{_type_name(index)}]"
+    for key, only in (("esQuery", "esQuery"), ("index", "esQuery"), ("esqlQuery", "esqlQuery"),
+                      ("searchConfiguration", "searchSource"), ("alertType", "esqlQuery")):
+        if key in p and search_type != only:
+            return f"[{key}]: a value wasn't expected to be present"
+    # validateParams, in its order.
+    if p["thresholdComparator"] in ("between", "notBetween") and len(p["threshold"]) == 1:
+        return f'[threshold]: must have two elements for the "{p["thresholdComparator"]}" comparator'
+    if p["aggType"] != "count" and not p.get("aggField"):
+        return f'[aggField]: must have a value when [aggType] is "{p["aggType"]}"'
+    if p["groupBy"] == "top":
+        if p.get("termField") is None:
+            return "[termField]: termField required when [groupBy] is top"
+        if p.get("termSize") is None:
+            return "[termSize]: termSize required when [groupBy] is top"
+        if p["termSize"] > MAX_GROUPS:
+            return f"[termSize]: must be less than or equal to {MAX_GROUPS}"
+    if search_type == "esqlQuery":
+        if not (isinstance(p.get("esqlQuery"), dict) and isinstance(p["esqlQuery"].get("esql"), str) and p["esqlQuery"]["esql"]):
+            return "[esqlQuery.esql]: expected value of type [string] but got [undefined]"
+        if not p.get("timeField"):
+            return "[timeField]: is required"
+        if p["thresholdComparator"] != ">":
+            return "[thresholdComparator]: is required to be greater than"
+        if p["threshold"][0] != 0:
+            return "[threshold]: is required to be 0"
+    if search_type == "esQuery":
+        try:
+            parsed = json.loads(p["esQuery"])
+        except ValueError:
+            return "[esQuery]: must be valid JSON"
+        if parsed and not (isinstance(parsed, dict) and parsed.get("query")):
+            return '[esQuery]: must contain "query"'
+    return p
+
+
 class FakeElasticStack:
     """Fake Elasticsearch + Kibana. Use as a context manager; knobs may be set before or during a run."""
 
@@ -155,7 +362,11 @@ class FakeElasticStack:
         self.requests: list[RecordedRequest] = []
         # Knobs.
         self.health_not_ready_responses = 0  # first K health calls answer 408
-        self.kibana_unavailable_responses = 0  # first K status calls answer 503
+        self.kibana_preboot_responses = 0  # first K status calls answer as Kibana's preboot phase
+        self.kibana_unavailable_responses = 0  # next K status calls: core unavailable (503)
+        self.kibana_core_levels: dict[str, str] = {}  # e.g. {"savedObjects": "degraded"}
+        self.kibana_core_levels_calls = 10**9  # ... for the first K status calls
+        self.kibana_plugin_levels: dict[str, str] = {}  # e.g. {"reporting": "degraded"}
         self.import_failures: dict[tuple[str, str], dict[str, Any]] = {}  # (type, id) -> error object
         self.hang: set[tuple[str, str, str]] = set()  # (service, method, path) never answered
         self._refuse_seconds: dict[str, float | None] = {}
@@ -170,6 +381,7 @@ class FakeElasticStack:
         self.roles: dict[str, dict[str, Any]] = {}
         self.policies: dict[str, dict[str, Any]] = {}
         self.templates: dict[str, dict[str, Any]] = {}
+        self.component_templates: dict[str, dict[str, Any]] = {}
         # Kibana state.
         self.saved_objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.connectors: dict[str, dict[str, Any]] = {}
@@ -334,6 +546,8 @@ class FakeElasticStack:
             (r"/_security/role/([^/]+)", {"GET": self._get_role, "PUT": self._put_role, "POST": self._put_role}),
             (r"/_ilm/policy/([^/]+)", {"GET": self._get_policy, "PUT": self._put_policy}),
             (r"/_index_template/([^/]+)", {"GET": self._get_template, "PUT": self._put_template, "POST": self._put_template}),
+            (r"/_component_template/([^/]+)", {"GET": self._get_component_template, "PUT": self._put_component_template,
+                                                "POST": self._put_component_template}),
         )
         for pattern, methods in routes:
             match = re.fullmatch(pattern, record.path)
@@ -494,15 +708,30 @@ class FakeElasticStack:
         self.templates[name] = stored
         return Reply(200, {"acknowledged": True})
 
+    def _get_component_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        stored = self.component_templates.get(name)
+        if stored is None:
+            return es_error(404, "resource_not_found_exception", f"component template matching [{name}] not found")
+        return Reply(200, {"component_templates": [{"name": name, "component_template": copy.deepcopy(stored)}]})
+
+    def _put_component_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
+        if not isinstance(body, dict) or not isinstance(body.get("template"), dict):
+            return es_error(400, "x_content_parse_exception", "[component_template] required field [template] is missing")
+        unknown = set(body) - {"template", "version", "_meta", "deprecated"}
+        if unknown:
+            return es_error(400, "x_content_parse_exception", f"[component_template] unknown field [{min(unknown)}]")
+        self.component_templates[name] = copy.deepcopy(body)
+        return Reply(200, {"acknowledged": True})
+
     # -- Kibana ----------------------------------------------------------------------------------
 
     def _kibana(self, record: RecordedRequest) -> Reply:
+        if record.path == "/api/status" and record.method == "GET":
+            return self._status(record)
         if self._authenticated_user(record) is None:
             return kibana_error(401, "Unauthorized")
         if record.method != "GET" and "kbn-xsrf" not in record.headers:
             return kibana_error(400, "Request must contain a kbn-xsrf header.")
-        if record.path == "/api/status" and record.method == "GET":
-            return self._status()
         if record.path == "/api/saved_objects/_import" and record.method == "POST":
             return self._import(record)
         if record.path == "/api/saved_objects/_export" and record.method == "POST":
@@ -532,16 +761,48 @@ class FakeElasticStack:
         with self._lock:
             return handler(body, *args)
 
-    def _status(self) -> Reply:
+    def _status(self, record: RecordedRequest) -> Reply:
+        """GET /api/status, as src/core/packages/status/server-internal/src/routes/status.ts answers it.
+
+        Preboot (status_preboot.ts): 503 and the redacted body, authentication not even checked.
+        Then the HTTP code depends on core only: 503 when the worst of status.core (elasticsearch,
+        savedObjects; status_service.ts) is unavailable or worse, else 200, even when
+        status.overall (core plus every plugin) is degraded. authRequired is 'optional': no
+        credentials get the redacted {"status":{"overall":{"level": <core level>}}}, wrong ones 401.
+        """
         with self._lock:
             self.status_calls += 1
-            unavailable = self.status_calls <= self.kibana_unavailable_responses
-        level = "unavailable" if unavailable else "available"
-        summary = "Waiting for Elasticsearch" if unavailable else "All services and plugins are available"
-        return Reply(503 if unavailable else 200, {
+            preboot = self.status_calls <= self.kibana_preboot_responses
+            unavailable = self.status_calls <= self.kibana_preboot_responses + self.kibana_unavailable_responses
+            core_levels = {"elasticsearch": "available", "savedObjects": "available"}
+            if self.status_calls <= self.kibana_core_levels_calls:
+                core_levels.update(self.kibana_core_levels)
+            plugin_levels = dict(self.kibana_plugin_levels)
+        if preboot:
+            return Reply(503, {"status": {"overall": {"level": "unavailable"}}})
+        if "authorization" in record.headers and self._authenticated_user(record) is None:
+            return kibana_error(401, "Unauthorized")
+        if unavailable:
+            core_levels = {"elasticsearch": "unavailable", "savedObjects": "unavailable"}
+        core_overall = _worst(core_levels.values())
+        code = 503 if STATUS_LEVELS.index(core_overall) >= STATUS_LEVELS.index("unavailable") else 200
+        if "authorization" not in record.headers:
+            return Reply(code, {"status": {"overall": {"level": core_overall}}})
+        summaries = {"available": "Available", "degraded": "Degraded", "unavailable": "Waiting for Elasticsearch",
+                     "critical": "Critical"}
+
+        def service(level: str) -> dict[str, Any]:
+            return {"level": level, "summary": summaries[level], "meta": {}}
+
+        overall = _worst([*core_levels.values(), *plugin_levels.values()])
+        return Reply(code, {
             "name": "kibana", "uuid": "5b2de169-2785-441b-ae8c-186a1936b17d",
-            "version": {"number": ELASTIC_VERSION, "build_snapshot": False},
-            "status": {"overall": {"level": level, "summary": summary}, "core": {}, "plugins": {}},
+            "version": {"number": ELASTIC_VERSION, "build_snapshot": False, "build_flavor": "traditional"},
+            "status": {
+                "overall": service(overall),
+                "core": {name: service(level) for name, level in core_levels.items()},
+                "plugins": {name: service(level) for name, level in plugin_levels.items()},
+            },
         })
 
     def _import(self, record: RecordedRequest) -> Reply:
@@ -575,35 +836,69 @@ class FakeElasticStack:
             return self._import_objects(objects, overwrite)
 
     def _import_objects(self, objects: list[dict[str, Any]], overwrite: bool) -> Reply:
+        """src/core/packages/saved-objects/import-export-server-internal/src/import/import_saved_objects.ts.
+
+        Unsupported types, missing references and conflicts are per-object errors (HTTP 200). If any
+        of the resolvable ones (conflict, missing_references) occurs, lib/create_saved_objects.ts
+        creates nothing at all, yet counts the other objects in successCount. Otherwise each object
+        is migrated and validated (api-server-internal/src/lib/apis/bulk_create.ts): a validation
+        failure is that object's error of type "unknown"; a stamp newer than Kibana makes the
+        migrator throw Boom.badData, which fails the whole request with 422 and writes nothing.
+        """
         in_file = {(item.get("type"), item.get("id")) for item in objects}
-        errors, results = [], []
-        for item in objects:
+        errors: list[dict[str, Any]] = []
+        failed: set[tuple[str, str]] = set()
+
+        def fail(item: dict[str, Any], error: dict[str, Any]) -> None:
             key = (item.get("type"), item.get("id"))
-            meta = {"title": item.get("attributes", {}).get("title", ""), "icon": "document"}
-            failure = self.import_failures.get(key)
-            if failure is None and key[0] not in SAVED_OBJECT_TYPES:
-                failure = {"type": "unsupported_type"}
-            if failure is None:
-                missing = [
-                    {"type": ref["type"], "id": ref["id"]}
-                    for ref in item.get("references", [])
-                    if (ref["type"], ref["id"]) not in in_file and (ref["type"], ref["id"]) not in self.saved_objects
-                ]
-                if missing:
-                    failure = {"type": "missing_references", "references": missing}
-            if failure is None and key in self.saved_objects and not overwrite:
-                failure = {"type": "conflict"}
-            if failure is not None:
-                errors.append({"id": key[1], "type": key[0], "title": meta["title"], "meta": meta, "error": failure})
+            title = item.get("attributes", {}).get("title")
+            errors.append({"id": key[1], "type": key[0], "title": title, "meta": {"title": title, "icon": "document"},
+                           "error": error})
+            failed.add(key)
+
+        for item in objects:  # lib/collect_saved_objects.ts
+            if item.get("type") not in SAVED_OBJECT_TYPES:
+                fail(item, {"type": "unsupported_type"})
+        for item in objects:  # lib/validate_references.ts
+            key = (item.get("type"), item.get("id"))
+            missing = [
+                {"type": ref["type"], "id": ref["id"]}
+                for ref in item.get("references", [])
+                if (ref["type"], ref["id"]) not in in_file and (ref["type"], ref["id"]) not in self.saved_objects
+            ]
+            if key not in failed and missing:
+                fail(item, {"type": "missing_references", "references": missing})
+        for item in objects:  # lib/check_conflicts.ts
+            key = (item.get("type"), item.get("id"))
+            if key not in failed and key in self.saved_objects and not overwrite:
+                fail(item, {"type": "conflict"})
+        resolvable = any(error["error"]["type"] in ("conflict", "missing_references") for error in errors)
+        to_create = [item for item in objects if (item.get("type"), item.get("id")) not in failed]
+        migrated: dict[tuple[str, str], dict[str, Any]] = {}
+        if not resolvable:
+            for item in to_create:
+                key = (item["type"], item["id"])
+                try:
+                    document = migrate_saved_object(item)
+                except NewerThanKibana as error:
+                    return Reply(422, {"statusCode": 422, "error": "Unprocessable Entity", "message": str(error)})
+                failure = self.import_failures.get(key) or validate_saved_object(document)
+                if failure is not None:
+                    fail(item, failure)
+                else:
+                    migrated[key] = document
+        results = []
+        for item in to_create:
+            key = (item["type"], item["id"])
+            if key in failed:
                 continue
             existed = key in self.saved_objects
-            self.saved_objects[key] = {
-                "type": key[0], "id": key[1], "attributes": copy.deepcopy(item.get("attributes", {})),
-                "references": copy.deepcopy(item.get("references", [])), "managed": False,
-                "coreMigrationVersion": "8.8.0", "typeMigrationVersion": item.get("typeMigrationVersion", "10.0.0"),
-                "created_at": _now(), "updated_at": _now(),
-                "version": base64.b64encode(f"[{next(self._seq)},1]".encode()).decode(),
-            }
+            if key in migrated:
+                self.saved_objects[key] = {
+                    **migrated[key], "managed": False, "created_at": _now(), "updated_at": _now(),
+                    "version": base64.b64encode(f"[{next(self._seq)},1]".encode()).decode(),
+                }
+            meta = {"title": item.get("attributes", {}).get("title", ""), "icon": "document"}
             results.append({"type": key[0], "id": key[1], "meta": meta, **({"overwrite": True} if existed else {})})
         body: dict[str, Any] = {"success": not errors, "successCount": len(results), "warnings": []}
         if results:
@@ -708,6 +1003,9 @@ class FakeElasticStack:
             return kibana_error(400, "[request body.schedule.interval]: expected a duration like 1m")
         if body.get("notify_when") is not None and body["notify_when"] not in NOTIFY_WHEN:
             return kibana_error(400, f"[request body.notify_when]: types that failed validation: {body['notify_when']}")
+        params = validate_rule_params(rule_type_id, body["params"])
+        if isinstance(params, str):
+            return kibana_error(400, f"params invalid: {params}")
         actions = []
         for index, action in enumerate(body.get("actions", [])):
             unknown = set(action) - RULE_ACTION_KEYS
@@ -716,6 +1014,8 @@ class FakeElasticStack:
             if action.get("id") not in self.connectors:
                 return kibana_error(400, "Failed to validate actions due to the following error: "
                                     f"Saved object [action/{action.get('id')}] not found")
+            if action.get("group") not in RULE_ACTION_GROUPS[rule_type_id]:
+                return kibana_error(400, f"Invalid action groups: {action.get('group')}")
             if "frequency" in action and (body.get("notify_when") is not None or body.get("throttle") is not None):
                 return kibana_error(400, "Cannot specify per-action frequency params when notify_when or throttle "
                                     "are defined at the rule level")
@@ -725,7 +1025,6 @@ class FakeElasticStack:
                 "uuid": action.get("uuid", str(uuid.uuid4())),
                 **{key: action[key] for key in ("frequency", "alerts_filter", "use_alert_data_for_template") if key in action},
             })
-        params = {**RULE_PARAMS_DEFAULTS[rule_type_id], **body["params"]}
         fields = {
             "name": body["name"], "tags": body.get("tags", []), "schedule": body["schedule"], "params": params,
             "actions": actions, "throttle": body.get("throttle"), "notify_when": body.get("notify_when"),
@@ -741,6 +1040,9 @@ class FakeElasticStack:
             return kibana_error(400, f"Rule type \"{body['rule_type_id']}\" is not registered.")
         if rule_id in self.rules:
             return kibana_error(409, f"Saved object [alert/{rule_id}] conflict")
+        # alerting_authorization.ts ensureAuthorized, before params and actions (create_rule.ts).
+        if body["rule_type_id"] == ".es-query" and body["consumer"] not in ES_QUERY_CONSUMERS:
+            return kibana_error(403, f'Unauthorized by "{body["consumer"]}" to create "{body["rule_type_id"]}" rule')
         fields = self._rule_fields(body, body["rule_type_id"], RULE_CREATE_KEYS)
         if isinstance(fields, Reply):
             return fields
@@ -764,6 +1066,10 @@ class FakeElasticStack:
             stored.pop(optional, None)
         stored.update(fields, revision=stored["revision"] + 1, updated_at=_now())
         return Reply(200, copy.deepcopy(stored))
+
+
+def _worst(levels: Any) -> str:
+    return max(levels, key=STATUS_LEVELS.index, default="available")
 
 
 def _compat_version(header: str) -> str | None:
