@@ -5,10 +5,11 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 COMPOSE ?= docker compose
-# Seconds `make up` waits for every service to be healthy: at least the longest chain of
-# healthcheck budgets (start_period + retries x interval) in docker-compose.yml, which
-# `--wait` lets run to the end: Elasticsearch 60+30x10 = 360, then Kibana 360+30x10 = 660
-# (it covers setup's 600 s wait for Kibana), then Logstash 90+30x10 = 390; 1410 s in all.
+# Seconds `make up` waits for every service to be healthy. `--wait` fails by itself once a
+# healthcheck gives up, so this outlasts the longest chain of healthcheck budgets (start_period
+# + retries x interval) in docker-compose.yml: Elasticsearch 60+30x10 = 360 s, then Kibana
+# 360+30x10 = 660 s (longer than setup's 600 s wait for it), then Logstash 90+30x10 = 390 s:
+# 1410 s in all.
 UP_TIMEOUT ?= 1500
 # down, ps, logs and clean create no container, so they need no setting: each variable that
 # docker-compose.yml requires (${NAME:?...}, read from the file itself) gets a placeholder, and
