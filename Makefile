@@ -5,8 +5,17 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 COMPOSE ?= docker compose
-# Seconds `make up` waits for every service to be healthy (Kibana's first start is the slowest).
-UP_TIMEOUT ?= 900
+# Seconds `make up` waits for every service to be healthy. `--wait` fails by itself once a
+# healthcheck gives up, so this outlasts the longest chain of healthcheck budgets (start_period
+# + retries x interval) in docker-compose.yml: Elasticsearch 60+30x10 = 360 s, then Kibana
+# 360+30x10 = 660 s (longer than setup's 600 s wait for it), then Logstash 90+30x10 = 390 s:
+# 1410 s in all.
+UP_TIMEOUT ?= 1500
+# down, ps, logs and clean create no container, so they need no setting: each variable that
+# docker-compose.yml requires (${NAME:?...}, read from the file itself) gets a placeholder, and
+# they work without a complete .env (`make down` after deleting .env still stops the stack).
+COMPOSE_REQUIRED_VARIABLES := $(sort $(shell grep -oE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' docker-compose.yml | tr -d '$${:?'))
+COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE)
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
 
@@ -61,6 +70,8 @@ env: ## Create .env with fresh random secrets (mode 0600) if missing; check it i
 
 up: env ## Build and start the stack, wait until every service is healthy, print the URLs
 	$(require_docker)
+	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
+	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
 	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: the stack did not become healthy within $(UP_TIMEOUT)s; see make ps and make logs SERVICE=<name>" >&2; exit 1; }
 	@kibana="$$($(COMPOSE) port kibana 5601)" && app="$$($(COMPOSE) port app 8000)" && \
 		echo "" && \
@@ -73,15 +84,15 @@ up: env ## Build and start the stack, wait until every service is healthy, print
 
 down: ## Stop and remove the stack's containers (volumes, hence logs and indices, are kept)
 	$(require_docker)
-	$(COMPOSE) down
+	$(COMPOSE_WITHOUT_ENV) down
 
 logs: ## Follow the stack's container logs (SERVICE=logstash for one service)
 	$(require_docker)
-	$(COMPOSE) logs --follow --tail=200 $(SERVICE)
+	$(COMPOSE_WITHOUT_ENV) logs --follow --tail=200 $(SERVICE)
 
 ps: ## Show the stack's containers, their health and setup's exit status
 	$(require_docker)
-	$(COMPOSE) ps --all
+	$(COMPOSE_WITHOUT_ENV) ps --all
 
 clean: ## Stop the stack and DELETE its volumes (indices, logs, app database); asks first, or CONFIRM=yes
 	$(require_docker)
@@ -91,7 +102,7 @@ clean: ## Stop the stack and DELETE its volumes (indices, logs, app database); a
 		read -r answer; \
 		if [ "$$answer" != "yes" ]; then echo "Nothing deleted."; exit 1; fi; \
 	fi
-	$(COMPOSE) down --volumes --remove-orphans
+	$(COMPOSE_WITHOUT_ENV) down --volumes --remove-orphans
 
 demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from inside the app container
 	$(require_docker)

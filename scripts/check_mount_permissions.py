@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Stop `make up` when the containers could not read a file the stack mounts or builds from.
+
+A checkout made with umask 077 leaves files 0600 and directories 0700. The containers run as
+other users than the files' owner (Elasticsearch, Kibana, Logstash and the app as uid 1000,
+setup as 10001), so every bind-mounted file must be readable by others, and every directory
+listable. The images' COPY keeps the modes of the build contexts (app/, setup/), so the same
+holds for them; executables need others' execute bit too.
+
+Usage: docker compose config --format json | check_mount_permissions.py
+Prints nothing and exits 0 when every file is readable; else lists the files and the chmod
+command that fixes them, and exits 1.
+"""
+
+import json
+import os
+import shlex
+import stat
+import sys
+from pathlib import Path
+
+LISTED_AT_MOST = 20
+
+
+def checked_roots(config: dict) -> list[Path]:
+    """Bind-mount sources and build contexts of every service in a rendered compose config."""
+    roots = set()
+    for service in config.get("services", {}).values():
+        for volume in service.get("volumes", []):
+            if volume.get("type") == "bind":
+                roots.add(Path(volume["source"]))
+        if "build" in service:
+            roots.add(Path(service["build"]["context"]))
+    return sorted(roots)
+
+
+def needs_fixing(mode: int) -> bool:
+    """Others may not read it, or not enter it (a directory), or not run it (an executable)."""
+    if stat.S_ISDIR(mode) or mode & stat.S_IXUSR:
+        needed = stat.S_IROTH | stat.S_IXOTH
+    else:
+        needed = stat.S_IROTH
+    return mode & needed != needed
+
+
+def unreadable(root: Path) -> list[Path]:
+    """root and everything under it that others cannot read (symbolic links are not followed)."""
+    paths = [root]
+    if root.is_dir() and not root.is_symlink():
+        for directory, names, files in os.walk(root):
+            names.sort()
+            paths += [Path(directory, name) for name in (*names, *sorted(files))]
+    return [
+        path
+        for path in paths
+        if not path.is_symlink() and needs_fixing(path.lstat().st_mode)
+    ]
+
+
+def shown(path: Path) -> str:
+    """The path relative to the working directory (the repository, under make) when inside it."""
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def main() -> int:
+    config = json.load(sys.stdin)
+    problems = {
+        root: found for root in checked_roots(config) if (found := unreadable(root))
+    }
+    if not problems:
+        return 0
+    # One mount can lie inside another (elasticsearch.yml inside setup's elasticsearch/).
+    files = sorted({path for found in problems.values() for path in found})
+    outermost = [
+        root
+        for root in problems
+        if not any(other in root.parents for other in problems)
+    ]
+    print(
+        "error: the containers cannot read these files: they run as uid 1000 (setup: 10001), not as the "
+        "files' owner, and others may not read them (a checkout made with umask 077 does this):",
+        file=sys.stderr,
+    )
+    for path in files[:LISTED_AT_MOST]:
+        print(f"  {shown(path)}", file=sys.stderr)
+    if len(files) > LISTED_AT_MOST:
+        print(f"  ... and {len(files) - LISTED_AT_MOST} more", file=sys.stderr)
+    print(
+        f"Fix them with:\n  chmod -R a+rX {' '.join(shlex.quote(shown(root)) for root in outermost)}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
