@@ -17,6 +17,7 @@ import pytest
 from myapp.management.commands.generate_traffic import Session
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.grok import PYGROK_PATTERNS_DIR, REPO_ROOT, SHARED_PATTERNS_DIR
+from tests.support.joni import engine_for_tests
 from tests.support.kibana_objects import mapped_field_types, used_field_names
 from tests.support.logstash_config import Plugin, parse_config
 from tests.support.logstash_pipeline import PIPELINE_PATH, Pipeline
@@ -50,7 +51,8 @@ def log_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
-    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT)
+    """The model, checked on every grok, multiline and date evaluation against Joni and Joda when jruby is here."""
+    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT, engine=engine_for_tests())
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +224,7 @@ def test_only_tab_indented_lines_continue_a_record(pipeline, tmp_path):
 
 @pytest.mark.skipif(not SHARED_PATTERNS_DIR.is_dir(), reason="../shared/grok-patterns is absent (only CI has it)")
 def test_current_logstash_pattern_definitions_parse_the_same(log_dir, documents):
-    current = Pipeline.from_patterns_dir(SHARED_PATTERNS_DIR, ENVIRONMENT)
+    current = Pipeline.from_patterns_dir(SHARED_PATTERNS_DIR, ENVIRONMENT, engine=engine_for_tests())
     for name in LOG_FILES:
         again = [d for _, d in current.process_file(log_dir / name)]
         assert [d.source for d in parsed(again)] == [d.source for d in parsed(documents[name])]
