@@ -162,3 +162,8 @@ class Grok:
                 value = _ruby_number(value, conversion)
             fields.append((field or pattern, value))
         return fields
+
+    def match(self, text: str) -> dict[str, object] | None:
+        """``{field: value}`` of the groups that took part in the match, or None."""
+        fields = self.fields(text)
+        return None if fields is None else {field: value for field, value in fields if value is not None}

@@ -33,7 +33,13 @@ _SPRINTF = re.compile(r"%\{(?P<ref>[^}]+)\}")
 # Joda-Time tokens the pipeline's date formats use, as strptime directives.
 # The zone of the Logstash image's JVM, used by a date filter without timezone (TimestampParserFactory.java).
 JVM_TIME_ZONE = "UTC"
-_JODA_TOKENS = {"yyyy": "%Y", "MMM": "%b", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S", "SSS": "%f", "Z": "%z"}
+# Joda-Time tokens the pipeline's date formats use: the strptime directive, and what Joda's parser
+# takes there where strptime is more lenient (SSS: at most three fraction digits, checked on Joda).
+_JODA_TOKENS = {
+    "yyyy": ("%Y", r"\d{4}"), "MMM": ("%b", r"[A-Za-z]+"), "MM": ("%m", r"\d{1,2}"), "dd": ("%d", r"\d{1,2}"),
+    "HH": ("%H", r"\d{1,2}"), "mm": ("%M", r"\d{1,2}"), "ss": ("%S", r"\d{1,2}"), "SSS": ("%f", r"\d{1,3}"),
+    "Z": ("%z", r"[-+]\d{4}"),
+}
 
 
 class Event(dict):
@@ -90,20 +96,23 @@ def _joda_format(timestamp: dt.datetime, pattern: str) -> str:
     return pattern.replace("YYYY", f"{utc.year:04d}").replace("MM", f"{utc.month:02d}").replace("dd", f"{utc.day:02d}")
 
 
-def _joda_to_strptime(pattern: str) -> str:
-    out, position = [], 0
+def _joda_to_strptime(pattern: str) -> tuple[str, re.Pattern]:
+    """The strptime format for a Joda pattern, and the shape Joda's parser accepts."""
+    out, shape, position = [], [], 0
     while position < len(pattern):
         for token in sorted(_JODA_TOKENS, key=len, reverse=True):
             if pattern.startswith(token, position):
-                out.append(_JODA_TOKENS[token])
+                out.append(_JODA_TOKENS[token][0])
+                shape.append(_JODA_TOKENS[token][1])
                 position += len(token)
                 break
         else:
-            if pattern[position].isalpha():
+            if pattern[position].isalpha() or pattern[position] in "'%":
                 raise NotImplementedError(f"date format token at {pattern[position:]!r} is not modelled")
             out.append(pattern[position])
+            shape.append(re.escape(pattern[position]))
             position += 1
-    return "".join(out)
+    return "".join(out), re.compile("".join(shape), re.ASCII)
 
 
 def path_matches(pattern: str, file_name: str) -> bool:
@@ -120,8 +129,11 @@ def path_matches(pattern: str, file_name: str) -> bool:
 
 def _parse_millis(joda: str, text: str, zone_id: str) -> int | None:
     """Epoch millis as Joda's parseMillis gives them in ``zone_id``, or None where it throws."""
+    strptime_format, shape = _joda_to_strptime(joda)
+    if shape.fullmatch(text) is None:
+        return None
     try:
-        parsed = dt.datetime.strptime(text, _joda_to_strptime(joda))
+        parsed = dt.datetime.strptime(text, strptime_format)
     except ValueError:
         return None
     if parsed.tzinfo is None:
