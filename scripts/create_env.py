@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "app"))
+from config.time_zones import time_zone_problem  # noqa: E402  (standard library only, shared with the app)
 ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 MARKER = re.compile(r"\[(secret|required)(?: (\d+)\+)?\]\s*$")
 # Letters and digits only: a value starting with "-" would be read as an option by
@@ -133,6 +135,8 @@ def render_env(example_text: str, variables: list[Variable]) -> str:
 def problems_in(values: dict[str, str], variables: list[Variable]) -> list[str]:
     """What is wrong with an existing .env, one sentence per variable; never the values."""
     problems = []
+    if values.get("TIME_ZONE") and (zone_problem := time_zone_problem(values["TIME_ZONE"])):
+        problems.append(zone_problem)
     for variable in variables:
         if variable.kind is None:
             continue

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_log_level, env_str
+from config.time_zones import time_zone_problem
 from observability.sentry import init_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +41,9 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
 
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# Logstash's date filter reads the app's timestamps in this zone too, with Joda-Time.
+if _time_zone_problem := time_zone_problem(TIME_ZONE):
+    raise ImproperlyConfigured(_time_zone_problem)
 USE_TZ = True
 LANGUAGE_CODE = "en-us"
 USE_I18N = True

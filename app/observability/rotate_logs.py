@@ -1,9 +1,12 @@
 """Size-based rename rotation of the shared log directory: the stack's logrotate.
 
-``name.log`` becomes ``name.log.1`` (older copies shift up to ``--keep``).
-Files are only ever renamed, never copied or truncated: the app's and
-gunicorn's handlers reopen the path on their next write, and Logstash keeps
-reading the renamed file by its inode, so no line is lost or read twice.
+``name.log`` becomes ``name.log.1`` (older copies shift up to ``--keep``; the
+oldest is deleted). Files are only ever renamed, never copied or truncated:
+the app's and gunicorn's handlers reopen the path on their next write. Logstash
+finishes a renamed file only because its file inputs also watch the rotated
+names (``name.log.*`` in logstash/pipeline/django.conf); a rename keeps the
+inode, so its read position follows and nothing is read twice. A file deleted
+before Logstash has read it is lost.
 
     python -m observability.rotate_logs --dir /var/log/django --max-bytes 50M --keep 5 --interval 60
 """

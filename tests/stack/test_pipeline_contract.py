@@ -8,6 +8,7 @@ as a cross-check when it is present).
 """
 
 import datetime as dt
+import http.client
 import json
 import re
 from pathlib import Path
@@ -15,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from myapp.management.commands.generate_traffic import Session
+from observability.rotate_logs import rotate
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.grok import PYGROK_PATTERNS_DIR, REPO_ROOT, SHARED_PATTERNS_DIR
+from tests.support.joni import engine_for_tests, require_engine
 from tests.support.kibana_objects import mapped_field_types, used_field_names
-from tests.support.logstash_config import Plugin, parse_config
+from tests.support.logstash_config import ConfigSyntaxError, Plugin, parse_config
 from tests.support.logstash_pipeline import PIPELINE_PATH, Pipeline
 
 APP_TIME_ZONE = "Europe/Paris"  # not UTC, so a missing or wrong timezone in the date filter shows
@@ -50,7 +53,8 @@ def log_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
-    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT)
+    """The model, checked on every grok, multiline and date evaluation against Joni and Joda when jruby is here."""
+    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT, engine=engine_for_tests())
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +226,7 @@ def test_only_tab_indented_lines_continue_a_record(pipeline, tmp_path):
 
 @pytest.mark.skipif(not SHARED_PATTERNS_DIR.is_dir(), reason="../shared/grok-patterns is absent (only CI has it)")
 def test_current_logstash_pattern_definitions_parse_the_same(log_dir, documents):
-    current = Pipeline.from_patterns_dir(SHARED_PATTERNS_DIR, ENVIRONMENT)
+    current = Pipeline.from_patterns_dir(SHARED_PATTERNS_DIR, ENVIRONMENT, engine=engine_for_tests())
     for name in LOG_FILES:
         again = [d for _, d in current.process_file(log_dir / name)]
         assert [d.source for d in parsed(again)] == [d.source for d in parsed(documents[name])]
@@ -232,10 +236,13 @@ def test_current_logstash_pattern_definitions_parse_the_same(log_dir, documents)
 def test_the_inputs_tail_exactly_the_files_the_app_writes(pipeline, settings):
     logging_files = {Path(handler["filename"]).name for handler in settings.LOGGING["handlers"].values() if "filename" in handler}
     inputs = [item for item in pipeline.config["input"] if isinstance(item, Plugin)]
-    tailed = {Path(path).name for plugin in inputs for path in plugin.get("path")}
+    live = {Path(plugin.get("path")[0]).name for plugin in inputs}
 
-    assert tailed == logging_files | {"access.log"}
+    assert live == logging_files | {"access.log"}
     for plugin in inputs:
+        # The live name and its rotated copies (logstash-input-file docs, "File rotation in Tail mode").
+        first = plugin.get("path")[0]
+        assert plugin.get("path") == [first, first + ".*"]
         assert plugin.get("mode") == "tail" and plugin.get("start_position") == "beginning"
         # Directly in path.data (the volume): the file input does not create a missing folder.
         assert Path(plugin.get("sincedb_path")).parent == Path("/usr/share/logstash/data")
@@ -243,6 +250,23 @@ def test_the_inputs_tail_exactly_the_files_the_app_writes(pipeline, settings):
         codec = plugin.get("codec")
         if codec is not None:
             assert codec.get("auto_flush_interval") > 0
+
+
+def test_every_name_rotate_logs_produces_is_read_by_the_same_input(pipeline, tmp_path):
+    names = ("django_debug.log", "security.log", "access.log")
+    keep = 12  # two-digit generations too
+    for _ in range(keep + 1):
+        for name in names:
+            (tmp_path / name).write_text("x" * 10)
+        rotate(tmp_path, max_bytes=1, keep=keep)
+    produced = sorted(path.name for path in tmp_path.iterdir())
+
+    assert len(produced) == len(names) * keep
+    for name in produced:
+        live = name.rsplit(".log", 1)[0] + ".log"
+        assert pipeline.file_input(name) is pipeline.file_input(live), name
+    with pytest.raises(LookupError):
+        pipeline.file_input("django_debug.log-old")
 
 
 def test_the_output_owns_no_template_or_ilm_and_uses_the_modern_ssl_options():
@@ -311,3 +335,104 @@ def test_logstash_keeps_events_on_its_data_volume():
     pipelines = (REPO_ROOT / "logstash" / "config" / "pipelines.yml").read_text()
     assert 'path.config: "/usr/share/logstash/pipeline/django.conf"' in pipelines
     assert "- pipeline.id: django" in pipelines  # the compose healthcheck asks for this id
+
+
+# ---- issue 6: what the real engines do ----------------------------------------------------------
+OLD_APP_EXPRESSION = (
+    r"\A%{DJANGO_LEVEL:[log][level]} %{TIMESTAMP_ISO8601:[@metadata][timestamp]} %{NOTSPACE:[django][module]} "
+    r"\[%{DJANGO_CONTEXT:[@metadata][context]}\] %{GREEDYDATA:message}(?:\n%{DJANGO_STACK:[error][stack_trace]})?\Z"
+)
+
+
+def test_on_joni_the_boom_traceback_lands_in_stack_trace_and_message_is_one_line(log_dir):
+    engine = require_engine()
+    on_joni = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT, engine=engine)
+    boom = one([d for _, d in on_joni.process_file(log_dir / "django_debug.log")], message="Internal Server Error: /boom/")
+    assert "\n" not in boom["message"]
+    assert boom["error"]["stack_trace"].startswith("\tTraceback (most recent call last):\n")
+
+    # The expression before the fix, on the same real record: GREEDYDATA ran across the traceback.
+    [grok] = [item for item in on_joni.config["filter"][0].branches[0][1] if isinstance(item, Plugin)][:1]
+    raw = next(e for e in on_joni.read(log_dir / "django_debug.log", (log_dir / "django_debug.log").read_text()) if "/boom/" in e["message"])
+    old = dict(on_joni.grok(OLD_APP_EXPRESSION, grok.get("pattern_definitions")).fields(raw["message"]))
+    assert "Traceback" in old["message"] and old["[error][stack_trace]"] is None
+
+
+def test_an_empty_message_is_empty_not_the_raw_line(pipeline, tmp_path):
+    log = tmp_path / "django_debug.log"
+    log.write_text("WARNING 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000ff] \n")
+    [(event, document)] = pipeline.process_file(log)
+
+    assert document.source["message"] == ""
+    assert "tags" not in document.source and event["log"]["level"] == "WARNING"
+
+
+def test_an_extension_method_like_m_search_parses(pipeline, log_dir):
+    with running_app(log_dir.parent / "m-search") as app:
+        connection = http.client.HTTPConnection(app.base_url.split("//")[1], timeout=10)
+        connection.request("M-SEARCH", "/", headers={"User-Agent": "ssdp-scanner"})
+        status = connection.getresponse().status
+        connection.close()
+    [source] = [d.source for _, d in pipeline.process_file(app.log_dir / "access.log")]
+
+    assert "tags" not in source, source
+    assert source["http"]["request"]["method"] == "M-SEARCH"
+    assert source["http"]["response"]["status_code"] == status
+
+
+def test_a_carriage_return_stays_in_the_line_as_the_file_input_keeps_it(pipeline, tmp_path):
+    log = tmp_path / "django_debug.log"
+    log.write_bytes(b"INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000ab] windows\r\n")
+    [(event, _)] = pipeline.process_file(log)
+    assert event["message"] == "windows\r"
+
+
+@pytest.mark.parametrize(
+    "config, error",
+    [
+        ('filter { mutate { id => "a"replace => { "b" => "c" } } }', "whitespace between two attributes"),
+        ('input { file { path => ["/a" "/b"] } }', "',' or ']' in an array"),
+        ('filter { mutate { replace => { "a" => "b", "c" => "d" } } }', "no commas between hash entries"),
+        ('filter { mutate { id => "a\\" } }', "a closed string"),
+        ('input { file { path => ["/a",] } }', "a value"),
+    ],
+)
+def test_the_config_parser_rejects_what_logstashs_grammar_rejects(config, error):
+    with pytest.raises(ConfigSyntaxError, match=re.escape(error)):
+        parse_config(config)
+
+
+def test_the_config_parser_accepts_what_logstashs_grammar_accepts():
+    config = parse_config('filter{mutate{id=>"a"\n# note\nreplace=>{"b"=>"c" "d"=>\'e\\\'f\'}}}')
+    [mutate] = config["filter"]
+    assert mutate.get("id") == "a" and mutate.get("replace") == {"b": "c", "d": "e\\'f"}
+
+
+# Upstream numbers: the file input polls, then sleeps stat_interval (lib/filewatch/watch.rb, default 1 s);
+# the identity map codec wrapping a multiline codec checks every 0.5 s whether auto_flush_interval has
+# passed since a path's last line (logstash-codec-multiline lib/logstash/codecs/identity_map_codec.rb);
+# workers wait up to pipeline.batch.delay for a batch (logstash.yml, default 50 ms).
+FLUSH_CHECK_SECONDS = 0.5
+DEFAULT_STAT_INTERVAL = 1
+DEFAULT_BATCH_DELAY_MS = 50
+
+
+def latency_budget(pipeline: Pipeline) -> float:
+    settings = _flat_yaml(REPO_ROOT / "logstash" / "config" / "logstash.yml")
+    batch_delay = int(settings.get("pipeline.batch.delay", DEFAULT_BATCH_DELAY_MS)) / 1000
+    worst = 0.0
+    for plugin in (item for item in pipeline.config["input"] if isinstance(item, Plugin)):
+        waited = plugin.get("stat_interval", DEFAULT_STAT_INTERVAL) + batch_delay
+        if plugin.get("codec") is not None:
+            waited += plugin.get("codec").get("auto_flush_interval") + FLUSH_CHECK_SECONDS
+        worst = max(worst, waited)
+    return worst
+
+
+def test_the_documented_latency_budget_is_the_configured_one_and_leaves_room_for_a_refresh(pipeline):
+    readme = (REPO_ROOT / "README.md").read_text()
+    documented = re.search(r"Logstash emits a record at most \*\*(\d+(?:\.\d+)?) s\*\* after", readme)
+    assert documented, "README.md states no Logstash latency budget"
+    assert float(documented.group(1)) == pytest.approx(latency_budget(pipeline))
+    # The goal is write to searchable in 3 s; Elasticsearch refreshes every second.
+    assert latency_budget(pipeline) + 1 <= 3

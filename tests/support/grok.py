@@ -1,13 +1,19 @@
-"""A grok expander: Logstash grok expressions evaluated with real pattern definitions.
+"""Grok as Logstash runs it: jls-grok's expansion, evaluated by a Python model and, when given, by Joni.
 
-Logstash compiles grok with Joni (Oniguruma, Ruby syntax). This expands
-``%{NAME:field:type}`` references from pattern files and compiles the result
-with the ``regex`` module, which shares the constructs the pipeline uses
-(atomic groups, possessive quantifiers, lookbehind, ``\\A``/``\\Z``). Ruby's
-``^``/``$`` always match at line boundaries, so patterns compile in MULTILINE.
+Expansion and compilation follow jordansissel/ruby-grok lib/grok-pure.rb
+(Grok#compile, Grok#add_patterns_from_file): every ``%{NAME:field:type}`` is
+replaced by ``(?<NAME:field:type>...)`` (``(?:...)`` for a bare ``%{NAME}`` when
+named_captures_only, the grok filter's default), and the result is compiled
+with ``Regexp::MULTILINE``: in Ruby that makes ``.`` match a newline.
+
+The model translates that Ruby expression to the ``regex`` module: DOTALL for
+Ruby's MULTILINE, MULTILINE for Ruby's always-line-based ``^``/``$``, ASCII for
+Ruby's ``\\w \\d \\s`` (while ``\\b`` stays Unicode, as in Joni), and Ruby's
+``\\Z``/``\\z``. Given an engine (tests/support/joni.py), every match also runs
+on Joni and any disagreement raises ``EngineDisagreement``.
 """
 
-from dataclasses import dataclass
+import re
 from pathlib import Path
 
 import pygrok
@@ -18,78 +24,146 @@ PYGROK_PATTERNS_DIR = Path(pygrok.__file__).resolve().parent / "patterns"
 # The current logstash-patterns-core definitions, present beside the checkout in CI only.
 SHARED_PATTERNS_DIR = REPO_ROOT.parent / "shared" / "grok-patterns" / "ecs-v1"
 
-_REFERENCE = regex.compile(r"%\{(?P<name>\w+)(?::(?P<field>[^:}]+))?(?::(?P<type>int|float))?\}")
-_NAMED_GROUP = regex.compile(r"\(\?<(?P<field>[A-Za-z_]\w*)>")
-_MAX_DEPTH = 64
+# Grok::PATTERN_RE of lib/grok-pure.rb, without the rarely used inline "=definition" form.
+_REFERENCE = re.compile(r"%\{(?P<name>(?P<pattern>[A-z0-9]+)(?::(?P<subname>[@\[\]A-z0-9_:.-]+))?)(?P<rest>[^}]*)\}")
+_ITERATIONS = 10000  # Grok#compile's iterations_left
+_FLAGS = regex.DOTALL | regex.MULTILINE | regex.ASCII | regex.V0
 
 
 class GrokError(ValueError):
     pass
 
 
+class EngineDisagreement(AssertionError):
+    """The Python model and Joni disagree: the model is wrong and must be fixed."""
+
+
 def load_patterns(directory: Path) -> dict[str, str]:
-    """Every ``NAME definition`` line of every file in ``directory``."""
+    """The definitions of every file in ``directory``, read as Grok#add_patterns_from_file reads them."""
     if not directory.is_dir():
         raise GrokError(f"no grok pattern directory at {directory}")
     patterns: dict[str, str] = {}
     for path in sorted(directory.iterdir()):
         if not path.is_file():
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            if re.match(r"\s*#", line):
                 continue
-            name, _, definition = line.partition(" ")
-            patterns[name] = definition.strip()
+            parts = re.split(r"\s+", line.lstrip(), maxsplit=1)
+            if len(parts) == 2:
+                patterns[parts[0]] = parts[1].removesuffix("\r")  # chomp
     return patterns
 
 
-@dataclass(frozen=True)
-class Capture:
-    field: str
-    conversion: str | None
+def expand(expression: str, patterns: dict[str, str], named_captures_only: bool = True) -> str:
+    """The Ruby expression jls-grok compiles for ``expression``."""
+    expanded = expression
+    for _ in range(_ITERATIONS):
+        match = _REFERENCE.search(expanded)
+        if match is None:
+            return expanded
+        if match["rest"].startswith("="):
+            raise NotImplementedError("inline %{NAME=definition} grok references are not modelled")
+        if match["pattern"] not in patterns:
+            raise GrokError(f"pattern {match.group()} not defined")
+        definition = patterns[match["pattern"]]
+        if named_captures_only and ":" not in match["name"]:
+            replacement = f"(?:{definition})"
+        else:
+            replacement = f"(?<{match['name']}>{definition})"
+        expanded = expanded[: match.start()] + replacement + expanded[match.end() :]
+    raise GrokError(f"Deep recursion pattern compilation of {expression!r}")
+
+
+def ruby_to_python(expression: str) -> tuple[str, list[str]]:
+    """A ``regex`` expression that matches as Ruby's does, and the Ruby name of each named group in order."""
+    out, names, position, in_class = [], [], 0, 0
+    while position < len(expression):
+        char = expression[position]
+        if char == "\\" and position + 1 < len(expression):
+            escape = expression[position : position + 2]
+            position += 2
+            if in_class:
+                out.append({"\\h": "0-9a-fA-F"}.get(escape, escape))
+            else:
+                # Ruby's \Z also matches before a final newline, \z only at the end; \b uses Unicode word characters.
+                out.append({"\\Z": r"(?=\n?\Z)", "\\z": r"\Z", "\\b": r"(?u:\b)", "\\B": r"(?u:\B)", "\\h": "[0-9a-fA-F]"}.get(escape, escape))
+            continue
+        if char == "[":
+            in_class += 1
+            if expression.startswith("[^]", position) or expression.startswith("[]", position):
+                raise NotImplementedError("a ']' first in a character class is not modelled")
+        elif char == "]" and in_class:
+            in_class -= 1
+        elif not in_class and expression.startswith("(?<", position) and expression[position + 3] not in "=!":
+            end = expression.index(">", position)
+            names.append(expression[position + 3 : end])
+            out.append(f"(?P<g{len(names) - 1}>")
+            position = end + 1
+            continue
+        out.append(char)
+        position += 1
+    return "".join(out), names
+
+
+def _ruby_number(value: str | None, conversion: str):
+    """Ruby's String#to_i / #to_f: the leading number, else 0 (nil stays nil)."""
+    if value is None:
+        return None
+    if conversion == "int":
+        found = re.match(r"\s*[-+]?\d+", value)
+        return int(found.group()) if found else 0
+    found = re.match(r"\s*[-+]?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)", value)
+    return float(found.group()) if found else 0.0
 
 
 class Grok:
-    def __init__(self, expression: str, patterns: dict[str, str]):
+    def __init__(self, expression: str, patterns: dict[str, str], named_captures_only: bool = True, engine=None):
         self.expression = expression
-        self.captures: dict[str, Capture] = {}
-        self.regex = regex.compile(self._expand(expression, patterns, 0), regex.MULTILINE | regex.V0)
+        self.expanded = expand(expression, patterns, named_captures_only)
+        python_expression, self._group_names = ruby_to_python(self.expanded)
+        self.regex = regex.compile(python_expression, _FLAGS)
+        self.engine = engine
 
-    def _capture_group(self, field: str, conversion: str | None) -> str:
-        group = f"capture{len(self.captures)}"
-        self.captures[group] = Capture(field, conversion)
-        return group
-
-    def _expand(self, expression: str, patterns: dict[str, str], depth: int) -> str:
-        if depth > _MAX_DEPTH:
-            raise GrokError(f"grok patterns nest deeper than {_MAX_DEPTH}: a pattern refers to itself")
-        expression = _NAMED_GROUP.sub(lambda m: f"(?P<{self._capture_group(m['field'], None)}>", expression)
-
-        def substitute(match: regex.Match) -> str:
-            name = match["name"]
-            if name not in patterns:
-                raise GrokError(f"grok pattern %{{{name}}} is not defined")
-            inner = self._expand(patterns[name], patterns, depth + 1)
-            if match["field"] is None:
-                return f"(?:{inner})"
-            return f"(?P<{self._capture_group(match['field'], match['type'])}>{inner})"
-
-        return _REFERENCE.sub(substitute, expression)
-
-    def match(self, text: str) -> dict[str, object] | None:
-        """The captured fields, as grok sets them (unmatched optional groups are absent)."""
+    def _model_captures(self, text: str) -> list[tuple[str, str | None]] | None:
         found = self.regex.search(text)
         if found is None:
             return None
-        fields: dict[str, object] = {}
-        for group, capture in self.captures.items():
-            value = found.group(group)
-            if value is None:
-                continue
-            if capture.conversion == "int":
-                value = int(value)
-            elif capture.conversion == "float":
-                value = float(value)
-            fields[capture.field] = value
+        # Regexp#named_captures order: each name at its first appearance, with all its groups.
+        by_name: dict[str, list[str | None]] = {}
+        for index, name in enumerate(self._group_names):
+            by_name.setdefault(name, []).append(found.group(f"g{index}"))
+        return [(name, value) for name, values in by_name.items() for value in values]
+
+    def captures(self, text: str) -> list[tuple[str, str | None]] | None:
+        """``[(group name, value or None), ...]`` as Joni gives them, or None without a match."""
+        model = self._model_captures(text)
+        if self.engine is not None:
+            joni = self.engine.grok(self.expanded, text)
+            if joni != model:
+                raise EngineDisagreement(
+                    f"grok model and Joni disagree on {text!r}\n  expression: {self.expression}\n"
+                    f"  model: {model}\n  Joni:  {joni}"
+                )
+        return model
+
+    def matches(self, text: str) -> bool:
+        return self.captures(text) is not None
+
+    def fields(self, text: str) -> list[tuple[str, object]] | None:
+        """``[(field, value), ...]`` as Grok#capture yields them (name split on ":", coerced), or None."""
+        captures = self.captures(text)
+        if captures is None:
+            return None
+        fields = []
+        for name, value in captures:
+            pattern, field, conversion = (name.split(":") + [None, None])[:3]
+            if conversion in ("int", "float"):
+                value = _ruby_number(value, conversion)
+            fields.append((field or pattern, value))
         return fields
+
+    def match(self, text: str) -> dict[str, object] | None:
+        """``{field: value}`` of the groups that took part in the match, or None."""
+        fields = self.fields(text)
+        return None if fields is None else {field: value for field, value in fields if value is not None}

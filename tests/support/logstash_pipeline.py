@@ -1,12 +1,16 @@
 """Run events through the rules of a Logstash pipeline file, here, without Logstash.
 
 Models exactly the plugins and options logstash/pipeline/django.conf uses,
-following each plugin's documented behaviour; any other plugin or option
-raises NotImplementedError, so a pipeline change cannot slip past the tests
-unmodelled. Not modelled: the Elasticsearch round trip, the JVM, sincedb.
+following each plugin's source (named next to each behaviour); any other
+plugin or option raises NotImplementedError, so a pipeline change cannot slip
+past the tests unmodelled. Given an engine (tests/support/joni.py), every grok
+and multiline expression also runs on Joni and every date on Joda, and any
+disagreement with the model raises. Not modelled: the Elasticsearch round
+trip, timing (auto_flush_interval, stat_interval), sincedb.
 """
 
 import copy
+import fnmatch
 import datetime as dt
 import hashlib
 import re
@@ -17,7 +21,9 @@ from pathlib import Path
 
 import regex
 
-from .grok import Grok, load_patterns
+from config.time_zones import time_zone_problem
+
+from .grok import EngineDisagreement, Grok, load_patterns
 from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, field_path, parse_config
 
 PIPELINE_PATH = Path(__file__).resolve().parents[2] / "logstash" / "pipeline" / "django.conf"
@@ -25,7 +31,15 @@ _COMMON_OPTIONS = {"id", "add_field", "remove_field", "add_tag", "remove_tag"}
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<default>[^}]*))?\}")
 _SPRINTF = re.compile(r"%\{(?P<ref>[^}]+)\}")
 # Joda-Time tokens the pipeline's date formats use, as strptime directives.
-_JODA_TOKENS = {"yyyy": "%Y", "MMM": "%b", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S", "SSS": "%f", "Z": "%z"}
+# The zone of the Logstash image's JVM, used by a date filter without timezone (TimestampParserFactory.java).
+JVM_TIME_ZONE = "UTC"
+# Joda-Time tokens the pipeline's date formats use: the strptime directive, and what Joda's parser
+# takes there where strptime is more lenient (SSS: at most three fraction digits, checked on Joda).
+_JODA_TOKENS = {
+    "yyyy": ("%Y", r"\d{4}"), "MMM": ("%b", r"[A-Za-z]+"), "MM": ("%m", r"\d{1,2}"), "dd": ("%d", r"\d{1,2}"),
+    "HH": ("%H", r"\d{1,2}"), "mm": ("%M", r"\d{1,2}"), "ss": ("%S", r"\d{1,2}"), "SSS": ("%f", r"\d{1,3}"),
+    "Z": ("%z", r"[-+]\d{4}"),
+}
 
 
 class Event(dict):
@@ -82,20 +96,55 @@ def _joda_format(timestamp: dt.datetime, pattern: str) -> str:
     return pattern.replace("YYYY", f"{utc.year:04d}").replace("MM", f"{utc.month:02d}").replace("dd", f"{utc.day:02d}")
 
 
-def _joda_to_strptime(pattern: str) -> str:
-    out, position = [], 0
+def _joda_to_strptime(pattern: str) -> tuple[str, re.Pattern]:
+    """The strptime format for a Joda pattern, and the shape Joda's parser accepts."""
+    out, shape, position = [], [], 0
     while position < len(pattern):
         for token in sorted(_JODA_TOKENS, key=len, reverse=True):
             if pattern.startswith(token, position):
-                out.append(_JODA_TOKENS[token])
+                out.append(_JODA_TOKENS[token][0])
+                shape.append(_JODA_TOKENS[token][1])
                 position += len(token)
                 break
         else:
-            if pattern[position].isalpha():
+            if pattern[position].isalpha() or pattern[position] in "'%":
                 raise NotImplementedError(f"date format token at {pattern[position:]!r} is not modelled")
             out.append(pattern[position])
+            shape.append(re.escape(pattern[position]))
             position += 1
-    return "".join(out)
+    return "".join(out), re.compile("".join(shape), re.ASCII)
+
+
+def path_matches(pattern: str, file_name: str) -> bool:
+    """Whether a file input ``path`` entry (a Dir.glob pattern) matches ``file_name`` in its folder.
+
+    Only ``*`` and ``?`` in the last component are modelled (logstash-input-file
+    lib/filewatch/discoverer.rb expands ``path`` with Dir.glob).
+    """
+    folder, _, name = pattern.rpartition("/")
+    if any(char in folder for char in "*?[{") or any(char in name for char in "[{\\"):
+        raise NotImplementedError(f"the file input path {pattern!r} uses glob syntax that is not modelled")
+    return fnmatch.fnmatchcase(file_name, name) and not (file_name.startswith(".") and not name.startswith("."))
+
+
+def _parse_millis(joda: str, text: str, zone_id: str) -> int | None:
+    """Epoch millis as Joda's parseMillis gives them in ``zone_id``, or None where it throws."""
+    strptime_format, shape = _joda_to_strptime(joda)
+    if shape.fullmatch(text) is None:
+        return None
+    try:
+        parsed = dt.datetime.strptime(text, strptime_format)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        zone = zoneinfo.ZoneInfo(zone_id)
+        # fold=0 is the earlier offset of a repeated hour, as Joda takes it; a local time in a
+        # DST gap does not survive the round trip, and Joda refuses it ("Illegal instant").
+        parsed = parsed.replace(tzinfo=zone, fold=0)
+        if parsed.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) != parsed.replace(tzinfo=None):
+            return None
+    # Joda keeps milliseconds: digits beyond them are cut, not rounded.
+    return (parsed - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(milliseconds=1)
 
 
 def substitute_environment(value, environment: dict[str, str]):
@@ -126,29 +175,33 @@ def _require_options(plugin: Plugin, known: set[str]) -> None:
 
 
 class Pipeline:
-    def __init__(self, patterns: dict[str, str], environment: dict[str, str], path: Path = PIPELINE_PATH):
+    def __init__(self, patterns: dict[str, str], environment: dict[str, str], path: Path = PIPELINE_PATH, engine=None):
         self.patterns = patterns
         self.environment = environment
+        self.engine = engine
         self.config = parse_config(path.read_text(encoding="utf-8"))
         self._groks: dict[str, Grok] = {}
 
     @classmethod
-    def from_patterns_dir(cls, directory: Path, environment: dict[str, str] | None = None) -> "Pipeline":
-        return cls(load_patterns(directory), environment or {})
+    def from_patterns_dir(cls, directory: Path, environment: dict[str, str] | None = None, engine=None) -> "Pipeline":
+        return cls(load_patterns(directory), environment or {}, engine=engine)
 
-    def grok(self, expression: str, extra_patterns: dict[str, str] | None = None) -> Grok:
-        key = expression + repr(sorted((extra_patterns or {}).items()))
+    def grok(self, expression: str, extra_patterns: dict[str, str] | None = None, named_captures_only: bool = True) -> Grok:
+        key = expression + repr(sorted((extra_patterns or {}).items())) + repr(named_captures_only)
         if key not in self._groks:
-            self._groks[key] = Grok(expression, {**self.patterns, **(extra_patterns or {})})
+            # logstash-filter-grok lib/logstash/filters/grok.rb (register): pattern files first, then
+            # pattern_definitions, so an inline definition wins.
+            patterns = {**self.patterns, **(extra_patterns or {})}
+            self._groks[key] = Grok(expression, patterns, named_captures_only, engine=self.engine)
         return self._groks[key]
 
     # ---- inputs ------------------------------------------------------------------
     def file_input(self, file_name: str) -> Plugin:
-        """The file input whose ``path`` names ``file_name``."""
+        """The file input whose ``path`` patterns match ``file_name`` (a live or a rotated name)."""
         matches = [
             plugin
             for plugin in self.config["input"]
-            if isinstance(plugin, Plugin) and any(Path(path).name == file_name for path in plugin.get("path", []))
+            if isinstance(plugin, Plugin) and any(path_matches(pattern, file_name) for pattern in plugin.get("path", []))
         ]
         if len(matches) != 1:
             raise LookupError(f"{len(matches)} file inputs read {file_name}")
@@ -157,14 +210,12 @@ class Pipeline:
     def read(self, file_path: Path, text: str) -> list[Event]:
         """The events the file input (with its codec) makes of ``text``, complete lines only."""
         plugin = substitute_environment(self.file_input(file_path.name), self.environment)
-        _require_options(plugin, {"path", "start_position", "sincedb_path", "mode", "codec"})
+        _require_options(plugin, {"path", "start_position", "sincedb_path", "mode", "codec", "stat_interval"})
         if plugin.get("mode", "tail") != "tail":
             raise AssertionError(f"file input for {file_path.name} is not in tail mode: read mode deletes files")
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        else:
-            lines = lines[:-1]  # a line without its newline is not read yet
+        # logstash-input-file lib/filewatch/watched_file.rb (buffer_extract): a BufferedTokenizer splits on
+        # the delimiter "\n" only, so a "\r" before it stays in the line; a line without its newline waits.
+        lines = text.split("\n")[:-1]
         codec = plugin.get("codec")
         messages = self._multiline(codec, lines) if codec is not None else [(line, []) for line in lines]
         events = []
@@ -187,29 +238,40 @@ class Pipeline:
         return events
 
     def _multiline(self, codec: Plugin, lines: list[str]) -> list[tuple[str, list[str]]]:
+        """logstash-plugins/logstash-codec-multiline lib/logstash/codecs/multiline.rb, what => previous."""
         if codec.name != "multiline":
             raise NotImplementedError(f"codec {codec.name} is not modelled")
-        _require_options(codec, {"pattern", "negate", "what", "auto_flush_interval", "max_lines"})
+        _require_options(codec, {"pattern", "negate", "what", "auto_flush_interval", "max_lines", "max_bytes"})
         if codec.get("what") != "previous":
             raise NotImplementedError("only multiline what => previous is modelled")
-        start = self.grok(codec.get("pattern"))
+        if "max_bytes" in codec.keys() and not isinstance(codec.get("max_bytes"), int):
+            raise NotImplementedError("max_bytes is modelled as a plain number of bytes only")
+        # register: Grok#compile(pattern) with named_captures_only false; decode: match is "grok.match != false".
+        start = self.grok(codec.get("pattern"), named_captures_only=False)
         negate = codec.get("negate", False)
-        max_lines = codec.get("max_lines", 500)
-        events, buffer = [], []
+        max_lines, max_bytes = codec.get("max_lines", 500), codec.get("max_bytes", 10 * 1024 * 1024)
+        events, buffer, size = [], [], 0
 
-        def flush(tags):
+        def flush():
+            nonlocal size
             if buffer:
-                events.append(("\n".join(buffer), (["multiline"] if len(buffer) > 1 else []) + tags))
+                tags = ["multiline"] if len(buffer) > 1 else []  # merge_events
+                tags += ["multiline_codec_max_bytes_reached"] if size >= max_bytes else []
+                tags += ["multiline_codec_max_lines_reached"] if len(buffer) > max_lines else []
+                events.append(("\n".join(buffer), tags))
                 buffer.clear()
+                size = 0
 
-        for line in lines:
-            belongs_to_previous = (start.match(line) is None) if negate else (start.match(line) is not None)
-            if not belongs_to_previous:
-                flush([])
-            buffer.append(line)
-            if len(buffer) >= max_lines:
-                flush(["multiline_codec_max_lines_reached"])
-        flush([])  # auto_flush_interval: the last event is not held back
+        for received in lines:
+            # decode: text.split("\n"), and Ruby's "".split gives no line: an empty line is dropped.
+            for line in [received] if received else []:
+                matched = start.matches(line) != negate
+                # do_previous: flush before buffering when the line starts a record or a limit is passed.
+                if not matched or len(buffer) > max_lines or size >= max_bytes:
+                    flush()
+                buffer.append(line)
+                size += len(line.encode())
+        flush()  # auto_flush_interval: the last event is flushed once no line follows (timing not modelled)
         return events
 
     # ---- filters -----------------------------------------------------------------
@@ -275,24 +337,38 @@ class Pipeline:
                     event.tags().remove(tag)
 
     def _filter_grok(self, plugin: Plugin, event: Event) -> bool:
+        """logstash-plugins/logstash-filter-grok lib/logstash/filters/grok.rb (filter, match, handle)."""
         _require_options(plugin, {"match", "pattern_definitions", "overwrite", "tag_on_failure"})
         overwrite = set(plugin.get("overwrite", []))
         for source, expressions in plugin.get("match").items():
             text = event.get_field(field_path(source))
+            if isinstance(text, (list, dict)):
+                raise NotImplementedError("grok on an array or hash field is not modelled")
             for expression in expressions if isinstance(expressions, list) else [expressions]:
-                fields = self.grok(expression, plugin.get("pattern_definitions", {})).match(text or "")
-                if text is not None and fields is not None:
-                    for reference, value in fields.items():
-                        path = field_path(reference)
-                        existing = event.get_field(path)
-                        if existing is None or reference in overwrite:
-                            event.set_field(path, value)
-                        else:  # grok appends to a field it may not overwrite
-                            event.set_field(path, (existing if isinstance(existing, list) else [existing]) + [value])
-                    return True
+                # match_against_groks: input.to_s, so a missing field is matched as "".
+                fields = self.grok(expression, plugin.get("pattern_definitions", {})).fields("" if text is None else str(text))
+                if fields is None:
+                    continue
+                for reference, value in fields:
+                    self._grok_handle(event, reference, value, reference in overwrite)
+                return True  # break_on_match defaults to true
         for tag in plugin.get("tag_on_failure", ["_grokparsefailure"]):
             event.add_tag(tag)
         return False
+
+    @staticmethod
+    def _grok_handle(event: Event, reference: str, value, overwrite: bool) -> None:
+        # handle: keep_empty_captures is false, so a nil or "" capture sets nothing.
+        if value is None or value == "":
+            return
+        path = field_path(reference)
+        existing = event.get_field(path)
+        if overwrite or existing is None:
+            event.set_field(path, value)
+        elif isinstance(existing, list):
+            event.set_field(path, existing + [value])
+        elif isinstance(existing, str):  # promoted to an array: grok may not overwrite it
+            event.set_field(path, [existing, value])
 
     def _filter_kv(self, plugin: Plugin, event: Event) -> bool:
         _require_options(
@@ -326,6 +402,8 @@ class Pipeline:
         return True
 
     def _filter_mutate(self, plugin: Plugin, event: Event) -> bool:
+        # logstash-plugins/logstash-filter-mutate lib/logstash/filters/mutate.rb: rename (of a present
+        # field) runs before replace, whatever the order in the config.
         _require_options(plugin, {"rename", "replace"})
         for source, target in plugin.get("rename", {}).items():
             value = event.remove_field(field_path(source))
@@ -336,20 +414,25 @@ class Pipeline:
         return True
 
     def _filter_date(self, plugin: Plugin, event: Event) -> bool:
-        _require_options(plugin, {"match", "timezone", "target", "tag_on_failure"})
+        """logstash-plugins/logstash-filter-date: JodaParser.java's parseMillis, here and on Joda."""
+        _require_options(plugin, {"match", "timezone", "target", "tag_on_failure", "locale"})
         source, *formats = plugin.get("match")
         text = event.get_field(field_path(source))
-        zone = zoneinfo.ZoneInfo(plugin.get("timezone")) if plugin.get("timezone") else None
+        zone_id = plugin.get("timezone") or JVM_TIME_ZONE
+        # The zone is built with DateTimeZone.forID when the pipeline loads: a name Joda refuses stops it.
+        problem = time_zone_problem(zone_id)
+        if problem:
+            raise ValueError(f"the date filter cannot load: {problem}")
         for joda in formats:
-            try:
-                parsed = dt.datetime.strptime(text, _joda_to_strptime(joda))
-            except (TypeError, ValueError):
+            millis = _parse_millis(joda, text, zone_id) if isinstance(text, str) else None
+            if self.engine is not None and isinstance(text, str):
+                real = self.engine.joda_parse(joda, zone_id, text, plugin.get("locale"))
+                if real != millis:
+                    raise EngineDisagreement(f"date model and Joda disagree on {text!r} ({joda!r} in {zone_id}): {millis} != {real}")
+            if millis is None:
                 continue
-            if parsed.tzinfo is None:
-                if zone is None:
-                    raise AssertionError(f"date format {joda!r} has no zone and the filter sets no timezone")
-                parsed = parsed.replace(tzinfo=zone)
-            event.set_field(field_path(plugin.get("target", "@timestamp")), parsed.astimezone(dt.timezone.utc))
+            timestamp = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=millis)
+            event.set_field(field_path(plugin.get("target", "@timestamp")), timestamp)
             return True
         for tag in plugin.get("tag_on_failure", ["_dateparsefailure"]):
             event.add_tag(tag)
@@ -391,7 +474,8 @@ class Pipeline:
     def process_file(self, file_path: Path) -> list[tuple[Event, Document]]:
         """Read a log file as the pipeline would and return each event with the document it indexes."""
         results = []
-        for event in self.read(file_path, file_path.read_text(encoding="utf-8")):
+        # Bytes, not read_text: universal newlines would turn the "\r" the file input keeps into "\n".
+        for event in self.read(file_path, file_path.read_bytes().decode("utf-8")):
             self.filter(event)
             results.append((event, self.output(event)))
         return results

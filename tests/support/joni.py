@@ -1,0 +1,139 @@
+"""Logstash's regex engine (Joni, under Debian's jruby) and date library (Joda-Time), for tests.
+
+One long-lived ``jruby tests/support/joni_engine.rb`` process per test session
+(the JVM takes seconds to start) answers JSON-lines requests. Every request has
+a bounded wait; if jruby dies or hangs, the engine is closed and an
+``EngineError`` says why, with the end of jruby's stderr.
+"""
+
+import atexit
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+ENGINE_SCRIPT = Path(__file__).with_name("joni_engine.rb")
+JODA_TIME_JAR = Path(os.environ.get("JODA_TIME_JAR", "/usr/share/java/joda-time.jar"))
+# Debian packages that provide the engines (.ci/run installs them).
+DEBIAN_PACKAGES = ("jruby", "libjoda-time-java")
+START_TIMEOUT = 90.0  # a cold JVM on a busy 2-core runner
+REQUEST_TIMEOUT = 20.0
+
+
+class EngineError(RuntimeError):
+    pass
+
+
+def missing_reason() -> str | None:
+    """Why the engines cannot run here, in one line, or None."""
+    if shutil.which("jruby") is None:
+        return f"jruby is not installed (Debian packages: {' '.join(DEBIAN_PACKAGES)}): grok and dates are not checked on Joni/Joda"
+    if not JODA_TIME_JAR.is_file():
+        return f"{JODA_TIME_JAR} is missing (Debian package libjoda-time-java): dates are not checked on Joda"
+    return None
+
+
+class Engine:
+    def __init__(self):
+        self._stderr = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(
+            ["jruby", str(ENGINE_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, "JODA_TIME_JAR": str(JODA_TIME_JAR)},
+        )
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._process.stdout, selectors.EVENT_READ)
+        self._pending = b""
+        hello = self._read_answer(START_TIMEOUT)
+        if not hello.get("ready"):
+            self._fail(f"jruby did not start the engine: {hello}")
+        self.jruby_version = hello["jruby"]
+
+    # ---- protocol ------------------------------------------------------------
+    def _read_answer(self, timeout: float) -> dict:
+        while b"\n" not in self._pending:
+            if not self._selector.select(timeout):
+                self._fail(f"jruby gave no answer within {timeout:g} s")
+            chunk = os.read(self._process.stdout.fileno(), 1 << 16)
+            if not chunk:
+                self._fail(f"jruby exited (status {self._process.wait()})")
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return json.loads(line)
+
+    def _fail(self, why: str):
+        self.close()
+        self._stderr.seek(0)
+        tail = self._stderr.read()[-2000:].decode("utf-8", "replace").strip()
+        raise EngineError(f"{why}; jruby stderr: {tail or '(empty)'}")
+
+    def request(self, **fields) -> dict:
+        if self._process.poll() is not None:
+            raise EngineError(f"the jruby engine is not running (exit status {self._process.returncode})")
+        try:
+            self._process.stdin.write(json.dumps(fields).encode() + b"\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            self._fail("jruby closed its input")
+        answer = self._read_answer(REQUEST_TIMEOUT)
+        if not answer["ok"]:
+            raise EngineError(f"{fields['op']} failed in jruby: {answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    # ---- operations ----------------------------------------------------------
+    def grok(self, pattern: str, text: str) -> list[tuple[str, str | None]] | None:
+        """Joni's ``[(group name, value), ...]`` for an expanded grok expression, or None without a match."""
+        captures = self.request(op="grok", pattern=pattern, text=text)["captures"]
+        return None if captures is None else [(name, value) for name, value in captures]
+
+    def joda_parse(self, pattern: str, zone: str, text: str, locale: str | None = None) -> int | None:
+        """Epoch millis Joda parses ``text`` to, or None where the date filter would fail."""
+        answer = self.request(op="joda_parse", pattern=pattern, zone=zone, locale=locale, text=text)
+        return answer.get("millis")
+
+    def joda_accepts_zone(self, zone: str) -> bool:
+        return self.request(op="joda_zone", zone=zone)["accepted"]
+
+
+_shared: Engine | None = None
+
+
+def shared_engine() -> Engine:
+    """The session's engine, started on first use (callers check ``missing_reason()`` first)."""
+    global _shared
+    if _shared is None or _shared._process.poll() is not None:
+        _shared = Engine()
+        atexit.register(_shared.close)
+    return _shared
+
+
+def engine_for_tests():
+    """The engine, or None with a skip reason outside CI; under CI=true a missing engine fails."""
+    import pytest
+
+    reason = missing_reason()
+    if reason is None:
+        return shared_engine()
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must check on the real engines: {reason}")
+    return None
+
+
+def require_engine() -> Engine:
+    """For tests that need the engine itself: skip with the reason, or fail under CI=true."""
+    import pytest
+
+    engine = engine_for_tests()
+    if engine is None:
+        pytest.skip(missing_reason())
+    return engine

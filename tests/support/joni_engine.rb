@@ -1,0 +1,72 @@
+# Logstash's own engines for the tests: Joni (JRuby's regex engine, which grok
+# runs on) and Joda-Time (the date filter's parser), behind a JSON-lines
+# protocol on stdin/stdout. Started once per test session by tests/support/joni.py.
+#
+# Requests, one JSON object a line; every answer is {"ok": true, ...} or
+# {"ok": false, "error": "..."}:
+#   {"op": "grok", "pattern": <expanded grok expression>, "text": <string>}
+#     -> {"captures": [[group name, value or null], ...]} or {"captures": null} (no match)
+#   {"op": "joda_parse", "pattern": <Joda pattern>, "zone": <zone id>, "locale": <tag or null>, "text": <string>}
+#     -> {"millis": <epoch millis>} or {"parse_error": <message>}
+#   {"op": "joda_zone", "zone": <zone id>} -> {"accepted": true, "id": <Joda's id>} or {"accepted": false}
+require "json"
+
+JODA_JAR = ENV.fetch("JODA_TIME_JAR", "/usr/share/java/joda-time.jar")
+require JODA_JAR
+java_import "org.joda.time.DateTimeZone"
+java_import "org.joda.time.DateTime"
+java_import "org.joda.time.format.DateTimeFormat"
+java_import "java.util.Locale"
+
+$regexps = {}
+
+# jordansissel/ruby-grok lib/grok-pure.rb (Grok#compile): the expanded
+# expression is compiled with Regexp::MULTILINE, so "." also matches "\n".
+# Grok#compile_captures_func then reports, for every name of
+# Regexp#named_captures, each of its group indices in order; Regexp#match is an
+# unanchored search.
+def grok(request)
+  regexp = ($regexps[request["pattern"]] ||= Regexp.new(request["pattern"], Regexp::MULTILINE))
+  match = regexp.match(request["text"])
+  return { "captures" => nil } if match.nil?
+  captures = []
+  regexp.named_captures.each do |name, indices|
+    indices.each { |index| captures << [name, match[index]] }
+  end
+  { "captures" => captures }
+end
+
+# logstash-plugins/logstash-filter-date src/main/java/org/logstash/filters/parser/
+# TimestampParserFactory.java (locale: Locale.forLanguageTag, else the JVM default)
+# and JodaParser.java: DateTimeFormat.forPattern(pattern).withDefaultYear(this
+# year).withLocale(locale).withZone(DateTimeZone.forID(zone)), then parseMillis.
+def joda_parse(request)
+  locale = request["locale"] ? Locale.forLanguageTag(request["locale"]) : Locale.getDefault
+  parser = DateTimeFormat.forPattern(request["pattern"]).withDefaultYear(DateTime.new.getYear)
+                         .withLocale(locale).withZone(DateTimeZone.forID(request["zone"]))
+  { "millis" => parser.parseMillis(request["text"]) }
+rescue Java::JavaLang::IllegalArgumentException => e
+  { "parse_error" => e.message }
+end
+
+def joda_zone(request)
+  { "accepted" => true, "id" => DateTimeZone.forID(request["zone"]).getID }
+rescue Java::JavaLang::IllegalArgumentException
+  { "accepted" => false }
+end
+
+OPERATIONS = { "grok" => method(:grok), "joda_parse" => method(:joda_parse), "joda_zone" => method(:joda_zone) }
+
+$stdout.sync = true
+$stdout.puts(JSON.generate({ "ok" => true, "ready" => true, "jruby" => JRUBY_VERSION }))
+$stdin.each_line do |line|
+  answer =
+    begin
+      request = JSON.parse(line)
+      operation = OPERATIONS.fetch(request["op"]) { raise ArgumentError, "unknown op #{request['op'].inspect}" }
+      { "ok" => true }.merge(operation.call(request))
+    rescue StandardError, Java::JavaLang::Exception => e
+      { "ok" => false, "error" => "#{e.class}: #{e.message}" }
+    end
+  $stdout.puts(JSON.generate(answer))
+end
