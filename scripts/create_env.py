@@ -26,6 +26,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "app"))
 from config.time_zones import time_zone_problem  # noqa: E402  (standard library only, shared with the app)
+
 ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 MARKER = re.compile(r"\[(secret|required)(?: (\d+)\+)?\]\s*$")
 # Letters and digits only: a value starting with "-" would be read as an option by

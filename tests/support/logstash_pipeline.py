@@ -10,8 +10,8 @@ trip, timing (auto_flush_interval, stat_interval), sincedb.
 """
 
 import copy
-import fnmatch
 import datetime as dt
+import fnmatch
 import hashlib
 import re
 import uuid
