@@ -14,11 +14,13 @@ that can hold untrusted text is escaped (see escaping.py), so a record is one
 line plus TAB-indented continuation lines and no input can forge a record.
 """
 
+import errno
 import logging
 import logging.handlers
 import os
 import re
 import secrets
+import sys
 
 from .escaping import neutralise
 from .request_context import NO_REQUEST_ID, current_request
@@ -34,6 +36,8 @@ CONTINUATION_PREFIX = "\t"
 CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "client_ip", "path", "user_agent")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 _CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Closes a line that a cut write left without its newline, before the next record.
+CUT_MARKER = "...[record cut short by a failed write]"
 
 
 def new_record_id() -> str:
@@ -135,24 +139,83 @@ class SafeFormatter(logging.Formatter):
         return [neutralise(text, MAX_TRACEBACK_LINE_CHARS) for text in lines]
 
 
+def _describe(error: OSError) -> str:
+    if error.errno in errno.errorcode:
+        return f"{error.strerror} ({errno.errorcode[error.errno]})"
+    return str(error)
+
+
 class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
     """A WatchedFileHandler that writes each record with one write(2) on an O_APPEND file.
 
     Several gunicorn workers append to the same file: a single append is never
     interleaved with another process's, whatever the record's size, and the
     file is reopened when logrotate renames it.
+
+    A write that fails, or is cut short by a full disk, loses its record. The
+    first loss is reported on stderr with its cause, the next ones only counted,
+    and the first write that works again reports how many were lost. A record
+    never continues a line a cut write left open, whichever process cut it: the
+    handler reads the file's last byte and first closes that line with CUT_MARKER.
     """
+
+    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None):
+        # "a+" (O_APPEND | O_RDWR): the last byte must be readable.
+        super().__init__(filename, mode, encoding, delay, errors)
+        self.failure: str | None = None
+        self.lost_records = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            data = memoryview((self.format(record) + self.terminator).encode("utf-8", "backslashreplace"))
-            self.reopenIfNeeded()
-            if self.stream is None:
-                self.stream = self._open()
-            descriptor = self.stream.fileno()
-            while data:
-                data = data[os.write(descriptor, data) :]
+            data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
         except RecursionError:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - as logging.Handler: report through handleError, never raise
             self.handleError(record)
+            return
+        try:
+            self._append(data)
+        except OSError as error:
+            self._lost(_describe(error))
+            return
+        if self.failure is not None:
+            self._report(f"{self.baseFilename} is writable again; {self.lost_records} record(s) were lost")
+            self.failure, self.lost_records = None, 0
+
+    def _append(self, data: bytes) -> None:
+        descriptor, size = self._descriptor_and_size()
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            data = CUT_MARKER.encode() + b"\n" + data
+        written = os.write(descriptor, data)
+        if written < len(data):
+            raise OSError(f"only {written} of {len(data)} bytes written: the disk is full or a size limit was reached")
+
+    def _descriptor_and_size(self) -> tuple[int, int]:
+        """The open file now at baseFilename (reopened after a rename) and its size."""
+        try:
+            at_path = os.stat(self.baseFilename)
+        except FileNotFoundError:
+            at_path = None
+        if self.stream is not None and at_path is not None and (at_path.st_dev, at_path.st_ino) == (self.dev, self.ino):
+            return self.stream.fileno(), at_path.st_size
+        if self.stream is not None:
+            stream, self.stream = self.stream, None
+            stream.close()
+        self.stream = self._open()
+        opened = os.fstat(self.stream.fileno())
+        self.dev, self.ino = opened.st_dev, opened.st_ino
+        return self.stream.fileno(), opened.st_size
+
+    def _lost(self, cause: str) -> None:
+        self.lost_records += 1
+        if self.failure is None:
+            self.failure = cause
+            self._report(f"cannot write {self.baseFilename}: {cause}; records are lost (and counted) until it works again")
+
+    @staticmethod
+    def _report(text: str) -> None:
+        try:
+            sys.stderr.write(f"logging (pid {os.getpid()}): {text}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # stderr closed or broken: nowhere left to report
+            pass
