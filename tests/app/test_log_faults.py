@@ -73,7 +73,7 @@ def writable_again(path: Path, lost: int) -> re.Pattern:
 
 def assert_reports(stderr: list[str], expected: list[re.Pattern]) -> list[re.Match]:
     assert len(stderr) == len(expected), stderr
-    matches = [pattern.fullmatch(line) for pattern, line in zip(expected, stderr)]
+    matches = [pattern.fullmatch(line) for pattern, line in zip(expected, stderr, strict=True)]
     assert all(matches), stderr
     return matches
 
@@ -84,7 +84,7 @@ def assert_lines(log_path: Path, expected: list) -> None:
     assert content.endswith(b"\n")
     lines = content[:-1].split(b"\n")
     assert len(lines) == len(expected), lines
-    for line, want in zip(lines, expected):
+    for line, want in zip(lines, expected, strict=True):
         if isinstance(want, int):
             assert complete_record(want).fullmatch(line.decode()), line
             continue
