@@ -36,6 +36,10 @@ CONTINUATION_PREFIX = "\t"
 CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "client_ip", "path", "user_agent")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 _CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# django.utils.log.log_response and log_message escape their str arguments with
+# unicode_escape (Django 5.2.2, CVE-2025-48432) before they call the logger.
+_DJANGO_LOG_MODULE = "django.utils.log"
+_DJANGO_ESCAPING_FUNCTIONS = frozenset({"log_response", "log_message"})
 # Closes a line that a cut write left without its newline, before the next record.
 CUT_MARKER = "...[record cut short by a failed write]"
 
@@ -91,6 +95,27 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+def _escaped_by_django(record: logging.LogRecord) -> bool:
+    module = sys.modules.get(_DJANGO_LOG_MODULE)
+    return (
+        record.funcName in _DJANGO_ESCAPING_FUNCTIONS
+        and module is not None
+        and record.pathname == module.__file__
+    )
+
+
+def original_message(record: logging.LogRecord) -> str:
+    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given.
+
+    neutralise() then escapes the whole message once, so one decode gives the
+    original; Django's escaped form would otherwise get its backslashes doubled.
+    """
+    if record.args and isinstance(record.args, tuple) and _escaped_by_django(record):
+        args = tuple(arg.encode("ascii").decode("unicode_escape") if isinstance(arg, str) else arg for arg in record.args)
+        return str(record.msg) % args
+    return record.getMessage()
+
+
 def _render_value(value: object) -> str:
     escaped = neutralise(str(value), MAX_FIELD_CHARS, quoted=True)
     return escaped if _BARE_VALUE.fullmatch(escaped) else f'"{escaped}"'
@@ -104,7 +129,7 @@ class SafeFormatter(logging.Formatter):
         self.with_context = with_context
 
     def format(self, record: logging.LogRecord) -> str:
-        message = neutralise(record.getMessage(), MAX_MESSAGE_CHARS)
+        message = neutralise(original_message(record), MAX_MESSAGE_CHARS)
         if self.with_context:
             message = f"[{self._context(record)}] {message}"
         record.message = message
@@ -170,7 +195,7 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
             data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
         except RecursionError:
             raise
-        except Exception:  # noqa: BLE001 - as logging.Handler: report through handleError, never raise
+        except Exception:
             self.handleError(record)
             return
         try:
