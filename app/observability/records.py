@@ -15,6 +15,7 @@ line plus TAB-indented continuation lines and no input can forge a record.
 """
 
 import errno
+import fcntl
 import logging
 import logging.handlers
 import os
@@ -182,6 +183,7 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
     and the first write that works again reports how many were lost. A record
     never continues a line a cut write left open, whichever process cut it: the
     handler reads the file's last byte and first closes that line with CUT_MARKER.
+    Each append, with that check, holds an exclusive flock(2) of the file.
     """
 
     def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None):
@@ -208,28 +210,28 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
             self.failure, self.lost_records = None, 0
 
     def _append(self, data: bytes) -> None:
-        descriptor, size = self._descriptor_and_size()
-        if size and os.pread(descriptor, 1, size - 1) != b"\n":
-            data = CUT_MARKER.encode() + b"\n" + data
-        written = os.write(descriptor, data)
+        descriptor = self._descriptor()
+        # Linux raises a file's size page by page while a write(2) runs, so another
+        # worker's record can be seen half written. Every handler appends under this
+        # lock: the last byte is read only between two whole appends.
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            size = os.fstat(descriptor).st_size
+            if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                data = CUT_MARKER.encode() + b"\n" + data
+            written = os.write(descriptor, data)
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
         if written < len(data):
             raise OSError(f"only {written} of {len(data)} bytes written: the disk is full or a size limit was reached")
 
-    def _descriptor_and_size(self) -> tuple[int, int]:
-        """The open file now at baseFilename (reopened after a rename) and its size."""
-        try:
-            at_path = os.stat(self.baseFilename)
-        except FileNotFoundError:
-            at_path = None
-        if self.stream is not None and at_path is not None and (at_path.st_dev, at_path.st_ino) == (self.dev, self.ino):
-            return self.stream.fileno(), at_path.st_size
-        if self.stream is not None:
-            stream, self.stream = self.stream, None
-            stream.close()
-        self.stream = self._open()
-        opened = os.fstat(self.stream.fileno())
-        self.dev, self.ino = opened.st_dev, opened.st_ino
-        return self.stream.fileno(), opened.st_size
+    def _descriptor(self) -> int:
+        """The open file now at baseFilename: reopened after a rename, or after an open that failed."""
+        self.reopenIfNeeded()
+        if self.stream is None:
+            self.stream = self._open()
+            self._statstream()
+        return self.stream.fileno()
 
     def _lost(self, cause: str) -> None:
         self.lost_records += 1
