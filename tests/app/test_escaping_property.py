@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate
 from django.test import Client, override_settings
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.grok import PYGROK_PATTERNS_DIR, Grok, load_patterns
 from tests.support.logstash_pipeline import Pipeline
