@@ -56,7 +56,9 @@ lint: $(VENV)/.installed ## Lint Python (ruff), shell scripts (shellcheck), Dock
 
 run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.0.0.1:8000, logs in ./var/log
 	@mkdir -p var/log var/static
-	@test -s var/secret_key || $(VENV_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
+# The key is a secret: created 0600, and a key an older version created 0644 is made 0600 too.
+	@test -s var/secret_key || (umask 077 && $(VENV_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
+	@chmod 600 var/secret_key
 	cd app && export DJANGO_SECRET_KEY="$$(cat ../var/secret_key)" DJANGO_LOG_DIR="$(CURDIR)/var/log" \
 		DJANGO_SQLITE_PATH="$(CURDIR)/var/db.sqlite3" DJANGO_STATIC_ROOT="$(CURDIR)/var/static" \
 		DJANGO_SECURE_COOKIES=false GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:8000}" && \

@@ -5,10 +5,14 @@ Compares, per record written to a real file:
   safe:     observability.records.SafeFormatter + AppendOnlyFileHandler
 for a plain message and for a hostile one (control characters to escape).
 Prints the ratio safe/baseline; run with `make bench`.
+
+Then, in fresh processes as a gunicorn worker starts, the cost of the first
+record (and of importing the module, Django aside) against the median record.
 """
 
 import logging
 import logging.handlers
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,6 +21,28 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
 from observability.records import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
+
+APP_DIR = Path(__file__).resolve().parents[1] / "app"
+FRESH_PROCESSES = 5
+# Run in a fresh interpreter: nothing imported or cached yet, as in a new worker.
+FIRST_RECORD_PROGRAM = """
+import logging, statistics, sys, time
+import django.core.handlers.wsgi, sentry_sdk  # a worker has these loaded anyway: not counted
+start = time.perf_counter()
+from observability.records import AppendOnlyFileHandler, SafeFormatter
+imported = time.perf_counter()
+handler = AppendOnlyFileHandler(sys.argv[1])
+handler.setFormatter(SafeFormatter("{levelname} {asctime} {module} {message}", style="{"))
+logger = logging.getLogger("bench")
+logger.propagate = False
+logger.addHandler(handler)
+timings = []
+for _ in range(1001):
+    before = time.perf_counter()
+    logger.warning("User logged in: alice")
+    timings.append(time.perf_counter() - before)
+print(imported - start, timings[0], statistics.median(timings[1:]))
+"""
 
 RECORDS = 20_000
 ROUNDS = 5
@@ -55,6 +81,17 @@ def main() -> None:
             print(
                 f"{name:8s} baseline {baseline_seconds * 1e6:7.2f} us/record   "
                 f"safe {safe_seconds * 1e6:7.2f} us/record   ratio safe/baseline {safe_seconds / baseline_seconds:5.2f}"
+            )
+        print(f"first record in {FRESH_PROCESSES} fresh processes (a worker's start):")
+        for index in range(FRESH_PROCESSES):
+            result = subprocess.run(
+                [sys.executable, "-c", FIRST_RECORD_PROGRAM, str(Path(directory) / f"first-{index}.log")],
+                cwd=APP_DIR, capture_output=True, text=True, check=True,
+            )
+            imported, first, median = (float(value) for value in result.stdout.split())
+            print(
+                f"  import {imported * 1e3:6.1f} ms   first record {first * 1e6:8.1f} us   "
+                f"median {median * 1e6:6.2f} us   ratio first/median {first / median:6.1f}"
             )
 
 

@@ -7,25 +7,57 @@ line/paragraph separators (Zl, Zp). The result never contains a line break of
 any kind, so one value can never become two log lines.
 """
 
-import functools
 import re
 import sys
 import unicodedata
 
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# The code point ranges of _ESCAPED_CATEGORIES, per Unicode version of unicodedata, so
+# no worker scans all of Unicode (0.2 s per pattern) before its first record.
+# tests/app/test_escaping_tables.py checks each against a scan of every code point.
+_ESCAPED_RANGES_BY_UNICODE_VERSION = {
+    "15.0.0": (  # Python 3.12
+        (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),
+        (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E),
+        (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xD800, 0xDFFF),
+        (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+    ),
+}
 _SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Quoted key=value fields must never contain a double quote: Logstash's kv
 # filter has no escape syntax inside quotes.
 _QUOTE_ESCAPE = "\\x22"
 
 
-@functools.cache
-def _unsafe_pattern(quoted: bool) -> re.Pattern[str]:
-    unsafe = [chr(cp) for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in _ESCAPED_CATEGORIES]
-    unsafe.append("\\")
+def scanned_ranges() -> tuple[tuple[int, int], ...]:
+    """The ranges of _ESCAPED_CATEGORIES found by asking unicodedata about every code point."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) in _ESCAPED_CATEGORIES:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return tuple(ranges)
+
+
+def escaped_ranges() -> tuple[tuple[int, int], ...]:
+    """The ranges for this Python's unicodedata: from the table, or scanned once for a version it lacks."""
+    known = _ESCAPED_RANGES_BY_UNICODE_VERSION.get(unicodedata.unidata_version)
+    return known if known is not None else scanned_ranges()
+
+
+def _unsafe_pattern(ranges: tuple[tuple[int, int], ...], quoted: bool) -> re.Pattern[str]:
+    members = [f"\\U{first:08x}-\\U{last:08x}" for first, last in ranges]
+    members.append(re.escape("\\"))
     if quoted:
-        unsafe.append('"')
-    return re.compile("[" + "".join(re.escape(ch) for ch in unsafe) + "]")
+        members.append('"')
+    return re.compile("[" + "".join(members) + "]")
+
+
+_ESCAPED_RANGES = escaped_ranges()
+_UNSAFE = {quoted: _unsafe_pattern(_ESCAPED_RANGES, quoted) for quoted in (False, True)}
 
 
 def _escape_char(ch: str) -> str:
@@ -50,7 +82,7 @@ def neutralise(text: str, max_chars: int, *, quoted: bool = False) -> str:
 
     A cut never splits an escape sequence.
     """
-    pattern = _unsafe_pattern(quoted)
+    pattern = _UNSAFE[quoted]
     escaped = pattern.sub(lambda match: _escape_char(match.group()), text)
     if len(escaped) <= max_chars:
         return escaped

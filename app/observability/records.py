@@ -14,11 +14,14 @@ that can hold untrusted text is escaped (see escaping.py), so a record is one
 line plus TAB-indented continuation lines and no input can forge a record.
 """
 
+import errno
+import fcntl
 import logging
 import logging.handlers
 import os
 import re
 import secrets
+import sys
 
 from .escaping import neutralise
 from .request_context import NO_REQUEST_ID, current_request
@@ -34,6 +37,12 @@ CONTINUATION_PREFIX = "\t"
 CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "client_ip", "path", "user_agent")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 _CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# django.utils.log.log_response and log_message escape their str arguments with
+# unicode_escape (Django 5.2.2, CVE-2025-48432) before they call the logger.
+_DJANGO_LOG_MODULE = "django.utils.log"
+_DJANGO_ESCAPING_FUNCTIONS = frozenset({"log_response", "log_message"})
+# Closes a line that a cut write left without its newline, before the next record.
+CUT_MARKER = "...[record cut short by a failed write]"
 
 
 def new_record_id() -> str:
@@ -87,6 +96,27 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+def _escaped_by_django(record: logging.LogRecord) -> bool:
+    module = sys.modules.get(_DJANGO_LOG_MODULE)
+    return (
+        record.funcName in _DJANGO_ESCAPING_FUNCTIONS
+        and module is not None
+        and record.pathname == module.__file__
+    )
+
+
+def original_message(record: logging.LogRecord) -> str:
+    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given.
+
+    neutralise() then escapes the whole message once, so one decode gives the
+    original; Django's escaped form would otherwise get its backslashes doubled.
+    """
+    if record.args and isinstance(record.args, tuple) and _escaped_by_django(record):
+        args = tuple(arg.encode("ascii").decode("unicode_escape") if isinstance(arg, str) else arg for arg in record.args)
+        return str(record.msg) % args
+    return record.getMessage()
+
+
 def _render_value(value: object) -> str:
     escaped = neutralise(str(value), MAX_FIELD_CHARS, quoted=True)
     return escaped if _BARE_VALUE.fullmatch(escaped) else f'"{escaped}"'
@@ -100,7 +130,7 @@ class SafeFormatter(logging.Formatter):
         self.with_context = with_context
 
     def format(self, record: logging.LogRecord) -> str:
-        message = neutralise(record.getMessage(), MAX_MESSAGE_CHARS)
+        message = neutralise(original_message(record), MAX_MESSAGE_CHARS)
         if self.with_context:
             message = f"[{self._context(record)}] {message}"
         record.message = message
@@ -135,24 +165,84 @@ class SafeFormatter(logging.Formatter):
         return [neutralise(text, MAX_TRACEBACK_LINE_CHARS) for text in lines]
 
 
+def _describe(error: OSError) -> str:
+    if error.errno in errno.errorcode:
+        return f"{error.strerror} ({errno.errorcode[error.errno]})"
+    return str(error)
+
+
 class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
     """A WatchedFileHandler that writes each record with one write(2) on an O_APPEND file.
 
     Several gunicorn workers append to the same file: a single append is never
     interleaved with another process's, whatever the record's size, and the
     file is reopened when logrotate renames it.
+
+    A write that fails, or is cut short by a full disk, loses its record. The
+    first loss is reported on stderr with its cause, the next ones only counted,
+    and the first write that works again reports how many were lost. A record
+    never continues a line a cut write left open, whichever process cut it: the
+    handler reads the file's last byte and first closes that line with CUT_MARKER.
+    Each append, with that check, holds an exclusive flock(2) of the file.
     """
+
+    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None):
+        # "a+" (O_APPEND | O_RDWR): the last byte must be readable.
+        super().__init__(filename, mode, encoding, delay, errors)
+        self.failure: str | None = None
+        self.lost_records = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            data = memoryview((self.format(record) + self.terminator).encode("utf-8", "backslashreplace"))
-            self.reopenIfNeeded()
-            if self.stream is None:
-                self.stream = self._open()
-            descriptor = self.stream.fileno()
-            while data:
-                data = data[os.write(descriptor, data) :]
+            data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
+            return
+        try:
+            self._append(data)
+        except OSError as error:
+            self._lost(_describe(error))
+            return
+        if self.failure is not None:
+            self._report(f"{self.baseFilename} is writable again; {self.lost_records} record(s) were lost")
+            self.failure, self.lost_records = None, 0
+
+    def _append(self, data: bytes) -> None:
+        descriptor = self._descriptor()
+        # Linux raises a file's size page by page while a write(2) runs, so another
+        # worker's record can be seen half written. Every handler appends under this
+        # lock: the last byte is read only between two whole appends.
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            size = os.fstat(descriptor).st_size
+            if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                data = CUT_MARKER.encode() + b"\n" + data
+            written = os.write(descriptor, data)
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+        if written < len(data):
+            raise OSError(f"only {written} of {len(data)} bytes written: the disk is full or a size limit was reached")
+
+    def _descriptor(self) -> int:
+        """The open file now at baseFilename: reopened after a rename, or after an open that failed."""
+        self.reopenIfNeeded()
+        if self.stream is None:
+            self.stream = self._open()
+            self._statstream()
+        return self.stream.fileno()
+
+    def _lost(self, cause: str) -> None:
+        self.lost_records += 1
+        if self.failure is None:
+            self.failure = cause
+            self._report(f"cannot write {self.baseFilename}: {cause}; records are lost (and counted) until it works again")
+
+    @staticmethod
+    def _report(text: str) -> None:
+        try:
+            sys.stderr.write(f"logging (pid {os.getpid()}): {text}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # stderr closed or broken: nowhere left to report
+            pass

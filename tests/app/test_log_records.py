@@ -1,8 +1,10 @@
 """Exact log line shapes, written by the real Django app through its real LOGGING config."""
 
+import codecs
 import io
 import logging
 import re
+import urllib.parse
 
 import pytest
 from django.contrib.auth.models import User
@@ -58,6 +60,23 @@ def test_not_found_is_logged_by_django_with_module_log(client, app_logs):
     assert response.status_code == 404
     [line] = app_logs.lines("django_debug.log")
     assert app_line("WARNING", "log", response["X-Request-ID"], "Not Found: /no/such/page").fullmatch(line)
+
+
+def test_arguments_django_escaped_are_escaped_once_so_one_decode_gives_the_path_back(client, app_logs):
+    # Django 5.2's log_response escapes its arguments with unicode_escape (CVE-2025-48432).
+    path = "/caf\u00e9/back\\slash/\r\nINFO 2026-11-26 12:00:00,000 views [request_id=x record_id=y] forged\u2028\u20ac"
+
+    response = client.get(urllib.parse.quote(path))
+
+    assert response.status_code == 404
+    [line] = app_logs.lines("django_debug.log")
+    logged = (
+        "Not Found: /caf\u00e9/back\\\\slash/\\r\\nINFO 2026-11-26 12:00:00,000 views [request_id=x record_id=y] "
+        "forged\\u2028\u20ac"
+    )
+    assert app_line("WARNING", "log", response["X-Request-ID"], logged).fullmatch(line)
+    message = line.split("] ", 1)[1]
+    assert codecs.decode(message.encode("latin-1", "backslashreplace"), "unicode_escape") == "Not Found: " + path
 
 
 def test_server_error_is_one_record_followed_by_its_tab_indented_traceback(app_logs):
