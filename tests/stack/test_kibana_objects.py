@@ -421,7 +421,7 @@ def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_e
         (
             "Parse failures",
             'tags:("_grokparsefailure" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
-            ' or "multiline_codec_max_bytes_reached")',
+            ' or "multiline_codec_max_bytes_reached" or "_record_cut")',
             ["event.dataset", "log.file.path", "tags", "message"],
         ),
     ],
@@ -522,7 +522,7 @@ def test_rule_actions_notify_through_the_server_log_connector(rule):
             0,
             (15, "m"),
             [{"terms": {"tags": ["_grokparsefailure", "_dateparsefailure", "multiline_codec_max_lines_reached",
-                                 "multiline_codec_max_bytes_reached"]}}],
+                                 "multiline_codec_max_bytes_reached", "_record_cut"]}}],
         ),
     ],
 )

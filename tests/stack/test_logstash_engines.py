@@ -64,6 +64,12 @@ def test_typed_captures_are_converted_like_ruby(engine):
     assert grok("%{INT:[a][n]:int} %{NUMBER:f:float}", engine).fields("42 2.5") == [("[a][n]", 42), ("f", 2.5)]
 
 
+def test_only_the_first_group_of_a_repeated_typed_name_is_converted(engine):
+    # The old model converted both; jls-grok leaves the second a string.
+    expression = "%{INT:n:int}(?: %{INT:n:int})?"
+    assert grok(expression, engine).fields("4 5") == [("n", 4), ("n", "5")]
+
+
 def test_the_model_and_joni_are_compared_for_real():
     engine = require_engine()
     wrong = Grok(r"(?<w>\w+)", PATTERNS, engine=engine)
@@ -90,6 +96,17 @@ def test_empty_captures_set_nothing_and_overwrite_writes_nothing(tmp_path, engin
 
     event = pipeline.filter(_event("keep"))
     assert event == {"message": "keep"}
+
+
+def test_a_key_repeated_three_times_gives_one_flat_array(tmp_path, engine):
+    pipeline = pipeline_from(
+        tmp_path,
+        """filter { kv { source => "message" target => "kv" field_split => " " value_split => "="
+        whitespace => "strict" include_brackets => false } }""",
+        engine,
+    )
+    # The old model nested it as [["1", "2"], "3"].
+    assert pipeline.filter(_event("a=1 a=2 a=3 b=x"))["kv"] == {"a": ["1", "2", "3"], "b": "x"}
 
 
 def _event(message: str):

@@ -307,10 +307,13 @@ def test_an_access_line_keeps_path_and_query_apart_and_survives_a_maximal_reques
         visitor = Session(app.base_url + "/", "curl/8", timeout=10)
         assert visitor.request("/search/?q=django&page=2")[0] == 404
         assert visitor.request(long_path)[0] == 404
+        # "&" in a path: pygrok's URIPATH refuses it and ecs-v1's accepts it, so the pipeline has its own.
+        assert visitor.request("/tom&jerry/;v=1?q=a")[0] == 404
     documents = [d.source for _, d in pipeline.process_file(app.log_dir / "access.log")]
 
-    search, long_one = documents
+    search, long_one, ampersand = documents
     assert search["url"] == {"original": "/search/?q=django&page=2", "path": "/search/", "query": "q=django&page=2"}
+    assert ampersand["url"] == {"original": "/tom&jerry/;v=1?q=a", "path": "/tom&jerry/;v=1", "query": "q=a"}
     assert "tags" not in long_one
     assert long_one["url"]["original"] == long_path and long_one["http"]["response"]["status_code"] == 404
 
@@ -412,17 +415,23 @@ def test_the_config_parser_accepts_what_logstashs_grammar_accepts():
 # the identity map codec wrapping a multiline codec checks every 0.5 s whether auto_flush_interval has
 # passed since a path's last line (logstash-codec-multiline lib/logstash/codecs/identity_map_codec.rb);
 # workers wait up to pipeline.batch.delay for a batch (logstash.yml, default 50 ms).
+# A path that appears (the live name after a rotation) is only found by discovery, which runs every
+# discover_interval loops of the poll (lib/filewatch/watch.rb, subscribe; default 15).
 FLUSH_CHECK_SECONDS = 0.5
 DEFAULT_STAT_INTERVAL = 1
+DEFAULT_DISCOVER_INTERVAL = 15
 DEFAULT_BATCH_DELAY_MS = 50
 
 
-def latency_budget(pipeline: Pipeline) -> float:
+def latency_budget(pipeline: Pipeline, *, after_rotation: bool = False) -> float:
     settings = _flat_yaml(REPO_ROOT / "logstash" / "config" / "logstash.yml")
     batch_delay = int(settings.get("pipeline.batch.delay", DEFAULT_BATCH_DELAY_MS)) / 1000
     worst = 0.0
     for plugin in (item for item in pipeline.config["input"] if isinstance(item, Plugin)):
-        waited = plugin.get("stat_interval", DEFAULT_STAT_INTERVAL) + batch_delay
+        stat_interval = plugin.get("stat_interval", DEFAULT_STAT_INTERVAL)
+        waited = stat_interval + batch_delay
+        if after_rotation:
+            waited += plugin.get("discover_interval", DEFAULT_DISCOVER_INTERVAL) * stat_interval
         if plugin.get("codec") is not None:
             waited += plugin.get("codec").get("auto_flush_interval") + FLUSH_CHECK_SECONDS
         worst = max(worst, waited)
@@ -432,7 +441,33 @@ def latency_budget(pipeline: Pipeline) -> float:
 def test_the_documented_latency_budget_is_the_configured_one_and_leaves_room_for_a_refresh(pipeline):
     readme = (REPO_ROOT / "README.md").read_text()
     documented = re.search(r"Logstash emits a record at most \*\*(\d+(?:\.\d+)?) s\*\* after", readme)
-    assert documented, "README.md states no Logstash latency budget"
+    after_rotation = re.search(r"the first record after a rotation\s+within\s+\*\*(\d+(?:\.\d+)?) s\*\*", readme)
+    assert documented and after_rotation, "README.md states no Logstash latency budget"
     assert float(documented.group(1)) == pytest.approx(latency_budget(pipeline))
+    assert float(after_rotation.group(1)) == pytest.approx(latency_budget(pipeline, after_rotation=True))
     # The goal is write to searchable in 3 s; Elasticsearch refreshes every second.
     assert latency_budget(pipeline) + 1 <= 3
+
+
+def test_records_a_full_disk_cut_short_are_tagged_and_the_others_stay_whole(pipeline, tmp_path):
+    from tests.app.test_log_faults import Writer
+
+    log = tmp_path / "django_debug.log"
+    writer = Writer(log)  # the app's real handler in a process whose writes the kernel cuts short
+    writer.do("log", "a", 0, 100)
+    writer.do("limit", log.stat().st_size + 120)
+    writer.do("log", "a", 1, 100)  # cut in the message
+    writer.do("limit", None)
+    writer.do("log", "a", 2, 100)
+    writer.do("limit", log.stat().st_size + 20)
+    writer.do("log", "a", 3, 100)  # cut before the timestamp is complete
+    writer.do("limit", None)
+    writer.do("log", "a", 4, 100)
+    writer.finish()
+    events = [event for event, _ in pipeline.process_file(log)]
+
+    assert [event.get("tags", []) for event in events] == [
+        [], ["_record_cut"], [], ["_grokparsefailure", "_django_record_parsefailure", "_record_cut"], [],
+    ]
+    assert [event["message"][:10] for event in events if "tags" not in event] == ["record 000", "record 002", "record 004"]
+    assert events[1]["message"].startswith("record 001 xxx") and events[1]["log"]["level"] == "WARNING"

@@ -155,11 +155,14 @@ class Grok:
         captures = self.captures(text)
         if captures is None:
             return None
-        fields = []
+        fields, converted = [], set()
         for name, value in captures:
             pattern, field, conversion = (name.split(":") + [None, None])[:3]
-            if conversion in ("int", "float"):
+            # grok-pure.rb's compile_captures_func reassigns `coerce` inside `indices.each`, so
+            # only the first group of a repeated name is converted; later ones stay strings.
+            if conversion in ("int", "float") and name not in converted:
                 value = _ruby_number(value, conversion)
+            converted.add(name)
             fields.append((field or pattern, value))
         return fields
 

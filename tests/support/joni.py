@@ -4,6 +4,10 @@ One long-lived ``jruby tests/support/joni_engine.rb`` process per test session
 (the JVM takes seconds to start) answers JSON-lines requests. Every request has
 a bounded wait; if jruby dies or hangs, the engine is closed and an
 ``EngineError`` says why, with the end of jruby's stderr.
+
+These are Debian's builds (JRuby 9.3 with its Joni, joda-time 2.10), not the
+ones Logstash 9.5 bundles (JRuby 10, whose Joda the date filter uses): the same
+engines, a few versions apart. Zone data in particular is older here.
 """
 
 import atexit
