@@ -52,7 +52,7 @@ def launch_browser(playwright: Playwright, profile_dir: Path) -> BrowserContext:
         )
     except PlaywrightError as error:
         reason = launch_failure_reason(executable, error)
-        if os.environ.get("CI"):
+        if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the browser test, but {reason}")
         pytest.skip(reason)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
