@@ -687,6 +687,29 @@ def test_wrong_elastic_password_fails_at_once_with_a_clear_message(stack, assets
     assert [(r.path, r.status) for r in stack.recorded()] == [("/_cluster/health", 401)]
 
 
+def test_credentials_kibana_refuses_fail_at_once_with_a_clear_message(stack, assets, passwords):
+    stack.kibana_refuses_credentials = True
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 2, result.stdout
+    assert "ELASTIC_PASSWORD was refused by Kibana" in result.stderr
+    assert [(r.path, r.status) for r in stack.recorded() if r.service == "kibana"] == [
+        ("/api/status", 200), ("/api/features", 401)]
+
+
+def test_the_redacted_preboot_503_is_waited_through_whatever_the_credentials(stack, assets, passwords):
+    stack.kibana_preboot_responses = 2
+    stack.kibana_refuses_credentials = True
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 2, result.stdout
+    assert "waiting for kibana: HTTP 503, overall level unavailable\n" in result.stdout
+    assert [(r.path, r.status) for r in stack.recorded() if r.service == "kibana"] == [
+        ("/api/status", 503), ("/api/status", 503), ("/api/status", 200), ("/api/features", 401)]
+
+
 def test_something_other_than_elasticsearch_is_refused(stack, assets, passwords):
     result = run_setup(stack, assets, passwords, ELASTICSEARCH_URL=stack.kibana_url)
 
@@ -814,9 +837,10 @@ def test_fake_kibana_status_answers_like_kibana(stack, passwords):
     # Preboot: 503 and the redacted body, whatever the credentials (status_preboot.ts: authc disabled).
     assert get_status(stack, wrong) == (503, redacted("unavailable"))
     assert get_status(stack, authenticated) == (503, redacted("unavailable"))
-    # Then authRequired 'optional' (status.ts): none gives the redacted core level, wrong ones 401.
+    # Then authRequired 'optional' (status.ts), hapi mode 'try' (http_server.ts getAuthOption): no
+    # credentials and wrong ones alike get the redacted core level, never a 401.
     assert get_status(stack, {}) == (200, redacted("available"))
-    assert get_status(stack, wrong)[0] == 401
+    assert get_status(stack, wrong) == (200, redacted("available"))
     stack.kibana_plugin_levels = {"reporting": "degraded"}
     status, body = get_status(stack, authenticated)
     assert status == 200 and body["status"]["overall"]["level"] == "degraded"

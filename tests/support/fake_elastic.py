@@ -367,6 +367,7 @@ class FakeElasticStack:
         self.kibana_core_levels: dict[str, str] = {}  # e.g. {"savedObjects": "degraded"}
         self.kibana_core_levels_calls = 10**9  # ... for the first K status calls
         self.kibana_plugin_levels: dict[str, str] = {}  # e.g. {"reporting": "degraded"}
+        self.kibana_refuses_credentials = False  # Kibana refuses setup's user though Elasticsearch takes it
         self.import_failures: dict[tuple[str, str], dict[str, Any]] = {}  # (type, id) -> error object
         self.hang: set[tuple[str, str, str]] = set()  # (service, method, path) never answered
         self._refuse_seconds: dict[str, float | None] = {}
@@ -728,7 +729,7 @@ class FakeElasticStack:
     def _kibana(self, record: RecordedRequest) -> Reply:
         if record.path == "/api/status" and record.method == "GET":
             return self._status(record)
-        if self._authenticated_user(record) is None:
+        if self._kibana_user(record) is None:
             return kibana_error(401, "Unauthorized")
         if record.method != "GET" and "kbn-xsrf" not in record.headers:
             return kibana_error(400, "Request must contain a kbn-xsrf header.")
@@ -746,6 +747,9 @@ class FakeElasticStack:
             if match and record.method in handlers:
                 return self._with_json(record, handlers[record.method], match.group(1))
         return kibana_error(404, "Not Found")
+
+    def _kibana_user(self, record: RecordedRequest) -> str | None:
+        return None if self.kibana_refuses_credentials else self._authenticated_user(record)
 
     def _with_json(self, record: RecordedRequest, handler: Any, *args: str) -> Reply:
         body = None
@@ -767,8 +771,9 @@ class FakeElasticStack:
         Preboot (status_preboot.ts): 503 and the redacted body, authentication not even checked.
         Then the HTTP code depends on core only: 503 when the worst of status.core (elasticsearch,
         savedObjects; status_service.ts) is unavailable or worse, else 200, even when
-        status.overall (core plus every plugin) is degraded. authRequired is 'optional': no
-        credentials get the redacted {"status":{"overall":{"level": <core level>}}}, wrong ones 401.
+        status.overall (core plus every plugin) is degraded. authRequired is 'optional', which
+        http_server.ts (getAuthOption) maps to hapi's 'try' mode: missing and wrong credentials
+        alike get the redacted {"status":{"overall":{"level": <core level>}}}, never a 401.
         """
         with self._lock:
             self.status_calls += 1
@@ -780,13 +785,11 @@ class FakeElasticStack:
             plugin_levels = dict(self.kibana_plugin_levels)
         if preboot:
             return Reply(503, {"status": {"overall": {"level": "unavailable"}}})
-        if "authorization" in record.headers and self._authenticated_user(record) is None:
-            return kibana_error(401, "Unauthorized")
         if unavailable:
             core_levels = {"elasticsearch": "unavailable", "savedObjects": "unavailable"}
         core_overall = _worst(core_levels.values())
         code = 503 if STATUS_LEVELS.index(core_overall) >= STATUS_LEVELS.index("unavailable") else 200
-        if "authorization" not in record.headers:
+        if self._kibana_user(record) is None:
             return Reply(code, {"status": {"overall": {"level": core_overall}}})
         summaries = {"available": "Available", "degraded": "Degraded", "unavailable": "Waiting for Elasticsearch",
                      "critical": "Critical"}
