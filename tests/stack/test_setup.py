@@ -936,6 +936,28 @@ GOOD_PARAMS = RULE["body"]["params"]
     ({key: v for key, v in GOOD_PARAMS.items() if key != "threshold"}, "params invalid: [threshold]:"),
     ({**GOOD_PARAMS, "esQuery": "{not json"}, "params invalid: [esQuery]: must be valid JSON"),
     ({**GOOD_PARAMS, "esQuery": json.dumps({"size": 1})}, 'params invalid: [esQuery]: must contain "query"'),
+    # JavaScript truthiness in validateParams: {} and [] are truthy objects without a truthy "query".
+    ({**GOOD_PARAMS, "esQuery": "{}"}, 'params invalid: [esQuery]: must contain "query"'),
+    ({**GOOD_PARAMS, "esQuery": "[]"}, 'params invalid: [esQuery]: must contain "query"'),
+    ({**GOOD_PARAMS, "esQuery": '{"query": 0}'}, 'params invalid: [esQuery]: must contain "query"'),
+    ({**GOOD_PARAMS, "esQuery": '{"query": NaN}'}, "params invalid: [esQuery]: must be valid JSON"),  # JSON.parse
+    ({**GOOD_PARAMS, "aggType": "avg", "aggField": ""},
+     "params invalid: [aggField]: value has length [0] but it must have a minimum length of [1]."),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": "user.name", "termSize": 0},
+     "params invalid: [termSize]: Value must be equal to or greater than [1]."),
+    ({**GOOD_PARAMS, "excludeHitsFromPreviousRun": "yes"},
+     "params invalid: [excludeHitsFromPreviousRun]: expected value of type [boolean] but got [string]"),
+    ({**GOOD_PARAMS, "excludeHitsFromPreviousRun": 0},
+     "params invalid: [excludeHitsFromPreviousRun]: expected value of type [boolean] but got [number]"),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": ["user.name"], "termSize": 5},
+     "params invalid: [termField]: types that failed validation"),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": list("abcde"), "termSize": 5},
+     "params invalid: [termField]: types that failed validation"),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": "", "termSize": 5},
+     "params invalid: [termField]: types that failed validation"),
+    ({"searchType": "esqlQuery", "esqlQuery": {"esql": "FROM django-logs-*", "params": []}, "timeField": "@timestamp",
+      "threshold": [0], "thresholdComparator": ">", "timeWindowSize": 5, "timeWindowUnit": "m", "size": 0},
+     "params invalid: [esqlQuery.params]: definition for this key is missing"),
     ({**GOOD_PARAMS, "timeWindowUnit": "w"}, 'params invalid: [timeWindowUnit]: invalid timeWindowUnit: "w"'),
     ({**GOOD_PARAMS, "thresholdComparator": "between"},
      'params invalid: [threshold]: must have two elements for the "between" comparator'),
@@ -982,6 +1004,26 @@ def test_fake_kibana_validates_consumer_and_actions_like_kibana(stack, passwords
 
     assert answer[0] == status and answer[1]["message"] == message
     assert stack.rules == {}
+
+
+@pytest.mark.parametrize(("change", "stored"), [
+    ({"esQuery": '{"query": {}}'}, {}),  # an empty object is truthy in JavaScript
+    ({"esQuery": "null"}, {}),  # `parsedQuery && ...`: null skips the check
+    ({"excludeHitsFromPreviousRun": "FALSE"}, {"excludeHitsFromPreviousRun": False}),  # coerced, any case
+    ({"groupBy": "top", "termField": ["user.name", "source.ip"], "termSize": 1}, {}),
+])
+def test_fake_kibana_accepts_es_query_params_kibana_accepts(stack, passwords, change, stored):
+    password = passwords["ELASTIC_PASSWORD"]
+    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
+    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
+    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
+
+    status, answer = call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST",
+                          json.dumps({**RULE["body"], "params": {**GOOD_PARAMS, **change}}).encode(), json_headers, password)
+
+    assert status == 200, answer
+    assert answer["params"] == {"excludeHitsFromPreviousRun": True, "aggType": "count", "groupBy": "all",
+                                "searchType": "esQuery", **GOOD_PARAMS, **change, **stored}
 
 
 def test_fake_kibana_accepts_the_other_es_query_forms(stack, passwords):

@@ -273,6 +273,7 @@ ES_QUERY_PARAM_KEYS = {
 }
 ES_QUERY_MAX_HITS = 10000
 MAX_GROUPS = 1000
+MAX_SELECTABLE_GROUP_BY_TERMS = 4  # stack_alerts/common/constants.ts
 COMPARATORS = {">", "<", ">=", "<=", "between", "notBetween"}
 TIME_WINDOW_UNITS = {"s", "m", "h", "d"}
 AGG_TYPES = {"count", "avg", "min", "max", "sum"}
@@ -280,6 +281,48 @@ AGG_TYPES = {"count", "avg", "min", "max", "sum"}
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _js_truthy(value: Any) -> bool:
+    """JavaScript's truthiness: {} and [] are true, 0, "", null and NaN false."""
+    if isinstance(value, (dict, list)):
+        return True
+    return bool(value) and value == value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"JSON.parse refuses {name}")
+
+
+def _optional_param_problem(p: dict[str, Any]) -> str | None:
+    """The schema of the optional keys: aggField, termField, termSize, excludeHitsFromPreviousRun.
+
+    Types from kbn-config-schema (string_type.ts, number_type.ts; internals/index.ts coerces the
+    strings "true" and "false", any case, to booleans)."""
+    flag = p["excludeHitsFromPreviousRun"]
+    if isinstance(flag, str) and flag.lower() in ("true", "false"):
+        p["excludeHitsFromPreviousRun"] = flag.lower() == "true"
+    elif not isinstance(flag, bool):
+        return f"[excludeHitsFromPreviousRun]: expected value of type [boolean] but got [{_type_name(flag)}]"
+    if "aggField" in p:
+        if not isinstance(p["aggField"], str):
+            return f"[aggField]: expected value of type [string] but got [{_type_name(p['aggField'])}]"
+        if not p["aggField"]:
+            return "[aggField]: value has length [0] but it must have a minimum length of [1]."
+    if "termSize" in p:
+        if not _is_number(p["termSize"]):
+            return f"[termSize]: expected value of type [number] but got [{_type_name(p['termSize'])}]"
+        if p["termSize"] < 1:
+            return "[termSize]: Value must be equal to or greater than [1]."
+    if "termField" in p:
+        term_field = p["termField"]
+        one = isinstance(term_field, str) and len(term_field) >= 1
+        several = (isinstance(term_field, list) and 2 <= len(term_field) <= MAX_SELECTABLE_GROUP_BY_TERMS
+                   and all(isinstance(name, str) for name in term_field))
+        if not (one or several):
+            return (f"[termField]: types that failed validation: a string of length 1 or more, or an array of "
+                    f"2 to {MAX_SELECTABLE_GROUP_BY_TERMS} strings, but got [{_type_name(term_field)}]")
+    return None
 
 
 def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str:
@@ -310,6 +353,9 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         return f'[aggType]: invalid aggType: "{p["aggType"]}"'
     if p["groupBy"] not in ("all", "top"):
         return f'[groupBy]: invalid groupBy: "{p["groupBy"]}"'
+    problem = _optional_param_problem(p)
+    if problem:
+        return problem
     if search_type == "esQuery":
         if not (isinstance(p.get("timeField"), str) and p["timeField"]):
             return f"[timeField]: expected value of type [string] but got [{_type_name(p.get('timeField'))}]"
@@ -318,6 +364,16 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         index = p.get("index")
         if not (isinstance(index, list) and index and all(isinstance(name, str) and name for name in index)):
             return f"[index]: expected a non-empty array of strings but got [{_type_name(index)}]"
+    if search_type == "esqlQuery":  # a strict object: schema.object({ esql: schema.string({ minLength: 1 }) })
+        esql_query = p.get("esqlQuery")
+        if not isinstance(esql_query, dict):
+            return f"[esqlQuery]: expected a plain object value, but found [{_type_name(esql_query)}] instead."
+        for key in sorted(set(esql_query) - {"esql"}):
+            return f"[esqlQuery.{key}]: definition for this key is missing"
+        if not isinstance(esql_query.get("esql"), str):
+            return f"[esqlQuery.esql]: expected value of type [string] but got [{_type_name(esql_query.get('esql'))}]"
+        if not esql_query["esql"]:
+            return "[esqlQuery.esql]: value has length [0] but it must have a minimum length of [1]."
     for key, only in (("esQuery", "esQuery"), ("index", "esQuery"), ("esqlQuery", "esqlQuery"),
                       ("searchConfiguration", "searchSource"), ("alertType", "esqlQuery")):
         if key in p and search_type != only:
@@ -335,20 +391,19 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         if p["termSize"] > MAX_GROUPS:
             return f"[termSize]: must be less than or equal to {MAX_GROUPS}"
     if search_type == "esqlQuery":
-        if not (isinstance(p.get("esqlQuery"), dict) and isinstance(p["esqlQuery"].get("esql"), str) and p["esqlQuery"]["esql"]):
-            return "[esqlQuery.esql]: expected value of type [string] but got [undefined]"
         if not p.get("timeField"):
             return "[timeField]: is required"
         if p["thresholdComparator"] != ">":
             return "[thresholdComparator]: is required to be greater than"
         if p["threshold"][0] != 0:
             return "[threshold]: is required to be 0"
-    if search_type == "esQuery":
+    if search_type == "esQuery":  # `parsedQuery && !parsedQuery.query`, with JavaScript's truthiness
         try:
-            parsed = json.loads(p["esQuery"])
+            parsed = json.loads(p["esQuery"], parse_constant=_refuse_constant)
         except ValueError:
             return "[esQuery]: must be valid JSON"
-        if parsed and not (isinstance(parsed, dict) and parsed.get("query")):
+        query = parsed.get("query") if isinstance(parsed, dict) else None
+        if _js_truthy(parsed) and not _js_truthy(query):
             return '[esQuery]: must contain "query"'
     return p
 
