@@ -901,6 +901,36 @@ def test_files_a_umask_077_checkout_leaves_unreadable_are_listed_with_the_fix(ho
     assert stat.S_IMODE((stack / "app/docker-entrypoint.sh").stat().st_mode) == 0o755
 
 
+def test_what_the_app_image_never_receives_is_not_checked(home, dummy_env, tmp_path):
+    # Importing the app with umask 077 leaves __pycache__ 0700 and .pyc 0600 at every depth.
+    stack = copy_of_the_stack(tmp_path)
+    for folder in ("app/__pycache__", "app/config/__pycache__", "app/observability/__pycache__"):
+        (stack / folder).mkdir(mode=0o700)
+        (stack / folder / "settings.cpython-312.pyc").write_bytes(b"")
+        (stack / folder / "settings.cpython-312.pyc").chmod(0o600)
+    (stack / "app/observability/stray.pyc").write_bytes(b"")
+    (stack / "app/observability/stray.pyc").chmod(0o600)
+    result = check_permissions(home, stack, dummy_env)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_dockerignore_patterns_match_from_the_context_root_as_docker_does(home, dummy_env, tmp_path):
+    # docs.docker.com/build/concepts/context/#dockerignore-files and moby/patternmatcher: a name
+    # without "**/" matches only at the root, so Docker sends app/config/__pycache__ with it.
+    stack = copy_of_the_stack(tmp_path)
+    (stack / "app/.dockerignore").write_text("# comment\n/__pycache__/\nconfig/*.pyc\n*.md\n!README.md\n")
+    for name in ("__pycache__/a.pyc", "config/__pycache__/a.pyc", "config/b.pyc", "notes.md", "README.md"):
+        path = stack / "app" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"")
+        path.chmod(0o600)
+    for folder in ("__pycache__", "config/__pycache__"):
+        (stack / "app" / folder).chmod(0o700)
+    result = check_permissions(home, stack, dummy_env)
+    listed = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ") and "chmod" not in line]
+    assert sorted(listed) == ["app/README.md", "app/config/__pycache__", "app/config/__pycache__/a.pyc"], result.stderr
+
+
 # --- line endings -----------------------------------------------------------------------------
 
 
