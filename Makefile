@@ -5,12 +5,13 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 COMPOSE ?= docker compose
-# Seconds `make up` waits for every service to be healthy. `--wait` fails by itself once a
-# healthcheck gives up, so this outlasts the longest chain of healthcheck budgets (start_period
-# + retries x interval) in docker-compose.yml: Elasticsearch 60+30x10 = 360 s, then Kibana
-# 360+30x10 = 660 s (longer than setup's 600 s wait for it), then Logstash 90+30x10 = 390 s:
-# 1410 s in all.
-UP_TIMEOUT ?= 1500
+# --wait-timeout bounds each wait, not the whole `up` (docker/compose pkg/compose/start.go): from
+# Compose 2.30 every service's wait for its dependencies gets its own timeout (2.17-2.29: none),
+# and the final --wait for all services a fresh one. `--wait` fails by itself once a healthcheck
+# gives up, so this outlasts the longest single wait: a healthcheck budget (start_period +
+# retries x interval; Kibana's 660 s is the longest) or setup's whole run, which Logstash waits
+# for (at most 600 s for Kibana plus its other steps).
+UP_TIMEOUT ?= 900
 # down, ps, logs and clean create no container, so they need no setting: each variable that
 # docker-compose.yml requires (${NAME:?...}, read from the file itself) gets a placeholder, and
 # they work without a complete .env (`make down` after deleting .env still stops the stack).
@@ -74,7 +75,7 @@ up: env ## Build and start the stack, wait until every service is healthy, print
 	$(require_docker)
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
 	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
-	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: the stack did not become healthy within $(UP_TIMEOUT)s; see make ps and make logs SERVICE=<name>" >&2; exit 1; }
+	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
 	@kibana="$$($(COMPOSE) port kibana 5601)" && app="$$($(COMPOSE) port app 8000)" && \
 		echo "" && \
 		echo "Kibana:      http://$$kibana/" && \

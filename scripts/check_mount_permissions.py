@@ -5,7 +5,8 @@ A checkout made with umask 077 leaves files 0600 and directories 0700. The conta
 other users than the files' owner (Elasticsearch, Kibana, Logstash and the app as uid 1000,
 setup as 10001), so every bind-mounted file must be readable by others, and every directory
 listable. The images' COPY keeps the modes of the build contexts (app/, setup/), so the same
-holds for them; executables need others' execute bit too.
+holds for what they send (their .dockerignore leaves out the rest); executables need others'
+execute bit too.
 
 Usage: docker compose config --format json | check_mount_permissions.py
 Prints nothing and exits 0 when every file is readable; else lists the files and the chmod
@@ -14,6 +15,7 @@ command that fixes them, and exits 1.
 
 import json
 import os
+import re
 import shlex
 import stat
 import sys
@@ -22,16 +24,70 @@ from pathlib import Path
 LISTED_AT_MOST = 20
 
 
-def checked_roots(config: dict) -> list[Path]:
-    """Bind-mount sources and build contexts of every service in a rendered compose config."""
-    roots = set()
+def checked_roots(config: dict) -> dict[Path, bool]:
+    """Bind-mount sources and build contexts of every service in a rendered compose config,
+    each with whether it is only a build context (so its .dockerignore applies)."""
+    roots: dict[Path, bool] = {}
     for service in config.get("services", {}).values():
         for volume in service.get("volumes", []):
             if volume.get("type") == "bind":
-                roots.add(Path(volume["source"]))
+                roots[Path(volume["source"])] = False
         if "build" in service:
-            roots.add(Path(service["build"]["context"]))
-    return sorted(roots)
+            roots.setdefault(Path(service["build"]["context"]), True)
+    return dict(sorted(roots.items()))
+
+
+# .dockerignore as Docker reads it: moby/patternmatcher ignorefile/ignorefile.go (ReadAll) and
+# patternmatcher.go (New, Pattern.compile, MatchesOrParentMatches). Patterns are relative to the
+# context root: "__pycache__" excludes only the top one, "**/__pycache__" every one.
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    regex, i = "^", 0
+    while i < len(pattern):
+        char = pattern[i]
+        i += 1
+        if char == "*" and pattern[i:i + 1] == "*":
+            i += 2 if pattern[i + 1:i + 2] == "/" else 1  # "**/" counts as "**"
+            regex += ".*" if i >= len(pattern) else "(.*/)?"
+        elif char == "*":
+            regex += "[^/]*"
+        elif char == "?":
+            regex += "[^/]"
+        elif char == "\\":
+            regex += "\\" + (re.escape(pattern[i]) if i < len(pattern) else "\\")
+            i += 1
+        elif char in ".+()|{}$":
+            regex += "\\" + char
+        else:
+            regex += char
+    return re.compile(regex + "$")
+
+
+def dockerignore(context: Path) -> list[tuple[bool, re.Pattern[str]]]:
+    """The (exclusion, regex) patterns of the context's .dockerignore, in order."""
+    try:
+        lines = (context / ".dockerignore").read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        return []
+    patterns = []
+    for line in lines:
+        if line.startswith("#") or not (pattern := line.strip()):
+            continue
+        exclusion = pattern.startswith("!")
+        pattern = os.path.normpath(pattern[1:].strip() if exclusion else pattern).lstrip("/") or "/"
+        patterns.append((exclusion, _pattern_regex(pattern)))
+    return patterns
+
+
+def ignored(relative: str, patterns: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Whether the path or one of its parent folders matches, the last matching line deciding."""
+    prefixes = [relative] + ["/".join(relative.split("/")[:n]) for n in range(1, relative.count("/") + 1)]
+    matched = False
+    for exclusion, regex in patterns:
+        if exclusion != matched:
+            continue
+        if any(regex.match(prefix) for prefix in prefixes):
+            matched = not exclusion
+    return matched
 
 
 def needs_fixing(mode: int) -> bool:
@@ -43,8 +99,10 @@ def needs_fixing(mode: int) -> bool:
     return mode & needed != needed
 
 
-def unreadable(root: Path) -> list[Path]:
-    """root and everything under it that others cannot read (symbolic links are not followed)."""
+def unreadable(root: Path, build_context: bool) -> list[Path]:
+    """root and everything under it that others cannot read (symbolic links are not followed),
+    leaving out what a build context's .dockerignore keeps from the image."""
+    patterns = dockerignore(root) if build_context else []
     paths = [root]
     if root.is_dir() and not root.is_symlink():
         for directory, names, files in os.walk(root):
@@ -54,6 +112,7 @@ def unreadable(root: Path) -> list[Path]:
         path
         for path in paths
         if not path.is_symlink() and needs_fixing(path.lstat().st_mode)
+        and not (path != root and ignored(path.relative_to(root).as_posix(), patterns))
     ]
 
 
@@ -68,7 +127,7 @@ def shown(path: Path) -> str:
 def main() -> int:
     config = json.load(sys.stdin)
     problems = {
-        root: found for root in checked_roots(config) if (found := unreadable(root))
+        root: found for root, build_context in checked_roots(config).items() if (found := unreadable(root, build_context))
     }
     if not problems:
         return 0

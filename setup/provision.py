@@ -736,8 +736,18 @@ class KibanaSteps:
                 return None
             reason = f"HTTP {status}, core " + ", ".join(f"{name} {level or 'unknown'}" for name, level in levels.items())
         else:
-            # The redacted answer (during preboot, whatever the credentials) has only the core level.
+            # The redacted answer has only the core level. Preboot gives it with 503 whatever the
+            # credentials; past preboot /api/status (authRequired 'optional', hapi mode 'try' in
+            # http_server.ts) gives it to every unauthenticated request, wrong credentials included.
+            # So a redacted 200 means Kibana refused ours: an API that requires authentication (the
+            # features plugin's GET /api/features) then answers 401, and request() raises ConfigError.
             reason = f"HTTP {status}, overall level {overall.get('level') or 'unknown'}"
+            if status == 200:
+                try:
+                    check, _ = self.kibana.request("GET", "/api/features", timeout=request_timeout)
+                except KibanaUnreachable as error:
+                    check = str(error)
+                reason += f", redacted though authenticated (GET /api/features: {check})"
         # Before its status service is up Kibana answers {"message": "Kibana server is not ready yet"}.
         detail = overall.get("summary") or (body.get("message") if isinstance(body, dict) else str(body).strip())
         if detail:

@@ -687,6 +687,29 @@ def test_wrong_elastic_password_fails_at_once_with_a_clear_message(stack, assets
     assert [(r.path, r.status) for r in stack.recorded()] == [("/_cluster/health", 401)]
 
 
+def test_credentials_kibana_refuses_fail_at_once_with_a_clear_message(stack, assets, passwords):
+    stack.kibana_refuses_credentials = True
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 2, result.stdout
+    assert "ELASTIC_PASSWORD was refused by Kibana" in result.stderr
+    assert [(r.path, r.status) for r in stack.recorded() if r.service == "kibana"] == [
+        ("/api/status", 200), ("/api/features", 401)]
+
+
+def test_the_redacted_preboot_503_is_waited_through_whatever_the_credentials(stack, assets, passwords):
+    stack.kibana_preboot_responses = 2
+    stack.kibana_refuses_credentials = True
+
+    result = run_setup(stack, assets, passwords)
+
+    assert result.returncode == 2, result.stdout
+    assert "waiting for kibana: HTTP 503, overall level unavailable\n" in result.stdout
+    assert [(r.path, r.status) for r in stack.recorded() if r.service == "kibana"] == [
+        ("/api/status", 503), ("/api/status", 503), ("/api/status", 200), ("/api/features", 401)]
+
+
 def test_something_other_than_elasticsearch_is_refused(stack, assets, passwords):
     result = run_setup(stack, assets, passwords, ELASTICSEARCH_URL=stack.kibana_url)
 
@@ -814,9 +837,10 @@ def test_fake_kibana_status_answers_like_kibana(stack, passwords):
     # Preboot: 503 and the redacted body, whatever the credentials (status_preboot.ts: authc disabled).
     assert get_status(stack, wrong) == (503, redacted("unavailable"))
     assert get_status(stack, authenticated) == (503, redacted("unavailable"))
-    # Then authRequired 'optional' (status.ts): none gives the redacted core level, wrong ones 401.
+    # Then authRequired 'optional' (status.ts), hapi mode 'try' (http_server.ts getAuthOption): no
+    # credentials and wrong ones alike get the redacted core level, never a 401.
     assert get_status(stack, {}) == (200, redacted("available"))
-    assert get_status(stack, wrong)[0] == 401
+    assert get_status(stack, wrong) == (200, redacted("available"))
     stack.kibana_plugin_levels = {"reporting": "degraded"}
     status, body = get_status(stack, authenticated)
     assert status == 200 and body["status"]["overall"]["level"] == "degraded"
@@ -912,6 +936,28 @@ GOOD_PARAMS = RULE["body"]["params"]
     ({key: v for key, v in GOOD_PARAMS.items() if key != "threshold"}, "params invalid: [threshold]:"),
     ({**GOOD_PARAMS, "esQuery": "{not json"}, "params invalid: [esQuery]: must be valid JSON"),
     ({**GOOD_PARAMS, "esQuery": json.dumps({"size": 1})}, 'params invalid: [esQuery]: must contain "query"'),
+    # JavaScript truthiness in validateParams: {} and [] are truthy objects without a truthy "query".
+    ({**GOOD_PARAMS, "esQuery": "{}"}, 'params invalid: [esQuery]: must contain "query"'),
+    ({**GOOD_PARAMS, "esQuery": "[]"}, 'params invalid: [esQuery]: must contain "query"'),
+    ({**GOOD_PARAMS, "esQuery": '{"query": 0}'}, 'params invalid: [esQuery]: must contain "query"'),
+    ({**GOOD_PARAMS, "esQuery": '{"query": NaN}'}, "params invalid: [esQuery]: must be valid JSON"),  # JSON.parse
+    ({**GOOD_PARAMS, "aggType": "avg", "aggField": ""},
+     "params invalid: [aggField]: value has length [0] but it must have a minimum length of [1]."),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": "user.name", "termSize": 0},
+     "params invalid: [termSize]: Value must be equal to or greater than [1]."),
+    ({**GOOD_PARAMS, "excludeHitsFromPreviousRun": "yes"},
+     "params invalid: [excludeHitsFromPreviousRun]: expected value of type [boolean] but got [string]"),
+    ({**GOOD_PARAMS, "excludeHitsFromPreviousRun": 0},
+     "params invalid: [excludeHitsFromPreviousRun]: expected value of type [boolean] but got [number]"),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": ["user.name"], "termSize": 5},
+     "params invalid: [termField]: types that failed validation"),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": list("abcde"), "termSize": 5},
+     "params invalid: [termField]: types that failed validation"),
+    ({**GOOD_PARAMS, "groupBy": "top", "termField": "", "termSize": 5},
+     "params invalid: [termField]: types that failed validation"),
+    ({"searchType": "esqlQuery", "esqlQuery": {"esql": "FROM django-logs-*", "params": []}, "timeField": "@timestamp",
+      "threshold": [0], "thresholdComparator": ">", "timeWindowSize": 5, "timeWindowUnit": "m", "size": 0},
+     "params invalid: [esqlQuery.params]: definition for this key is missing"),
     ({**GOOD_PARAMS, "timeWindowUnit": "w"}, 'params invalid: [timeWindowUnit]: invalid timeWindowUnit: "w"'),
     ({**GOOD_PARAMS, "thresholdComparator": "between"},
      'params invalid: [threshold]: must have two elements for the "between" comparator'),
@@ -958,6 +1004,26 @@ def test_fake_kibana_validates_consumer_and_actions_like_kibana(stack, passwords
 
     assert answer[0] == status and answer[1]["message"] == message
     assert stack.rules == {}
+
+
+@pytest.mark.parametrize(("change", "stored"), [
+    ({"esQuery": '{"query": {}}'}, {}),  # an empty object is truthy in JavaScript
+    ({"esQuery": "null"}, {}),  # `parsedQuery && ...`: null skips the check
+    ({"excludeHitsFromPreviousRun": "FALSE"}, {"excludeHitsFromPreviousRun": False}),  # coerced, any case
+    ({"groupBy": "top", "termField": ["user.name", "source.ip"], "termSize": 1}, {}),
+])
+def test_fake_kibana_accepts_es_query_params_kibana_accepts(stack, passwords, change, stored):
+    password = passwords["ELASTIC_PASSWORD"]
+    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
+    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
+    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
+
+    status, answer = call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST",
+                          json.dumps({**RULE["body"], "params": {**GOOD_PARAMS, **change}}).encode(), json_headers, password)
+
+    assert status == 200, answer
+    assert answer["params"] == {"excludeHitsFromPreviousRun": True, "aggType": "count", "groupBy": "all",
+                                "searchType": "esQuery", **GOOD_PARAMS, **change, **stored}
 
 
 def test_fake_kibana_accepts_the_other_es_query_forms(stack, passwords):

@@ -273,6 +273,7 @@ ES_QUERY_PARAM_KEYS = {
 }
 ES_QUERY_MAX_HITS = 10000
 MAX_GROUPS = 1000
+MAX_SELECTABLE_GROUP_BY_TERMS = 4  # stack_alerts/common/constants.ts
 COMPARATORS = {">", "<", ">=", "<=", "between", "notBetween"}
 TIME_WINDOW_UNITS = {"s", "m", "h", "d"}
 AGG_TYPES = {"count", "avg", "min", "max", "sum"}
@@ -280,6 +281,48 @@ AGG_TYPES = {"count", "avg", "min", "max", "sum"}
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _js_truthy(value: Any) -> bool:
+    """JavaScript's truthiness: {} and [] are true, 0, "", null and NaN false."""
+    if isinstance(value, (dict, list)):
+        return True
+    return bool(value) and value == value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"JSON.parse refuses {name}")
+
+
+def _optional_param_problem(p: dict[str, Any]) -> str | None:
+    """The schema of the optional keys: aggField, termField, termSize, excludeHitsFromPreviousRun.
+
+    Types from kbn-config-schema (string_type.ts, number_type.ts; internals/index.ts coerces the
+    strings "true" and "false", any case, to booleans)."""
+    flag = p["excludeHitsFromPreviousRun"]
+    if isinstance(flag, str) and flag.lower() in ("true", "false"):
+        p["excludeHitsFromPreviousRun"] = flag.lower() == "true"
+    elif not isinstance(flag, bool):
+        return f"[excludeHitsFromPreviousRun]: expected value of type [boolean] but got [{_type_name(flag)}]"
+    if "aggField" in p:
+        if not isinstance(p["aggField"], str):
+            return f"[aggField]: expected value of type [string] but got [{_type_name(p['aggField'])}]"
+        if not p["aggField"]:
+            return "[aggField]: value has length [0] but it must have a minimum length of [1]."
+    if "termSize" in p:
+        if not _is_number(p["termSize"]):
+            return f"[termSize]: expected value of type [number] but got [{_type_name(p['termSize'])}]"
+        if p["termSize"] < 1:
+            return "[termSize]: Value must be equal to or greater than [1]."
+    if "termField" in p:
+        term_field = p["termField"]
+        one = isinstance(term_field, str) and len(term_field) >= 1
+        several = (isinstance(term_field, list) and 2 <= len(term_field) <= MAX_SELECTABLE_GROUP_BY_TERMS
+                   and all(isinstance(name, str) for name in term_field))
+        if not (one or several):
+            return (f"[termField]: types that failed validation: a string of length 1 or more, or an array of "
+                    f"2 to {MAX_SELECTABLE_GROUP_BY_TERMS} strings, but got [{_type_name(term_field)}]")
+    return None
 
 
 def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str:
@@ -310,6 +353,9 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         return f'[aggType]: invalid aggType: "{p["aggType"]}"'
     if p["groupBy"] not in ("all", "top"):
         return f'[groupBy]: invalid groupBy: "{p["groupBy"]}"'
+    problem = _optional_param_problem(p)
+    if problem:
+        return problem
     if search_type == "esQuery":
         if not (isinstance(p.get("timeField"), str) and p["timeField"]):
             return f"[timeField]: expected value of type [string] but got [{_type_name(p.get('timeField'))}]"
@@ -318,6 +364,16 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         index = p.get("index")
         if not (isinstance(index, list) and index and all(isinstance(name, str) and name for name in index)):
             return f"[index]: expected a non-empty array of strings but got [{_type_name(index)}]"
+    if search_type == "esqlQuery":  # a strict object: schema.object({ esql: schema.string({ minLength: 1 }) })
+        esql_query = p.get("esqlQuery")
+        if not isinstance(esql_query, dict):
+            return f"[esqlQuery]: expected a plain object value, but found [{_type_name(esql_query)}] instead."
+        for key in sorted(set(esql_query) - {"esql"}):
+            return f"[esqlQuery.{key}]: definition for this key is missing"
+        if not isinstance(esql_query.get("esql"), str):
+            return f"[esqlQuery.esql]: expected value of type [string] but got [{_type_name(esql_query.get('esql'))}]"
+        if not esql_query["esql"]:
+            return "[esqlQuery.esql]: value has length [0] but it must have a minimum length of [1]."
     for key, only in (("esQuery", "esQuery"), ("index", "esQuery"), ("esqlQuery", "esqlQuery"),
                       ("searchConfiguration", "searchSource"), ("alertType", "esqlQuery")):
         if key in p and search_type != only:
@@ -335,20 +391,19 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         if p["termSize"] > MAX_GROUPS:
             return f"[termSize]: must be less than or equal to {MAX_GROUPS}"
     if search_type == "esqlQuery":
-        if not (isinstance(p.get("esqlQuery"), dict) and isinstance(p["esqlQuery"].get("esql"), str) and p["esqlQuery"]["esql"]):
-            return "[esqlQuery.esql]: expected value of type [string] but got [undefined]"
         if not p.get("timeField"):
             return "[timeField]: is required"
         if p["thresholdComparator"] != ">":
             return "[thresholdComparator]: is required to be greater than"
         if p["threshold"][0] != 0:
             return "[threshold]: is required to be 0"
-    if search_type == "esQuery":
+    if search_type == "esQuery":  # `parsedQuery && !parsedQuery.query`, with JavaScript's truthiness
         try:
-            parsed = json.loads(p["esQuery"])
+            parsed = json.loads(p["esQuery"], parse_constant=_refuse_constant)
         except ValueError:
             return "[esQuery]: must be valid JSON"
-        if parsed and not (isinstance(parsed, dict) and parsed.get("query")):
+        query = parsed.get("query") if isinstance(parsed, dict) else None
+        if _js_truthy(parsed) and not _js_truthy(query):
             return '[esQuery]: must contain "query"'
     return p
 
@@ -367,6 +422,7 @@ class FakeElasticStack:
         self.kibana_core_levels: dict[str, str] = {}  # e.g. {"savedObjects": "degraded"}
         self.kibana_core_levels_calls = 10**9  # ... for the first K status calls
         self.kibana_plugin_levels: dict[str, str] = {}  # e.g. {"reporting": "degraded"}
+        self.kibana_refuses_credentials = False  # Kibana refuses setup's user though Elasticsearch takes it
         self.import_failures: dict[tuple[str, str], dict[str, Any]] = {}  # (type, id) -> error object
         self.hang: set[tuple[str, str, str]] = set()  # (service, method, path) never answered
         self._refuse_seconds: dict[str, float | None] = {}
@@ -728,7 +784,7 @@ class FakeElasticStack:
     def _kibana(self, record: RecordedRequest) -> Reply:
         if record.path == "/api/status" and record.method == "GET":
             return self._status(record)
-        if self._authenticated_user(record) is None:
+        if self._kibana_user(record) is None:
             return kibana_error(401, "Unauthorized")
         if record.method != "GET" and "kbn-xsrf" not in record.headers:
             return kibana_error(400, "Request must contain a kbn-xsrf header.")
@@ -746,6 +802,9 @@ class FakeElasticStack:
             if match and record.method in handlers:
                 return self._with_json(record, handlers[record.method], match.group(1))
         return kibana_error(404, "Not Found")
+
+    def _kibana_user(self, record: RecordedRequest) -> str | None:
+        return None if self.kibana_refuses_credentials else self._authenticated_user(record)
 
     def _with_json(self, record: RecordedRequest, handler: Any, *args: str) -> Reply:
         body = None
@@ -767,8 +826,9 @@ class FakeElasticStack:
         Preboot (status_preboot.ts): 503 and the redacted body, authentication not even checked.
         Then the HTTP code depends on core only: 503 when the worst of status.core (elasticsearch,
         savedObjects; status_service.ts) is unavailable or worse, else 200, even when
-        status.overall (core plus every plugin) is degraded. authRequired is 'optional': no
-        credentials get the redacted {"status":{"overall":{"level": <core level>}}}, wrong ones 401.
+        status.overall (core plus every plugin) is degraded. authRequired is 'optional', which
+        http_server.ts (getAuthOption) maps to hapi's 'try' mode: missing and wrong credentials
+        alike get the redacted {"status":{"overall":{"level": <core level>}}}, never a 401.
         """
         with self._lock:
             self.status_calls += 1
@@ -780,13 +840,11 @@ class FakeElasticStack:
             plugin_levels = dict(self.kibana_plugin_levels)
         if preboot:
             return Reply(503, {"status": {"overall": {"level": "unavailable"}}})
-        if "authorization" in record.headers and self._authenticated_user(record) is None:
-            return kibana_error(401, "Unauthorized")
         if unavailable:
             core_levels = {"elasticsearch": "unavailable", "savedObjects": "unavailable"}
         core_overall = _worst(core_levels.values())
         code = 503 if STATUS_LEVELS.index(core_overall) >= STATUS_LEVELS.index("unavailable") else 200
-        if "authorization" not in record.headers:
+        if self._kibana_user(record) is None:
             return Reply(code, {"status": {"overall": {"level": core_overall}}})
         summaries = {"available": "Available", "degraded": "Degraded", "unavailable": "Waiting for Elasticsearch",
                      "critical": "Critical"}
