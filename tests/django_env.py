@@ -10,7 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-APP_DIR = Path(__file__).resolve().parent.parent / "app"
+from tests.support.paths import APP_DIR
+
 sys.path.insert(0, str(APP_DIR))
 
 _workdir = Path(tempfile.mkdtemp(prefix="django-tests-"))

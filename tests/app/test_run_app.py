@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, free_port
+from tests.support.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
 README_TRAFFIC_COMMAND = re.compile(r"```\n(DJANGO_SECRET_KEY=.*?generate_traffic .*?)\n```", re.S)
 
 
 @pytest.fixture
 def checkout(tmp_path):
     """The Makefile and app/ of this checkout, with .venv pointing at the venv running the tests."""
-    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
-    shutil.copytree(REPO / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__", "staticfiles"))
+    shutil.copy(REPO_ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copytree(REPO_ROOT / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__", "staticfiles"))
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
     return tmp_path
 
@@ -58,7 +58,7 @@ def test_run_app_keeps_the_secret_key_private_and_the_readme_traffic_command_run
 
         assert stat.S_IMODE((checkout / "var" / "secret_key").stat().st_mode) == 0o600
 
-        [command] = README_TRAFFIC_COMMAND.findall((REPO / "README.md").read_text())
+        [command] = README_TRAFFIC_COMMAND.findall((REPO_ROOT / "README.md").read_text())
         command = command.replace("127.0.0.1:8000", f"127.0.0.1:{port}") + " --requests 20 --seed 3"
         traffic = subprocess.run(
             ["bash", "-c", command], cwd=checkout, env=env, capture_output=True, text=True, timeout=120

@@ -8,13 +8,11 @@ runs that started the stack themselves and must not pass by skipping.
 
 import base64
 import http.client
-import importlib.util
 import json
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -26,7 +24,9 @@ from typing import Any
 import pytest
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, TransportError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.env_file import create_env_module, parse_env_file
+from tests.support.paths import REPO_ROOT
+
 ENV_FILE = REPO_ROOT / ".env"
 INDEX_TEMPLATE = "django-logs"
 CONNECT_TIMEOUT_SECONDS = 1
@@ -44,22 +44,13 @@ _FALSE_VALUES = {"", "0", "false", "no"}
 _WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
 
-def _create_env_module():
-    """scripts/create_env.py, whose .env parser `make env` also uses."""
-    spec = importlib.util.spec_from_file_location("create_env", REPO_ROOT / "scripts" / "create_env.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines as Compose reads them: comments, `export`, quotes, ` #` inline comments."""
     if not path.is_file():
         return {}
-    create_env = _create_env_module()
+    create_env = create_env_module()
     try:
-        return create_env.parse_env(path.read_text(encoding="utf-8"), path)
+        return parse_env_file(path)
     except create_env.EnvFileError as error:  # names the line, never its value
         raise ValueError(str(error)) from None
 

@@ -15,7 +15,6 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,11 +23,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 
 from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
+from tests.support.paths import KIBANA_DIR, REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-KIBANA_DIR = REPO_ROOT / "kibana"
 ARTIFACTS_DIR = REPO_ROOT / "artifacts"
 INDEX_PATTERN = "django-logs-*"
 DATA_VIEW_ID = "django-logs"

@@ -21,14 +21,13 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
-ENV_EXAMPLE = REPO_ROOT / ".env.example"
+from tests.support.env_file import ELASTIC_VERSION, example_markers, example_values
+from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT
+
 MAKEFILE = REPO_ROOT / "Makefile"
 DOCKERFILES = (REPO_ROOT / "app" / "Dockerfile", REPO_ROOT / "setup" / "Dockerfile")
 COMPOSE_TIMEOUT_SECONDS = 60
 
-ELASTIC_VERSION = "9.5.7"
 LONG_RUNNING = ("elasticsearch", "kibana", "logstash", "app", "logrotate")
 SECRETS = (
     "ELASTIC_PASSWORD",
@@ -81,30 +80,6 @@ def render(home: Path, env_file: Path, *compose_files: Path) -> subprocess.Compl
 
 def example_lines() -> list[str]:
     return ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
-
-
-def example_values() -> dict[str, str]:
-    values = {}
-    for line in example_lines():
-        if line and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            values[name] = value
-    return values
-
-
-def example_markers() -> dict[str, str]:
-    """Variable -> "secret" or "required", from the marker in the comment lines above it."""
-    markers, comments = {}, []
-    for line in example_lines():
-        if line.startswith("#"):
-            comments.append(line)
-            continue
-        if line:
-            found = [m.group(1) for m in (re.search(r"\[(secret|required)(?: \d+\+)?\]\s*$", c) for c in comments) if m]
-            if found:
-                markers[line.partition("=")[0]] = found[0]
-        comments = []
-    return markers
 
 
 def env_with(values: dict[str, str], without: str | None = None) -> str:
@@ -206,7 +181,8 @@ def test_elastic_images_are_official_and_pinned_to_one_version(services):
     assert services["elasticsearch"]["image"] == f"docker.elastic.co/elasticsearch/elasticsearch:{ELASTIC_VERSION}"
     assert services["logstash"]["image"] == f"docker.elastic.co/logstash/logstash:{ELASTIC_VERSION}"
     assert services["kibana"]["image"] == f"docker.elastic.co/kibana/kibana:{ELASTIC_VERSION}"
-    assert example_values()["ELASTIC_VERSION"] == ELASTIC_VERSION
+    # ELASTIC_VERSION comes from .env.example (tests/support/env_file.py): an exact pin, never a range or tag.
+    assert re.fullmatch(r"\d+\.\d+\.\d+", ELASTIC_VERSION), ELASTIC_VERSION
 
 
 def test_built_images_come_from_their_folders_with_an_explicit_local_tag(services):
@@ -735,7 +711,7 @@ def test_the_stack_fits_a_4_gb_laptop(services):
 # --- component configs -----------------------------------------------------------------
 
 
-def flat_settings(path: Path) -> dict[str, str]:
+def flat_yaml(path: Path) -> dict[str, str]:
     """A flat `key: value` YAML file (all these configs are), values as written, quotes removed."""
     settings = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -749,7 +725,7 @@ def flat_settings(path: Path) -> dict[str, str]:
 
 
 def test_elasticsearch_runs_one_secured_node_on_the_basic_license():
-    settings = flat_settings(REPO_ROOT / "elasticsearch" / "elasticsearch.yml")
+    settings = flat_yaml(REPO_ROOT / "elasticsearch" / "elasticsearch.yml")
     assert settings["discovery.type"] == "single-node"
     assert settings["xpack.security.enabled"] == "true"
     assert settings["xpack.license.self_generated.type"] == "basic"
@@ -757,7 +733,7 @@ def test_elasticsearch_runs_one_secured_node_on_the_basic_license():
 
 
 def test_kibana_connects_as_kibana_system_without_a_password_in_its_file():
-    settings = flat_settings(REPO_ROOT / "kibana" / "kibana.yml")
+    settings = flat_yaml(REPO_ROOT / "kibana" / "kibana.yml")
     assert json.loads(settings["elasticsearch.hosts"]) == ["http://elasticsearch:9200"]
     assert settings["elasticsearch.username"] == "kibana_system"
     assert settings["server.host"] == "0.0.0.0"

@@ -11,9 +11,10 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 
 from tests.stack.test_compose import SECRETS, compose_binary
+from tests.support.env_file import ELASTIC_VERSION, example_values
+from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, SCRIPTS_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "create_env.py"
+SCRIPT = SCRIPTS_DIR / "create_env.py"
 SCRIPT_TIMEOUT_SECONDS = 30
 MIN_LENGTHS = {"KIBANA_ENCRYPTION_KEY": 32, "DJANGO_SECRET_KEY": 50}
 
@@ -23,7 +24,7 @@ class Workspace:
         self.directory = directory
         self.env = directory / ".env"
         self.example = directory / ".env.example"
-        shutil.copyfile(REPO_ROOT / ".env.example", self.example)
+        shutil.copyfile(ENV_EXAMPLE, self.example)
 
     def run(self) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -35,6 +36,7 @@ class Workspace:
         )
 
     def values(self) -> dict[str, str]:
+        """The created .env as raw text after `=`: unlike a .env parser, it shows any quote or comment."""
         values = {}
         for line in self.env.read_text(encoding="utf-8").splitlines():
             if line and not line.startswith("#"):
@@ -92,16 +94,12 @@ def test_two_runs_in_two_places_draw_different_secrets(tmp_path):
 def test_everything_but_the_secrets_is_copied_from_the_example(created):
     workspace, _ = created
     values = workspace.values()
-    example = {}
-    for line in workspace.example.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            example[name] = value
+    example = example_values(workspace.example)
     assert set(values) == set(example)
     assert {name: value for name, value in values.items() if name not in SECRETS} == {
         name: value for name, value in example.items() if name not in SECRETS
     }
-    assert values["ELASTIC_VERSION"] == "9.5.7"
+    assert values["ELASTIC_VERSION"] == ELASTIC_VERSION
     assert values["DEMO_USERNAME"] == "demo"
 
 
@@ -188,7 +186,7 @@ def test_a_missing_example_is_a_clear_error(workspace):
 def test_the_created_env_satisfies_every_variable_compose_requires(created, tmp_path):
     workspace, _ = created
     result = subprocess.run(
-        [str(compose_binary()), "--env-file", str(workspace.env), "-f", str(REPO_ROOT / "docker-compose.yml"), "config", "-q"],
+        [str(compose_binary()), "--env-file", str(workspace.env), "-f", str(COMPOSE_FILE), "config", "-q"],
         env={"HOME": str(tmp_path)},
         capture_output=True,
         text=True,

@@ -8,42 +8,13 @@ import json
 import re
 from datetime import date
 from fnmatch import fnmatchcase
-from pathlib import Path
 
 import pytest
 
+from tests.support.elastic_api import INDEX_TEMPLATE_KEYS, INDEX_TEMPLATE_TEMPLATE_KEYS, ROLE_KEYS, flat_index_settings
 from tests.support.kibana_objects import mapped_field_types
+from tests.support.paths import ELASTICSEARCH_DIR, PIPELINE_PATH
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ES_DIR = REPO_ROOT / "elasticsearch"
-PIPELINE_PATH = REPO_ROOT / "logstash" / "pipeline" / "django.conf"
-
-# The documented top-level keys of each request body.
-INDEX_TEMPLATE_KEYS = {
-    "index_patterns",
-    "template",
-    "composed_of",
-    "priority",
-    "version",
-    "_meta",
-    "data_stream",
-    "allow_auto_create",
-    "ignore_missing_component_templates",
-    "deprecated",
-}
-TEMPLATE_KEYS = {"settings", "mappings", "aliases", "lifecycle", "data_stream_options"}
-ROLE_KEYS = {
-    "applications",
-    "cluster",
-    "description",
-    "global",
-    "indices",
-    "metadata",
-    "run_as",
-    "remote_indices",
-    "remote_cluster",
-    "transient_metadata",
-}
 # Actions ILM allows in each phase.
 ILM_PHASE_ACTIONS = {
     "hot": {
@@ -98,7 +69,7 @@ MAX_SAFE_IGNORE_ABOVE = 32766 // 4
 
 
 def load(relative: str) -> dict:
-    return json.loads((ES_DIR / relative).read_text(encoding="utf-8"))
+    return json.loads((ELASTICSEARCH_DIR / relative).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -117,17 +88,6 @@ def leaf_mappings(properties: dict, prefix: str = ""):
             yield from leaf_mappings(mapping["properties"], f"{prefix}{name}.")
         else:
             yield f"{prefix}{name}", mapping
-
-
-def flat_settings(settings: dict, prefix: str = "") -> dict:
-    """Index settings as ES reads them: nested objects and dotted keys are the same setting."""
-    flat = {}
-    for key, value in settings.items():
-        if isinstance(value, dict):
-            flat.update(flat_settings(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return {key if key.startswith("index.") else f"index.{key}": value for key, value in flat.items()}
 
 
 def logstash_index_for(day: date) -> str:
@@ -151,7 +111,7 @@ def logstash_index_for(day: date) -> str:
 
 def test_index_template_has_the_documented_body_shape(template):
     assert set(template) <= INDEX_TEMPLATE_KEYS
-    assert set(template["template"]) <= TEMPLATE_KEYS
+    assert set(template["template"]) <= INDEX_TEMPLATE_TEMPLATE_KEYS
     assert isinstance(template["_meta"]["description"], str) and template["_meta"]["description"]
 
 
@@ -171,7 +131,7 @@ def test_the_index_logstash_writes_matches_the_template_and_ilm_date_parsing(tem
 
 
 def test_index_settings_suit_a_single_node_and_name_the_ilm_policy(template):
-    settings = flat_settings(template["template"]["settings"])
+    settings = flat_index_settings(template["template"]["settings"])
     assert settings["index.number_of_shards"] == 1
     assert settings["index.number_of_replicas"] == 0
     # The stack contract: the setup service PUTs ilm-policy.json as _ilm/policy/django-logs.

@@ -22,8 +22,8 @@ from tests.support.grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, lo
 from tests.support.joni import Engine, EngineError, engine_for_tests, missing_reason, require_engine
 from tests.support.logstash_config import Plugin
 from tests.support.logstash_pipeline import Pipeline
+from tests.support.paths import ENV_EXAMPLE, SCRIPTS_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PATTERNS = load_patterns(PYGROK_PATTERNS_DIR)
 APP_PATTERN = "yyyy-MM-dd HH:mm:ss,SSS"
 
@@ -254,8 +254,8 @@ def test_the_app_refuses_a_zone_joda_cannot_build_naming_the_variable(tmp_path):
 
 
 def test_make_env_refuses_a_zone_joda_cannot_build(tmp_path):
-    shutil.copyfile(REPO_ROOT / ".env.example", tmp_path / ".env.example")
-    command = [sys.executable, str(REPO_ROOT / "scripts" / "create_env.py"), "--env-file", str(tmp_path / ".env"), "--example", str(tmp_path / ".env.example")]
+    shutil.copyfile(ENV_EXAMPLE, tmp_path / ".env.example")
+    command = [sys.executable, str(SCRIPTS_DIR / "create_env.py"), "--env-file", str(tmp_path / ".env"), "--example", str(tmp_path / ".env.example")]
     assert subprocess.run(command, capture_output=True, text=True, timeout=30).returncode == 0
     env_text = (tmp_path / ".env").read_text()
     (tmp_path / ".env").write_text(env_text.replace("\nTIME_ZONE=UTC\n", "\nTIME_ZONE=right/Europe/Paris\n"))

@@ -18,16 +18,16 @@ import pytest
 from myapp.management.commands.generate_traffic import Session
 from observability.rotate_logs import rotate
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
-from tests.support.grok import PYGROK_PATTERNS_DIR, REPO_ROOT, SHARED_PATTERNS_DIR
+from tests.support.grok import PYGROK_PATTERNS_DIR, SHARED_PATTERNS_DIR
 from tests.support.joni import engine_for_tests, require_engine
 from tests.support.kibana_objects import mapped_field_types, used_field_names
 from tests.support.logstash_config import ConfigSyntaxError, Plugin, parse_config
-from tests.support.logstash_pipeline import PIPELINE_PATH, Pipeline
+from tests.support.logstash_pipeline import Pipeline
+from tests.support.paths import INDEX_TEMPLATE_PATH, PIPELINE_PATH, REPO_ROOT
 
 APP_TIME_ZONE = "Europe/Paris"  # not UTC, so a missing or wrong timezone in the date filter shows
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": APP_TIME_ZONE}
 LOG_FILES = ("django_debug.log", "security.log", "access.log")
-TEMPLATE_PATH = REPO_ROOT / "elasticsearch" / "index-template.json"
 HOSTILE_AGENT = 'evil "agent" \\ [x] user=root caf\u00e9'
 HOSTILE_USERNAME = "mallory INFO 2026-11-26 12:00:00,000 views [request_id=forged] user=admin"
 GARBAGE_LINE = "this line was not written by the app"
@@ -291,7 +291,7 @@ def _dotted_fields(node: dict, prefix: str = "") -> set[str]:
 
 def test_every_field_kibana_uses_is_produced_by_the_pipeline_and_mapped(documents):
     produced = set().union(*(_dotted_fields(d.source) for name in LOG_FILES for d in documents[name]))
-    template = json.loads(TEMPLATE_PATH.read_text())
+    template = json.loads(INDEX_TEMPLATE_PATH.read_text())
     mapped = set(mapped_field_types(template))
     used = used_field_names()
 

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-APP_DIR = Path(__file__).resolve().parents[2] / "app"
+from tests.support.paths import APP_DIR
+
 VENV_BIN = Path(sys.executable).parent
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "Correct-Horse-Battery-42"

@@ -19,7 +19,8 @@ from pathlib import Path
 import pygrok
 import regex
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 PYGROK_PATTERNS_DIR = Path(pygrok.__file__).resolve().parent / "patterns"
 # The current logstash-patterns-core definitions, present beside the checkout in CI only.
 SHARED_PATTERNS_DIR = REPO_ROOT.parent / "shared" / "grok-patterns" / "ecs-v1"

@@ -1,10 +1,10 @@
 """The Kibana assets (saved objects, connectors, alert rules) and every field they use.
 
-Field names are found by parsing, never by pattern matching: KQL with a parser
-that follows Kibana's kuery grammar (kbn-es-query's grammar.peggy), Elasticsearch
-query DSL by walking the clauses, Lens form-based layers, saved-search columns
-and sort, data-view time and format fields, and rule params. Whatever this module
-cannot read (Lucene or ES|QL queries, unknown query clauses, formulas) raises
+Field names are found by parsing, never by pattern matching: KQL with a reader of
+the subset of Kibana's kuery grammar the assets use, Elasticsearch query DSL by
+walking the clauses, Lens form-based layers, saved-search columns and sort,
+data-view time and format fields, and rule params. Whatever this module cannot
+read (other KQL, Lucene or ES|QL queries, unknown query clauses, formulas) raises
 UnsupportedQuery, so a field is never silently missed.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-KIBANA_DIR = REPO_ROOT / "kibana"
+from tests.support.paths import KIBANA_DIR
+
 SAVED_OBJECTS_PATH = KIBANA_DIR / "saved_objects.ndjson"
 RULES_DIR = KIBANA_DIR / "rules"
 CONNECTORS_DIR = KIBANA_DIR / "connectors"
@@ -33,10 +33,6 @@ class AssetError(ValueError):
 
 class UnsupportedQuery(ValueError):
     """A query or object part this module cannot read, so its fields cannot be listed."""
-
-
-class KqlSyntaxError(ValueError):
-    """A KQL string Kibana's grammar would reject."""
 
 
 @dataclass(frozen=True)
@@ -110,271 +106,117 @@ def describe(obj: dict) -> str:
     return f"{obj.get('type', '?')} {obj.get('id', '?')!r}"
 
 
-# --- KQL -----------------------------------------------------------------------
+# --- KQL ----------------------------------------------------------------------
 
-_KQL_SPACE = " \t\r\n\u00a0"
-_KQL_SPECIAL = '\\():<>"*{}'
-_KQL_RANGE_OPERATORS = ("<=", ">=", "<", ">")
-_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+# The subset of Kibana's kuery grammar (kbn-es-query's grammar.peggy) the assets use:
+# field:value, field:(a or b), and/or/not (case-insensitive), parentheses, ranges
+# (< <= > >=) and quoted values with \" and \\ escapes. Everything else, valid KQL
+# or not (free text, wildcards, nested {...}, other escapes, quoted field names, values
+# with spaces), raises UnsupportedQuery: this reader never guesses a field list.
+_KQL_TOKEN = re.compile(
+    r'\s+|(?P<punct>[():])|(?P<range><=|>=|<|>)|"(?P<quoted>(?:[^"\\]|\\["\\])*)"|(?P<word>[^\s():<>"*{}\\]+)'
+)
+_KQL_KEYWORDS = ("or", "and", "not")
 
 
-class _KqlParser:
-    """Recursive descent over Kibana's kuery grammar, collecting field names.
+def _kql_tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) pairs; kind is "(", ")", ":", "range", "quoted", "word" or a keyword."""
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = _KQL_TOKEN.match(text, pos)
+        if match is None:
+            raise UnsupportedQuery(f"{text[pos]!r} at offset {pos} is outside the KQL subset read here: {text!r}")
+        pos = match.end()
+        if match.group("punct"):
+            tokens.append((match.group("punct"), match.group("punct")))
+        elif match.group("range"):
+            tokens.append(("range", match.group("range")))
+        elif match.group("quoted") is not None:
+            tokens.append(("quoted", re.sub(r"\\(.)", r"\1", match.group("quoted"))))
+        elif match.group("word"):
+            word = match.group("word")
+            tokens.append((word.lower() if word.lower() in _KQL_KEYWORDS else "word", word))
+    return tokens
 
-    Mirrors the PEG rules (OrQuery, AndQuery, NotQuery, SubQuery, NestedQuery,
-    Field{Range,Value}Expression, ValueExpression, ListOfValues, literals with
-    their escapes and the Keyword look-ahead that ends an unquoted literal).
-    """
+
+class _KqlReader:
+    """Recursive descent over the subset: or_query > and_query > not_query > (or_query) | field expression."""
 
     def __init__(self, text: str):
         self.text = text
+        self.tokens = _kql_tokens(text)
         self.pos = 0
         self.fields: set[str] = set()
-        self.nested: list[str] = []
 
-    def parse(self) -> set[str]:
-        self._spaces()
-        if self.pos < len(self.text):
+    def read(self) -> set[str]:
+        if self.tokens:
             self._or_query()
-        self._spaces()
-        if self.pos != len(self.text):
-            self._fail("expected AND, OR or the end of the query")
+        if self.pos != len(self.tokens):
+            self._unsupported("expected and, or or the end of the query")
         return self.fields
 
-    # grammar rules
     def _or_query(self) -> None:
         self._and_query()
-        while self._conjunction("or"):
+        while self._take("or"):
             self._and_query()
 
     def _and_query(self) -> None:
         self._not_query()
-        while self._conjunction("and"):
+        while self._take("and"):
             self._not_query()
 
     def _not_query(self) -> None:
-        self._optionally_negated(self._sub_query)
-
-    def _sub_query(self) -> None:
-        if self._peek("("):
+        # `not:x` names a field called "not"; only a `not` before another term negates.
+        if self._kind() == "not" and self._kind(1) not in (":", "range"):
             self.pos += 1
-            self._spaces()
+        if self._take("("):
             self._or_query()
-            self._spaces()
             self._expect(")")
         else:
-            self._expression()
+            self._field_expression()
 
-    def _expression(self) -> None:
-        field = self._literal()
-        after_literal = self.pos
-        self._spaces()
-        if self._peek(":"):
-            self.pos += 1
-            self._spaces()
-            if self._peek("{"):
-                self.pos += 1
-                self.nested.append(field)
-                self._spaces()
-                self._or_query()
-                self._spaces()
-                self._expect("}")
-                self.nested.pop()
-                return
-            self._record(field)
-            self._list_of_values()
-            return
-        for operator in _KQL_RANGE_OPERATORS:
-            if self.text.startswith(operator, self.pos):
-                self.pos += len(operator)
-                self._spaces()
-                self._record(field)
-                self._literal()
-                return
-        # A bare value: free text searched in the default fields, no field named.
-        self.pos = after_literal
-
-    def _list_of_values(self) -> None:
-        if self._peek("("):
-            self.pos += 1
-            self._spaces()
-            self._or_list()
-            self._spaces()
-            self._expect(")")
+    def _field_expression(self) -> None:
+        field = self._expect("word", "not")
+        if self._take(":"):
+            if self._take("("):
+                self._value()
+                while self._take("or"):
+                    self._value()
+                self._expect(")")
+            else:
+                self._value()
+        elif self._take("range"):
+            self._value()
         else:
-            self._literal()
+            self._unsupported("expected : or a range operator after a field name")
+        self.fields.add(field)
 
-    def _or_list(self) -> None:
-        self._and_list()
-        while self._conjunction("or"):
-            self._and_list()
+    def _value(self) -> None:
+        self._expect("word", "quoted")
 
-    def _and_list(self) -> None:
-        self._not_list()
-        while self._conjunction("and"):
-            self._not_list()
+    def _kind(self, ahead: int = 0) -> str | None:
+        index = self.pos + ahead
+        return self.tokens[index][0] if index < len(self.tokens) else None
 
-    def _not_list(self) -> None:
-        self._optionally_negated(self._list_of_values)
+    def _take(self, kind: str) -> bool:
+        if self._kind() == kind:
+            self.pos += 1
+            return True
+        return False
 
-    def _optionally_negated(self, rule) -> None:
-        """`Not rule / rule`: a PEG choice, so a failed negated form is retried without the Not."""
-        start, fields = self.pos, set(self.fields)
-        if self._not():
-            try:
-                rule()
-                return
-            except KqlSyntaxError:
-                self.pos, self.fields = start, fields
-        rule()
-
-    # terminals
-    def _literal(self) -> str:
-        if self._peek('"'):
-            return self._quoted()
-        return self._unquoted()
-
-    def _quoted(self) -> str:
+    def _expect(self, *kinds: str) -> str:
+        if self._kind() not in kinds:
+            self._unsupported(f"expected {' or '.join(kinds)}")
         self.pos += 1
-        chars = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            if char == '"':
-                self.pos += 1
-                return "".join(chars)
-            if char == "\\":
-                escaped = self._escape_in_quotes()
-                if escaped is not None:
-                    chars.append(escaped)
-                    continue
-            chars.append(char)
-            self.pos += 1
-        self._fail("unterminated quoted string")
+        return self.tokens[self.pos - 1][1]
 
-    def _escape_in_quotes(self) -> str | None:
-        following = self.text[self.pos + 1 : self.pos + 2]
-        if following in ("t", "r", "n"):
-            self.pos += 2
-            return {"t": "\t", "r": "\r", "n": "\n"}[following]
-        unicode_escape = self._unicode_escape()
-        if unicode_escape is not None:
-            return unicode_escape
-        if following in ("\\", '"'):
-            self.pos += 2
-            return following
-        return None
-
-    def _unquoted(self) -> str:
-        start = self.pos
-        chars = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            if char == "\\":
-                escaped = self._escape_unquoted()
-                if escaped is None:
-                    break
-                chars.append(escaped)
-                continue
-            if char == "*":
-                chars.append(char)
-                self.pos += 1
-                continue
-            if char in _KQL_SPECIAL or self._keyword_here():
-                break
-            chars.append(char)
-            self.pos += 1
-        if self.pos == start:
-            self._fail("expected a field name or a value")
-        return "".join(chars).strip(_KQL_SPACE)
-
-    def _escape_unquoted(self) -> str | None:
-        following = self.text[self.pos + 1 : self.pos + 2]
-        if following in ("t", "r", "n"):
-            self.pos += 2
-            return {"t": "\t", "r": "\r", "n": "\n"}[following]
-        if following and following in _KQL_SPECIAL:
-            self.pos += 2
-            return following
-        unicode_escape = self._unicode_escape()
-        if unicode_escape is not None:
-            return unicode_escape
-        for keyword in ("or", "and", "not"):
-            word = self.text[self.pos + 1 : self.pos + 1 + len(keyword)]
-            if word.lower() == keyword:
-                self.pos += 1 + len(keyword)
-                return word
-        return None
-
-    def _unicode_escape(self) -> str | None:
-        if self.text[self.pos + 1 : self.pos + 2] == "u" and _HEX4.fullmatch(self.text[self.pos + 2 : self.pos + 6]):
-            code = int(self.text[self.pos + 2 : self.pos + 6], 16)
-            self.pos += 6
-            return chr(code)
-        return None
-
-    def _keyword_here(self) -> bool:
-        """The grammar's Keyword look-ahead: ' or ', ' and ' or 'not ' starting here."""
-        text, pos = self.text, self.pos
-        if text[pos] in _KQL_SPACE:
-            for word in ("or", "and"):
-                end = pos + 1 + len(word)
-                if text[pos + 1 : end].lower() == word and text[end : end + 1] and text[end] in _KQL_SPACE:
-                    return True
-        return text[pos : pos + 3].lower() == "not" and bool(text[pos + 3 : pos + 4]) and text[pos + 3] in _KQL_SPACE
-
-    def _conjunction(self, word: str) -> bool:
-        """Space+ word Space+ (case-insensitive); consumed only if it all matches."""
-        pos = self.pos
-        spaces = pos
-        while spaces < len(self.text) and self.text[spaces] in _KQL_SPACE:
-            spaces += 1
-        end = spaces + len(word)
-        if spaces == pos or self.text[spaces:end].lower() != word:
-            return False
-        after = end
-        while after < len(self.text) and self.text[after] in _KQL_SPACE:
-            after += 1
-        if after == end:
-            return False
-        self.pos = after
-        return True
-
-    def _not(self) -> bool:
-        """Not = 'not'i Space+; consumed only if it all matches."""
-        if self.text[self.pos : self.pos + 3].lower() != "not":
-            return False
-        after = self.pos + 3
-        while after < len(self.text) and self.text[after] in _KQL_SPACE:
-            after += 1
-        if after == self.pos + 3:
-            return False
-        self.pos = after
-        return True
-
-    def _spaces(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in _KQL_SPACE:
-            self.pos += 1
-
-    def _peek(self, char: str) -> bool:
-        return self.text.startswith(char, self.pos)
-
-    def _expect(self, char: str) -> None:
-        if not self._peek(char):
-            self._fail(f"expected {char!r}")
-        self.pos += 1
-
-    def _record(self, field: str) -> None:
-        if not field:
-            self._fail("empty field name")
-        self.fields.add(".".join([*self.nested, field]))
-
-    def _fail(self, reason: str):
-        raise KqlSyntaxError(f"{reason} at offset {self.pos} in KQL {self.text!r}")
+    def _unsupported(self, reason: str):
+        raise UnsupportedQuery(f"{reason} at token {self.pos} of KQL {self.text!r} (outside the subset read here)")
 
 
 def kql_fields(query: str) -> set[str]:
-    """Field names a KQL query names (nested queries give their full dotted path)."""
-    return _KqlParser(query).parse()
+    """Field names a KQL query of the supported subset names."""
+    return _KqlReader(query).read()
 
 
 def query_fields(query: dict) -> set[str]:

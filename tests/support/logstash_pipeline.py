@@ -25,8 +25,8 @@ from config.time_zones import time_zone_problem
 
 from .grok import EngineDisagreement, Grok, load_patterns
 from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, field_path, parse_config
+from .paths import PIPELINE_PATH
 
-PIPELINE_PATH = Path(__file__).resolve().parents[2] / "logstash" / "pipeline" / "django.conf"
 _COMMON_OPTIONS = {"id", "add_field", "remove_field", "add_tag", "remove_tag"}
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<default>[^}]*))?\}")
 _SPRINTF = re.compile(r"%\{(?P<ref>[^}]+)\}")

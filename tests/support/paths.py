@@ -1,0 +1,14 @@
+"""The repository root and the paths tests read, defined once."""
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_DIR = REPO_ROOT / "app"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+SCRIPTS_DIR = REPO_ROOT / "scripts"
+ELASTICSEARCH_DIR = REPO_ROOT / "elasticsearch"
+INDEX_TEMPLATE_PATH = ELASTICSEARCH_DIR / "index-template.json"
+KIBANA_DIR = REPO_ROOT / "kibana"
+LOGSTASH_DIR = REPO_ROOT / "logstash"
+PIPELINE_PATH = LOGSTASH_DIR / "pipeline" / "django.conf"
