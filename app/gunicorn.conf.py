@@ -39,7 +39,7 @@ logconfig_dict = {
     },
     "handlers": {
         "access_file": {
-            "class": "observability.records.AppendOnlyFileHandler",
+            "class": "observability.log_lines.AppendOnlyFileHandler",
             "filename": os.path.join(_log_dir, "access.log"),
             "encoding": "utf-8",
             "formatter": "access",

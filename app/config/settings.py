@@ -167,32 +167,32 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "verbose": {
-            "()": "observability.records.SafeFormatter",
+            "()": "observability.log_lines.SafeFormatter",
             "format": "{levelname} {asctime} {module} {message}",
             "style": "{",
         },
         "simple": {
-            "()": "observability.records.SafeFormatter",
+            "()": "observability.log_lines.SafeFormatter",
             "format": "{levelname} {message}",
             "style": "{",
             "with_context": False,
         },
     },
     "filters": {
-        "request_context": {"()": "observability.records.RequestContextFilter"},
-        "security_only": {"()": "observability.records.SecurityRoute", "security": True},
-        "not_security": {"()": "observability.records.SecurityRoute", "security": False},
+        "request_context": {"()": "observability.log_filters.RequestContextFilter"},
+        "security_only": {"()": "observability.log_filters.SecurityRoute", "security": True},
+        "not_security": {"()": "observability.log_filters.SecurityRoute", "security": False},
     },
     "handlers": {
         "file": {
-            "class": "observability.records.AppendOnlyFileHandler",
+            "class": "observability.log_lines.AppendOnlyFileHandler",
             "filename": str(LOG_DIR / "django_debug.log"),
             "encoding": "utf-8",
             "formatter": "verbose",
             "filters": ["not_security", "request_context"],
         },
         "security_file": {
-            "class": "observability.records.AppendOnlyFileHandler",
+            "class": "observability.log_lines.AppendOnlyFileHandler",
             "filename": str(LOG_DIR / "security.log"),
             "encoding": "utf-8",
             "formatter": "verbose",
