@@ -60,13 +60,14 @@ run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.
 # The key is a secret: created 0600, and a key an older version created 0644 is made 0600 too.
 	@test -s var/secret_key || (umask 077 && $(VENV_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
 	@chmod 600 var/secret_key
-	cd app && export DJANGO_SECRET_KEY="$$(cat ../var/secret_key)" DJANGO_LOG_DIR="$(CURDIR)/var/log" \
-		DJANGO_SQLITE_PATH="$(CURDIR)/var/db.sqlite3" DJANGO_STATIC_ROOT="$(CURDIR)/var/static" \
-		DJANGO_SECURE_COOKIES=false GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:8000}" && \
-		../$(VENV_PYTHON) manage.py migrate --noinput && \
-		../$(VENV_PYTHON) manage.py collectstatic --noinput --verbosity 0 && \
-		if [ -n "$${DEMO_USERNAME:-}" ]; then ../$(VENV_PYTHON) manage.py create_demo_user; fi && \
-		exec ../$(VENV)/bin/gunicorn --config gunicorn.conf.py config.wsgi
+# The container's start path: collectstatic (the image's build step), then app/docker-entrypoint.sh
+# (migrate, demo user, gunicorn) with the venv's python and gunicorn first on PATH.
+	cd app && export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SECRET_KEY="$$(cat ../var/secret_key)" \
+		DJANGO_LOG_DIR="$(CURDIR)/var/log" DJANGO_SQLITE_PATH="$(CURDIR)/var/db.sqlite3" \
+		DJANGO_STATIC_ROOT="$(CURDIR)/var/static" DJANGO_SECURE_COOKIES=false \
+		GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:8000}" && \
+		python manage.py collectstatic --noinput --verbosity 0 && \
+		exec ./docker-entrypoint.sh gunicorn --config gunicorn.conf.py config.wsgi
 
 env: ## Create .env with fresh random secrets (mode 0600) if missing; check it if present
 	@$(PYTHON) scripts/create_env.py

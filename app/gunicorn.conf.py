@@ -2,19 +2,15 @@
 
 import os
 
+from config.env import EnvReader
 from observability.access_log import ACCESS_LOG_FORMAT, LIMIT_REQUEST_LINE, AccessLogger
 
-
-def _int_from_env(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = os.environ.get(name, "").strip() or str(default)
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
-        raise SystemExit(f"{name}={raw!r} is invalid: expected a whole number from {minimum} to {maximum}.")
-    return int(raw)
-
+# A bad value stops gunicorn before it starts: the message, exit status 1.
+env = EnvReader(error=SystemExit)
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").split(",")
-workers = _int_from_env("GUNICORN_WORKERS", 2, 1, 64)
-timeout = _int_from_env("GUNICORN_TIMEOUT", 30, 1, 600)
+workers = env.int("GUNICORN_WORKERS", 2, minimum=1, maximum=64)
+timeout = env.int("GUNICORN_TIMEOUT", 30, minimum=1, maximum=600)
 # Longer request lines get a 414; the access log relies on this bound.
 limit_request_line = LIMIT_REQUEST_LINE
 # gunicorn 27 opens a control socket under ~/.gunicorn by default; nothing here uses it.
@@ -39,7 +35,7 @@ logconfig_dict = {
     },
     "handlers": {
         "access_file": {
-            "class": "observability.records.AppendOnlyFileHandler",
+            "class": "observability.log_lines.AppendOnlyFileHandler",
             "filename": os.path.join(_log_dir, "access.log"),
             "encoding": "utf-8",
             "formatter": "access",

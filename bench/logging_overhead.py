@@ -2,7 +2,7 @@
 
 Compares, per record written to a real file:
   baseline: logging.Formatter + logging.handlers.WatchedFileHandler
-  safe:     observability.records.SafeFormatter + AppendOnlyFileHandler
+  safe:     observability.log_lines.SafeFormatter + AppendOnlyFileHandler
 for a plain message and for a hostile one (control characters to escape).
 Prints the ratio safe/baseline; run with `make bench`.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
-from observability.records import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
+from observability.log_lines import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
 
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
 FRESH_PROCESSES = 5
@@ -29,7 +29,7 @@ FIRST_RECORD_PROGRAM = """
 import logging, statistics, sys, time
 import django.core.handlers.wsgi, sentry_sdk  # a worker has these loaded anyway: not counted
 start = time.perf_counter()
-from observability.records import AppendOnlyFileHandler, SafeFormatter
+from observability.log_lines import AppendOnlyFileHandler, SafeFormatter
 imported = time.perf_counter()
 handler = AppendOnlyFileHandler(sys.argv[1])
 handler.setFormatter(SafeFormatter("{levelname} {asctime} {module} {message}", style="{"))

@@ -9,18 +9,20 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_float, env_int, env_list, env_log_level, env_str
+from config.env import EnvReader
 from config.time_zones import time_zone_problem
 from observability.sentry import init_sentry
+
+env = EnvReader(error=ImproperlyConfigured)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # ------------------------------------------------------------------------------
 # Core
 # ------------------------------------------------------------------------------
-DEBUG = env_bool("DJANGO_DEBUG", False)
+DEBUG = env.bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -34,13 +36,13 @@ elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_K
         "(and not Django's generated 'django-insecure-' key)."
     )
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0 trusts none, so clients cannot choose the IP that security events record.
-TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
 
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
 # Logstash's date filter reads the app's timestamps in this zone too, with Joda-Time.
 if _time_zone_problem := time_zone_problem(TIME_ZONE):
     raise ImproperlyConfigured(_time_zone_problem)
@@ -100,7 +102,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env_str("DJANGO_SQLITE_PATH", "/var/lib/django/db.sqlite3"),
+        "NAME": env.str("DJANGO_SQLITE_PATH", "/var/lib/django/db.sqlite3"),
         # Several gunicorn workers write sessions at once: WAL lets readers run beside
         # the writer, and IMMEDIATE takes the write lock up front instead of failing
         # with "database is locked" when a read transaction tries to upgrade.
@@ -129,7 +131,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # HTTP security
 # ------------------------------------------------------------------------------
 # Secure cookies need HTTPS; the local stack serves plain HTTP and turns them off in .env.
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -140,13 +142,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Static files, served by WhiteNoise
 # ------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 
 # ------------------------------------------------------------------------------
 # Logging
 # ------------------------------------------------------------------------------
 # The directory is a volume that Logstash tails.
-LOG_DIR = Path(env_str("DJANGO_LOG_DIR", "/var/log/django"))
+LOG_DIR = Path(env.str("DJANGO_LOG_DIR", "/var/log/django"))
 try:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
 except OSError as error:
@@ -156,43 +158,43 @@ if not os.access(LOG_DIR, os.W_OK | os.X_OK):
 
 # INFO by default: Django then logs every 4xx/5xx and the app its events. DEBUG
 # would add a line per SQL query and template lookup, which floods production.
-DJANGO_LOG_LEVEL = env_log_level("DJANGO_LOG_LEVEL", "INFO")
-APP_LOG_LEVEL = env_log_level("APP_LOG_LEVEL", "INFO")
+DJANGO_LOG_LEVEL = env.log_level("DJANGO_LOG_LEVEL", "INFO")
+APP_LOG_LEVEL = env.log_level("APP_LOG_LEVEL", "INFO")
 # Logins, logouts and failures are INFO: the security dashboard needs them all.
-SECURITY_LOG_LEVEL = env_log_level("SECURITY_LOG_LEVEL", "INFO")
-CONSOLE_LOG_LEVEL = env_log_level("CONSOLE_LOG_LEVEL", "INFO")
+SECURITY_LOG_LEVEL = env.log_level("SECURITY_LOG_LEVEL", "INFO")
+CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "INFO")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "verbose": {
-            "()": "observability.records.SafeFormatter",
+            "()": "observability.log_lines.SafeFormatter",
             "format": "{levelname} {asctime} {module} {message}",
             "style": "{",
         },
         "simple": {
-            "()": "observability.records.SafeFormatter",
+            "()": "observability.log_lines.SafeFormatter",
             "format": "{levelname} {message}",
             "style": "{",
             "with_context": False,
         },
     },
     "filters": {
-        "request_context": {"()": "observability.records.RequestContextFilter"},
-        "security_only": {"()": "observability.records.SecurityRoute", "security": True},
-        "not_security": {"()": "observability.records.SecurityRoute", "security": False},
+        "request_context": {"()": "observability.log_filters.RequestContextFilter"},
+        "security_only": {"()": "observability.log_filters.SecurityRoute", "security": True},
+        "not_security": {"()": "observability.log_filters.SecurityRoute", "security": False},
     },
     "handlers": {
         "file": {
-            "class": "observability.records.AppendOnlyFileHandler",
+            "class": "observability.log_lines.AppendOnlyFileHandler",
             "filename": str(LOG_DIR / "django_debug.log"),
             "encoding": "utf-8",
             "formatter": "verbose",
             "filters": ["not_security", "request_context"],
         },
         "security_file": {
-            "class": "observability.records.AppendOnlyFileHandler",
+            "class": "observability.log_lines.AppendOnlyFileHandler",
             "filename": str(LOG_DIR / "security.log"),
             "encoding": "utf-8",
             "formatter": "verbose",
@@ -231,15 +233,15 @@ LOGGING = {
 # ------------------------------------------------------------------------------
 # Sentry: errors and traces, only when SENTRY_DSN is set
 # ------------------------------------------------------------------------------
-SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_DSN = env.str("SENTRY_DSN")
 if SENTRY_DSN:
     init_sentry(
         dsn=SENTRY_DSN,
-        environment=env_str("SENTRY_ENVIRONMENT", "production"),
-        release=env_str("SENTRY_RELEASE") or None,
-        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
-        send_default_pii=env_bool("SENTRY_SEND_DEFAULT_PII", False),
-        max_request_body_size=env_choice(
+        environment=env.str("SENTRY_ENVIRONMENT", "production"),
+        release=env.str("SENTRY_RELEASE") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
+        send_default_pii=env.bool("SENTRY_SEND_DEFAULT_PII", False),
+        max_request_body_size=env.choice(
             "SENTRY_MAX_REQUEST_BODY_SIZE", "never", ("never", "small", "medium", "always")
         ),
     )

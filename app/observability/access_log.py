@@ -3,7 +3,7 @@
 from gunicorn.glogging import Logger
 
 from .escaping import neutralise
-from .records import new_record_id
+from .log_lines import new_record_id
 
 MAX_ATOM_CHARS = 2048
 # The request line is never cut: the parser needs the protocol at its end. gunicorn

@@ -15,11 +15,12 @@ import sentry_sdk
 from django.conf import settings
 from django.core.handlers.wsgi import get_path_info
 
+from .log_lines import NO_REQUEST_ID
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accepted incoming ids: long enough to be unique, and only characters that
 # need no escaping in a log line or an HTTP header.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{8,128}")
-NO_REQUEST_ID = "-"
 
 security_logger = logging.getLogger("security")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
 
-from observability.records import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
+from observability.log_lines import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
 
 FORMAT = "{levelname} {asctime} {module} {message}"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from observability.records import CUT_MARKER
+from observability.log_lines import CUT_MARKER
 from tests.app.log_writer import message
 from tests.support.app_server import running_app
 

@@ -244,6 +244,44 @@ def test_latest_appears_nowhere():
 # --- health and ordering ------------------------------------------------------------
 
 
+def dockerfile_healthcheck(path: Path) -> dict | None:
+    """The HEALTHCHECK of a Dockerfile in the shape Compose renders a service's healthcheck."""
+    joined = re.sub(r"\\\n", " ", path.read_text(encoding="utf-8"))
+    checks = [line for line in joined.splitlines() if line.startswith("HEALTHCHECK ")]
+    if not checks:
+        return None
+    [check] = checks
+    options, _, command = check.removeprefix("HEALTHCHECK ").partition(" CMD ")
+    found = dict(option.removeprefix("--").split("=", 1) for option in options.split())
+    return {
+        "test": ["CMD", *json.loads(command)],
+        "interval": found["interval"],
+        "timeout": found["timeout"],
+        "retries": int(found["retries"]),
+        "start_period": found["start-period"],
+    }
+
+
+def healthcheck_of(services: dict, name: str) -> dict | None:
+    """A service's healthcheck: compose's, or for the app the one its image declares."""
+    if name == "app":
+        return dockerfile_healthcheck(REPO_ROOT / "app" / "Dockerfile")
+    return services[name].get("healthcheck")
+
+
+def test_the_app_healthcheck_is_written_once_in_its_dockerfile(services):
+    assert "healthcheck" not in services["app"], "the app image declares its healthcheck; compose must not repeat it"
+    assert dockerfile_healthcheck(REPO_ROOT / "app" / "Dockerfile") == {
+        "test": ["CMD", "python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"],
+        "interval": "15s",
+        "timeout": "5s",
+        "retries": 5,
+        "start_period": "30s",
+    }
+    # logrotate runs the same image: it must replace the app's probe with its own.
+    assert services["logrotate"]["healthcheck"]["test"] != healthcheck_of(services, "app")["test"]
+
+
 def test_every_long_running_service_has_a_meaningful_healthcheck(services):
     expected_fragments = {
         "elasticsearch": ['-u "elastic:$${ELASTIC_PASSWORD}"', "/_cluster/health?wait_for_status=yellow"],
@@ -254,7 +292,7 @@ def test_every_long_running_service_has_a_meaningful_healthcheck(services):
     }
     assert set(expected_fragments) == set(LONG_RUNNING)
     for name, fragments in expected_fragments.items():
-        healthcheck = services[name].get("healthcheck")
+        healthcheck = healthcheck_of(services, name)
         assert healthcheck and not healthcheck.get("disable"), f"{name} has no healthcheck"
         assert healthcheck["test"][0] in ("CMD", "CMD-SHELL"), healthcheck
         command = " ".join(healthcheck["test"][1:])

@@ -514,7 +514,7 @@ def test_security_probe_rule_counts_every_probe_event_the_app_can_log():
     from django.conf import settings
     from django.core.exceptions import SuspiciousOperation
 
-    from observability.records import security_event_name
+    from observability.log_filters import security_event_name
 
     # Django logs each SuspiciousOperation to django.security.<class name> and CSRF failures to
     # django.security.csrf. The subclasses come from Django's core and the installed contrib apps.

@@ -1,4 +1,4 @@
-"""Formatter, filters and file handler behind the LOGGING setting.
+"""The log-line contract: the formatter and the file handler behind LOGGING and gunicorn's access log.
 
 Line contract (read by logstash/pipeline/django.conf):
 
@@ -24,7 +24,6 @@ import secrets
 import sys
 
 from .escaping import neutralise
-from .request_context import NO_REQUEST_ID, current_request
 
 MAX_MESSAGE_CHARS = 8192
 MAX_FIELD_CHARS = 512
@@ -34,9 +33,10 @@ MAX_TRACEBACK_LINE_CHARS = 2048
 MAX_TRACEBACK_LINES = 400
 CONTINUATION_PREFIX = "\t"
 
+# The request_id of a record logged outside any request.
+NO_REQUEST_ID = "-"
 CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "client_ip", "path", "user_agent")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
-_CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # django.utils.log.log_response and log_message escape their str arguments with
 # unicode_escape (Django 5.2.2, CVE-2025-48432) before they call the logger.
 _DJANGO_LOG_MODULE = "django.utils.log"
@@ -47,53 +47,6 @@ CUT_MARKER = "...[record cut short by a failed write]"
 
 def new_record_id() -> str:
     return secrets.token_hex(8)
-
-
-def is_security_record(record: logging.LogRecord) -> bool:
-    name = record.name
-    if name == "security" or name.startswith(("security.", "django.security.")):
-        return True
-    return name == "django.request" and getattr(record, "status_code", None) == 403
-
-
-def security_event_name(record: logging.LogRecord) -> str:
-    """The event name of a security record Django logged itself."""
-    if record.name == "django.request":
-        return "permission_denied"
-    if record.name == "django.security.csrf":
-        return "csrf_failure"
-    if record.name.startswith("django.security."):
-        exception_name = record.name.removeprefix("django.security.")
-        return _CAMEL_CASE_BOUNDARY.sub("_", exception_name).lower()
-    return "security_event"
-
-
-class SecurityRoute(logging.Filter):
-    """Passes only security records (``security=True``) or only the others."""
-
-    def __init__(self, security: bool):
-        super().__init__()
-        self.security = security
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return is_security_record(record) == self.security
-
-
-class RequestContextFilter(logging.Filter):
-    """Copies the current request's id (and, for security records, its client) onto the record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        request = current_request()
-        if not hasattr(record, "request_id"):
-            record.request_id = request.request_id if request else NO_REQUEST_ID
-        if is_security_record(record):
-            if not hasattr(record, "event"):
-                record.event = security_event_name(record)
-            if request is not None:
-                for field in ("client_ip", "path", "user_agent"):
-                    if not hasattr(record, field):
-                        setattr(record, field, getattr(request, field))
-        return True
 
 
 def _escaped_by_django(record: logging.LogRecord) -> bool:

@@ -1,0 +1,53 @@
+"""app/observability's layers point down: the line format and gunicorn's config never load Django or Sentry.
+
+escaping.py -> log_lines.py (stdlib only) -> access_log.py (gunicorn) and log_filters.py,
+request_context.py (Django). Each check runs in a fresh interpreter, so nothing another test
+imported counts.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.app_server import APP_DIR, app_environment
+
+# Prints the Django and Sentry modules loaded after running the code in argv[1].
+LOADED_FRAMEWORKS = (
+    "import json, sys\n"
+    "exec(sys.argv[1], {'__name__': 'layer_check'})\n"
+    "print(json.dumps(sorted(name for name in sys.modules if name.split('.')[0] in ('django', 'sentry_sdk'))))\n"
+)
+
+
+def frameworks_loaded_by(code: str, tmp_path) -> list[str]:
+    (tmp_path / "log").mkdir(exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_FRAMEWORKS, code],
+        cwd=APP_DIR, env=app_environment(tmp_path), capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import observability.escaping",
+        "import observability.log_lines",
+        "import observability.access_log",
+        "import config.env",
+        "exec(open('gunicorn.conf.py').read(), {})",
+    ],
+    ids=["escaping", "log_lines", "access_log", "config.env", "gunicorn.conf.py"],
+)
+def test_the_lower_layers_load_neither_django_nor_sentry(code, tmp_path):
+    assert frameworks_loaded_by(code, tmp_path) == []
+
+
+def test_the_request_layer_does_load_them_so_the_check_above_can_fail(tmp_path):
+    loaded = frameworks_loaded_by("import observability.log_filters", tmp_path)
+
+    assert "django.conf" in loaded
+    assert "sentry_sdk" in loaded
