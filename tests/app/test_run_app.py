@@ -75,11 +75,11 @@ def test_run_app_keeps_the_secret_key_private_and_the_readme_traffic_command_run
 def test_run_app_starts_through_the_container_entrypoint_and_repeats_none_of_its_steps():
     recipe = subprocess.run(
         ["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "run-app"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
     )
 
     assert recipe.returncode == 0, recipe.stderr
     assert "exec ./docker-entrypoint.sh gunicorn --config gunicorn.conf.py config.wsgi" in recipe.stdout
     for step in ("migrate", "create_demo_user"):
         assert step not in recipe.stdout, recipe.stdout
-        assert step in (REPO / "app" / "docker-entrypoint.sh").read_text()
+        assert step in (REPO_ROOT / "app" / "docker-entrypoint.sh").read_text()

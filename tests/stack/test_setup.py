@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
+from tests.support.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-PROVISION = ROOT / "setup" / "provision.py"
+PROVISION = REPO_ROOT / "setup" / "provision.py"
 RUN_TIMEOUT_SECONDS = 60
 IMPORT_RECORD = "django-logs-setup-kibana-import"
 
@@ -743,15 +743,15 @@ def test_a_rule_whose_type_changed_is_not_updated(stack, assets, passwords):
 
 
 def test_the_repository_assets_provision_and_are_then_unchanged(stack, passwords):
-    needed = [ROOT / "elasticsearch" / "ilm-policy.json", ROOT / "elasticsearch" / "index-template.json",
-              ROOT / "kibana" / "saved_objects.ndjson"]
+    needed = [REPO_ROOT / "elasticsearch" / "ilm-policy.json", REPO_ROOT / "elasticsearch" / "index-template.json",
+              REPO_ROOT / "kibana" / "saved_objects.ndjson"]
     if not all(path.is_file() for path in needed):
         pytest.skip("the repository's elasticsearch/ and kibana/ assets are not written yet")
 
-    first = run_setup(stack, ROOT, passwords)
+    first = run_setup(stack, REPO_ROOT, passwords)
     assert first.returncode == 0, first.stdout + first.stderr
     already = len(stack.recorded())
-    second = run_setup(stack, ROOT, passwords)
+    second = run_setup(stack, REPO_ROOT, passwords)
 
     assert second.returncode == 0, second.stdout + second.stderr
     assert set(step_lines(second.stdout).values()) == {"unchanged"}
@@ -1067,12 +1067,12 @@ def test_provision_needs_nothing_beyond_the_standard_library_and_the_pinned_clie
     modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
     assert modules - set(sys.stdlib_module_names) - {"__future__"} == {"elasticsearch"}
-    pins = (ROOT / "setup" / "requirements.txt").read_text().splitlines()
+    pins = (REPO_ROOT / "setup" / "requirements.txt").read_text().splitlines()
     assert "elasticsearch==9.5.1" in pins
 
 
 def test_setup_image_is_pinned_runs_as_non_root_and_starts_provision():
-    lines = [line.strip() for line in (ROOT / "setup" / "Dockerfile").read_text().splitlines()]
+    lines = [line.strip() for line in (REPO_ROOT / "setup" / "Dockerfile").read_text().splitlines()]
     instructions = [line for line in lines if line and not line.startswith("#")]
     [base] = [line for line in instructions if line.startswith("FROM ")]
     assert re.fullmatch(r"FROM python:3\.12\.\d+-slim-bookworm", base)

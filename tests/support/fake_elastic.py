@@ -38,39 +38,31 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-ELASTIC_VERSION = "9.5.7"
+from tests.support.elastic_api import (
+    CONNECTOR_CREATE_KEYS,
+    CONNECTOR_UPDATE_KEYS,
+    INDEX_TEMPLATE_KEYS,
+    NOTIFY_WHEN,
+    ROLE_KEYS,
+    RULE_ACTION_KEYS,
+    RULE_CREATE_KEYS,
+    RULE_UPDATE_KEYS,
+    flat_settings,
+)
+from tests.support.env_file import ELASTIC_VERSION
+
 HANG_LIMIT_SECONDS = 60
 SUPPORTED_COMPAT_VERSIONS = {"8", "9"}
-ROLE_KEYS = {
-    "applications", "cluster", "description", "global", "indices", "metadata", "remote_cluster",
-    "remote_indices", "run_as", "transient_metadata",
-}
 USER_KEYS = {"email", "enabled", "full_name", "metadata", "password", "password_hash", "roles"}
-TEMPLATE_KEYS = {
-    "_meta", "allow_auto_create", "composed_of", "data_stream", "deprecated",
-    "ignore_missing_component_templates", "index_patterns", "priority", "template", "version",
-}
 ILM_PHASES = {"hot", "warm", "cold", "frozen", "delete"}
 TIME_VALUE = re.compile(r"^\d+(?:nanos|micros|ms|s|m|h|d)$")
 SAVED_OBJECT_TYPES = {"config", "dashboard", "index-pattern", "lens", "map", "search", "tag", "visualization"}
-CONNECTOR_CREATE_KEYS = {"name", "connector_type_id", "config", "secrets", "inbound_events_enabled"}
-CONNECTOR_UPDATE_KEYS = {"name", "config", "secrets"}
 CONNECTOR_CONFIG_DEFAULTS = {".index": {"refresh": False, "executionTimeField": None}, ".server-log": {}}
 CONNECTOR_CONFIG_REQUIRED = {".index": {"index"}, ".server-log": set()}
-RULE_CREATE_KEYS = {
-    "name", "rule_type_id", "enabled", "consumer", "tags", "throttle", "params", "schedule", "actions",
-    "notify_when", "alert_delay", "flapping", "dashboards", "artifacts",
-}
-RULE_UPDATE_KEYS = {
-    "name", "tags", "schedule", "throttle", "params", "actions", "notify_when", "alert_delay", "flapping",
-    "artifacts",
-}
-RULE_ACTION_KEYS = {"group", "id", "params", "frequency", "uuid", "alerts_filter", "use_alert_data_for_template"}
 RULE_PARAMS_DEFAULTS = {
     ".es-query": {"aggType": "count", "groupBy": "all", "excludeHitsFromPreviousRun": True},
     ".index-threshold": {},
 }
-NOTIFY_WHEN = {"onActionGroupChange", "onActiveAlert", "onThrottleInterval"}
 # src/core/packages/status/server-internal/src/routes/status_response_schemas.ts: the levels, in
 # order (ServiceStatusLevels compares them; the worst one is the summary).
 STATUS_LEVELS = ("available", "degraded", "unavailable", "critical")
@@ -127,17 +119,6 @@ def es_error(status: int, error_type: str, reason: str) -> Reply:
 def kibana_error(status: int, message: str, **extra: Any) -> Reply:
     names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 415: "Unsupported Media Type"}
     return Reply(status, {"statusCode": status, "error": names.get(status, "Error"), "message": message, **extra})
-
-
-def flat_settings(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in settings.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flat_settings(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
 
 
 def _setting_string(value: Any) -> Any:
@@ -751,7 +732,7 @@ class FakeElasticStack:
     def _put_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
         if not isinstance(body, dict):
             return es_error(400, "parse_exception", "request body is required")
-        unknown = set(body) - TEMPLATE_KEYS
+        unknown = set(body) - INDEX_TEMPLATE_KEYS
         if unknown:
             return es_error(400, "x_content_parse_exception", f"[index_template] unknown field [{sorted(unknown)[0]}]")
         if not body.get("index_patterns"):
