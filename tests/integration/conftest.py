@@ -6,24 +6,19 @@ with one reason line; REQUIRE_LIVE_STACK=1 turns that skip into a failure, for
 runs that started the stack themselves and must not pass by skipping.
 """
 
-import base64
-import http.client
-import json
 import os
 import shutil
 import socket
 import subprocess
 import time
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any
 
+import httpx
 import pytest
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, TransportError
 
+from tests.integration.http_client import HTTP_TIMEOUT_SECONDS, http_client, json_body
 from tests.support.env_file import create_env_module, parse_env_file
 from tests.support.paths import REPO_ROOT
 
@@ -32,7 +27,6 @@ INDEX_TEMPLATE = "django-logs"
 CONNECT_TIMEOUT_SECONDS = 1
 READY_TIMEOUT_SECONDS = 180
 READY_POLL_SECONDS = 2
-HTTP_TIMEOUT_SECONDS = 10
 COMPOSE_LOGS_ARGS = ("compose", "logs", "--no-color", "--tail=200")
 COMPOSE_LOGS_TIMEOUT_SECONDS = 60
 
@@ -98,66 +92,12 @@ class StackSettings:
         return [("app", self.app_port), ("Elasticsearch", self.elasticsearch_port), ("Kibana", self.kibana_port)]
 
 
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            raise AssertionError(f"expected JSON, got HTTP {self.status}: {self.text()[:300]!r}") from None
-
-
-class _EveryResponse(urllib.request.HTTPErrorProcessor):
-    """Hands back 3xx/4xx/5xx responses as they are: tests check each hop themselves."""
-
-    def http_response(self, request, response):
-        return response
-
-    https_response = http_response
-
-
-class HttpClient:
-    """Standard-library HTTP with a cookie jar, no redirect following and no exceptions for error statuses."""
-
-    def __init__(self, base_url: str, headers: dict[str, str] | None = None):
-        self.base_url = base_url
-        self.headers = dict(headers or {})
-        self.cookies = CookieJar()
-        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _EveryResponse())
-
-    def request(
-        self, method: str, path: str, *, headers: dict[str, str] | None = None, form: dict[str, str] | None = None
-    ) -> HttpResponse:
-        data = urllib.parse.urlencode(form).encode("ascii") if form is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        for name, value in {**self.headers, **(headers or {})}.items():
-            request.add_header(name, value)
-        if data is not None:
-            request.add_header("Content-Type", "application/x-www-form-urlencoded")
-        with self._opener.open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-            return HttpResponse(response.status, response.headers, response.read())
-
-
-def basic_auth_header(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-
 @dataclass
 class LiveStack:
     settings: StackSettings
     required: bool
     es: Elasticsearch
-    kibana: HttpClient
+    kibana: httpx.Client
     notes: list[str]
 
     @property
@@ -168,8 +108,8 @@ class LiveStack:
     def kibana_url(self) -> str:
         return self.settings.url(self.settings.kibana_port)
 
-    def app_client(self, user_agent: str) -> HttpClient:
-        return HttpClient(self.app_url, {"User-Agent": user_agent})
+    def app_client(self, user_agent: str) -> httpx.Client:
+        return http_client(self.app_url, headers={"User-Agent": user_agent})
 
     def note(self, line: str) -> None:
         """A measurement or artifact path, printed now and repeated in the terminal summary."""
@@ -217,20 +157,21 @@ def readiness_problems(stack: LiveStack) -> list[str]:
     except (ApiError, TransportError) as error:
         problems.append(f"Elasticsearch: {_first_line(error)}")
     try:
-        response = stack.kibana.request("GET", "/api/status")
+        response = stack.kibana.get("/api/status")
         # Core services decide readiness, as setup and the healthcheck do: a degraded plugin
         # still answers 200 with overall "degraded" (Kibana's src/core/.../routes/status.ts).
-        core = response.json()["status"]["core"] if response.status == 200 else {}
+        core = json_body(response)["status"]["core"] if response.status_code == 200 else {}
         levels = {name: core.get(name, {}).get("level") for name in ("elasticsearch", "savedObjects")}
         if set(levels.values()) != {"available"}:
-            problems.append(f"Kibana /api/status: HTTP {response.status}, core levels {levels}")
-    except (OSError, http.client.HTTPException, AssertionError, KeyError, TypeError) as error:
+            problems.append(f"Kibana /api/status: HTTP {response.status_code}, core levels {levels}")
+    except (httpx.HTTPError, AssertionError, KeyError, TypeError) as error:
         problems.append(f"Kibana: {_first_line(error)}")
     try:
-        health = HttpClient(stack.app_url).request("GET", "/healthz")
-        if health.status != 200:
-            problems.append(f"app /healthz: HTTP {health.status}")
-    except (OSError, http.client.HTTPException) as error:
+        with http_client(stack.app_url) as app:
+            health = app.get("/healthz")
+        if health.status_code != 200:
+            problems.append(f"app /healthz: HTTP {health.status_code}")
+    except httpx.HTTPError as error:
         problems.append(f"app: {_first_line(error)}")
     return problems
 
@@ -261,9 +202,7 @@ def live_stack(request):
         request_timeout=HTTP_TIMEOUT_SECONDS,
         max_retries=0,
     )
-    kibana = HttpClient(
-        settings.url(settings.kibana_port), {"Authorization": basic_auth_header("elastic", settings.elastic_password)}
-    )
+    kibana = http_client(settings.url(settings.kibana_port), auth=("elastic", settings.elastic_password))
     stack = LiveStack(settings, required, es, kibana, notes=request.config.stash.setdefault(NOTES, []))
     try:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -275,6 +214,7 @@ def live_stack(request):
             time.sleep(READY_POLL_SECONDS)
         yield stack
     finally:
+        kibana.close()
         es.close()
 
 

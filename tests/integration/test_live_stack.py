@@ -14,14 +14,15 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 
+from tests.integration.http_client import csrf_token, json_body, text_by_id
 from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
 from tests.support.paths import KIBANA_DIR, REPO_ROOT
 
@@ -62,48 +63,22 @@ class Sent:
     body: bytes
 
 
-def send(client, method: str, path: str, step: str, form: dict[str, str] | None = None) -> Sent:
+def send(client: httpx.Client, method: str, path: str, step: str, form: dict[str, str] | None = None) -> Sent:
     request_id = f"live{RUN_ID}{step}{secrets.token_hex(6)}"
     sent_at = time.monotonic()
-    response = client.request(method, path, headers={"X-Request-ID": request_id}, form=form)
-    assert response.header("X-Request-ID") == request_id, (
-        f"{method} {path}: the app answered with X-Request-ID {response.header('X-Request-ID')!r}, "
+    response = client.request(method, path, headers={"X-Request-ID": request_id}, data=form)
+    assert response.headers.get("X-Request-ID") == request_id, (
+        f"{method} {path}: the app answered with X-Request-ID {response.headers.get('X-Request-ID')!r}, "
         f"not the well-formed id it was sent ({request_id})"
     )
-    return Sent(request_id, sent_at, response.status, response.header("Location"), response.body)
+    return Sent(request_id, sent_at, response.status_code, response.headers.get("Location"), response.content)
 
 
-class PageParser(HTMLParser):
-    """A page's form inputs, and the text directly inside each element that has an id."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.inputs: dict[str, str] = {}
-        self.text_by_id: dict[str, str] = {}
-        self._open_id: str | None = None
-        self.feed(html)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "input" and attributes.get("name"):
-            self.inputs[attributes["name"]] = attributes.get("value") or ""
-        self._open_id = attributes.get("id")
-        if self._open_id:
-            self.text_by_id[self._open_id] = ""
-
-    def handle_endtag(self, tag):
-        self._open_id = None
-
-    def handle_data(self, data):
-        if self._open_id:
-            self.text_by_id[self._open_id] += data
-
-
-def csrf_token(page: Sent) -> str:
-    token = PageParser(page.body.decode()).inputs.get("csrfmiddlewaretoken", "")
-    assert len(token) >= 32, f"the page (HTTP {page.status}) has no csrfmiddlewaretoken input"
-    return token
+@pytest.fixture
+def app_client(live_stack):
+    """A fresh client for the app, with its own cookie jar, closed after the test."""
+    with live_stack.app_client(USER_AGENT) as client:
+        yield client
 
 
 # ---------------------------------------------------------------------------
@@ -234,9 +209,9 @@ def assert_ip_address(value: Any, label: str) -> None:
 # ---------------------------------------------------------------------------
 # Logs to Elasticsearch
 # ---------------------------------------------------------------------------
-def test_page_view_becomes_two_app_documents_and_one_access_document(live_stack):
+def test_page_view_becomes_two_app_documents_and_one_access_document(live_stack, app_client):
     since = datetime.now(UTC) - timedelta(minutes=1)
-    page = send(live_stack.app_client(USER_AGENT), "GET", "/", "page")
+    page = send(app_client, "GET", "/", "page")
     assert (page.status, page.body) == (200, b"Hello, World!")
 
     documents = await_documents(
@@ -280,9 +255,9 @@ def test_page_view_becomes_two_app_documents_and_one_access_document(live_stack)
     assert_no_unparsed_line_mentions(live_stack, since, [page.request_id])
 
 
-def test_error_traceback_is_one_document(live_stack):
+def test_error_traceback_is_one_document(live_stack, app_client):
     since = datetime.now(UTC) - timedelta(minutes=1)
-    boom = send(live_stack.app_client(USER_AGENT), "GET", "/boom/", "boom")
+    boom = send(app_client, "GET", "/boom/", "boom")
     assert boom.status == 500
 
     documents = await_documents(
@@ -326,39 +301,41 @@ class SecurityEvent:
     status: int
 
 
-def test_login_logout_and_failed_login_become_security_documents(live_stack):
+def test_login_logout_and_failed_login_become_security_documents(live_stack, app_client):
     username, password = live_stack.settings.demo_username, live_stack.settings.demo_password
     if not (username and password):
         pytest.fail("DEMO_USERNAME and DEMO_PASSWORD are not set in the environment or .env: the app has no demo user.")
     since = datetime.now(UTC) - timedelta(minutes=1)
-    client = live_stack.app_client(USER_AGENT)
+    client = app_client
 
     login_form = send(client, "GET", "/accounts/login/", "loginform")
+    assert login_form.status == 200
     login = send(
         client,
         "POST",
         "/accounts/login/",
         "login",
-        {"csrfmiddlewaretoken": csrf_token(login_form), "username": username, "password": password, "next": ""},
+        {"csrfmiddlewaretoken": csrf_token(client), "username": username, "password": password, "next": ""},
     )
     assert (login.status, login.location) == (302, "/account/"), "the demo user could not sign in"
     account = send(client, "GET", "/account/", "account")
     assert account.status == 200
-    assert PageParser(account.body.decode()).text_by_id.get("username") == username
-    logout = send(client, "POST", "/accounts/logout/", "logout", {"csrfmiddlewaretoken": csrf_token(account)})
+    assert text_by_id(account.body.decode()).get("username") == username
+    logout = send(client, "POST", "/accounts/logout/", "logout", {"csrfmiddlewaretoken": csrf_token(client)})
     assert (logout.status, logout.location) == (302, "/accounts/login/")
 
     intruder = f"intruder{RUN_ID}"
     retry_form = send(client, "GET", "/accounts/login/", "retryform")
+    assert retry_form.status == 200
     failed = send(
         client,
         "POST",
         "/accounts/login/",
         "loginfailed",
-        {"csrfmiddlewaretoken": csrf_token(retry_form), "username": intruder, "password": secrets.token_urlsafe(16)},
+        {"csrfmiddlewaretoken": csrf_token(client), "username": intruder, "password": secrets.token_urlsafe(16)},
     )
     assert failed.status == 200
-    assert "login-error" in PageParser(failed.body.decode()).text_by_id
+    assert "login-error" in text_by_id(failed.body.decode())
 
     events = [
         SecurityEvent(
@@ -408,15 +385,15 @@ def kibana_object(live_stack, path: str) -> dict:
     """GET a Kibana API object, waiting (bounded) while setup may still be creating it."""
     deadline = time.monotonic() + KIBANA_OBJECT_TIMEOUT_SECONDS
     while True:
-        response = live_stack.kibana.request("GET", path)
-        if response.status == 200:
-            return response.json()
-        if response.status != 404 and response.status < 500:
-            pytest.fail(f"Kibana GET {path}: HTTP {response.status}: {response.text()[:300]}")
+        response = live_stack.kibana.get(path)
+        if response.status_code == 200:
+            return json_body(response)
+        if response.status_code != 404 and response.status_code < 500:
+            pytest.fail(f"Kibana GET {path}: HTTP {response.status_code}: {response.text[:300]}")
         if time.monotonic() >= deadline:
             pytest.fail(
-                f"Kibana GET {path}: still HTTP {response.status} after {KIBANA_OBJECT_TIMEOUT_SECONDS} s "
-                f"(did the setup service import it?): {response.text()[:300]}"
+                f"Kibana GET {path}: still HTTP {response.status_code} after {KIBANA_OBJECT_TIMEOUT_SECONDS} s "
+                f"(did the setup service import it?): {response.text[:300]}"
             )
         time.sleep(KIBANA_POLL_SECONDS)
 
@@ -467,11 +444,9 @@ def test_kibana_has_every_dashboard_of_saved_objects_ndjson_with_its_panels(live
         # The import reports success per object; a panel whose object failed is simply missing.
         missing = []
         for reference in dashboard.get("references", []):
-            response = live_stack.kibana.request(
-                "GET", f"/api/saved_objects/{quoted(reference['type'])}/{quoted(reference['id'])}"
-            )
-            if response.status != 200:
-                missing.append(f"{reference['type']}/{reference['id']} (HTTP {response.status})")
+            response = live_stack.kibana.get(f"/api/saved_objects/{quoted(reference['type'])}/{quoted(reference['id'])}")
+            if response.status_code != 200:
+                missing.append(f"{reference['type']}/{reference['id']} (HTTP {response.status_code})")
         assert missing == [], f"dashboard {title!r} references objects Kibana does not have: {missing}"
 
 
