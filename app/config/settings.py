@@ -164,6 +164,19 @@ APP_LOG_LEVEL = env.log_level("APP_LOG_LEVEL", "INFO")
 SECURITY_LOG_LEVEL = env.log_level("SECURITY_LOG_LEVEL", "INFO")
 CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "INFO")
 
+
+
+def _log_file_handler(file_name: str, route: str) -> dict:
+    """The verbose records that the route filter lets through, appended to LOG_DIR/file_name."""
+    return {
+        "class": "observability.log_lines.AppendOnlyFileHandler",
+        "filename": str(LOG_DIR / file_name),
+        "encoding": "utf-8",
+        "formatter": "verbose",
+        "filters": [route, "request_context"],
+    }
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -186,20 +199,8 @@ LOGGING = {
         "not_security": {"()": "observability.log_filters.SecurityRoute", "security": False},
     },
     "handlers": {
-        "file": {
-            "class": "observability.log_lines.AppendOnlyFileHandler",
-            "filename": str(LOG_DIR / "django_debug.log"),
-            "encoding": "utf-8",
-            "formatter": "verbose",
-            "filters": ["not_security", "request_context"],
-        },
-        "security_file": {
-            "class": "observability.log_lines.AppendOnlyFileHandler",
-            "filename": str(LOG_DIR / "security.log"),
-            "encoding": "utf-8",
-            "formatter": "verbose",
-            "filters": ["security_only", "request_context"],
-        },
+        "file": _log_file_handler("django_debug.log", "not_security"),
+        "security_file": _log_file_handler("security.log", "security_only"),
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "simple",
