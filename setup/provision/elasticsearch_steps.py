@@ -140,6 +140,7 @@ class ElasticsearchSteps:
         return response.body if response.meta.status == 200 else None
 
     def _put(self, what: str, hint: str, function: Callable[..., Any], **kwargs: Any) -> None:
+        """A write whose answer setup does not need (sync then reports created or updated)."""
         self.call(what, hint, function, **kwargs)
 
     def sync_kibana_system_password(self) -> None:
