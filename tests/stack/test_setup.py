@@ -436,14 +436,18 @@ def test_waits_while_a_core_service_is_not_available(stack, assets, passwords, s
     assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
-def test_waits_while_elasticsearch_refuses_connections(passwords, assets):
+@pytest.mark.parametrize(("service", "waiting"), [
+    ("elasticsearch", "waiting for elasticsearch: cannot connect"),
+    ("kibana", "waiting for kibana: cannot connect ([Errno 111] Connection refused)\n"),
+])
+def test_waits_while_a_service_refuses_connections(passwords, assets, service, waiting):
     stack = FakeElasticStack(passwords["ELASTIC_PASSWORD"])
-    stack.refuse_connections("elasticsearch", 1.0)
+    stack.refuse_connections(service, 1.0)
     with stack:
         result = run_setup(stack, assets, passwords)
 
     assert result.returncode == 0, result.stderr
-    assert "waiting for elasticsearch: cannot connect" in result.stdout
+    assert waiting in result.stdout
     assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
@@ -467,17 +471,6 @@ def test_gives_up_on_a_hanging_elasticsearch(stack, assets, passwords):
     assert "within 1 s (SETUP_TIMEOUT_SECONDS); last answer: no response within " in result.stderr
     assert "waiting for elasticsearch: no response within 0.4 s" in result.stdout
     assert writes(stack.recorded()) == []
-
-
-def test_waits_while_kibana_refuses_connections(passwords, assets):
-    stack = FakeElasticStack(passwords["ELASTIC_PASSWORD"])
-    stack.refuse_connections("kibana", 1.0)
-    with stack:
-        result = run_setup(stack, assets, passwords)
-
-    assert result.returncode == 0, result.stderr
-    assert "waiting for kibana: cannot connect ([Errno 111] Connection refused)\n" in result.stdout
-    assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
 def test_kibana_is_called_directly_whatever_proxy_the_environment_names(stack, assets, passwords):
