@@ -131,7 +131,7 @@ def main() -> int:
     }
     if not problems:
         return 0
-    # One mount can lie inside another (elasticsearch.yml inside setup's elasticsearch/).
+    # One mount can lie inside another (a file inside a mounted folder): fix the outer one.
     files = sorted({path for found in problems.values() for path in found})
     outermost = [
         root

@@ -24,7 +24,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.integration.http_client import csrf_token, json_body, text_by_id
 from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
-from tests.support.paths import KIBANA_DIR, REPO_ROOT
+from tests.support.paths import KIBANA_DIR, REPO_ROOT, SAVED_OBJECTS_PATH
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -399,7 +399,7 @@ def kibana_object(live_stack, path: str) -> dict:
 
 
 def saved_objects_in_file() -> list[dict]:
-    path = KIBANA_DIR / "saved_objects.ndjson"
+    path = SAVED_OBJECTS_PATH
     if not path.is_file():
         pytest.fail(f"{path.relative_to(REPO_ROOT)} is missing: it defines the dashboards to check.")
     objects = []
@@ -420,7 +420,7 @@ def dashboards_in_file() -> list[tuple[str, str]]:
     dashboards = [
         (item["id"], item["attributes"]["title"]) for item in saved_objects_in_file() if item["type"] == "dashboard"
     ]
-    assert dashboards, "kibana/saved_objects.ndjson defines no dashboard"
+    assert dashboards, f"{SAVED_OBJECTS_PATH.relative_to(REPO_ROOT)} defines no dashboard"
     return dashboards
 
 

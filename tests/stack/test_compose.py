@@ -29,6 +29,11 @@ DOCKERFILES = (REPO_ROOT / "app" / "Dockerfile", REPO_ROOT / "setup" / "Dockerfi
 COMPOSE_TIMEOUT_SECONDS = 60
 
 LONG_RUNNING = ("elasticsearch", "kibana", "logstash", "app", "logrotate")
+# The asset folders setup reads (setup/provision/assets.py), each mounted on its own.
+SETUP_ASSET_FOLDERS = {
+    "elasticsearch": ("roles", "ilm_policies", "index_templates"),
+    "kibana": ("saved_objects", "connectors", "rules"),
+}
 SECRETS = (
     "ELASTIC_PASSWORD",
     "KIBANA_SYSTEM_PASSWORD",
@@ -457,11 +462,11 @@ def test_named_volumes_are_the_four_of_the_contract(config):
 
 def test_each_service_mounts_exactly_what_it_needs(services):
     assert mounts(services["elasticsearch"]) == {
-        ("bind", "elasticsearch/elasticsearch.yml", "/usr/share/elasticsearch/config/elasticsearch.yml", True),
+        ("bind", "elasticsearch/config/elasticsearch.yml", "/usr/share/elasticsearch/config/elasticsearch.yml", True),
         ("volume", "elasticsearch-data", "/usr/share/elasticsearch/data", False),
     }
     assert mounts(services["kibana"]) == {
-        ("bind", "kibana/kibana.yml", "/usr/share/kibana/config/kibana.yml", True),
+        ("bind", "kibana/config/kibana.yml", "/usr/share/kibana/config/kibana.yml", True),
     }
     assert mounts(services["logstash"]) == {
         ("bind", "logstash/config/logstash.yml", "/usr/share/logstash/config/logstash.yml", True),
@@ -470,9 +475,10 @@ def test_each_service_mounts_exactly_what_it_needs(services):
         ("volume", "logstash-data", "/usr/share/logstash/data", False),
         ("volume", "app-logs", "/var/log/django", True),
     }
+    # Only the asset folders: setup never sees the servers' config.
     assert mounts(services["setup"]) == {
-        ("bind", "elasticsearch", "/assets/elasticsearch", True),
-        ("bind", "kibana", "/assets/kibana", True),
+        ("bind", f"{component}/{kind}", f"/assets/{component}/{kind}", True)
+        for component, kinds in SETUP_ASSET_FOLDERS.items() for kind in kinds
     }
     assert mounts(services["app"]) == {
         ("volume", "app-logs", "/var/log/django", False),
@@ -487,7 +493,7 @@ def test_bind_mount_sources_exist_so_docker_does_not_create_empty_directories(se
             if volume["type"] == "bind":
                 source = Path(volume["source"])
                 assert source.exists(), f"{name} mounts {source}, which does not exist"
-                expect_directory = source.name in ("pipeline", "elasticsearch", "kibana")
+                expect_directory = source.name == "pipeline" or source.name in SETUP_ASSET_FOLDERS.get(source.parent.name, ())
                 assert source.is_dir() is expect_directory, f"{name} mounts {source}: wrong kind of file"
 
 
@@ -660,7 +666,7 @@ def secret_literals(text: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", ["docker-compose.yml", "kibana/kibana.yml", "elasticsearch/elasticsearch.yml"])
+@pytest.mark.parametrize("path", ["docker-compose.yml", "kibana/config/kibana.yml", "elasticsearch/config/elasticsearch.yml"])
 def test_no_secret_is_written_into_the_stack_files(path):
     assert secret_literals((REPO_ROOT / path).read_text(encoding="utf-8")) == []
 
@@ -763,7 +769,7 @@ def flat_yaml(path: Path) -> dict[str, str]:
 
 
 def test_elasticsearch_runs_one_secured_node_on_the_basic_license():
-    settings = flat_yaml(REPO_ROOT / "elasticsearch" / "elasticsearch.yml")
+    settings = flat_yaml(REPO_ROOT / "elasticsearch" / "config" / "elasticsearch.yml")
     assert settings["discovery.type"] == "single-node"
     assert settings["xpack.security.enabled"] == "true"
     assert settings["xpack.license.self_generated.type"] == "basic"
@@ -771,7 +777,7 @@ def test_elasticsearch_runs_one_secured_node_on_the_basic_license():
 
 
 def test_kibana_connects_as_kibana_system_without_a_password_in_its_file():
-    settings = flat_yaml(REPO_ROOT / "kibana" / "kibana.yml")
+    settings = flat_yaml(REPO_ROOT / "kibana" / "config" / "kibana.yml")
     assert json.loads(settings["elasticsearch.hosts"]) == ["http://elasticsearch:9200"]
     assert settings["elasticsearch.username"] == "kibana_system"
     assert settings["server.host"] == "0.0.0.0"
@@ -920,11 +926,11 @@ def test_a_normal_checkout_passes_the_permission_check(home, dummy_env, tmp_path
 def test_files_a_umask_077_checkout_leaves_unreadable_are_listed_with_the_fix(home, dummy_env, tmp_path):
     stack = copy_of_the_stack(tmp_path)
     broken = {
-        "elasticsearch/elasticsearch.yml": 0o600,  # bind-mounted file
+        "elasticsearch/config/elasticsearch.yml": 0o600,  # bind-mounted file
         "logstash/pipeline": 0o700,  # bind-mounted directory
-        "kibana/saved_objects.ndjson": 0o600,  # inside setup's bind-mounted folder
+        "kibana/saved_objects/django-logs.ndjson": 0o600,  # inside setup's bind-mounted folder
         "app/docker-entrypoint.sh": 0o744,  # copied into the app image, run by uid 1000
-        "setup/provision.py": 0o600,  # copied into the setup image, read by uid 10001
+        "setup/provision/__main__.py": 0o600,  # copied into the setup image, read by uid 10001
     }
     for name, mode in broken.items():
         (stack / name).chmod(mode)
@@ -933,7 +939,7 @@ def test_files_a_umask_077_checkout_leaves_unreadable_are_listed_with_the_fix(ho
     listed = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ") and "chmod" not in line]
     assert sorted(listed) == sorted(broken), result.stderr
     fix = result.stderr.splitlines()[-1].strip()
-    assert fix == "chmod -R a+rX app elasticsearch kibana logstash/pipeline setup", fix
+    assert fix == "chmod -R a+rX app elasticsearch/config/elasticsearch.yml kibana/saved_objects logstash/pipeline setup", fix
     subprocess.run(shlex.split(fix), cwd=stack, check=True, timeout=COMPOSE_TIMEOUT_SECONDS)
     assert check_permissions(home, stack, dummy_env).returncode == 0
     assert stat.S_IMODE((stack / "app/docker-entrypoint.sh").stat().st_mode) == 0o755

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.elastic_api import INDEX_TEMPLATE_KEYS, INDEX_TEMPLATE_TEMPLATE_KEYS, ROLE_KEYS, flat_index_settings
 from tests.support.kibana_objects import mapped_field_types
-from tests.support.paths import ELASTICSEARCH_DIR, PIPELINE_PATH
+from tests.support.paths import ELASTICSEARCH_DIR, ILM_POLICY_PATH, INDEX_TEMPLATE_PATH, PIPELINE_PATH
 
 # Actions ILM allows in each phase.
 ILM_PHASE_ACTIONS = {
@@ -74,12 +74,12 @@ def load(relative: str) -> dict:
 
 @pytest.fixture(scope="module")
 def template() -> dict:
-    return load("index-template.json")
+    return json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def policy() -> dict:
-    return load("ilm-policy.json")
+    return json.loads(ILM_POLICY_PATH.read_text(encoding="utf-8"))
 
 
 def leaf_mappings(properties: dict, prefix: str = ""):
@@ -134,7 +134,7 @@ def test_index_settings_suit_a_single_node_and_name_the_ilm_policy(template):
     settings = flat_index_settings(template["template"]["settings"])
     assert settings["index.number_of_shards"] == 1
     assert settings["index.number_of_replicas"] == 0
-    # The stack contract: the setup service PUTs ilm-policy.json as _ilm/policy/django-logs.
+    # The stack contract: the setup service PUTs ilm_policies/django-logs.json as _ilm/policy/django-logs.
     assert settings["index.lifecycle.name"] == "django-logs"
     assert settings["index.lifecycle.parse_origination_date"] is True
 

@@ -1,6 +1,6 @@
 """Offline consistency checks of the Kibana assets the setup service imports and creates.
 
-kibana/saved_objects.ndjson goes to POST /api/saved_objects/_import, which answers 200
+kibana/saved_objects/django-logs.ndjson goes to POST /api/saved_objects/_import, which answers 200
 even when objects fail, and creates no object whose references do not resolve; the
 connector and rules go to POST /api/actions/connector/<id> and /api/alerting/rule/<id>.
 These tests catch, without a Kibana, what those calls would reject or silently drop.
@@ -38,7 +38,7 @@ from tests.support.kibana_objects import (
     query_fields,
     rule_fields,
 )
-from tests.support.paths import INDEX_TEMPLATE_PATH
+from tests.support.paths import INDEX_TEMPLATE_PATH, REPO_ROOT
 
 DATA_VIEW_ID = "django-logs"
 
@@ -319,7 +319,7 @@ def test_every_field_any_object_or_rule_uses_is_mapped():
     unmapped = {
         field: sorted(users) for field, users in field_usages(OBJECTS, RULES).items() if field not in MAPPED
     }
-    assert not unmapped, f"fields not in elasticsearch/index-template.json: {unmapped}"
+    assert not unmapped, f"fields not in {INDEX_TEMPLATE_PATH.relative_to(REPO_ROOT)}: {unmapped}"
 
 
 @pytest.mark.parametrize("lens", objects_of("lens"), ids=ids(objects_of("lens")))

@@ -1,4 +1,5 @@
-"""The setup one-shot (setup/provision.py) run as a real process against a fake Elasticsearch + Kibana.
+"""The setup one-shot (`python -m provision`, setup/provision/) run as a real process against a fake
+Elasticsearch + Kibana: its exit codes, its output and the calls it makes.
 
 The fake (tests/support/fake_elastic.py) keeps state and refuses request shapes the real APIs refuse,
 so a passing run means the calls were made in the documented shapes and in a workable order.
@@ -20,138 +21,27 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.elastic_api import RULE_UPDATE_KEYS
 from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
-from tests.support.paths import REPO_ROOT
+from tests.support.paths import ILM_POLICY_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT, SAVED_OBJECTS_PATH, SETUP_DIR
+from tests.support.setup_assets import (
+    CONNECTORS,
+    ILM_POLICY,
+    INDEX_CONNECTOR_ID,
+    INDEX_TEMPLATE,
+    LOG_CONNECTOR_ID,
+    RULE,
+    RULE_ID,
+    SAVED_OBJECTS,
+    SAVED_OBJECTS_FILE,
+    build_assets,
+    edit_json,
+    write_json,
+)
 
-PROVISION = REPO_ROOT / "setup" / "provision.py"
+PROVISION_PACKAGE = SETUP_DIR / "provision"
 RUN_TIMEOUT_SECONDS = 60
 IMPORT_RECORD = "django-logs-setup-kibana-import"
-
-RULE_ID = "django-logs-error-burst"
-LOG_CONNECTOR_ID = "django-logs-server-log"
-INDEX_CONNECTOR_ID = "django-logs-alert-history"
-RULE_UPDATE_FIELDS = {
-    "name", "tags", "schedule", "throttle", "params", "actions", "notify_when", "alert_delay", "flapping", "artifacts",
-}
-
-ROLES = {
-    "logstash_writer": {
-        "cluster": ["monitor"],
-        "indices": [{"names": ["django-logs-*"], "privileges": ["create_doc", "create_index", "auto_configure"]}],
-    },
-    "django_logs_reader": {
-        "indices": [{"names": ["django-logs-*"], "privileges": ["read", "view_index_metadata"]}],
-    },
-}
-ILM_POLICY = {
-    "policy": {
-        "_meta": {"description": "Deletes django-logs-* indices after LOG_RETENTION_DAYS."},
-        "phases": {
-            "hot": {"min_age": "0ms", "actions": {"set_priority": {"priority": 100}}},
-            "delete": {"min_age": "30d", "actions": {"delete": {}}},
-        },
-    }
-}
-INDEX_TEMPLATE = {
-    "index_patterns": ["django-logs-*"],
-    "priority": 200,
-    "template": {
-        "settings": {
-            "number_of_shards": 1,
-            "number_of_replicas": 0,
-            "index.lifecycle.name": "django-logs",
-            "index": {"lifecycle": {"parse_origination_date": True}},
-        },
-        "mappings": {
-            "properties": {
-                "@timestamp": {"type": "date"},
-                "message": {"type": "text"},
-                "event": {"properties": {"dataset": {"type": "keyword"}}},
-            }
-        },
-    },
-    "_meta": {"description": "Django log lines shipped by Logstash."},
-}
-SAVED_OBJECTS = [
-    {
-        "type": "index-pattern", "id": "django-logs", "coreMigrationVersion": "8.8.0", "typeMigrationVersion": "8.0.0",
-        "attributes": {"title": "django-logs-*", "name": "Django logs", "timeFieldName": "@timestamp"},
-        "references": [],
-    },
-    {
-        "type": "search", "id": "django-logs-errors", "coreMigrationVersion": "8.8.0", "typeMigrationVersion": "8.0.0",
-        "attributes": {
-            "title": "Django errors", "columns": ["log.level", "message"], "sort": [["@timestamp", "desc"]],
-            "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps({
-                "query": {"query": "log.level:ERROR", "language": "kuery"},
-                "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
-            })},
-        },
-        "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern", "id": "django-logs"}],
-    },
-    {
-        "type": "dashboard", "id": "django-logs-overview", "coreMigrationVersion": "8.8.0", "typeMigrationVersion": "8.9.0",
-        "attributes": {
-            "title": "Django logs overview",
-            "panelsJSON": json.dumps([{"panelIndex": "1", "gridData": {"x": 0, "y": 0, "w": 48, "h": 15, "i": "1"},
-                                       "type": "search", "panelRefName": "panel_1", "embeddableConfig": {}}]),
-            "optionsJSON": json.dumps({"useMargins": True}),
-            "timeRestore": False,
-            "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps({"query": {"query": "", "language": "kuery"}})},
-        },
-        "references": [{"name": "1:panel_1", "type": "search", "id": "django-logs-errors"}],
-    },
-]
-CONNECTORS = {
-    "server-log": {"id": LOG_CONNECTOR_ID, "body": {
-        "name": "Django logs: server log", "connector_type_id": ".server-log", "config": {}, "secrets": {},
-    }},
-    "alert-history": {"id": INDEX_CONNECTOR_ID, "body": {
-        "name": "Django logs: alert history", "connector_type_id": ".index", "config": {"index": "django-logs-alerts"},
-    }},
-}
-RULE = {"id": RULE_ID, "body": {
-    "name": "Django error burst",
-    "rule_type_id": ".es-query",
-    "consumer": "alerts",
-    "tags": ["django"],
-    "schedule": {"interval": "1m"},
-    "params": {
-        "searchType": "esQuery", "esQuery": json.dumps({"query": {"match": {"log.level": "ERROR"}}}),
-        "index": ["django-logs-*"], "timeField": "@timestamp", "threshold": [5], "thresholdComparator": ">",
-        "timeWindowSize": 5, "timeWindowUnit": "m", "size": 10,
-    },
-    "actions": [{
-        "group": "query matched", "id": LOG_CONNECTOR_ID,
-        "params": {"level": "warn", "message": "{{context.hits.length}} Django errors in 5 minutes"},
-        "frequency": {"summary": False, "notify_when": "onActiveAlert", "throttle": None},
-    }],
-}}
-
-
-def write_json(path: Path, value: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2))
-
-
-def build_assets(root: Path) -> Path:
-    """An asset tree in the documented layout: ASSETS_DIR/elasticsearch and ASSETS_DIR/kibana."""
-    for name, body in ROLES.items():
-        write_json(root / "elasticsearch" / "roles" / f"{name}.json", body)
-    write_json(root / "elasticsearch" / "ilm-policy.json", ILM_POLICY)
-    write_json(root / "elasticsearch" / "index-template.json", INDEX_TEMPLATE)
-    (root / "kibana").mkdir(parents=True)
-    (root / "kibana" / "saved_objects.ndjson").write_text("".join(json.dumps(item) + "\n" for item in SAVED_OBJECTS))
-    for name, connector in CONNECTORS.items():
-        write_json(root / "kibana" / "connectors" / f"{name}.json", connector)
-    write_json(root / "kibana" / "rules" / "error-burst.json", RULE)
-    return root
-
-
-def edit_json(path: Path, change) -> None:
-    value = json.loads(path.read_text())
-    change(value)
-    path.write_text(json.dumps(value))
 
 
 @pytest.fixture
@@ -188,7 +78,8 @@ def run_setup(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], 
         **overrides,
     }
     result = subprocess.run(
-        [sys.executable, str(PROVISION)], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS
+        [sys.executable, "-m", "provision"], cwd=SETUP_DIR, env=env, capture_output=True, text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
     )
     output = result.stdout + result.stderr
     for name, value in env.items():
@@ -277,7 +168,41 @@ def test_saved_objects_import_is_multipart_with_an_ndjson_file_and_xsrf(stack, a
     assert upload.headers["kbn-xsrf"]
     assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
     assert b'name="file"; filename="saved_objects.ndjson"' in upload.body
-    assert (assets / "kibana" / "saved_objects.ndjson").read_bytes() in upload.body
+    assert (assets / SAVED_OBJECTS_FILE).read_bytes() in upload.body
+
+
+def test_an_added_template_policy_role_and_saved_objects_file_are_provisioned_without_code(stack, assets, passwords):
+    write_json(assets / "elasticsearch" / "roles" / "audit_reader.json", {"indices": [{"names": ["audit-*"], "privileges": ["read"]}]})
+    write_json(assets / "elasticsearch" / "ilm_policies" / "audit-logs.json", ILM_POLICY)
+    audit = json.loads(json.dumps(INDEX_TEMPLATE))
+    audit["index_patterns"] = ["audit-logs-*"]
+    audit["template"]["settings"]["index.lifecycle.name"] = "audit-logs"
+    write_json(assets / "elasticsearch" / "index_templates" / "audit-logs.json", audit)
+    extra = {"type": "index-pattern", "id": "audit-logs", "attributes": {"title": "audit-logs-*", "name": "Audit logs"},
+             "references": []}
+    (assets / "kibana" / "saved_objects" / "audit.ndjson").write_text(json.dumps(extra))  # no final newline
+
+    result = run_setup(stack, assets, passwords, LOG_RETENTION_DAYS="9")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = step_lines(result.stdout)
+    assert steps["role audit_reader"] == "created"
+    assert steps["ilm policy audit-logs"] == "created"
+    assert steps["index template audit-logs"] == "created"
+    assert steps["saved objects (4 from audit.ndjson, saved_objects.ndjson)"] == "created"
+    assert stack.policies["audit-logs"]["policy"]["phases"]["delete"]["min_age"] == "9d"
+    assert stack.templates["audit-logs"]["index_patterns"] == ["audit-logs-*"]
+    assert set(stack.saved_objects) == {("index-pattern", "audit-logs")} | {(item["type"], item["id"]) for item in SAVED_OBJECTS}
+    [upload] = [r for r in stack.recorded() if r.path == "/api/saved_objects/_import"]
+    assert b'name="file"; filename="saved_objects.ndjson"' in upload.body
+    assert json.dumps(extra).encode() + b"\n" + (assets / SAVED_OBJECTS_FILE).read_bytes() in upload.body
+    already = len(stack.recorded())
+
+    second = run_setup(stack, assets, passwords, LOG_RETENTION_DAYS="9")
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert set(step_lines(second.stdout).values()) == {"unchanged"}
+    assert writes(stack.recorded()[already:]) == []
 
 
 def test_second_run_reports_unchanged_and_sends_no_write(stack, assets, passwords):
@@ -323,7 +248,7 @@ def test_edited_assets_are_updated_with_only_the_updatable_fields(stack, assets,
         ("PUT", f"/api/alerting/rule/{RULE_ID}"),
     ]
     [rule_put] = [r for r in new if r.method == "PUT" and r.path.startswith("/api/alerting/")]
-    assert set(rule_put.json()) <= RULE_UPDATE_FIELDS
+    assert set(rule_put.json()) <= RULE_UPDATE_KEYS
     assert rule_put.json()["params"]["threshold"] == [9]
     [connector_put] = [r for r in new if r.method == "PUT" and r.path.startswith("/api/actions/")]
     assert connector_put.json() == {"name": "Alert history", "config": {"index": "django-logs-alerts"}}
@@ -379,7 +304,7 @@ def test_a_failed_object_exits_1_naming_it(stack, assets, passwords):
 def test_a_missing_reference_exits_1_and_nothing_is_imported(stack, assets, passwords):
     dangling = {"type": "search", "id": "django-logs-dangling", "attributes": {"title": "Dangling"},
                 "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern", "id": "gone"}]}
-    with (assets / "kibana" / "saved_objects.ndjson").open("a") as ndjson:
+    with (assets / SAVED_OBJECTS_FILE).open("a") as ndjson:
         ndjson.write(json.dumps(dangling) + "\n")
 
     result = run_setup(stack, assets, passwords)
@@ -393,7 +318,7 @@ def test_a_missing_reference_exits_1_and_nothing_is_imported(stack, assets, pass
 
 def test_an_object_stamped_newer_than_kibana_fails_the_import(stack, assets, passwords):
     objects = [{**item, "typeMigrationVersion": "10.14.0"} if item["type"] == "search" else item for item in SAVED_OBJECTS]
-    (assets / "kibana" / "saved_objects.ndjson").write_text("".join(json.dumps(item) + "\n" for item in objects))
+    (assets / SAVED_OBJECTS_FILE).write_text("".join(json.dumps(item) + "\n" for item in objects))
 
     result = run_setup(stack, assets, passwords)
 
@@ -419,7 +344,7 @@ def test_saved_searches_are_stored_migrated_and_then_left_alone(stack, assets, p
 
 def test_a_changed_saved_objects_file_is_imported_again(stack, assets, passwords):
     assert run_setup(stack, assets, passwords).returncode == 0
-    path = assets / "kibana" / "saved_objects.ndjson"
+    path = assets / SAVED_OBJECTS_FILE
     objects = [json.loads(line) for line in path.read_text().splitlines()]
     objects[1]["attributes"]["title"] = "Django errors, newest first"
     path.write_text("".join(json.dumps(item) + "\n" for item in objects))
@@ -511,14 +436,18 @@ def test_waits_while_a_core_service_is_not_available(stack, assets, passwords, s
     assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
-def test_waits_while_elasticsearch_refuses_connections(passwords, assets):
+@pytest.mark.parametrize(("service", "waiting"), [
+    ("elasticsearch", "waiting for elasticsearch: cannot connect"),
+    ("kibana", "waiting for kibana: cannot connect ([Errno 111] Connection refused)\n"),
+])
+def test_waits_while_a_service_refuses_connections(passwords, assets, service, waiting):
     stack = FakeElasticStack(passwords["ELASTIC_PASSWORD"])
-    stack.refuse_connections("elasticsearch", 1.0)
+    stack.refuse_connections(service, 1.0)
     with stack:
         result = run_setup(stack, assets, passwords)
 
     assert result.returncode == 0, result.stderr
-    assert "waiting for elasticsearch: cannot connect" in result.stdout
+    assert waiting in result.stdout
     assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
@@ -542,6 +471,15 @@ def test_gives_up_on_a_hanging_elasticsearch(stack, assets, passwords):
     assert "within 1 s (SETUP_TIMEOUT_SECONDS); last answer: no response within " in result.stderr
     assert "waiting for elasticsearch: no response within 0.4 s" in result.stdout
     assert writes(stack.recorded()) == []
+
+
+def test_kibana_is_called_directly_whatever_proxy_the_environment_names(stack, assets, passwords):
+    # Nothing listens on port 9: a client that used the proxy could not reach Kibana.
+    proxy = "http://127.0.0.1:9"
+    result = run_setup(stack, assets, passwords, HTTP_PROXY=proxy, http_proxy=proxy, ALL_PROXY=proxy, all_proxy=proxy)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
 def test_gives_up_on_refused_connections(passwords, assets):
@@ -576,103 +514,37 @@ def test_a_hanging_call_fails_after_the_request_timeout(stack, assets, passwords
     assert "failed: no response within 0.5 s" in result.stderr
 
 
-@pytest.mark.parametrize("variable", ["ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD"])
-@pytest.mark.parametrize(
-    ("value", "problem"),
-    [
-        ("", "is empty"),
-        ("changeme", "is a well-known default password"),
-        ("password", "is a well-known default password"),
-        ("elastic", "is a well-known default password"),
-        ("ChangeMe", "is a well-known default password"),
-        ("Short-pw-11", "is shorter than 12 characters"),
-    ],
-)
-def test_weak_passwords_are_refused_before_any_call(stack, assets, passwords, variable, value, problem):
-    result = run_setup(stack, assets, {**passwords, variable: value})
+def test_a_bad_setting_stops_with_exit_code_2_before_any_call_and_echoes_no_secret(stack, assets, passwords):
+    # Each check's message: tests/stack/test_setup_checks.py.
+    bad = {"KIBANA_URL": "http://elastic:Secret-in-URL@kibana:5601", "LOGSTASH_WRITER_PASSWORD": "Short-pw-11"}
+
+    result = run_setup(stack, assets, passwords, **bad)
 
     assert result.returncode == 2
-    assert f"{variable} {problem}" in result.stderr
-    if value and value != "password":  # that word is in every such message anyway
-        assert value not in result.stdout + result.stderr
-    assert stack.recorded() == []
-
-
-def test_a_missing_password_variable_is_refused(stack, assets, passwords):
-    del passwords["LOGSTASH_WRITER_PASSWORD"]
-
-    result = run_setup(stack, assets, passwords)
-
-    assert result.returncode == 2
-    assert "LOGSTASH_WRITER_PASSWORD is empty" in result.stderr
-    assert stack.recorded() == []
-
-
-def test_a_reused_password_is_refused(stack, assets, passwords):
-    reused = {**passwords, "LOGSTASH_WRITER_PASSWORD": passwords["KIBANA_SYSTEM_PASSWORD"]}
-
-    result = run_setup(stack, assets, reused)
-
-    assert result.returncode == 2
-    assert "KIBANA_SYSTEM_PASSWORD is the same as LOGSTASH_WRITER_PASSWORD" in result.stderr
-    assert stack.recorded() == []
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("LOG_RETENTION_DAYS", "0", "LOG_RETENTION_DAYS='0' must be a whole number of days from 1 to 3650"),
-        ("LOG_RETENTION_DAYS", "3651", "LOG_RETENTION_DAYS='3651' must be"),
-        ("LOG_RETENTION_DAYS", "2w", "LOG_RETENTION_DAYS='2w' must be"),
-        ("LOG_RETENTION_DAYS", "", "LOG_RETENTION_DAYS='' must be"),
-        ("ELASTICSEARCH_URL", "elasticsearch:9200", "ELASTICSEARCH_URL='elasticsearch:9200' is not a valid URL"),
-        ("KIBANA_URL", "http://elastic:Secret-in-URL@kibana:5601", "KIBANA_URL must not contain credentials"),
-        ("SETUP_TIMEOUT_SECONDS", "soon", "SETUP_TIMEOUT_SECONDS='soon' must be a number of seconds"),
-    ],
-)
-def test_invalid_settings_are_refused_before_any_call(stack, assets, passwords, name, value, message):
-    result = run_setup(stack, assets, passwords, **{name: value})
-
-    assert result.returncode == 2
-    assert message in result.stderr
+    assert result.stderr.startswith("setup: configuration error:\n")
+    assert "KIBANA_URL must not contain credentials" in result.stderr
+    assert "LOGSTASH_WRITER_PASSWORD is shorter than 12 characters" in result.stderr
     assert "Secret-in-URL" not in result.stdout + result.stderr
+    assert "Short-pw-11" not in result.stdout + result.stderr
     assert stack.recorded() == []
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda root: (root / "elasticsearch" / "ilm-policy.json").unlink(), "ilm-policy.json is missing"),
-        (lambda root: (root / "elasticsearch" / "roles" / "django_logs_reader.json").unlink(), "lacks django_logs_reader.json"),
-        (
-            lambda root: (root / "elasticsearch" / "index-template.json").write_text("{\n  oops"),
-            "index-template.json is not valid JSON",
-        ),
-        (
-            lambda root: edit_json(
-                root / "elasticsearch" / "index-template.json", lambda t: t["template"]["settings"].pop("index.lifecycle.name")
-            ),
-            "must set index.lifecycle.name to 'django-logs'",
-        ),
-        (
-            lambda root: edit_json(root / "elasticsearch" / "ilm-policy.json", lambda p: p["policy"]["phases"].pop("delete")),
-            "has no policy.phases.delete phase",
-        ),
-        (
-            lambda root: edit_json(
-                root / "kibana" / "rules" / "error-burst.json", lambda r: r["body"].update(ruleTypeId=".es-query")
-            ),
-            "error-burst.json: ruleTypeId not allowed in a rule body",
-        ),
-        (lambda root: (root / "kibana" / "saved_objects.ndjson").write_text(""), "saved_objects.ndjson holds no saved objects"),
+        (lambda root: (root / "elasticsearch" / "index_templates" / "django-logs.json").write_text("{\n  oops"),
+         "index_templates/django-logs.json is not valid JSON"),
+        (lambda root: (root / SAVED_OBJECTS_FILE).write_text(""), "saved_objects.ndjson holds no saved objects"),
     ],
 )
-def test_bad_assets_are_refused_before_any_call(stack, assets, passwords, change, message):
+def test_a_bad_asset_stops_with_exit_code_2_before_any_call(stack, assets, passwords, change, message):
+    # Each check's message: tests/stack/test_setup_checks.py.
     change(assets)
 
     result = run_setup(stack, assets, passwords)
 
     assert result.returncode == 2
+    assert result.stderr.startswith("setup: configuration error:\n")
     assert message in result.stderr
     assert stack.recorded() == []
 
@@ -719,7 +591,7 @@ def test_something_other_than_elasticsearch_is_refused(stack, assets, passwords)
 
 
 def test_a_single_saved_object_is_compared_and_left_alone(stack, assets, passwords):
-    (assets / "kibana" / "saved_objects.ndjson").write_text(json.dumps(SAVED_OBJECTS[0]) + "\n")
+    (assets / SAVED_OBJECTS_FILE).write_text(json.dumps(SAVED_OBJECTS[0]) + "\n")
     assert run_setup(stack, assets, passwords).returncode == 0
     already = len(stack.recorded())
 
@@ -743,8 +615,7 @@ def test_a_rule_whose_type_changed_is_not_updated(stack, assets, passwords):
 
 
 def test_the_repository_assets_provision_and_are_then_unchanged(stack, passwords):
-    needed = [REPO_ROOT / "elasticsearch" / "ilm-policy.json", REPO_ROOT / "elasticsearch" / "index-template.json",
-              REPO_ROOT / "kibana" / "saved_objects.ndjson"]
+    needed = [ILM_POLICY_PATH, INDEX_TEMPLATE_PATH, SAVED_OBJECTS_PATH]
     if not all(path.is_file() for path in needed):
         pytest.skip("the repository's elasticsearch/ and kibana/ assets are not written yet")
 
@@ -1062,13 +933,16 @@ def test_fake_elasticsearch_answers_like_elasticsearch(stack, passwords):
 # -- the image ---------------------------------------------------------------------------------
 
 
-def test_provision_needs_nothing_beyond_the_standard_library_and_the_pinned_client():
-    tree = ast.parse(PROVISION.read_text())
-    modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
-    assert modules - set(sys.stdlib_module_names) - {"__future__"} == {"elasticsearch"}
+def test_provision_needs_nothing_beyond_the_standard_library_and_the_pinned_clients():
+    modules = set()
+    for path in sorted(PROVISION_PACKAGE.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        modules |= {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
+    assert modules - set(sys.stdlib_module_names) - {"__future__", "provision"} == {"elasticsearch", "urllib3"}
     pins = (REPO_ROOT / "setup" / "requirements.txt").read_text().splitlines()
     assert "elasticsearch==9.5.1" in pins
+    assert "urllib3==2.8.0" in pins
 
 
 def test_setup_image_is_pinned_runs_as_non_root_and_starts_provision():
@@ -1078,6 +952,7 @@ def test_setup_image_is_pinned_runs_as_non_root_and_starts_provision():
     assert re.fullmatch(r"FROM python:3\.12\.\d+-slim-bookworm", base)
     [user] = [line for line in instructions if line.startswith("USER ")]
     assert user.split()[1].split(":")[0] not in ("root", "0")
-    assert "COPY provision.py /setup/provision.py" in instructions
+    assert "COPY provision /setup/provision" in instructions
+    assert "WORKDIR /setup" in instructions
     assert any("pip install --no-cache-dir -r /setup/requirements.txt" in line for line in instructions)
-    assert instructions[-1] == 'CMD ["python", "/setup/provision.py"]'
+    assert instructions[-1] == 'CMD ["python", "-m", "provision"]'

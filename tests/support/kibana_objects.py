@@ -15,9 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import KIBANA_DIR
+from tests.support.paths import KIBANA_DIR, SAVED_OBJECTS_PATH
 
-SAVED_OBJECTS_PATH = KIBANA_DIR / "saved_objects.ndjson"
 RULES_DIR = KIBANA_DIR / "rules"
 CONNECTORS_DIR = KIBANA_DIR / "connectors"
 

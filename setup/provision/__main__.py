@@ -1,0 +1,65 @@
+"""`python -m provision`: check the settings and assets, then run every step in dependency order."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+
+from provision.assets import Assets, load_assets
+from provision.elasticsearch_steps import ElasticsearchSteps
+from provision.errors import ConfigError, ProvisionError
+from provision.kibana_steps import KibanaSteps
+from provision.output import complain, redact_secrets, say
+from provision.settings import Settings, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def provision(settings: Settings, assets: Assets) -> None:
+    es = ElasticsearchSteps(settings)
+    kibana = None
+    try:
+        es.wait_until_ready()
+        es.sync_kibana_system_password()
+        for role in assets.roles:
+            es.sync_role(role)
+        es.sync_writer_user()
+        for policy in assets.ilm_policies:
+            es.sync_ilm_policy(policy)
+        for template in assets.index_templates:
+            es.sync_index_template(template)
+        kibana = KibanaSteps(settings, es)
+        kibana.wait_until_available()
+        kibana.sync_saved_objects(assets.saved_objects)
+        for connector in assets.connectors:
+            kibana.sync_connector(connector)
+        for rule in assets.rules:
+            kibana.sync_rule(rule)
+    finally:
+        if kibana is not None:
+            kibana.close()
+        es.close()
+
+
+def main(environ: Mapping[str, str]) -> int:
+    # The transport logs each failed attempt; the wait loops already say what is going on.
+    logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
+    try:
+        settings = load_settings(environ)
+        # Only validated passwords are redacted: a refused one like "password" must not mangle the error text.
+        redact_secrets(settings.passwords.values())
+        provision(settings, load_assets(settings.assets_dir, settings.retention_days))
+    except ConfigError as error:
+        complain(f"setup: configuration error:\n{error}")
+        return EXIT_CONFIG
+    except ProvisionError as error:
+        complain(f"setup: failed:\n{error}")
+        return EXIT_FAILED
+    say("setup: done")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(os.environ))

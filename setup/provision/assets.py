@@ -1,0 +1,203 @@
+"""The assets setup creates, declared by files and checked before any call.
+
+Each kind has its folder under ASSETS_DIR, and a file is named after what it creates:
+  elasticsearch/roles/<role>.json                  the body of PUT _security/role/<role>
+  elasticsearch/ilm_policies/<policy>.json         the body of PUT _ilm/policy/<policy>
+  elasticsearch/index_templates/<template>.json    the body of PUT _index_template/<template>
+  kibana/saved_objects/*.ndjson                    imported by POST /api/saved_objects/_import
+  kibana/connectors/*.json, kibana/rules/*.json    {"id": ..., "body": ...}: Kibana takes the id in the URL
+Adding one means adding a file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from provision.comparison import flat_settings
+from provision.errors import ConfigError
+
+# The writer user (elasticsearch_steps.py) gets logstash_writer; django_logs_reader is the readers'.
+REQUIRED_ROLES = ("logstash_writer", "django_logs_reader")
+ROLE_KEYS = {
+    "applications", "cluster", "description", "global", "indices", "metadata", "remote_cluster",
+    "remote_indices", "run_as", "transient_metadata",
+}
+CONNECTOR_KEYS = {"name", "connector_type_id", "config", "secrets"}
+RULE_CREATE_KEYS = {
+    "name", "rule_type_id", "enabled", "consumer", "tags", "throttle", "params", "schedule", "actions",
+    "notify_when", "alert_delay", "flapping", "dashboards", "artifacts",
+}
+RULE_REQUIRED_KEYS = ("name", "rule_type_id", "consumer", "schedule", "params")
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str  # role, policy or template name (the file's), connector id or rule id
+    path: Path
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SavedObjects:
+    paths: list[Path]
+    objects: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Assets:
+    roles: list[Asset]
+    ilm_policies: list[Asset]
+    index_templates: list[Asset]
+    saved_objects: SavedObjects
+    connectors: list[Asset]
+    rules: list[Asset]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is missing: check that the asset folders are mounted (ASSETS_DIR={path.parents[1]}).") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.") from None
+
+
+def _read_object(path: Path, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    value = _read_json(path)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path} must hold a JSON object.")
+    missing = [key for key in required if key not in value]
+    if missing:
+        raise ConfigError(f"{path} lacks {', '.join(missing)}.")
+    return value
+
+
+def _check_keys(path: Path, body: dict[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ConfigError(f"{path}: {', '.join(unknown)} not allowed in {what} (allowed: {', '.join(sorted(allowed))}).")
+
+
+def _files(folder: Path, suffix: str = ".json") -> list[Path]:
+    return sorted(path for path in folder.glob(f"*{suffix}") if path.is_file())
+
+
+def _named_bodies(folder: Path, required: tuple[str, ...] = ()) -> list[Asset]:
+    """One asset per <name>.json, named after its file."""
+    return [Asset(path.stem, path, _read_object(path, required)) for path in _files(folder)]
+
+
+def _id_and_body(path: Path) -> Asset:
+    wrapper = _read_object(path, ("id", "body"))
+    if not isinstance(wrapper["id"], str) or not wrapper["id"] or not isinstance(wrapper["body"], dict):
+        raise ConfigError(f'{path} must be {{"id": "<non-empty string>", "body": {{...}}}}.')
+    return Asset(wrapper["id"], path, wrapper["body"])
+
+
+def _load_roles(folder: Path) -> list[Asset]:
+    roles = _named_bodies(folder)
+    for role in roles:
+        _check_keys(role.path, role.body, ROLE_KEYS, "a role")
+    missing = [name for name in REQUIRED_ROLES if name not in {role.name for role in roles}]
+    if missing:
+        raise ConfigError(f"{folder} lacks {', '.join(name + '.json' for name in missing)}.")
+    return roles
+
+
+def _load_lifecycle(es_dir: Path, retention_days: int) -> tuple[list[Asset], list[Asset]]:
+    """The ILM policies and the index templates; each template names one of the policies, whose
+    delete phase LOG_RETENTION_DAYS sets (as it sets every policy's delete phase)."""
+    policies_dir, templates_dir = es_dir / "ilm_policies", es_dir / "index_templates"
+    policies = {policy.name: policy for policy in _named_bodies(policies_dir, ("policy",))}
+    for policy in policies.values():
+        _check_keys(policy.path, policy.body, {"policy"}, "a lifecycle policy body")
+    templates = _named_bodies(templates_dir, ("index_patterns",))
+    if not templates:
+        raise ConfigError(f"{templates_dir} holds no index template (<name>.json).")
+    named = set()
+    for template in templates:
+        settings = template.body.get("template", {}).get("settings", {})
+        name = flat_settings(settings).get("index.lifecycle.name")
+        if name is None or not isinstance(name, str):
+            wanted = " or ".join(repr(known) for known in policies) or f"a policy in {policies_dir}"
+            raise ConfigError(f"{template.path} must set index.lifecycle.name to {wanted}, or LOG_RETENTION_DAYS never applies.")
+        if name not in policies:
+            raise ConfigError(f"{template.path} sets index.lifecycle.name to {name!r}, but {policies_dir / (name + '.json')} is missing.")
+        named.add(name)
+    for policy in policies.values():
+        phases = policy.body["policy"].get("phases", {}) if isinstance(policy.body["policy"], dict) else {}
+        delete_phase = phases.get("delete") if isinstance(phases, dict) else None
+        if isinstance(delete_phase, dict):
+            delete_phase["min_age"] = f"{retention_days}d"
+        elif policy.name in named:
+            raise ConfigError(f"{policy.path} has no policy.phases.delete phase for LOG_RETENTION_DAYS to set.")
+    return list(policies.values()), templates
+
+
+def _load_saved_objects(folder: Path) -> SavedObjects:
+    paths = sorted(path for path in folder.glob("*") if path.is_file() and not path.name.startswith("."))
+    if not paths:
+        raise ConfigError(f"{folder} holds no .ndjson file: check that the asset folders are mounted.")
+    objects, seen = [], set()
+    for path in paths:
+        if path.suffix != ".ndjson":
+            raise ConfigError(f"{path}: Kibana imports only files whose name ends in .ndjson.")
+        count = len(objects)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"{path} line {number} is not valid JSON: {error.msg}.") from None
+            if isinstance(item, dict) and "exportedCount" in item:  # an export's summary line, not an object
+                continue
+            if not (isinstance(item, dict) and isinstance(item.get("type"), str) and isinstance(item.get("id"), str)):
+                raise ConfigError(f"{path} line {number} is not a saved object with a string type and id.")
+            key = (item["type"], item["id"])
+            if key in seen:
+                raise ConfigError(f"{path} line {number} repeats {key[0]}/{key[1]}.")
+            seen.add(key)
+            objects.append(item)
+        if len(objects) == count:
+            raise ConfigError(f"{path} holds no saved objects.")
+    return SavedObjects(paths, objects)
+
+
+def _load_connectors(folder: Path) -> list[Asset]:
+    connectors = [_id_and_body(path) for path in _files(folder)]
+    for connector in connectors:
+        _check_keys(connector.path, connector.body, CONNECTOR_KEYS, "a connector body")
+        if not isinstance(connector.body.get("name"), str) or not isinstance(connector.body.get("connector_type_id"), str):
+            raise ConfigError(f"{connector.path}: body needs string name and connector_type_id.")
+    return connectors
+
+
+def _load_rules(folder: Path) -> list[Asset]:
+    rules = [_id_and_body(path) for path in _files(folder)]
+    for rule in rules:
+        _check_keys(rule.path, rule.body, RULE_CREATE_KEYS, "a rule body")
+        missing = [key for key in RULE_REQUIRED_KEYS if key not in rule.body]
+        if missing:
+            raise ConfigError(f"{rule.path}: body lacks {', '.join(missing)}.")
+    return rules
+
+
+def load_assets(assets_dir: Path, retention_days: int) -> Assets:
+    es_dir, kibana_dir = assets_dir / "elasticsearch", assets_dir / "kibana"
+    for folder in (es_dir, kibana_dir):
+        if not folder.is_dir():
+            raise ConfigError(f"{folder} is not a folder: mount the assets there or set ASSETS_DIR.")
+    roles = _load_roles(es_dir / "roles")
+    policies, templates = _load_lifecycle(es_dir, retention_days)
+    return Assets(
+        roles=roles,
+        ilm_policies=policies,
+        index_templates=templates,
+        saved_objects=_load_saved_objects(kibana_dir / "saved_objects"),
+        connectors=_load_connectors(kibana_dir / "connectors"),
+        rules=_load_rules(kibana_dir / "rules"),
+    )

@@ -1,0 +1,93 @@
+"""A small JSON client for Kibana's HTTP API (basic auth as elastic, kbn-xsrf on every call), on urllib3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import urllib3
+
+from provision.errors import ConfigError, ProvisionError
+from provision.settings import Settings
+
+
+class KibanaUnreachable(Exception):
+    pass
+
+
+class Kibana:
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.kibana_url
+        self.request_timeout = settings.request_timeout_seconds
+        self.headers = {
+            **urllib3.make_headers(basic_auth=f"elastic:{settings.elastic_password}"),
+            "kbn-xsrf": "setup",
+            "Accept": "application/json",
+        }
+        # A PoolManager talks to Kibana directly: it reads no proxy variables from the environment.
+        # No retries: the readiness loop retries, and a failed write must not be sent twice.
+        self.pool = urllib3.PoolManager(retries=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, Any]:
+        headers = dict(self.headers)
+        if json_body is not None:
+            data, content_type = json.dumps(json_body).encode(), "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        seconds = timeout or self.request_timeout
+        try:
+            # Like a socket timeout: the limit for connecting and for each read, not for the whole call.
+            response = self.pool.request(
+                method, self.url + path, body=data, headers=headers, redirect=False,
+                timeout=urllib3.Timeout(connect=seconds, read=seconds),
+            )
+        except urllib3.exceptions.NewConnectionError as error:  # a subclass of ConnectTimeoutError, yet refused
+            raise KibanaUnreachable(f"cannot connect ({_reason(error)})") from None
+        except urllib3.exceptions.TimeoutError:
+            raise KibanaUnreachable(f"no response within {seconds:.3g} s") from None
+        except urllib3.exceptions.HTTPError as error:
+            raise KibanaUnreachable(f"cannot connect ({_reason(error)})") from None
+        if response.status == 401:
+            raise ConfigError(
+                f"ELASTIC_PASSWORD was refused by Kibana at {self.url} ({method} {path} answered 401). "
+                "Kibana checks it against Elasticsearch: fix ELASTIC_PASSWORD in .env."
+            )
+        text = response.data.decode("utf-8", errors="replace")
+        ctype = response.headers.get("Content-Type", "")
+        if ctype.split(";")[0].strip().lower() == "application/json":
+            try:
+                return response.status, json.loads(text)
+            except json.JSONDecodeError:
+                pass
+        return response.status, text
+
+    def call(self, method: str, path: str, hint: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> tuple[int, Any]:
+        """One call whose failure stops the setup with a message naming it and the fix."""
+        try:
+            status, body = self.request(method, path, **kwargs)
+        except KibanaUnreachable as error:
+            raise ProvisionError(f"{method} {path} on {self.url} failed: {error}. Check `docker compose logs kibana`.") from None
+        if status not in ok:
+            detail = body.get("message", body) if isinstance(body, dict) else body
+            raise ProvisionError(f"{method} {path} failed: HTTP {status}: {str(detail)[:1000]}. {hint}".rstrip())
+        return status, body
+
+    def close(self) -> None:
+        self.pool.clear()
+
+
+def _reason(error: urllib3.exceptions.HTTPError) -> str:
+    """The socket's own words ("[Errno 111] Connection refused"), as urllib's URLError gave them."""
+    cause = error.__context__ or error.__cause__
+    if isinstance(cause, OSError) and cause.strerror:
+        return str(cause)
+    return str(error)

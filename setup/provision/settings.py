@@ -1,0 +1,110 @@
+"""Setup's settings, read from the environment and checked before any call.
+
+Environment:
+  ELASTICSEARCH_URL                 default http://elasticsearch:9200
+  KIBANA_URL                        default http://kibana:5601
+  ELASTIC_PASSWORD                  superuser `elastic`; every call authenticates as it
+  KIBANA_SYSTEM_PASSWORD            set on the reserved user `kibana_system`
+  LOGSTASH_WRITER_PASSWORD          set on the native user `logstash_writer`
+  LOG_RETENTION_DAYS                1-3650 (default 14): the ILM delete phase's min_age
+  ASSETS_DIR                        default /assets; reads ASSETS_DIR/elasticsearch and ASSETS_DIR/kibana
+  SETUP_TIMEOUT_SECONDS             default 300: how long to wait for each of Elasticsearch and Kibana
+  SETUP_REQUEST_TIMEOUT_SECONDS     default 30: the limit for any single HTTP call
+  SETUP_RETRY_INTERVAL_SECONDS      default 2: the pause between readiness checks
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from provision.errors import ConfigError
+
+PASSWORD_VARIABLES = ("ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD")
+DEFAULT_PASSWORDS = {"changeme", "password", "elastic"}
+MIN_PASSWORD_LENGTH = 12
+RETENTION_RANGE = (1, 3650)
+
+
+@dataclass(frozen=True)
+class Settings:
+    elasticsearch_url: str
+    kibana_url: str
+    passwords: dict[str, str]
+    retention_days: int
+    assets_dir: Path
+    timeout_seconds: float
+    request_timeout_seconds: float
+    retry_interval_seconds: float
+
+    @property
+    def elastic_password(self) -> str:
+        return self.passwords["ELASTIC_PASSWORD"]
+
+
+def _url(environ: Mapping[str, str], name: str, default: str, errors: list[str]) -> str:
+    value = environ.get(name, default).strip().rstrip("/")
+    parts = urllib.parse.urlsplit(value)
+    if parts.username or parts.password:  # never echo such a URL: it holds a password
+        errors.append(f"{name} must not contain credentials (user:password@): setup logs in as elastic with ELASTIC_PASSWORD.")
+    elif parts.scheme not in ("http", "https") or not parts.hostname:
+        errors.append(f"{name}={value!r} is not a valid URL: use http(s)://host:port.")
+    return value
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, low: float, high: float, errors: list[str]) -> float:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # NaN fails this too
+        errors.append(f"{name}={raw!r} must be a number of seconds from {low:g} to {high:g}.")
+    return value
+
+
+def _password_problems(passwords: dict[str, str]) -> list[str]:
+    problems = []
+    hint = "Set a strong random value in .env (scripts/create_env.py generates one)."
+    for name, value in passwords.items():
+        if not value:
+            problems.append(f"{name} is empty. {hint}")
+        elif value.strip().lower() in DEFAULT_PASSWORDS:
+            problems.append(f"{name} is a well-known default password. {hint}")
+        elif len(value) < MIN_PASSWORD_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_PASSWORD_LENGTH} characters. {hint}")
+    names = list(passwords)
+    for index, name in enumerate(names):
+        for other in names[index + 1:]:
+            if passwords[name] and passwords[name] == passwords[other]:
+                problems.append(f"{name} is the same as {other}: each account needs its own password. {hint}")
+    return problems
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    errors: list[str] = []
+    passwords = {name: environ.get(name, "") for name in PASSWORD_VARIABLES}
+    errors.extend(_password_problems(passwords))
+    raw_days = environ.get("LOG_RETENTION_DAYS", "14")
+    retention_days = int(raw_days) if raw_days.strip().isdigit() else 0
+    if not RETENTION_RANGE[0] <= retention_days <= RETENTION_RANGE[1]:
+        low, high = RETENTION_RANGE
+        errors.append(f"LOG_RETENTION_DAYS={raw_days!r} must be a whole number of days from {low} to {high}.")
+    settings = Settings(
+        elasticsearch_url=_url(environ, "ELASTICSEARCH_URL", "http://elasticsearch:9200", errors),
+        kibana_url=_url(environ, "KIBANA_URL", "http://kibana:5601", errors),
+        passwords=passwords,
+        retention_days=retention_days,
+        assets_dir=Path(environ.get("ASSETS_DIR", "/assets")),
+        timeout_seconds=_number(environ, "SETUP_TIMEOUT_SECONDS", 300, 0.1, 86400, errors),
+        request_timeout_seconds=_number(environ, "SETUP_REQUEST_TIMEOUT_SECONDS", 30, 0.1, 3600, errors),
+        retry_interval_seconds=_number(environ, "SETUP_RETRY_INTERVAL_SECONDS", 2, 0.01, 600, errors),
+    )
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return settings

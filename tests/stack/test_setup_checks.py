@@ -1,0 +1,266 @@
+"""Setup's checks before any call, run in-process: the settings, the asset loader and the comparison.
+
+`python -m provision` exits 2 with these messages on stderr and makes no call
+(tests/stack/test_setup.py runs the command for that).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provision.assets import load_assets
+from provision.comparison import comparable_template, covers, fingerprint, flat_settings, with_fingerprint
+from provision.errors import ConfigError
+from provision.settings import load_settings
+from tests.support.paths import REPO_ROOT
+from tests.support.setup_assets import (
+    ILM_POLICY,
+    INDEX_TEMPLATE,
+    SAVED_OBJECTS,
+    SAVED_OBJECTS_FILE,
+    build_assets,
+    edit_json,
+    write_json,
+)
+
+PASSWORDS = {
+    "ELASTIC_PASSWORD": "el-4f0c9a1e7b2d6c3a",
+    "KIBANA_SYSTEM_PASSWORD": "ks-9d8e7f6a5b4c3d2e",
+    "LOGSTASH_WRITER_PASSWORD": "lw-1a2b3c4d5e6f7a8b",
+}
+
+
+def refusal_of_settings(environ: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ)
+    return str(caught.value)
+
+
+def refusal_of_assets(root: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_assets(root, 14)
+    return str(caught.value)
+
+
+@pytest.fixture
+def assets(tmp_path: Path) -> Path:
+    return build_assets(tmp_path / "assets")
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD"])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "is empty"),
+        ("changeme", "is a well-known default password"),
+        ("password", "is a well-known default password"),
+        ("elastic", "is a well-known default password"),
+        ("ChangeMe", "is a well-known default password"),
+        ("Short-pw-11", "is shorter than 12 characters"),
+    ],
+)
+def test_weak_passwords_are_refused(variable, value, problem):
+    message = refusal_of_settings({**PASSWORDS, variable: value})
+
+    assert f"{variable} {problem}" in message
+    if value and value != "password":  # that word is in every such message anyway
+        assert value not in message
+
+
+def test_a_missing_password_variable_is_refused():
+    without_writer = {name: value for name, value in PASSWORDS.items() if name != "LOGSTASH_WRITER_PASSWORD"}
+
+    assert "LOGSTASH_WRITER_PASSWORD is empty" in refusal_of_settings(without_writer)
+
+
+def test_a_reused_password_is_refused():
+    reused = {**PASSWORDS, "LOGSTASH_WRITER_PASSWORD": PASSWORDS["KIBANA_SYSTEM_PASSWORD"]}
+
+    assert "KIBANA_SYSTEM_PASSWORD is the same as LOGSTASH_WRITER_PASSWORD" in refusal_of_settings(reused)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("LOG_RETENTION_DAYS", "0", "LOG_RETENTION_DAYS='0' must be a whole number of days from 1 to 3650"),
+        ("LOG_RETENTION_DAYS", "3651", "LOG_RETENTION_DAYS='3651' must be"),
+        ("LOG_RETENTION_DAYS", "2w", "LOG_RETENTION_DAYS='2w' must be"),
+        ("LOG_RETENTION_DAYS", "", "LOG_RETENTION_DAYS='' must be"),
+        ("ELASTICSEARCH_URL", "elasticsearch:9200", "ELASTICSEARCH_URL='elasticsearch:9200' is not a valid URL"),
+        ("KIBANA_URL", "http://elastic:Secret-in-URL@kibana:5601", "KIBANA_URL must not contain credentials"),
+        ("SETUP_TIMEOUT_SECONDS", "soon", "SETUP_TIMEOUT_SECONDS='soon' must be a number of seconds"),
+    ],
+)
+def test_invalid_settings_are_refused(name, value, expected):
+    message = refusal_of_settings({**PASSWORDS, name: value})
+
+    assert expected in message
+    assert "Secret-in-URL" not in message
+
+
+def test_the_defaults_are_the_compose_services():
+    settings = load_settings(PASSWORDS)
+
+    assert (settings.elasticsearch_url, settings.kibana_url) == ("http://elasticsearch:9200", "http://kibana:5601")
+    assert (settings.retention_days, settings.assets_dir) == (14, Path("/assets"))
+    assert (settings.timeout_seconds, settings.request_timeout_seconds, settings.retry_interval_seconds) == (300, 30, 2)
+
+
+# -- assets -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda root: (root / "elasticsearch" / "ilm_policies" / "django-logs.json").unlink(),
+         "ilm_policies/django-logs.json is missing"),
+        (lambda root: (root / "elasticsearch" / "roles" / "django_logs_reader.json").unlink(), "lacks django_logs_reader.json"),
+        (
+            lambda root: (root / "elasticsearch" / "index_templates" / "django-logs.json").write_text("{\n  oops"),
+            "index_templates/django-logs.json is not valid JSON",
+        ),
+        (
+            lambda root: edit_json(
+                root / "elasticsearch" / "index_templates" / "django-logs.json",
+                lambda t: t["template"]["settings"].pop("index.lifecycle.name"),
+            ),
+            "must set index.lifecycle.name to 'django-logs'",
+        ),
+        (
+            lambda root: edit_json(
+                root / "elasticsearch" / "ilm_policies" / "django-logs.json", lambda p: p["policy"]["phases"].pop("delete")
+            ),
+            "has no policy.phases.delete phase",
+        ),
+        (
+            lambda root: edit_json(
+                root / "kibana" / "rules" / "error-burst.json", lambda r: r["body"].update(ruleTypeId=".es-query")
+            ),
+            "error-burst.json: ruleTypeId not allowed in a rule body",
+        ),
+        (lambda root: (root / SAVED_OBJECTS_FILE).write_text(""), "saved_objects.ndjson holds no saved objects"),
+        (lambda root: (root / "elasticsearch" / "index_templates" / "django-logs.json").unlink(),
+         "index_templates holds no index template"),
+        (lambda root: (root / "kibana" / "saved_objects" / "more.json").write_text("{}"),
+         "more.json: Kibana imports only files whose name ends in .ndjson"),
+        (lambda root: (root / "kibana" / "saved_objects" / "copy.ndjson").write_text(json.dumps(SAVED_OBJECTS[0]) + "\n"),
+         "saved_objects.ndjson line 1 repeats index-pattern/django-logs"),  # the later file by name repeats it
+    ],
+)
+def test_bad_assets_are_refused(assets, change, message):
+    change(assets)
+
+    assert message in refusal_of_assets(assets)
+
+
+def test_each_asset_is_named_after_its_file(assets):
+    write_json(assets / "elasticsearch" / "roles" / "auditor.json", {"cluster": ["monitor"]})
+    write_json(assets / "elasticsearch" / "ilm_policies" / "audit-logs.json", ILM_POLICY)
+    audit = json.loads(json.dumps(INDEX_TEMPLATE))
+    audit["index_patterns"] = ["audit-logs-*"]
+    audit["template"]["settings"]["index.lifecycle.name"] = "audit-logs"
+    write_json(assets / "elasticsearch" / "index_templates" / "audit-logs.json", audit)
+
+    loaded = load_assets(assets, 21)
+
+    assert [role.name for role in loaded.roles] == ["auditor", "django_logs_reader", "logstash_writer"]
+    assert [policy.name for policy in loaded.ilm_policies] == ["audit-logs", "django-logs"]
+    assert [template.name for template in loaded.index_templates] == ["audit-logs", "django-logs"]
+    assert loaded.index_templates[0].body["index_patterns"] == ["audit-logs-*"]
+    assert [policy.body["policy"]["phases"]["delete"]["min_age"] for policy in loaded.ilm_policies] == ["21d", "21d"]
+    assert [connector.name for connector in loaded.connectors] == ["django-logs-alert-history", "django-logs-server-log"]
+    assert [rule.name for rule in loaded.rules] == ["django-logs-error-burst"]
+
+
+def test_a_template_naming_a_policy_without_a_file_is_refused(assets):
+    edit_json(assets / "elasticsearch" / "index_templates" / "django-logs.json",
+              lambda t: t["template"]["settings"].update({"index.lifecycle.name": "elsewhere"}))
+
+    message = refusal_of_assets(assets)
+
+    assert "django-logs.json sets index.lifecycle.name to 'elsewhere'" in message
+    assert "ilm_policies/elsewhere.json is missing" in message
+
+
+def test_a_policy_no_template_names_may_lack_a_delete_phase(assets):
+    write_json(assets / "elasticsearch" / "ilm_policies" / "keep.json", {"policy": {"phases": {"hot": {"actions": {}}}}})
+
+    keep = [policy for policy in load_assets(assets, 14).ilm_policies if policy.name == "keep"]
+
+    assert [policy.body for policy in keep] == [{"policy": {"phases": {"hot": {"actions": {}}}}}]
+
+
+def test_saved_objects_of_several_files_are_one_list_in_file_order(assets):
+    extra = {"type": "index-pattern", "id": "audit-logs", "attributes": {"title": "audit-logs-*"}, "references": []}
+    (assets / "kibana" / "saved_objects" / "audit.ndjson").write_text(json.dumps(extra) + "\n")
+
+    saved = load_assets(assets, 14).saved_objects
+
+    assert [path.name for path in saved.paths] == ["audit.ndjson", "saved_objects.ndjson"]
+    assert [(item["type"], item["id"]) for item in saved.objects] == [("index-pattern", "audit-logs")] + [
+        (item["type"], item["id"]) for item in SAVED_OBJECTS
+    ]
+
+
+def test_the_repository_assets_load():
+    loaded = load_assets(REPO_ROOT, 14)
+
+    assert {role.name for role in loaded.roles} >= {"logstash_writer", "django_logs_reader"}
+    assert [policy.name for policy in loaded.ilm_policies] == ["django-logs"]
+    assert [template.name for template in loaded.index_templates] == ["django-logs"]
+    assert [path.name for path in loaded.saved_objects.paths] == ["django-logs.ndjson"]
+
+
+# -- comparison ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("current", "desired", "expected"),
+    [
+        ({"a": 1, "server_default": 2}, {"a": 1}, True),  # extra keys on the server are fine
+        ({"a": 1}, {"a": 1, "b": None}, True),  # a desired null is met by an absent key
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        ({"a": [1, 2, 3]}, {"a": [1, 2]}, False),  # lists match item by item, length too
+        ({"a": [{"x": 1, "y": 2}]}, {"a": [{"x": 1}]}, True),
+        ({"a": 1}, {"a": True}, False),  # True == 1 in Python, not in JSON
+        ({"a": False}, {"a": 0}, False),
+        ({"a": "1"}, {"a": 1}, False),
+        ("text", {"a": 1}, False),
+    ],
+)
+def test_covers(current, desired, expected):
+    assert covers(current, desired) is expected
+
+
+def test_flat_settings_is_elasticsearchs_view_dotted_under_index_with_strings():
+    settings = {"number_of_shards": 1, "index": {"lifecycle": {"name": "p", "parse_origination_date": True}},
+                "index.codec": "best_compression", "routing_path": ["a", 2], "unset": None}
+
+    assert flat_settings(settings) == {
+        "index.number_of_shards": "1", "index.lifecycle.name": "p", "index.lifecycle.parse_origination_date": "true",
+        "index.codec": "best_compression", "index.routing_path": ["a", "2"], "index.unset": None,
+    }
+
+
+def test_comparable_template_flattens_only_the_settings_and_leaves_the_asset_alone():
+    template = {"index_patterns": ["x-*"], "template": {"settings": {"number_of_shards": 1}, "mappings": {"dynamic": False}}}
+
+    assert comparable_template(template) == {
+        "index_patterns": ["x-*"], "template": {"settings": {"index.number_of_shards": "1"}, "mappings": {"dynamic": False}}}
+    assert template["template"]["settings"] == {"number_of_shards": 1}
+
+
+def test_the_fingerprint_ignores_key_order_and_is_added_beside_existing_meta():
+    body = {"b": 1, "a": {"y": 2, "x": 1}, "_meta": {"description": "d"}}
+    marked = with_fingerprint(body, "_meta")
+
+    assert fingerprint(body) == fingerprint({"_meta": {"description": "d"}, "a": {"x": 1, "y": 2}, "b": 1})
+    assert fingerprint(body) != fingerprint({**body, "b": 2})
+    assert marked["_meta"] == {"description": "d", "setup_fingerprint": fingerprint(body)}
+    assert body["_meta"] == {"description": "d"}
