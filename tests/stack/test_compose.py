@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.config_files import flat_yaml
 from tests.support.env_file import ELASTIC_VERSION, example_markers, example_values
 from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT
 
@@ -753,19 +754,6 @@ def test_the_stack_fits_a_4_gb_laptop(services):
 
 
 # --- component configs -----------------------------------------------------------------
-
-
-def flat_yaml(path: Path) -> dict[str, str]:
-    """A flat `key: value` YAML file (all these configs are), values as written, quotes removed."""
-    settings = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, separator, value = line.partition(": ")
-        assert separator and not line[0].isspace(), f"{path}:{number} is not a flat `key: value` line"
-        assert key not in settings, f"{path}:{number} repeats {key}"
-        settings[key] = value.strip().strip('"')
-    return settings
 
 
 def test_elasticsearch_runs_one_secured_node_on_the_basic_license():

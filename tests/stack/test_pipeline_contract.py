@@ -18,6 +18,7 @@ import pytest
 from myapp.management.commands.generate_traffic import Session
 from observability.rotate_logs import rotate
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
+from tests.support.config_files import flat_yaml
 from tests.support.grok import PYGROK_PATTERNS_DIR, SHARED_PATTERNS_DIR
 from tests.support.joni import engine_for_tests, require_engine
 from tests.support.kibana_objects import mapped_field_types, used_field_names
@@ -319,18 +320,8 @@ def test_an_access_line_keeps_path_and_query_apart_and_survives_a_maximal_reques
     assert long_one["url"]["original"] == long_path and long_one["http"]["response"]["status_code"] == 404
 
 
-def _flat_yaml(path: Path) -> dict[str, str]:
-    """``key: value`` lines of a flat YAML file (logstash.yml uses no nesting)."""
-    settings = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition(":")
-            settings[key.strip()] = value.strip().strip('"')
-    return settings
-
-
 def test_logstash_keeps_events_on_its_data_volume():
-    settings = _flat_yaml(REPO_ROOT / "logstash" / "config" / "logstash.yml")
+    settings = flat_yaml(REPO_ROOT / "logstash" / "config" / "logstash.yml")
 
     assert settings["queue.type"] == "persisted"
     assert settings["path.data"] == "/usr/share/logstash/data"
@@ -425,7 +416,7 @@ DEFAULT_BATCH_DELAY_MS = 50
 
 
 def latency_budget(pipeline: Pipeline, *, after_rotation: bool = False) -> float:
-    settings = _flat_yaml(REPO_ROOT / "logstash" / "config" / "logstash.yml")
+    settings = flat_yaml(REPO_ROOT / "logstash" / "config" / "logstash.yml")
     batch_delay = int(settings.get("pipeline.batch.delay", DEFAULT_BATCH_DELAY_MS)) / 1000
     worst = 0.0
     for plugin in (item for item in pipeline.config["input"] if isinstance(item, Plugin)):
