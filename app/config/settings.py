@@ -165,7 +165,6 @@ SECURITY_LOG_LEVEL = env.log_level("SECURITY_LOG_LEVEL", "INFO")
 CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "INFO")
 
 
-
 def _log_file_handler(file_name: str, route: str) -> dict:
     """The verbose records that the route filter lets through, appended to LOG_DIR/file_name."""
     return {

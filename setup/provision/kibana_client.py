@@ -56,6 +56,16 @@ class Kibana:
             raise KibanaUnreachable(f"no response within {seconds:.3g} s") from None
         except urllib3.exceptions.HTTPError as error:
             raise KibanaUnreachable(f"cannot connect ({_reason(error)})") from None
+        finally:
+            # A fresh connection per call, as urllib made: a pooled one that Kibana closed while
+            # idle would fail a write, and nothing retries.
+            self.pool.clear()
+        if 300 <= response.status < 400:
+            raise ConfigError(
+                f"KIBANA_URL={self.url} answered {method} {path} with HTTP {response.status}, a redirect to "
+                f"{response.headers.get('Location', '(no Location)')!r}: point KIBANA_URL at Kibana itself "
+                "(including its server.basePath, if it has one)."
+            )
         if response.status == 401:
             raise ConfigError(
                 f"ELASTIC_PASSWORD was refused by Kibana at {self.url} ({method} {path} answered 401). "
@@ -86,8 +96,12 @@ class Kibana:
 
 
 def _reason(error: urllib3.exceptions.HTTPError) -> str:
-    """The socket's own words ("[Errno 111] Connection refused"), as urllib's URLError gave them."""
-    cause = error.__context__ or error.__cause__
-    if isinstance(cause, OSError) and cause.strerror:
+    """The underlying error's own words ("[Errno 111] Connection refused", "Remote end closed
+    connection without response"), as urllib's URLError gave them."""
+    if isinstance(error, urllib3.exceptions.ProtocolError) and len(error.args) > 1:
+        cause = error.args[1]  # ProtocolError("Connection aborted.", <the error>)
+    else:
+        cause = error.__context__ or error.__cause__
+    if isinstance(cause, BaseException) and str(cause):
         return str(cause)
     return str(error)

@@ -43,13 +43,15 @@ def json_body(response: httpx.Response) -> Any:
         raise AssertionError(f"expected JSON, got HTTP {response.status_code}: {response.text[:300]!r}") from None
 
 
-def csrf_token(client: httpx.Client) -> str:
-    """The CSRF token the app last set in the client's cookie jar.
+def csrf_token(client: httpx.Client, page: str) -> str:
+    """The CSRF token for a form on ``page``: the one the app last set in the client's cookie jar.
 
-    Django accepts the cookie's value as the form's csrfmiddlewaretoken too
-    (django/middleware/csrf.py, _does_token_match: a 32-character secret is
-    compared as is, a 64-character one is unmasked first).
+    The page must render the form's csrfmiddlewaretoken field (a form without
+    it would fail for a browser). Django accepts the cookie's value in that
+    field (django/middleware/csrf.py, _does_token_match: a 32-character secret
+    is compared as is, a 64-character one is unmasked first).
     """
+    assert 'name="csrfmiddlewaretoken"' in page, "the page renders no form with a CSRF token"
     token = client.cookies.get(CSRF_COOKIE) or ""
     assert len(token) >= 32, f"the app set no {CSRF_COOKIE} cookie in this client"
     return token

@@ -136,6 +136,11 @@ def test_json_body_names_the_status_of_a_page_that_is_not_json(server):
         json_body(response)
 
 
+def test_a_page_without_a_csrf_field_is_refused():
+    with pytest.raises(AssertionError, match="renders no form with a CSRF token"):
+        csrf_token(httpx.Client(), "<form><input name='username'></form>")
+
+
 def test_text_by_id_reads_the_text_directly_inside_each_element_with_an_id():
     page = '<h1>Signed in as <span id="username">demo</span></h1><p id="login-error">No match.</p><p>x</p>'
     assert text_by_id(page) == {"username": "demo", "login-error": "No match."}
@@ -143,27 +148,31 @@ def test_text_by_id_reads_the_text_directly_inside_each_element_with_an_id():
 
 def test_login_form_helpers_sign_in_and_out_of_the_real_app(tmp_path):
     with running_app(tmp_path, workers=1) as app, http_client(app.base_url) as client:
-        assert client.get("/accounts/login/").status_code == 200
+        login_form = client.get("/accounts/login/")
+        assert login_form.status_code == 200
         without_token = client.post("/accounts/login/", data={"username": DEMO_USERNAME, "password": DEMO_PASSWORD})
         assert without_token.status_code == 403
 
         login = client.post(
             "/accounts/login/",
-            data={"csrfmiddlewaretoken": csrf_token(client), "username": DEMO_USERNAME, "password": DEMO_PASSWORD},
+            data={"csrfmiddlewaretoken": csrf_token(client, login_form.text), "username": DEMO_USERNAME,
+                  "password": DEMO_PASSWORD},
         )
         assert (login.status_code, login.headers.get("Location")) == (302, "/account/")
         account = client.get("/account/")
         assert account.status_code == 200
         assert text_by_id(account.text).get("username") == DEMO_USERNAME
 
-        logout = client.post("/accounts/logout/", data={"csrfmiddlewaretoken": csrf_token(client)})
+        logout = client.post("/accounts/logout/", data={"csrfmiddlewaretoken": csrf_token(client, account.text)})
         assert (logout.status_code, logout.headers.get("Location")) == (302, "/accounts/login/")
         assert client.get("/account/").status_code == 302
 
-        assert client.get("/accounts/login/").status_code == 200
+        retry_form = client.get("/accounts/login/")
+        assert retry_form.status_code == 200
         failed = client.post(
             "/accounts/login/",
-            data={"csrfmiddlewaretoken": csrf_token(client), "username": "intruder", "password": "wrong-password-1"},
+            data={"csrfmiddlewaretoken": csrf_token(client, retry_form.text), "username": "intruder",
+                  "password": "wrong-password-1"},
         )
         assert failed.status_code == 200
         assert "login-error" in text_by_id(failed.text)

@@ -315,13 +315,15 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
         "POST",
         "/accounts/login/",
         "login",
-        {"csrfmiddlewaretoken": csrf_token(client), "username": username, "password": password, "next": ""},
+        {"csrfmiddlewaretoken": csrf_token(client, login_form.body.decode()), "username": username, "password": password,
+         "next": ""},
     )
     assert (login.status, login.location) == (302, "/account/"), "the demo user could not sign in"
     account = send(client, "GET", "/account/", "account")
     assert account.status == 200
     assert text_by_id(account.body.decode()).get("username") == username
-    logout = send(client, "POST", "/accounts/logout/", "logout", {"csrfmiddlewaretoken": csrf_token(client)})
+    logout_token = csrf_token(client, account.body.decode())
+    logout = send(client, "POST", "/accounts/logout/", "logout", {"csrfmiddlewaretoken": logout_token})
     assert (logout.status, logout.location) == (302, "/accounts/login/")
 
     intruder = f"intruder{RUN_ID}"
@@ -332,7 +334,11 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
         "POST",
         "/accounts/login/",
         "loginfailed",
-        {"csrfmiddlewaretoken": csrf_token(client), "username": intruder, "password": secrets.token_urlsafe(16)},
+        {
+            "csrfmiddlewaretoken": csrf_token(client, retry_form.body.decode()),
+            "username": intruder,
+            "password": secrets.token_urlsafe(16),
+        },
     )
     assert failed.status == 200
     assert "login-error" in text_by_id(failed.body.decode())

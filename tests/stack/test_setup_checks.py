@@ -7,6 +7,9 @@
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from provision.assets import load_assets
 from provision.comparison import comparable_template, covers, fingerprint, flat_settings, with_fingerprint
 from provision.errors import ConfigError
+from provision.kibana_client import Kibana, KibanaUnreachable
 from provision.settings import load_settings
 from tests.support.paths import REPO_ROOT
 from tests.support.setup_assets import (
@@ -264,3 +268,66 @@ def test_the_fingerprint_ignores_key_order_and_is_added_beside_existing_meta():
     assert fingerprint(body) != fingerprint({**body, "b": 2})
     assert marked["_meta"] == {"description": "d", "setup_fingerprint": fingerprint(body)}
     assert body["_meta"] == {"description": "d"}
+
+
+# --- the Kibana client, against a real local server ------------------------------------------
+
+
+class _Answers(BaseHTTPRequestHandler):
+    client_ports: list[int] = []
+
+    def do_GET(self):
+        if self.path == "/moved":
+            self.send_response(302)
+            self.send_header("Location", "/kibana/moved")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == "/hang-up":
+            self.close_connection = True  # closes without a status line
+        else:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+        type(self).client_ports.append(self.client_address[1])
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def local_kibana():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        settings = load_settings({**PASSWORDS, "KIBANA_URL": f"http://127.0.0.1:{server.server_port}"})
+        yield Kibana(settings)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_kibana_client_refuses_a_redirect_naming_where_it_points():
+    with local_kibana() as kibana, pytest.raises(ConfigError) as refused:
+        kibana.request("GET", "/moved")
+    assert "answered GET /moved with HTTP 302, a redirect to '/kibana/moved'" in str(refused.value)
+
+
+def test_a_dropped_connection_is_reported_in_the_sockets_own_words():
+    with local_kibana() as kibana, pytest.raises(KibanaUnreachable) as dropped:
+        kibana.request("GET", "/hang-up")
+    assert str(dropped.value) == "cannot connect (Remote end closed connection without response)"
+
+
+def test_each_kibana_call_opens_a_fresh_connection():
+    _Answers.protocol_version = "HTTP/1.1"  # a server that keeps connections open
+    _Answers.client_ports.clear()
+    try:
+        with local_kibana() as kibana:
+            assert kibana.request("GET", "/status") == (200, {})
+            assert kibana.request("GET", "/status") == (200, {})
+    finally:
+        _Answers.protocol_version = "HTTP/1.0"
+    assert len(set(_Answers.client_ports)) == 2
