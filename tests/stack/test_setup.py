@@ -802,6 +802,15 @@ def test_fake_kibana_creates_nothing_while_a_reference_is_missing(stack, passwor
 GOOD_PARAMS = RULE["body"]["params"]
 
 
+def post_rule(stack, passwords, body: dict) -> tuple[int, dict]:
+    """POST a rule to the fake Kibana once the connector its action names exists."""
+    password = passwords["ELASTIC_PASSWORD"]
+    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
+    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
+    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
+    return call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST", json.dumps(body).encode(), json_headers, password)
+
+
 @pytest.mark.parametrize(("params", "message"), [
     ({key: v for key, v in GOOD_PARAMS.items() if key != "threshold"}, "params invalid: [threshold]:"),
     ({**GOOD_PARAMS, "esQuery": "{not json"}, "params invalid: [esQuery]: must be valid JSON"),
@@ -845,13 +854,7 @@ GOOD_PARAMS = RULE["body"]["params"]
      "params invalid: [thresholdComparator]: is required to be greater than"),
 ])
 def test_fake_kibana_validates_es_query_params_like_kibana(stack, passwords, params, message):
-    password = passwords["ELASTIC_PASSWORD"]
-    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
-    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
-    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
-
-    status, answer = call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST",
-                          json.dumps({**RULE["body"], "params": params}).encode(), json_headers, password)
+    status, answer = post_rule(stack, passwords, {**RULE["body"], "params": params})
 
     assert status == 400 and answer["message"].startswith(message), answer
     assert stack.rules == {}
@@ -864,13 +867,7 @@ def test_fake_kibana_validates_es_query_params_like_kibana(stack, passwords, par
      "Failed to validate actions due to the following error: Saved object [action/no-such-connector] not found"),
 ])
 def test_fake_kibana_validates_consumer_and_actions_like_kibana(stack, passwords, change, status, message):
-    password = passwords["ELASTIC_PASSWORD"]
-    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
-    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
-    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
-
-    answer = call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST", json.dumps({**RULE["body"], **change}).encode(),
-                  json_headers, password)
+    answer = post_rule(stack, passwords, {**RULE["body"], **change})
 
     assert answer[0] == status and answer[1]["message"] == message
     assert stack.rules == {}
@@ -883,13 +880,7 @@ def test_fake_kibana_validates_consumer_and_actions_like_kibana(stack, passwords
     ({"groupBy": "top", "termField": ["user.name", "source.ip"], "termSize": 1}, {}),
 ])
 def test_fake_kibana_accepts_es_query_params_kibana_accepts(stack, passwords, change, stored):
-    password = passwords["ELASTIC_PASSWORD"]
-    json_headers = {"Content-Type": "application/json", "kbn-xsrf": "t"}
-    connector = json.dumps(CONNECTORS["server-log"]["body"]).encode()
-    assert call(f"{stack.kibana_url}/api/actions/connector/{LOG_CONNECTOR_ID}", "POST", connector, json_headers, password)[0] == 200
-
-    status, answer = call(f"{stack.kibana_url}/api/alerting/rule/r1", "POST",
-                          json.dumps({**RULE["body"], "params": {**GOOD_PARAMS, **change}}).encode(), json_headers, password)
+    status, answer = post_rule(stack, passwords, {**RULE["body"], "params": {**GOOD_PARAMS, **change}})
 
     assert status == 200, answer
     assert answer["params"] == {"excludeHitsFromPreviousRun": True, "aggType": "count", "groupBy": "all",
