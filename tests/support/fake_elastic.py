@@ -116,6 +116,13 @@ def es_error(status: int, error_type: str, reason: str) -> Reply:
     return Reply(status, {"error": {"root_cause": [cause], **cause}, "status": status})
 
 
+def _stored_template(stored: dict[str, Any], kind: str, name: str) -> Reply:
+    """GET _index_template/<name> or _component_template/<name>: the one template, or 404."""
+    if name not in stored:
+        return es_error(404, "resource_not_found_exception", f"{kind} template matching [{name}] not found")
+    return Reply(200, {f"{kind}_templates": [{"name": name, f"{kind}_template": copy.deepcopy(stored[name])}]})
+
+
 def kibana_error(status: int, message: str, **extra: Any) -> Reply:
     names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 415: "Unsupported Media Type"}
     return Reply(status, {"statusCode": status, "error": names.get(status, "Error"), "message": message, **extra})
@@ -724,10 +731,7 @@ class FakeElasticStack:
         return Reply(200, {"acknowledged": True})
 
     def _get_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
-        stored = self.templates.get(name)
-        if stored is None:
-            return es_error(404, "resource_not_found_exception", f"index template matching [{name}] not found")
-        return Reply(200, {"index_templates": [{"name": name, "index_template": copy.deepcopy(stored)}]})
+        return _stored_template(self.templates, "index", name)
 
     def _put_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
         if not isinstance(body, dict):
@@ -746,10 +750,7 @@ class FakeElasticStack:
         return Reply(200, {"acknowledged": True})
 
     def _get_component_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
-        stored = self.component_templates.get(name)
-        if stored is None:
-            return es_error(404, "resource_not_found_exception", f"component template matching [{name}] not found")
-        return Reply(200, {"component_templates": [{"name": name, "component_template": copy.deepcopy(stored)}]})
+        return _stored_template(self.component_templates, "component", name)
 
     def _put_component_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
         if not isinstance(body, dict) or not isinstance(body.get("template"), dict):
