@@ -15,7 +15,7 @@ UP_TIMEOUT ?= 900
 # down, ps, logs and clean create no container, so they need no setting: each variable that
 # docker-compose.yml requires (${NAME:?...}, read from the file itself) gets a placeholder, and
 # they work without a complete .env (`make down` after deleting .env still stops the stack).
-COMPOSE_REQUIRED_VARIABLES := $(sort $(shell grep -oE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' docker-compose.yml | tr -d '$${:?'))
+COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -oE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' docker-compose.yml | tr -d '$${:?'))
 COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE)
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=

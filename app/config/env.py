@@ -61,17 +61,17 @@ class EnvReader:
     def list(name: str, default: list[str]) -> list[str]:
         raw = os.environ.get(name)
         if raw is None or raw.strip() == "":
-            return [*default]
+            return list(default)
         return [item.strip() for item in raw.split(",") if item.strip()]
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.str(name, default)
         if value not in choices:
-            raise self.error(f"{name}={value!r} is not one of {[*choices]}.")
+            raise self.error(f"{name}={value!r} is not one of {list(choices)}.")
         return value
 
     def log_level(self, name: str, default: str) -> str:
         value = self.str(name, default).upper()
         if value not in LOG_LEVELS:
-            raise self.error(f"{name}={value!r} is not a log level: use one of {[*LOG_LEVELS]}.")
+            raise self.error(f"{name}={value!r} is not a log level: use one of {list(LOG_LEVELS)}.")
         return value

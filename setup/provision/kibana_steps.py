@@ -124,8 +124,8 @@ class KibanaSteps:
             expected = {**wanted, "kibana_fingerprint": _stored_fingerprint(stored)} if stored is not None else None
             return expected is not None and all(record.get(key) == value for key, value in expected.items())
 
-        def write(current: tuple[dict[tuple[str, str], dict[str, Any]] | None, dict[str, Any]] | None) -> str:
-            stored = current[0] if current else None
+        def write(current: tuple[dict[tuple[str, str], dict[str, Any]] | None, dict[str, Any]]) -> str:
+            stored, _ = current
             result = self._import(saved)
             imported = self._stored_objects(objects)
             if imported is None:
