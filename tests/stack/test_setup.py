@@ -23,7 +23,7 @@ import pytest
 
 from tests.support.elastic_api import RULE_UPDATE_KEYS
 from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
-from tests.support.paths import ILM_POLICY_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT, SAVED_OBJECTS_PATH, SETUP_DIR
+from tests.support.paths import REPO_ROOT, SETUP_DIR
 from tests.support.setup_assets import (
     CONNECTORS,
     ILM_POLICY,
@@ -614,10 +614,6 @@ def test_a_rule_whose_type_changed_is_not_updated(stack, assets, passwords):
 
 
 def test_the_repository_assets_provision_and_are_then_unchanged(stack, passwords):
-    needed = [ILM_POLICY_PATH, INDEX_TEMPLATE_PATH, SAVED_OBJECTS_PATH]
-    if not all(path.is_file() for path in needed):
-        pytest.skip("the repository's elasticsearch/ and kibana/ assets are not written yet")
-
     first = run_setup(stack, REPO_ROOT, passwords)
     assert first.returncode == 0, first.stdout + first.stderr
     already = len(stack.recorded())
