@@ -29,6 +29,8 @@ SHARED_PATTERNS_DIR = REPO_ROOT.parent / "shared" / "grok-patterns" / "ecs-v1"
 _REFERENCE = re.compile(r"%\{(?P<name>(?P<pattern>[A-z0-9]+)(?::(?P<subname>[@\[\]A-z0-9_:.-]+))?)(?P<rest>[^}]*)\}")
 _ITERATIONS = 10000  # Grok#compile's iterations_left
 _FLAGS = regex.DOTALL | regex.MULTILINE | regex.ASCII | regex.V0
+# A safety net: a model match that runs this long is a bug in the model (regex raises TimeoutError).
+MODEL_TIMEOUT_SECONDS = 30.0
 
 
 class GrokError(ValueError):
@@ -141,7 +143,7 @@ class Grok:
         self.engine = engine
 
     def _model_captures(self, text: str) -> list[tuple[str, str | None]] | None:
-        found = self.regex.search(text)
+        found = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS)
         if found is None:
             return None
         # Regexp#named_captures order: each name at its first appearance, with all its groups.

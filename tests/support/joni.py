@@ -100,6 +100,14 @@ class Engine:
         captures = self.request(op="grok", pattern=pattern, text=text)["captures"]
         return None if captures is None else [(name, value) for name, value in captures]
 
+    def grok_timed(self, pattern: str, text: str, timeout: float) -> tuple[list[tuple[str, str | None]] | None, float | None]:
+        """Joni's captures and the seconds the match took, or ``(None, None)`` when it ran past ``timeout``."""
+        answer = self.request(op="grok_timed", pattern=pattern, text=text, timeout=timeout)
+        if answer.get("timed_out"):
+            return None, None
+        captures = answer["captures"]
+        return (None if captures is None else [(name, value) for name, value in captures]), answer["seconds"]
+
     def joda_parse(self, pattern: str, zone: str, text: str, locale: str | None = None) -> int | None:
         """Epoch millis Joda parses ``text`` to, or None where the date filter would fail."""
         answer = self.request(op="joda_parse", pattern=pattern, zone=zone, locale=locale, text=text)

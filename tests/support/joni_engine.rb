@@ -6,10 +6,14 @@
 # {"ok": false, "error": "..."}:
 #   {"op": "grok", "pattern": <expanded grok expression>, "text": <string>}
 #     -> {"captures": [[group name, value or null], ...]} or {"captures": null} (no match)
+#   {"op": "grok_timed", "pattern": ..., "text": ..., "timeout": <seconds>}
+#     -> as grok, plus {"seconds": <time Joni took>}, or {"timed_out": true}: JRuby's regexp
+#        search is interruptible, so Timeout stops a runaway match (as grok's timeout_millis does)
 #   {"op": "joda_parse", "pattern": <Joda pattern>, "zone": <zone id>, "locale": <tag or null>, "text": <string>}
 #     -> {"millis": <epoch millis>} or {"parse_error": <message>}
 #   {"op": "joda_zone", "zone": <zone id>} -> {"accepted": true, "id": <Joda's id>} or {"accepted": false}
 require "json"
+require "timeout"
 
 JODA_JAR = ENV.fetch("JODA_TIME_JAR", "/usr/share/java/joda-time.jar")
 require JODA_JAR
@@ -25,15 +29,25 @@ $regexps = {}
 # Grok#compile_captures_func then reports, for every name of
 # Regexp#named_captures, each of its group indices in order; Regexp#match is an
 # unanchored search.
-def grok(request)
+def grok(request, match = nil)
   regexp = ($regexps[request["pattern"]] ||= Regexp.new(request["pattern"], Regexp::MULTILINE))
-  match = regexp.match(request["text"])
+  match ||= regexp.match(request["text"])
   return { "captures" => nil } if match.nil?
   captures = []
   regexp.named_captures.each do |name, indices|
     indices.each { |index| captures << [name, match[index]] }
   end
   { "captures" => captures }
+end
+
+def grok_timed(request)
+  regexp = ($regexps[request["pattern"]] ||= Regexp.new(request["pattern"], Regexp::MULTILINE))
+  started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  match = Timeout.timeout(request["timeout"]) { regexp.match(request["text"]) }
+  seconds = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+  (match.nil? ? { "captures" => nil } : grok(request, match)).merge("seconds" => seconds)
+rescue Timeout::Error
+  { "timed_out" => true }
 end
 
 # logstash-plugins/logstash-filter-date src/main/java/org/logstash/filters/parser/
@@ -55,7 +69,7 @@ rescue Java::JavaLang::IllegalArgumentException
   { "accepted" => false }
 end
 
-OPERATIONS = { "grok" => method(:grok), "joda_parse" => method(:joda_parse), "joda_zone" => method(:joda_zone) }
+OPERATIONS = { "grok" => method(:grok), "grok_timed" => method(:grok_timed), "joda_parse" => method(:joda_parse), "joda_zone" => method(:joda_zone) }
 
 $stdout.sync = true
 $stdout.puts(JSON.generate({ "ok" => true, "ready" => true, "jruby" => JRUBY_VERSION }))
