@@ -165,12 +165,12 @@ def test_access_lines_are_parsed_into_http_fields(documents):
 
 
 def test_timestamps_are_read_in_the_apps_time_zone(documents, log_dir):
-    last_write = max((log_dir / name).stat().st_mtime for name in LOG_FILES)
-    written_at = dt.datetime.fromtimestamp(last_write, dt.timezone.utc)
+    # After every write (a file's mtime comes from the kernel's coarse clock and may lag a record's time).
+    written_at = dt.datetime.now(dt.timezone.utc)
     for name in LOG_FILES:
         for source in (d.source for d in parsed(documents[name])):
             age = written_at - source["@timestamp"]
-            assert dt.timedelta(0) <= age < dt.timedelta(minutes=2), (name, source["@timestamp"], written_at)
+            assert dt.timedelta(0) <= age < dt.timedelta(minutes=10), (name, source["@timestamp"], written_at)
 
 
 def test_documents_go_to_the_daily_index_with_create(documents):
