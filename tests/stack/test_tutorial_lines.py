@@ -1,0 +1,254 @@
+"""The tutorial's own line format through the pipeline, on Joni and Joda.
+
+Records are written by Python's real logging: a plain ``logging.FileHandler`` with the tutorial's
+``verbose`` formatter ``{levelname} {asctime} {module} {message}`` (style ``{``, default asctime),
+rendered in APP_TIME_ZONE. Expected tracebacks come from Python's ``traceback`` module. The file is
+then read and filtered by the pipeline model (tests/support/logstash_pipeline.py), checked against
+Joni and Joda wherever jruby is installed.
+"""
+
+import datetime as dt
+import logging
+import re
+import traceback
+import zoneinfo
+
+import pytest
+
+from tests.support.grok import PYGROK_PATTERNS_DIR
+from tests.support.joni import engine_for_tests
+from tests.support.logstash_config import Plugin
+from tests.support.logstash_pipeline import Pipeline
+from tests.support.paths import REPO_ROOT
+
+APP_TIME_ZONE = "Europe/Paris"
+ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": APP_TIME_ZONE}
+TUTORIAL_FORMAT = "{levelname} {asctime} {module} {message}"
+MODULE = __name__.rsplit(".", 1)[-1]  # {module}: this file's name
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT, engine=engine_for_tests())
+
+
+class _Kept(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+class TutorialLog:
+    """A logger writing exactly as the tutorial's ``file`` handler does, and the records it wrote."""
+
+    def __init__(self, path):
+        self.path = path
+        self.file = logging.FileHandler(path, encoding="utf-8")
+        formatter = logging.Formatter(TUTORIAL_FORMAT, style="{")
+        paris = zoneinfo.ZoneInfo(APP_TIME_ZONE)
+        formatter.converter = lambda seconds: dt.datetime.fromtimestamp(seconds, paris).timetuple()
+        self.file.setFormatter(formatter)
+        self.kept = _Kept()
+        self.logger = logging.getLogger(f"tutorial.{id(self)}")
+        self.logger.propagate = False
+        self.logger.setLevel(1)
+        self.logger.addHandler(self.file)
+        self.logger.addHandler(self.kept)
+
+    def close(self):
+        self.file.close()
+
+    @property
+    def records(self):
+        return self.kept.records
+
+
+@pytest.fixture
+def log(tmp_path):
+    tutorial = TutorialLog(tmp_path / "django_debug.log")
+    yield tutorial
+    tutorial.close()
+
+
+def events(pipeline, log) -> list[dict]:
+    log.close()
+    return [document.source for _, document in pipeline.process_file(log.path)]
+
+
+def without_empty_lines(text: str) -> str:
+    # logstash-codec-multiline decode: text.split("\n") of an empty line gives no line, so it is dropped.
+    return "\n".join(line for line in text.split("\n") if line)
+
+
+def exception_text(error: BaseException) -> str:
+    """What logging.Formatter.formatException appends: the traceback without its last newline."""
+    return "".join(traceback.format_exception(error)).removesuffix("\n")
+
+
+def test_every_level_parses_with_its_fields_and_time_zone(pipeline, log):
+    log.logger.debug("debug text")
+    log.logger.info("info text")
+    log.logger.warning("warning text with [brackets] and key=value \"quotes\"")
+    log.logger.error("error text")
+    log.logger.critical("critical text")
+    log.logger.log(25, "a level without a name")
+    log.logger.info("")
+    sources = events(pipeline, log)
+
+    assert [s["log"]["level"] for s in sources] == ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "Level 25", "INFO"]
+    assert [s["message"] for s in sources] == [record.getMessage() for record in log.records]
+    for source, record in zip(sources, log.records, strict=True):
+        assert "tags" not in source, source
+        assert source["django"]["module"] == MODULE
+        assert source["event"]["dataset"] == "django.app"
+        created = dt.datetime.fromtimestamp(record.created, dt.timezone.utc)
+        assert source["@timestamp"] == created.replace(microsecond=int(record.msecs) * 1000)
+        assert "error" not in source and "http" not in source and "user" not in source
+
+
+def test_a_traceback_is_one_event_in_stack_trace(pipeline, log):
+    try:
+        raise ValueError("bad value")
+    except ValueError as error:
+        log.logger.exception("Internal Server Error: /boom/")
+        expected = exception_text(error)
+    [source] = events(pipeline, log)
+
+    assert source["message"] == "Internal Server Error: /boom/"
+    assert source["error"]["stack_trace"] == expected
+    assert source["error"]["stack_trace"].startswith("Traceback (most recent call last):\n")
+    assert source["log"]["level"] == "ERROR" and source["tags"] == ["multiline"]
+
+
+def test_chained_exceptions_stay_one_event_without_their_blank_lines(pipeline, log):
+    try:
+        try:
+            {}["missing"]
+        except KeyError as cause:
+            raise RuntimeError("lookup failed") from cause
+    except RuntimeError as error:
+        log.logger.error("cause", exc_info=True)
+        caused = exception_text(error)
+    try:
+        try:
+            int("not a number")
+        except ValueError:
+            raise ValueError("while handling")  # noqa: B904 - the implicit context is the point
+    except ValueError as error:
+        log.logger.error("context", exc_info=True)
+        handled = exception_text(error)
+    log.logger.info("after")
+    cause, context, after = events(pipeline, log)
+
+    assert "The above exception was the direct cause of the following exception:" in caused
+    assert "During handling of the above exception, another exception occurred:" in handled
+    assert cause["message"] == "cause" and cause["error"]["stack_trace"] == without_empty_lines(caused)
+    assert context["message"] == "context" and context["error"]["stack_trace"] == without_empty_lines(handled)
+    assert after["message"] == "after" and "tags" not in after
+
+
+def test_an_exception_group_and_stack_info_go_to_stack_trace(pipeline, log):
+    try:
+        raise ExceptionGroup("several", [ValueError("one"), TypeError("two")])
+    except ExceptionGroup as error:
+        log.logger.error("group", exc_info=True)
+        group = exception_text(error)
+    log.logger.warning("where am I", stack_info=True)
+    grouped, stacked = events(pipeline, log)
+
+    assert group.startswith("  + Exception Group Traceback (most recent call last):\n")
+    assert grouped["message"] == "group" and grouped["error"]["stack_trace"] == without_empty_lines(group)
+    assert stacked["message"] == "where am I"
+    assert stacked["error"]["stack_trace"] == without_empty_lines(log.records[1].stack_info)
+
+
+def test_a_message_of_several_lines_keeps_them_all_up_to_the_traceback(pipeline, log):
+    log.logger.info("first line\n  second line\nERROR: third\nWARNING no timestamp\nINFO 2026-12-01 12:00:00 x")
+    try:
+        raise KeyError("k")
+    except KeyError as error:
+        log.logger.exception("summary\ndetails: Traceback (most recent call last): is not a header here")
+        expected = exception_text(error)
+    several, with_trace = events(pipeline, log)
+
+    assert several["message"] == log.records[0].getMessage() and "error" not in several
+    assert with_trace["message"] == log.records[1].getMessage()
+    assert with_trace["error"]["stack_trace"] == expected
+
+
+def test_an_empty_message_before_a_traceback_is_empty(pipeline, log):
+    try:
+        raise OSError("disk")
+    except OSError as error:
+        log.logger.exception("")
+        expected = exception_text(error)
+    [source] = events(pipeline, log)
+
+    assert source["message"] == "" and source["error"]["stack_trace"] == expected
+
+
+@pytest.mark.parametrize(
+    "message, action",
+    [("User logged in: alice", "user_logged_in"), ("User logged out: alice", "user_logged_out"), ("Login failed: alice", "user_login_failed")],
+)
+def test_the_tutorials_security_messages_become_security_events(pipeline, log, message, action):
+    # The tutorial's receivers log from the "security" logger, which the line does not name.
+    log.logger.info(message)
+    [source] = events(pipeline, log)
+
+    assert source["event"] == {"dataset": "django.security", "action": action}
+    assert source["user"] == {"name": "alice"}
+    assert source["message"] == message
+    assert "source" not in source  # no client ip in the tutorial's line
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["User logged in:", "User logged in: alice\nmore", "user logged in: alice", "Note: User logged in: alice", "User logged in:  "],
+)
+def test_other_messages_are_no_security_events(pipeline, log, message):
+    log.logger.info(message)
+    [source] = events(pipeline, log)
+
+    assert source["event"] == {"dataset": "django.app"} and "user" not in source
+
+
+def test_two_identical_lines_are_two_documents_and_a_replay_indexes_them_again(pipeline, tmp_path):
+    log = tmp_path / "django_debug.log"
+    log.write_text("INFO 2026-12-01 12:00:00,000 views same\n" * 2)
+    first = [document for _, document in pipeline.process_file(log)]
+    replay = [document for _, document in pipeline.process_file(log)]
+
+    assert [d.source["message"] for d in first] == ["same", "same"]
+    assert len({d.document_id for d in first + replay}) == 4  # no record id: random document ids
+
+
+def test_lines_before_the_first_record_are_one_tagged_event_and_never_glued_to_it(pipeline, tmp_path):
+    log = tmp_path / "django_debug.log"
+    log.write_text("  File \"x.py\", line 1\nValueError: half a traceback\nINFO 2026-12-01 12:00:00,000 views first\n")
+    [orphan, first] = [document.source for _, document in pipeline.process_file(log)]
+
+    assert orphan["message"] == "  File \"x.py\", line 1\nValueError: half a traceback"
+    assert {"_grokparsefailure", "multiline"} <= set(orphan["tags"])
+    assert first["message"] == "first" and "tags" not in first
+
+
+# ---- replay: how often the read position is saved ------------------------------------------------
+# logstash-input-file lib/filewatch/sincedb_collection.rb (flush_at_interval): the sincedb is written
+# when the whole seconds since the last write reach sincedb_write_interval, checked after every read
+# and after every stat_interval sleep (lib/filewatch/watch.rb, subscribe). A crash therefore replays
+# at most the lines read in the last sincedb_write_interval + stat_interval seconds.
+def test_the_documented_replay_window_is_the_configured_one(pipeline):
+    inputs = [item for item in pipeline.config["input"] if isinstance(item, Plugin)]
+    windows = {plugin.get("sincedb_write_interval") + plugin.get("stat_interval") for plugin in inputs}
+    intervals = {plugin.get("sincedb_write_interval") for plugin in inputs}
+    readme = (REPO_ROOT / "README.md").read_text()
+    documented = re.search(r"saves each file's read position every \*\*(\d+(?:\.\d+)?) s\*\*\s+\(`sincedb_write_interval`", readme)
+    replayed = re.search(r"a crash replays at most the lines read in the last\s+\*\*(\d+(?:\.\d+)?) s\*\*", readme)
+
+    assert documented and replayed, "README.md states no replay window"
+    assert intervals == {float(documented.group(1))}
+    assert windows == {float(replayed.group(1))}
