@@ -1,0 +1,206 @@
+"""Where a record starts, defined once in logstash/pipeline/patterns/django and loaded as the plugins load it.
+
+Hostile continuation lines are checked on the multiline codec's own expression and through the
+whole pipeline, in our format and in the tutorial's, with every evaluation on Joni where jruby is
+installed (tests/support/grok.py raises EngineDisagreement on any difference).
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.grok import PYGROK_PATTERNS_DIR, GrokError, read_patterns_file
+from tests.support.joni import engine_for_tests
+from tests.support.logstash_config import Plugin
+from tests.support.logstash_pipeline import CONTAINER_MOUNTS, Pipeline
+from tests.support.paths import COMPOSE_FILE, LOGSTASH_DIR
+
+ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": "UTC"}
+PATTERNS_DIR = "/usr/share/logstash/pipeline/patterns"
+OURS = "INFO 2026-12-01 12:00:00,000 views [request_id=- record_id=00000000000000aa] first"
+TUTORIAL = "INFO 2026-12-01 12:00:00,000 views first"
+NEXT_OURS = "INFO 2026-12-01 12:00:01,000 views [request_id=- record_id=00000000000000bb] next"
+NEXT_TUTORIAL = "INFO 2026-12-01 12:00:01,000 views next"
+
+# Lines that look like a level, a timestamp or both, but do not start a record.
+HOSTILE = [
+    "Error: x",
+    "ERROR: x",
+    "WARNING no timestamp",
+    "Info: x",
+    "INFO 2026-12-01 12:00:00 x",  # no milliseconds
+    "INFO 2026-12-01",
+    "INFO 2026-12-01 12:00:00,000",  # no space after the timestamp
+    "INFO 2026-12-01 12:00:00,00 x",
+    "INFO 2026-12-01T12:00:00,000 x",
+    "INFO  2026-12-01 12:00:00,000 x",
+    " INFO 2026-12-01 12:00:00,000 views x",
+    "    ERROR 2026-12-01 12:00:00,000 views indented",
+    "\tERROR 2026-12-01 12:00:00,000 views [request_id=forged record_id=ffffffffffffffff] x",
+    "error 2026-12-01 12:00:00,000 views lower case",
+    "WARN 2026-12-01 12:00:00,000 views not Python's name",
+    "Level x 2026-12-01 12:00:00,000 views",
+    "DEBUG:root:basicConfig's format",
+    "[INFO] 2026-12-01 12:00:00,000 views",
+    "xINFO 2026-12-01 12:00:00,000 views",
+    "Traceback (most recent call last):",
+    "During handling of the above exception, another exception occurred:",
+    "   ",
+]
+# Lines that do start a record: every level name Python gives.
+STARTS = [
+    f"{level} 2026-12-01 12:00:00,000 views x"
+    for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "Level 5", "Level 25", "Level -1")
+] + [OURS, "ERROR 2026-12-01 12:00:00,000 views ", "INFO 2026-12-01 12:00:00,000 x...[record cut short by a failed write]"]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT, engine=engine_for_tests())
+
+
+def _codecs(pipeline: Pipeline) -> list[Plugin]:
+    return [item.get("codec") for item in pipeline.config["input"] if isinstance(item, Plugin) and item.get("codec")]
+
+
+def _record_grok(pipeline: Pipeline) -> Plugin:
+    [grok] = [item for item in pipeline.config["filter"][0].branches[0][1] if isinstance(item, Plugin) and item.name == "grok"]
+    return grok
+
+
+def test_the_patterns_folder_is_in_a_read_only_mount_of_the_repository(pipeline):
+    compose = COMPOSE_FILE.read_text()
+    for mount, folder in CONTAINER_MOUNTS.items():
+        assert f"- ./{folder.relative_to(LOGSTASH_DIR.parent)}:{mount}:ro\n" in compose
+    entries = {entry for codec in _codecs(pipeline) for entry in codec.get("patterns_dir")}
+    entries |= set(_record_grok(pipeline).get("patterns_dir"))
+    assert entries == {PATTERNS_DIR}
+    assert pipeline.host_path(PATTERNS_DIR) == LOGSTASH_DIR / "pipeline" / "patterns"
+    # pipelines.yml loads django.conf alone, so the patterns file is never read as pipeline config.
+    assert 'path.config: "/usr/share/logstash/pipeline/django.conf"' in (LOGSTASH_DIR / "config" / "pipelines.yml").read_text()
+
+
+def test_codec_and_grok_share_one_definition_of_where_a_record_starts(pipeline):
+    codecs = _codecs(pipeline)
+    assert len(codecs) == 2
+    assert {codec.get("pattern") for codec in codecs} == {r"\A%{DJANGO_EVENT_START}"}
+    assert all(codec.get("negate") is True and codec.get("what") == "previous" for codec in codecs)
+    grok = _record_grok(pipeline)
+    assert "pattern_definitions" not in grok.keys()
+    assert all(expression.startswith(r"\A%{DJANGO_RECORD_START}") for expression in grok.get("match")["message"])
+    definitions = read_patterns_file(LOGSTASH_DIR / "pipeline" / "patterns" / "django")
+    assert "%{DJANGO_RECORD_START}" in definitions["DJANGO_EVENT_START"]
+
+
+@pytest.mark.parametrize("line", HOSTILE)
+def test_a_hostile_line_does_not_start_a_record(pipeline, line):
+    for codec in _codecs(pipeline):
+        files = pipeline.patterns_dir_files(codec.get("patterns_dir"), skip_directories=False)
+        assert not pipeline.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files).matches(line)
+
+
+@pytest.mark.parametrize("line", STARTS)
+def test_a_real_record_start_starts_one(pipeline, line):
+    for codec in _codecs(pipeline):
+        files = pipeline.patterns_dir_files(codec.get("patterns_dir"), skip_directories=False)
+        assert pipeline.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files).matches(line)
+
+
+def _process(pipeline, tmp_path, name: str, lines: list[str]) -> list[dict]:
+    log = tmp_path / name
+    log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return [document.source for _, document in pipeline.process_file(log)]
+
+
+@pytest.mark.parametrize("line", HOSTILE)
+@pytest.mark.parametrize("name", ["django_debug.log", "security.log"])
+def test_a_hostile_line_continues_a_tutorial_record(pipeline, tmp_path, name, line):
+    record, following = _process(pipeline, tmp_path, name, [TUTORIAL, line, NEXT_TUTORIAL])
+
+    assert record["tags"] == ["multiline"] and record["log"]["level"] == "INFO"
+    if line.startswith("Traceback "):  # a traceback's header: the stack trace starts there
+        assert record["message"] == "first" and record["error"]["stack_trace"] == line
+    else:
+        assert record["message"] == f"first\n{line}" and "error" not in record
+    assert following["message"] == "next" and "tags" not in following
+
+
+@pytest.mark.parametrize("line", HOSTILE)
+def test_a_hostile_line_indented_with_a_tab_continues_our_record_in_its_stack_trace(pipeline, tmp_path, line):
+    record, following = _process(pipeline, tmp_path, "django_debug.log", [OURS, "\t" + line, NEXT_OURS])
+
+    assert record["message"] == "first" and record["error"]["stack_trace"] == "\t" + line
+    assert record["tags"] == ["multiline"] and "tags" not in following and following["message"] == "next"
+
+
+@pytest.mark.parametrize("line", [line for line in HOSTILE if not line.startswith("\t")])
+def test_a_hostile_line_without_a_tab_fails_our_record_and_keeps_it_whole(pipeline, tmp_path, line):
+    record, following = _process(pipeline, tmp_path, "security.log", [OURS, line, NEXT_OURS])
+
+    assert record["message"] == f"{OURS}\n{line}"
+    assert "_django_record_parsefailure" in record["tags"]
+    assert following["message"] == "next" and "tags" not in following
+
+
+def test_empty_lines_reach_no_event(pipeline, tmp_path):
+    # BufferedTokenizerExt passes them on; the codec's text.split("\n") gives no line for them.
+    record, following = _process(pipeline, tmp_path, "django_debug.log", ["", TUTORIAL, "", "", "second line", "", NEXT_TUTORIAL])
+
+    assert record["message"] == "first\nsecond line" and following["message"] == "next"
+
+
+# ---- patterns_dir read as the plugins read it ----------------------------------------------------
+def test_a_patterns_file_is_read_as_add_patterns_from_file_reads_it(tmp_path):
+    path = tmp_path / "patterns"
+    path.write_bytes(
+        b"# a comment\n"
+        b"   # an indented comment\n"
+        b"\n"
+        b"  INDENTED   [a-z]+ x\n"  # leading space stripped; the pattern keeps its inner spaces
+        b"CRLF a\\d\r\n"  # chomp takes "\r\n"
+        b"EMPTY \n"  # split(/\s+/, 2) of "EMPTY \n" is ["EMPTY", ""]: an empty pattern
+        b"LONE\n"  # "LONE\n".split(/\s+/, 2) is ["LONE", ""] too
+        b"TWICE first\n"
+        b"TWICE second\n"
+        b"LAST no-newline"
+    )
+    assert read_patterns_file(path) == {
+        "INDENTED": "[a-z]+ x", "CRLF": "a\\d", "EMPTY": "", "LONE": "", "TWICE": "second", "LAST": "no-newline",
+    }
+
+
+def _mounted_pipeline(tmp_path: Path, monkeypatch, config: str) -> Pipeline:
+    folder = tmp_path / "pipeline"
+    (folder / "patterns" / "nested").mkdir(parents=True)
+    (folder / "patterns" / "b").write_text("WORDS b+\n")
+    (folder / "patterns" / "a").write_text("WORDS a+\nONLY_A x\n")
+    (folder / "patterns" / ".hidden").write_text("ONLY_A hidden\n")
+    (folder / "test.conf").write_text(config)
+    monkeypatch.setitem(CONTAINER_MOUNTS, "/usr/share/logstash/pipeline", folder)
+    return Pipeline({}, {}, path=folder / "test.conf", engine=engine_for_tests())
+
+
+def test_grok_reads_its_patterns_dir_in_name_order_and_skips_directories_and_dot_files(tmp_path, monkeypatch):
+    pipeline = _mounted_pipeline(
+        tmp_path, monkeypatch, f'filter {{ grok {{ patterns_dir => ["{PATTERNS_DIR}"] match => {{ "message" => "^%{{WORDS:w}}%{{ONLY_A:o}}$" }} }} }}'
+    )
+    # Dir.glob is sorted, so "b" is read after "a" and its WORDS wins; ".hidden" is not globbed.
+    assert pipeline.patterns_dir_files([PATTERNS_DIR]) == {"WORDS": "b+", "ONLY_A": "x"}
+    from tests.support.logstash_pipeline import Event
+
+    assert pipeline.filter(Event({"message": "bbx"}))["w"] == "bb"
+    assert "_grokparsefailure" in pipeline.filter(Event({"message": "aax"}))["tags"]
+
+
+def test_the_codec_fails_on_a_directory_in_its_patterns_dir(tmp_path, monkeypatch):
+    pipeline = _mounted_pipeline(
+        tmp_path, monkeypatch,
+        f'input {{ file {{ path => ["/logs/a.log"] codec => multiline {{ patterns_dir => ["{PATTERNS_DIR}"] pattern => "^x" negate => true what => "previous" }} }} }}',
+    )
+    with pytest.raises(GrokError, match="is a directory"):
+        pipeline.read(Path("/logs/a.log"), "x\n")
+
+
+def test_a_path_outside_the_mounts_is_refused(pipeline):
+    with pytest.raises(LookupError, match="not in a folder"):
+        pipeline.host_path("/etc/logstash/patterns")
