@@ -6,7 +6,8 @@ other users than the files' owner (Elasticsearch, Kibana, Logstash and the app a
 setup as 10001), so every bind-mounted file must be readable by others, and every directory
 listable. The images' COPY keeps the modes of the build contexts (app/, setup/), so the same
 holds for what they send (their .dockerignore leaves out the rest); executables need others'
-execute bit too.
+execute bit too. Your project's log folder, in own-app mode, has its own check
+(log_folder_access.py): Logstash needs only the files it reads there.
 
 Usage: docker compose config --format json | check_mount_permissions.py
 Prints nothing and exits 0 when every file is readable; else lists the files and the chmod
@@ -20,6 +21,8 @@ import shlex
 import stat
 import sys
 from pathlib import Path
+
+import log_folder_access
 
 LISTED_AT_MOST = 20
 
@@ -126,11 +129,18 @@ def shown(path: Path) -> str:
 
 def main() -> int:
     config = json.load(sys.stdin)
+    # Your project's log folder (own-app mode) needs only what Logstash reads: its own check.
+    log_errors, log_warnings = log_folder_access.problems(config)
+    for line in (*log_errors, *log_warnings):
+        print(line, file=sys.stderr)
+    log_folder = log_folder_access.log_folder_mount(config)
     problems = {
-        root: found for root, build_context in checked_roots(config).items() if (found := unreadable(root, build_context))
+        root: found
+        for root, build_context in checked_roots(config).items()
+        if root != log_folder and (found := unreadable(root, build_context))
     }
     if not problems:
-        return 0
+        return 1 if log_errors else 0
     # One mount can lie inside another (a file inside a mounted folder): fix the outer one.
     files = sorted({path for found in problems.values() for path in found})
     outermost = [
