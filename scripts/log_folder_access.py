@@ -4,8 +4,8 @@ docker-compose.own-app.yml bind-mounts OWN_APP_LOG_DIR at /var/log/django. Logst
 uid 1000, gid 1000 (elastic/logstash docker/templates/Dockerfile.erb: groupadd --gid 1000,
 adduser --uid 1000 --gid 1000, USER 1000), not as the folder's owner, so the folder needs read and
 search permission for that user and every log file it reads needs read permission. Permissions are
-judged from the files' modes and POSIX ACLs as the kernel does (acl(5), "Access check
-algorithm"), never by trying as the user running this, who may be root.
+judged from the files' modes and POSIX ACLs as the kernel does, never by trying as the user
+running this, who may be root.
 
 On macOS, Docker Desktop's file sharing opens the files as the user running Docker Desktop, so
 there the question is whether that user may read them.
@@ -66,19 +66,17 @@ def acl_entries(path: Path) -> list[tuple[int, int, int]] | None:
 
 
 def allowed(path: Path, wanted: int, uid: int = LOGSTASH_UID, gids: frozenset[int] = frozenset({LOGSTASH_GID})) -> bool:
-    """Whether uid, in the groups gids, has every permission in wanted on path (acl(5))."""
+    """Whether uid, in the groups gids, has every permission in wanted on path, decided as Linux
+    does: fs/namei.c (acl_permission_check) then fs/posix_acl.c (posix_acl_permission). The
+    owner gets the owner bits; an ACL counts only while the mode's group bits (its mask) are not
+    all clear; else the group or other bits decide."""
     status = path.stat()
-    entries = acl_entries(path)
-    if entries is None:
-        if uid == status.st_uid:
-            granted = status.st_mode >> 6
-        elif status.st_gid in gids:
-            granted = status.st_mode >> 3
-        else:
-            granted = status.st_mode
-        return granted & wanted == wanted
     if uid == status.st_uid:
-        return all(perms & wanted == wanted for tag, perms, _ in entries if tag == USER_OBJ)
+        return (status.st_mode >> 6) & wanted == wanted
+    entries = acl_entries(path) if status.st_mode & stat.S_IRWXG else None
+    if entries is None:
+        granted = status.st_mode >> 3 if status.st_gid in gids else status.st_mode
+        return granted & wanted == wanted
     mask = next((perms for tag, perms, _ in entries if tag == MASK), READ | WRITE | SEARCH)
     named_users = [perms for tag, perms, id_ in entries if tag == USER and id_ == uid]
     if named_users:
@@ -88,7 +86,7 @@ def allowed(path: Path, wanted: int, uid: int = LOGSTASH_UID, gids: frozenset[in
         if (tag == GROUP_OBJ and status.st_gid in gids) or (tag == GROUP and id_ in gids)
     ]
     if groups:
-        return any(perms & mask & wanted == wanted for perms in groups)
+        return any(perms & wanted == wanted for perms in groups) and mask & wanted == wanted
     return all(perms & wanted == wanted for tag, perms, _ in entries if tag == OTHER)
 
 
