@@ -368,7 +368,8 @@ def fix_lines(stderr: str) -> list[str]:
 
 def test_a_readable_folder_with_the_pipelines_file_names_passes(home, stack, tmp_path):
     folder = project_logs(tmp_path, *READ_NAMES, "django_debug.log.1", "security.log.3")
-    assert (check_folder(home, stack, tmp_path, folder).returncode, check_folder(home, stack, tmp_path, folder).stderr) == (0, "")
+    result = check_folder(home, stack, tmp_path, folder)
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def test_an_empty_folder_passes_since_logstash_waits_for_the_files(home, stack, tmp_path):
@@ -405,7 +406,8 @@ def test_a_private_folder_and_log_file_are_listed_and_the_chmod_fix_works(home, 
     by_mode, _ = fix_lines(result.stderr)
     assert by_mode == f"chmod o+rx {folder} && chmod o+r {folder / 'security.log'}"
     subprocess.run(["bash", "-c", by_mode], check=True, timeout=COMPOSE_TIMEOUT_SECONDS)
-    assert (check_folder(home, stack, tmp_path, folder).returncode, check_folder(home, stack, tmp_path, folder).stderr) == (0, "")
+    result = check_folder(home, stack, tmp_path, folder)
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def setfacl_or_skip() -> None:
@@ -427,7 +429,8 @@ def test_the_setfacl_fix_lets_logstash_in_and_keeps_others_out(home, stack, tmp_
     subprocess.run(["bash", "-c", by_acl], check=True, timeout=COMPOSE_TIMEOUT_SECONDS)
     # Others still may not read: only the ACL lets Logstash in, and the check reads it.
     assert folder.stat().st_mode & 0o007 == 0 and (folder / "security.log").stat().st_mode & 0o007 == 0
-    assert (check_folder(home, stack, tmp_path, folder).returncode, check_folder(home, stack, tmp_path, folder).stderr) == (0, "")
+    result = check_folder(home, stack, tmp_path, folder)
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def test_files_named_differently_get_a_warning_naming_what_logstash_reads(home, stack, tmp_path):
@@ -490,3 +493,15 @@ def test_the_access_model_agrees_with_the_kernel_for_uid_1000():
         assert set(kernel.values()) == {True, False}
     finally:
         shutil.rmtree(base)
+
+
+def test_on_macos_the_check_asks_whether_you_may_read_the_files(monkeypatch, tmp_path):
+    # Docker Desktop's file sharing opens them as the user running it, not as uid 1000.
+    not_logstash_or_skip()
+    model = log_folder_access()
+    private = tmp_path / "security.log"
+    private.write_text("", encoding="utf-8")
+    private.chmod(0o600)
+    assert not model.readable_by_logstash(private, model.READ)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert model.readable_by_logstash(private, model.READ)
