@@ -62,7 +62,7 @@ def acl_entries(path: Path) -> list[tuple[int, int, int]] | None:
         return None
     if len(raw) < ACL_HEADER.size or (len(raw) - ACL_HEADER.size) % ACL_ENTRY.size:
         return None
-    return [entry for entry in ACL_ENTRY.iter_unpack(raw[ACL_HEADER.size:])]
+    return list(ACL_ENTRY.iter_unpack(raw[ACL_HEADER.size:]))
 
 
 def allowed(path: Path, wanted: int, uid: int = LOGSTASH_UID, gids: frozenset[int] = frozenset({LOGSTASH_GID})) -> bool:
