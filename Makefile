@@ -45,7 +45,7 @@ $(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements
 # Two suites, two configs: the logging package's own (django-elk-logging/pyproject.toml, its
 # settings) and the stack's; PYTEST_ARGS goes to the stack's.
 test: $(VENV)/.installed ## Run both test suites in their own venv: the logging package's, then the stack's (live tests skip when it is down)
-	cd django-elk-logging && ../$(VENV_PYTHON) -m pytest
+	cd django-elk-logging && $(CURDIR)/$(VENV_PYTHON) -m pytest
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # What `make lint` checks besides the Python code; the venv and var/ hold no project files.

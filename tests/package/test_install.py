@@ -1,8 +1,9 @@
 """The logging package installed by pip into a fresh venv outside the repository, in a new Django project.
 
-Installed twice, as the README says: from its folder, and from a git URL (a temporary clone of
-this checkout's committed state, ``#subdirectory=django-elk-logging``), each time with Django at
-the sample app's pin and none of the extras. ``django-admin startproject`` makes the project, the
+Installed twice, as the README says: from its folder (a copy: pip builds in place, and the
+checkout stays untouched), and from a git URL (a temporary clone of this checkout's committed
+state, ``#subdirectory=django-elk-logging``), each time with Django at the sample app's pin and
+none of the extras. ``django-admin startproject`` makes the project, the
 README's settings switch the package on, and Django's test client drives requests (a 404, a view
 that raises, a failed login, a login and a logout through the admin). The log files it writes
 are then read by the pipeline's rules (tests/support/logstash_pipeline.py, on Joni when jruby is
@@ -14,6 +15,7 @@ pip needs PyPI (Django and setuptools, the package's build backend): its cache m
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -108,7 +110,9 @@ def project(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp(f"install-from-{request.param}")
     python = fresh_venv(workdir / "venv")
     if request.param == "path":
-        source = str(PACKAGE_DIR)
+        # A copy of the folder: pip builds in place, and the checkout stays as it is.
+        source = str(workdir / "django-elk-logging")
+        shutil.copytree(PACKAGE_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     else:
         commit = committed_clone(workdir / "repository")
         source = f"django-elk-logging @ git+file://{workdir / 'repository'}@{commit}#subdirectory=django-elk-logging"
@@ -226,8 +230,9 @@ def test_the_images_install_command_resolves_the_apps_exact_pins_within_the_pack
     assert command, "app/Dockerfile no longer installs the package with the app's requirements"
     python = fresh_venv(tmp_path / "venv")
     report = tmp_path / "report.json"
+    package = shutil.copytree(PACKAGE_DIR, tmp_path / "django-elk-logging", ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip_install(python, "--dry-run", "--ignore-installed", "--report", str(report),
-                "--requirement", str(APP_DIR / "requirements.txt"), f"{PACKAGE_DIR}{command[1]}")
+                "--requirement", str(APP_DIR / "requirements.txt"), f"{package}{command[1]}")
     resolved = {normalized(item["metadata"]["name"]): item["metadata"]["version"] for item in json.loads(report.read_text())["install"]}
     pins = dict(line.split("==") for line in (APP_DIR / "requirements.txt").read_text().splitlines() if "==" in line)
     pins = {normalized(name): version for name, version in pins.items()}
