@@ -200,6 +200,14 @@ def test_built_images_come_from_their_folders_with_an_explicit_local_tag(service
         assert repository and tag and tag != "latest", service["image"]
 
 
+def test_the_app_image_installs_the_logging_package_from_its_named_build_context(services):
+    # Compose 2.17+ renders a local named context as an absolute path (make up requires 2.17).
+    assert services["app"]["build"]["additional_contexts"] == {"django-elk-logging": str(REPO_ROOT / "django-elk-logging")}
+    copies = [arguments for name, arguments in dockerfile_instructions(REPO_ROOT / "app" / "Dockerfile") if name == "COPY"]
+    assert "--from=django-elk-logging . /tmp/django-elk-logging" in copies
+    # That its .dockerignore keeps the tests out: test_what_the_app_image_never_receives_is_not_checked.
+
+
 def test_each_built_image_tag_is_built_by_exactly_one_service(services):
     # Since Compose 2.37 builds go through bake: two services building one tag are two targets
     # exporting it, and a first build can fail with "image ... already exists" (docker/buildx#3576).
