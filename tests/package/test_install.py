@@ -98,7 +98,10 @@ def committed_clone(destination: Path) -> str:
     """A repository holding this checkout's HEAD commit (detached or shallow too); its commit id."""
     commit = run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"]).stdout.strip()
     run(["git", "init", "--quiet", str(destination)])
-    run(["git", "-C", str(destination), "fetch", "--quiet", str(REPO_ROOT), commit])
+    # HEAD, not the commit id: a repository always offers its HEAD, even a detached one; and a
+    # shallow checkout (CI's) gives a shallow copy only with --update-shallow.
+    run(["git", "-C", str(destination), "fetch", "--quiet", "--update-shallow", str(REPO_ROOT), "HEAD"])
+    assert run(["git", "-C", str(destination), "rev-parse", "FETCH_HEAD"]).stdout.strip() == commit
     run(["git", "-C", str(destination), "update-ref", "refs/heads/snapshot", commit])
     run(["git", "-C", str(destination), "symbolic-ref", "HEAD", "refs/heads/snapshot"])
     return commit
