@@ -4,10 +4,10 @@
 A checkout made with umask 077 leaves files 0600 and directories 0700. The containers run as
 other users than the files' owner (Elasticsearch, Kibana, Logstash and the app as uid 1000,
 setup as 10001), so every bind-mounted file must be readable by others, and every directory
-listable. The images' COPY keeps the modes of the build contexts (app/, setup/), so the same
-holds for what they send (their .dockerignore leaves out the rest); executables need others'
-execute bit too. Your project's log folder, in own-app mode, has its own check
-(log_folder_access.py): Logstash needs only the files it reads there.
+listable. The images' COPY keeps the modes of the build contexts (app/, setup/, and the app's
+named context django-elk-logging/), so the same holds for what they send (their .dockerignore
+leaves out the rest); executables need others' execute bit too. Your project's log folder, in
+own-app mode, has its own check (log_folder_access.py): Logstash needs only the files it reads there.
 
 Usage: docker compose config --format json | check_mount_permissions.py
 Prints nothing and exits 0 when every file is readable; else lists the files and the chmod
@@ -37,6 +37,12 @@ def checked_roots(config: dict) -> dict[Path, bool]:
                 roots[Path(volume["source"])] = False
         if "build" in service:
             roots.setdefault(Path(service["build"]["context"]), True)
+            # Named contexts: a local folder (Compose renders it as an absolute path) is sent like
+            # the main context, with its own .dockerignore (moby/buildkit frontend/dockerui/
+            # namedcontext.go); images, URLs and other services are not files here.
+            for source in service["build"].get("additional_contexts", {}).values():
+                if Path(source).is_absolute():
+                    roots.setdefault(Path(source), True)
     return dict(sorted(roots.items()))
 
 
