@@ -13,10 +13,14 @@ COMPOSE ?= docker compose
 # for (at most 600 s for Kibana plus its other steps).
 UP_TIMEOUT ?= 900
 # down, ps, logs and clean create no container, so they need no setting: each variable that
-# docker-compose.yml requires (${NAME:?...}, read from the file itself) gets a placeholder, and
+# the compose files require (${NAME:?...}, read from the files themselves) gets a placeholder, and
 # they work without a complete .env (`make down` after deleting .env still stops the stack).
-COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -oE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' docker-compose.yml | tr -d '$${:?'))
-COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE)
+# They enable every profile, so they also reach the sample app that own-app mode leaves out
+# (docker-compose.own-app.yml): `make down` after switching modes still stops it.
+COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -ohE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' $(wildcard docker-compose*.yml) | tr -d '$${:?'))
+COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE) --profile '*'
+# Succeeds when the compose files .env selects (COMPOSE_FILE) run the sample app.
+SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
 
@@ -34,14 +38,18 @@ endef
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements.txt
+# The package's pyproject.toml too: its metadata (dependencies, version) is installed with it.
+$(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements.txt django-elk-logging/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 12) else "Python 3.12+ is needed (found " + sys.version.split()[0] + "): install it, or run with PYTHON=python3.12")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-test: $(VENV)/.installed ## Run the test suite in its own venv (live tests skip when the stack is down)
+# Two suites, two configs: the logging package's own (django-elk-logging/pyproject.toml, its
+# settings) and the stack's; PYTEST_ARGS goes to the stack's.
+test: $(VENV)/.installed ## Run both test suites in their own venv: the logging package's, then the stack's (live tests skip when it is down)
+	cd django-elk-logging && $(CURDIR)/$(VENV_PYTHON) -m pytest
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # What `make lint` checks besides the Python code; the venv and var/ hold no project files.
@@ -77,14 +85,20 @@ up: env ## Build and start the stack, wait until every service is healthy, print
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
 	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
 	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
-	@kibana="$$($(COMPOSE) port kibana 5601)" && app="$$($(COMPOSE) port app 8000)" && \
+	@kibana="$$($(COMPOSE) port kibana 5601)" && \
 		echo "" && \
 		echo "Kibana:      http://$$kibana/" && \
 		echo "Dashboards:  http://$$kibana/app/dashboards" && \
 		echo "Discover:    http://$$kibana/app/discover" && \
-		echo "App:         http://$$app/" && \
-		echo "credentials: user elastic, password in .env (ELASTIC_PASSWORD); app demo user DEMO_USERNAME / DEMO_PASSWORD in .env" && \
-		echo "Send traffic with: make demo"
+		if $(SAMPLE_APP_ENABLED); then \
+			app="$$($(COMPOSE) port app 8000)" && \
+			echo "App:         http://$$app/" && \
+			echo "credentials: user elastic, password in .env (ELASTIC_PASSWORD); app demo user DEMO_USERNAME / DEMO_PASSWORD in .env" && \
+			echo "Send traffic with: make demo"; \
+		else \
+			echo "Logs:        your project's, from OWN_APP_LOG_DIR in .env (django_debug.log, security.log, access.log)" && \
+			echo "credentials: user elastic, password in .env (ELASTIC_PASSWORD)"; \
+		fi
 
 down: ## Stop and remove the stack's containers (volumes, hence logs and indices, are kept)
 	$(require_docker)
@@ -110,6 +124,7 @@ clean: ## Stop the stack and DELETE its volumes (indices, logs, app database); a
 
 demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from inside the app container
 	$(require_docker)
+	@$(COMPOSE) config -q && { $(SAMPLE_APP_ENABLED) || { echo "error: make demo sends traffic to the sample app, which .env leaves out (COMPOSE_FILE with docker-compose.own-app.yml): use your own app, its logs reach Kibana the same way" >&2; exit 1; }; }
 # generate_traffic reads DEMO_USERNAME and DEMO_PASSWORD from the container's environment,
 # so the password is on no command line.
 	@$(COMPOSE) exec -T app python manage.py generate_traffic --base-url http://127.0.0.1:8000/ --requests 300

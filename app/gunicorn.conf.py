@@ -2,8 +2,9 @@
 
 import os
 
+from django_elk_logging.access_log import ACCESS_LOG_FORMAT, LIMIT_REQUEST_LINE, AccessLogger
+
 from config.env import EnvReader
-from observability.access_log import ACCESS_LOG_FORMAT, LIMIT_REQUEST_LINE, AccessLogger
 
 # A bad value stops gunicorn before it starts: the message, exit status 1.
 env = EnvReader(error=SystemExit)
@@ -35,7 +36,7 @@ logconfig_dict = {
     },
     "handlers": {
         "access_file": {
-            "class": "observability.log_lines.AppendOnlyFileHandler",
+            "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
             "filename": os.path.join(_log_dir, "access.log"),
             "encoding": "utf-8",
             "formatter": "access",

@@ -2,7 +2,7 @@
 
 Compares, per record written to a real file:
   baseline: logging.Formatter + logging.handlers.WatchedFileHandler
-  safe:     observability.log_lines.SafeFormatter + AppendOnlyFileHandler
+  safe:     django_elk_logging.log_lines.SafeFormatter + AppendOnlyFileHandler
 for a plain message and for a hostile one (control characters to escape).
 Prints the ratio safe/baseline; run with `make bench`.
 
@@ -18,18 +18,16 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
+# make bench runs it in the venv that installed the package (requirements-dev.txt).
+from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter
 
-from observability.log_lines import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
-
-APP_DIR = Path(__file__).resolve().parents[1] / "app"
 FRESH_PROCESSES = 5
 # Run in a fresh interpreter: nothing imported or cached yet, as in a new worker.
 FIRST_RECORD_PROGRAM = """
 import logging, statistics, sys, time
 import django.core.handlers.wsgi, sentry_sdk  # a worker has these loaded anyway: not counted
 start = time.perf_counter()
-from observability.log_lines import AppendOnlyFileHandler, SafeFormatter
+from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter
 imported = time.perf_counter()
 handler = AppendOnlyFileHandler(sys.argv[1])
 handler.setFormatter(SafeFormatter("{levelname} {asctime} {module} {message}", style="{"))
@@ -86,7 +84,7 @@ def main() -> None:
         for index in range(FRESH_PROCESSES):
             result = subprocess.run(
                 [sys.executable, "-c", FIRST_RECORD_PROGRAM, str(Path(directory) / f"first-{index}.log")],
-                cwd=APP_DIR, capture_output=True, text=True, check=True,
+                capture_output=True, text=True, check=True,
             )
             imported, first, median = (float(value) for value in result.stdout.split())
             print(

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Usage: check_compose_version.sh VERSION   (VERSION: the output of `docker compose version --short`)
 # make up runs `docker compose up --wait --wait-timeout`: --wait-timeout needs Compose 2.17, and
-# older versions' --wait hangs on the setup one-shot (fixed in 2.7). Exits 1 with a clear message
+# older versions' --wait hangs on the setup one-shot (fixed in 2.7). The app's build.additional_contexts
+# also needs 2.17 (docker/compose release notes, 2.17.0). Exits 1 with a clear message
 # when VERSION is older than 2.17.0 or cannot be read.
 set -eu
 minimum_major=2
@@ -18,6 +19,6 @@ major=${numbers% *}
 minor=${numbers#* }
 
 if [ "$major" -lt "$minimum_major" ] || { [ "$major" -eq "$minimum_major" ] && [ "$minor" -lt "$minimum_minor" ]; }; then
-  echo "error: Docker Compose $found is too old: make up needs Compose $minimum_major.$minimum_minor or newer (up --wait-timeout). Update Docker Desktop or the docker-compose-plugin package, then check with: docker compose version" >&2
+  echo "error: Docker Compose $found is too old: make up needs Compose $minimum_major.$minimum_minor or newer (up --wait-timeout, build.additional_contexts). Update Docker Desktop or the docker-compose-plugin package, then check with: docker compose version" >&2
   exit 1
 fi

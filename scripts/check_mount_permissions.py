@@ -4,9 +4,10 @@
 A checkout made with umask 077 leaves files 0600 and directories 0700. The containers run as
 other users than the files' owner (Elasticsearch, Kibana, Logstash and the app as uid 1000,
 setup as 10001), so every bind-mounted file must be readable by others, and every directory
-listable. The images' COPY keeps the modes of the build contexts (app/, setup/), so the same
-holds for what they send (their .dockerignore leaves out the rest); executables need others'
-execute bit too.
+listable. The images' COPY keeps the modes of the build contexts (app/, setup/, and the app's
+named context django-elk-logging/), so the same holds for what they send (their .dockerignore
+leaves out the rest); executables need others' execute bit too. Your project's log folder, in
+own-app mode, has its own check (log_folder_access.py): Logstash needs only the files it reads there.
 
 Usage: docker compose config --format json | check_mount_permissions.py
 Prints nothing and exits 0 when every file is readable; else lists the files and the chmod
@@ -21,6 +22,8 @@ import stat
 import sys
 from pathlib import Path
 
+import log_folder_access
+
 LISTED_AT_MOST = 20
 
 
@@ -34,6 +37,12 @@ def checked_roots(config: dict) -> dict[Path, bool]:
                 roots[Path(volume["source"])] = False
         if "build" in service:
             roots.setdefault(Path(service["build"]["context"]), True)
+            # Named contexts: a local folder (Compose renders it as an absolute path) is sent like
+            # the main context, with its own .dockerignore (moby/buildkit frontend/dockerui/
+            # namedcontext.go); images, URLs and other services are not files here.
+            for source in service["build"].get("additional_contexts", {}).values():
+                if Path(source).is_absolute():
+                    roots.setdefault(Path(source), True)
     return dict(sorted(roots.items()))
 
 
@@ -126,11 +135,18 @@ def shown(path: Path) -> str:
 
 def main() -> int:
     config = json.load(sys.stdin)
+    # Your project's log folder (own-app mode) needs only what Logstash reads: its own check.
+    log_errors, log_warnings = log_folder_access.problems(config)
+    for line in (*log_errors, *log_warnings):
+        print(line, file=sys.stderr)
+    log_folder = log_folder_access.log_folder_mount(config)
     problems = {
-        root: found for root, build_context in checked_roots(config).items() if (found := unreadable(root, build_context))
+        root: found
+        for root, build_context in checked_roots(config).items()
+        if root != log_folder and (found := unreadable(root, build_context))
     }
     if not problems:
-        return 0
+        return 1 if log_errors else 0
     # One mount can lie inside another (a file inside a mounted folder): fix the outer one.
     files = sorted({path for found in problems.values() for path in found})
     outermost = [

@@ -10,8 +10,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import EnvReader
+from config.sentry import init_sentry
 from config.time_zones import time_zone_problem
-from observability.sentry import init_sentry
 
 env = EnvReader(error=ImproperlyConfigured)
 
@@ -64,13 +64,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "observability",
+    "django_elk_logging",
     "myapp",
 ]
 
 MIDDLEWARE = [
     # First, so every response (even an error) returns the request id.
-    "observability.request_context.RequestIdMiddleware",
+    "django_elk_logging.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,7 +168,7 @@ CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "INFO")
 def _log_file_handler(file_name: str, route: str) -> dict:
     """The verbose records that the route filter lets through, appended to LOG_DIR/file_name."""
     return {
-        "class": "observability.log_lines.AppendOnlyFileHandler",
+        "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
         "filename": str(LOG_DIR / file_name),
         "encoding": "utf-8",
         "formatter": "verbose",
@@ -181,21 +181,21 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "verbose": {
-            "()": "observability.log_lines.SafeFormatter",
+            "()": "django_elk_logging.log_lines.SafeFormatter",
             "format": "{levelname} {asctime} {module} {message}",
             "style": "{",
         },
         "simple": {
-            "()": "observability.log_lines.SafeFormatter",
+            "()": "django_elk_logging.log_lines.SafeFormatter",
             "format": "{levelname} {message}",
             "style": "{",
             "with_context": False,
         },
     },
     "filters": {
-        "request_context": {"()": "observability.log_filters.RequestContextFilter"},
-        "security_only": {"()": "observability.log_filters.SecurityRoute", "security": True},
-        "not_security": {"()": "observability.log_filters.SecurityRoute", "security": False},
+        "request_context": {"()": "django_elk_logging.log_filters.RequestContextFilter"},
+        "security_only": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": True},
+        "not_security": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": False},
     },
     "handlers": {
         "file": _log_file_handler("django_debug.log", "not_security"),

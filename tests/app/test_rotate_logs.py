@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from observability.rotate_logs import main, parse_size, rotate
+from rotate_logs import main, parse_size, rotate
 from tests.support.app_server import APP_DIR, running_app
 
 
@@ -63,7 +63,7 @@ def test_rotating_under_a_running_app_loses_no_line(tmp_path):
                 assert response.status == 200
             if index % 50 == 25:
                 result = subprocess.run(
-                    [sys.executable, "-m", "observability.rotate_logs", "--dir", str(app.log_dir),
+                    [sys.executable, "-m", "rotate_logs", "--dir", str(app.log_dir),
                      "--max-bytes", "1K", "--keep", "100", "--interval", "0"],
                     cwd=APP_DIR, capture_output=True, text=True, timeout=30,
                 )

@@ -200,6 +200,14 @@ def test_built_images_come_from_their_folders_with_an_explicit_local_tag(service
         assert repository and tag and tag != "latest", service["image"]
 
 
+def test_the_app_image_installs_the_logging_package_from_its_named_build_context(services):
+    # Compose 2.17+ renders a local named context as an absolute path (make up requires 2.17).
+    assert services["app"]["build"]["additional_contexts"] == {"django-elk-logging": str(REPO_ROOT / "django-elk-logging")}
+    copies = [arguments for name, arguments in dockerfile_instructions(REPO_ROOT / "app" / "Dockerfile") if name == "COPY"]
+    assert "--from=django-elk-logging . /tmp/django-elk-logging" in copies
+    # That its .dockerignore keeps the tests out: test_what_the_app_image_never_receives_is_not_checked.
+
+
 def test_each_built_image_tag_is_built_by_exactly_one_service(services):
     # Since Compose 2.37 builds go through bake: two services building one tag are two targets
     # exporting it, and a first build can fail with "image ... already exists" (docker/buildx#3576).
@@ -774,7 +782,7 @@ def test_kibana_connects_as_kibana_system_without_a_password_in_its_file():
 
 def test_the_logrotate_command_is_one_the_rotation_module_accepts(services, tmp_path):
     service = services["logrotate"]
-    assert service["entrypoint"] == ["python", "-m", "observability.rotate_logs"]
+    assert service["entrypoint"] == ["python", "-m", "rotate_logs"]
     arguments = dict(argument.removeprefix("--").split("=", 1) for argument in service["command"])
     assert arguments == {
         "dir": "/var/log/django", "max-bytes": "50M", "keep": "5", "interval": "60", "heartbeat": "/tmp/rotate-heartbeat",
@@ -782,7 +790,7 @@ def test_the_logrotate_command_is_one_the_rotation_module_accepts(services, tmp_
     # Run it once, for real, on a scratch directory instead of the volume.
     arguments.update({"dir": str(tmp_path), "interval": "0", "heartbeat": str(tmp_path / "heartbeat")})
     result = subprocess.run(
-        [sys.executable, "-m", "observability.rotate_logs", *(f"--{key}={value}" for key, value in arguments.items())],
+        [sys.executable, "-m", "rotate_logs", *(f"--{key}={value}" for key, value in arguments.items())],
         cwd=REPO_ROOT / "app", capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS,
     )
     assert result.returncode == 0, result.stderr
@@ -889,7 +897,7 @@ def test_down_ps_logs_and_clean_pass_interpolation_without_a_complete_env(
 def copy_of_the_stack(destination: Path) -> Path:
     """The compose file and every folder it mounts or builds, with a normal checkout's modes."""
     shutil.copy(COMPOSE_FILE, destination / "docker-compose.yml")
-    for folder in ("app", "setup", "elasticsearch", "kibana", "logstash"):
+    for folder in ("app", "django-elk-logging", "setup", "elasticsearch", "kibana", "logstash"):
         shutil.copytree(REPO_ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__", "staticfiles"))
     for path in [destination, *destination.rglob("*")]:
         executable = path.is_dir() or os.access(path, os.X_OK)
@@ -918,6 +926,7 @@ def test_files_a_umask_077_checkout_leaves_unreadable_are_listed_with_the_fix(ho
         "logstash/pipeline": 0o700,  # bind-mounted directory
         "kibana/saved_objects/django-logs.ndjson": 0o600,  # inside setup's bind-mounted folder
         "app/docker-entrypoint.sh": 0o744,  # copied into the app image, run by uid 1000
+        "django-elk-logging/src/django_elk_logging/log_lines.py": 0o600,  # the app image's named build context
         "setup/provision/__main__.py": 0o600,  # copied into the setup image, read by uid 10001
     }
     for name, mode in broken.items():
@@ -927,7 +936,9 @@ def test_files_a_umask_077_checkout_leaves_unreadable_are_listed_with_the_fix(ho
     listed = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ") and "chmod" not in line]
     assert sorted(listed) == sorted(broken), result.stderr
     fix = result.stderr.splitlines()[-1].strip()
-    assert fix == "chmod -R a+rX app elasticsearch/config/elasticsearch.yml kibana/saved_objects logstash/pipeline setup", fix
+    assert fix == (
+        "chmod -R a+rX app django-elk-logging elasticsearch/config/elasticsearch.yml kibana/saved_objects logstash/pipeline setup"
+    ), fix
     subprocess.run(shlex.split(fix), cwd=stack, check=True, timeout=COMPOSE_TIMEOUT_SECONDS)
     assert check_permissions(home, stack, dummy_env).returncode == 0
     assert stat.S_IMODE((stack / "app/docker-entrypoint.sh").stat().st_mode) == 0o755
@@ -936,12 +947,17 @@ def test_files_a_umask_077_checkout_leaves_unreadable_are_listed_with_the_fix(ho
 def test_what_the_app_image_never_receives_is_not_checked(home, dummy_env, tmp_path):
     # Importing the app with umask 077 leaves __pycache__ 0700 and .pyc 0600 at every depth.
     stack = copy_of_the_stack(tmp_path)
-    for folder in ("app/__pycache__", "app/config/__pycache__", "app/observability/__pycache__"):
+    for folder in ("app/__pycache__", "app/config/__pycache__", "django-elk-logging/src/django_elk_logging/__pycache__"):
         (stack / folder).mkdir(mode=0o700)
         (stack / folder / "settings.cpython-312.pyc").write_bytes(b"")
         (stack / folder / "settings.cpython-312.pyc").chmod(0o600)
-    (stack / "app/observability/stray.pyc").write_bytes(b"")
-    (stack / "app/observability/stray.pyc").chmod(0o600)
+    (stack / "app/config/stray.pyc").write_bytes(b"")
+    (stack / "app/config/stray.pyc").chmod(0o600)
+    # The package's tests and pip's build leftovers stay out of its named context (its .dockerignore).
+    (stack / "django-elk-logging/tests").chmod(0o700)
+    (stack / "django-elk-logging/tests/test_layers.py").chmod(0o600)
+    (stack / "django-elk-logging/src/django_elk_logging.egg-info").mkdir(exist_ok=True)
+    (stack / "django-elk-logging/src/django_elk_logging.egg-info").chmod(0o700)
     result = check_permissions(home, stack, dummy_env)
     assert (result.returncode, result.stderr) == (0, "")
 

@@ -513,8 +513,7 @@ def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, f
 def test_security_probe_rule_counts_every_probe_event_the_app_can_log():
     from django.conf import settings
     from django.core.exceptions import SuspiciousOperation
-
-    from observability.log_filters import security_event_name
+    from django_elk_logging.log_filters import security_event_name
 
     # Django logs each SuspiciousOperation to django.security.<class name> and CSRF failures to
     # django.security.csrf. The subclasses come from Django's core and the installed contrib apps.
@@ -537,7 +536,7 @@ def test_security_probe_rule_counts_every_probe_event_the_app_can_log():
         security_event_name(logging.LogRecord(name, logging.ERROR, __file__, 0, "probe", None, None))
         for name in logger_names
     }
-    # The app's own probe event (observability/request_context.py).
+    # The app's own probe event (django_elk_logging/request_context.py).
     emitted.add("malformed_request_id")
 
     rule = rule_named("security-probe")

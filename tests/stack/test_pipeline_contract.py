@@ -9,6 +9,7 @@ as a cross-check when it is present).
 
 import datetime as dt
 import http.client
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from myapp.management.commands.generate_traffic import Session
-from observability.rotate_logs import rotate
+from rotate_logs import rotate
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.config_files import flat_yaml
 from tests.support.grok import PYGROK_PATTERNS_DIR, SHARED_PATTERNS_DIR
@@ -24,7 +25,7 @@ from tests.support.joni import engine_for_tests, require_engine
 from tests.support.kibana_objects import mapped_field_types, used_field_names
 from tests.support.logstash_config import ConfigSyntaxError, Plugin, parse_config
 from tests.support.logstash_pipeline import Pipeline
-from tests.support.paths import INDEX_TEMPLATE_PATH, PIPELINE_PATH, REPO_ROOT
+from tests.support.paths import INDEX_TEMPLATE_PATH, PACKAGE_DIR, PIPELINE_PATH, REPO_ROOT
 
 APP_TIME_ZONE = "Europe/Paris"  # not UTC, so a missing or wrong timezone in the date filter shows
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": APP_TIME_ZONE}
@@ -469,11 +470,17 @@ def test_the_documented_latency_budget_is_the_configured_one_and_leaves_room_for
     assert latency_budget(pipeline) + 1 <= 3
 
 
-def test_records_a_full_disk_cut_short_are_tagged_and_the_others_stay_whole(pipeline, tmp_path):
-    from tests.app.test_log_faults import Writer
+def package_log_writer():
+    """django-elk-logging/tests/log_writer.py, the package's own fault-test writer (not an importable package)."""
+    spec = importlib.util.spec_from_file_location("package_log_writer", PACKAGE_DIR / "tests" / "log_writer.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def test_records_a_full_disk_cut_short_are_tagged_and_the_others_stay_whole(pipeline, tmp_path):
     log = tmp_path / "django_debug.log"
-    writer = Writer(log)  # the app's real handler in a process whose writes the kernel cuts short
+    writer = package_log_writer().Writer(log)  # the real handler in a process whose writes the kernel cuts short
     writer.do("log", "a", 0, 100)
     writer.do("limit", log.stat().st_size + 120)
     writer.do("log", "a", 1, 100)  # cut in the message

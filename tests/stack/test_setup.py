@@ -64,8 +64,8 @@ def stack(passwords):
         yield fake
 
 
-def run_setup(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], **overrides: str) -> subprocess.CompletedProcess:
-    env = {
+def setup_environment(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], **overrides: str) -> dict[str, str]:
+    return {
         "PATH": os.environ.get("PATH", ""),
         "ELASTICSEARCH_URL": stack.elasticsearch_url,
         "KIBANA_URL": stack.kibana_url,
@@ -77,14 +77,21 @@ def run_setup(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], 
         **passwords,
         **overrides,
     }
+
+
+def assert_no_password_printed(env: dict[str, str], output: str) -> None:
+    for name, value in env.items():
+        if name.endswith("_PASSWORD") and len(value) >= 12:
+            assert value not in output, f"{name} was printed"
+
+
+def run_setup(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], **overrides: str) -> subprocess.CompletedProcess:
+    env = setup_environment(stack, assets, passwords, **overrides)
     result = subprocess.run(
         [sys.executable, "-m", "provision"], cwd=SETUP_DIR, env=env, capture_output=True, text=True,
         timeout=RUN_TIMEOUT_SECONDS,
     )
-    output = result.stdout + result.stderr
-    for name, value in env.items():
-        if name.endswith("_PASSWORD") and len(value) >= 12:
-            assert value not in output, f"{name} was printed"
+    assert_no_password_printed(env, result.stdout + result.stderr)
     return result
 
 
@@ -437,16 +444,30 @@ def test_waits_while_a_core_service_is_not_available(stack, assets, passwords, s
 
 @pytest.mark.parametrize(("service", "waiting"), [
     ("elasticsearch", "waiting for elasticsearch: cannot connect"),
-    ("kibana", "waiting for kibana: cannot connect ([Errno 111] Connection refused)\n"),
+    ("kibana", "waiting for kibana: cannot connect ([Errno 111] Connection refused)"),
 ])
 def test_waits_while_a_service_refuses_connections(passwords, assets, service, waiting):
+    """The service starts listening only once setup has said it is waiting for it: no race with setup's pace."""
     stack = FakeElasticStack(passwords["ELASTIC_PASSWORD"])
-    stack.refuse_connections(service, 1.0)
+    stack.refuse_connections(service)
     with stack:
-        result = run_setup(stack, assets, passwords)
+        env = setup_environment(stack, assets, passwords)
+        with subprocess.Popen(
+            [sys.executable, "-m", "provision"], cwd=SETUP_DIR, env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        ) as process:
+            printed = []
+            for line in process.stdout:
+                printed.append(line)
+                if line.startswith(waiting):
+                    break
+            stack.accept_connections(service)
+            rest, errors = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+    output = "".join(printed) + rest
 
-    assert result.returncode == 0, result.stderr
-    assert waiting in result.stdout
+    assert_no_password_printed(env, output + errors)
+    assert process.returncode == 0, errors
+    assert any(line.startswith(waiting) for line in printed), output
     assert writes(stack.recorded()) == EXPECTED_WRITES
 
 
@@ -483,7 +504,7 @@ def test_kibana_is_called_directly_whatever_proxy_the_environment_names(stack, a
 
 def test_gives_up_on_refused_connections(passwords, assets):
     stack = FakeElasticStack(passwords["ELASTIC_PASSWORD"])
-    stack.refuse_connections("elasticsearch", None)
+    stack.refuse_connections("elasticsearch")
     with stack:
         result = run_setup(stack, assets, passwords, SETUP_TIMEOUT_SECONDS="0.5")
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import APP_DIR
+from tests.support.paths import APP_DIR, PACKAGE_SRC
 
 VENV_BIN = Path(sys.executable).parent
 DEMO_USERNAME = "demo"
@@ -51,6 +51,8 @@ def app_environment(workdir: Path, **overrides: str) -> dict[str, str]:
         DEMO_USERNAME=DEMO_USERNAME,
         DEMO_PASSWORD=DEMO_PASSWORD,
         PYTHONUNBUFFERED="1",
+        # The logging package from this checkout, whether or not the venv installed it.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_SRC), os.environ.get("PYTHONPATH")])),
     )
     env.update(overrides)
     return env

@@ -413,7 +413,7 @@ class FakeElasticStack:
         self.kibana_refuses_credentials = False  # Kibana refuses setup's user though Elasticsearch takes it
         self.import_failures: dict[tuple[str, str], dict[str, Any]] = {}  # (type, id) -> error object
         self.hang: set[tuple[str, str, str]] = set()  # (service, method, path) never answered
-        self._refuse_seconds: dict[str, float | None] = {}
+        self._refused: set[str] = set()
         # Counters.
         self.health_calls = 0
         self.status_calls = 0
@@ -437,10 +437,13 @@ class FakeElasticStack:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def refuse_connections(self, service: str, seconds: float | None) -> None:
+    def refuse_connections(self, service: str) -> None:
         """Before start(): keep `service`'s port bound but not listening (connections are refused)
-        for `seconds`, or for good with None."""
-        self._refuse_seconds[service] = seconds
+        until accept_connections(service)."""
+        self._refused.add(service)
+
+    def accept_connections(self, service: str) -> None:
+        self._activate(service)
 
     def start(self) -> FakeElasticStack:
         for service in ("elasticsearch", "kibana"):
@@ -448,13 +451,8 @@ class FakeElasticStack:
             server.daemon_threads = True
             server.server_bind()
             self._servers[service] = server
-            delay = self._refuse_seconds.get(service, 0)
-            if delay == 0:
+            if service not in self._refused:
                 self._activate(service)
-            elif delay is not None:
-                timer = threading.Timer(delay, self._activate, args=(service,))
-                timer.daemon = True
-                timer.start()
         return self
 
     def _activate(self, service: str) -> None:

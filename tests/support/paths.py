@@ -4,6 +4,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = REPO_ROOT / "app"
+PACKAGE_DIR = REPO_ROOT / "django-elk-logging"
+PACKAGE_SRC = PACKAGE_DIR / "src"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SCRIPTS_DIR = REPO_ROOT / "scripts"

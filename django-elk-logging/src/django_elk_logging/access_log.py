@@ -7,7 +7,7 @@ from .log_lines import new_record_id
 
 MAX_ATOM_CHARS = 2048
 # The request line is never cut: the parser needs the protocol at its end. gunicorn
-# refuses lines over limit_request_line (gunicorn.conf.py) and escaping at most
+# refuses lines over limit_request_line (set it to LIMIT_REQUEST_LINE) and escaping at most
 # quadruples one, so this bound is never reached.
 LIMIT_REQUEST_LINE = 4094
 MAX_REQUEST_LINE_CHARS = 4 * LIMIT_REQUEST_LINE

@@ -1,6 +1,6 @@
-"""A process that logs through the app's real handler and formatter, one command at a time.
+"""A process that logs through the package's real handler and formatter, one command at a time.
 
-Run as ``python log_writer.py LOG_PATH``. Each stdin line is a JSON command; the writer
+Run as ``python log_writer.py LOG_PATH``, or through ``Writer`` below. Each stdin line is a JSON command; the writer
 answers ``done`` on stdout when it has run it, so the test can change the file system
 between two records. Two handlers ("a" and "b") on the same path stand for two gunicorn
 workers: separate open files and separate state, as in two processes.
@@ -15,14 +15,38 @@ import logging
 import os
 import resource
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
+# The package from this folder, whether or not the venv installed it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from observability.log_lines import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
+from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
 
 FORMAT = "{levelname} {asctime} {module} {message}"
+
+
+class Writer:
+    """This script in a subprocess, driven one command at a time."""
+
+    def __init__(self, log_path: Path):
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, str(log_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    def do(self, *command) -> None:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        if self.process.stdout.readline() != "done\n":
+            raise AssertionError(f"the writer failed on {command}: {self.finish()}")
+
+    def finish(self) -> list[str]:
+        """Stop the writer; its stderr lines."""
+        _, stderr = self.process.communicate(timeout=30)
+        assert self.process.returncode == 0, stderr
+        return stderr.splitlines()
 
 
 def message(sequence: int, size: int) -> str:

@@ -10,7 +10,7 @@ a Logstash restart makes it read the file again (README, rotation), and the
 pipeline's document ids keep the app's records from being indexed twice. A file
 deleted before Logstash has read it is lost.
 
-    python -m observability.rotate_logs --dir /var/log/django --max-bytes 50M --keep 5 --interval 60
+    python -m rotate_logs --dir /var/log/django --max-bytes 50M --keep 5 --interval 60
 """
 
 import argparse

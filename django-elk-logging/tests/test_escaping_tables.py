@@ -7,7 +7,7 @@ Unicode in every worker; here every code point is asked, and the compiled patter
 import sys
 import unicodedata
 
-from observability import escaping
+from django_elk_logging import escaping
 
 CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 EVERY_CHARACTER = "".join(map(chr, range(sys.maxunicode + 1)))

@@ -11,11 +11,15 @@ import re
 import uuid
 from dataclasses import dataclass
 
-import sentry_sdk
 from django.conf import settings
 from django.core.handlers.wsgi import get_path_info
 
 from .log_lines import NO_REQUEST_ID
+
+try:
+    import sentry_sdk
+except ModuleNotFoundError:  # without the [sentry] extra there are no Sentry events to tag
+    sentry_sdk = None
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accepted incoming ids: long enough to be unique, and only characters that
@@ -49,11 +53,11 @@ def new_request_id() -> str:
 def client_ip(environ: dict) -> str:
     """REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost trusted proxy; "" if unknown.
 
-    X-Forwarded-For is only believed when ``TRUSTED_PROXY_COUNT`` proxies are
-    known to sit in front of the app; otherwise any client could choose its IP.
+    X-Forwarded-For is only believed when the ``TRUSTED_PROXY_COUNT`` setting (default 0)
+    says that many proxies sit in front of the app; otherwise any client could choose its IP.
     """
     remote_addr = environ.get("REMOTE_ADDR", "")
-    hops = settings.TRUSTED_PROXY_COUNT
+    hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if hops:
         forwarded = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= hops:
@@ -82,7 +86,8 @@ def begin_request(sender, environ, **kwargs):
             path=get_path_info(environ) or "/",
         )
     )
-    sentry_sdk.set_tag("request_id", request_id)
+    if sentry_sdk is not None:
+        sentry_sdk.set_tag("request_id", request_id)
     if incoming is not None and not accepted:
         security_logger.warning(
             "Rejected malformed %s header: %s", REQUEST_ID_HEADER, incoming, extra={"event": "malformed_request_id"}

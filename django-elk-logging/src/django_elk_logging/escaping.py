@@ -14,7 +14,7 @@ import unicodedata
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # The code point ranges of _ESCAPED_CATEGORIES, per Unicode version of unicodedata, so
 # no worker scans all of Unicode (0.2 s per pattern) before its first record.
-# tests/app/test_escaping_tables.py checks each against a scan of every code point.
+# tests/test_escaping_tables.py checks each against a scan of every code point.
 _ESCAPED_RANGES_BY_UNICODE_VERSION = {
     "15.0.0": (  # Python 3.12
         (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),

@@ -1,6 +1,6 @@
 """The log-line contract: the formatter and the file handler behind LOGGING and gunicorn's access log.
 
-Line contract (read by logstash/pipeline/django.conf):
+Line contract (read by the stack's Logstash pipeline, logstash/pipeline/django.conf):
 
     LEVEL YYYY-MM-DD HH:MM:SS,mmm module [key=value ...] message
     <TAB>traceback line

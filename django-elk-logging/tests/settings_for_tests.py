@@ -1,0 +1,64 @@
+"""The smallest Django project that switches the package on, as its README shows: the package's tests' own settings."""
+
+import tempfile
+from pathlib import Path
+
+LOG_DIR = Path(tempfile.mkdtemp(prefix="django-elk-logging-tests-"))
+
+SECRET_KEY = "package-tests-only-" + "x" * 40
+DEBUG = False
+ALLOWED_HOSTS = ["testserver"]
+ROOT_URLCONF = "urls_for_tests"
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django_elk_logging",
+]
+MIDDLEWARE = [
+    "django_elk_logging.request_context.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; these users are throwaway
+
+
+def _file_handler(name: str, route: str) -> dict:
+    return {
+        "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
+        "filename": str(LOG_DIR / name),
+        "encoding": "utf-8",
+        "formatter": "verbose",
+        "filters": [route, "request_context"],
+    }
+
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "verbose": {
+            "()": "django_elk_logging.log_lines.SafeFormatter",
+            "format": "{levelname} {asctime} {module} {message}",
+            "style": "{",
+        },
+    },
+    "filters": {
+        "request_context": {"()": "django_elk_logging.log_filters.RequestContextFilter"},
+        "security_only": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": True},
+        "not_security": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": False},
+    },
+    "handlers": {
+        "file": _file_handler("django.log", "not_security"),
+        "security_file": _file_handler("security.log", "security_only"),
+    },
+    "loggers": {
+        "django": {"handlers": ["file", "security_file"], "level": "INFO", "propagate": False},
+        "security": {"handlers": ["security_file"], "level": "INFO", "propagate": False},
+        "views_for_tests": {"handlers": ["file"], "level": "INFO", "propagate": False},
+    },
+}

@@ -1,0 +1,133 @@
+"""AccessLogger in real gunicorn (a bare WSGI app, no Django): one escaped line per request, no credentials."""
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wsgi_for_tests import APP_REQUEST_ID
+
+HERE = Path(__file__).resolve().parent
+CONFIG = """
+from django_elk_logging.access_log import ACCESS_LOG_FORMAT, LIMIT_REQUEST_LINE, AccessLogger
+
+bind = "127.0.0.1:{port}"
+workers = 1
+control_socket_disable = True
+limit_request_line = LIMIT_REQUEST_LINE
+AccessLogger.skipped_paths = frozenset({{"/healthz"}})
+logger_class = AccessLogger
+access_log_format = ACCESS_LOG_FORMAT
+# gunicorn merges this shallowly over its defaults, so each of its sections is complete.
+logconfig_dict = {{
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {{"access": {{"format": "%(message)s"}}}},
+    "handlers": {{
+        "access_file": {{
+            "class": "django_elk_logging.log_lines.AppendOnlyFileHandler", "filename": {log!r}, "formatter": "access",
+        }},
+        "console": {{"class": "logging.StreamHandler"}},
+    }},
+    "root": {{"level": "WARNING", "handlers": ["console"]}},
+    "loggers": {{
+        "gunicorn.error": {{"level": "INFO", "handlers": ["console"], "propagate": False}},
+        "gunicorn.access": {{"level": "INFO", "handlers": ["access_file"], "propagate": False}},
+    }},
+}}
+"""
+ACCESS_LINE = re.compile(
+    r'127\.0\.0\.1 - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
+    r'"(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) (?P<request_id>\S+) (?P<record_id>[0-9a-f]{16})'
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def send(port: int, path: str, headers: dict[str, str]) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest("GET", path, skip_accept_encoding=True)
+    for name, value in headers.items():
+        connection.putheader(name, value.encode("utf-8"))
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.status
+
+
+def wait_until_up(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("gunicorn did not listen within 30 s")
+
+
+@pytest.fixture(scope="module")
+def access_lines(tmp_path_factory) -> list[str]:
+    workdir = tmp_path_factory.mktemp("access")
+    port, log = free_port(), workdir / "access.log"
+    (workdir / "gunicorn.conf.py").write_text(CONFIG.format(port=port, log=str(log)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "wsgi_for_tests:application"],
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_until_up(port, process)
+        send(port, "/", {"User-Agent": 'agent "quoted" \\ end', "Referer": 'http://x/"a"'})
+        send(port, "/private", {"Authorization": "Basic YWxpY2U6czNjcjN0", "Cookie": "sessionid=SESSIONSECRET"})
+        send(port, "/caf%C3%A9", {"User-Agent": "agent-\u00e9\u2028end"})
+        send(port, "/healthz", {})
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    return log.read_text(encoding="utf-8").splitlines()
+
+
+def parse(line: str) -> re.Match:
+    match = ACCESS_LINE.fullmatch(line)
+    assert match, f"not a well-formed access line: {line!r}"
+    return match
+
+
+def test_one_line_per_request_but_a_successful_health_probe(access_lines):
+    assert [parse(line)["request"] for line in access_lines] == [
+        "GET / HTTP/1.1", "GET /private HTTP/1.1", "GET /caf%C3%A9 HTTP/1.1",
+    ]
+    assert {parse(line)["request_id"] for line in access_lines} == {APP_REQUEST_ID}
+    assert all(int(parse(line)["duration_ns"]) > 0 for line in access_lines)
+    assert len({parse(line)["record_id"] for line in access_lines}) == 3
+
+
+def test_quotes_and_backslashes_are_escaped_so_fields_stay_apart(access_lines):
+    first = parse(access_lines[0])
+
+    assert first["agent"] == r"agent \x22quoted\x22 \\ end"
+    assert first["referrer"] == r"http://x/\x22a\x22"
+
+
+def test_credentials_never_reach_the_line(access_lines):
+    text = "\n".join(access_lines)
+
+    assert "alice" not in text and "YWxpY2U6czNjcjN0" not in text and "SESSIONSECRET" not in text
+
+
+def test_a_line_separator_in_a_header_cannot_break_the_line(access_lines):
+    # WSGI hands header bytes over as latin-1 text: U+2028's UTF-8 bytes hold the C1 control \x80.
+    assert parse(access_lines[2])["agent"] == "agent-\u00c3\u00a9\u00e2\\x80\u00a8end"

@@ -1,0 +1,48 @@
+"""The package's layers point down: the line format loads only the standard library, the access log no Django.
+
+escaping -> log_lines (standard library only) -> access_log (gunicorn) and request_context,
+log_filters (Django) -> signals (security events), apps. Each check runs in a fresh interpreter, so
+nothing another test imported counts.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+# Prints the top-level modules outside the standard library that running argv[1] loaded.
+LOADED_PACKAGES = (
+    "import json, sys\n"
+    "before = set(sys.modules)\n"
+    "exec(sys.argv[1], {'__name__': 'layer_check'})\n"
+    "loaded = {name.split('.')[0] for name in set(sys.modules) - before}\n"
+    "print(json.dumps(sorted(loaded - set(sys.stdlib_module_names))))\n"
+)
+
+
+def packages_loaded_by(code: str) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_PACKAGES, code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("module", ["django_elk_logging.escaping", "django_elk_logging.log_lines"])
+def test_the_line_format_loads_only_the_standard_library(module):
+    assert packages_loaded_by(f"import {module}") == ["django_elk_logging"]
+
+
+def test_the_access_log_loads_gunicorn_but_neither_django_nor_sentry():
+    assert packages_loaded_by("import django_elk_logging.access_log") == ["django_elk_logging", "gunicorn"]
+
+
+@pytest.mark.parametrize("module", ["django_elk_logging.log_filters", "django_elk_logging.apps"])
+def test_the_request_layer_does_load_django_so_the_checks_above_can_fail(module):
+    assert "django" in packages_loaded_by(f"import {module}")
