@@ -4,6 +4,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = REPO_ROOT / "app"
+# A Django project with the logging tutorial's LOGGING and nothing of ours.
+TUTORIAL_PROJECT_DIR = REPO_ROOT / "tests" / "tutorial_project"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SCRIPTS_DIR = REPO_ROOT / "scripts"
