@@ -241,6 +241,10 @@ def test_each_request_s_records_are_events_with_every_field(run, documents, name
 
 def test_timestamps_are_read_in_time_zone_and_fall_in_the_request_that_wrote_them(run, documents):
     zone = zoneinfo.ZoneInfo(TIME_ZONE)
+    local_start = dt.datetime.fromtimestamp(run.written[0].window[0], zone)
+    if local_start.utcoffset() != local_start.replace(fold=1 - local_start.fold).utcoffset():
+        # asctime has no offset: in the hour a DST end repeats, Joda takes the earlier one (stack facts).
+        pytest.skip(f"the requests ran in the repeated hour of {TIME_ZONE}'s DST end: their local times are ambiguous")
     for index, written in enumerate(run.written):
         timestamp = documents[len(run.setup_lines) + index].source["@timestamp"]
         assert _within(timestamp, written.window), (written.record, timestamp, written.window)
