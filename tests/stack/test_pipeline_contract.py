@@ -36,8 +36,11 @@ GARBAGE_LINE = "this line was not written by the app"
 
 @pytest.fixture(scope="module")
 def log_dir(tmp_path_factory) -> Path:
-    """Real gunicorn + Django writing every kind of line, then two identical garbage lines per file."""
+    """Two identical garbage lines first in each file, then real gunicorn + Django writing every kind of line."""
     workdir = tmp_path_factory.mktemp("pipeline")
+    (workdir / "log").mkdir()
+    for name in LOG_FILES:
+        (workdir / "log" / name).write_text(f"{GARBAGE_LINE}\n{GARBAGE_LINE}\n", encoding="utf-8")
     with running_app(workdir, TIME_ZONE=APP_TIME_ZONE) as app:
         visitor = Session(app.base_url + "/", HOSTILE_AGENT, timeout=10)
         for path in ("/", "/missing/page", "/boom/"):
@@ -46,9 +49,7 @@ def log_dir(tmp_path_factory) -> Path:
         assert visitor.request("/restricted/")[0] == 403
         assert visitor.logout() == 302
         assert visitor.login(HOSTILE_USERNAME, "wrong") == 200
-    for name in LOG_FILES:
-        with open(app.log_dir / name, "a", encoding="utf-8") as log:
-            log.write(f"{GARBAGE_LINE}\n{GARBAGE_LINE}\n")
+    assert app.log_dir == workdir / "log"
     return app.log_dir
 
 
@@ -164,7 +165,8 @@ def test_access_lines_are_parsed_into_http_fields(documents):
 
 
 def test_timestamps_are_read_in_the_apps_time_zone(documents, log_dir):
-    written_at = dt.datetime.fromtimestamp((log_dir / "django_debug.log").stat().st_mtime, dt.timezone.utc)
+    last_write = max((log_dir / name).stat().st_mtime for name in LOG_FILES)
+    written_at = dt.datetime.fromtimestamp(last_write, dt.timezone.utc)
     for name in LOG_FILES:
         for source in (d.source for d in parsed(documents[name])):
             age = written_at - source["@timestamp"]
@@ -178,12 +180,19 @@ def test_documents_go_to_the_daily_index_with_create(documents):
             assert document.index == "django-logs-" + document.source["@timestamp"].astimezone(dt.timezone.utc).strftime("%Y.%m.%d")
 
 
-def test_malformed_lines_are_tagged_kept_and_never_merged(documents):
+def test_malformed_lines_are_tagged_kept_and_never_merged_into_a_record(documents):
+    # A line with no codec is one event; lines before the first record of a multiline input
+    # continue each other (a record starts only at a level and a timestamp) and are one event.
+    access = [d for d in documents["access.log"] if d.source["message"] == GARBAGE_LINE]
+    assert len(access) == 2 and access[0].document_id != access[1].document_id
+    for name in ("django_debug.log", "security.log"):
+        [garbage] = [d for d in documents[name] if GARBAGE_LINE in d.source["message"]]
+        assert garbage.source["message"] == f"{GARBAGE_LINE}\n{GARBAGE_LINE}"
+        assert {"_grokparsefailure", "multiline"} <= set(garbage.source["tags"])
     for name in LOG_FILES:
-        garbage = [d for d in documents[name] if d.source["message"] == GARBAGE_LINE]
-        assert len(garbage) == 2, name
+        garbage = [d for d in documents[name] if GARBAGE_LINE in d.source["message"]]
         assert all("_grokparsefailure" in d.source["tags"] for d in garbage)
-        assert garbage[0].document_id != garbage[1].document_id
+        assert documents[name].index(garbage[0]) == 0  # before the first record, never glued to it
 
 
 def test_a_replay_indexes_nothing_twice_and_identical_lines_stay_apart(pipeline, log_dir, documents):
@@ -207,22 +216,40 @@ def test_identical_messages_in_one_millisecond_are_two_documents(pipeline, tmp_p
     assert "http" not in results[0][1].source  # request_id=- is not a request id
 
 
-def test_only_tab_indented_lines_continue_a_record(pipeline, tmp_path):
+def test_only_a_level_and_a_complete_timestamp_start_a_record(pipeline, tmp_path):
     log = tmp_path / "django_debug.log"
     log.write_text(
         "ERROR 2026-11-26 12:00:00,000 log [request_id=- record_id=00000000000000cc] Internal Server Error: /x\n"
         "\tTraceback (most recent call last):\n"
         "\tValueError: ERROR 2026-11-26 12:00:01,000 views [request_id=- record_id=00000000000000dd] forged\n"
         "\tError: looks like a level\n"
-        "Error: a line the app did not write\n"
         "INFO 2026-11-26 12:00:02,000 views [request_id=- record_id=00000000000000ee] next\n"
     )
-    [(record, _), (stray, _), (following, _)] = pipeline.process_file(log)
+    [(record, _), (following, _)] = pipeline.process_file(log)
 
     assert record["message"] == "Internal Server Error: /x"
     assert record["error"]["stack_trace"].count("\n") == 2 and "_grokparsefailure" not in record.get("tags", [])
-    assert stray["message"] == "Error: a line the app did not write" and "_grokparsefailure" in stray["tags"]
     assert following["message"] == "next"
+
+
+def test_a_line_our_app_did_not_write_fails_the_record_it_continues_and_keeps_all_its_text(pipeline, tmp_path):
+    # Our app indents every continuation with a TAB; a plain line after one of our records is not
+    # ours, so the record is not parsed as ours, nor as the tutorial's (its context says it is ours):
+    # it is tagged, with every line kept in message.
+    log = tmp_path / "django_debug.log"
+    lines = [
+        "ERROR 2026-11-26 12:00:00,000 log [request_id=- record_id=00000000000000cc] Internal Server Error: /x",
+        "\tTraceback (most recent call last):",
+        "Error: a line the app did not write",
+        "INFO 2026-11-26 12:00:02,000 views [request_id=- record_id=00000000000000ee] next",
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    [(glued, _), (following, _)] = pipeline.process_file(log)
+
+    assert glued["message"] == "\n".join(lines[:3])
+    assert {"_grokparsefailure", "_django_record_parsefailure"} <= set(glued["tags"])
+    assert "log" not in glued or "level" not in glued["log"]
+    assert following["message"] == "next" and "tags" not in following
 
 
 @pytest.mark.skipif(not SHARED_PATTERNS_DIR.is_dir(), reason="../shared/grok-patterns is absent (only CI has it)")
@@ -349,7 +376,8 @@ def test_on_joni_the_boom_traceback_lands_in_stack_trace_and_message_is_one_line
     # The expression before the fix, on the same real record: GREEDYDATA ran across the traceback.
     [grok] = [item for item in on_joni.config["filter"][0].branches[0][1] if isinstance(item, Plugin)][:1]
     raw = next(e for e in on_joni.read(log_dir / "django_debug.log", (log_dir / "django_debug.log").read_text()) if "/boom/" in e["message"])
-    old = dict(on_joni.grok(OLD_APP_EXPRESSION, grok.get("pattern_definitions")).fields(raw["message"]))
+    patterns = on_joni.patterns_dir_files(grok.get("patterns_dir"))
+    old = dict(on_joni.grok(OLD_APP_EXPRESSION, file_patterns=patterns).fields(raw["message"]))
     assert "Traceback" in old["message"] and old["[error][stack_trace]"] is None
 
 

@@ -45,14 +45,28 @@ def load_patterns(directory: Path) -> dict[str, str]:
         raise GrokError(f"no grok pattern directory at {directory}")
     patterns: dict[str, str] = {}
     for path in sorted(directory.iterdir()):
-        if not path.is_file():
+        if path.is_file():
+            patterns.update(read_patterns_file(path))
+    return patterns
+
+
+# Ruby's \s (ASCII only), as add_patterns_from_file's regexps use it.
+_RUBY_SPACE = "[ \t\n\v\f\r]"
+
+
+def read_patterns_file(path: Path) -> dict[str, str]:
+    r"""Grok#add_patterns_from_file (lib/grok-pure.rb): each line (File#each keeps its "\n") that is no
+    ``^\s*#`` comment is stripped of leading space, split once on ``\s+`` into name and pattern, and the
+    pattern chomped; a line without a second part is skipped. A later definition of a name wins."""
+    if path.is_dir():
+        raise GrokError(f"{path} is a directory, not a grok patterns file")
+    patterns: dict[str, str] = {}
+    for line in re.findall(r"[^\n]*\n|[^\n]+\Z", path.read_text(encoding="utf-8")):
+        if re.match(_RUBY_SPACE + "*#", line):
             continue
-        for line in path.read_text(encoding="utf-8").split("\n"):
-            if re.match(r"\s*#", line):
-                continue
-            parts = re.split(r"\s+", line.lstrip(), maxsplit=1)
-            if len(parts) == 2:
-                patterns[parts[0]] = parts[1].removesuffix("\r")  # chomp
+        parts = re.split(_RUBY_SPACE + "+", re.sub("\\A" + _RUBY_SPACE + "*", "", line), maxsplit=1)
+        if len(parts) == 2:
+            patterns[parts[0]] = re.sub(r"(?:\r\n|\n|\r)\Z", "", parts[1])  # String#chomp
     return patterns
 
 

@@ -23,9 +23,13 @@ import regex
 
 from config.time_zones import time_zone_problem
 
-from .grok import EngineDisagreement, Grok, load_patterns
+from .grok import EngineDisagreement, Grok, GrokError, load_patterns, read_patterns_file
 from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, field_path, parse_config
-from .paths import PIPELINE_PATH
+from .paths import LOGSTASH_DIR, PIPELINE_PATH
+
+# The Logstash container's read-only bind mounts of this repository (docker-compose.yml, logstash's
+# volumes; tests/stack/test_pipeline_patterns.py checks them): where patterns_dir entries are read.
+CONTAINER_MOUNTS = {"/usr/share/logstash/pipeline": LOGSTASH_DIR / "pipeline"}
 
 _COMMON_OPTIONS = {"id", "add_field", "remove_field", "add_tag", "remove_tag"}
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<default>[^}]*))?\}")
@@ -186,14 +190,51 @@ class Pipeline:
     def from_patterns_dir(cls, directory: Path, environment: dict[str, str] | None = None, engine=None) -> "Pipeline":
         return cls(load_patterns(directory), environment or {}, engine=engine)
 
-    def grok(self, expression: str, extra_patterns: dict[str, str] | None = None, named_captures_only: bool = True) -> Grok:
+    def grok(self, expression: str, extra_patterns: dict[str, str] | None = None, named_captures_only: bool = True,
+             file_patterns: dict[str, str] | None = None) -> Grok:
         key = expression + repr(sorted((extra_patterns or {}).items())) + repr(named_captures_only)
+        key += repr(sorted((file_patterns or {}).items()))
         if key not in self._groks:
-            # logstash-filter-grok lib/logstash/filters/grok.rb (register): pattern files first, then
-            # pattern_definitions, so an inline definition wins.
-            patterns = {**self.patterns, **(extra_patterns or {})}
+            # logstash-filter-grok lib/logstash/filters/grok.rb (register): the core pattern files, then
+            # those of patterns_dir, then pattern_definitions; a later definition of a name wins.
+            patterns = {**self.patterns, **(file_patterns or {}), **(extra_patterns or {})}
             self._groks[key] = Grok(expression, patterns, named_captures_only, engine=self.engine)
         return self._groks[key]
+
+    @staticmethod
+    def host_path(container_path: str) -> Path:
+        """Where a path inside the Logstash container is in this checkout (only bind-mounted folders)."""
+        for mount, folder in CONTAINER_MOUNTS.items():
+            if container_path == mount or container_path.startswith(mount + "/"):
+                return folder / container_path[len(mount) :].lstrip("/")
+        raise LookupError(f"{container_path} is not in a folder this repository mounts into Logstash")
+
+    def patterns_dir_files(self, entries: list[str], glob: str = "*", skip_directories: bool = True) -> dict[str, str]:
+        """The definitions patterns_dir adds, read as the plugins read them.
+
+        grok.rb (patterns_files_from_paths) and multiline.rb (register) alike: a directory entry
+        becomes ``dir/<glob>`` (the codec's glob is always "*"), expanded by Dir.glob (sorted, no
+        dot files); each file goes through Grok#add_patterns_from_file. grok skips a directory the
+        glob finds; the codec hands it to add_patterns_from_file, which fails to read it.
+        """
+        patterns: dict[str, str] = {}
+        for entry in entries:
+            if any(char in entry for char in "*?[{"):
+                raise NotImplementedError(f"a glob in patterns_dir ({entry!r}) is not modelled")
+            path = self.host_path(entry)
+            if not path.is_dir():
+                found = [path] if path.exists() else []
+            elif any(char in glob for char in "?[{\\/") or glob.count("*") > 1 or glob.startswith("."):
+                raise NotImplementedError(f"patterns_files_glob {glob!r} is not modelled")
+            else:
+                found = sorted(file for file in path.glob(glob) if not file.name.startswith("."))
+            for file in found:
+                if file.is_dir() and skip_directories:
+                    continue
+                if file.is_dir():
+                    raise GrokError(f"the multiline codec cannot load {file}: it is a directory")
+                patterns.update(read_patterns_file(file))
+        return patterns
 
     # ---- inputs ------------------------------------------------------------------
     def file_input(self, file_name: str) -> Plugin:
@@ -211,14 +252,18 @@ class Pipeline:
         """The events the file input (with its codec) makes of ``text``, complete lines only."""
         plugin = substitute_environment(self.file_input(file_path.name), self.environment)
         # stat_interval and discover_interval only set when lines are read (the latency budget test
-        # checks them); what is read does not depend on them.
+        # checks them), sincedb_write_interval how much a crash replays (the replay test checks it);
+        # what is read does not depend on them.
         _require_options(
-            plugin, {"path", "start_position", "sincedb_path", "mode", "codec", "stat_interval", "discover_interval"}
+            plugin,
+            {"path", "start_position", "sincedb_path", "mode", "codec", "stat_interval", "discover_interval", "sincedb_write_interval"},
         )
         if plugin.get("mode", "tail") != "tail":
             raise AssertionError(f"file input for {file_path.name} is not in tail mode: read mode deletes files")
         # logstash-input-file lib/filewatch/watched_file.rb (buffer_extract): a BufferedTokenizer splits on
         # the delimiter "\n" only, so a "\r" before it stays in the line; a line without its newline waits.
+        # Empty lines are passed on too (elastic/logstash BufferedTokenizerExt.java, extract: split with
+        # limit -1), each to listener.accept (lib/filewatch/tail_mode/handlers/base.rb, read_chunks).
         lines = text.split("\n")[:-1]
         codec = plugin.get("codec")
         messages = self._multiline(codec, lines) if codec is not None else [(line, []) for line in lines]
@@ -245,13 +290,16 @@ class Pipeline:
         """logstash-plugins/logstash-codec-multiline lib/logstash/codecs/multiline.rb, what => previous."""
         if codec.name != "multiline":
             raise NotImplementedError(f"codec {codec.name} is not modelled")
-        _require_options(codec, {"pattern", "negate", "what", "auto_flush_interval", "max_lines", "max_bytes"})
+        _require_options(codec, {"pattern", "negate", "what", "auto_flush_interval", "max_lines", "max_bytes", "patterns_dir"})
         if codec.get("what") != "previous":
             raise NotImplementedError("only multiline what => previous is modelled")
         if "max_bytes" in codec.keys() and not isinstance(codec.get("max_bytes"), int):
             raise NotImplementedError("max_bytes is modelled as a plain number of bytes only")
-        # register: Grok#compile(pattern) with named_captures_only false; decode: match is "grok.match != false".
-        start = self.grok(codec.get("pattern"), named_captures_only=False)
+        # register: the core patterns, then patterns_dir's files, then Grok#compile(pattern) with
+        # named_captures_only false; decode: match is "grok.match != false".
+        # (The codec loads the legacy core set, grok under ecs v8 the ecs-v1 one; the model has one.)
+        files = self.patterns_dir_files(codec.get("patterns_dir", []), skip_directories=False)
+        start = self.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files)
         negate = codec.get("negate", False)
         max_lines, max_bytes = codec.get("max_lines", 500), codec.get("max_bytes", 10 * 1024 * 1024)
         events, buffer, size = [], [], 0
@@ -342,15 +390,17 @@ class Pipeline:
 
     def _filter_grok(self, plugin: Plugin, event: Event) -> bool:
         """logstash-plugins/logstash-filter-grok lib/logstash/filters/grok.rb (filter, match, handle)."""
-        _require_options(plugin, {"match", "pattern_definitions", "overwrite", "tag_on_failure"})
+        _require_options(plugin, {"match", "pattern_definitions", "overwrite", "tag_on_failure", "patterns_dir", "patterns_files_glob"})
         overwrite = set(plugin.get("overwrite", []))
+        files = self.patterns_dir_files(plugin.get("patterns_dir", []), plugin.get("patterns_files_glob", "*"))
         for source, expressions in plugin.get("match").items():
             text = event.get_field(field_path(source))
             if isinstance(text, (list, dict)):
                 raise NotImplementedError("grok on an array or hash field is not modelled")
             for expression in expressions if isinstance(expressions, list) else [expressions]:
                 # match_against_groks: input.to_s, so a missing field is matched as "".
-                fields = self.grok(expression, plugin.get("pattern_definitions", {})).fields("" if text is None else str(text))
+                grok = self.grok(expression, plugin.get("pattern_definitions", {}), file_patterns=files)
+                fields = grok.fields("" if text is None else str(text))
                 if fields is None:
                     continue
                 for reference, value in fields:
