@@ -31,6 +31,7 @@ ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": T
 LOOKALIKE_LINES = ["Error code 51", "ERROR: the card was refused", "WARNING card expires soon", "Info: the customer was told"]
 TRACEBACK = "Traceback (most recent call last):"
 STACK = "Stack (most recent call last):"
+GROUP_TRACEBACK = "  + Exception Group Traceback (most recent call last):"
 ASCTIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}")
 SCHEMA_RECORD = re.compile(rf"DEBUG (?P<asctime>{ASCTIME.pattern}) schema (?P<message>.+)")
 
@@ -55,6 +56,7 @@ REQUESTS = {
     "not_found": [Record("WARNING", "log", "Not Found: /nope")],
     "boom": [Record("ERROR", "log", "Internal Server Error: /boom/", TRACEBACK)],
     "chained": [Record("ERROR", "log", "Internal Server Error: /chained/", TRACEBACK)],
+    "group": [Record("ERROR", "log", "Internal Server Error: /group/", GROUP_TRACEBACK)],
     "payment": [
         Record("WARNING", "views", "\n".join(["Payment declined for order 42:", *LOOKALIKE_LINES])),
         Record("ERROR", "views", "The payment gateway's answer has no card", TRACEBACK),
@@ -95,7 +97,7 @@ def _request(session: Session, name: str):
         return session.request("/")
     if name == "not_found":
         return session.request("/nope")[0]
-    if name in ("boom", "chained", "payment"):
+    if name in ("boom", "chained", "group", "payment"):
         return session.request(f"/{name}/")[0]
     if name == "login":
         return session.login(USERNAME, PASSWORD)
@@ -208,7 +210,7 @@ def _within(timestamp: dt.datetime, window: tuple[float, float]) -> bool:
 def test_the_requests_got_the_tutorial_projects_answers(run):
     assert run.statuses["hello"] == (200, "Hello, World!")
     assert run.statuses["not_found"] == 404
-    assert run.statuses["boom"] == run.statuses["chained"] == 500
+    assert run.statuses["boom"] == run.statuses["chained"] == run.statuses["group"] == 500
     assert run.statuses["payment"] == 200
     assert run.statuses["login"] == run.statuses["logout"] == 302
     assert run.statuses["failed_login"] == 200  # the form again
@@ -273,6 +275,21 @@ def test_a_chained_traceback_is_one_event_with_every_link(run, documents):
     # The last exception's message spans lines that look like records but have no timestamp.
     assert trace[-5:] == ["RuntimeError: checkout failed", *LOOKALIKE_LINES]
     assert any(line.endswith(", in chained") for line in trace)
+
+
+def test_an_exception_group_is_one_event_with_each_exception(run, documents):
+    index = next(i for i, w in enumerate(run.written) if w.record.message == "Internal Server Error: /group/")
+    trace = documents[len(run.setup_lines) + index].source["error"]["stack_trace"].split("\n")
+    assert trace[0] == GROUP_TRACEBACK
+    assert any(line.endswith(", in group") for line in trace)
+    assert trace[-6:] == [
+        "  | ExceptionGroup: two checks failed (2 sub-exceptions)",
+        "  +-+---------------- 1 ----------------",
+        "    | ValueError: no stock",
+        "    +---------------- 2 ----------------",
+        "    | KeyError: 'no address'",
+        "    +------------------------------------",
+    ]
 
 
 def test_logins_and_logouts_are_security_events_without_context(run, documents):

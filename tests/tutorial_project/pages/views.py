@@ -34,6 +34,10 @@ def chained(request):
         raise RuntimeError("checkout failed\n" + LOOKALIKE_LINES)  # noqa: B904
 
 
+def group(request):
+    raise ExceptionGroup("two checks failed", [ValueError("no stock"), KeyError("no address")])
+
+
 def payment(request):
     logger.warning("Payment declined for order 42:\n" + LOOKALIKE_LINES)
     try:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.hello),
     path("boom/", views.boom),
     path("chained/", views.chained),
+    path("group/", views.group),
     path("payment/", views.payment),
     path("account/", views.account),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
