@@ -74,37 +74,46 @@ def running_app(workdir: Path, workers: int = 2, **env_overrides: str):
     for command in (("migrate", "--noinput"), ("create_demo_user",)):
         result = manage(env, *command)
         assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+    with serving(APP_DIR, ["--config", "gunicorn.conf.py", "config.wsgi"], env, port, workdir, workdir / "log") as app:
+        yield app
+
+
+@contextmanager
+def serving(
+    cwd: Path, arguments: list[str], env: dict[str, str], port: int, workdir: Path, log_dir: Path, ready_path="/healthz"
+):
+    """gunicorn with ``arguments`` in ``cwd``, until ``ready_path`` answers 200; stopped gracefully after."""
     output_path = workdir / "gunicorn.out"
     with open(output_path, "wb") as output:
         process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", "config.wsgi"],
-            cwd=APP_DIR,
+            [str(VENV_BIN / "gunicorn"), *arguments],
+            cwd=cwd,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    app = RunningApp(f"http://127.0.0.1:{port}", workdir / "log", process, output_path)
+    app = RunningApp(f"http://127.0.0.1:{port}", log_dir, process, output_path)
     try:
-        _wait_until_healthy(app)
+        _wait_until_healthy(app, ready_path)
         yield app
     finally:
         _stop(process)
 
 
-def _wait_until_healthy(app: RunningApp) -> None:
+def _wait_until_healthy(app: RunningApp, ready_path: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if app.process.poll() is not None:
             raise AssertionError(f"gunicorn exited with {app.process.returncode}:\n{app.output()}")
         try:
-            with urllib.request.urlopen(app.base_url + "/healthz", timeout=2) as response:
+            with urllib.request.urlopen(app.base_url + ready_path, timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    raise AssertionError(f"gunicorn did not answer /healthz within {READY_TIMEOUT_SECONDS}s:\n{app.output()}")
+    raise AssertionError(f"gunicorn did not answer {ready_path} within {READY_TIMEOUT_SECONDS}s:\n{app.output()}")
 
 
 def _stop(process: subprocess.Popen) -> None:

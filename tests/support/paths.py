@@ -6,6 +6,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = REPO_ROOT / "app"
 PACKAGE_DIR = REPO_ROOT / "django-elk-logging"
 PACKAGE_SRC = PACKAGE_DIR / "src"
+# A Django project with the logging tutorial's LOGGING and nothing of ours.
+TUTORIAL_PROJECT_DIR = REPO_ROOT / "tests" / "tutorial_project"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SCRIPTS_DIR = REPO_ROOT / "scripts"
