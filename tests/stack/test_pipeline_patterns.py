@@ -8,6 +8,7 @@ installed (tests/support/grok.py raises EngineDisagreement on any difference).
 from pathlib import Path
 
 import pytest
+from django_elk_logging.log_lines import CUT_MARKER
 
 from tests.support.grok import PYGROK_PATTERNS_DIR, GrokError, read_patterns_file
 from tests.support.joni import engine_for_tests
@@ -46,12 +47,21 @@ HOSTILE = [
     "Traceback (most recent call last):",
     "During handling of the above exception, another exception occurred:",
     "   ",
+    # A traceback's last line whose (user's) exception text ends like a cut record.
+    "ValueError: user said ...[record cut short by a failed write]",
+    "Error...[record cut short by a failed write]",
+    "  File \"x.py\", line 1...[record cut short by a failed write]",
+    "INFOx...[record cut short by a failed write]",
 ]
 # Lines that do start a record: every level name Python gives.
 STARTS = [
     f"{level} 2026-12-01 12:00:00,000 views x"
     for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "Level 5", "Level 25", "Level -1")
-] + [OURS, "ERROR 2026-12-01 12:00:00,000 views ", "INFO 2026-12-01 12:00:00,000 x...[record cut short by a failed write]"]
+] + [OURS, "ERROR 2026-12-01 12:00:00,000 views ", "INFO 2026-12-01 12:00:00,000 x...[record cut short by a failed write]"] + [
+    # A record a full disk cut short before its timestamp was complete.
+    f"{head}...[record cut short by a failed write]"
+    for head in ("I", "WARN", "CRITICAL", "Level", "Level 2", "ERROR ", "DEBUG 2026-12-0", "INFO 2026-12-01 12:00:00,000")
+]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +116,11 @@ def test_a_real_record_start_starts_one(pipeline, line):
         assert pipeline.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files).matches(line)
 
 
+def expected_tags(continuation: str) -> list[str]:
+    """A record whose text ends like a cut one is tagged as one: the pipeline sees only the text."""
+    return ["multiline", "_record_cut"] if continuation.endswith(CUT_MARKER) else ["multiline"]
+
+
 def _process(pipeline, tmp_path, name: str, lines: list[str]) -> list[dict]:
     log = tmp_path / name
     log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
@@ -117,7 +132,7 @@ def _process(pipeline, tmp_path, name: str, lines: list[str]) -> list[dict]:
 def test_a_hostile_line_continues_a_tutorial_record(pipeline, tmp_path, name, line):
     record, following = _process(pipeline, tmp_path, name, [TUTORIAL, line, NEXT_TUTORIAL])
 
-    assert record["tags"] == ["multiline"] and record["log"]["level"] == "INFO"
+    assert record["tags"] == expected_tags(line) and record["log"]["level"] == "INFO"
     if line.startswith("Traceback "):  # a traceback's header: the stack trace starts there
         assert record["message"] == "first" and record["error"]["stack_trace"] == line
     else:
@@ -130,7 +145,7 @@ def test_a_hostile_line_indented_with_a_tab_continues_our_record_in_its_stack_tr
     record, following = _process(pipeline, tmp_path, "django_debug.log", [OURS, "\t" + line, NEXT_OURS])
 
     assert record["message"] == "first" and record["error"]["stack_trace"] == "\t" + line
-    assert record["tags"] == ["multiline"] and "tags" not in following and following["message"] == "next"
+    assert record["tags"] == expected_tags(line) and "tags" not in following and following["message"] == "next"
 
 
 @pytest.mark.parametrize("line", [line for line in HOSTILE if not line.startswith("\t")])
