@@ -298,6 +298,15 @@ def test_every_name_rotate_logs_produces_is_read_by_the_same_input(pipeline, tmp
         pipeline.file_input("django_debug.log-old")
 
 
+@pytest.mark.parametrize("name", ["django_debug.log.1.gz", "security.log.2.gz", "access.log.10.gz"])
+def test_a_compressed_rotated_copy_is_read_by_no_input(pipeline, name):
+    """logrotate's compress turns name.log.N into name.log.N.gz, which name.log.* matches: gzip is not text."""
+    plain = name.removesuffix(".gz")
+    assert pipeline.file_input(plain).get("path")
+    with pytest.raises(LookupError, match="0 file inputs"):
+        pipeline.file_input(name)
+
+
 def test_the_output_owns_no_template_or_ilm_and_uses_the_modern_ssl_options():
     [output] = parse_config(PIPELINE_PATH.read_text())["output"]
     assert output.get("index") == "django-logs-%{+YYYY.MM.dd}"
