@@ -507,3 +507,24 @@ def test_records_a_full_disk_cut_short_are_tagged_and_the_others_stay_whole(pipe
     ]
     assert [event["message"][:10] for event in events if "tags" not in event] == ["record 000", "record 002", "record 004"]
     assert events[1]["message"].startswith("record 001 xxx") and events[1]["log"]["level"] == "WARNING"
+
+
+def test_a_second_cut_inside_the_closing_marker_still_leaves_the_records_before_it_whole(pipeline, tmp_path):
+    log = tmp_path / "django_debug.log"
+    writer = package_log_writer().Writer(log)
+    writer.do("log", "a", 0, 100)
+    writer.do("limit", log.stat().st_size + 3)
+    writer.do("log", "a", 1, 100)  # cut after three bytes of its level
+    writer.do("limit", log.stat().st_size + 7)
+    writer.do("log", "a", 2, 100)  # cut inside the marker that closes record 1's line
+    writer.do("limit", None)
+    writer.do("log", "a", 3, 100)
+    writer.finish()
+    events = [event for event, _ in pipeline.process_file(log)]
+
+    assert [event.get("tags", []) for event in events] == [
+        [], ["_grokparsefailure", "_django_record_parsefailure", "_record_cut"], [],
+    ]
+    assert events[0]["message"].startswith("record 000") and "error" not in events[0]
+    assert events[1]["message"].startswith("WAR...[rec") and events[1]["message"].count("\n") == 0
+    assert events[2]["message"].startswith("record 003")

@@ -52,6 +52,9 @@ HOSTILE = [
     "Error...[record cut short by a failed write]",
     "  File \"x.py\", line 1...[record cut short by a failed write]",
     "INFOx...[record cut short by a failed write]",
+    "Error...[rec...[record cut short by a failed write]",
+    "KeyError: 'x'...[record cut short by a failed write]",
+    "INFO 2026-12-01 12:00:00,000x...[record cut short by a failed write]",
 ]
 # Lines that do start a record: every level name Python gives.
 STARTS = [
@@ -60,7 +63,11 @@ STARTS = [
 ] + [OURS, "ERROR 2026-12-01 12:00:00,000 views ", "INFO 2026-12-01 12:00:00,000 x...[record cut short by a failed write]"] + [
     # A record a full disk cut short before its timestamp was complete.
     f"{head}...[record cut short by a failed write]"
-    for head in ("I", "WARN", "CRITICAL", "Level", "Level 2", "ERROR ", "DEBUG 2026-12-0", "INFO 2026-12-01 12:00:00,000")
+    for head in (
+        "I", "WARN", "CRITICAL", "Level", "Level 2", "ERROR ", "DEBUG 2026-12-0", "INFO 2026-12-01 12:00:00,000",
+        # cut again inside the marker written in front of the next record
+        "WAR...[rec", "INFO 2026-12-01 1...[record cut s", "E..", "W.", "D...[", "I...[r...",
+    )
 ]
 
 
