@@ -300,11 +300,21 @@ def test_every_name_rotate_logs_produces_is_read_by_the_same_input(pipeline, tmp
 
 @pytest.mark.parametrize("name", ["django_debug.log.1.gz", "security.log.2.gz", "access.log.10.gz"])
 def test_a_compressed_rotated_copy_is_read_by_no_input(pipeline, name):
-    """logrotate's compress turns name.log.N into name.log.N.gz, which name.log.* matches: gzip is not text."""
+    """logrotate's compress turns name.log.N into name.log.N.gz, which name.log.* matches: gzip is not text.
+
+    With the engine, every exclude decision is also Ruby's Pathname#fnmatch? (a disagreement fails)."""
     plain = name.removesuffix(".gz")
     assert pipeline.file_input(plain).get("path")
     with pytest.raises(LookupError, match="0 file inputs"):
         pipeline.file_input(name)
+
+
+@pytest.mark.parametrize("name", [
+    "django_debug.log.1.GZ", "django_debug.log.gz.1", "django_debug.log.1.gz.tmp", "django_debug.log.2026-12-01",
+    "access.log.1.xz",
+])
+def test_only_names_ending_in_gz_are_excluded(pipeline, name):
+    assert pipeline.file_input(name) is pipeline.file_input(name.split(".log")[0] + ".log")
 
 
 def test_the_output_owns_no_template_or_ilm_and_uses_the_modern_ssl_options():

@@ -116,6 +116,10 @@ class Engine:
     def joda_accepts_zone(self, zone: str) -> bool:
         return self.request(op="joda_zone", zone=zone)["accepted"]
 
+    def fnmatch(self, pattern: str, name: str) -> bool:
+        """Ruby's ``Pathname#fnmatch?`` without flags, as the file input's ``exclude`` uses it."""
+        return self.request(op="fnmatch", pattern=pattern, name=name)["matches"]
+
 
 _shared: Engine | None = None
 

@@ -12,7 +12,9 @@
 #   {"op": "joda_parse", "pattern": <Joda pattern>, "zone": <zone id>, "locale": <tag or null>, "text": <string>}
 #     -> {"millis": <epoch millis>} or {"parse_error": <message>}
 #   {"op": "joda_zone", "zone": <zone id>} -> {"accepted": true, "id": <Joda's id>} or {"accepted": false}
+#   {"op": "fnmatch", "pattern": <glob>, "name": <file name>} -> {"matches": true or false}
 require "json"
+require "pathname"
 require "timeout"
 
 JODA_JAR = ENV.fetch("JODA_TIME_JAR", "/usr/share/java/joda-time.jar")
@@ -69,7 +71,16 @@ rescue Java::JavaLang::IllegalArgumentException
   { "accepted" => false }
 end
 
-OPERATIONS = { "grok" => method(:grok), "grok_timed" => method(:grok_timed), "joda_parse" => method(:joda_parse), "joda_zone" => method(:joda_zone) }
+# logstash-input-file lib/filewatch/discoverer.rb (can_exclude?): an exclude entry is matched
+# against the file's basename with Pathname#fnmatch?, no flags.
+def fnmatch(request)
+  { "matches" => Pathname.new(request["name"]).fnmatch?(request["pattern"]) }
+end
+
+OPERATIONS = {
+  "grok" => method(:grok), "grok_timed" => method(:grok_timed), "joda_parse" => method(:joda_parse),
+  "joda_zone" => method(:joda_zone), "fnmatch" => method(:fnmatch)
+}
 
 $stdout.sync = true
 $stdout.puts(JSON.generate({ "ok" => true, "ready" => true, "jruby" => JRUBY_VERSION }))

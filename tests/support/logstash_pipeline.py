@@ -252,11 +252,17 @@ class Pipeline:
             for plugin in self.config["input"]
             if isinstance(plugin, Plugin)
             and any(path_matches(pattern, file_name) for pattern in plugin.get("path", []))
-            and not any(_excluded(pattern, file_name) for pattern in plugin.get("exclude", []))
+            and not any(self._excluded(pattern, file_name) for pattern in plugin.get("exclude", []))
         ]
         if len(matches) != 1:
             raise LookupError(f"{len(matches)} file inputs read {file_name}")
         return matches[0]
+
+    def _excluded(self, pattern: str, file_name: str) -> bool:
+        excluded = _excluded(pattern, file_name)
+        if self.engine is not None and self.engine.fnmatch(pattern, file_name) != excluded:
+            raise EngineDisagreement(f"exclude model and Ruby's fnmatch? disagree on {file_name!r} for {pattern!r}")
+        return excluded
 
     def read(self, file_path: Path, text: str) -> list[Event]:
         """The events the file input (with its codec) makes of ``text``, complete lines only."""
