@@ -251,7 +251,7 @@ def test_the_documented_read_position_intervals_are_the_configured_ones(pipeline
         r"the access log has no codec and saves every \*\*(\d+) s\*\*",
         readme,
     )
-    doubled = re.search(r"A crash can therefore double up to (\d+) s of tutorial lines", readme)
+    doubled = re.search(r"A crash can therefore double about (\d+) s of tutorial lines", readme)
 
     assert documented and doubled, "README.md states no read-position intervals"
     assert len(inputs) == 3 and with_codec == {float(documented.group(1))} and without_codec == {float(documented.group(2))}
