@@ -50,7 +50,7 @@ def main(environ: Mapping[str, str]) -> int:
         settings = load_settings(environ)
         # Only validated passwords are redacted: a refused one like "password" must not mangle the error text.
         redact_secrets(settings.passwords.values())
-        provision(settings, load_assets(settings.assets_dir, settings.retention_days))
+        provision(settings, load_assets(settings.assets_dir, settings.retention_days, settings.detections))
     except ConfigError as error:
         complain(f"setup: configuration error:\n{error}")
         return EXIT_CONFIG

@@ -6,18 +6,21 @@ Each kind has its folder under ASSETS_DIR, and a file is named after what it cre
   elasticsearch/index_templates/<template>.json    the body of PUT _index_template/<template>
   kibana/saved_objects/*.ndjson                    imported by POST /api/saved_objects/_import
   kibana/connectors/*.json, kibana/rules/*.json    {"id": ..., "body": ...}: Kibana takes the id in the URL
-Adding one means adding a file.
+Adding one means adding a file. A rule's "${NAME}" placeholders take the detection settings' values
+(provision/placeholders.py), so what setup compares and sends is always the substituted body.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from provision.comparison import flat_settings
 from provision.errors import ConfigError
+from provision.placeholders import substitute
 
 # The writer user (elasticsearch_steps.py) gets logstash_writer; django_logs_reader is the readers'.
 REQUIRED_ROLES = ("logstash_writer", "django_logs_reader")
@@ -176,8 +179,9 @@ def _load_connectors(folder: Path) -> list[Asset]:
     return connectors
 
 
-def _load_rules(folder: Path) -> list[Asset]:
-    rules = [_id_and_body(path) for path in _files(folder)]
+def _load_rules(folder: Path, detections: Mapping[str, int]) -> list[Asset]:
+    written = [_id_and_body(path) for path in _files(folder)]
+    rules = [Asset(rule.name, rule.path, substitute(rule.body, detections, rule.path)) for rule in written]
     for rule in rules:
         _check_keys(rule.path, rule.body, RULE_CREATE_KEYS, "a rule body")
         missing = [key for key in RULE_REQUIRED_KEYS if key not in rule.body]
@@ -186,7 +190,7 @@ def _load_rules(folder: Path) -> list[Asset]:
     return rules
 
 
-def load_assets(assets_dir: Path, retention_days: int) -> Assets:
+def load_assets(assets_dir: Path, retention_days: int, detections: Mapping[str, int]) -> Assets:
     es_dir, kibana_dir = assets_dir / "elasticsearch", assets_dir / "kibana"
     for folder in (es_dir, kibana_dir):
         if not folder.is_dir():
@@ -199,5 +203,5 @@ def load_assets(assets_dir: Path, retention_days: int) -> Assets:
         index_templates=templates,
         saved_objects=_load_saved_objects(kibana_dir / "saved_objects"),
         connectors=_load_connectors(kibana_dir / "connectors"),
-        rules=_load_rules(kibana_dir / "rules"),
+        rules=_load_rules(kibana_dir / "rules", detections),
     )

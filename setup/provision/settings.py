@@ -11,6 +11,8 @@ Environment:
   SETUP_TIMEOUT_SECONDS             default 300: how long to wait for each of Elasticsearch and Kibana
   SETUP_REQUEST_TIMEOUT_SECONDS     default 30: the limit for any single HTTP call
   SETUP_RETRY_INTERVAL_SECONDS      default 2: the pause between readiness checks
+  The detection thresholds and windows of DETECTION_VARIABLES below: whole numbers, each with its
+  default and range; kibana/rules/*.json name them as "${NAME}" placeholders (provision/placeholders.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ DEFAULT_PASSWORDS = {"changeme", "password", "elastic"}
 MIN_PASSWORD_LENGTH = 12
 RETENTION_RANGE = (1, 3650)
 
+# -- Detections: name -> (default, lowest, highest); .env.example documents the same defaults ----------
+DAY_MINUTES = 1440
+DETECTION_VARIABLES = {
+    "BRUTE_FORCE_FAILURES": (10, 1, 100_000),  # failed logins from one source.ip
+    "BRUTE_FORCE_WINDOW_MINUTES": (5, 1, DAY_MINUTES),
+    "CREDENTIAL_STUFFING_USERS": (5, 1, 100_000),  # distinct user.name values failing from one source.ip
+    "CREDENTIAL_STUFFING_WINDOW_MINUTES": (10, 1, DAY_MINUTES),
+    "SUSPICIOUS_REQUESTS_THRESHOLD": (5, 0, 100_000),  # probe events from one source.ip
+    "SUSPICIOUS_REQUESTS_WINDOW_MINUTES": (5, 1, DAY_MINUTES),
+    "ERROR_BURST_THRESHOLD": (20, 0, 1_000_000),  # ERROR and CRITICAL records
+    "ERROR_BURST_WINDOW_MINUTES": (5, 1, DAY_MINUTES),
+    "PARSE_FAILURES_WINDOW_MINUTES": (15, 1, DAY_MINUTES),
+}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -39,6 +55,7 @@ class Settings:
     timeout_seconds: float
     request_timeout_seconds: float
     retry_interval_seconds: float
+    detections: dict[str, int]
 
     @property
     def elastic_password(self) -> str:
@@ -65,6 +82,16 @@ def _number(environ: Mapping[str, str], name: str, default: float, low: float, h
         value = math.nan
     if not low <= value <= high:  # NaN fails this too
         errors.append(f"{name}={raw!r} must be a number of seconds from {low:g} to {high:g}.")
+    return value
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int, low: int, high: int, errors: list[str]) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = int(raw) if raw.isascii() and raw.isdigit() else -1
+    if not low <= value <= high:
+        errors.append(f"{name}={raw!r} must be a whole number from {low} to {high} (default {default}).")
     return value
 
 
@@ -104,6 +131,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         timeout_seconds=_number(environ, "SETUP_TIMEOUT_SECONDS", 300, 0.1, 86400, errors),
         request_timeout_seconds=_number(environ, "SETUP_REQUEST_TIMEOUT_SECONDS", 30, 0.1, 3600, errors),
         retry_interval_seconds=_number(environ, "SETUP_RETRY_INTERVAL_SECONDS", 2, 0.01, 600, errors),
+        detections={
+            name: _whole_number(environ, name, default, low, high, errors)
+            for name, (default, low, high) in DETECTION_VARIABLES.items()
+        },
     )
     if errors:
         raise ConfigError("\n".join(errors))

@@ -17,15 +17,18 @@ import pytest
 from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     ES_QUERY_PARAM_KEYS,
+    ESQL_QUERY_PARAM_KEYS,
     NOTIFY_WHEN,
     RULE_ACTION_KEYS,
     RULE_CREATE_KEYS,
     RULE_REQUIRED_KEYS,
 )
 from tests.support.env_file import ELASTIC_VERSION
+from tests.support.esql import EsqlUnsupported, read_esql
 from tests.support.kibana_objects import (
     LENS_RECORDS_FIELD,
     UnsupportedQuery,
+    documented_numbers,
     es_search_body_fields,
     field_usages,
     json_attribute,
@@ -36,6 +39,7 @@ from tests.support.kibana_objects import (
     load_saved_objects,
     mapped_field_types,
     query_fields,
+    rule_esql,
     rule_fields,
 )
 from tests.support.paths import INDEX_TEMPLATE_PATH, REPO_ROOT
@@ -201,6 +205,59 @@ def test_query_parser_refuses_lucene_and_esql():
         query_fields({"query": "a:x", "language": "lucene"})
     with pytest.raises(UnsupportedQuery):
         query_fields({"esql": "FROM django-logs-*"})
+
+
+@pytest.mark.parametrize(
+    ("esql", "fields", "columns"),
+    [
+        ("FROM django-logs-*", set(), []),
+        ('FROM logs | WHERE a == "x" AND (b > 3 OR NOT c IS NOT NULL)', {"a", "b", "c"}, []),
+        ('FROM logs | WHERE a IN ("x", "y") | STATS n = COUNT(*) BY ip', {"a", "ip"}, ["n", "ip"]),
+        ("FROM logs | EVAL t = CASE(a == 1, @timestamp) | STATS first = MIN(t), k = COUNT_DISTINCT(u.name) BY ip"
+         " | WHERE first > k", {"a", "@timestamp", "u.name", "ip"}, ["first", "k", "ip"]),
+    ],
+)
+def test_esql_reader_finds_fields_and_columns(esql, fields, columns):
+    query = read_esql(esql)
+    assert (query.fields, query.columns) == (fields, columns)
+
+
+@pytest.mark.parametrize(
+    "esql",
+    [
+        # Valid ES|QL outside the subset read here.
+        "from logs",
+        "FROM logs | where a == 1",
+        "FROM logs, other",
+        "FROM logs METADATA _id",
+        'FROM "logs"',
+        "FROM logs | KEEP a",
+        "FROM logs | STATS n = AVG(a)",
+        "FROM logs | STATS n = COUNT(*) WHERE a == 1",
+        "FROM logs | WHERE a LIKE \"x*\"",
+        "FROM logs | WHERE a == 1.5",
+        'FROM logs | WHERE a == "tab\\t"',
+        "FROM logs | WHERE `a b` == 1",
+        "FROM logs | EVAL a.b = 1",
+        "FROM logs | EVAL x = a + 1",
+        "FROM logs | WHERE a == 1 // comment",
+        # Columns that do not exist after STATS, as ES|QL's verifier would say.
+        "FROM logs | STATS n = COUNT(*) BY ip | WHERE user.name == \"x\"",
+        "FROM logs | STATS n = COUNT(*), n = MAX(a)",
+        # Malformed: Elasticsearch refuses these too.
+        "WHERE a == 1",
+        "FROM logs |",
+        "FROM logs | WHERE",
+        "FROM logs | WHERE a ==",
+        "FROM logs | WHERE a IN ()",
+        "FROM logs | WHERE (a == 1",
+        "FROM logs | STATS COUNT(*)",
+        "FROM logs | FROM other",
+    ],
+)
+def test_esql_reader_refuses_what_is_outside_its_subset(esql):
+    with pytest.raises(EsqlUnsupported):
+        read_esql(esql)
 
 
 def test_lens_parser_refuses_formulas():
@@ -437,12 +494,13 @@ def test_rule_body_has_the_documented_create_shape(rule):
     assert set(body["schedule"]) == {"interval"} and DURATION.fullmatch(body["schedule"]["interval"])
 
 
+def is_esql(rule) -> bool:
+    return rule.body["params"]["searchType"] == "esqlQuery"
+
+
 @pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
 def test_rule_params_are_valid_es_query_params(rule):
     params = rule.body["params"]
-    assert set(params) <= ES_QUERY_PARAM_KEYS
-    assert params["searchType"] == "esQuery"
-    assert params["index"] == ["django-logs-*"]
     assert params["timeField"] == "@timestamp"
     assert params["thresholdComparator"] in COMPARATORS
     expected_thresholds = 2 if params["thresholdComparator"] in ("between", "notBetween") else 1
@@ -451,9 +509,27 @@ def test_rule_params_are_valid_es_query_params(rule):
     assert isinstance(params["timeWindowSize"], int) and params["timeWindowSize"] >= 1
     assert params["timeWindowUnit"] in ("s", "m", "h", "d")
     assert 0 <= params["size"] <= ES_QUERY_MAX_HITS_PER_EXECUTION
-    assert params.get("aggType", "count") == "count" and params.get("groupBy", "all") == "all"
-    # Kibana rejects an esQuery that is not JSON or has no "query".
-    assert "query" in es_query(rule)
+    # Kibana's AggTypes are count, avg, min, max and sum: a distinct count needs ES|QL.
+    assert params.get("aggType", "count") == "count"
+    if is_esql(rule):
+        # v1.ts validateParams: an ES|QL rule fires when its query returns rows, so only "> 0" is accepted.
+        assert set(params) <= ESQL_QUERY_PARAM_KEYS
+        assert (params["thresholdComparator"], params["threshold"]) == (">", [0])
+        assert set(params["esqlQuery"]) == {"esql"}
+        # One alert per row; the alert id comes from the STATS ... BY columns (kibana#212135).
+        assert params["groupBy"] == "row"
+        query = rule_esql(rule)
+        assert query.index == "django-logs-*"
+        assert query.group_by == ["source.ip"]
+    else:
+        assert set(params) <= ES_QUERY_PARAM_KEYS
+        assert params["searchType"] == "esQuery"
+        assert params["index"] == ["django-logs-*"]
+        assert params.get("groupBy", "all") in ("all", "top")
+        if params.get("groupBy") == "top":
+            assert params["termField"] == "source.ip" and 1 <= params["termSize"] <= 1000
+        # Kibana rejects an esQuery that is not JSON or has no "query".
+        assert "query" in es_query(rule)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
@@ -461,6 +537,19 @@ def test_rule_fields_are_mapped_and_the_time_field_is_a_date(rule):
     fields = rule_fields(rule)
     assert fields <= set(MAPPED), sorted(fields - set(MAPPED))
     assert MAPPED[rule.body["params"]["timeField"]] == "date"
+    # Terms, distinct counts, == and IN compare whole values: never analysed text.
+    assert not {field for field in fields if MAPPED[field] in NOT_AGGREGATABLE}
+
+
+def test_every_security_detection_alerts_per_source_ip():
+    security = [rule for rule in RULES if "security" in rule.body["tags"]]
+    assert [rule.path.stem for rule in security] == [
+        "brute-force-logins", "brute-force-success", "credential-stuffing", "suspicious-requests",
+    ]
+    for rule in security:
+        params = rule.body["params"]
+        grouping = rule_esql(rule).group_by if is_esql(rule) else [params["termField"]]
+        assert grouping == ["source.ip"], rule.path.name
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
@@ -481,36 +570,83 @@ def test_rule_actions_notify_through_the_server_log_connector(rule):
         assert frequency["throttle"] is None or DURATION.fullmatch(frequency["throttle"])
 
 
+SECURITY_DATASET = {"term": {"event.dataset": "django.security"}}
+
+
 @pytest.mark.parametrize(
-    ("file_stem", "threshold", "window", "filters"),
+    ("file_stem", "threshold", "window", "filters", "grouping"),
     [
         (
             "brute-force-logins",
             10,
             (5, "m"),
-            [{"term": {"event.dataset": "django.security"}}, {"term": {"event.action": "user_login_failed"}}],
+            [SECURITY_DATASET, {"term": {"event.action": "user_login_failed"}}],
+            {"groupBy": "top", "termField": "source.ip", "termSize": 100},
         ),
-        ("error-spike", 20, (5, "m"), [{"terms": {"log.level": ["ERROR", "CRITICAL"]}}]),
+        ("error-burst", 20, (5, "m"), [{"terms": {"log.level": ["ERROR", "CRITICAL"]}}], {"groupBy": "all"}),
         (
             "parse-failures",
             0,
             (15, "m"),
             [{"terms": {"tags": ["_grokparsefailure", "_dateparsefailure", "multiline_codec_max_lines_reached",
                                  "multiline_codec_max_bytes_reached", "_record_cut"]}}],
+            {"groupBy": "all"},
         ),
     ],
 )
-def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, filters):
+def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, filters, grouping):
     rule = rule_named(file_stem)
     params = rule.body["params"]
     assert (params["thresholdComparator"], params["threshold"]) == (">", [threshold])
     assert (params["timeWindowSize"], params["timeWindowUnit"]) == window
     assert es_query(rule) == {"query": {"bool": {"filter": filters}}}
+    assert {key: params[key] for key in grouping} == grouping
     # A sliding-window count: hits seen by the previous run still count.
     assert params["excludeHitsFromPreviousRun"] is False
 
 
-def test_security_probe_rule_counts_every_probe_event_the_app_can_log():
+@pytest.mark.parametrize(
+    ("file_stem", "window", "esql"),
+    [
+        (
+            "credential-stuffing",
+            (10, "m"),
+            'FROM django-logs-*'
+            ' | WHERE event.dataset == "django.security" AND event.action == "user_login_failed" AND source.ip IS NOT NULL'
+            " | STATS distinct_users = COUNT_DISTINCT(user.name), failures = COUNT(*) BY source.ip"
+            " | WHERE distinct_users > 5",
+        ),
+        (
+            "brute-force-success",
+            (5, "m"),
+            'FROM django-logs-*'
+            ' | WHERE event.dataset == "django.security" AND event.action IN ("user_login_failed", "user_logged_in")'
+            " AND source.ip IS NOT NULL"
+            ' | EVAL failed_at = CASE(event.action == "user_login_failed", @timestamp),'
+            ' logged_in_at = CASE(event.action == "user_logged_in", @timestamp)'
+            " | STATS failures = COUNT(failed_at), first_failure = MIN(failed_at), last_login = MAX(logged_in_at)"
+            " BY source.ip"
+            " | WHERE failures > 10 AND last_login > first_failure",
+        ),
+    ],
+)
+def test_esql_rules_query_the_specified_conditions(file_stem, window, esql):
+    # The window is the rule's: Kibana adds a range filter on timeField (fetch_esql_query.ts getEsqlQuery).
+    params = rule_named(file_stem).body["params"]
+    assert params["esqlQuery"]["esql"] == esql
+    assert (params["timeWindowSize"], params["timeWindowUnit"]) == window
+
+
+def test_rule_placeholders_are_filled_from_the_environment_values():
+    numbers = {**documented_numbers(), "BRUTE_FORCE_FAILURES": 3, "CREDENTIAL_STUFFING_WINDOW_MINUTES": 7}
+    rules = {rule.path.stem: rule for rule in load_rules(numbers=numbers)}
+    assert rules["brute-force-logins"].body["params"]["threshold"] == [3]
+    assert rules["brute-force-success"].body["params"]["esqlQuery"]["esql"].endswith("WHERE failures > 3 AND last_login > first_failure")
+    assert rules["credential-stuffing"].body["params"]["timeWindowSize"] == 7
+    assert "more than 3 failed logins" in rules["brute-force-logins"].body["actions"][0]["params"]["message"]
+
+
+def test_suspicious_requests_rule_counts_every_probe_event_the_app_can_log():
     from django.conf import settings
     from django.core.exceptions import SuspiciousOperation
     from django_elk_logging.log_filters import security_event_name
@@ -539,11 +675,12 @@ def test_security_probe_rule_counts_every_probe_event_the_app_can_log():
     # The app's own probe event (django_elk_logging/request_context.py).
     emitted.add("malformed_request_id")
 
-    rule = rule_named("security-probe")
+    rule = rule_named("suspicious-requests")
     params = rule.body["params"]
     assert (params["thresholdComparator"], params["threshold"]) == (">", [5])
     assert (params["timeWindowSize"], params["timeWindowUnit"]) == (5, "m")
+    assert (params["groupBy"], params["termField"]) == ("top", "source.ip")
     dataset, actions = es_query(rule)["query"]["bool"]["filter"]
-    assert dataset == {"term": {"event.dataset": "django.security"}}
+    assert dataset == SECURITY_DATASET
     assert set(actions["terms"]["event.action"]) == emitted
     assert {"disallowed_host", "csrf_failure", "suspicious_operation", "invalid_session_key"} <= emitted

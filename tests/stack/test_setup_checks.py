@@ -35,6 +35,7 @@ PASSWORDS = {
     "KIBANA_SYSTEM_PASSWORD": "ks-9d8e7f6a5b4c3d2e",
     "LOGSTASH_WRITER_PASSWORD": "lw-1a2b3c4d5e6f7a8b",
 }
+DETECTIONS = {"BRUTE_FORCE_FAILURES": 10, "BRUTE_FORCE_WINDOW_MINUTES": 5}
 
 
 def refusal_of_settings(environ: dict[str, str]) -> str:
@@ -45,7 +46,7 @@ def refusal_of_settings(environ: dict[str, str]) -> str:
 
 def refusal_of_assets(root: Path) -> str:
     with pytest.raises(ConfigError) as caught:
-        load_assets(root, 14)
+        load_assets(root, 14, DETECTIONS)
     return str(caught.value)
 
 
@@ -171,7 +172,7 @@ def test_each_asset_is_named_after_its_file(assets):
     audit["template"]["settings"]["index.lifecycle.name"] = "audit-logs"
     write_json(assets / "elasticsearch" / "index_templates" / "audit-logs.json", audit)
 
-    loaded = load_assets(assets, 21)
+    loaded = load_assets(assets, 21, DETECTIONS)
 
     assert [role.name for role in loaded.roles] == ["auditor", "django_logs_reader", "logstash_writer"]
     assert [policy.name for policy in loaded.ilm_policies] == ["audit-logs", "django-logs"]
@@ -195,7 +196,7 @@ def test_a_template_naming_a_policy_without_a_file_is_refused(assets):
 def test_a_policy_no_template_names_may_lack_a_delete_phase(assets):
     write_json(assets / "elasticsearch" / "ilm_policies" / "keep.json", {"policy": {"phases": {"hot": {"actions": {}}}}})
 
-    keep = [policy for policy in load_assets(assets, 14).ilm_policies if policy.name == "keep"]
+    keep = [policy for policy in load_assets(assets, 14, DETECTIONS).ilm_policies if policy.name == "keep"]
 
     assert [policy.body for policy in keep] == [{"policy": {"phases": {"hot": {"actions": {}}}}}]
 
@@ -204,7 +205,7 @@ def test_saved_objects_of_several_files_are_one_list_in_file_order(assets):
     extra = {"type": "index-pattern", "id": "audit-logs", "attributes": {"title": "audit-logs-*"}, "references": []}
     (assets / "kibana" / "saved_objects" / "audit.ndjson").write_text(json.dumps(extra) + "\n")
 
-    saved = load_assets(assets, 14).saved_objects
+    saved = load_assets(assets, 14, DETECTIONS).saved_objects
 
     assert [path.name for path in saved.paths] == ["audit.ndjson", "saved_objects.ndjson"]
     assert [(item["type"], item["id"]) for item in saved.objects] == [("index-pattern", "audit-logs")] + [
@@ -213,7 +214,7 @@ def test_saved_objects_of_several_files_are_one_list_in_file_order(assets):
 
 
 def test_the_repository_assets_load():
-    loaded = load_assets(REPO_ROOT, 14)
+    loaded = load_assets(REPO_ROOT, 14, load_settings(PASSWORDS).detections)
 
     assert {role.name for role in loaded.roles} >= {"logstash_writer", "django_logs_reader"}
     assert [policy.name for policy in loaded.ilm_policies] == ["django-logs"]

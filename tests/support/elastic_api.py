@@ -63,11 +63,19 @@ RULE_ACTION_KEYS = frozenset({"group", "id", "params", "frequency", "uuid", "ale
 # alerting/common/routes/rule/response/schemas/v1.ts, notifyWhenSchema.
 NOTIFY_WHEN = frozenset({"onActionGroupChange", "onActiveAlert", "onThrottleInterval"})
 # .es-query params with searchType esQuery: @kbn/response-ops-rule-params es_query/v1.ts
+# (src/platform/packages/shared/response-ops/rule_params/es_query/v1.ts)
 # (EsQueryRuleParamsSchema; searchConfiguration and esqlQuery are never() for esQuery).
 ES_QUERY_PARAM_KEYS = frozenset({
     "size", "timeWindowSize", "excludeHitsFromPreviousRun", "timeWindowUnit", "threshold",
     "thresholdComparator", "aggType", "aggField", "groupBy", "termField", "termSize", "searchType",
     "timeField", "esQuery", "index", "sourceFields",
+})
+# .es-query params with searchType esqlQuery: the same schema (esQuery, index and searchConfiguration
+# are never() there; esqlQuery is {esql}); v1.ts checks only timeField, ">" and threshold [0] for it.
+ESQL_QUERY_PARAM_KEYS = frozenset({
+    "size", "timeWindowSize", "excludeHitsFromPreviousRun", "timeWindowUnit", "threshold",
+    "thresholdComparator", "aggType", "aggField", "groupBy", "termField", "termSize", "searchType",
+    "timeField", "esqlQuery", "sourceFields",
 })
 
 # --- Kibana actions ----------------------------------------------------------------------------

@@ -251,13 +251,17 @@ def _search_problem(attributes: dict[str, Any]) -> str | None:
 
 # -- Kibana rule params -----------------------------------------------------------------------------
 
-# x-pack/platform/plugins/shared/stack_alerts/server/rule_types/es_query/rule_type_params.ts and the
-# validators it imports (triggers_actions_ui's server data lib: units, aggTypes, groupBy), with
-# stack_alerts/common (ES_QUERY_MAX_HITS_PER_EXECUTION, comparators) and MAX_GROUPS.
+# The .es-query rule type (stack_alerts/server/rule_types/es_query/rule_type.ts: minimumLicenseRequired
+# 'basic', params validated by EsQueryRuleParamsSchema from @kbn/response-ops-rule-params/es_query) follows
+# src/platform/packages/shared/response-ops/rule_params/es_query/v1.ts and the validators it imports from
+# rule_params/common/utils.ts (units; AggTypes count, avg, min, max, sum, so no cardinality; groupBy all,
+# top or row) and common/constants.ts (ES_QUERY_MAX_HITS_PER_EXECUTION, MAX_GROUPS, comparators).
+# That schema has no alertType: the older stack_alerts rule_type_params.ts had one, rule_type.ts no longer
+# reads it; per-row ES|QL alerts are groupBy "row" (kibana#212135, released in 8.19 and 9.1).
 ES_QUERY_PARAM_KEYS = {
     "size", "timeWindowSize", "excludeHitsFromPreviousRun", "timeWindowUnit", "threshold", "thresholdComparator",
     "aggType", "aggField", "groupBy", "termField", "termSize", "searchType", "timeField", "searchConfiguration",
-    "esQuery", "index", "esqlQuery", "alertType", "sourceFields",
+    "esQuery", "index", "esqlQuery", "sourceFields",
 }
 ES_QUERY_MAX_HITS = 10000
 MAX_GROUPS = 1000
@@ -339,7 +343,7 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         return f"[thresholdComparator]: invalid thresholdComparator specified: {p.get('thresholdComparator')}"
     if p["aggType"] not in AGG_TYPES:
         return f'[aggType]: invalid aggType: "{p["aggType"]}"'
-    if p["groupBy"] not in ("all", "top"):
+    if p["groupBy"] not in ("all", "top", "row"):
         return f'[groupBy]: invalid groupBy: "{p["groupBy"]}"'
     problem = _optional_param_problem(p)
     if problem:
@@ -353,6 +357,8 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         if not (isinstance(index, list) and index and all(isinstance(name, str) and name for name in index)):
             return f"[index]: expected a non-empty array of strings but got [{_type_name(index)}]"
     if search_type == "esqlQuery":  # a strict object: schema.object({ esql: schema.string({ minLength: 1 }) })
+        if "timeField" in p and not (isinstance(p["timeField"], str) and p["timeField"]):
+            return f"[timeField]: expected a string of length 1 or more but got [{_type_name(p['timeField'])}]"
         esql_query = p.get("esqlQuery")
         if not isinstance(esql_query, dict):
             return f"[esqlQuery]: expected a plain object value, but found [{_type_name(esql_query)}] instead."
@@ -363,10 +369,18 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
         if not esql_query["esql"]:
             return "[esqlQuery.esql]: value has length [0] but it must have a minimum length of [1]."
     for key, only in (("esQuery", "esQuery"), ("index", "esQuery"), ("esqlQuery", "esqlQuery"),
-                      ("searchConfiguration", "searchSource"), ("alertType", "esqlQuery")):
+                      ("searchConfiguration", "searchSource")):
         if key in p and search_type != only:
             return f"[{key}]: a value wasn't expected to be present"
-    # validateParams, in its order.
+    # validateParams, in its order: an ES|QL rule is checked first and only for these three.
+    if search_type == "esqlQuery":
+        if not p.get("timeField"):
+            return "[timeField]: is required"
+        if p["thresholdComparator"] != ">":
+            return "[thresholdComparator]: is required to be greater than"
+        if p["threshold"][0] != 0:
+            return "[threshold]: is required to be 0"
+        return p
     if p["thresholdComparator"] in ("between", "notBetween") and len(p["threshold"]) == 1:
         return f'[threshold]: must have two elements for the "{p["thresholdComparator"]}" comparator'
     if p["aggType"] != "count" and not p.get("aggField"):
@@ -378,13 +392,8 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
             return "[termSize]: termSize required when [groupBy] is top"
         if p["termSize"] > MAX_GROUPS:
             return f"[termSize]: must be less than or equal to {MAX_GROUPS}"
-    if search_type == "esqlQuery":
-        if not p.get("timeField"):
-            return "[timeField]: is required"
-        if p["thresholdComparator"] != ">":
-            return "[thresholdComparator]: is required to be greater than"
-        if p["threshold"][0] != 0:
-            return "[threshold]: is required to be 0"
+    if p["groupBy"] == "row":
+        return "[groupBy]: groupBy should be all or top when [searchType] is not esqlQuery"
     if search_type == "esQuery":  # `parsedQuery && !parsedQuery.query`, with JavaScript's truthiness
         try:
             parsed = json.loads(p["esQuery"], parse_constant=_refuse_constant)

@@ -4,8 +4,12 @@ Field names are found by parsing, never by pattern matching: KQL with a reader o
 the subset of Kibana's kuery grammar the assets use, Elasticsearch query DSL by
 walking the clauses, Lens form-based layers, saved-search columns and sort,
 data-view time and format fields, and rule params. Whatever this module cannot
-read (other KQL, Lucene or ES|QL queries, unknown query clauses, formulas) raises
-UnsupportedQuery, so a field is never silently missed.
+read (other KQL, Lucene queries, ES|QL outside tests/support/esql.py's subset, unknown query
+clauses, formulas) raises UnsupportedQuery, so a field is never silently missed.
+
+Rule files hold "${NAME}" placeholders that setup fills from the environment; load_rules fills them
+with .env.example's values, the documented defaults, by its own small rules (a placeholder alone in
+a string becomes the number, inside a longer one its digits).
 """
 
 import json
@@ -15,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.env_file import example_values
+from tests.support.esql import EsqlUnsupported, read_esql
 from tests.support.paths import KIBANA_DIR, SAVED_OBJECTS_PATH
 
 RULES_DIR = KIBANA_DIR / "rules"
@@ -78,8 +84,32 @@ def load_api_objects(directory: Path) -> list[ApiObject]:
     return loaded
 
 
-def load_rules(directory: Path = RULES_DIR) -> list[ApiObject]:
-    return load_api_objects(directory)
+_PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+def fill_placeholders(value, numbers: dict[str, int]):
+    """A JSON value with each "${NAME}" replaced from ``numbers`` (KeyError on an unknown name)."""
+    if isinstance(value, dict):
+        return {key: fill_placeholders(item, numbers) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill_placeholders(item, numbers) for item in value]
+    if isinstance(value, str):
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole:
+            return numbers[whole.group(1)]
+        return _PLACEHOLDER.sub(lambda match: str(numbers[match.group(1)]), value)
+    return value
+
+
+def documented_numbers() -> dict[str, int]:
+    """.env.example's whole-number values: the defaults the rules' placeholders take."""
+    return {name: int(value) for name, value in example_values().items() if value.isdigit()}
+
+
+def load_rules(directory: Path = RULES_DIR, numbers: dict[str, int] | None = None) -> list[ApiObject]:
+    """The rule files with their placeholders filled (by default with .env.example's values)."""
+    values = documented_numbers() if numbers is None else numbers
+    return [ApiObject(rule.path, rule.id, fill_placeholders(rule.body, values)) for rule in load_api_objects(directory)]
 
 
 def load_connectors(directory: Path = CONNECTORS_DIR) -> list[ApiObject]:
@@ -418,13 +448,24 @@ def saved_object_fields(obj: dict) -> set[str]:
     raise UnsupportedQuery(f"{describe(obj)}: saved object type {kind!r} is not analysed")
 
 
+def rule_esql(rule: ApiObject):
+    """The ES|QL of an esqlQuery rule, read by tests/support/esql.py (UnsupportedQuery outside its subset)."""
+    try:
+        return read_esql(rule.body["params"]["esqlQuery"]["esql"])
+    except EsqlUnsupported as error:
+        raise UnsupportedQuery(f"{rule.path}: {error}") from error
+
+
 def rule_fields(rule: ApiObject) -> set[str]:
-    """Every document field an .es-query rule uses (timeField, esQuery, grouping and aggregation fields)."""
+    """Every document field an .es-query rule uses (timeField, the query, grouping and aggregation fields)."""
     body = rule.body
     if body.get("rule_type_id") != ".es-query":
         raise UnsupportedQuery(f"{rule.path}: rule type {body.get('rule_type_id')!r} is not analysed")
     params = body["params"]
-    if params.get("searchType", "esQuery") != "esQuery":
+    search_type = params.get("searchType", "esQuery")
+    if search_type == "esqlQuery":
+        return {params["timeField"]} | rule_esql(rule).fields
+    if search_type != "esQuery":
         raise UnsupportedQuery(f"{rule.path}: searchType {params['searchType']!r} is not analysed")
     try:
         search_body = json.loads(params["esQuery"])
