@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from provision.settings import DETECTION_VARIABLES
 from tests.support.config_files import flat_yaml
 from tests.support.env_file import ELASTIC_VERSION, example_markers, example_values
 from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT
@@ -518,6 +519,11 @@ def test_services_get_the_settings_they_read(services):
     assert environment["setup"]["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
     assert environment["setup"]["KIBANA_URL"] == "http://kibana:5601"
     assert environment["setup"]["LOG_RETENTION_DAYS"] == "14"
+    # Every detection setting setup reads reaches it, by default the documented value.
+    documented = example_values()
+    assert {name: environment["setup"].get(name) for name in DETECTION_VARIABLES} == {
+        name: documented[name] for name in DETECTION_VARIABLES
+    }
     kibana = environment["kibana"]
     assert kibana["ELASTICSEARCH_PASSWORD"] == DUMMY_SECRETS["KIBANA_SYSTEM_PASSWORD"]
     for key in (

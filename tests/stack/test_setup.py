@@ -645,6 +645,46 @@ def test_the_repository_assets_provision_and_are_then_unchanged(stack, passwords
     assert writes(stack.recorded()[already:]) == []
 
 
+def repository_rules() -> dict[str, dict]:
+    """File stem -> {id, body} of kibana/rules/*.json, as written (placeholders unfilled)."""
+    return {path.stem: json.loads(path.read_text()) for path in sorted((REPO_ROOT / "kibana" / "rules").glob("*.json"))}
+
+
+def test_every_repository_rule_is_created_with_the_detection_settings_filled_in(stack, passwords):
+    result = run_setup(stack, REPO_ROOT, passwords, BRUTE_FORCE_FAILURES="3", CREDENTIAL_STUFFING_WINDOW_MINUTES="7")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = {stem: stack.rules[rule["id"]] for stem, rule in repository_rules().items()}
+    assert set(rules) == {"brute-force-logins", "brute-force-success", "credential-stuffing", "error-burst",
+                          "parse-failures", "suspicious-requests"}
+    assert "${" not in json.dumps(list(rules.values()))
+    assert rules["brute-force-logins"]["params"]["threshold"] == [3]
+    assert rules["brute-force-success"]["params"]["esqlQuery"]["esql"].endswith("WHERE failures > 3 AND last_login > first_failure")
+    assert rules["credential-stuffing"]["params"]["timeWindowSize"] == 7
+    assert rules["error-burst"]["params"]["threshold"] == [20]  # the default
+
+
+def test_a_changed_detection_setting_updates_only_the_rules_that_use_it(stack, passwords):
+    assert run_setup(stack, REPO_ROOT, passwords).returncode == 0
+    already = len(stack.recorded())
+
+    result = run_setup(stack, REPO_ROOT, passwords, CREDENTIAL_STUFFING_USERS="8")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    stuffing = repository_rules()["credential-stuffing"]
+    assert writes(stack.recorded()[already:]) == [("PUT", f"/api/alerting/rule/{stuffing['id']}")]
+    assert step_lines(result.stdout)[f"rule {stuffing['id']} ({stuffing['body']['name']})"] == "updated"
+    assert stack.rules[stuffing["id"]]["params"]["esqlQuery"]["esql"].endswith("WHERE distinct_users > 8")
+
+
+def test_a_bad_detection_setting_stops_with_exit_code_2_before_any_call(stack, passwords):
+    result = run_setup(stack, REPO_ROOT, passwords, SUSPICIOUS_REQUESTS_WINDOW_MINUTES="5m")
+
+    assert result.returncode == 2
+    assert "SUSPICIOUS_REQUESTS_WINDOW_MINUTES='5m' must be a whole number from 1 to 1440 (default 5)" in result.stderr
+    assert stack.recorded() == []
+
+
 # -- the fake refuses what the real APIs refuse, so the runs above prove the shapes ---------------
 
 
@@ -817,6 +857,9 @@ def test_fake_kibana_creates_nothing_while_a_reference_is_missing(stack, passwor
 
 
 GOOD_PARAMS = RULE["body"]["params"]
+ESQL_PARAMS = {"searchType": "esqlQuery", "esqlQuery": {"esql": "FROM django-logs-* | STATS n = COUNT(*) BY source.ip"},
+               "timeField": "@timestamp", "threshold": [0], "thresholdComparator": ">", "timeWindowSize": 5,
+               "timeWindowUnit": "m", "size": 0}
 
 
 def post_rule(stack, passwords, body: dict) -> tuple[int, dict]:
@@ -869,6 +912,16 @@ def post_rule(stack, passwords, body: dict) -> tuple[int, dict]:
     ({"searchType": "esqlQuery", "esqlQuery": {"esql": "FROM django-logs-* | LIMIT 5"}, "timeField": "@timestamp",
       "threshold": [0], "thresholdComparator": "<", "timeWindowSize": 5, "timeWindowUnit": "m", "size": 0},
      "params invalid: [thresholdComparator]: is required to be greater than"),
+
+    ({**ESQL_PARAMS, "threshold": [5]}, "params invalid: [threshold]: is required to be 0"),
+    ({key: v for key, v in ESQL_PARAMS.items() if key != "timeField"}, "params invalid: [timeField]: is required"),
+    ({**ESQL_PARAMS, "alertType": "alertPerRow"}, "params invalid: [alertType]: definition for this key is missing"),
+    ({**ESQL_PARAMS, "index": ["django-logs-*"]}, "params invalid: [index]: a value wasn't expected to be present"),
+    # rule_params/common/utils.ts AggTypes: no distinct count outside ES|QL.
+    ({**GOOD_PARAMS, "aggType": "cardinality", "aggField": "user.name"}, 'params invalid: [aggType]: invalid aggType: "cardinality"'),
+    ({**GOOD_PARAMS, "groupBy": "row"},
+     "params invalid: [groupBy]: groupBy should be all or top when [searchType] is not esqlQuery"),
+    ({**GOOD_PARAMS, "groupBy": "each"}, 'params invalid: [groupBy]: invalid groupBy: "each"'),
 ])
 def test_fake_kibana_validates_es_query_params_like_kibana(stack, passwords, params, message):
     status, answer = post_rule(stack, passwords, {**RULE["body"], "params": params})
@@ -914,6 +967,9 @@ def test_fake_kibana_accepts_the_other_es_query_forms(stack, passwords):
                     "aggField": "event.duration"},
         "esql": {"searchType": "esqlQuery", "esqlQuery": {"esql": "FROM django-logs-* | LIMIT 5"}, "timeField": "@timestamp",
                  "threshold": [0], "thresholdComparator": ">", "timeWindowSize": 5, "timeWindowUnit": "m", "size": 0},
+        "esql-per-row": {**ESQL_PARAMS, "groupBy": "row"},
+        # v1.ts validateParams returns after the ES|QL checks: the groupBy top checks never run.
+        "esql-top-without-term": {**ESQL_PARAMS, "groupBy": "top"},
     }
     for name, params in forms.items():
         status, answer = call(f"{stack.kibana_url}/api/alerting/rule/{name}", "POST",

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,11 +19,13 @@ from provision.assets import load_assets
 from provision.comparison import comparable_template, covers, fingerprint, flat_settings, with_fingerprint
 from provision.errors import ConfigError
 from provision.kibana_client import Kibana, KibanaUnreachable
-from provision.settings import load_settings
+from provision.settings import DETECTION_VARIABLES, load_settings
+from tests.support.env_file import example_values
 from tests.support.paths import REPO_ROOT
 from tests.support.setup_assets import (
     ILM_POLICY,
     INDEX_TEMPLATE,
+    RULE,
     SAVED_OBJECTS,
     SAVED_OBJECTS_FILE,
     build_assets,
@@ -115,6 +118,36 @@ def test_the_defaults_are_the_compose_services():
     assert (settings.elasticsearch_url, settings.kibana_url) == ("http://elasticsearch:9200", "http://kibana:5601")
     assert (settings.retention_days, settings.assets_dir) == (14, Path("/assets"))
     assert (settings.timeout_seconds, settings.request_timeout_seconds, settings.retry_interval_seconds) == (300, 30, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("BRUTE_FORCE_FAILURES", "0", "BRUTE_FORCE_FAILURES='0' must be a whole number from 1 to 100000 (default 10)"),
+        ("BRUTE_FORCE_WINDOW_MINUTES", "1441", "BRUTE_FORCE_WINDOW_MINUTES='1441' must be a whole number from 1 to 1440"),
+        ("CREDENTIAL_STUFFING_USERS", "five", "CREDENTIAL_STUFFING_USERS='five' must be"),
+        ("SUSPICIOUS_REQUESTS_THRESHOLD", "-1", "SUSPICIOUS_REQUESTS_THRESHOLD='-1' must be"),
+        ("ERROR_BURST_THRESHOLD", "2.5", "ERROR_BURST_THRESHOLD='2.5' must be"),
+        ("PARSE_FAILURES_WINDOW_MINUTES", "", "PARSE_FAILURES_WINDOW_MINUTES='' must be"),
+        ("ERROR_BURST_WINDOW_MINUTES", "\u0665", "ERROR_BURST_WINDOW_MINUTES='\u0665' must be"),  # a non-ASCII digit
+    ],
+)
+def test_invalid_detection_settings_are_refused_naming_the_variable(name, value, expected):
+    assert expected in refusal_of_settings({**PASSWORDS, name: value})
+
+
+def test_detection_settings_default_to_the_documented_values_and_take_the_environment():
+    documented = {name: int(example_values()[name]) for name in DETECTION_VARIABLES}
+
+    assert load_settings(PASSWORDS).detections == documented
+    assert load_settings({**PASSWORDS, "BRUTE_FORCE_FAILURES": "3"}).detections == {**documented, "BRUTE_FORCE_FAILURES": 3}
+
+
+def test_every_rule_placeholder_is_a_detection_setting_and_every_setting_is_used():
+    text = "".join(path.read_text() for path in sorted((REPO_ROOT / "kibana" / "rules").glob("*.json")))
+    named = set(re.findall(r"\$\{(\w+)\}", text))
+
+    assert named == set(DETECTION_VARIABLES)
 
 
 # -- assets -------------------------------------------------------------------------------------
@@ -211,6 +244,43 @@ def test_saved_objects_of_several_files_are_one_list_in_file_order(assets):
     assert [(item["type"], item["id"]) for item in saved.objects] == [("index-pattern", "audit-logs")] + [
         (item["type"], item["id"]) for item in SAVED_OBJECTS
     ]
+
+
+def rule_with(params: dict, message: str = "fired") -> dict:
+    return {**RULE, "body": {**RULE["body"], "params": {**RULE["body"]["params"], **params},
+                             "actions": [{**RULE["body"]["actions"][0], "params": {"level": "warn", "message": message}}]}}
+
+
+def test_rule_placeholders_take_the_detection_values(assets):
+    write_json(assets / "kibana" / "rules" / "error-burst.json", rule_with(
+        {"threshold": ["${BRUTE_FORCE_FAILURES}"], "timeWindowSize": "${BRUTE_FORCE_WINDOW_MINUTES}"},
+        "more than ${BRUTE_FORCE_FAILURES} in ${BRUTE_FORCE_WINDOW_MINUTES} min, not {{context.value}} $ {x}",
+    ))
+
+    [rule] = load_assets(assets, 14, {"BRUTE_FORCE_FAILURES": 12, "BRUTE_FORCE_WINDOW_MINUTES": 3}).rules
+
+    assert (rule.body["params"]["threshold"], rule.body["params"]["timeWindowSize"]) == ([12], 3)
+    assert rule.body["actions"][0]["params"]["message"] == "more than 12 in 3 min, not {{context.value}} $ {x}"
+    assert json.loads((assets / "kibana" / "rules" / "error-burst.json").read_text())["body"]["params"]["threshold"] == [
+        "${BRUTE_FORCE_FAILURES}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"threshold": ["${BRUTE_FORCE_FAILURE}"]},
+         "error-burst.json: ${BRUTE_FORCE_FAILURE} names no detection setting (known: BRUTE_FORCE_FAILURES, "
+         "BRUTE_FORCE_WINDOW_MINUTES)"),
+        ({"threshold": ["${brute_force_failures}"]}, "'${brute_force_failures}' is not a placeholder"),
+        ({"size": "at most ${BRUTE_FORCE_FAILURES"}, "'${BRUTE_FORCE_FAILURES' is not a placeholder"),
+        ({"${BRUTE_FORCE_FAILURES}": 1}, "the key '${BRUTE_FORCE_FAILURES}' holds a placeholder"),
+    ],
+)
+def test_a_bad_placeholder_is_refused(assets, params, message):
+    write_json(assets / "kibana" / "rules" / "error-burst.json", rule_with(params))
+
+    assert message in refusal_of_assets(assets)
 
 
 def test_the_repository_assets_load():
