@@ -37,6 +37,9 @@ elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_K
         "(and not Django's generated 'django-insecure-' key)."
     )
 
+# Retired keys still accepted while a rotation settles (docs/incident-response.md, "Rotating secrets").
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of the app append to X-Forwarded-For.

@@ -175,3 +175,19 @@ def test_the_app_refuses_a_blocked_address_before_sessions_and_logs_it(settings,
     ), line
     assert app_logs.lines("django_debug.log") == []
     assert Client(REMOTE_ADDR="198.51.100.1").get("/").status_code == 200
+
+
+def test_a_rotated_secret_key_keeps_sessions_while_the_old_key_is_a_fallback_and_ends_them_without(settings, bob):
+    # The procedure in docs/incident-response.md, "Rotating secrets", on real sessions.
+    active, idle = logged_in(bob), logged_in(bob)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "rotated-" + old_key[::-1]
+
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    # A planned rotation: nobody is logged out, and a session that is used is moved to the new key
+    # (django/contrib/auth/__init__.py get_user cycles it and stores the new hash).
+    assert active.get("/account/").status_code == 200
+
+    settings.SECRET_KEY_FALLBACKS = []
+    assert active.get("/account/").status_code == 200
+    assert idle.get("/account/").status_code == 302  # still signed with the old key: ended
