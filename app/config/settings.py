@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django_elk_logging.denylist import parse_networks
 
 from config.env import EnvReader
 from config.sentry import init_sentry
@@ -36,11 +37,20 @@ elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_K
         "(and not Django's generated 'django-insecure-' key)."
     )
 
+# Retired keys still accepted while a rotation settles (docs/incident-response.md, "Rotating secrets").
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0 trusts none, so clients cannot choose the IP that security events record.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+# Client addresses refused with 403 (comma-separated IPs and CIDR networks; incident
+# containment, docs/incident-response.md). Resolved like the logs' client_ip, above.
+try:
+    BLOCKED_IPS = [str(network) for network in parse_networks(env.list("DJANGO_BLOCKED_IPS", []))]
+except ValueError as error:
+    raise ImproperlyConfigured(f"DJANGO_BLOCKED_IPS {error}") from None
 
 TIME_ZONE = env.str("TIME_ZONE", "UTC")
 # Logstash's date filter reads the app's timestamps in this zone too, with Joda-Time.
@@ -71,6 +81,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every response (even an error) returns the request id.
     "django_elk_logging.request_context.RequestIdMiddleware",
+    # Next, before anything reads a session or the database: a refused request costs nothing
+    # more, and still returns its request id. Empty BLOCKED_IPS switches it off.
+    "django_elk_logging.ip_blocking.BlockedIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

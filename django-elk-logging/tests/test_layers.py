@@ -34,7 +34,9 @@ def packages_loaded_by(code: str) -> list[str]:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("module", ["django_elk_logging.escaping", "django_elk_logging.log_lines"])
+@pytest.mark.parametrize(
+    "module", ["django_elk_logging.escaping", "django_elk_logging.log_lines", "django_elk_logging.denylist"]
+)
 def test_the_line_format_loads_only_the_standard_library(module):
     assert packages_loaded_by(f"import {module}") == ["django_elk_logging"]
 

@@ -66,6 +66,8 @@ def test_weak_secret_key_is_refused(tmp_path, key):
         ("DJANGO_LOG_LEVEL", "LOUD", "DJANGO_LOG_LEVEL='LOUD' is not a log level"),
         ("DJANGO_TRUSTED_PROXY_COUNT", "two", "DJANGO_TRUSTED_PROXY_COUNT='two' is not a whole number"),
         ("DJANGO_TRUSTED_PROXY_COUNT", "99", "DJANGO_TRUSTED_PROXY_COUNT=99 is out of range: expected 0 to 10"),
+        ("DJANGO_BLOCKED_IPS", "203.0.113.7, nonsense", "DJANGO_BLOCKED_IPS entry 'nonsense' is not an IP address or CIDR network"),
+        ("DJANGO_BLOCKED_IPS", "10.0.0.1/8", "DJANGO_BLOCKED_IPS entry '10.0.0.1/8' is not an IP address or CIDR network: 10.0.0.1/8 has host bits set"),
     ],
 )
 def test_bad_values_are_named_in_the_error(tmp_path, name, value, message):
@@ -73,6 +75,15 @@ def test_bad_values_are_named_in_the_error(tmp_path, name, value, message):
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_blocked_ips_are_read_as_networks(tmp_path):
+    env = app_environment(tmp_path, DJANGO_BLOCKED_IPS=" 203.0.113.7 ,2001:db8::/32,, 198.51.100.0/24")
+    code = "import django; django.setup(); from django.conf import settings; print(settings.BLOCKED_IPS)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['203.0.113.7/32', '2001:db8::/32', '198.51.100.0/24']"
 
 
 def test_sentry_options_are_validated_when_a_dsn_is_set(tmp_path):

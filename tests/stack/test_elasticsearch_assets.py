@@ -53,6 +53,7 @@ INTENDED_FIELD_TYPES = {
     "http.response.status_code": "long",
     "http.response.body.bytes": "long",
     "user.name": "keyword",
+    "user.target.name": "keyword",
     "source.ip": "ip",
     "url.path": "keyword",
     "url.query": "keyword",

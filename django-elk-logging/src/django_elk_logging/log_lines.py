@@ -9,7 +9,7 @@ Line contract (read by the stack's Logstash pipeline, logstash/pipeline/django.c
 The bracketed context always starts with ``request_id`` and ``record_id`` (random,
 per record: Logstash fingerprints it, so a replay is not indexed twice and
 two identical lines are never merged). Security records add
-``event``, ``user``, ``client_ip``, ``path`` and ``user_agent``. Everything
+``event``, ``user``, ``target_user``, ``client_ip``, ``path`` and ``user_agent``. Everything
 that can hold untrusted text is escaped (see escaping.py), so a record is one
 line plus TAB-indented continuation lines and no input can forge a record.
 """
@@ -35,7 +35,8 @@ CONTINUATION_PREFIX = "\t"
 
 # The request_id of a record logged outside any request.
 NO_REQUEST_ID = "-"
-CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "client_ip", "path", "user_agent")
+# user: who acted (logged in, deactivated someone); target_user: whom an action was on (ECS user.target.name).
+CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "target_user", "client_ip", "path", "user_agent")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 # django.utils.log.log_response and log_message escape their str arguments with
 # unicode_escape (Django 5.2.2, CVE-2025-48432) before they call the logger.
