@@ -191,3 +191,21 @@ def test_a_rotated_secret_key_keeps_sessions_while_the_old_key_is_a_fallback_and
     settings.SECRET_KEY_FALLBACKS = []
     assert active.get("/account/").status_code == 200
     assert idle.get("/account/").status_code == 302  # still signed with the old key: ended
+
+
+def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers_out_quietly(settings, bob, app_logs):
+    # docs/incident-response.md, "The key leaked": no fallback, and the stored sessions deleted.
+    stale, deleted = logged_in(bob), logged_in(bob)
+    settings.SECRET_KEY = "leaked-" + settings.SECRET_KEY[::-1]
+    settings.SECRET_KEY_FALLBACKS = []
+    app_logs.offsets = {name: app_logs._size(name) for name in app_logs.offsets}
+
+    # Without the delete, each request with an old cookie is a suspicious_session event.
+    assert stale.get("/account/").status_code == 302
+    assert [line for line in app_logs.lines("security.log") if "event=suspicious_session" in line]
+    app_logs.offsets = {name: app_logs._size(name) for name in app_logs.offsets}
+
+    Session.objects.all().delete()
+    assert deleted.get("/account/").status_code == 302
+    assert deleted.get("/account/").status_code == 302
+    assert app_logs.lines("security.log") == []
