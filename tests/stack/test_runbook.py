@@ -1,0 +1,235 @@
+"""docs/incident-response.md stays true: its anchors, commands, variables, queries and links.
+
+Every command the runbook names is checked against the real thing: `manage.py` commands against
+Django's own parser of that command, `make` targets against `make help`, Compose services against
+docker-compose.yml, variables against .env.example, KQL against the project's KQL reader and the
+index template's fields, links against the headings of the files they point to.
+"""
+
+import json
+import re
+import shlex
+import subprocess
+
+import pytest
+from django.conf import settings
+from django.core.management import get_commands, load_command_class
+
+from tests.support.env_file import example_values
+from tests.support.kibana_objects import (
+    RULES_DIR,
+    load_api_objects,
+    load_saved_objects,
+    mapped_field_types,
+)
+from tests.support.kibana_objects import kql_fields as read_kql_fields
+from tests.support.markdown import Document, github_anchor
+from tests.support.paths import COMPOSE_FILE, INDEX_TEMPLATE_PATH, REPO_ROOT
+
+RUNBOOK_PATH = REPO_ROOT / "docs" / "incident-response.md"
+README_PATH = REPO_ROOT / "README.md"
+# Fences whose text is no shell: Discover queries, and the review template to copy.
+NON_SHELL_FENCES = {"kql", "markdown"}
+# Set by the operator's login shell, not by .env (the runbook's `--actor "$USER"`).
+SHELL_VARIABLES = {"USER"}
+_PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+_SNAKE_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+_ASSIGNED_OR_EXPANDED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)|\b([A-Z][A-Z0-9_]*)=")
+_SHELL_SEPARATORS = {";", "|", "||", "&&", "&", ">", ">>", "<"}
+
+
+@pytest.fixture(scope="module")
+def runbook() -> Document:
+    return Document(RUNBOOK_PATH)
+
+
+def shell_texts(document: Document) -> list[str]:
+    """Every code span and every line of a shell fence: where commands are written."""
+    lines = [line for fence in document.fences if fence.info not in NON_SHELL_FENCES for line in fence.body.splitlines()]
+    return document.code_spans() + lines
+
+
+def commands_after(word: str, texts: list[str]) -> list[list[str]]:
+    """The arguments after each `word` token (e.g. manage.py), up to a shell separator."""
+    found = []
+    for text in texts:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+        for index, token in enumerate(tokens):
+            if token == word:
+                rest = tokens[index + 1 :]
+                cut = next((i for i, t in enumerate(rest) if t in _SHELL_SEPARATORS), len(rest))
+                found.append(rest[:cut])
+    return found
+
+
+def rule_headings(document: Document) -> dict[str, object]:
+    return {heading.text: heading for heading in document.headings}
+
+
+# --- one section per rule -------------------------------------------------------------------
+
+
+RULES = load_api_objects(RULES_DIR)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_each_rule_has_a_section_whose_anchor_is_its_file_name(runbook, rule):
+    # The alerts link to docs/incident-response.md#<file name without .json>; the heading is
+    # that name exactly, so its GitHub anchor is too.
+    heading = rule_headings(runbook).get(rule.path.stem)
+    assert heading is not None, f"no heading `### {rule.path.stem}` in {RUNBOOK_PATH.name}"
+    assert heading.anchor == rule.path.stem
+    assert heading.level == 3
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_each_rule_section_names_the_rule_its_thresholds_with_their_defaults_and_a_query(runbook, rule):
+    section = runbook.section(rule_headings(runbook)[rule.path.stem])
+    flowing = " ".join(section.split())  # prose wraps anywhere
+    assert f"**{rule.body['name']}.**" in flowing
+    defaults = example_values()
+    for name in sorted(set(_PLACEHOLDER.findall(json.dumps(rule.body)))):
+        assert f"`{name}` ({defaults[name]})" in flowing, f"{rule.path.stem}: say `{name}` ({defaults[name]})"
+    assert "```kql\n" in section, f"{rule.path.stem}: give a Discover query to open first"
+
+
+def test_the_dashboards_searches_and_panels_a_rule_section_names_exist(runbook):
+    objects = load_saved_objects()
+    opened = {o["attributes"]["title"] for o in objects if o["type"] in ("dashboard", "search")}
+    panels = {o["attributes"]["title"] for o in objects if o["type"] == "lens"}
+    names = {rule.body["name"] + "." for rule in RULES}
+    for rule in RULES:
+        section = runbook.section(rule_headings(runbook)[rule.path.stem])
+        prose = " ".join(re.sub(r"```.*?```|`[^`]*`", "", section, flags=re.DOTALL).split())
+        bold = set(re.findall(r"\*\*([^*]+)\*\*", prose)) - names
+        assert bold, f"{rule.path.stem}: name the dashboard or saved search to open first"
+        assert bold <= opened, f"{rule.path.stem}: not a dashboard or saved search: {sorted(bold - opened)}"
+        assert set(re.findall(r'"([^"]+)"', prose)) <= panels, f"{rule.path.stem}: a quoted panel title that no panel has"
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def test_every_manage_py_command_exists_and_accepts_the_options_used(runbook):
+    commands = commands_after("manage.py", shell_texts(runbook))
+    assert {args[0] for args in commands} >= {"deactivate_user", "changepassword", "shell"}
+    known = get_commands()
+    for args in commands:
+        name, options = args[0], args[1:]
+        assert name in known, f"manage.py {name}: no such management command"
+        command = load_command_class(known[name], name)
+        # Django's own parser of the command: an unknown option or a missing required one raises
+        # CommandError (CommandParser.error outside the command line).
+        command.create_parser("manage.py", name).parse_args(options)
+
+
+def test_manage_py_runs_in_the_app_container(runbook):
+    for text in shell_texts(runbook):
+        if "manage.py" in text:
+            assert "docker compose exec app python manage.py" in text, text
+
+
+def test_every_make_target_is_in_make_help_with_variables_the_makefile_reads(runbook):
+    help_text = subprocess.run(
+        ["make", "--no-print-directory", "-s", "help"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    targets = {line.split()[0] for line in help_text.splitlines() if line.strip()}
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    used = commands_after("make", shell_texts(runbook))
+    assert {args[0] for args in used} >= {"up", "ps", "logs"}
+    for args in used:
+        assert args[0] in targets, f"make {args[0]}: not a target in make help"
+        for assignment in args[1:]:
+            variable = assignment.split("=", 1)[0]
+            assert "=" in assignment and f"$({variable})" in makefile, f"make {' '.join(args)}: {variable} is not read"
+
+
+def _compose_services(args: list[str]) -> list[str]:
+    """The service names of `docker compose <subcommand> ...` (the runbook's options take no value)."""
+    subcommand, rest = args[0], [a for a in args[1:] if not a.startswith("-")]
+    if subcommand in ("exec", "port"):
+        return rest[:1]
+    if subcommand in ("up", "stop", "logs", "restart"):
+        return rest
+    return []
+
+
+def compose_service_names() -> set[str]:
+    """The keys of docker-compose.yml's top-level `services:` block (two-space indent, as written)."""
+    block = re.search(r"^services:\n(.*?)(?=^\S|\Z)", COMPOSE_FILE.read_text(encoding="utf-8"), re.M | re.S)
+    return set(re.findall(r"^  ([A-Za-z0-9][A-Za-z0-9_.-]*):[ \t]*$", block.group(1), re.M))
+
+
+def test_every_compose_service_named_exists(runbook):
+    services = compose_service_names()
+    assert {"app", "kibana", "logstash", "setup", "elasticsearch", "logrotate"} == services
+    named = [service for args in commands_after("compose", shell_texts(runbook)) for service in _compose_services(args)]
+    assert {"app", "kibana", "elasticsearch"} <= set(named)
+    assert set(named) <= services
+    for args in commands_after("make", shell_texts(runbook)):
+        for assignment in args[1:]:
+            if assignment.startswith("SERVICE="):
+                assert assignment.removeprefix("SERVICE=") in services, assignment
+
+
+def test_every_environment_variable_named_is_in_env_example(runbook):
+    documented = set(example_values())
+    texts = shell_texts(runbook)
+    for text in texts:
+        # `make logs SERVICE=app` sets a make variable, checked above.
+        text = re.sub(r"\bmake(\s+[A-Za-z0-9_-]+)?(\s+[A-Z_]+=\S*)*", "", text)
+        for expanded, assigned in _ASSIGNED_OR_EXPANDED.findall(text):
+            name = expanded or assigned
+            assert name in documented | SHELL_VARIABLES, f"{name} (in {text!r}) is not in .env.example"
+    # Other names in code are .env's or Django settings the runbook explains (SECRET_KEY_FALLBACKS).
+    named = {name for text in texts for name in _SNAKE_NAME.findall(text)}
+    assert {"DJANGO_BLOCKED_IPS", "BRUTE_FORCE_FAILURES", "DJANGO_SECRET_KEY"} <= named
+    for name in named - documented:
+        assert hasattr(settings, name), f"{name}: neither in .env.example nor a Django setting"
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def test_every_kql_query_is_read_by_the_kql_reader_and_uses_only_mapped_fields(runbook):
+    mapped = set(mapped_field_types(json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))))
+    queries = [fence.body.strip() for fence in runbook.fences if fence.info == "kql"]
+    assert len(queries) >= len(RULES)
+    for query in queries:
+        assert "\n" not in query, f"one query per block, on one line: {query!r}"
+        fields = read_kql_fields(query)  # UnsupportedQuery outside the reader's subset
+        assert fields and fields <= mapped, f"{query!r}: unmapped {sorted(fields - mapped)}"
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [RUNBOOK_PATH, README_PATH], ids=lambda path: path.name)
+def test_every_relative_link_and_its_anchor_resolves(path):
+    document = Document(path)
+    for target in document.links():
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        assert linked.exists(), f"{path.name}: link {target} points to no file"
+        if anchor:
+            assert linked.suffix == ".md", f"{path.name}: link {target}: an anchor in a non-Markdown file"
+            assert anchor in Document(linked).anchors(), f"{path.name}: link {target}: no such anchor"
+
+
+def test_readme_points_to_the_runbook_and_its_secrets_section():
+    links = Document(README_PATH).links()
+    assert "docs/incident-response.md" in links
+    assert "docs/incident-response.md#rotating-secrets" in links
+
+
+def test_github_anchors_follow_github_slugger():
+    # Expected values as github.com names these headings (github-slugger's own test cases' rules).
+    assert github_anchor("Django's `SECRET_KEY`") == "djangos-secret_key"
+    assert github_anchor("1. Identify") == "1-identify"
+    assert github_anchor("`KIBANA_SYSTEM_PASSWORD` and `LOGSTASH_WRITER_PASSWORD`") == (
+        "kibana_system_password-and-logstash_writer_password"
+    )
