@@ -183,7 +183,7 @@ def test_ilm_policy_deletes_after_the_retention_placeholder_without_rollover(pol
     assert "rollover" not in phases["hot"]["actions"], "daily indices have no write alias to roll over"
 
 
-@pytest.mark.parametrize("name", ["logstash_writer", "django_logs_reader"])
+@pytest.mark.parametrize("name", ["logstash_writer", "django_logs_reader", "django_alerts_reader"])
 def test_roles_have_the_documented_body_shape(name):
     role = load(f"roles/{name}.json")
     assert set(role) <= ROLE_KEYS
@@ -216,3 +216,44 @@ def test_reader_role_reads_the_logs_and_views_them_in_the_default_space_only():
             "resources": ["space:default"],
         }
     ]
+
+
+# --- the alerts data stream (written by the rules' Index connector) -------------------------
+
+
+def test_alerts_template_creates_a_single_node_data_stream_under_its_own_policy():
+    template = load("index_templates/django-alerts.json")
+    assert set(template) <= INDEX_TEMPLATE_KEYS and set(template["template"]) <= INDEX_TEMPLATE_TEMPLATE_KEYS
+    assert template["index_patterns"] == ["django-alerts"] and template["data_stream"] == {}
+    assert template["priority"] > BUILTIN_TEMPLATE_PRIORITY
+    settings = flat_index_settings(template["template"]["settings"])
+    assert settings["index.number_of_replicas"] == 0
+    assert settings["index.lifecycle.name"] == "django-alerts"
+    # Backing indices are .ds-django-alerts-<date>-<generation>: no origination date to parse.
+    assert "index.lifecycle.parse_origination_date" not in settings
+    assert template["template"]["mappings"]["dynamic"] is False
+    assert not fnmatchcase("django-alerts", "django-logs-*")
+
+
+def test_alerts_keyword_fields_skip_values_too_long_for_a_lucene_term():
+    template = load("index_templates/django-alerts.json")
+    for field, mapping in leaf_mappings(template["template"]["mappings"]["properties"]):
+        assert mapping["type"] in {"date", "keyword", "long"}, field
+        if mapping["type"] == "keyword":
+            assert 0 < mapping.get("ignore_above", 0) <= MAX_SAFE_IGNORE_ABOVE, field
+
+
+def test_alerts_policy_rolls_the_data_stream_over_and_deletes_after_the_retention_placeholder():
+    phases = load("ilm_policies/django-alerts.json")["policy"]["phases"]
+    assert set(phases) == {"hot", "delete"}
+    for phase, body in phases.items():
+        assert set(body["actions"]) <= ILM_PHASE_ACTIONS[phase], phase
+    assert phases["hot"]["actions"]["rollover"]["max_age"] == "1d"
+    assert phases["delete"] == {"min_age": "14d", "actions": {"delete": {}}}  # setup sets LOG_RETENTION_DAYS
+
+
+def test_alerts_reader_role_only_reads_the_alerts_and_views_them_in_the_default_space():
+    role = load("roles/django_alerts_reader.json")
+    assert set(role) <= ROLE_KEYS and role["cluster"] == []
+    assert role["indices"] == [{"names": ["django-alerts"], "privileges": ["read", "view_index_metadata"]}]
+    assert role["applications"] == load("roles/django_logs_reader.json")["applications"]

@@ -18,6 +18,9 @@ from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     ES_QUERY_PARAM_KEYS,
     ESQL_QUERY_PARAM_KEYS,
+    INDEX_CONNECTOR_CONFIG_DEFAULTS,
+    INDEX_CONNECTOR_CONFIG_REQUIRED,
+    INDEX_CONNECTOR_PARAM_KEYS,
     NOTIFY_WHEN,
     RULE_ACTION_KEYS,
     RULE_CREATE_KEYS,
@@ -26,8 +29,13 @@ from tests.support.elastic_api import (
 from tests.support.env_file import ELASTIC_VERSION
 from tests.support.esql import EsqlUnsupported, read_esql
 from tests.support.kibana_objects import (
+    ALERT_DOCUMENT_VARIABLES,
+    ALERTS_DATA_VIEW_ID,
     LENS_RECORDS_FIELD,
+    LOGS_DATA_VIEW_ID,
+    MUSTACHE,
     UnsupportedQuery,
+    document_fields,
     documented_numbers,
     es_search_body_fields,
     field_usages,
@@ -38,13 +46,18 @@ from tests.support.kibana_objects import (
     load_rules,
     load_saved_objects,
     mapped_field_types,
+    on_data_view,
     query_fields,
     rule_esql,
     rule_fields,
 )
-from tests.support.paths import INDEX_TEMPLATE_PATH, REPO_ROOT
+from tests.support.paths import ALERTS_INDEX_TEMPLATE_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT
 
-DATA_VIEW_ID = "django-logs"
+DATA_VIEW_ID = LOGS_DATA_VIEW_ID
+# docs/incident-response.md has one section per rule, its heading the rule file's stem, so GitHub's
+# anchor for it is that stem: lower-case words joined by hyphens.
+RUNBOOK = "docs/incident-response.md"
+RUNBOOK_ANCHOR = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Documented rule keys these rules do not use: one that starts to is reviewed here first.
 UNUSED_RULE_KEYS = {"flapping", "dashboards", "artifacts"}
@@ -73,6 +86,10 @@ RULES = load_rules()
 CONNECTORS = load_connectors()
 BY_KEY = {(obj["type"], obj["id"]): obj for obj in OBJECTS}
 MAPPED = mapped_field_types(json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8")))
+ALERTS_TEMPLATE = json.loads(ALERTS_INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))
+ALERTS_MAPPED = mapped_field_types(ALERTS_TEMPLATE)
+MAPPED_BY_VIEW = {LOGS_DATA_VIEW_ID: MAPPED, ALERTS_DATA_VIEW_ID: ALERTS_MAPPED}
+CONNECTOR_BY_TYPE = {connector.body["connector_type_id"]: connector for connector in CONNECTORS}
 
 
 def objects_of(kind: str) -> list[dict]:
@@ -343,7 +360,7 @@ def test_lens_layers_reference_the_data_view_by_layer_id(lens):
     }
     assert set(layer_references) == set(lens_layers(lens))
     for ref in layer_references.values():
-        assert (ref["type"], ref["id"]) == ("index-pattern", DATA_VIEW_ID)
+        assert ref["type"] == "index-pattern" and ref["id"] in MAPPED_BY_VIEW
 
 
 @pytest.mark.parametrize("lens", objects_of("lens"), ids=ids(objects_of("lens")))
@@ -366,7 +383,7 @@ def test_saved_searches_reach_the_data_view_through_their_index_ref_name(search)
     source = json_attribute(search["attributes"], "kibanaSavedObjectMeta", "searchSourceJSON")
     references = {ref["name"]: ref for ref in search["references"]}
     ref = references[source["indexRefName"]]
-    assert (ref["type"], ref["id"]) == ("index-pattern", DATA_VIEW_ID)
+    assert ref["type"] == "index-pattern" and ref["id"] in MAPPED_BY_VIEW
 
 
 # --- fields against the index template ---------------------------------------------------
@@ -374,9 +391,21 @@ def test_saved_searches_reach_the_data_view_through_their_index_ref_name(search)
 
 def test_every_field_any_object_or_rule_uses_is_mapped():
     unmapped = {
-        field: sorted(users) for field, users in field_usages(OBJECTS, RULES).items() if field not in MAPPED
+        field: sorted(users) for field, users in field_usages(on_data_view(OBJECTS, LOGS_DATA_VIEW_ID), RULES).items()
+        if field not in MAPPED
     }
     assert not unmapped, f"fields not in {INDEX_TEMPLATE_PATH.relative_to(REPO_ROOT)}: {unmapped}"
+
+
+def test_every_field_the_alerts_objects_and_documents_use_is_mapped_in_the_alerts_template():
+    used = field_usages(on_data_view(OBJECTS, ALERTS_DATA_VIEW_ID), [])
+    for rule in RULES:
+        for field in document_fields(index_action(rule)["params"]["documents"][0]):
+            used.setdefault(field, set()).add(f"rule {rule.path.name}")
+    used.setdefault(CONNECTOR_BY_TYPE[".index"].body["config"]["executionTimeField"], set()).add("the index connector")
+    assert on_data_view(OBJECTS, ALERTS_DATA_VIEW_ID), "no saved object reads the alerts"
+    unmapped = {field: sorted(users) for field, users in used.items() if field not in ALERTS_MAPPED}
+    assert not unmapped, f"fields not in {ALERTS_INDEX_TEMPLATE_PATH.relative_to(REPO_ROOT)}: {unmapped}"
 
 
 @pytest.mark.parametrize("lens", objects_of("lens"), ids=ids(objects_of("lens")))
@@ -392,8 +421,9 @@ def test_lens_columns_agree_with_the_mapped_field_types(lens):
 
 @pytest.mark.parametrize("search", objects_of("search"), ids=ids(objects_of("search")))
 def test_saved_searches_sort_on_sortable_fields(search):
+    mapped = MAPPED_BY_VIEW[search["references"][0]["id"]]
     for field, direction in search["attributes"]["sort"]:
-        assert MAPPED[field] not in NOT_AGGREGATABLE
+        assert mapped[field] not in NOT_AGGREGATABLE
         assert direction in ("asc", "desc")
 
 
@@ -421,8 +451,8 @@ def test_django_overview_dashboard_shows_volume_modules_status_latency_and_error
 
 def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_events():
     panels = panel_targets(by_title("dashboard", "Security events"))
-    assert [panel["type"] for panel in panels] == ["lens", "lens", "lens", "search"]
-    auth, usernames, addresses, latest = panels
+    assert [panel["type"] for panel in panels] == ["lens", "lens", "lens", "search", "search"]
+    auth, usernames, addresses, latest, alerts = panels
     buckets = [column for column in lens_columns(auth) if column["operationType"] == "filters"]
     assert [bucket["input"]["query"] for bucket in buckets[0]["params"]["filters"]] == [
         'event.action:"user_logged_in"',
@@ -434,6 +464,15 @@ def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_e
         terms = [column for column in lens_columns(lens) if column["operationType"] == "terms"]
         assert [column["sourceField"] for column in terms] == [field]
     assert latest["attributes"]["title"] == "Latest security events"
+    assert alerts["attributes"]["title"] == "Security alerts"
+    assert alerts["references"][0]["id"] == ALERTS_DATA_VIEW_ID
+
+
+def test_alerts_data_view_reads_the_alerts_data_stream_by_the_time_the_connector_sets():
+    view = BY_KEY[("index-pattern", ALERTS_DATA_VIEW_ID)]["attributes"]
+    assert view["title"] == CONNECTOR_BY_TYPE[".index"].body["config"]["index"] == "django-alerts"
+    assert view["timeFieldName"] == CONNECTOR_BY_TYPE[".index"].body["config"]["executionTimeField"] == "@timestamp"
+    assert view["allowNoIndex"] is True  # the view exists before the first alert fires
 
 
 @pytest.mark.parametrize(
@@ -449,6 +488,7 @@ def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_e
             'event.dataset:"django.security"',
             ["event.action", "user.name", "source.ip", "url.path", "user_agent.original", "message"],
         ),
+        ("Security alerts", "", ["rule.name", "alert.id", "alert.conditions", "runbook"]),
         (
             "Parse failures",
             'tags:("_grokparsefailure" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
@@ -468,13 +508,24 @@ def test_saved_searches_query_and_columns(title, query, columns):
 # --- connectors and alert rules -----------------------------------------------------------
 
 
-def test_connector_is_a_documented_server_log_create_body():
-    assert len(CONNECTORS) == 1
-    (connector,) = CONNECTORS
-    assert uuid.UUID(connector.id).version == 4
-    assert set(connector.body) == CONNECTOR_CREATE_KEYS - UNUSED_CONNECTOR_KEYS
-    assert connector.body["connector_type_id"] == ".server-log"
-    assert connector.body["config"] == {} and connector.body["secrets"] == {}
+def test_connectors_are_one_server_log_and_one_index_connector_with_documented_create_bodies():
+    assert sorted(CONNECTOR_BY_TYPE) == [".index", ".server-log"] and len(CONNECTORS) == 2
+    for connector in CONNECTORS:
+        assert uuid.UUID(connector.id).version == 4
+        assert set(connector.body) == CONNECTOR_CREATE_KEYS - UNUSED_CONNECTOR_KEYS
+        assert connector.body["secrets"] == {}
+    assert CONNECTOR_BY_TYPE[".server-log"].body["config"] == {}
+
+
+def test_index_connector_writes_the_alerts_data_stream_the_alerts_template_creates():
+    config = CONNECTOR_BY_TYPE[".index"].body["config"]
+    assert INDEX_CONNECTOR_CONFIG_REQUIRED <= set(config) <= INDEX_CONNECTOR_CONFIG_REQUIRED | set(INDEX_CONNECTOR_CONFIG_DEFAULTS)
+    assert ALERTS_TEMPLATE["index_patterns"] == [config["index"]]
+    # The connector bulk-writes with op_type create, which a data stream requires, and each
+    # document needs the data stream's @timestamp: the connector sets it (executionTimeField).
+    assert ALERTS_TEMPLATE["data_stream"] == {}
+    assert config["executionTimeField"] == "@timestamp" and ALERTS_MAPPED["@timestamp"] == "date"
+    assert config["refresh"] is True  # an alert is searchable as soon as it is written
 
 
 def test_rule_ids_are_unique_uuids():
@@ -552,22 +603,63 @@ def test_every_security_detection_alerts_per_source_ip():
         assert grouping == ["source.ip"], rule.path.name
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
-def test_rule_actions_notify_through_the_server_log_connector(rule):
+def actions_by_type(rule) -> dict[str, dict]:
     connectors = {connector.id: connector for connector in CONNECTORS}
-    assert rule.body["actions"], "a rule without actions alerts nobody"
+    by_type = {connectors[action["id"]].body["connector_type_id"]: action for action in rule.body["actions"]}
+    assert len(by_type) == len(rule.body["actions"]), f"{rule.path.name}: two actions through one connector type"
+    return by_type
+
+
+def index_action(rule) -> dict:
+    return actions_by_type(rule)[".index"]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_every_rule_acts_through_the_server_log_and_the_alerts_index(rule):
+    by_type = actions_by_type(rule)
+    assert sorted(by_type) == [".index", ".server-log"]
     for action in rule.body["actions"]:
         assert set(action) <= RULE_ACTION_KEYS
         assert action["group"] == ES_QUERY_ACTION_GROUP
-        assert connectors[action["id"]].body["connector_type_id"] == ".server-log"
-        assert set(action["params"]) == {"level", "message"}
-        assert action["params"]["level"] in SERVER_LOG_LEVELS
-        assert action["params"]["message"].strip()
         frequency = action["frequency"]
         assert set(frequency) == {"summary", "notify_when", "throttle"}
         assert isinstance(frequency["summary"], bool)
         assert frequency["notify_when"] in NOTIFY_WHEN
         assert frequency["throttle"] is None or DURATION.fullmatch(frequency["throttle"])
+    log = by_type[".server-log"]
+    assert set(log["params"]) == {"level", "message"}
+    assert log["params"]["level"] in SERVER_LOG_LEVELS
+    assert log["params"]["message"].strip()
+    # Both actions fire together: an alert in the server log is an alert in the index.
+    assert by_type[".index"]["frequency"] == log["frequency"]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_every_rule_writes_one_alert_document_naming_rule_group_time_condition_and_runbook(rule):
+    params = index_action(rule)["params"]
+    assert set(params) <= INDEX_CONNECTOR_PARAM_KEYS and "indexOverride" not in params
+    (document,) = params["documents"]
+    fields = document_fields(document)
+    assert fields == {
+        "rule.id": "{{rule.id}}",
+        "rule.name": "{{rule.name}}",
+        "alert.id": "{{alert.id}}",
+        "alert.detected_at": "{{context.date}}",
+        "alert.value": "{{context.value}}",
+        "alert.conditions": "{{context.conditions}}",
+        "alert.reason": "{{context.message}}",
+        "runbook": f"{RUNBOOK}#{rule.path.stem}",
+    }
+    for field, value in fields.items():
+        assert set(MUSTACHE.findall(value)) <= ALERT_DOCUMENT_VARIABLES, field
+    # A date field gets the ISO date context.date is; a long gets context.value, a number.
+    assert ALERTS_MAPPED["alert.detected_at"] == "date" and ALERTS_MAPPED["alert.value"] == "long"
+
+
+def test_runbook_anchors_are_well_formed_and_one_per_rule():
+    anchors = [index_action(rule)["params"]["documents"][0]["runbook"].partition("#") for rule in RULES]
+    assert all(path == RUNBOOK and sep == "#" and RUNBOOK_ANCHOR.fullmatch(anchor) for path, sep, anchor in anchors)
+    assert len({anchor for _, _, anchor in anchors}) == len(RULES)
 
 
 SECURITY_DATASET = {"term": {"event.dataset": "django.security"}}

@@ -645,6 +645,23 @@ def test_the_repository_assets_provision_and_are_then_unchanged(stack, passwords
     assert writes(stack.recorded()[already:]) == []
 
 
+def test_the_repository_alerts_index_connector_and_every_rules_index_action_are_provisioned(stack, passwords):
+    result = run_setup(stack, REPO_ROOT, passwords, LOG_RETENTION_DAYS="30")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stack.templates["django-alerts"]["data_stream"] == {}
+    assert stack.templates["django-alerts"]["template"]["settings"]["index"]["lifecycle"] == {"name": "django-alerts"}
+    assert stack.policies["django-alerts"]["policy"]["phases"]["delete"]["min_age"] == "30d"
+    assert stack.roles["django_alerts_reader"]["indices"][0]["names"] == ["django-alerts"]
+    (index_id,) = [key for key, value in stack.connectors.items() if value["connector_type_id"] == ".index"]
+    assert stack.connectors[index_id]["config"] == {"index": "django-alerts", "refresh": True, "executionTimeField": "@timestamp"}
+    for stem, rule in repository_rules().items():
+        stored = stack.rules[rule["id"]]
+        assert sorted(action["connector_type_id"] for action in stored["actions"]) == [".index", ".server-log"], stem
+        (index_action,) = [action for action in stored["actions"] if action["id"] == index_id]
+        assert index_action["params"]["documents"][0]["runbook"] == f"docs/incident-response.md#{stem}"
+
+
 def repository_rules() -> dict[str, dict]:
     """File stem -> {id, body} of kibana/rules/*.json, as written (placeholders unfilled)."""
     return {path.stem: json.loads(path.read_text()) for path in sorted((REPO_ROOT / "kibana" / "rules").glob("*.json"))}

@@ -286,9 +286,9 @@ def test_a_bad_placeholder_is_refused(assets, params, message):
 def test_the_repository_assets_load():
     loaded = load_assets(REPO_ROOT, 14, load_settings(PASSWORDS).detections)
 
-    assert {role.name for role in loaded.roles} >= {"logstash_writer", "django_logs_reader"}
-    assert [policy.name for policy in loaded.ilm_policies] == ["django-logs"]
-    assert [template.name for template in loaded.index_templates] == ["django-logs"]
+    assert {role.name for role in loaded.roles} >= {"logstash_writer", "django_logs_reader", "django_alerts_reader"}
+    assert [policy.name for policy in loaded.ilm_policies] == ["django-alerts", "django-logs"]
+    assert [template.name for template in loaded.index_templates] == ["django-alerts", "django-logs"]
     assert [path.name for path in loaded.saved_objects.paths] == ["django-logs.ndjson"]
 
 

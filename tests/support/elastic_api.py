@@ -85,3 +85,11 @@ ESQL_QUERY_PARAM_KEYS = frozenset({
 CONNECTOR_CREATE_KEYS = frozenset({"name", "connector_type_id", "config", "secrets", "inbound_events_enabled"})
 # PUT /api/actions/connector/<id>: .../connector/apis/update/schemas/v1.ts.
 CONNECTOR_UPDATE_KEYS = frozenset({"name", "config", "secrets"})
+# The .index connector: x-pack/platform/plugins/shared/stack_connectors/server/connector_types/es_index/
+# index.ts validates with @kbn/connector-schemas/es_index: config {index: string (required),
+# refresh: boolean (default false), executionTimeField: nullable string}; params {documents: an array
+# of objects, indexOverride (only for the preconfigured alert-history connector)}. Its executor
+# bulk-writes each document with op_type create through the rule's scoped cluster client.
+INDEX_CONNECTOR_CONFIG_DEFAULTS = {"refresh": False, "executionTimeField": None}
+INDEX_CONNECTOR_CONFIG_REQUIRED = frozenset({"index"})
+INDEX_CONNECTOR_PARAM_KEYS = frozenset({"documents", "indexOverride"})

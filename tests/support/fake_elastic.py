@@ -41,6 +41,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     CONNECTOR_UPDATE_KEYS,
+    INDEX_CONNECTOR_CONFIG_DEFAULTS,
+    INDEX_CONNECTOR_CONFIG_REQUIRED,
     INDEX_TEMPLATE_KEYS,
     NOTIFY_WHEN,
     ROLE_KEYS,
@@ -57,8 +59,10 @@ USER_KEYS = {"email", "enabled", "full_name", "metadata", "password", "password_
 ILM_PHASES = {"hot", "warm", "cold", "frozen", "delete"}
 TIME_VALUE = re.compile(r"^\d+(?:nanos|micros|ms|s|m|h|d)$")
 SAVED_OBJECT_TYPES = {"config", "dashboard", "index-pattern", "lens", "map", "search", "tag", "visualization"}
-CONNECTOR_CONFIG_DEFAULTS = {".index": {"refresh": False, "executionTimeField": None}, ".server-log": {}}
-CONNECTOR_CONFIG_REQUIRED = {".index": {"index"}, ".server-log": set()}
+# The .index connector's schemas: stack_connectors/server/connector_types/es_index/index.ts (cited in
+# tests/support/elastic_api.py); .server-log takes no config.
+CONNECTOR_CONFIG_DEFAULTS = {".index": INDEX_CONNECTOR_CONFIG_DEFAULTS, ".server-log": {}}
+CONNECTOR_CONFIG_REQUIRED = {".index": INDEX_CONNECTOR_CONFIG_REQUIRED, ".server-log": frozenset()}
 RULE_PARAMS_DEFAULTS = {
     ".es-query": {"aggType": "count", "groupBy": "all", "excludeHitsFromPreviousRun": True},
     ".index-threshold": {},
@@ -996,7 +1000,16 @@ class FakeElasticStack:
         if missing:
             return (f"error validating connector type config: [{sorted(missing)[0]}]: "
                     "expected value of type [string] but got [undefined]")
-        return {**copy.deepcopy(CONNECTOR_CONFIG_DEFAULTS[type_id]), **config}
+        merged = {**copy.deepcopy(CONNECTOR_CONFIG_DEFAULTS[type_id]), **config}
+        if type_id == ".index":  # es_index ConfigSchema: index string, refresh boolean, executionTimeField nullable string
+            for key, valid, expected in (("index", isinstance(merged["index"], str), "string"),
+                                         ("refresh", isinstance(merged["refresh"], bool), "boolean"),
+                                         ("executionTimeField", merged["executionTimeField"] is None
+                                          or isinstance(merged["executionTimeField"], str), "string")):
+                if not valid:
+                    return (f"error validating connector type config: [{key}]: expected value of type [{expected}] "
+                            f"but got [{_type_name(merged[key])}]")
+        return merged
 
     def _create_connector(self, body: dict[str, Any], connector_id: str) -> Reply:
         unknown = set(body) - CONNECTOR_CREATE_KEYS

@@ -26,6 +26,17 @@ from tests.support.paths import KIBANA_DIR, SAVED_OBJECTS_PATH
 RULES_DIR = KIBANA_DIR / "rules"
 CONNECTORS_DIR = KIBANA_DIR / "connectors"
 
+# The data views: the logs (django-logs-*) and the alerts the rules write (the django-alerts data stream).
+LOGS_DATA_VIEW_ID = "django-logs"
+ALERTS_DATA_VIEW_ID = "django-alerts"
+# Mustache variables an alert document may use: the alerting framework's rule.id, rule.name and
+# alert.id (the group: a grouped .es-query rule's alert id is its group value, es_query/executor.ts),
+# and the .es-query context (stack_alerts/server/rule_types/es_query/action_context.ts).
+ALERT_DOCUMENT_VARIABLES = frozenset({
+    "rule.id", "rule.name", "alert.id", "context.date", "context.value", "context.conditions", "context.message",
+})
+MUSTACHE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
 # Lens's pseudo-field for "count of records"; it is not a document field.
 LENS_RECORDS_FIELD = "___records___"
 # Discover pseudo-columns that are not document fields.
@@ -479,6 +490,31 @@ def rule_fields(rule: ApiObject) -> set[str]:
     return fields
 
 
+def data_view_of(obj: dict) -> str:
+    """The data view a saved object reads: itself, the index-pattern it references, else the logs'."""
+    if obj["type"] == "index-pattern":
+        return obj["id"]
+    views = {ref["id"] for ref in obj.get("references", []) if ref["type"] == "index-pattern"}
+    if len(views) > 1:
+        raise UnsupportedQuery(f"{describe(obj)}: reads several data views {sorted(views)}")
+    return views.pop() if views else LOGS_DATA_VIEW_ID
+
+
+def on_data_view(saved_objects: Iterable[dict], view_id: str) -> list[dict]:
+    return [obj for obj in saved_objects if data_view_of(obj) == view_id]
+
+
+def document_fields(document: dict, prefix: str = "") -> dict[str, object]:
+    """Dotted leaf path -> value of one document an Index action writes."""
+    fields: dict[str, object] = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            fields.update(document_fields(value, f"{prefix}{key}."))
+        else:
+            fields[f"{prefix}{key}"] = value
+    return fields
+
+
 def field_usages(saved_objects: Iterable[dict], rules: Iterable[ApiObject]) -> dict[str, set[str]]:
     """Each used field name -> the objects and rules that use it (for readable failures)."""
     usages: dict[str, set[str]] = defaultdict(set)
@@ -492,8 +528,9 @@ def field_usages(saved_objects: Iterable[dict], rules: Iterable[ApiObject]) -> d
 
 
 def used_field_names(saved_objects: Iterable[dict] | None = None, rules: Iterable[ApiObject] | None = None) -> set[str]:
-    """Every field any saved object or rule uses; defaults to the project's own files."""
-    objects = load_saved_objects() if saved_objects is None else saved_objects
+    """Every field any saved object or rule uses; defaults to the project's own rules and the saved
+    objects on the logs data view (the alerts view reads what the rules write, not the pipeline)."""
+    objects = on_data_view(load_saved_objects(), LOGS_DATA_VIEW_ID) if saved_objects is None else saved_objects
     loaded_rules = load_rules() if rules is None else rules
     return set(field_usages(objects, loaded_rules))
 
