@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django_elk_logging.denylist import parse_networks
+from django_elk_logging.logging_settings import LOG_FILTERS, NOT_SECURITY, SECURITY_ONLY, log_file_handler
 
 from config.env import EnvReader
 from config.sentry import init_sentry
@@ -178,17 +179,6 @@ SECURITY_LOG_LEVEL = env.log_level("SECURITY_LOG_LEVEL", "INFO")
 CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "INFO")
 
 
-def _log_file_handler(file_name: str, route: str) -> dict:
-    """The verbose records that the route filter lets through, appended to LOG_DIR/file_name."""
-    return {
-        "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
-        "filename": str(LOG_DIR / file_name),
-        "encoding": "utf-8",
-        "formatter": "verbose",
-        "filters": [route, "request_context"],
-    }
-
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -205,14 +195,10 @@ LOGGING = {
             "with_context": False,
         },
     },
-    "filters": {
-        "request_context": {"()": "django_elk_logging.log_filters.RequestContextFilter"},
-        "security_only": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": True},
-        "not_security": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": False},
-    },
+    "filters": LOG_FILTERS,
     "handlers": {
-        "file": _log_file_handler("django_debug.log", "not_security"),
-        "security_file": _log_file_handler("security.log", "security_only"),
+        "file": log_file_handler(LOG_DIR / "django_debug.log", NOT_SECURITY),
+        "security_file": log_file_handler(LOG_DIR / "security.log", SECURITY_ONLY),
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "simple",

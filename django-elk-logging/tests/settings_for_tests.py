@@ -3,6 +3,8 @@
 import tempfile
 from pathlib import Path
 
+from django_elk_logging.logging_settings import LOG_FILTERS, NOT_SECURITY, SECURITY_ONLY, log_file_handler
+
 LOG_DIR = Path(tempfile.mkdtemp(prefix="django-elk-logging-tests-"))
 
 SECRET_KEY = "package-tests-only-" + "x" * 40
@@ -28,16 +30,6 @@ MIDDLEWARE = [
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; these users are throwaway
 
 
-def _file_handler(name: str, route: str) -> dict:
-    return {
-        "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
-        "filename": str(LOG_DIR / name),
-        "encoding": "utf-8",
-        "formatter": "verbose",
-        "filters": [route, "request_context"],
-    }
-
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -48,14 +40,10 @@ LOGGING = {
             "style": "{",
         },
     },
-    "filters": {
-        "request_context": {"()": "django_elk_logging.log_filters.RequestContextFilter"},
-        "security_only": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": True},
-        "not_security": {"()": "django_elk_logging.log_filters.SecurityRoute", "security": False},
-    },
+    "filters": LOG_FILTERS,
     "handlers": {
-        "file": _file_handler("django.log", "not_security"),
-        "security_file": _file_handler("security.log", "security_only"),
+        "file": log_file_handler(LOG_DIR / "django.log", NOT_SECURITY),
+        "security_file": log_file_handler(LOG_DIR / "security.log", SECURITY_ONLY),
     },
     "loggers": {
         "django": {"handlers": ["file", "security_file"], "level": "INFO", "propagate": False},

@@ -35,7 +35,11 @@ def packages_loaded_by(code: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["django_elk_logging.escaping", "django_elk_logging.log_lines", "django_elk_logging.denylist"]
+    "module",
+    [
+        "django_elk_logging.escaping", "django_elk_logging.log_lines", "django_elk_logging.denylist",
+        "django_elk_logging.logging_settings",  # settings.py imports it before Django is set up
+    ],
 )
 def test_the_line_format_loads_only_the_standard_library(module):
     assert packages_loaded_by(f"import {module}") == ["django_elk_logging"]
@@ -48,3 +52,12 @@ def test_the_access_log_loads_gunicorn_but_neither_django_nor_sentry():
 @pytest.mark.parametrize("module", ["django_elk_logging.log_filters", "django_elk_logging.apps"])
 def test_the_request_layer_does_load_django_so_the_checks_above_can_fail(module):
     assert "django" in packages_loaded_by(f"import {module}")
+
+
+def test_a_file_handler_takes_only_a_route_the_filters_define():
+    from django_elk_logging.logging_settings import LOG_FILTERS, NOT_SECURITY, SECURITY_ONLY, log_file_handler
+
+    assert {SECURITY_ONLY, NOT_SECURITY} <= set(LOG_FILTERS)
+    assert set(log_file_handler("/tmp/x.log", SECURITY_ONLY)["filters"]) <= set(LOG_FILTERS)
+    with pytest.raises(ValueError, match="route must be 'security_only' or 'not_security', not 'security'"):
+        log_file_handler("/tmp/x.log", "security")
