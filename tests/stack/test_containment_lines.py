@@ -14,7 +14,7 @@ from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, app_environme
 from tests.support.grok import PYGROK_PATTERNS_DIR
 from tests.support.joni import engine_for_tests
 from tests.support.kibana_objects import mapped_field_types
-from tests.support.logstash_config import Plugin
+from tests.support.logstash_config import plugins
 from tests.support.logstash_pipeline import Pipeline
 from tests.support.paths import INDEX_TEMPLATE_PATH
 
@@ -81,17 +81,7 @@ def test_a_refusal_is_one_document_with_the_client_address_the_trusted_proxy_gav
 
 def _kv_and_renames() -> tuple[list[str], dict[str, str]]:
     pipeline = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, ENVIRONMENT)
-    found: dict[str, Plugin] = {}
-
-    def walk(items):
-        for item in items:
-            if isinstance(item, Plugin):
-                found[item.get("id")] = item
-            else:
-                for _, body in item.branches:
-                    walk(body)
-
-    walk(pipeline.config["filter"])
+    found = {item.get("id"): item for item in plugins(pipeline.config["filter"])}
     return found["django_context"].get("include_keys"), found["django_fields"].get("rename")
 
 

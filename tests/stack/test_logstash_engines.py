@@ -20,7 +20,7 @@ from config.time_zones import time_zone_problem
 from tests.support.app_server import APP_DIR, app_environment
 from tests.support.grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns
 from tests.support.joni import Engine, EngineError, engine_for_tests, missing_reason, require_engine
-from tests.support.logstash_config import Plugin
+from tests.support.logstash_config import Plugin, plugins
 from tests.support.logstash_pipeline import Pipeline
 from tests.support.paths import ENV_EXAMPLE, SCRIPTS_DIR
 
@@ -158,18 +158,7 @@ def test_zones_joda_cannot_build_are_refused_with_a_reason(name):
 
 def _date_filters() -> dict[str, Plugin]:
     pipeline = Pipeline(PATTERNS, {"TIME_ZONE": "UTC", "LOGSTASH_WRITER_PASSWORD": "x"})
-    found = {}
-
-    def walk(items):
-        for item in items:
-            if isinstance(item, Plugin) and item.name == "date":
-                found[item.get("id")] = item
-            elif not isinstance(item, Plugin):
-                for _, body in item.branches:
-                    walk(body)
-
-    walk(pipeline.config["filter"])
-    return found
+    return {item.get("id"): item for item in plugins(pipeline.config["filter"]) if item.name == "date"}
 
 
 def test_the_pipelines_date_patterns_are_the_ones_checked_here():

@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.grok import PYGROK_PATTERNS_DIR, Grok
 from tests.support.joni import require_engine
-from tests.support.logstash_config import Plugin
+from tests.support.logstash_config import Plugin, plugins
 from tests.support.logstash_pipeline import Pipeline
 
 N = 10_000
@@ -71,18 +71,12 @@ def _expressions(pipeline: Pipeline) -> dict[str, Grok]:
             grok = pipeline.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files)
             found[f"{plugin.get('id')} codec"] = grok
 
-    def walk(items):
-        for item in items:
-            if isinstance(item, Plugin) and item.name == "grok":
-                files = pipeline.patterns_dir_files(item.get("patterns_dir", []))
-                for source, expressions in item.get("match").items():
-                    for index, expression in enumerate(expressions if isinstance(expressions, list) else [expressions]):
-                        found[f"{item.get('id')} {source} #{index}"] = pipeline.grok(expression, item.get("pattern_definitions", {}), file_patterns=files)
-            elif not isinstance(item, Plugin):
-                for _, body in item.branches:
-                    walk(body)
-
-    walk(pipeline.config["filter"])
+    for item in plugins(pipeline.config["filter"]):
+        if item.name == "grok":
+            files = pipeline.patterns_dir_files(item.get("patterns_dir", []))
+            for source, expressions in item.get("match").items():
+                for index, expression in enumerate(expressions if isinstance(expressions, list) else [expressions]):
+                    found[f"{item.get('id')} {source} #{index}"] = pipeline.grok(expression, item.get("pattern_definitions", {}), file_patterns=files)
     return found
 
 

@@ -37,6 +37,18 @@ class Conditional:
     branches: list[tuple[object, list]] = field(default_factory=list)
 
 
+def plugins(items: list) -> list["Plugin"]:
+    """Every plugin of a section, in order, including those inside each branch of a conditional."""
+    found = []
+    for item in items:
+        if isinstance(item, Conditional):
+            for _, body in item.branches:
+                found.extend(plugins(body))
+        else:
+            found.append(item)
+    return found
+
+
 @dataclass(frozen=True)
 class FieldRef:
     path: tuple[str, ...]

@@ -128,7 +128,7 @@ def path_matches(pattern: str, file_name: str) -> bool:
     folder, _, name = pattern.rpartition("/")
     if any(char in folder for char in "*?[{") or any(char in name for char in "[{\\"):
         raise NotImplementedError(f"the file input path {pattern!r} uses glob syntax that is not modelled")
-    return fnmatch.fnmatchcase(file_name, name) and not (file_name.startswith(".") and not name.startswith("."))
+    return _name_matches(name, file_name)
 
 
 def _excluded(pattern: str, file_name: str) -> bool:
@@ -136,6 +136,12 @@ def _excluded(pattern: str, file_name: str) -> bool:
     (can_exclude?) matches it against the basename with Pathname#fnmatch?, no flags."""
     if any(char in pattern for char in "/[{\\"):
         raise NotImplementedError(f"the file input exclude {pattern!r} uses glob syntax that is not modelled")
+    return _name_matches(pattern, file_name)
+
+
+def _name_matches(pattern: str, file_name: str) -> bool:
+    """Ruby's File.fnmatch without flags, as Dir.glob and Pathname#fnmatch? use it: ``*`` and ``?``
+    never match a leading dot."""
     return fnmatch.fnmatchcase(file_name, pattern) and not (file_name.startswith(".") and not pattern.startswith("."))
 
 
