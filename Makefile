@@ -16,7 +16,8 @@ UP_TIMEOUT ?= 900
 # the compose files require (${NAME:?...}, read from the files themselves) gets a placeholder, and
 # they work without a complete .env (`make down` after deleting .env still stops the stack).
 # They enable every profile, so they also reach the sample app that own-app mode leaves out
-# (docker-compose.own-app.yml): `make down` after switching modes still stops it.
+# (docker-compose.own-app.yml): `make down` after switching modes still stops it. '*' enables every
+# profile (compose-spec/compose-go, pull request #175).
 COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -ohE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' $(wildcard docker-compose*.yml) | tr -d '$${:?'))
 COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE) --profile '*'
 # Succeeds when the compose files .env selects (COMPOSE_FILE) run the sample app.

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import log_folder_access
 
-LISTED_AT_MOST = 20
+LISTED_AT_MOST = log_folder_access.LISTED_AT_MOST
 
 
 def checked_roots(config: dict) -> dict[Path, bool]:
