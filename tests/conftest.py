@@ -10,6 +10,10 @@ class LogTail:
 
     def __init__(self, log_dir: Path):
         self.log_dir = log_dir
+        self.mark()
+
+    def mark(self) -> None:
+        """From now on: what the files hold already is left out."""
         self.offsets = {name: self._size(name) for name in LOG_FILES}
 
     def _size(self, name: str) -> int:

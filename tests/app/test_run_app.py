@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, free_port
-from tests.support.paths import PACKAGE_SRC, REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 README_TRAFFIC_COMMAND = re.compile(r"```\n(DJANGO_SECRET_KEY=.*?generate_traffic .*?)\n```", re.S)
 
@@ -32,9 +32,6 @@ def checkout(tmp_path):
 def user_environment(**extra: str) -> dict[str, str]:
     """A shell's environment: none of the test session's DJANGO_* settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "SENTRY_", "GUNICORN_"))}
-    # The logging package from this checkout: make test's venv installed it (editable), a
-    # venv made otherwise may not have.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_SRC), os.environ.get("PYTHONPATH")]))
     env.update(extra)
     return env
 
