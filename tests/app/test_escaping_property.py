@@ -18,9 +18,9 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.grok import PYGROK_PATTERNS_DIR, Grok, load_patterns
-from tests.support.joni import engine_for_tests
-from tests.support.logstash_pipeline import Pipeline
+from stack_models.grok import PYGROK_PATTERNS_DIR, Grok, load_patterns
+from stack_models.logstash_pipeline import Pipeline
+from tests.support.engines import engine_for_tests
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ state, ``#subdirectory=django-elk-logging``), each time with Django at the sampl
 none of the extras. ``django-admin startproject`` makes the project, the
 README's settings switch the package on, and Django's test client drives requests (a 404, a view
 that raises, a failed login, a login and a logout through the admin). The log files it writes
-are then read by the pipeline's rules (tests/support/logstash_pipeline.py, on Joni when jruby is
+are then read by the pipeline's rules (stack_models/logstash_pipeline.py, on Joni when jruby is
 here), which must give the same fields as for the sample service's lines.
 
 pip needs PyPI (Django and setuptools, the package's build backend): its cache makes reruns fast.
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.grok import PYGROK_PATTERNS_DIR
-from tests.support.joni import engine_for_tests
-from tests.support.logstash_pipeline import Pipeline
+from stack_models.grok import PYGROK_PATTERNS_DIR
+from stack_models.logstash_pipeline import Pipeline
+from tests.support.engines import engine_for_tests
 from tests.support.paths import APP_DIR, PACKAGE_DIR, REPO_ROOT
 
 PIP_TIMEOUT = 600

@@ -10,12 +10,12 @@ import pytest
 from django_elk_logging.log_lines import CONTEXT_FIELDS
 
 from myapp.management.commands.generate_traffic import Session
+from stack_models.grok import PYGROK_PATTERNS_DIR
+from stack_models.logstash_config import plugins
+from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, app_environment, manage, running_app
-from tests.support.grok import PYGROK_PATTERNS_DIR
-from tests.support.joni import engine_for_tests
+from tests.support.engines import engine_for_tests
 from tests.support.kibana_objects import mapped_field_types
-from tests.support.logstash_config import plugins
-from tests.support.logstash_pipeline import Pipeline
 from tests.support.paths import INDEX_TEMPLATE_PATH
 
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": "UTC"}

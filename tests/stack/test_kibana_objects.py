@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 
+from stack_models.esql import EsqlUnsupported, read_esql
 from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     ES_QUERY_PARAM_KEYS,
@@ -27,7 +28,6 @@ from tests.support.elastic_api import (
     RULE_REQUIRED_KEYS,
 )
 from tests.support.env_file import ELASTIC_VERSION
-from tests.support.esql import EsqlUnsupported, read_esql
 from tests.support.kibana_objects import (
     ALERT_DOCUMENT_VARIABLES,
     ALERTS_DATA_VIEW_ID,

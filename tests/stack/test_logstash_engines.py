@@ -2,7 +2,7 @@
 
 Model-only assertions run everywhere; wherever jruby is installed each model
 evaluation also runs on the real engine and any disagreement fails
-(tests/support/grok.py, tests/support/logstash_pipeline.py). Tests that need the
+(stack_models/grok.py, stack_models/logstash_pipeline.py). Tests that need the
 engine itself skip without jruby, and fail under CI=true.
 """
 
@@ -17,11 +17,12 @@ import pytest
 import regex
 
 from config.time_zones import time_zone_problem
+from stack_models.grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns
+from stack_models.joni import Engine, EngineError, missing_reason
+from stack_models.logstash_config import Plugin, plugins
+from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import APP_DIR, app_environment
-from tests.support.grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns
-from tests.support.joni import Engine, EngineError, engine_for_tests, missing_reason, require_engine
-from tests.support.logstash_config import Plugin, plugins
-from tests.support.logstash_pipeline import Pipeline
+from tests.support.engines import engine_for_tests, require_engine
 from tests.support.paths import ENV_EXAMPLE, SCRIPTS_DIR
 
 PATTERNS = load_patterns(PYGROK_PATTERNS_DIR)
@@ -110,7 +111,7 @@ def test_a_key_repeated_three_times_gives_one_flat_array(tmp_path, engine):
 
 
 def _event(message: str):
-    from tests.support.logstash_pipeline import Event
+    from stack_models.logstash_pipeline import Event
 
     return Event({"message": message})
 
@@ -183,7 +184,7 @@ def _lscl(value) -> str:
 
 
 def _parsed(pipeline: Pipeline, text: str):
-    from tests.support.logstash_pipeline import Event
+    from stack_models.logstash_pipeline import Event
 
     event = pipeline.filter(Event({"@metadata": {"timestamp": text}}))
     return None if "_dateparsefailure" in event.get("tags", []) else event["@timestamp"]
@@ -270,13 +271,11 @@ def test_a_pattern_joni_refuses_is_reported_with_its_error():
 
 
 def test_without_jruby_ci_fails_and_elsewhere_the_reason_is_one_line(monkeypatch):
-    from tests.support import joni
-
     monkeypatch.setenv("PATH", "/nonexistent")
-    reason = joni.missing_reason()
+    reason = missing_reason()
     assert reason and "\n" not in reason and "jruby" in reason
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must check on the real engines"):
-        joni.engine_for_tests()
+        engine_for_tests()
     monkeypatch.setenv("CI", "false")
-    assert joni.engine_for_tests() is None
+    assert engine_for_tests() is None

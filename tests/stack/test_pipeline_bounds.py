@@ -18,10 +18,10 @@ happening. Every text also goes through the model and Joni's differential (Grok.
 
 import pytest
 
-from tests.support.grok import PYGROK_PATTERNS_DIR, Grok
-from tests.support.joni import require_engine
-from tests.support.logstash_config import Plugin, plugins
-from tests.support.logstash_pipeline import Pipeline
+from stack_models.grok import PYGROK_PATTERNS_DIR, Grok
+from stack_models.logstash_config import Plugin, plugins
+from stack_models.logstash_pipeline import Pipeline
+from tests.support.engines import require_engine
 
 N = 10_000
 GROWTH = 8.0

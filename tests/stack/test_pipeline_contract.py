@@ -2,7 +2,7 @@
 
 The file inputs, multiline codec, grok, kv, date, uuid and fingerprint rules
 are read from logstash/pipeline/django.conf and evaluated by
-tests/support/logstash_pipeline.py with Logstash's pattern definitions
+stack_models/logstash_pipeline.py with Logstash's pattern definitions
 (pygrok's bundled copy; the current logstash-patterns-core set in ../shared
 as a cross-check when it is present).
 """
@@ -18,13 +18,13 @@ import pytest
 
 from myapp.management.commands.generate_traffic import Session
 from rotate_logs import rotate
+from stack_models.grok import PYGROK_PATTERNS_DIR
+from stack_models.logstash_config import ConfigSyntaxError, Plugin, parse_config
+from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.config_files import flat_yaml
-from tests.support.grok import PYGROK_PATTERNS_DIR, SHARED_PATTERNS_DIR
-from tests.support.joni import engine_for_tests, require_engine
+from tests.support.engines import engine_for_tests, require_engine
 from tests.support.kibana_objects import mapped_field_types, used_field_names
-from tests.support.logstash_config import ConfigSyntaxError, Plugin, parse_config
-from tests.support.logstash_pipeline import Pipeline
 from tests.support.paths import INDEX_TEMPLATE_PATH, PACKAGE_DIR, PIPELINE_PATH, REPO_ROOT
 
 APP_TIME_ZONE = "Europe/Paris"  # not UTC, so a missing or wrong timezone in the date filter shows
@@ -33,6 +33,9 @@ LOG_FILES = ("django_debug.log", "security.log", "access.log")
 HOSTILE_AGENT = 'evil "agent" \\ [x] user=root caf\u00e9'
 HOSTILE_USERNAME = "mallory INFO 2026-11-26 12:00:00,000 views [request_id=forged] user=admin"
 GARBAGE_LINE = "this line was not written by the app"
+
+# The current logstash-patterns-core definitions, present beside the checkout in CI only.
+SHARED_PATTERNS_DIR = REPO_ROOT.parent / "shared" / "grok-patterns" / "ecs-v1"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 Hostile continuation lines are checked on the multiline codec's own expression and through the
 whole pipeline, in our format and in the tutorial's, with every evaluation on Joni where jruby is
-installed (tests/support/grok.py raises EngineDisagreement on any difference).
+installed (stack_models/grok.py raises EngineDisagreement on any difference).
 """
 
 from pathlib import Path
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from django_elk_logging.log_lines import CUT_MARKER
 
-from tests.support.grok import PYGROK_PATTERNS_DIR, GrokError, read_patterns_file
-from tests.support.joni import engine_for_tests
-from tests.support.logstash_config import Plugin
-from tests.support.logstash_pipeline import CONTAINER_MOUNTS, Pipeline
+from stack_models.grok import PYGROK_PATTERNS_DIR, GrokError, read_patterns_file
+from stack_models.logstash_config import Plugin
+from stack_models.logstash_pipeline import CONTAINER_MOUNTS, Pipeline
+from tests.support.engines import engine_for_tests
 from tests.support.paths import COMPOSE_FILE, LOGSTASH_DIR
 
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": "UTC"}
@@ -208,7 +208,7 @@ def test_grok_reads_its_patterns_dir_in_name_order_and_skips_directories_and_dot
     )
     # Dir.glob is sorted, so "b" is read after "a" and its WORDS wins; ".hidden" is not globbed.
     assert pipeline.patterns_dir_files([PATTERNS_DIR]) == {"WORDS": "b+", "ONLY_A": "x"}
-    from tests.support.logstash_pipeline import Event
+    from stack_models.logstash_pipeline import Event
 
     assert pipeline.filter(Event({"message": "bbx"}))["w"] == "bb"
     assert "_grokparsefailure" in pipeline.filter(Event({"message": "aax"}))["tags"]

@@ -3,7 +3,7 @@
 Records are written by Python's real logging: a plain ``logging.FileHandler`` with the tutorial's
 ``verbose`` formatter ``{levelname} {asctime} {module} {message}`` (style ``{``, default asctime),
 rendered in APP_TIME_ZONE. Expected tracebacks come from Python's ``traceback`` module. The file is
-then read and filtered by the pipeline model (tests/support/logstash_pipeline.py), checked against
+then read and filtered by the pipeline model (stack_models/logstash_pipeline.py), checked against
 Joni and Joda wherever jruby is installed.
 """
 
@@ -15,10 +15,10 @@ import zoneinfo
 
 import pytest
 
-from tests.support.grok import PYGROK_PATTERNS_DIR
-from tests.support.joni import engine_for_tests
-from tests.support.logstash_config import Plugin
-from tests.support.logstash_pipeline import Pipeline
+from stack_models.grok import PYGROK_PATTERNS_DIR
+from stack_models.logstash_config import Plugin
+from stack_models.logstash_pipeline import Pipeline
+from tests.support.engines import engine_for_tests
 from tests.support.paths import REPO_ROOT
 
 APP_TIME_ZONE = "Europe/Paris"

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from myapp.management.commands.generate_traffic import Session
-from tests.support.grok import PYGROK_PATTERNS_DIR
-from tests.support.joni import engine_for_tests
-from tests.support.logstash_pipeline import Pipeline
+from stack_models.grok import PYGROK_PATTERNS_DIR
+from stack_models.logstash_pipeline import Pipeline
+from tests.support.engines import engine_for_tests
 from tests.support.tutorial_project import LOG_FILE, PASSWORD, USERNAME, prepare, running_tutorial_project
 
 # Not UTC, and not the contract test's zone: a timestamp read in the wrong zone is hours off.

@@ -4,7 +4,7 @@ Field names are found by parsing, never by pattern matching: KQL with a reader o
 the subset of Kibana's kuery grammar the assets use, Elasticsearch query DSL by
 walking the clauses, Lens form-based layers, saved-search columns and sort,
 data-view time and format fields, and rule params. Whatever this module cannot
-read (other KQL, Lucene queries, ES|QL outside tests/support/esql.py's subset, unknown query
+read (other KQL, Lucene queries, ES|QL outside stack_models/esql.py's subset, unknown query
 clauses, formulas) raises UnsupportedQuery, so a field is never silently missed.
 
 Rule files hold "${NAME}" placeholders that setup fills from the environment; load_rules fills them
@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from stack_models.esql import EsqlUnsupported, read_esql
 from tests.support.env_file import example_values
-from tests.support.esql import EsqlUnsupported, read_esql
 from tests.support.paths import KIBANA_DIR, SAVED_OBJECTS_PATH
 
 RULES_DIR = KIBANA_DIR / "rules"
@@ -460,7 +460,7 @@ def saved_object_fields(obj: dict) -> set[str]:
 
 
 def rule_esql(rule: ApiObject):
-    """The ES|QL of an esqlQuery rule, read by tests/support/esql.py (UnsupportedQuery outside its subset)."""
+    """The ES|QL of an esqlQuery rule, read by stack_models/esql.py (UnsupportedQuery outside its subset)."""
     try:
         return read_esql(rule.body["params"]["esqlQuery"]["esql"])
     except EsqlUnsupported as error:

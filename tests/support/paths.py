@@ -1,8 +1,10 @@
 """The repository root and the paths tests read, defined once."""
 
-from pathlib import Path
+from stack_models.paths import LOGSTASH_DIR, PIPELINE_PATH, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The models' own paths are re-exported, so the tests read every path from here.
+__all__ = ["LOGSTASH_DIR", "PIPELINE_PATH", "REPO_ROOT"]
+
 APP_DIR = REPO_ROOT / "app"
 PACKAGE_DIR = REPO_ROOT / "django-elk-logging"
 PACKAGE_SRC = PACKAGE_DIR / "src"
@@ -19,5 +21,3 @@ ALERTS_ILM_POLICY_PATH = ELASTICSEARCH_DIR / "ilm_policies" / "django-alerts.jso
 KIBANA_DIR = REPO_ROOT / "kibana"
 SAVED_OBJECTS_PATH = KIBANA_DIR / "saved_objects" / "django-logs.ndjson"
 SETUP_DIR = REPO_ROOT / "setup"
-LOGSTASH_DIR = REPO_ROOT / "logstash"
-PIPELINE_PATH = LOGSTASH_DIR / "pipeline" / "django.conf"

@@ -1,6 +1,6 @@
 # Logstash's own engines for the tests: Joni (JRuby's regex engine, which grok
 # runs on) and Joda-Time (the date filter's parser), behind a JSON-lines
-# protocol on stdin/stdout. Started once per test session by tests/support/joni.py.
+# protocol on stdin/stdout. Started once per test session by stack_models/joni.py.
 #
 # Requests, one JSON object a line; every answer is {"ok": true, ...} or
 # {"ok": false, "error": "..."}:

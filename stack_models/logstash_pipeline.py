@@ -3,7 +3,7 @@
 Models exactly the plugins and options logstash/pipeline/django.conf uses,
 following each plugin's source (named next to each behaviour); any other
 plugin or option raises NotImplementedError, so a pipeline change cannot slip
-past the tests unmodelled. Given an engine (tests/support/joni.py), every grok
+past the tests unmodelled. Given an engine (stack_models/joni.py), every grok
 and multiline expression also runs on Joni and every date on Joda, and any
 disagreement with the model raises. Not modelled: the Elasticsearch round
 trip, timing (auto_flush_interval, stat_interval), sincedb.

@@ -9,7 +9,7 @@ with ``Regexp::MULTILINE``: in Ruby that makes ``.`` match a newline.
 The model translates that Ruby expression to the ``regex`` module: DOTALL for
 Ruby's MULTILINE, MULTILINE for Ruby's always-line-based ``^``/``$``, ASCII for
 Ruby's ``\\w \\d \\s`` (while ``\\b`` stays Unicode, as in Joni), and Ruby's
-``\\Z``/``\\z``. Given an engine (tests/support/joni.py), every match also runs
+``\\Z``/``\\z``. Given an engine (stack_models/joni.py), every match also runs
 on Joni and any disagreement raises ``EngineDisagreement``.
 """
 
@@ -19,11 +19,7 @@ from pathlib import Path
 import pygrok
 import regex
 
-from tests.support.paths import REPO_ROOT
-
 PYGROK_PATTERNS_DIR = Path(pygrok.__file__).resolve().parent / "patterns"
-# The current logstash-patterns-core definitions, present beside the checkout in CI only.
-SHARED_PATTERNS_DIR = REPO_ROOT.parent / "shared" / "grok-patterns" / "ecs-v1"
 
 # Grok::PATTERN_RE of lib/grok-pure.rb, without the rarely used inline "=definition" form.
 _REFERENCE = re.compile(r"%\{(?P<name>(?P<pattern>[A-z0-9]+)(?::(?P<subname>[@\[\]A-z0-9_:.-]+))?)(?P<rest>[^}]*)\}")

@@ -131,25 +131,3 @@ def shared_engine() -> Engine:
         _shared = Engine()
         atexit.register(_shared.close)
     return _shared
-
-
-def engine_for_tests():
-    """The engine, or None with a skip reason outside CI; under CI=true a missing engine fails."""
-    import pytest
-
-    reason = missing_reason()
-    if reason is None:
-        return shared_engine()
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must check on the real engines: {reason}")
-    return None
-
-
-def require_engine() -> Engine:
-    """For tests that need the engine itself: skip with the reason, or fail under CI=true."""
-    import pytest
-
-    engine = engine_for_tests()
-    if engine is None:
-        pytest.skip(missing_reason())
-    return engine
