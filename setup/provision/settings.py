@@ -95,6 +95,22 @@ def _whole_number(environ: Mapping[str, str], name: str, default: int, low: int,
     return value
 
 
+def _detections(environ: Mapping[str, str], errors: list[str]) -> dict[str, int]:
+    return {
+        name: _whole_number(environ, name, default, low, high, errors)
+        for name, (default, low, high) in DETECTION_VARIABLES.items()
+    }
+
+
+def load_detections(environ: Mapping[str, str]) -> dict[str, int]:
+    """The detection settings alone, as load_settings reads them (the drills size their traffic by them)."""
+    errors: list[str] = []
+    detections = _detections(environ, errors)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return detections
+
+
 def _password_problems(passwords: dict[str, str]) -> list[str]:
     problems = []
     hint = "Set a strong random value in .env (scripts/create_env.py generates one)."
@@ -131,10 +147,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         timeout_seconds=_number(environ, "SETUP_TIMEOUT_SECONDS", 300, 0.1, 86400, errors),
         request_timeout_seconds=_number(environ, "SETUP_REQUEST_TIMEOUT_SECONDS", 30, 0.1, 3600, errors),
         retry_interval_seconds=_number(environ, "SETUP_RETRY_INTERVAL_SECONDS", 2, 0.01, 600, errors),
-        detections={
-            name: _whole_number(environ, name, default, low, high, errors)
-            for name, (default, low, high) in DETECTION_VARIABLES.items()
-        },
+        detections=_detections(environ, errors),
     )
     if errors:
         raise ConfigError("\n".join(errors))

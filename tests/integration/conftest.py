@@ -18,8 +18,9 @@ import httpx
 import pytest
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, TransportError
 
+from create_env import EnvFileError
 from tests.integration.http_client import HTTP_TIMEOUT_SECONDS, http_client, json_body
-from tests.support.env_file import create_env_module, parse_env_file
+from tests.support.env_file import parse_env_file
 from tests.support.paths import REPO_ROOT
 
 ENV_FILE = REPO_ROOT / ".env"
@@ -42,10 +43,9 @@ def read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines as Compose reads them: comments, `export`, quotes, ` #` inline comments."""
     if not path.is_file():
         return {}
-    create_env = create_env_module()
     try:
         return parse_env_file(path)
-    except create_env.EnvFileError as error:  # names the line, never its value
+    except EnvFileError as error:  # names the line, never its value
         raise ValueError(str(error)) from None
 
 

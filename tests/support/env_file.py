@@ -1,30 +1,17 @@
-"""`.env` and `.env.example` as scripts/create_env.py reads them: one parser for every test.
+"""`.env` and `.env.example` as scripts/create_env.py reads them (pytest's pythonpath has scripts/): one parser for every test.
 
 ELASTIC_VERSION, the one version every image is pinned to, is read from .env.example here.
 """
 
-import importlib.util
-import sys
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 
-from tests.support.paths import ENV_EXAMPLE, SCRIPTS_DIR
-
-
-@cache
-def create_env_module() -> ModuleType:
-    """scripts/create_env.py (not a package: it runs before the venv exists), loaded once."""
-    spec = importlib.util.spec_from_file_location("create_env", SCRIPTS_DIR / "create_env.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+import create_env
+from tests.support.paths import ENV_EXAMPLE
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines as Compose reads them: comments, `export`, quotes, ` #` inline comments."""
-    return create_env_module().parse_env(path.read_text(encoding="utf-8"), path)
+    return create_env.parse_env(path.read_text(encoding="utf-8"), path)
 
 
 def example_values(path: Path = ENV_EXAMPLE) -> dict[str, str]:
@@ -33,7 +20,7 @@ def example_values(path: Path = ENV_EXAMPLE) -> dict[str, str]:
 
 def example_markers(path: Path = ENV_EXAMPLE) -> dict[str, str]:
     """Variable -> "secret" or "required", from the marker in the comment lines above it."""
-    variables = create_env_module().parse_example(path.read_text(encoding="utf-8"), path)
+    variables = create_env.parse_example(path.read_text(encoding="utf-8"), path)
     return {variable.name: variable.kind for variable in variables if variable.kind}
 
 
