@@ -13,6 +13,11 @@ for the unquoted index pattern) and refuses everything else, valid ES|QL or not:
   operand:   a column, a "string" (no escapes), a whole number, CASE(<condition>, <operand>)
 Keywords and function names in capitals only. A column is a document field until EVAL or STATS
 names it; after STATS only the names it made and its BY columns exist, as in ES|QL.
+The reader also returns the query as a tree (EsqlQuery.commands) that esql_run.py executes; nodes are
+tuples: ("column", name), ("string", text), ("number", n), ("case", condition, operand),
+("compare", op, left, right), ("in", column, [texts]), ("is_not_null", column), ("and"|"or", left, right),
+("not", condition); commands ("where", condition), ("eval", [(name, operand)]),
+("stats", [(name, function, column or None)], [by columns]).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class EsqlQuery:
     aggregated: dict[str, str] = field(default_factory=dict)  # STATS name -> its function
     group_by: list[str] = field(default_factory=list)  # the last STATS' BY columns
     columns: list[str] = field(default_factory=list)  # the result's columns, once STATS ran
+    commands: list[tuple] = field(default_factory=list)  # the processing commands after FROM, as trees
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -83,11 +89,11 @@ class _Reader:
             if command == "FROM":
                 self._refuse("FROM is the source command: only the first")
             elif command == "WHERE":
-                self._condition()
+                self.query.commands.append(("where", self._condition()))
             elif command == "EVAL":
-                self._eval()
+                self.query.commands.append(("eval", self._eval()))
             elif command == "STATS":
-                self._stats()
+                self.query.commands.append(("stats", *self._stats()))
             else:
                 self._refuse(f"the command {command} is outside the subset")
         if self.pos != len(self.tokens):
@@ -97,20 +103,22 @@ class _Reader:
 
     # -- commands --------------------------------------------------------------------------------
 
-    def _eval(self) -> None:
+    def _eval(self) -> list[tuple[str, tuple]]:
+        assignments = []
         while True:
             name = self._new_name()
             self._expect("op", "=")
-            self._operand()
+            assignments.append((name, self._operand()))
             if self.stats_columns is not None:
                 self.stats_columns.append(name)
             else:
                 self.defined.add(name)
             if not self._take("op", ","):
-                return
+                return assignments
 
-    def _stats(self) -> None:
+    def _stats(self) -> tuple[list, list[str]]:
         made: dict[str, str] = {}
+        aggregations = []
         while True:
             name = self._new_name()
             self._expect("op", "=")
@@ -118,12 +126,12 @@ class _Reader:
             if function not in AGGREGATIONS:
                 self._refuse(f"{function} is not an aggregation of the subset")
             self._expect("op", "(")
-            if not (function == "COUNT" and self._take("op", "*")):
-                self._column()
+            argument = None if function == "COUNT" and self._take("op", "*") else self._column()
             self._expect("op", ")")
             if name in made:
                 self._refuse(f"STATS names {name} twice")
             made[name] = function
+            aggregations.append((name, function, argument))
             if not self._take("op", ","):
                 break
         group_by = []
@@ -134,62 +142,69 @@ class _Reader:
         self.query.aggregated.update(made)
         self.query.group_by = group_by
         self.stats_columns = [*made, *group_by]
+        return aggregations, group_by
 
     # -- conditions and operands -------------------------------------------------------------------
 
-    def _condition(self) -> None:
-        self._and()
+    def _condition(self) -> tuple:
+        node = self._and()
         while self._take("keyword", "OR"):
-            self._and()
+            node = ("or", node, self._and())
+        return node
 
-    def _and(self) -> None:
-        self._not()
+    def _and(self) -> tuple:
+        node = self._not()
         while self._take("keyword", "AND"):
-            self._not()
+            node = ("and", node, self._not())
+        return node
 
-    def _not(self) -> None:
+    def _not(self) -> tuple:
         if self._take("keyword", "NOT"):
-            self._not()
-        elif self._take("op", "("):  # never an operand in the subset: it groups a condition
-            self._condition()
+            return ("not", self._not())
+        if self._take("op", "("):  # never an operand in the subset: it groups a condition
+            node = self._condition()
             self._expect("op", ")")
-        else:
-            self._predicate()
+            return node
+        return self._predicate()
 
-    def _predicate(self) -> None:
-        left_is_column = self._peek()[0] == "word"
-        self._operand()
+    def _predicate(self) -> tuple:
+        left = self._operand()
         kind, value = self._peek()
         if kind == "op" and value in COMPARISONS:
             self.pos += 1
-            self._operand()
-        elif (kind, value) == ("keyword", "IN") and left_is_column:
+            return ("compare", value, left, self._operand())
+        if (kind, value) == ("keyword", "IN") and left[0] == "column":
             self.pos += 1
             self._expect("op", "(")
-            self._expect("string")
+            texts = [self._expect("string")]
             while self._take("op", ","):
-                self._expect("string")
+                texts.append(self._expect("string"))
             self._expect("op", ")")
-        elif (kind, value) == ("keyword", "IS") and left_is_column:
+            return ("in", left, texts)
+        if (kind, value) == ("keyword", "IS") and left[0] == "column":
             self.pos += 1
             self._expect("keyword", "NOT")
             self._expect("keyword", "NULL")
-        else:
-            self._refuse("expected a comparison, IN (...) or IS NOT NULL")
+            return ("is_not_null", left)
+        self._refuse("expected a comparison, IN (...) or IS NOT NULL")
 
-    def _operand(self) -> None:
+    def _operand(self) -> tuple:
         kind, value = self._peek()
-        if kind in ("string", "number"):
+        if kind == "string":
             self.pos += 1
-        elif (kind, value) == ("keyword", "CASE"):
+            return ("string", value)
+        if kind == "number":
+            self.pos += 1
+            return ("number", int(value))
+        if (kind, value) == ("keyword", "CASE"):
             self.pos += 1
             self._expect("op", "(")
-            self._condition()
+            condition = self._condition()
             self._expect("op", ",")
-            self._operand()
+            operand = self._operand()
             self._expect("op", ")")
-        else:
-            self._column()
+            return ("case", condition, operand)
+        return ("column", self._column())
 
     def _column(self) -> str:
         name = self._expect("word")

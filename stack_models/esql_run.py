@@ -1,0 +1,175 @@
+"""Runs a query of stack_models/esql.py's subset on documents, with ES|QL's types and null semantics.
+
+Sources, elastic/elasticsearch docs/reference/query-languages/esql/:
+- esql-multivalued-fields.md: keyword and ip values come sorted and deduplicated, long and date keep
+  duplicates; a function or operator applied to a multi-value is null, with a warning "single-value
+  function encountered multi-value" (so WHERE drops the row).
+- _snippets/commands/layout/stats-by.md: null values are skipped by aggregations; without BY, one row; a row
+  whose BY value is multivalued is in all its groups; null is a group of its own.
+- _snippets/functions/examples/count.md: COUNT(*) counts rows, COUNT(x) counts values (each of a multi-value).
+- A column that is not in the mapping is a verification error "Unknown column [x]" (esql-syntax.md).
+Values are None, one value, or a tuple (a multi-value); ip values are es_fields.ip_key ints and dates epoch ms.
+A keyword value over ignore_above is read as missing (null): it has no doc value (not confirmed on 9.x).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stack_models.es_fields import TEXT_TYPES, Field, indexed_values
+from stack_models.esql import EsqlQuery
+
+# ES|QL's type of each mapped field type (esql-supported-types in the ES|QL docs), and its comparison family.
+ESQL_TYPES = {"keyword": "keyword", "match_only_text": "text", "text": "text", "ip": "ip", "long": "long",
+              "date": "datetime"}
+FAMILIES = {"keyword": "string", "text": "string", "long": "numeric", "integer": "numeric", "datetime": "datetime",
+            "ip": "ip", "boolean": "boolean"}
+MIN_MAX_TYPES = frozenset({"long", "integer", "datetime"})
+MULTI_VALUE_WARNING = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+class EsqlError(ValueError):
+    """What Elasticsearch would answer with a verification_exception (unknown column, type mismatch)."""
+
+
+@dataclass
+class EsqlResult:
+    columns: dict[str, str]  # name -> ES|QL type, in the result's order
+    rows: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_esql(query: EsqlQuery, flat_sources: Iterable[Mapping[str, list]], fields: Mapping[str, Field]) -> EsqlResult:
+    """The result of ``query`` over documents (es_fields.source_values of each _source)."""
+    for name in sorted(query.fields):
+        if name not in fields or fields[name].type not in ESQL_TYPES:
+            raise EsqlError(f"Unknown column [{name}]" if name not in fields
+                            else f"the field {name} ({fields[name].type}) is not modelled in ES|QL")
+    columns = {name: ESQL_TYPES[fields[name].type] for name in sorted(query.fields)}
+    rows = [{name: _column_value(fields[name], doc) for name in columns} for doc in flat_sources]
+    result = EsqlResult(dict(columns), rows)
+    for command in query.commands:
+        if command[0] == "where":
+            _type(command[1], result.columns)
+            result.rows = [row for row in result.rows if _eval(command[1], row, result) is True]
+        elif command[0] == "eval":
+            for name, operand in command[1]:
+                kind = _type(operand, result.columns)
+                for row in result.rows:
+                    row[name] = _eval(operand, row, result)
+                result.columns[name] = kind
+        else:
+            _stats(command[1], command[2], result)
+    return result
+
+
+def _column_value(field: Field, doc: Mapping[str, list]) -> Any:
+    values = indexed_values(field, doc)
+    if field.type not in TEXT_TYPES:  # doc values: sorted; keyword and ip also deduplicated
+        values = sorted(set(values)) if field.type in ("keyword", "ip") else sorted(values)
+    return None if not values else values[0] if len(values) == 1 else tuple(values)
+
+
+def _type(node: tuple, columns: Mapping[str, str]) -> str:
+    """The ES|QL type of an expression; a type mismatch is an error, as Elasticsearch's verifier makes it."""
+    kind = node[0]
+    if kind == "column":
+        return columns[node[1]]
+    if kind == "string":
+        return "keyword"
+    if kind == "number":
+        return "integer" if node[1] < 2**31 else "long"
+    if kind == "case":
+        if _type(node[1], columns) != "boolean":
+            raise EsqlError("CASE's condition must be a boolean")
+        return _type(node[2], columns)
+    if kind == "compare":
+        left, right = _type(node[2], columns), _type(node[3], columns)
+        if FAMILIES[left] != FAMILIES[right] or left == "boolean":
+            raise EsqlError(f"{node[1]} compares [{left}] with [{right}]: outside the modelled types")
+        return "boolean"
+    if kind == "in":
+        if FAMILIES[columns[node[1][1]]] != "string":
+            raise EsqlError(f"IN on {node[1][1]} [{columns[node[1][1]]}] with string literals")
+        return "boolean"
+    if kind == "is_not_null":
+        return "boolean"
+    for operand in node[1:]:
+        if _type(operand, columns) != "boolean":
+            raise EsqlError(f"{kind.upper()} takes boolean operands")
+    return "boolean"
+
+
+def _eval(node: tuple, row: Mapping[str, Any], result: EsqlResult) -> Any:
+    kind = node[0]
+    if kind == "column":
+        return row[node[1]]
+    if kind in ("string", "number"):
+        return node[1]
+    if kind == "is_not_null":
+        return row[node[1][1]] is not None
+    if kind == "case":
+        return _eval(node[2], row, result) if _eval(node[1], row, result) is True else None
+    if kind == "not":
+        value = _eval(node[1], row, result)
+        return None if value is None else not value
+    if kind in ("and", "or"):
+        left, right = _eval(node[1], row, result), _eval(node[2], row, result)
+        decisive = kind == "or"  # TRUE decides OR, FALSE decides AND; otherwise a null makes null
+        if decisive in (left, right):
+            return decisive
+        return None if None in (left, right) else not decisive
+    operands = [_eval(node[2], row, result), _eval(node[3], row, result)] if kind == "compare" \
+        else [_eval(node[1], row, result)]
+    if any(isinstance(value, tuple) for value in operands):
+        result.warnings.append(MULTI_VALUE_WARNING)
+        return None
+    if None in operands:
+        return None
+    return _COMPARE[node[1]](*operands) if kind == "compare" else operands[0] in node[2]
+
+
+def _stats(aggregations: list, group_by: list[str], result: EsqlResult) -> None:
+    for _name, function, argument in aggregations:
+        if function in ("MIN", "MAX") and result.columns[argument] not in MIN_MAX_TYPES:
+            raise EsqlError(f"{function} of {argument} [{result.columns[argument]}] is not modelled")
+    groups: dict[tuple, list] = {}
+    if not group_by:
+        groups[()] = list(result.rows)
+    for row in result.rows if group_by else []:
+        keys = [row[name] if isinstance(row[name], tuple) else (row[name],) for name in group_by]
+        for key in itertools.product(*keys):
+            groups.setdefault(key, []).append(row)
+    columns = {}
+    for name, function, argument in aggregations:
+        columns[name] = "long" if function.startswith("COUNT") else result.columns[argument]
+    columns.update({name: result.columns[name] for name in group_by})
+    rows = []
+    for key, members in groups.items():
+        out = {name: _aggregate(function, argument, members) for name, function, argument in aggregations}
+        out.update(zip(group_by, key, strict=True))
+        rows.append(out)
+    result.columns, result.rows = columns, rows
+
+
+def _aggregate(function: str, argument: str | None, rows: list) -> Any:
+    if argument is None:
+        return len(rows)
+    values = [value for row in rows for value in _each(row[argument])]
+    if function == "COUNT":
+        return len(values)
+    if function == "COUNT_DISTINCT":  # HyperLogLog, exact below its precision threshold (3000)
+        return len(set(values))
+    if not values:
+        return None
+    return min(values) if function == "MIN" else max(values)
+
+
+def _each(value: Any) -> tuple:
+    return () if value is None else value if isinstance(value, tuple) else (value,)
+

@@ -1,0 +1,199 @@
+"""The alert rules evaluated on hand-written documents (stack_models/alert_rules.py), rendered with the defaults."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from provision.placeholders import substitute
+from provision.settings import DETECTION_VARIABLES
+from stack_models.alert_rules import RuleAlert, RuleUnsupported, firing_alerts
+from stack_models.esql import EsqlUnsupported
+from stack_models.esql_run import EsqlError
+from stack_models.query_dsl import QueryUnsupported
+from tests.support.paths import REPO_ROOT
+
+NOW = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+MAPPINGS = json.loads((REPO_ROOT / "elasticsearch/index_templates/django-logs.json").read_text())["template"]["mappings"]
+DEFAULTS = {name: default for name, (default, _low, _high) in DETECTION_VARIABLES.items()}
+
+
+def rule(stem: str) -> dict:
+    path = REPO_ROOT / "kibana/rules" / f"{stem}.json"
+    return substitute(json.loads(path.read_text()), DEFAULTS, Path(path))["body"]["params"]
+
+
+def at(seconds_ago: float) -> str:
+    return (NOW - dt.timedelta(seconds=seconds_ago)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def hit(seconds_ago=10, index="django-logs-2025.03.01", **source) -> dict:
+    return {"_index": index, "_source": {"@timestamp": at(seconds_ago), **source}}
+
+
+def security(action, ip, seconds_ago=10, user="alice", dataset="django.security", index="django-logs-2025.03.01"):
+    return hit(seconds_ago, index, event={"dataset": dataset, "action": action}, source={"ip": ip}, user={"name": user})
+
+
+def alerts(stem, documents, **changes):
+    return firing_alerts({**rule(stem), **changes}, documents, MAPPINGS, NOW)
+
+
+# -- brute-force-logins: top source.ip, > 10 failures in 5 minutes -----------------------------------------
+
+def test_brute_force_logins_fires_per_ip_above_the_threshold():
+    docs = [security("user_login_failed", "10.0.0.1") for _ in range(11)]
+    docs += [security("user_login_failed", "::ffff:10.0.0.2") for _ in range(11)]  # v4-mapped is v4
+    docs += [security("user_login_failed", "10.0.0.3") for _ in range(10)]  # at the threshold
+    assert alerts("brute-force-logins", docs) == [RuleAlert("10.0.0.1", 11), RuleAlert("10.0.0.2", 11)]
+
+
+def test_brute_force_logins_counts_only_the_window_the_dataset_and_the_action():
+    docs = [security("user_login_failed", "10.0.0.1") for _ in range(10)]
+    docs.append(security("user_login_failed", "10.0.0.1", seconds_ago=300.001))  # before gte now-5m
+    docs.append(security("user_login_failed", "10.0.0.1", seconds_ago=-1))  # after lte now
+    docs.append(security("user_login_failed", "10.0.0.1", dataset="django.request"))
+    docs.append(security("user_logged_in", "10.0.0.1"))
+    docs.append(security("user_login_failed", "not-an-ip"))  # ignore_malformed: in no group
+    docs.append(security("user_login_failed", "10.0.0.1", index="other-2025.03.01"))
+    assert alerts("brute-force-logins", docs) == []
+    docs.append(security("user_login_failed", "10.0.0.1", seconds_ago=300))  # gte: the window's start counts
+    assert alerts("brute-force-logins", docs) == [RuleAlert("10.0.0.1", 11)]
+
+
+def test_top_groups_keep_term_size_ordered_by_count_then_key():
+    docs = [security("user_login_failed", ip) for ip, n in (("10.0.0.9", 3), ("10.0.0.1", 2), ("10.0.0.5", 2))
+            for _ in range(n)]
+    got = alerts("brute-force-logins", docs, termSize=2, threshold=[0], thresholdComparator=">")
+    assert got == [RuleAlert("10.0.0.9", 3), RuleAlert("10.0.0.1", 2)]
+
+
+@pytest.mark.parametrize(("comparator", "threshold", "fires"), [
+    (">=", [2], ["10.0.0.2", "10.0.0.3"]), ("<", [2], ["10.0.0.1"]), ("<=", [2], ["10.0.0.1", "10.0.0.2"]),
+    ("between", [2, 3], ["10.0.0.2", "10.0.0.3"]), ("notBetween", [2, 2], ["10.0.0.1", "10.0.0.3"]),
+])
+def test_comparators_as_kibana_defines_them(comparator, threshold, fires):
+    docs = [security("user_login_failed", f"10.0.0.{n}") for n in (1, 2, 2, 3, 3, 3)]
+    got = alerts("brute-force-logins", docs, thresholdComparator=comparator, threshold=threshold)
+    assert sorted(alert.id for alert in got) == fires
+
+
+# -- suspicious-requests: top source.ip, > 5 probe events -----------------------------------------------------
+
+def test_suspicious_requests_fires_above_five_events_of_the_listed_actions():
+    docs = [security(action, "192.0.2.7") for action in ("csrf_failure", "disallowed_host") * 3]
+    docs += [security("csrf_failure", "192.0.2.8") for _ in range(5)]
+    docs += [security("user_login_failed", "192.0.2.8")]
+    assert alerts("suspicious-requests", docs) == [RuleAlert("192.0.2.7", 6)]
+
+
+# -- error-burst and parse-failures: groupBy all ---------------------------------------------------------------
+
+def test_error_burst_counts_error_and_critical_records():
+    docs = [hit(log={"level": "ERROR"}) for _ in range(15)] + [hit(log={"level": "CRITICAL"}) for _ in range(6)]
+    assert alerts("error-burst", docs) == [RuleAlert("query matched", 21)]
+    assert alerts("error-burst", docs[1:] + [hit(log={"level": "WARNING"}), hit(log={"level": "error"})]) == []
+
+
+def test_parse_failures_match_any_tag_of_an_array_and_ignore_above():
+    assert alerts("parse-failures", [hit(tags=["beats", "_grokparsefailure"])]) == [RuleAlert("query matched", 1)]
+    assert alerts("parse-failures", [hit(tags="_record_cut"), hit(seconds_ago=901, tags="_record_cut")]) == [
+        RuleAlert("query matched", 1)]
+    assert alerts("parse-failures", [hit(tags=["_grokparsefailure_x"]), hit(tags=[])]) == []
+
+
+def test_keyword_ignore_above_values_are_not_indexed():
+    docs = [hit(log={"level": "ERROR" + " " * 60}), hit(log={"level": "ERROR"})]  # 65 chars > ignore_above 64
+    query = json.dumps({"query": {"bool": {"should": [{"term": {"log.level": "ERROR" + " " * 60}},
+                                                     {"term": {"log.level": "ERROR"}}]}}})
+    assert alerts("error-burst", docs, esQuery=query, threshold=[0]) == [RuleAlert("query matched", 1)]
+
+
+def test_bool_must_not_exists_range_and_cidr_terms():
+    docs = [hit(http={"response": {"status_code": code}}, source={"ip": ip})
+            for code, ip in ((500, "10.1.2.3"), ("503", "10.9.9.9"), (404, "10.1.0.1"), ("oops", "192.0.2.1"))]
+    query = {"query": {"bool": {"filter": [{"range": {"http.response.status_code": {"gte": 500}}}],
+                                "must_not": [{"term": {"source.ip": "10.1.0.0/16"}}]}}}
+    assert alerts("error-burst", docs, esQuery=json.dumps(query), threshold=[0]) == [RuleAlert("query matched", 1)]
+    exists = {"query": {"bool": {"must_not": {"exists": {"field": "http.response.status_code"}}}}}
+    assert alerts("error-burst", docs, esQuery=json.dumps(exists), threshold=[0]) == [RuleAlert("query matched", 1)]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"query": {"match": {"message": "boom"}}}, "the query 'match' is outside the modelled subset"),
+    ({"query": {"term": {"message": "boom"}}}, r"term on the text field message \(match_only_text\) is not modelled"),
+    ({"query": {"range": {"@timestamp": {"gte": "now-5m"}}}}, "date math 'now-5m' is not modelled"),
+    ({"query": {"term": {"source.ip": "nope"}}}, "'nope' is not an IP string literal"),
+    ({"query": {"match_all": {}}, "runtime_mappings": {}}, "only query"),
+])
+def test_unsupported_query_dsl_is_refused_by_name(query, message):
+    with pytest.raises((QueryUnsupported, RuleUnsupported), match=message):
+        alerts("error-burst", [hit()], esQuery=json.dumps(query))
+
+
+def test_unsupported_rule_params_are_refused():
+    with pytest.raises(RuleUnsupported, match="invalid thresholdComparator specified: =="):
+        alerts("error-burst", [], thresholdComparator="==")
+    with pytest.raises(RuleUnsupported, match="between needs 2 number"):
+        alerts("error-burst", [], thresholdComparator="between", threshold=[1])
+    with pytest.raises(RuleUnsupported, match="aggType 'avg' is not modelled"):
+        alerts("error-burst", [], aggType="avg")
+
+
+# -- brute-force-success (ES|QL per row): > 10 failures then a login from one IP ---------------------------
+
+def test_brute_force_success_fires_for_eleven_failures_then_a_login():
+    docs = [security("user_login_failed", "10.0.0.1", seconds_ago=200 - n) for n in range(11)]
+    docs.append(security("user_logged_in", "10.0.0.1", seconds_ago=60))
+    docs += [security("user_login_failed", "10.0.0.2", seconds_ago=200 - n) for n in range(10)]
+    docs.append(security("user_logged_in", "10.0.0.2", seconds_ago=60))  # only 10 failures: no alert
+    assert alerts("brute-force-success", docs) == [RuleAlert("10.0.0.1", 1)]
+
+
+def test_brute_force_success_needs_the_login_after_the_first_failure_and_in_the_window():
+    failures = [security("user_login_failed", "10.0.0.1", seconds_ago=100) for _ in range(11)]
+    assert alerts("brute-force-success", failures + [security("user_logged_in", "10.0.0.1", seconds_ago=150)]) == []
+    assert alerts("brute-force-success", failures + [security("user_logged_in", "10.0.0.1", seconds_ago=-5)]) == []
+    # ES|QL's window is gt dateStart: a failure exactly at now-5m is not counted
+    edge = [security("user_login_failed", "10.0.0.1", seconds_ago=300)] + failures[:10]
+    assert alerts("brute-force-success", edge + [security("user_logged_in", "10.0.0.1", seconds_ago=10)]) == []
+
+
+def test_esql_null_and_multivalue_semantics():
+    failures = [security("user_login_failed", "10.0.0.1") for _ in range(11)]
+    failures.append(hit(event={"dataset": "django.security", "action": "user_login_failed"}))  # no source.ip
+    # a multi-valued event.action makes the WHERE null (with a warning): the row is dropped
+    failures.append(hit(event={"dataset": "django.security", "action": ["user_logged_in", "x"]},
+                        source={"ip": "10.0.0.1"}))
+    assert alerts("brute-force-success", failures) == []  # CASE gave null logged_in_at: MAX is null
+    assert alerts("brute-force-success", failures + [security("user_logged_in", "10.0.0.1", seconds_ago=1)]) == [
+        RuleAlert("10.0.0.1", 1)]
+
+
+# -- credential-stuffing (ES|QL per row): > 5 distinct user names ------------------------------------------
+
+def test_credential_stuffing_counts_distinct_user_names_per_ip():
+    docs = [security("user_login_failed", "10.0.0.1", user=f"user{n}") for n in range(6)]
+    docs += [security("user_login_failed", "10.0.0.2", user=f"user{n}") for n in range(5)]
+    docs += [security("user_login_failed", "10.0.0.2", user="user0") for _ in range(20)]
+    docs.append(hit(event={"dataset": "django.security", "action": "user_login_failed"}, source={"ip": "10.0.0.2"}))
+    docs.append(security("user_login_failed", "10.0.0.2", user="late", seconds_ago=601))
+    assert alerts("credential-stuffing", docs) == [RuleAlert("10.0.0.1", 1)]
+
+
+def test_esql_groupby_all_counts_rows():
+    docs = [security("user_login_failed", f"10.0.0.{n}", user=f"u{m}") for n in (1, 2) for m in range(6)]
+    assert alerts("credential-stuffing", docs, groupBy="all") == [RuleAlert("query matched", 2)]
+
+
+@pytest.mark.parametrize(("esql", "error", "message"), [
+    ("FROM django-logs-* | WHERE nope == \"x\" | STATS c = COUNT(*) BY source.ip", EsqlError, r"Unknown column \[nope\]"),
+    ("FROM django-logs-* | WHERE event == \"x\" | STATS c = COUNT(*) BY source.ip", EsqlError, r"Unknown column \[event\]"),
+    ("FROM django-logs-* | WHERE source.ip == \"10.0.0.1\" | STATS c = COUNT(*) BY source.ip", EsqlError,
+     r"compares \[ip\] with \[keyword\]"),
+    ("FROM django-logs-* | SORT source.ip", EsqlUnsupported, "expected keyword, found .SORT."),
+])
+def test_unsupported_or_invalid_esql_is_refused(esql, error, message):
+    with pytest.raises(error, match=message):
+        alerts("credential-stuffing", [security("user_login_failed", "10.0.0.1")], esqlQuery={"esql": esql})
