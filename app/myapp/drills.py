@@ -127,7 +127,7 @@ def suspicious(drill: Drill, args) -> None:
     for index in range(args.requests):
         kind = index % 3
         if kind == 0:
-            # Django logs DisallowedHost at ERROR, with its traceback (django/core/handlers/exception.py).
+            # Logged once, at ERROR with its traceback (django/core/handlers/exception.py, response_for_exception).
             drill.send(400, QUIET_PATH, headers={"Host": DISALLOWED_HOST}, why="DisallowedHost is a Bad Request")
             drill.security_events["disallowed_host"] += 1
             drill.error_records += 1
