@@ -1,7 +1,10 @@
 """The management commands: the idempotent demo user and the bounded traffic generator."""
 
+import functools
+import http.server
 import io
 import re
+import threading
 
 import pytest
 from django.contrib.auth.models import User
@@ -69,6 +72,21 @@ def test_generate_traffic_refuses_bad_arguments(args, message):
 def test_generate_traffic_fails_clearly_when_nothing_answers():
     with pytest.raises(CommandError, match=r"Every request to http://127\.0\.0\.1:\d+/ failed: is the app running\?"):
         run("generate_traffic", "--base-url", f"http://127.0.0.1:{free_port()}/", "--requests", "3")
+
+
+def test_generate_traffic_stops_with_a_command_error_at_a_login_page_without_a_csrf_token(tmp_path):
+    (tmp_path / "accounts" / "login").mkdir(parents=True)
+    (tmp_path / "accounts" / "login" / "index.html").write_text("<p>Not the demo app</p>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_port}/"
+        try:
+            # Seed 1 plans failed logins among the 20 (no demo credentials: every login is a failed one).
+            with pytest.raises(CommandError, match=re.escape(f"No CSRF token in {url}accounts/login/: is this the demo app?")):
+                run("generate_traffic", "--base-url", url, "--requests", "20", "--seed", "1", "--username", "")
+        finally:
+            server.shutdown()
 
 
 def test_generate_traffic_produces_the_realistic_mix_against_real_gunicorn(tmp_path):

@@ -1,4 +1,4 @@
-"""The sample service's lower layers load neither Django nor Sentry: gunicorn's config and the env reader.
+"""The sample service's lower layers load neither Django nor Sentry: gunicorn's config, the env reader, the drills.
 
 The package's own layers (django_elk_logging) are checked in django-elk-logging/tests/test_layers.py.
 Each check runs in a fresh interpreter, so nothing another test imported counts.
@@ -32,8 +32,8 @@ def frameworks_loaded_by(code: str, tmp_path) -> list[str]:
 
 @pytest.mark.parametrize(
     "code",
-    ["import config.env", "import rotate_logs", "exec(open('gunicorn.conf.py').read(), {})"],
-    ids=["config.env", "rotate_logs", "gunicorn.conf.py"],
+    ["import config.env", "import rotate_logs", "exec(open('gunicorn.conf.py').read(), {})", "import myapp.drills"],
+    ids=["config.env", "rotate_logs", "gunicorn.conf.py", "myapp.drills"],
 )
 def test_the_lower_layers_load_neither_django_nor_sentry(code, tmp_path):
     assert frameworks_loaded_by(code, tmp_path) == []

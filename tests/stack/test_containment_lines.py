@@ -9,7 +9,7 @@ import urllib.parse
 import pytest
 from django_elk_logging.log_lines import CONTEXT_FIELDS
 
-from myapp.management.commands.generate_traffic import Session
+from myapp.traffic import Session
 from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_config import plugins
 from stack_models.logstash_pipeline import Pipeline

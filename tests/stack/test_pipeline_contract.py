@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from myapp.management.commands.generate_traffic import Session
+from myapp.traffic import Session
 from rotate_logs import rotate
 from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_config import ConfigSyntaxError, Plugin, parse_config

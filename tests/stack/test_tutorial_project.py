@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from myapp.management.commands.generate_traffic import Session
+from myapp.traffic import Session
 from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.engines import engine_for_tests

@@ -1,19 +1,16 @@
 """A bounded traffic generator: a realistic request mix against a running app."""
 
-import http.cookiejar
 import os
 import random
-import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
 
-_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+from myapp.traffic import Session, TrafficError
+
 USER_AGENTS = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
@@ -28,51 +25,6 @@ SCENARIOS = (
     ("login_logout", 15),
     ("failed_login", 15),
 )
-
-
-class Session:
-    """One simulated visitor: its own cookies and user agent."""
-
-    def __init__(self, base_url: str, user_agent: str, timeout: float):
-        self.base_url = base_url
-        self.timeout = timeout
-        self.user_agent = user_agent
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
-        )
-
-    def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
-        url = urllib.parse.urljoin(self.base_url, path)
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(url, data=body, headers={"User-Agent": self.user_agent, "Referer": url})
-        try:
-            with self.opener.open(request, timeout=self.timeout) as response:
-                return response.status, response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode("utf-8", "replace")
-
-    def login(self, username: str, password: str) -> int:
-        _, page = self.request("/accounts/login/")
-        match = _CSRF_INPUT.search(page)
-        if match is None:
-            raise CommandError(f"No CSRF token in {self.base_url}accounts/login/: is this the demo app?")
-        status, _ = self.request(
-            "/accounts/login/",
-            {"csrfmiddlewaretoken": match.group(1), "username": username, "password": password},
-        )
-        return status
-
-    def logout(self) -> int:
-        _, page = self.request("/account/")
-        match = _CSRF_INPUT.search(page)
-        token = match.group(1) if match else ""
-        status, _ = self.request("/accounts/logout/", {"csrfmiddlewaretoken": token})
-        return status
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 class Command(BaseCommand):
@@ -123,9 +75,12 @@ class Command(BaseCommand):
             except OSError as error:
                 return f"{name} failed: {error}"
 
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            for outcome in pool.map(run, enumerate(plan)):
-                outcomes[outcome] += 1
+        try:
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                for outcome in pool.map(run, enumerate(plan)):
+                    outcomes[outcome] += 1
+        except TrafficError as error:
+            raise CommandError(str(error)) from None
         for outcome, count in sorted(outcomes.items()):
             self.stdout.write(f"{count:6d}  {outcome}")
         failures = sum(count for outcome, count in outcomes.items() if " failed: " in outcome)
