@@ -24,6 +24,12 @@ COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=place
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
+# `make drill SCENARIO=brute-force [OFFLINE=1 [BELOW_THRESHOLD=1]]`; every drill appends a line to DRILL_LOG.
+DRILL_SCENARIOS := brute-force credential-stuffing brute-force-success suspicious error-burst
+SCENARIO ?=
+OFFLINE ?=
+BELOW_THRESHOLD ?=
+DRILL_LOG ?= var/drill-log.tsv
 
 # Recipe lines that stop with a clear message when Docker cannot run the stack.
 define require_docker
@@ -34,7 +40,7 @@ endef
 
 .DEFAULT_GOAL := help
 
-.PHONY: help test lint run-app env up down logs ps clean demo test-integration bench
+.PHONY: help test lint run-app env up down logs ps clean demo drill test-integration bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -130,6 +136,16 @@ demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from insi
 # so the password is on no command line.
 	@$(COMPOSE) exec -T app python manage.py generate_traffic --base-url http://127.0.0.1:8000/ --requests 300
 	@echo "Now open Kibana's dashboards (see make up's output); events arrive within a few seconds."
+
+drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|credential-stuffing|brute-force-success|suspicious|error-burst); OFFLINE=1: against make run-app
+	@case " $(DRILL_SCENARIOS) " in *" $(SCENARIO) "*) ;; *) echo "error: set SCENARIO to one of: $(DRILL_SCENARIOS) (e.g. make drill SCENARIO=brute-force)" >&2; exit 2;; esac
+ifeq ($(OFFLINE),)
+	$(require_docker)
+	@$(COMPOSE) config -q && { $(SAMPLE_APP_ENABLED) || { echo "error: a live drill sends its traffic from inside the sample app's container, which .env leaves out (COMPOSE_FILE with docker-compose.own-app.yml); run it offline against make run-app: make drill SCENARIO=$(SCENARIO) OFFLINE=1" >&2; exit 2; }; }
+endif
+# app/ for the models' zone check (config.time_zones), setup/ for the rules as setup renders them, scripts/ for .env.
+	PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m drill $(SCENARIO) --drill-log '$(DRILL_LOG)' --compose '$(COMPOSE)' \
+		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold)
 
 test-integration: $(VENV)/.installed ## Run the live tests against the running stack; they fail, not skip, when it is down
 	REQUIRE_LIVE_STACK=1 $(VENV_PYTHON) -m pytest tests/integration $(PYTEST_ARGS)

@@ -1,0 +1,86 @@
+"""A live drill's proof: the alert document Kibana's Index connector writes to django-alerts.
+
+Each rule's second action (kibana/rules/*.json) writes one document per new alert, with rule.id, the
+alert's id (for a rule grouped by source IP, the IP) and @timestamp, the rule run's time
+(kibana/connectors/alerts-index.json: executionTimeField). Kibana acts only when an alert starts
+(notify_when onActionGroupChange): an alert still active from earlier traffic writes nothing new,
+which is why every live drill comes from its own loopback address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from drill.settings import DrillError, DrillSettings
+
+ALERTS_INDEX = "django-alerts"
+LOGS_INDEX = "django-logs-*"
+POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class AlertDocument:
+    alert_id: str
+    written_at: dt.datetime
+    reason: str
+
+
+def connect(settings: DrillSettings) -> Elasticsearch:
+    if not settings.elastic_password:
+        raise DrillError("ELASTIC_PASSWORD is set neither in the environment nor in .env: a live drill reads the alerts as elastic.")
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return Elasticsearch(f"http://{host}:{settings.elasticsearch_port}",
+                         basic_auth=("elastic", settings.elastic_password), request_timeout=10)
+
+
+def _parse_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def find_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: str | None) -> AlertDocument | None:
+    """The first alert document of the rule written at or after ``since`` (for ``alert_id`` when given)."""
+    filters = [{"term": {"rule.id": rule_id}},
+               {"range": {"@timestamp": {"gte": since.isoformat(timespec="milliseconds")}}}]
+    if alert_id is not None:
+        filters.append({"term": {"alert.id": alert_id}})
+    try:
+        found = es.search(index=ALERTS_INDEX, query={"bool": {"filter": filters}}, sort=[{"@timestamp": "asc"}],
+                          size=1, ignore_unavailable=True)
+    except (ApiError, TransportError) as error:
+        raise DrillError(f"Elasticsearch refused the alert search: {error}") from None
+    hits = found["hits"]["hits"]
+    if not hits:
+        return None
+    source = hits[0]["_source"]
+    return AlertDocument(source.get("alert", {}).get("id", ""), _parse_time(source["@timestamp"]),
+                         source.get("alert", {}).get("reason", ""))
+
+
+def wait_for_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: str | None,
+                   timeout_seconds: float) -> AlertDocument | None:
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        found = find_alert(es, rule_id, since, alert_id)
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def indexed_events(es: Elasticsearch, source_ip: str, since: dt.datetime) -> dict[str, int]:
+    """How many security events from ``source_ip`` reached the logs since ``since``, per action: what a
+    failed drill reports, so it says whether the events or the alert were missing."""
+    query = {"bool": {"filter": [
+        {"term": {"event.dataset": "django.security"}},
+        {"term": {"source.ip": source_ip}},
+        {"range": {"@timestamp": {"gte": since.isoformat(timespec="milliseconds")}}},
+    ]}}
+    try:
+        found = es.search(index=LOGS_INDEX, query=query, size=0, ignore_unavailable=True,
+                          aggs={"actions": {"terms": {"field": "event.action", "size": 50}}})
+    except (ApiError, TransportError) as error:
+        raise DrillError(f"Elasticsearch refused the log search: {error}") from None
+    return {bucket["key"]: bucket["doc_count"] for bucket in found["aggregations"]["actions"]["buckets"]}

@@ -1,0 +1,239 @@
+"""The offline drills (python -m drill --offline) against the real app under gunicorn: each scenario writes
+exactly its events, once, they parse through the pipeline (on Joni and Joda when jruby is here), and the
+rules evaluated on them fire exactly as written below; at the threshold its rule stays silent."""
+
+import datetime as dt
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from drill import drill_log, offline
+from drill.app_logs import AppLogs
+from drill.rules import load_rules
+from drill.scenarios import SCENARIOS
+from drill.settings import DrillError, load_drill_settings
+from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
+from tests.support.engines import engine_for_tests
+from tests.support.paths import REPO_ROOT
+
+NO_ENV_FILE = Path("/nonexistent/.env")
+DEMO = {"DEMO_USERNAME": DEMO_USERNAME, "DEMO_PASSWORD": DEMO_PASSWORD}
+# With setup's default detection settings (N=10 failures, K=5 users, 5 suspicious events, 20 errors):
+# (security events from 127.0.0.1, ERROR records, the rules that fire) above the threshold, then at it.
+ABOVE = {
+    "brute-force": ({"user_login_failed": 11}, 0, {"brute-force-logins"}),
+    "credential-stuffing": ({"user_login_failed": 6}, 0, {"credential-stuffing"}),
+    # A brute force that then succeeds is a brute force too.
+    "brute-force-success": ({"user_login_failed": 11, "user_logged_in": 1}, 0,
+                            {"brute-force-logins", "brute-force-success"}),
+    # Bad Host, no CSRF cookie, bad request id, in turn; a bad Host is an ERROR record too.
+    "suspicious": ({"disallowed_host": 2, "csrf_failure": 2, "malformed_request_id": 2}, 2, {"suspicious-requests"}),
+    "error-burst": ({}, 21, {"error-burst"}),
+}
+AT_THRESHOLD = {
+    "brute-force": ({"user_login_failed": 10}, 0),
+    "credential-stuffing": ({"user_login_failed": 5}, 0),
+    "brute-force-success": ({"user_login_failed": 10, "user_logged_in": 1}, 0),
+    "suspicious": ({"disallowed_host": 2, "csrf_failure": 2, "malformed_request_id": 1}, 2),
+    "error-burst": ({}, 20),
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("drill-app")) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_drill_settings(DEMO, NO_ENV_FILE)
+
+
+def security_events(verdict) -> Counter:
+    return Counter(
+        doc.source["event"]["action"]
+        for doc in verdict.documents
+        if doc.source.get("event", {}).get("dataset") == "django.security" and doc.source["source"]["ip"] == "127.0.0.1"
+    )
+
+
+def error_records(verdict) -> int:
+    return sum(1 for doc in verdict.documents if doc.source.get("log", {}).get("level") == "ERROR")
+
+
+def run(app, settings, name: str, below_threshold: bool):
+    scenario = SCENARIOS[name]
+    size = scenario.size(settings.detections, below_threshold)
+    return offline.run(scenario, size, below_threshold, settings, load_rules(settings.detections), app.base_url,
+                       app.log_dir, engine=engine_for_tests())
+
+
+@pytest.mark.parametrize("name", sorted(ABOVE))
+def test_each_scenario_writes_its_events_once_and_fires_exactly_its_rules(app, settings, name):
+    verdict = run(app, settings, name, below_threshold=False)
+
+    events, errors, rules = ABOVE[name]
+    assert (verdict.passed, verdict.problems) == (True, [])
+    assert security_events(verdict) == Counter(events)
+    assert error_records(verdict) == errors
+    assert set(verdict.fired) == rules
+    for doc in verdict.documents:  # a traceback's lines make one event, which the codec tags multiline
+        assert set(doc.source.get("tags", [])) <= {"multiline"}, doc.source["message"]
+    if name != "error-burst":  # per source IP; the error burst is one alert for all records
+        assert verdict.fired[SCENARIOS[name].rule] == ["127.0.0.1"]
+    else:
+        assert verdict.fired["error-burst"] == ["query matched"]
+
+
+@pytest.mark.parametrize("name", sorted(AT_THRESHOLD))
+def test_at_the_threshold_no_rule_fires(app, settings, name):
+    verdict = run(app, settings, name, below_threshold=True)
+
+    events, errors = AT_THRESHOLD[name]
+    assert (verdict.passed, verdict.problems) == (True, [])
+    assert security_events(verdict) == Counter(events)
+    assert error_records(verdict) == errors
+    assert verdict.fired == {}
+
+
+def test_the_drill_judges_only_the_lines_written_while_it_ran(app, settings, tmp_path):
+    # Twice the brute force at its threshold is above it, but each drill sees only its own lines.
+    first = run(app, settings, "brute-force", below_threshold=True)
+    second = run(app, settings, "brute-force", below_threshold=True)
+
+    assert security_events(first) == security_events(second) == Counter({"user_login_failed": 10})
+    assert first.fired == second.fired == {}
+
+
+def test_logs_the_app_did_not_write_fail_the_drill_with_what_was_missing(app, settings, tmp_path):
+    scenario = SCENARIOS["brute-force"]
+    verdict = offline.run(scenario, 11, False, settings, load_rules(settings.detections), app.base_url, tmp_path)
+
+    assert not verdict.passed
+    assert verdict.problems == [
+        "security events from 127.0.0.1: expected {'user_login_failed': 11}, the logs hold {}",
+        "brute-force-logins would not fire on these documents (alerts: none)",
+    ]
+
+
+# --- the command: python -m drill, as make drill runs it ----------------------------------------------------
+
+
+def drill_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "drill", *args], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def command_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    """The environment make drill gives it; its .env (written here) holds ``values``."""
+    (tmp_path / ".env").write_text("".join(f"{name}={value}\n" for name, value in values.items()))
+    paths = [REPO_ROOT / "app", REPO_ROOT / "setup", REPO_ROOT / "scripts"]
+    return {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(map(str, paths))}
+
+
+def test_make_drill_offline_prints_pass_and_appends_one_record(app, tmp_path):
+    env = command_env(tmp_path, BRUTE_FORCE_FAILURES="3")
+    log = tmp_path / "drills.tsv"
+    common = ("--offline", "--base-url", app.base_url, "--log-dir", str(app.log_dir), "--drill-log", str(log),
+              "--env-file", str(tmp_path / ".env"))
+
+    passed = drill_command("brute-force", *common, env=env)
+    silent = drill_command("brute-force", *common, "--below-threshold", env=env)
+
+    assert (passed.returncode, passed.stderr) == (0, "")
+    assert "would fire: brute-force-logins (alerts: 127.0.0.1)" in passed.stdout
+    assert "PASS: drill brute-force, offline: offline, size 4: brute-force-logins would fire" in passed.stdout
+    assert (silent.returncode, silent.stderr) == (0, "")
+    assert "PASS: drill brute-force, offline: offline, size 3: brute-force-logins stays silent" in silent.stdout
+    lines = [line.split("\t") for line in log.read_text().splitlines()]
+    assert lines[0] == ["date", "scenario", "mode", "result", "latency_seconds", "detail"]
+    assert [line[1:] for line in lines[1:]] == [
+        ["brute-force", "offline", "PASS", "", "offline, size 4: brute-force-logins would fire"],
+        ["brute-force", "offline", "PASS", "", "offline, size 3: brute-force-logins stays silent"],
+    ]
+    for line in lines[1:]:
+        assert dt.datetime.fromisoformat(line[0]).tzinfo == dt.timezone.utc
+
+
+def test_a_failed_drill_exits_1_and_is_recorded_as_fail(app, tmp_path):
+    env = command_env(tmp_path)
+    log = tmp_path / "drills.tsv"
+    (tmp_path / "elsewhere").mkdir()
+
+    failed = drill_command("credential-stuffing", "--offline", "--base-url", app.base_url, "--log-dir",
+                           str(tmp_path / "elsewhere"), "--drill-log", str(log), "--env-file", str(tmp_path / ".env"),
+                           env=env)
+
+    assert failed.returncode == 1
+    assert "FAIL: drill credential-stuffing, offline" in failed.stdout
+    assert log.read_text().splitlines()[1].split("\t")[3] == "FAIL"
+
+
+@pytest.mark.parametrize(
+    ("args", "values", "message"),
+    [
+        (("--log-dir", "/nonexistent/log"), {}, "/nonexistent/log is not a folder: start the app with make run-app"),
+        ((), {"BRUTE_FORCE_FAILURES": "5000"}, "BRUTE_FORCE_FAILURES=5000 needs 5001 requests; a drill sends at most 1000"),
+        ((), {"BRUTE_FORCE_FAILURES": "ten"}, "BRUTE_FORCE_FAILURES='ten' must be a whole number from 1 to 100000"),
+    ],
+)
+def test_a_drill_that_cannot_run_exits_2_and_records_nothing(app, tmp_path, args, values, message):
+    env = command_env(tmp_path, **values)
+    log = tmp_path / "drills.tsv"
+
+    refused = drill_command("brute-force", "--offline", "--base-url", app.base_url, "--log-dir", str(app.log_dir),
+                            "--drill-log", str(log), "--env-file", str(tmp_path / ".env"), *args, env=env)
+
+    assert refused.returncode == 2
+    assert message in refused.stderr
+    assert not log.exists()
+
+
+def test_below_the_threshold_is_refused_live(tmp_path):
+    refused = drill_command("brute-force", "--below-threshold", env=command_env(tmp_path))
+
+    assert refused.returncode == 2
+    assert "--below-threshold runs offline only" in refused.stderr
+
+
+# --- the parts, on real files -------------------------------------------------------------------------------
+
+
+def test_a_log_rotated_during_the_drill_is_an_error_not_a_guess(tmp_path):
+    log = tmp_path / "security.log"
+    log.write_text("")
+    logs = AppLogs(tmp_path, "UTC")
+    log.rename(tmp_path / "security.log.1")
+    log.write_text("")
+
+    with pytest.raises(DrillError, match="security.log was rotated or truncated during the drill: run it again"):
+        logs.new_documents()
+
+
+def test_the_drill_log_keeps_one_record_per_line_whatever_the_detail(tmp_path):
+    path = tmp_path / "drills.tsv"
+    when = dt.datetime(2026, 12, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    drill_log.append(path, drill_log.DrillRecord(when, "suspicious", "live", True, 42.25, "alert\tfor\n127.0.0.9"))
+    drill_log.append(path, drill_log.DrillRecord(when, "error-burst", "live", False, None, "no alert"))
+
+    assert path.read_text() == (
+        "date\tscenario\tmode\tresult\tlatency_seconds\tdetail\n"
+        "2026-12-02T03:04:05+00:00\tsuspicious\tlive\tPASS\t42.2\talert for 127.0.0.9\n"
+        "2026-12-02T03:04:05+00:00\terror-burst\tlive\tFAIL\t\tno alert\n"
+    )
+
+
+def test_settings_come_from_the_environment_before_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("BRUTE_FORCE_FAILURES=7\nCREDENTIAL_STUFFING_USERS=3\nBIND_ADDRESS=0.0.0.0\nKIBANA_PORT=15601\n")
+
+    settings = load_drill_settings({"BRUTE_FORCE_FAILURES": "9"}, env_file)
+
+    assert (settings.detections["BRUTE_FORCE_FAILURES"], settings.detections["CREDENTIAL_STUFFING_USERS"]) == (9, 3)
+    assert (settings.host, settings.kibana_port, settings.elasticsearch_port) == ("127.0.0.1", 15601, 9200)
+    with pytest.raises(DrillError, match=r"ELASTICSEARCH_PORT='99999' is not a TCP port"):
+        load_drill_settings({"ELASTICSEARCH_PORT": "99999"}, env_file)
