@@ -1,0 +1,51 @@
+"""One drill end to end on the live stack: make drill's brute force, from inside the app container, until Kibana's
+rule writes its alert document to django-alerts."""
+
+import datetime as dt
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from drill.rules import load_rules
+from drill.settings import load_drill_settings
+from tests.integration.conftest import ENV_FILE
+from tests.support.paths import REPO_ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+DRILL_TIMEOUT_SECONDS = 300  # two rule runs (every minute) past the lines' arrival, with room
+
+
+def test_the_brute_force_drill_passes_and_its_alert_is_in_django_alerts(live_stack, tmp_path):
+    rule_id = load_rules(load_drill_settings(env_file=ENV_FILE).detections).rules["brute-force-logins"].rule_id
+    log = tmp_path / "drills.tsv"
+    started = dt.datetime.now(dt.timezone.utc)
+    env = {**os.environ, "PYTHONPATH": ":".join(str(REPO_ROOT / part) for part in ("app", "setup", "scripts"))}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "drill", "brute-force", "--drill-log", str(log), "--env-file", str(ENV_FILE),
+         "--timeout-seconds", str(DRILL_TIMEOUT_SECONDS)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=DRILL_TIMEOUT_SECONDS + 120,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS: drill brute-force, live" in done.stdout
+    record = log.read_text().splitlines()[1].split("\t")
+    assert record[1:4] == ["brute-force", "live", "PASS"]
+    live_stack.note(f"brute-force drill: alert {float(record[4]):.1f} s after the traffic")
+    hits = live_stack.es.search(
+        index="django-alerts",
+        query={"bool": {"filter": [{"term": {"rule.id": rule_id}},
+                                   {"range": {"@timestamp": {"gte": started.isoformat()}}}]}},
+        size=10,
+    )["hits"]["hits"]
+    # The drill's own loopback address inside the app container is its alert group.
+    source_address = re.search(r"traffic \(size \d+\) from (\S+);", done.stdout).group(1)
+    assert ipaddress.ip_address(source_address) in ipaddress.ip_network("127.0.0.0/8")
+    ours = [hit["_source"] for hit in hits if hit["_source"]["alert"]["id"] == source_address]
+    assert len(ours) == 1, json.dumps(hits)
+    assert ours[0]["runbook"] == "docs/incident-response.md#brute-force-logins"
