@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import get_commands, load_command_class
 
+from drill.scenarios import SCENARIOS
 from tests.support.env_file import example_values
 from tests.support.kibana_objects import (
     RULES_DIR,
@@ -183,11 +184,17 @@ def test_every_environment_variable_named_is_in_env_example(runbook):
         for expanded, assigned in _ASSIGNED_OR_EXPANDED.findall(text):
             name = expanded or assigned
             assert name in documented | SHELL_VARIABLES, f"{name} (in {text!r}) is not in .env.example"
-    # Other names in code are .env's or Django settings the runbook explains (SECRET_KEY_FALLBACKS).
+    # Other names in code are .env's, Django settings the runbook explains (SECRET_KEY_FALLBACKS) or
+    # variables of make commands (DRILL_LOG), which the Makefile must read.
     named = {name for text in texts for name in _SNAKE_NAME.findall(text)}
     assert {"DJANGO_BLOCKED_IPS", "BRUTE_FORCE_FAILURES", "DJANGO_SECRET_KEY"} <= named
+    make_variables = {assignment.split("=", 1)[0] for args in commands_after("make", texts) for assignment in args[1:]}
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     for name in named - documented:
-        assert hasattr(settings, name), f"{name}: neither in .env.example nor a Django setting"
+        if name in make_variables:
+            assert f"$({name})" in makefile, f"{name}: a make variable the Makefile does not read"
+        else:
+            assert hasattr(settings, name), f"{name}: neither in .env.example nor a Django setting"
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -233,3 +240,12 @@ def test_github_anchors_follow_github_slugger():
     assert github_anchor("`KIBANA_SYSTEM_PASSWORD` and `LOGSTASH_WRITER_PASSWORD`") == (
         "kibana_system_password-and-logstash_writer_password"
     )
+
+
+def test_every_drill_the_runbook_runs_exists_and_each_scenario_is_rehearsed_in_its_rules_section(runbook):
+    drills = [args for args in commands_after("make", shell_texts(runbook)) if args[0] == "drill"]
+    scenarios = {value.removeprefix("SCENARIO=") for args in drills for value in args if value.startswith("SCENARIO=")}
+    assert scenarios == set(SCENARIOS)
+    for scenario in SCENARIOS.values():
+        section = runbook.section(rule_headings(runbook)[scenario.rule])
+        assert f"make drill SCENARIO={scenario.name}" in section, f"the {scenario.rule} section does not rehearse it"
