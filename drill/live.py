@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from drill.settings import DrillError, DrillSettings
+from drill.settings import DrillError, DrillSettings, http_url
 
 ALERTS_INDEX = "django-alerts"
 LOGS_INDEX = "django-logs-*"
@@ -32,8 +32,7 @@ class AlertDocument:
 def connect(settings: DrillSettings) -> Elasticsearch:
     if not settings.elastic_password:
         raise DrillError("ELASTIC_PASSWORD is set neither in the environment nor in .env: a live drill reads the alerts as elastic.")
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return Elasticsearch(f"http://{host}:{settings.elasticsearch_port}",
+    return Elasticsearch(http_url(settings.host, settings.elasticsearch_port),
                          basic_auth=("elastic", settings.elastic_password), request_timeout=10)
 
 

@@ -45,35 +45,45 @@ class DrillSettings:
     demo_password: str = field(repr=False)
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
+def stack_values(environ: Mapping[str, str], env_file: Path) -> dict[str, str]:
+    """The stack's settings as Compose would see them: the environment's, else .env's."""
+    if not env_file.is_file():
+        return dict(environ)
     try:
-        return parse_env(path.read_text(encoding="utf-8"), path)
+        return {**parse_env(env_file.read_text(encoding="utf-8"), env_file), **environ}
     except EnvFileError as error:  # names the line, never its value
         raise DrillError(str(error)) from None
 
 
-def _port(values: Mapping[str, str], name: str, default: int) -> int:
+def port(values: Mapping[str, str], name: str, default: int) -> int:
     raw = values.get(name, "").strip() or str(default)
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
         raise DrillError(f"{name}={raw!r} is not a TCP port: expected a whole number from 1 to 65535.")
     return int(raw)
 
 
+def published_host(values: Mapping[str, str]) -> str:
+    """Where this machine reaches the ports Compose publishes on BIND_ADDRESS."""
+    bind_address = values.get("BIND_ADDRESS", "127.0.0.1").strip().strip("[]")
+    return WILDCARD_HOSTS.get(bind_address, bind_address)
+
+
+def http_url(host: str, port_number: int) -> str:
+    return f"http://{f'[{host}]' if ':' in host else host}:{port_number}"
+
+
 def load_drill_settings(environ: Mapping[str, str] = os.environ, env_file: Path = ENV_FILE) -> DrillSettings:
-    values = {**_read_env_file(env_file), **environ}
+    values = stack_values(environ, env_file)
     try:
         detections = load_detections(values)
     except ConfigError as error:
         raise DrillError(f"the detection settings are invalid:\n{error}") from None
-    bind_address = values.get("BIND_ADDRESS", "127.0.0.1").strip().strip("[]")
     return DrillSettings(
         detections=detections,
         time_zone=values.get("TIME_ZONE", "").strip() or "UTC",
-        host=WILDCARD_HOSTS.get(bind_address, bind_address),
-        elasticsearch_port=_port(values, "ELASTICSEARCH_PORT", 9200),
-        kibana_port=_port(values, "KIBANA_PORT", 5601),
+        host=published_host(values),
+        elasticsearch_port=port(values, "ELASTICSEARCH_PORT", 9200),
+        kibana_port=port(values, "KIBANA_PORT", 5601),
         demo_username=values.get("DEMO_USERNAME", ""),
         elastic_password=values.get("ELASTIC_PASSWORD", ""),
         demo_password=values.get("DEMO_PASSWORD", ""),

@@ -18,9 +18,8 @@ import httpx
 import pytest
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, TransportError
 
-from create_env import EnvFileError
+from drill.settings import DrillError, http_url, port, published_host, stack_values
 from tests.integration.http_client import HTTP_TIMEOUT_SECONDS, http_client, json_body
-from tests.support.env_file import parse_env_file
 from tests.support.paths import REPO_ROOT
 
 ENV_FILE = REPO_ROOT / ".env"
@@ -35,20 +34,6 @@ NOTES = pytest.StashKey[list[str]]()
 _LOGS_SHOWN_FOR = pytest.StashKey[BaseException]()
 _TRUE_VALUES = {"1", "true", "yes"}
 _FALSE_VALUES = {"", "0", "false", "no"}
-# What a wildcard bind address is reached through from this machine.
-_WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines as Compose reads them: comments, `export`, quotes, ` #` inline comments."""
-    if not path.is_file():
-        return {}
-    try:
-        return parse_env_file(path)
-    except EnvFileError as error:  # names the line, never its value
-        raise ValueError(str(error)) from None
-
-
 @dataclass(frozen=True)
 class StackSettings:
     host: str
@@ -62,31 +47,20 @@ class StackSettings:
 
     @classmethod
     def load(cls, environ: dict[str, str], env_file: Path) -> "StackSettings":
-        dotenv = read_env_file(env_file)
-
-        def setting(name: str, default: str = "") -> str:
-            return environ[name] if name in environ else dotenv.get(name, default)
-
-        def port(name: str, default: int) -> int:
-            raw = setting(name).strip() or str(default)
-            if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-                raise ValueError(f"{name}={raw!r} is not a TCP port: expected a whole number from 1 to 65535.")
-            return int(raw)
-
-        bind_address = setting("BIND_ADDRESS", "127.0.0.1").strip().strip("[]")
+        """As the drills read them (drill/settings.py): the environment's, else .env's."""
+        values = stack_values(environ, env_file)
         return cls(
-            host=_WILDCARD_HOSTS.get(bind_address, bind_address),
-            app_port=port("APP_PORT", 8000),
-            elasticsearch_port=port("ELASTICSEARCH_PORT", 9200),
-            kibana_port=port("KIBANA_PORT", 5601),
-            elastic_password=setting("ELASTIC_PASSWORD"),
-            demo_username=setting("DEMO_USERNAME"),
-            demo_password=setting("DEMO_PASSWORD"),
+            host=published_host(values),
+            app_port=port(values, "APP_PORT", 8000),
+            elasticsearch_port=port(values, "ELASTICSEARCH_PORT", 9200),
+            kibana_port=port(values, "KIBANA_PORT", 5601),
+            elastic_password=values.get("ELASTIC_PASSWORD", ""),
+            demo_username=values.get("DEMO_USERNAME", ""),
+            demo_password=values.get("DEMO_PASSWORD", ""),
         )
 
-    def url(self, port: int) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}"
+    def url(self, port_number: int) -> str:
+        return http_url(self.host, port_number)
 
     def services(self) -> list[tuple[str, int]]:
         return [("app", self.app_port), ("Elasticsearch", self.elasticsearch_port), ("Kibana", self.kibana_port)]
@@ -182,7 +156,7 @@ def live_stack(request):
     required = require_live_stack()
     try:
         settings = StackSettings.load(dict(os.environ), ENV_FILE)
-    except ValueError as error:
+    except DrillError as error:
         pytest.fail(str(error))
     silent = [f"{name} :{port}" for name, port in settings.services() if not accepts_tcp(settings.host, port)]
     if silent:
