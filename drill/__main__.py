@@ -67,12 +67,18 @@ def _live(arguments, settings, assets, scenario) -> drill_log.DrillRecord:
     # Its own loopback address: an alert still active for an earlier drill's address writes nothing new.
     source_address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
     started = dt.datetime.now(dt.timezone.utc)
-    if not scenario.per_source_ip:
-        window = dt.timedelta(minutes=rule.body["params"]["timeWindowSize"])
+    caveat = ""
+    if not scenario.per_source_ip:  # one alert for all matching records, the drill's and any others
+        params = rule.body["params"]
+        window = dt.timedelta(minutes=params["timeWindowSize"])
         earlier = live.find_alert(es, rule.rule_id, started - window, None)
         if earlier is not None:
-            print(f"warning: {scenario.rule} alerted at {earlier.written_at:%H:%M:%S} UTC; while that alert is active "
-                  "Kibana writes no new one, so this drill may FAIL: wait until it recovers.")
+            print(f"warning: {scenario.rule} alerted at {earlier.detected_at:%H:%M:%S} UTC; while that alert is "
+                  "active Kibana writes no new one, so this drill may FAIL: wait until it recovers.")
+        already = live.count_matching(es, params["esQuery"], started - window)
+        if already:
+            caveat = f" ({already} matching records were in the window before the drill)"
+            print(f"note: {already} records in the last {params['timeWindowSize']} minutes already match {scenario.rule}")
     report = traffic.run_in_app_container(shlex.split(arguments.compose), scenario, size, source_address)
     finished = report.ended_at
     print(f"sent {scenario.name} traffic (size {size}) from {source_address}; waiting for the alert "
@@ -80,10 +86,11 @@ def _live(arguments, settings, assets, scenario) -> drill_log.DrillRecord:
     alert_id = source_address if scenario.per_source_ip else None
     found = live.wait_for_alert(es, rule.rule_id, started, alert_id, arguments.timeout_seconds)
     if found is not None:
-        latency = max(0.0, (found.written_at - finished).total_seconds())
+        # From the end of the traffic to the rule run that found it; a run may start before the traffic ends.
+        latency = max(0.0, (found.detected_at - finished).total_seconds())
         print(f"  alert {found.alert_id}: {found.reason}")
         return drill_log.DrillRecord(finished, scenario.name, "live", True, latency,
-                                     f"{scenario.rule} alert {found.alert_id} in django-alerts")
+                                     f"{scenario.rule} alert {found.alert_id} in django-alerts{caveat}")
     events = live.indexed_events(es, source_address, started)
     detail = (f"no {scenario.rule} alert{f' for {alert_id}' if alert_id else ''} in django-alerts after "
               f"{arguments.timeout_seconds:g} s; security events from {source_address} in django-logs-*: "

@@ -1,8 +1,10 @@
 """A live drill's proof: the alert document Kibana's Index connector writes to django-alerts.
 
 Each rule's second action (kibana/rules/*.json) writes one document per new alert, with rule.id, the
-alert's id (for a rule grouped by source IP, the IP) and @timestamp, the rule run's time
-(kibana/connectors/alerts-index.json: executionTimeField). Kibana acts only when an alert starts
+alert's id (for a rule grouped by source IP, the IP: executor.ts, esql_query_utils.ts in elastic/kibana's
+stack_alerts), alert.detected_at (context.date, the rule run's time) and @timestamp, when the action ran
+(the Index connector sets executionTimeField to new Date(): stack_connectors es_index/index.ts). Kibana
+acts only when an alert starts
 (notify_when onActionGroupChange): an alert still active from earlier traffic writes nothing new,
 which is why every live drill comes from its own loopback address.
 """
@@ -10,6 +12,7 @@ which is why every live drill comes from its own loopback address.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
 
@@ -25,7 +28,7 @@ POLL_SECONDS = 5.0
 @dataclass(frozen=True)
 class AlertDocument:
     alert_id: str
-    written_at: dt.datetime
+    detected_at: dt.datetime  # the rule run that found it
     reason: str
 
 
@@ -55,8 +58,22 @@ def find_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: st
     if not hits:
         return None
     source = hits[0]["_source"]
-    return AlertDocument(source.get("alert", {}).get("id", ""), _parse_time(source["@timestamp"]),
-                         source.get("alert", {}).get("reason", ""))
+    alert = source.get("alert", {})
+    try:
+        detected_at = _parse_time(alert["detected_at"])
+    except (KeyError, TypeError, ValueError):  # the action's own time is at most seconds later
+        detected_at = _parse_time(source["@timestamp"])
+    return AlertDocument(alert.get("id", ""), detected_at, alert.get("reason", ""))
+
+
+def count_matching(es: Elasticsearch, es_query: str, since: dt.datetime) -> int:
+    """How many documents of django-logs-* a query-DSL rule's query matches since ``since``."""
+    query = {"bool": {"filter": [json.loads(es_query)["query"],
+                                 {"range": {"@timestamp": {"gte": since.isoformat(timespec="milliseconds")}}}]}}
+    try:
+        return es.count(index=LOGS_INDEX, query=query, ignore_unavailable=True)["count"]
+    except (ApiError, TransportError) as error:
+        raise DrillError(f"Elasticsearch refused the log count: {error}") from None
 
 
 def wait_for_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: str | None,

@@ -173,6 +173,16 @@ def test_esql_null_and_multivalue_semantics():
 
 # -- credential-stuffing (ES|QL per row): > 5 distinct user names ------------------------------------------
 
+def test_an_esql_where_on_a_multi_valued_field_drops_the_row():
+    docs = [security("user_login_failed", "10.0.0.1", user=f"user{n}") for n in range(5)]
+    # Kept, this sixth user name would make 6 distinct names (> 5) and fire the rule.
+    docs.append(hit(event={"dataset": "django.security", "action": ["user_login_failed", "x"]},
+                    source={"ip": "10.0.0.1"}, user={"name": "user5"}))
+    assert alerts("credential-stuffing", docs) == []
+    assert alerts("credential-stuffing", docs + [security("user_login_failed", "10.0.0.1", user="user5")]) == [
+        RuleAlert("10.0.0.1", 1)]
+
+
 def test_credential_stuffing_counts_distinct_user_names_per_ip():
     docs = [security("user_login_failed", "10.0.0.1", user=f"user{n}") for n in range(6)]
     docs += [security("user_login_failed", "10.0.0.2", user=f"user{n}") for n in range(5)]
