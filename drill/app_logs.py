@@ -14,7 +14,8 @@ from pathlib import Path
 
 from drill.settings import DrillError
 from stack_models.grok import PYGROK_PATTERNS_DIR
-from stack_models.logstash_pipeline import Document, Pipeline
+from stack_models.logstash_events import Document
+from stack_models.logstash_pipeline import Pipeline
 
 # How long the files must stay unchanged before a drill reads them: gunicorn writes the access line
 # just after the response, and a record is whole once written (django_elk_logging's handler).

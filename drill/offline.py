@@ -15,7 +15,7 @@ from drill.rules import ProvisionedAssets
 from drill.scenarios import Scenario
 from drill.settings import DrillError, DrillSettings
 from stack_models.alert_rules import firing_alerts
-from stack_models.logstash_pipeline import Document
+from stack_models.logstash_events import Document
 
 # Offline only the drill's own lines are judged, so any source address does; 127.0.0.1 exists everywhere.
 SOURCE_ADDRESS = "127.0.0.1"

@@ -111,7 +111,7 @@ def test_a_key_repeated_three_times_gives_one_flat_array(tmp_path, engine):
 
 
 def _event(message: str):
-    from stack_models.logstash_pipeline import Event
+    from stack_models.logstash_events import Event
 
     return Event({"message": message})
 
@@ -184,7 +184,7 @@ def _lscl(value) -> str:
 
 
 def _parsed(pipeline: Pipeline, text: str):
-    from stack_models.logstash_pipeline import Event
+    from stack_models.logstash_events import Event
 
     event = pipeline.filter(Event({"@metadata": {"timestamp": text}}))
     return None if "_dateparsefailure" in event.get("tags", []) else event["@timestamp"]

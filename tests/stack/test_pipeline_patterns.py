@@ -12,7 +12,8 @@ from django_elk_logging.log_lines import CUT_MARKER
 
 from stack_models.grok import PYGROK_PATTERNS_DIR, GrokError, read_patterns_file
 from stack_models.logstash_config import Plugin
-from stack_models.logstash_pipeline import CONTAINER_MOUNTS, Pipeline
+from stack_models.logstash_patterns import CONTAINER_MOUNTS
+from stack_models.logstash_pipeline import Pipeline
 from tests.support.engines import engine_for_tests
 from tests.support.paths import COMPOSE_FILE, LOGSTASH_DIR
 
@@ -208,7 +209,7 @@ def test_grok_reads_its_patterns_dir_in_name_order_and_skips_directories_and_dot
     )
     # Dir.glob is sorted, so "b" is read after "a" and its WORDS wins; ".hidden" is not globbed.
     assert pipeline.patterns_dir_files([PATTERNS_DIR]) == {"WORDS": "b+", "ONLY_A": "x"}
-    from stack_models.logstash_pipeline import Event
+    from stack_models.logstash_events import Event
 
     assert pipeline.filter(Event({"message": "bbx"}))["w"] == "bb"
     assert "_grokparsefailure" in pipeline.filter(Event({"message": "aax"}))["tags"]

@@ -1,0 +1,58 @@
+"""The events a Logstash pipeline carries and the documents its elasticsearch output indexes."""
+
+import re
+from dataclasses import dataclass
+
+from .logstash_config import field_path
+from .logstash_dates import joda_format
+
+_SPRINTF = re.compile(r"%\{(?P<ref>[^}]+)\}")
+
+
+class Event(dict):
+    """A Logstash event: nested fields, with ``@metadata`` kept out of the output."""
+
+    def get_field(self, path: tuple[str, ...]):
+        node = self
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    def set_field(self, path: tuple[str, ...], value) -> None:
+        node = self
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+
+    def remove_field(self, path: tuple[str, ...]):
+        parent = self.get_field(path[:-1]) if len(path) > 1 else self
+        if isinstance(parent, dict):
+            return parent.pop(path[-1], None)
+        return None
+
+    def tags(self) -> list[str]:
+        return self.setdefault("tags", [])
+
+    def add_tag(self, tag: str) -> None:
+        if tag not in self.tags():
+            self.tags().append(tag)
+
+    def sprintf(self, template: str) -> str:
+        def substitute(match):
+            reference = match["ref"]
+            if reference.startswith("+"):
+                return joda_format(self["@timestamp"], reference[1:])
+            value = self.get_field(field_path(reference))
+            return match.group() if value is None else str(value)
+
+        return _SPRINTF.sub(substitute, template)
+
+
+@dataclass
+class Document:
+    index: str
+    document_id: str
+    source: dict
+    action: str
