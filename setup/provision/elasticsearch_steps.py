@@ -18,7 +18,6 @@ from provision.settings import Settings
 from provision.sync import poll_until_ready, sync
 
 
-
 @dataclass(frozen=True)
 class NativeUser:
     """A user setup creates in the native realm, with one role of the same name (elasticsearch/roles/)."""
