@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 
 from provision.assets import Assets, load_assets
-from provision.elasticsearch_steps import ElasticsearchSteps
+from provision.elasticsearch_steps import NATIVE_USERS, ElasticsearchSteps
 from provision.errors import ConfigError, ProvisionError
 from provision.kibana_steps import KibanaSteps
 from provision.output import complain, redact_secrets, say
@@ -25,7 +25,8 @@ def provision(settings: Settings, assets: Assets) -> None:
         es.sync_kibana_system_password()
         for role in assets.roles:
             es.sync_role(role)
-        es.sync_writer_user()
+        for user in NATIVE_USERS:
+            es.sync_user(user)
         for policy in assets.ilm_policies:
             es.sync_ilm_policy(policy)
         for template in assets.index_templates:

@@ -22,8 +22,9 @@ from provision.comparison import flat_settings
 from provision.errors import ConfigError
 from provision.placeholders import substitute
 
-# The writer user (elasticsearch_steps.py) gets logstash_writer; django_logs_reader is the readers'.
-REQUIRED_ROLES = ("logstash_writer", "django_logs_reader")
+# The native users (elasticsearch_steps.py) get logstash_writer and django_alerting; django_logs_reader
+# is the readers'.
+REQUIRED_ROLES = ("logstash_writer", "django_alerting", "django_logs_reader")
 ROLE_KEYS = {
     "applications", "cluster", "description", "global", "indices", "metadata", "remote_cluster",
     "remote_indices", "run_as", "transient_metadata",

@@ -1,9 +1,10 @@
-"""The Elasticsearch steps: kibana_system's password, roles, the writer user, ILM policies, index
+"""The Elasticsearch steps: kibana_system's password, roles, the native users, ILM policies, index
 templates, and the record of the last saved-objects import."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import elasticsearch
@@ -16,8 +17,20 @@ from provision.output import report
 from provision.settings import Settings
 from provision.sync import poll_until_ready, sync
 
-WRITER_USER = WRITER_ROLE = "logstash_writer"
-WRITER_FULL_NAME = "Logstash writer for django-logs-*"
+
+@dataclass(frozen=True)
+class NativeUser:
+    """A user setup creates in the native realm, with one role of the same name (elasticsearch/roles/)."""
+
+    name: str
+    full_name: str
+    password_variable: str
+
+
+WRITER = NativeUser("logstash_writer", "Logstash writer for django-logs-*", "LOGSTASH_WRITER_PASSWORD")
+# Kibana grants each rule's API key as the user who created or last updated it (kibana_steps.py).
+ALERTING = NativeUser("django_alerting", "Owner of the Django alert rules", "ALERTING_PASSWORD")
+NATIVE_USERS = (WRITER, ALERTING)
 # An empty component template whose _meta records setup's last saved-objects import (see
 # KibanaSteps.sync_saved_objects); nothing composes it.
 IMPORT_RECORD = "django-logs-setup-kibana-import"
@@ -167,17 +180,18 @@ class ElasticsearchSteps:
             ),
         )
 
-    def sync_writer_user(self) -> None:
-        password = self.settings.passwords["LOGSTASH_WRITER_PASSWORD"]
-        wanted = {"roles": [WRITER_ROLE], "full_name": WRITER_FULL_NAME, "enabled": True}
+    def sync_user(self, user: NativeUser) -> None:
+        """The user with exactly its one role, enabled, logging in with its password from the settings."""
+        password = self.settings.passwords[user.password_variable]
+        wanted = {"roles": [user.name], "full_name": user.full_name, "enabled": True}
         getter = self.client.options(ignore_status=404).security.get_user
         sync(
-            f"user {WRITER_USER}",
-            lambda: (self._found(f"GET _security/user/{WRITER_USER}", getter, username=WRITER_USER) or {}).get(WRITER_USER),
-            lambda current: covers(current, wanted) and self.authenticates(WRITER_USER, password),
+            f"user {user.name}",
+            lambda: (self._found(f"GET _security/user/{user.name}", getter, username=user.name) or {}).get(user.name),
+            lambda current: covers(current, wanted) and self.authenticates(user.name, password),
             lambda _: self._put(
-                f"PUT _security/user/{WRITER_USER}", "", self.client.security.put_user,
-                username=WRITER_USER, password=password, **wanted,
+                f"PUT _security/user/{user.name}", "", self.client.security.put_user,
+                username=user.name, password=password, **wanted,
             ),
         )
 

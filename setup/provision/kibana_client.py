@@ -1,4 +1,4 @@
-"""A small JSON client for Kibana's HTTP API (basic auth as elastic, kbn-xsrf on every call), on urllib3."""
+"""A small JSON client for Kibana's HTTP API (basic auth as one user, kbn-xsrf on every call), on urllib3."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ class KibanaUnreachable(Exception):
 
 
 class Kibana:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, username: str = "elastic", password_variable: str = "ELASTIC_PASSWORD") -> None:
+        """Every call authenticates as `username` with the password the setting `password_variable` holds."""
         self.url = settings.kibana_url
         self.request_timeout = settings.request_timeout_seconds
+        self.username, self.password_variable = username, password_variable
         self.headers = {
-            **urllib3.make_headers(basic_auth=f"elastic:{settings.elastic_password}"),
+            **urllib3.make_headers(basic_auth=f"{username}:{settings.passwords[password_variable]}"),
             "kbn-xsrf": "setup",
             "Accept": "application/json",
         }
@@ -68,8 +70,8 @@ class Kibana:
             )
         if response.status == 401:
             raise ConfigError(
-                f"ELASTIC_PASSWORD was refused by Kibana at {self.url} ({method} {path} answered 401). "
-                "Kibana checks it against Elasticsearch: fix ELASTIC_PASSWORD in .env."
+                f"{self.password_variable} was refused by Kibana at {self.url} ({method} {path} answered 401 "
+                f"for user {self.username}). Kibana checks it against Elasticsearch: fix {self.password_variable} in .env."
             )
         text = response.data.decode("utf-8", errors="replace")
         ctype = response.headers.get("Content-Type", "")

@@ -9,7 +9,7 @@ from typing import Any
 
 from provision.assets import Asset, SavedObjects
 from provision.comparison import covers, fingerprint
-from provision.elasticsearch_steps import ElasticsearchSteps
+from provision.elasticsearch_steps import ALERTING, ElasticsearchSteps
 from provision.errors import ProvisionError
 from provision.kibana_client import Kibana, KibanaUnreachable
 from provision.output import report
@@ -30,6 +30,11 @@ class KibanaSteps:
     def __init__(self, settings: Settings, es: ElasticsearchSteps) -> None:
         self.settings = settings
         self.kibana = Kibana(settings)
+        # The rules are created and updated as django_alerting: Kibana grants a rule's API key on behalf of
+        # whoever creates or updates it (alerting/server/rules_client/lib/create_new_api_key_set.ts, called
+        # by create_rule.ts and update_rule.ts), and the rule's queries and its connectors' writes run with
+        # that key. As elastic they would run with the superuser's privileges.
+        self.rules_kibana = Kibana(settings, ALERTING.name, ALERTING.password_variable)
         self.es = es  # keeps the record of the last saved-objects import
 
     def wait_until_available(self) -> None:
@@ -167,19 +172,26 @@ class KibanaSteps:
             raise ProvisionError("\n".join(lines))
         return result
 
-    def _sync_by_id(self, step: str, path: str, asset: Asset, matches: Any, update: Any) -> None:
-        """GET the object at ``path``: POST the asset when there is none (404), else PUT ``update(current)``
-        unless ``matches(current)``. ``matches`` raises when the object cannot be updated into the asset."""
+    def _sync_by_id(
+        self, step: str, path: str, asset: Asset, matches: Any, update: Any, kibana: Kibana | None = None,
+        outcome: Any = None,
+    ) -> None:
+        """GET the object at ``path``: POST the asset when there is none (404), else PUT ``update()``
+        unless ``matches(current)``. ``matches`` raises when the object cannot be updated into the asset.
+        Every call goes through ``kibana`` (default: as elastic); ``outcome(current)``, if given, says what
+        an update is reported as."""
+        client = kibana or self.kibana
 
         def read() -> Any:
-            status, current = self.kibana.call("GET", path, "", ok=(200, 404))
+            status, current = client.call("GET", path, "", ok=(200, 404))
             return None if status == 404 else current
 
-        def write(current: Any) -> None:
+        def write(current: Any) -> str | None:
             if current is None:
-                self.kibana.call("POST", path, f"Fix {asset.path}.", json_body=asset.body)
-            else:
-                self.kibana.call("PUT", path, f"Fix {asset.path}.", json_body=update())
+                client.call("POST", path, f"Fix {asset.path}.", json_body=asset.body)
+                return None
+            client.call("PUT", path, f"Fix {asset.path}.", json_body=update())
+            return outcome(current) if outcome else None
 
         sync(step, read, matches, write)
 
@@ -214,12 +226,27 @@ class KibanaSteps:
                         f"{step} exists with {fixed} {current.get(fixed)!r} but {rule.path} asks for {body[fixed]!r}; "
                         f"{fixed} cannot be changed by an update: delete the rule in Kibana and run setup again."
                     )
-            return covers(current, update)
+            return covers(current, update) and _owned_by_alerting_user(current)
 
-        self._sync_by_id(step, f"/api/alerting/rule/{urllib.parse.quote(rule.name, safe='')}", rule, matches, lambda: update)
+        def outcome(current: dict[str, Any]) -> str:
+            if _owned_by_alerting_user(current):
+                return "updated"
+            return f"updated (its API key was {current.get('api_key_owner')}'s, now {ALERTING.name}'s)"
+
+        self._sync_by_id(
+            step, f"/api/alerting/rule/{urllib.parse.quote(rule.name, safe='')}", rule, matches, lambda: update,
+            self.rules_kibana, outcome,
+        )
 
     def close(self) -> None:
         self.kibana.close()
+        self.rules_kibana.close()
+
+
+def _owned_by_alerting_user(rule: dict[str, Any]) -> bool:
+    """Whether the rule's API key is django_alerting's. A disabled rule has no key (api_key_owner null:
+    update_rule.ts grants one only when the rule is enabled), so only an enabled one can be owned wrongly."""
+    return not rule.get("enabled") or rule.get("api_key_owner") == ALERTING.name
 
 
 def _with_final_newline(content: bytes) -> bytes:

@@ -3,9 +3,10 @@
 Environment:
   ELASTICSEARCH_URL                 default http://elasticsearch:9200
   KIBANA_URL                        default http://kibana:5601
-  ELASTIC_PASSWORD                  superuser `elastic`; every call authenticates as it
+  ELASTIC_PASSWORD                  superuser `elastic`; every call but the rules' authenticates as it
   KIBANA_SYSTEM_PASSWORD            set on the reserved user `kibana_system`
   LOGSTASH_WRITER_PASSWORD          set on the native user `logstash_writer`
+  ALERTING_PASSWORD                 set on the native user `django_alerting`; the rules are created as it
   LOG_RETENTION_DAYS                1-3650 (default 14): the ILM delete phase's min_age
   ASSETS_DIR                        default /assets; reads ASSETS_DIR/elasticsearch and ASSETS_DIR/kibana
   SETUP_TIMEOUT_SECONDS             default 300: how long to wait for each of Elasticsearch and Kibana
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from provision.errors import ConfigError
 
-PASSWORD_VARIABLES = ("ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD")
+PASSWORD_VARIABLES = ("ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD", "ALERTING_PASSWORD")
 DEFAULT_PASSWORDS = {"changeme", "password", "elastic"}
 MIN_PASSWORD_LENGTH = 12
 RETENTION_RANGE = (1, 3650)

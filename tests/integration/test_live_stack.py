@@ -456,16 +456,18 @@ def test_kibana_has_every_dashboard_of_saved_objects_ndjson_with_its_panels(live
         assert missing == [], f"dashboard {title!r} references objects Kibana does not have: {missing}"
 
 
-def test_kibana_has_every_alert_rule_enabled(live_stack):
+def test_kibana_has_every_alert_rule_enabled_and_owned_by_the_rules_user(live_stack):
     rule_files = sorted((KIBANA_DIR / "rules").glob("*.json"))
     assert rule_files, "kibana/rules/ has no rule file"
     for path in rule_files:
         spec = json.loads(path.read_text(encoding="utf-8"))
         rule = kibana_object(live_stack, f"/api/alerting/rule/{quoted(spec['id'])}")
-        assert (rule["name"], rule["rule_type_id"], rule["enabled"]) == (
+        # The rule's API key, which its searches and its Index connector's writes use, is django_alerting's.
+        assert (rule["name"], rule["rule_type_id"], rule["enabled"], rule.get("api_key_owner")) == (
             spec["body"]["name"],
             spec["body"]["rule_type_id"],
             True,
+            "django_alerting",
         ), path.name
         execution = rule.get("execution_status", {})
         assert execution.get("status") != "error", f"rule {rule['name']!r} fails to run: {execution.get('error')}"

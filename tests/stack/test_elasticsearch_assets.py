@@ -183,7 +183,7 @@ def test_ilm_policy_deletes_after_the_retention_placeholder_without_rollover(pol
     assert "rollover" not in phases["hot"]["actions"], "daily indices have no write alias to roll over"
 
 
-@pytest.mark.parametrize("name", ["logstash_writer", "django_logs_reader", "django_alerts_reader"])
+@pytest.mark.parametrize("name", ["logstash_writer", "django_logs_reader", "django_alerts_reader", "django_alerting"])
 def test_roles_have_the_documented_body_shape(name):
     role = load(f"roles/{name}.json")
     assert set(role) <= ROLE_KEYS
@@ -257,3 +257,23 @@ def test_alerts_reader_role_only_reads_the_alerts_and_views_them_in_the_default_
     assert set(role) <= ROLE_KEYS and role["cluster"] == []
     assert role["indices"] == [{"names": ["django-alerts"], "privileges": ["read", "view_index_metadata"]}]
     assert role["applications"] == load("roles/django_logs_reader.json")["applications"]
+
+
+def test_rules_owner_role_has_exactly_what_the_rules_and_their_index_connector_need():
+    role = load("roles/django_alerting.json")
+    assert set(role) <= ROLE_KEYS and role["cluster"] == []
+    # The rules' DSL and ES|QL searches read the logs. The Index connector bulk-creates into the data
+    # stream (create_doc), may create it (auto_configure) and refreshes after the write (maintenance).
+    assert role["indices"] == [
+        {"names": ["django-logs-*"], "privileges": ["read"]},
+        {"names": ["django-alerts"], "privileges": ["create_doc", "auto_configure", "maintenance"]},
+    ]
+    # Creating and updating .es-query rules (consumer alerts) and attaching connectors to them.
+    assert role["applications"] == [
+        {
+            "application": "kibana-.kibana",
+            "privileges": ["feature_stackAlerts.all", "feature_actions.read"],
+            "resources": ["space:default"],
+        }
+    ]
+    assert not {"run_as", "remote_indices", "global"} & set(role)

@@ -50,6 +50,7 @@ def passwords() -> dict[str, str]:
         "ELASTIC_PASSWORD": "el-" + secrets.token_urlsafe(18),
         "KIBANA_SYSTEM_PASSWORD": "ks-" + secrets.token_urlsafe(18),
         "LOGSTASH_WRITER_PASSWORD": "lw-" + secrets.token_urlsafe(18),
+        "ALERTING_PASSWORD": "al-" + secrets.token_urlsafe(18),
     }
 
 
@@ -110,9 +111,11 @@ def step_lines(stdout: str) -> dict[str, str]:
 
 EXPECTED_WRITES = [
     ("PUT", "/_security/user/kibana_system/_password"),
+    ("PUT", "/_security/role/django_alerting"),
     ("PUT", "/_security/role/django_logs_reader"),
     ("PUT", "/_security/role/logstash_writer"),
     ("PUT", "/_security/user/logstash_writer"),
+    ("PUT", "/_security/user/django_alerting"),
     ("PUT", "/_ilm/policy/django-logs"),
     ("PUT", "/_index_template/django-logs"),
     ("POST", "/api/saved_objects/_import"),
@@ -122,7 +125,8 @@ EXPECTED_WRITES = [
     ("POST", f"/api/alerting/rule/{RULE_ID}"),
 ]
 ALL_STEPS = [
-    "kibana_system password", "role django_logs_reader", "role logstash_writer", "user logstash_writer",
+    "kibana_system password", "role django_alerting", "role django_logs_reader", "role logstash_writer",
+    "user logstash_writer", "user django_alerting",
     "ilm policy django-logs", "index template django-logs", "saved objects (3 from saved_objects.ndjson)",
     f"connector {INDEX_CONNECTOR_ID} (Django logs: alert history)", f"connector {LOG_CONNECTOR_ID} (Django logs: server log)",
     f"rule {RULE_ID} (Django error burst)",

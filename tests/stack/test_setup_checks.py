@@ -37,6 +37,7 @@ PASSWORDS = {
     "ELASTIC_PASSWORD": "el-4f0c9a1e7b2d6c3a",
     "KIBANA_SYSTEM_PASSWORD": "ks-9d8e7f6a5b4c3d2e",
     "LOGSTASH_WRITER_PASSWORD": "lw-1a2b3c4d5e6f7a8b",
+    "ALERTING_PASSWORD": "al-6e5d4c3b2a1f0e9d",
 }
 DETECTIONS = {"BRUTE_FORCE_FAILURES": 10, "BRUTE_FORCE_WINDOW_MINUTES": 5}
 
@@ -61,7 +62,9 @@ def assets(tmp_path: Path) -> Path:
 # -- settings -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variable", ["ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD"])
+@pytest.mark.parametrize(
+    "variable", ["ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD", "ALERTING_PASSWORD"]
+)
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
@@ -81,16 +84,23 @@ def test_weak_passwords_are_refused(variable, value, problem):
         assert value not in message
 
 
-def test_a_missing_password_variable_is_refused():
-    without_writer = {name: value for name, value in PASSWORDS.items() if name != "LOGSTASH_WRITER_PASSWORD"}
+@pytest.mark.parametrize("variable", ["LOGSTASH_WRITER_PASSWORD", "ALERTING_PASSWORD"])
+def test_a_missing_password_variable_is_refused(variable):
+    without = {name: value for name, value in PASSWORDS.items() if name != variable}
 
-    assert "LOGSTASH_WRITER_PASSWORD is empty" in refusal_of_settings(without_writer)
+    assert f"{variable} is empty" in refusal_of_settings(without)
 
 
 def test_a_reused_password_is_refused():
     reused = {**PASSWORDS, "LOGSTASH_WRITER_PASSWORD": PASSWORDS["KIBANA_SYSTEM_PASSWORD"]}
 
     assert "KIBANA_SYSTEM_PASSWORD is the same as LOGSTASH_WRITER_PASSWORD" in refusal_of_settings(reused)
+
+
+def test_the_alerting_password_must_differ_from_elastics():
+    reused = {**PASSWORDS, "ALERTING_PASSWORD": PASSWORDS["ELASTIC_PASSWORD"]}
+
+    assert "ELASTIC_PASSWORD is the same as ALERTING_PASSWORD" in refusal_of_settings(reused)
 
 
 @pytest.mark.parametrize(
@@ -207,7 +217,7 @@ def test_each_asset_is_named_after_its_file(assets):
 
     loaded = load_assets(assets, 21, DETECTIONS)
 
-    assert [role.name for role in loaded.roles] == ["auditor", "django_logs_reader", "logstash_writer"]
+    assert [role.name for role in loaded.roles] == ["auditor", "django_alerting", "django_logs_reader", "logstash_writer"]
     assert [policy.name for policy in loaded.ilm_policies] == ["audit-logs", "django-logs"]
     assert [template.name for template in loaded.index_templates] == ["audit-logs", "django-logs"]
     assert loaded.index_templates[0].body["index_patterns"] == ["audit-logs-*"]
@@ -286,7 +296,9 @@ def test_a_bad_placeholder_is_refused(assets, params, message):
 def test_the_repository_assets_load():
     loaded = load_assets(REPO_ROOT, 14, load_settings(PASSWORDS).detections)
 
-    assert {role.name for role in loaded.roles} >= {"logstash_writer", "django_logs_reader", "django_alerts_reader"}
+    assert {role.name for role in loaded.roles} >= {
+        "logstash_writer", "django_alerting", "django_logs_reader", "django_alerts_reader"
+    }
     assert [policy.name for policy in loaded.ilm_policies] == ["django-alerts", "django-logs"]
     assert [template.name for template in loaded.index_templates] == ["django-alerts", "django-logs"]
     assert [path.name for path in loaded.saved_objects.paths] == ["django-logs.ndjson"]

@@ -13,7 +13,8 @@ real API gives. Sources the shapes were taken from (elastic/kibana, elastic/elas
   - Kibana connectors: x-pack/platform/plugins/shared/actions/common/routes/connector/apis/
     {create,update}/schemas/v1.ts (update takes only name, config, secrets; secrets never returned).
   - Kibana rules: x-pack/platform/plugins/shared/alerting/common/routes/rule/apis/{create,update}/
-    schemas/v1.ts (update has no rule_type_id, consumer or enabled).
+    schemas/v1.ts (update has no rule_type_id, consumer or enabled). A rule call is authorized by the
+    caller's roles (tests/support/kibana_privileges.py), and the caller becomes the rule's API key owner.
   - The `.es-query` params defaults (aggType, groupBy, excludeHitsFromPreviousRun) and the `.index`
     connector config defaults (refresh, executionTimeField) that Kibana fills in on create.
   - Elasticsearch: GET _cluster/health answers 408 when wait_for_status is not reached; every
@@ -52,6 +53,7 @@ from tests.support.elastic_api import (
     flat_settings,
 )
 from tests.support.env_file import ELASTIC_VERSION
+from tests.support.kibana_privileges import held_privileges, rule_refusal
 
 HANG_LIMIT_SECONDS = 60
 SUPPORTED_COMPAT_VERSIONS = {"8", "9"}
@@ -128,7 +130,8 @@ def _stored_template(stored: dict[str, Any], kind: str, name: str) -> Reply:
 
 
 def kibana_error(status: int, message: str, **extra: Any) -> Reply:
-    names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 415: "Unsupported Media Type"}
+    names = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+             415: "Unsupported Media Type"}
     return Reply(status, {"statusCode": status, "error": names.get(status, "Error"), "message": message, **extra})
 
 
@@ -777,7 +780,8 @@ class FakeElasticStack:
     def _kibana(self, record: RecordedRequest) -> Reply:
         if record.path == "/api/status" and record.method == "GET":
             return self._status(record)
-        if self._kibana_user(record) is None:
+        user = self._kibana_user(record)
+        if user is None:
             return kibana_error(401, "Unauthorized")
         if record.method != "GET" and "kbn-xsrf" not in record.headers:
             return kibana_error(400, "Request must contain a kbn-xsrf header.")
@@ -793,13 +797,14 @@ class FakeElasticStack:
         for pattern, handlers in resources:
             match = re.fullmatch(pattern, record.path)
             if match and record.method in handlers:
-                return self._with_json(record, handlers[record.method], match.group(1))
+                return self._with_json(record, handlers[record.method], match.group(1), user)
         return kibana_error(404, "Not Found")
 
     def _kibana_user(self, record: RecordedRequest) -> str | None:
         return None if self.kibana_refuses_credentials else self._authenticated_user(record)
 
     def _with_json(self, record: RecordedRequest, handler: Any, *args: str) -> Reply:
+        """Call handler(body, *args) with the request's JSON body (None for a GET), under the lock."""
         body = None
         if record.method != "GET":
             if not record.headers.get("content-type", "").startswith("application/json"):
@@ -982,7 +987,7 @@ class FakeElasticStack:
         return {**copy.deepcopy(self.connectors[connector_id]), "id": connector_id, "is_preconfigured": False,
                 "is_deprecated": False, "is_missing_secrets": False, "is_system_action": False}
 
-    def _get_connector(self, body: None, connector_id: str) -> Reply:
+    def _get_connector(self, body: None, connector_id: str, user: str) -> Reply:
         if connector_id not in self.connectors:
             return kibana_error(404, f"Saved object [action/{connector_id}] not found")
         return Reply(200, self._connector_view(connector_id))
@@ -1011,7 +1016,7 @@ class FakeElasticStack:
                             f"but got [{_type_name(merged[key])}]")
         return merged
 
-    def _create_connector(self, body: dict[str, Any], connector_id: str) -> Reply:
+    def _create_connector(self, body: dict[str, Any], connector_id: str, user: str) -> Reply:
         unknown = set(body) - CONNECTOR_CREATE_KEYS
         if unknown:
             return kibana_error(400, f"[request body.{sorted(unknown)[0]}]: definition for this key is missing")
@@ -1028,7 +1033,7 @@ class FakeElasticStack:
         self.connector_secrets[connector_id] = copy.deepcopy(body.get("secrets", {}))
         return Reply(200, self._connector_view(connector_id))
 
-    def _update_connector(self, body: dict[str, Any], connector_id: str) -> Reply:
+    def _update_connector(self, body: dict[str, Any], connector_id: str, user: str) -> Reply:
         unknown = set(body) - CONNECTOR_UPDATE_KEYS
         if unknown:
             return kibana_error(400, f"[request body.{sorted(unknown)[0]}]: definition for this key is missing")
@@ -1044,10 +1049,23 @@ class FakeElasticStack:
         self.connector_secrets[connector_id] = copy.deepcopy(body.get("secrets", {}))
         return Reply(200, self._connector_view(connector_id))
 
-    def _get_rule(self, body: None, rule_id: str) -> Reply:
+    def _rule_refusal(self, user: str, rule_type_id: str, consumer: str, operation: str, actions: Any) -> Reply | None:
+        """403 when the user's roles do not allow this rule call (tests/support/kibana_privileges.py)."""
+        held = held_privileges(self.users[user]["roles"], self.roles)
+        message = rule_refusal(held, rule_type_id, consumer, operation, actions if isinstance(actions, list) else [])
+        return kibana_error(403, message) if message else None
+
+    def _api_key_attributes(self, user: str, enabled: bool) -> dict[str, Any]:
+        """create_new_api_key_set.ts: a new key granted as the caller, only for an enabled rule
+        (create_rule.ts; update_rule.ts passes shouldUpdateApiKey: the rule's enabled)."""
+        return {"api_key_owner": user if enabled else None, "api_key_created_by_user": False if enabled else None}
+
+    def _get_rule(self, body: None, rule_id: str, user: str) -> Reply:
         if rule_id not in self.rules:
             return kibana_error(404, f"Saved object [alert/{rule_id}] not found")
-        return Reply(200, copy.deepcopy(self.rules[rule_id]))
+        stored = self.rules[rule_id]
+        refusal = self._rule_refusal(user, stored["rule_type_id"], stored["consumer"], "get", [])
+        return refusal or Reply(200, copy.deepcopy(stored))
 
     def _rule_fields(self, body: dict[str, Any], rule_type_id: str, allowed: set[str]) -> dict[str, Any] | Reply:
         """Validate the fields create and update share; return them with Kibana's defaults filled in."""
@@ -1092,7 +1110,7 @@ class FakeElasticStack:
         fields.update({key: body[key] for key in ("alert_delay", "flapping", "artifacts") if key in body})
         return fields
 
-    def _create_rule(self, body: dict[str, Any], rule_id: str) -> Reply:
+    def _create_rule(self, body: dict[str, Any], rule_id: str, user: str) -> Reply:
         for required in ("rule_type_id", "consumer"):
             if not isinstance(body.get(required), str):
                 return kibana_error(400, f"[request body.{required}]: expected value of type [string] but got [undefined]")
@@ -1103,28 +1121,38 @@ class FakeElasticStack:
         # alerting_authorization.ts ensureAuthorized, before params and actions (create_rule.ts).
         if body["rule_type_id"] == ".es-query" and body["consumer"] not in ES_QUERY_CONSUMERS:
             return kibana_error(403, f'Unauthorized by "{body["consumer"]}" to create "{body["rule_type_id"]}" rule')
+        refusal = self._rule_refusal(user, body["rule_type_id"], body["consumer"], "create", body.get("actions"))
+        if refusal:
+            return refusal
         fields = self._rule_fields(body, body["rule_type_id"], RULE_CREATE_KEYS)
         if isinstance(fields, Reply):
             return fields
+        enabled = body.get("enabled", True)
         self.rules[rule_id] = {
             "id": rule_id, "rule_type_id": body["rule_type_id"], "consumer": body["consumer"],
-            "enabled": body.get("enabled", True), **fields, "mute_all": False, "muted_alert_ids": [],
-            "revision": 0, "created_by": "elastic", "updated_by": "elastic", "created_at": _now(),
-            "updated_at": _now(), "api_key_owner": "elastic", "scheduled_task_id": rule_id,
+            "enabled": enabled, **fields, "mute_all": False, "muted_alert_ids": [],
+            "revision": 0, "created_by": user, "updated_by": user, "created_at": _now(),
+            "updated_at": _now(), **self._api_key_attributes(user, enabled), "scheduled_task_id": rule_id,
             "execution_status": {"status": "pending", "last_execution_date": _now()},
         }
         return Reply(200, copy.deepcopy(self.rules[rule_id]))
 
-    def _update_rule(self, body: dict[str, Any], rule_id: str) -> Reply:
+    def _update_rule(self, body: dict[str, Any], rule_id: str, user: str) -> Reply:
         if rule_id not in self.rules:
             return kibana_error(404, f"Saved object [alert/{rule_id}] not found")
         stored = self.rules[rule_id]
+        # update_rule.ts: ensureAuthorized (update), then validateActions, then the new API key; the fake
+        # checks both privileges before it validates the body.
+        refusal = self._rule_refusal(user, stored["rule_type_id"], stored["consumer"], "update", body.get("actions"))
+        if refusal:
+            return refusal
         fields = self._rule_fields(body, stored["rule_type_id"], RULE_UPDATE_KEYS)
         if isinstance(fields, Reply):
             return fields
         for optional in ("alert_delay", "flapping", "artifacts"):
             stored.pop(optional, None)
-        stored.update(fields, revision=stored["revision"] + 1, updated_at=_now())
+        stored.update(fields, revision=stored["revision"] + 1, updated_at=_now(), updated_by=user,
+                      **self._api_key_attributes(user, stored["enabled"]))
         return Reply(200, copy.deepcopy(stored))
 
 

@@ -18,6 +18,12 @@ ROLES = {
     "django_logs_reader": {
         "indices": [{"names": ["django-logs-*"], "privileges": ["read", "view_index_metadata"]}],
     },
+    # The rules' owner (setup/provision/kibana_steps.py): what the fake Kibana checks before a rule call.
+    "django_alerting": {
+        "indices": [{"names": ["django-logs-*"], "privileges": ["read"]}],
+        "applications": [{"application": "kibana-.kibana", "privileges": ["feature_stackAlerts.all", "feature_actions.read"],
+                          "resources": ["space:default"]}],
+    },
 }
 ILM_POLICY = {
     "policy": {
