@@ -237,8 +237,8 @@ def test_github_anchors_follow_github_slugger():
     # Expected values as github.com names these headings (github-slugger's own test cases' rules).
     assert github_anchor("Django's `SECRET_KEY`") == "djangos-secret_key"
     assert github_anchor("1. Identify") == "1-identify"
-    assert github_anchor("`KIBANA_SYSTEM_PASSWORD` and `LOGSTASH_WRITER_PASSWORD`") == (
-        "kibana_system_password-and-logstash_writer_password"
+    assert github_anchor("`KIBANA_SYSTEM_PASSWORD`, `LOGSTASH_WRITER_PASSWORD` and `ALERTING_PASSWORD`") == (
+        "kibana_system_password-logstash_writer_password-and-alerting_password"
     )
 
 
