@@ -150,5 +150,12 @@ endif
 test-integration: $(VENV)/.installed ## Run the live tests against the running stack; they fail, not skip, when it is down
 	REQUIRE_LIVE_STACK=1 $(VENV_PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed ## Measure the safe logging path against the standard library (ratios)
-	$(VENV_PYTHON) bench/logging_overhead.py
+# Each is bench/<name>.py, run as a module from here (app/ for the Django settings it serves); each
+# prints its figures and appends them to bench/RESULTS.md.
+BENCHMARKS := logging_overhead request_overhead first_request sustained_integrity parse_cost memory_budget
+
+bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and append them to bench/RESULTS.md
+	@for benchmark in $(BENCHMARKS); do \
+		echo "== bench/$$benchmark.py"; \
+		PYTHONPATH=app $(VENV_PYTHON) -m bench.$$benchmark || exit 1; \
+	done

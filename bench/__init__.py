@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench` (see the Makefile's BENCHMARKS); each appends to RESULTS.md (results.py)."""
