@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
+LIVE_RESULTS_PATH = Path(__file__).with_name("RESULTS-live.md")  # make bench-live's, on the running stack
 PACKAGES = ("Django", "gunicorn", "django-elk-logging")
 
 
@@ -48,11 +49,13 @@ def environment(tools: tuple[tuple[str, ...], ...] = ()) -> str:
     return ", ".join(parts)
 
 
-def append_section(title: str, lines: list[str], tools: tuple[tuple[str, ...], ...] = ()) -> Path:
-    """Append ``## title`` with the environment line and ``lines`` (Markdown) to RESULTS.md."""
+def append_section(title: str, lines: list[str], tools: tuple[tuple[str, ...], ...] = (),
+                   path: Path = RESULTS_PATH) -> Path:
+    """Append ``## title`` with the environment line and ``lines`` (Markdown) to ``path`` (RESULTS.md)."""
     text = f"\n## {title}\n\n{environment(tools)}\n\n" + "\n".join(lines).rstrip() + "\n"
-    with RESULTS_PATH.open("a", encoding="utf-8") as results:
+    with path.open("a", encoding="utf-8") as results:
         if results.tell() == 0:
-            results.write("# Benchmark results\n\nAppended by `make bench`; newest last. Each section's figures come from one run.\n")
+            target = "bench-live" if path == LIVE_RESULTS_PATH else "bench"
+            results.write(f"# Benchmark results\n\nAppended by `make {target}`; newest last. Each section's figures come from one run.\n")
         results.write(text)
-    return RESULTS_PATH
+    return path
