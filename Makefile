@@ -24,6 +24,8 @@ COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=place
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
+# `make bench-live COLD_START=1` also times make up from docker compose down (it restarts the stack).
+COLD_START ?=
 # `make drill SCENARIO=brute-force [OFFLINE=1 [BELOW_THRESHOLD=1]]`; every drill appends a line to DRILL_LOG.
 DRILL_SCENARIOS := brute-force credential-stuffing brute-force-success suspicious error-burst
 SCENARIO ?=
@@ -40,7 +42,7 @@ endef
 
 .DEFAULT_GOAL := help
 
-.PHONY: help test lint run-app env up down logs ps clean demo drill test-integration bench
+.PHONY: help test lint run-app env up down logs ps clean demo drill test-integration bench bench-live
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -159,3 +161,8 @@ bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and
 		echo "== bench/$$benchmark.py"; \
 		PYTHONPATH=app $(VENV_PYTHON) -m bench.$$benchmark || exit 1; \
 	done
+
+bench-live: $(VENV)/.installed ## On the running stack: ingest rate of a 200,000-record burst, write-to-searchable p50/p99 (COLD_START=1: cold start too); appends to bench/RESULTS-live.md
+	$(require_docker)
+	@$(COMPOSE) config -q && { $(SAMPLE_APP_ENABLED) || { echo "error: make bench-live writes its records from inside the sample app's container, which .env leaves out (own-app mode)" >&2; exit 2; }; }
+	COMPOSE='$(COMPOSE)' COLD_START='$(COLD_START)' PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m bench.live_ingest
