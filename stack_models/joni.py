@@ -77,6 +77,9 @@ class Engine:
         raise EngineError(f"{why}; jruby stderr: {tail or '(empty)'}")
 
     def request(self, **fields) -> dict:
+        return self._request(fields, REQUEST_TIMEOUT)
+
+    def _request(self, fields: dict, wait: float) -> dict:
         if self._process.poll() is not None:
             raise EngineError(f"the jruby engine is not running (exit status {self._process.returncode})")
         try:
@@ -84,7 +87,7 @@ class Engine:
             self._process.stdin.flush()
         except BrokenPipeError:
             self._fail("jruby closed its input")
-        answer = self._read_answer(REQUEST_TIMEOUT)
+        answer = self._read_answer(wait)
         if not answer["ok"]:
             raise EngineError(f"{fields['op']} failed in jruby: {answer['error']}")
         return answer
@@ -107,6 +110,15 @@ class Engine:
             return None, None
         captures = answer["captures"]
         return (None if captures is None else [(name, value) for name, value in captures]), answer["seconds"]
+
+    def grok_batch(self, pattern: str, texts: list[str], runs: int, timeout: float) -> list[tuple[bool, int]] | None:
+        """For each text, whether Joni matches it and the fastest of ``runs`` matches in nanoseconds, timed
+        in jruby; None when the whole batch runs past ``timeout`` seconds."""
+        fields = {"op": "grok_batch", "pattern": pattern, "texts": texts, "runs": runs, "timeout": timeout}
+        answer = self._request(fields, timeout + REQUEST_TIMEOUT)
+        if answer.get("timed_out"):
+            return None
+        return list(zip(answer["matched"], answer["nanos"], strict=True))
 
     def joda_parse(self, pattern: str, zone: str, text: str, locale: str | None = None) -> int | None:
         """Epoch millis Joda parses ``text`` to, or None where the date filter would fail."""
