@@ -22,12 +22,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.hostile_lines import TEXTS
 from bench.parse_corpus import CorpusWriter
 from bench.results import append_section
 from stack_models.grok import PYGROK_PATTERNS_DIR, Grok, load_patterns
 from stack_models.joni import Engine, missing_reason, shared_engine
 from stack_models.logstash_pipeline import Pipeline
-from tests.stack.test_pipeline_bounds import TEXTS, _expressions
 
 LINES = 100_000
 RUNS = 3
@@ -154,7 +154,7 @@ def main() -> None:
         raise SystemExit(f"parse_cost needs Joni: {reason}")
     engine = shared_engine()
     pipeline = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, {"LOGSTASH_WRITER_PASSWORD": "x"}, engine=engine)
-    groks = _expressions(pipeline)
+    groks = pipeline.expressions()
     seed = Grok(SEED_EXPRESSION, load_patterns(PYGROK_PATTERNS_DIR))
     with tempfile.TemporaryDirectory() as directory:
         files = CorpusWriter(Path(directory), seed=10).write(LINES)

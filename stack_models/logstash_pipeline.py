@@ -18,7 +18,7 @@ from pathlib import Path
 import regex
 
 from .grok import Grok, load_patterns
-from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, parse_config
+from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, parse_config, plugins
 from .logstash_events import Document, Event
 from .logstash_filters import FilterPlugins
 from .logstash_inputs import file_input_for, read_file_input
@@ -47,6 +47,24 @@ class Pipeline:
     patterns_dir_files = staticmethod(patterns_dir_files)
 
     # ---- inputs ------------------------------------------------------------------
+    def expressions(self) -> dict[str, Grok]:
+        """Every grok and multiline expression of the pipeline, compiled as its plugin compiles it, by plugin id."""
+        found: dict[str, Grok] = {}
+        for plugin in self.config["input"]:
+            codec = plugin.get("codec") if isinstance(plugin, Plugin) else None
+            if codec is not None:
+                files = self.patterns_dir_files(codec.get("patterns_dir", []), skip_directories=False)
+                found[f"{plugin.get('id')} codec"] = self.grok(codec.get("pattern"), named_captures_only=False,
+                                                               file_patterns=files)
+        for item in plugins(self.config["filter"]):
+            if item.name == "grok":
+                files = self.patterns_dir_files(item.get("patterns_dir", []))
+                for source, expressions in item.get("match").items():
+                    for index, expression in enumerate(expressions if isinstance(expressions, list) else [expressions]):
+                        found[f"{item.get('id')} {source} #{index}"] = self.grok(
+                            expression, item.get("pattern_definitions", {}), file_patterns=files)
+        return found
+
     def file_input(self, file_name: str) -> Plugin:
         """The file input whose ``path`` patterns match ``file_name`` (a live or a rotated name)."""
         return file_input_for(self.config["input"], file_name, self.engine)

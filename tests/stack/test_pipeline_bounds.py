@@ -18,8 +18,8 @@ happening. Every text also goes through the model and Joni's differential (Grok.
 
 import pytest
 
+from bench.hostile_lines import TEXTS
 from stack_models.grok import PYGROK_PATTERNS_DIR, Grok
-from stack_models.logstash_config import Plugin, plugins
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.engines import require_engine
 
@@ -28,56 +28,6 @@ GROWTH = 8.0
 FLOOR_SECONDS = 0.25  # far under what a quadratic expression takes on 4N characters (seconds)
 RUNS = 3
 TIMEOUT_SECONDS = 5.0
-OURS = "ERROR 2026-12-01 12:00:00,000 views [request_id=- record_id=00000000000000aa] "
-TUTORIAL = "ERROR 2026-12-01 12:00:00,000 views "
-ACCESS = '127.0.0.1 - - [01/Dec/2026:12:00:00 +0000] "GET /'
-MIX = '[ ]"=  "[=] ]]"" ==[[ "'  # brackets, quotes, equal signs and spaces, unbalanced
-
-
-def _repeat(unit: str, size: int) -> str:
-    return (unit * (size // len(unit) + 1))[:size]
-
-
-# Each text at a size: a 10,000-character line in each format, pathological mixes behind every
-# prefix an expression can get past, and tutorial messages of many lines with and without headers.
-TEXTS = {
-    "ours, long message": lambda n: OURS + _repeat("a", n),
-    "ours, long context": lambda n: OURS[:-20] + _repeat(' user="x] y" a=b', n) + "] m",
-    "ours, unclosed context": lambda n: OURS[:-20] + _repeat(MIX, n),
-    "ours, long stack": lambda n: OURS + "m" + _repeat("\n\t  File x, line 1", n),
-    "ours, stack then a foreign line": lambda n: OURS + "m" + _repeat("\n\tline", n) + "\nforeign",
-    "tutorial, long line": lambda n: TUTORIAL + _repeat("a", n),
-    "tutorial, many lines": lambda n: TUTORIAL + _repeat("line\n", n),
-    "tutorial, many lines then a traceback": lambda n: TUTORIAL + _repeat("line\n", n) + "Traceback (most recent call last):\n  x",
-    "tutorial, many headers": lambda n: TUTORIAL + _repeat("\nTraceback (most recent call last):", n),
-    "tutorial, near-headers": lambda n: TUTORIAL + _repeat("\nTraceback (most recent call last)", n),
-    "security message": lambda n: "User logged in: " + _repeat(MIX, n),
-    "access, long agent": lambda n: ACCESS + ' HTTP/1.1" 200 1 "-" "' + _repeat(MIX, n) + '" 1 - x',
-    "access, unclosed quotes": lambda n: ACCESS + _repeat(MIX, n),
-    "mix alone": lambda n: _repeat(MIX, n),
-    "mix behind a level": lambda n: "ERROR " + _repeat(MIX, n),
-    "mix behind a record start": lambda n: TUTORIAL[:-6] + _repeat(MIX, n),
-    "many cut markers": lambda n: _repeat("x...[record cut short by a failed write]", n),
-}
-
-
-def _expressions(pipeline: Pipeline) -> dict[str, Grok]:
-    """Every grok and multiline expression of the pipeline, compiled as its plugin compiles it."""
-    found: dict[str, Grok] = {}
-    for plugin in pipeline.config["input"]:
-        codec = plugin.get("codec") if isinstance(plugin, Plugin) else None
-        if codec is not None:
-            files = pipeline.patterns_dir_files(codec.get("patterns_dir", []), skip_directories=False)
-            grok = pipeline.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files)
-            found[f"{plugin.get('id')} codec"] = grok
-
-    for item in plugins(pipeline.config["filter"]):
-        if item.name == "grok":
-            files = pipeline.patterns_dir_files(item.get("patterns_dir", []))
-            for source, expressions in item.get("match").items():
-                for index, expression in enumerate(expressions if isinstance(expressions, list) else [expressions]):
-                    found[f"{item.get('id')} {source} #{index}"] = pipeline.grok(expression, item.get("pattern_definitions", {}), file_patterns=files)
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +38,7 @@ def engine():
 @pytest.fixture(scope="module")
 def expressions(engine) -> dict[str, Grok]:
     pipeline = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, {"LOGSTASH_WRITER_PASSWORD": "x"}, engine=engine)
-    return _expressions(pipeline)
+    return pipeline.expressions()
 
 
 def test_every_expression_of_the_pipeline_is_guarded(expressions):
