@@ -8,10 +8,11 @@ import sys
 from collections.abc import Mapping
 
 from provision.assets import Assets, load_assets
-from provision.elasticsearch_steps import NATIVE_USERS, ElasticsearchSteps
+from provision.elasticsearch_steps import ALERTING, NATIVE_USERS, ElasticsearchSteps
 from provision.errors import ConfigError, ProvisionError
 from provision.kibana_steps import KibanaSteps
 from provision.output import complain, redact_secrets, say
+from provision.rule_keys import renew_rule_keys
 from provision.settings import Settings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -31,13 +32,18 @@ def provision(settings: Settings, assets: Assets) -> None:
             es.sync_ilm_policy(policy)
         for template in assets.index_templates:
             es.sync_index_template(template)
-        kibana = KibanaSteps(settings, es)
+        rules_role = next(role for role in assets.roles if role.name == ALERTING.name)
+        kibana = KibanaSteps(settings, es, rules_role)
         kibana.wait_until_available()
         kibana.sync_saved_objects(assets.saved_objects)
         for connector in assets.connectors:
             kibana.sync_connector(connector)
+        unchanged = []
         for rule in assets.rules:
-            kibana.sync_rule(rule)
+            current = kibana.sync_rule(rule)
+            if current is not None:
+                unchanged.append((rule, current))
+        renew_rule_keys(es, kibana.rules_kibana, rules_role, unchanged)
     finally:
         if kibana is not None:
             kibana.close()

@@ -1,5 +1,5 @@
 """The Elasticsearch steps: kibana_system's password, roles, the native users, ILM policies, index
-templates, and the record of the last saved-objects import."""
+templates, and the records of what setup last did in Kibana."""
 
 from __future__ import annotations
 
@@ -31,9 +31,11 @@ WRITER = NativeUser("logstash_writer", "Logstash writer for django-logs-*", "LOG
 # Kibana grants each rule's API key as the user who created or last updated it (kibana_steps.py).
 ALERTING = NativeUser("django_alerting", "Owner of the Django alert rules", "ALERTING_PASSWORD")
 NATIVE_USERS = (WRITER, ALERTING)
-# An empty component template whose _meta records setup's last saved-objects import (see
-# KibanaSteps.sync_saved_objects); nothing composes it.
+# Empty component templates whose _meta records what setup last did; nothing composes them. The last
+# saved-objects import (KibanaSteps.sync_saved_objects) and the role the rules' API keys were granted
+# with (rule_keys.py).
 IMPORT_RECORD = "django-logs-setup-kibana-import"
+RULE_KEYS_RECORD = "django-logs-setup-rule-keys"
 
 
 def not_elasticsearch(url: str) -> str:
@@ -227,20 +229,21 @@ class ElasticsearchSteps:
             ),
         )
 
-    def import_record(self) -> dict[str, Any]:
-        """What put_import_record last stored, or {} when nothing was."""
+    def record(self, name: str) -> dict[str, Any]:
+        """The _meta put_record last stored under `name`, or {} when nothing was."""
         found = self._found(
-            f"GET _component_template/{IMPORT_RECORD}",
-            self.client.options(ignore_status=404).cluster.get_component_template, name=IMPORT_RECORD,
+            f"GET _component_template/{name}",
+            self.client.options(ignore_status=404).cluster.get_component_template, name=name,
         ) or {}
         templates = found.get("component_templates", [])
         return templates[0]["component_template"].get("_meta", {}) if templates else {}
 
-    def put_import_record(self, record: dict[str, str]) -> None:
-        meta = {"description": "Written by the setup service: what it last imported into Kibana.", **record}
+    def put_record(self, name: str, what: str, record: dict[str, str]) -> None:
+        """Store `record` as the _meta of the empty component template `name`; `what` says what it records."""
+        meta = {"description": f"Written by the setup service: {what}.", **record}
         self.call(
-            f"PUT _component_template/{IMPORT_RECORD}", "",
-            self.client.cluster.put_component_template, name=IMPORT_RECORD, template={}, meta=meta,
+            f"PUT _component_template/{name}", "",
+            self.client.cluster.put_component_template, name=name, template={}, meta=meta,
         )
 
     def close(self) -> None:

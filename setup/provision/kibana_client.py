@@ -82,19 +82,32 @@ class Kibana:
                 pass
         return response.status, text
 
-    def call(self, method: str, path: str, hint: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> tuple[int, Any]:
-        """One call whose failure stops the setup with a message naming it and the fix."""
+    def call(
+        self, method: str, path: str, hint: str, ok: tuple[int, ...] = (200,), refused_hint: str = "", **kwargs: Any
+    ) -> tuple[int, Any]:
+        """One call whose failure stops the setup with a message naming it and the fix: ``refused_hint``,
+        if given, when Kibana refused the call to this user, else ``hint``."""
         try:
             status, body = self.request(method, path, **kwargs)
         except KibanaUnreachable as error:
             raise ProvisionError(f"{method} {path} on {self.url} failed: {error}. Check `docker compose logs kibana`.") from None
         if status not in ok:
             detail = body.get("message", body) if isinstance(body, dict) else body
+            if refused_hint and is_authorization_refusal(status, detail):
+                hint = refused_hint
             raise ProvisionError(f"{method} {path} failed: HTTP {status}: {str(detail)[:1000]}. {hint}".rstrip())
         return status, body
 
     def close(self) -> None:
         self.pool.clear()
+
+
+def is_authorization_refusal(status: int, message: Any) -> bool:
+    """Whether Kibana refused the call for the caller's privileges: the 403s of
+    alerting/server/authorization/alerting_authorization.ts ('Unauthorized by "<consumer>" to <operation>
+    "<rule type>" rule') and actions/server/authorization/actions_authorization.ts ('Unauthorized to
+    <operation> actions'), both Boom.forbidden."""
+    return status == 403 and str(message).startswith("Unauthorized")
 
 
 def _reason(error: urllib3.exceptions.HTTPError) -> str:

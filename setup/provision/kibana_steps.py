@@ -9,10 +9,11 @@ from typing import Any
 
 from provision.assets import Asset, SavedObjects
 from provision.comparison import covers, fingerprint
-from provision.elasticsearch_steps import ALERTING, ElasticsearchSteps
+from provision.elasticsearch_steps import ALERTING, IMPORT_RECORD, ElasticsearchSteps
 from provision.errors import ProvisionError
 from provision.kibana_client import Kibana, KibanaUnreachable
 from provision.output import report
+from provision.rule_keys import refused_rule_hint, rule_path, rule_step
 from provision.settings import Settings
 from provision.sync import poll_until_ready, sync
 
@@ -27,7 +28,8 @@ JOINED_UPLOAD_NAME = "saved_objects.ndjson"
 
 
 class KibanaSteps:
-    def __init__(self, settings: Settings, es: ElasticsearchSteps) -> None:
+    def __init__(self, settings: Settings, es: ElasticsearchSteps, rules_role: Asset) -> None:
+        """``rules_role`` is django_alerting's role file, named when Kibana refuses it a rule call."""
         self.settings = settings
         self.kibana = Kibana(settings)
         # The rules are created and updated as django_alerting: Kibana grants a rule's API key on behalf of
@@ -35,6 +37,7 @@ class KibanaSteps:
         # by create_rule.ts and update_rule.ts), and the rule's queries and its connectors' writes run with
         # that key. As elastic they would run with the superuser's privileges.
         self.rules_kibana = Kibana(settings, ALERTING.name, ALERTING.password_variable)
+        self.rules_role = rules_role
         self.es = es  # keeps the record of the last saved-objects import
 
     def wait_until_available(self) -> None:
@@ -122,7 +125,7 @@ class KibanaSteps:
         wanted = {"file_fingerprint": fingerprint(objects)}
 
         def read() -> tuple[dict[tuple[str, str], dict[str, Any]] | None, dict[str, Any]]:
-            return self._stored_objects(objects), self.es.import_record()
+            return self._stored_objects(objects), self.es.record(IMPORT_RECORD)
 
         def matches(current: tuple[dict[tuple[str, str], dict[str, Any]] | None, dict[str, Any]]) -> bool:
             stored, record = current
@@ -136,7 +139,10 @@ class KibanaSteps:
             if imported is None:
                 where = ", ".join(str(path) for path in saved.paths)
                 raise ProvisionError(f"Kibana reported importing {where} but cannot export all of its objects.")
-            self.es.put_import_record({**wanted, "kibana_fingerprint": _stored_fingerprint(imported)})
+            self.es.put_record(
+                IMPORT_RECORD, "what it last imported into Kibana",
+                {**wanted, "kibana_fingerprint": _stored_fingerprint(imported)},
+            )
             return "created" if stored is None and not _any_existed(result) else "updated"
 
         sync(f"saved objects ({len(objects)} from {names})", read, matches, write)
@@ -174,26 +180,27 @@ class KibanaSteps:
 
     def _sync_by_id(
         self, step: str, path: str, asset: Asset, matches: Any, update: Any, kibana: Kibana | None = None,
-        outcome: Any = None,
-    ) -> None:
+        outcome: Any = None, refused_hint: str = "",
+    ) -> Any:
         """GET the object at ``path``: POST the asset when there is none (404), else PUT ``update()``
         unless ``matches(current)``. ``matches`` raises when the object cannot be updated into the asset.
         Every call goes through ``kibana`` (default: as elastic); ``outcome(current)``, if given, says what
-        an update is reported as."""
+        an update is reported as; ``refused_hint`` is the fix named when Kibana refuses a call to the user.
+        Returns the object as Kibana held it when it was left unchanged, else None."""
         client = kibana or self.kibana
 
         def read() -> Any:
-            status, current = client.call("GET", path, "", ok=(200, 404))
+            status, current = client.call("GET", path, "", ok=(200, 404), refused_hint=refused_hint)
             return None if status == 404 else current
 
         def write(current: Any) -> str | None:
             if current is None:
-                client.call("POST", path, f"Fix {asset.path}.", json_body=asset.body)
+                client.call("POST", path, f"Fix {asset.path}.", json_body=asset.body, refused_hint=refused_hint)
                 return None
-            client.call("PUT", path, f"Fix {asset.path}.", json_body=update())
+            client.call("PUT", path, f"Fix {asset.path}.", json_body=update(), refused_hint=refused_hint)
             return outcome(current) if outcome else None
 
-        sync(step, read, matches, write)
+        return sync(step, read, matches, write)
 
     def sync_connector(self, connector: Asset) -> None:
         step = f"connector {connector.name} ({connector.body['name']})"
@@ -214,8 +221,10 @@ class KibanaSteps:
             lambda: {"name": body["name"], "config": body.get("config", {}), **({"secrets": secrets} if secrets else {})},
         )
 
-    def sync_rule(self, rule: Asset) -> None:
-        step = f"rule {rule.name} ({rule.body['name']})"
+    def sync_rule(self, rule: Asset) -> dict[str, Any] | None:
+        """Create or update the rule as django_alerting. Returns the rule as Kibana holds it when it was
+        left unchanged (its API key as old as its last write), None when setup just wrote it."""
+        step = rule_step(rule)
         body = rule.body
         update = {key: body[key] for key in RULE_UPDATE_KEYS if key in body}
 
@@ -231,11 +240,13 @@ class KibanaSteps:
         def outcome(current: dict[str, Any]) -> str:
             if _owned_by_alerting_user(current):
                 return "updated"
-            return f"updated (its API key was {current.get('api_key_owner')}'s, now {ALERTING.name}'s)"
+            owner = current.get("api_key_owner")
+            had = "it had no API key" if owner is None else f"its API key was {owner}'s"
+            return f"updated ({had}, now {ALERTING.name}'s)"
 
-        self._sync_by_id(
-            step, f"/api/alerting/rule/{urllib.parse.quote(rule.name, safe='')}", rule, matches, lambda: update,
-            self.rules_kibana, outcome,
+        return self._sync_by_id(
+            step, rule_path(rule), rule, matches, lambda: update, self.rules_kibana, outcome,
+            refused_hint=refused_rule_hint(rule, self.rules_role),
         )
 
     def close(self) -> None:

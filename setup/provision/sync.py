@@ -15,18 +15,20 @@ def sync[Current](
     read: Callable[[], Current | None],
     matches: Callable[[Current], bool],
     write: Callable[[Current | None], str | None],
-) -> None:
+) -> Current | None:
     """Read what the server holds (None: nothing yet); when it does not match, write.
 
     Reports the step unchanged, or what ``write`` returns, by default created (nothing was
-    there) or updated. ``matches`` may raise when what is there cannot be updated.
+    there) or updated. ``matches`` may raise when what is there cannot be updated. Returns what
+    was read when it matched (nothing written), else None.
     """
     current = read()
     if current is not None and matches(current):
         report(step, "unchanged")
-        return
+        return current
     outcome = write(current)
     report(step, outcome or ("created" if current is None else "updated"))
+    return None
 
 
 def poll_until_ready(

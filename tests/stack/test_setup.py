@@ -42,6 +42,7 @@ from tests.support.setup_assets import (
 PROVISION_PACKAGE = SETUP_DIR / "provision"
 RUN_TIMEOUT_SECONDS = 60
 IMPORT_RECORD = "django-logs-setup-kibana-import"
+RULE_KEYS_RECORD = "django-logs-setup-rule-keys"
 
 
 @pytest.fixture
@@ -123,6 +124,7 @@ EXPECTED_WRITES = [
     ("POST", f"/api/actions/connector/{INDEX_CONNECTOR_ID}"),
     ("POST", f"/api/actions/connector/{LOG_CONNECTOR_ID}"),
     ("POST", f"/api/alerting/rule/{RULE_ID}"),
+    ("PUT", f"/_component_template/{RULE_KEYS_RECORD}"),
 ]
 ALL_STEPS = [
     "kibana_system password", "role django_alerting", "role django_logs_reader", "role logstash_writer",

@@ -429,6 +429,7 @@ class FakeElasticStack:
         self.kibana_refuses_credentials = False  # Kibana refuses setup's user though Elasticsearch takes it
         self.import_failures: dict[tuple[str, str], dict[str, Any]] = {}  # (type, id) -> error object
         self.hang: set[tuple[str, str, str]] = set()  # (service, method, path) never answered
+        self.failing_writes: dict[str, int] = {}  # Elasticsearch path -> how many next writes to it answer 500
         self._refused: set[str] = set()
         # Counters.
         self.health_calls = 0
@@ -447,6 +448,8 @@ class FakeElasticStack:
         self.connectors: dict[str, dict[str, Any]] = {}
         self.connector_secrets: dict[str, dict[str, Any]] = {}
         self.rules: dict[str, dict[str, Any]] = {}
+        # Rule id -> the role bodies of its key's owner when the key was granted (see _grant_rule_key).
+        self.rule_key_roles: dict[str, dict[str, dict[str, Any]]] = {}
         self._seq = itertools.count(1)
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._serving: dict[str, threading.Thread] = {}
@@ -590,6 +593,9 @@ class FakeElasticStack:
             reply = es_error(401, "security_exception", f"unable to authenticate user for REST request [{record.path}]")
             reply.headers["WWW-Authenticate"] = 'Basic realm="security", charset="UTF-8"'
             return reply
+        if record.is_write and self.failing_writes.get(record.path, 0) > 0:
+            self.failing_writes[record.path] -= 1
+            return es_error(500, "exception", f"simulated failure of {record.method} {record.path}")
         body: Any = None
         if record.body:
             try:
@@ -789,6 +795,10 @@ class FakeElasticStack:
             return self._import(record)
         if record.path == "/api/saved_objects/_export" and record.method == "POST":
             return self._with_json(record, self._export)
+        key_update = re.fullmatch(r"/api/alerting/rule/([^/]+)/_update_api_key", record.path)
+        if key_update and record.method == "POST":  # no body: the route validates only the id param
+            with self._lock:
+                return self._update_rule_api_key(key_update.group(1), user)
         resources = (
             (r"/api/actions/connector/([^/]+)", {"GET": self._get_connector, "POST": self._create_connector,
                                                   "PUT": self._update_connector}),
@@ -1055,9 +1065,17 @@ class FakeElasticStack:
         message = rule_refusal(held, rule_type_id, consumer, operation, actions if isinstance(actions, list) else [])
         return kibana_error(403, message) if message else None
 
-    def _api_key_attributes(self, user: str, enabled: bool) -> dict[str, Any]:
+    def _grant_rule_key(self, rule_id: str, user: str, enabled: bool) -> dict[str, Any]:
         """create_new_api_key_set.ts: a new key granted as the caller, only for an enabled rule
-        (create_rule.ts; update_rule.ts passes shouldUpdateApiKey: the rule's enabled)."""
+        (create_rule.ts; update_rule.ts passes shouldUpdateApiKey: the rule's enabled). Kibana grants
+        it with empty role_descriptors (rules_client_factory.ts), so Elasticsearch limits it by a
+        snapshot of the owner's roles as they are now (security/grant-api-key docs): kept here."""
+        if enabled:
+            self.rule_key_roles[rule_id] = {
+                name: copy.deepcopy(self.roles.get(name, {})) for name in self.users[user]["roles"]
+            }
+        else:
+            self.rule_key_roles.pop(rule_id, None)
         return {"api_key_owner": user if enabled else None, "api_key_created_by_user": False if enabled else None}
 
     def _get_rule(self, body: None, rule_id: str, user: str) -> Reply:
@@ -1132,7 +1150,7 @@ class FakeElasticStack:
             "id": rule_id, "rule_type_id": body["rule_type_id"], "consumer": body["consumer"],
             "enabled": enabled, **fields, "mute_all": False, "muted_alert_ids": [],
             "revision": 0, "created_by": user, "updated_by": user, "created_at": _now(),
-            "updated_at": _now(), **self._api_key_attributes(user, enabled), "scheduled_task_id": rule_id,
+            "updated_at": _now(), **self._grant_rule_key(rule_id, user, enabled), "scheduled_task_id": rule_id,
             "execution_status": {"status": "pending", "last_execution_date": _now()},
         }
         return Reply(200, copy.deepcopy(self.rules[rule_id]))
@@ -1152,8 +1170,22 @@ class FakeElasticStack:
         for optional in ("alert_delay", "flapping", "artifacts"):
             stored.pop(optional, None)
         stored.update(fields, revision=stored["revision"] + 1, updated_at=_now(), updated_by=user,
-                      **self._api_key_attributes(user, stored["enabled"]))
+                      **self._grant_rule_key(rule_id, user, stored["enabled"]))
         return Reply(200, copy.deepcopy(stored))
+
+    def _update_rule_api_key(self, rule_id: str, user: str) -> Reply:
+        """POST /api/alerting/rule/<id>/_update_api_key (routes/rule/apis/update_api_key/
+        update_rule_api_key_route.ts: 204, no body). update_rule_api_key.ts: ensureAuthorized
+        (updateApiKey), then a new key as the caller whether or not the rule is enabled
+        (shouldUpdateApiKey: true), updatedBy the caller; the revision stays."""
+        if rule_id not in self.rules:
+            return kibana_error(404, f"Saved object [alert/{rule_id}] not found")
+        stored = self.rules[rule_id]
+        refusal = self._rule_refusal(user, stored["rule_type_id"], stored["consumer"], "updateApiKey", stored["actions"])
+        if refusal:
+            return refusal
+        stored.update(updated_at=_now(), updated_by=user, **self._grant_rule_key(rule_id, user, True))
+        return Reply(204, raw=b"")
 
 
 def _worst(levels: Any) -> str:

@@ -48,17 +48,20 @@ def grants(held: set[str] | None, feature: str, privilege: str) -> bool:
 
 
 def rule_refusal(held: set[str] | None, rule_type_id: str, consumer: str, operation: str, actions: list[Any]) -> str | None:
-    """Kibana's 403 message for a rule `operation` (create, update, get) the user may not make, else None.
+    """Kibana's 403 message for a rule `operation` (create, update, updateApiKey, get) the user may not
+    make, else None.
 
     alerting/server/authorization/alerting_authorization.ts ensureAuthorized refuses with
     getUnauthorizedMessage: 'Unauthorized by "<consumer>" to <operation> "<rule type>" rule'. After it,
     create_rule.ts and update_rule.ts call validate_actions.ts when actions are attached, whose
     actionsClient.getBulk runs actions/server/authorization/actions_authorization.ts ensureAuthorized
-    with operation get: 'Unauthorized to get actions'.
+    with operation get: 'Unauthorized to get actions'. update_rule_api_key.ts (application/rule/methods/
+    update_api_key/) calls it with operation execute instead, which the actions feature's `read` also
+    grants (actions/server/feature.ts: read over action, all over action_task_params).
     """
     needed = "read" if operation == "get" else "all"
     if not grants(held, RULES_FEATURE, needed):
         return f'Unauthorized by "{consumer}" to {operation} "{rule_type_id}" rule'
     if operation != "get" and actions and not grants(held, CONNECTORS_FEATURE, "read"):
-        return "Unauthorized to get actions"
+        return f"Unauthorized to {'execute' if operation == 'updateApiKey' else 'get'} actions"
     return None
