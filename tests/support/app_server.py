@@ -1,66 +1,26 @@
-"""Real gunicorn serving the sample app on a loopback port, for process-level tests."""
+"""Real gunicorn serving the sample app on a loopback port, for process-level tests.
 
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
+The generic parts (environment, migrate, start and stop) live in bench/gunicorn_runner.py, which the
+benchmarks share; this adds the demo user the tests log in as.
+"""
+
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import APP_DIR, PACKAGE_SRC
+from bench import gunicorn_runner
+from bench.gunicorn_runner import APP_DIR, free_port, manage, serving
 
-VENV_BIN = Path(sys.executable).parent
+__all__ = ["APP_DIR", "DEMO_PASSWORD", "DEMO_USERNAME", "app_environment", "free_port", "manage", "running_app",
+           "serving"]
+
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "Correct-Horse-Battery-42"
-READY_TIMEOUT_SECONDS = 30
-
-
-@dataclass
-class RunningApp:
-    base_url: str
-    log_dir: Path
-    process: subprocess.Popen
-    output_path: Path
-
-    def output(self) -> str:
-        return self.output_path.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def app_environment(workdir: Path, **overrides: str) -> dict[str, str]:
-    """The environment the container would give the app, rooted in ``workdir``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "SENTRY_", "GUNICORN_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_LOG_DIR=str(workdir / "log"),
-        DJANGO_SQLITE_PATH=str(workdir / "db.sqlite3"),
-        DJANGO_STATIC_ROOT=str(workdir / "static"),
-        DJANGO_SECURE_COOKIES="false",
-        DEMO_USERNAME=DEMO_USERNAME,
-        DEMO_PASSWORD=DEMO_PASSWORD,
-        PYTHONUNBUFFERED="1",
-        # The logging package from this checkout, whether or not the venv installed it.
-        PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_SRC), os.environ.get("PYTHONPATH")])),
-    )
-    env.update(overrides)
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=120
+    """The environment the container would give the app, rooted in ``workdir``, with the demo user's."""
+    return gunicorn_runner.app_environment(
+        workdir, **{"DEMO_USERNAME": DEMO_USERNAME, "DEMO_PASSWORD": DEMO_PASSWORD, **overrides}
     )
 
 
@@ -76,53 +36,3 @@ def running_app(workdir: Path, workers: int = 2, **env_overrides: str):
         assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
     with serving(APP_DIR, ["--config", "gunicorn.conf.py", "config.wsgi"], env, port, workdir, workdir / "log") as app:
         yield app
-
-
-@contextmanager
-def serving(
-    cwd: Path, arguments: list[str], env: dict[str, str], port: int, workdir: Path, log_dir: Path, ready_path="/healthz"
-):
-    """gunicorn with ``arguments`` in ``cwd``, until ``ready_path`` answers 200; stopped gracefully after."""
-    output_path = workdir / "gunicorn.out"
-    with open(output_path, "wb") as output:
-        process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), *arguments],
-            cwd=cwd,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    app = RunningApp(f"http://127.0.0.1:{port}", log_dir, process, output_path)
-    try:
-        _wait_until_healthy(app, ready_path)
-        yield app
-    finally:
-        _stop(process)
-
-
-def _wait_until_healthy(app: RunningApp, ready_path: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if app.process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {app.process.returncode}:\n{app.output()}")
-        try:
-            with urllib.request.urlopen(app.base_url + ready_path, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"gunicorn did not answer {ready_path} within {READY_TIMEOUT_SECONDS}s:\n{app.output()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-            # A test that reads the logs after the app stopped needs a graceful stop.
-            raise AssertionError("gunicorn did not stop within 15 s of SIGTERM and was killed") from None

@@ -1,0 +1,71 @@
+"""The sample app under gunicorn in one logging configuration, started as the container starts it.
+
+A configuration is a settings module (bench/configs/, or the app's own) and a gunicorn config: the app's
+gunicorn.conf.py (access line on) or bench/gunicorn_no_access.py (gunicorn's default: no access line).
+"""
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.gunicorn_runner import APP_DIR, REPO_ROOT, app_environment, free_port, migrate, serving
+
+PRODUCTION_GUNICORN = "gunicorn.conf.py"
+NO_ACCESS_GUNICORN = "python:bench.gunicorn_no_access"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    name: str
+    settings_module: str
+    gunicorn_config: str
+
+
+CONFIGURATIONS = (
+    Configuration("off", "bench.configs.off", NO_ACCESS_GUNICORN),
+    Configuration("bare minimum", "bench.configs.bare", NO_ACCESS_GUNICORN),
+    Configuration("tutorial", "bench.configs.tutorial", NO_ACCESS_GUNICORN),
+    Configuration("ours without access line", "config.settings", NO_ACCESS_GUNICORN),
+    Configuration("ours without console", "bench.configs.no_console", PRODUCTION_GUNICORN),
+    Configuration("ours", "config.settings", PRODUCTION_GUNICORN),
+)
+PRODUCTION = CONFIGURATIONS[-1]
+
+
+def bench_environment(workdir: Path, database: Path, settings_module: str, **overrides: str) -> dict[str, str]:
+    """app_environment with ``settings_module``, bench/ importable and a shared ``database``."""
+    env = app_environment(workdir, DJANGO_SETTINGS_MODULE=settings_module, DJANGO_SQLITE_PATH=str(database), **overrides)
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(REPO_ROOT)])
+    return env
+
+
+def prepare_database(workdir: Path) -> Path:
+    """One migrated SQLite file for every configuration: the view reads no table, /healthz runs SELECT 1."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = workdir / "db.sqlite3"
+    (workdir / "log").mkdir(exist_ok=True)
+    migrate(bench_environment(workdir, database, "config.settings"))
+    return database
+
+
+@contextmanager
+def serve(configuration: Configuration, workdir: Path, database: Path, workers: int = 2, ready_path="/healthz",
+          **env_overrides: str):
+    """gunicorn serving the app in ``configuration``, its logs under ``workdir``/log."""
+    for folder in ("log", "static"):
+        (workdir / folder).mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = bench_environment(
+        workdir, database, configuration.settings_module,
+        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers), **env_overrides,
+    )
+    arguments = ["--config", configuration.gunicorn_config, "config.wsgi"]
+    with serving(APP_DIR, arguments, env, port, workdir, workdir / "log", ready_path=ready_path) as app:
+        yield app
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    """The gunicorn master's children (its workers), from /proc."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
