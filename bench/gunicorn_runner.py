@@ -36,11 +36,29 @@ class RunningApp:
     output_path: Path
 
     @property
+    def host(self) -> str:
+        return self.base_url.removeprefix("http://").rsplit(":", 1)[0]
+
+    @property
     def port(self) -> int:
         return int(self.base_url.rsplit(":", 1)[1])
 
     def output(self) -> str:
         return self.output_path.read_text(errors="replace")
+
+    def workers(self) -> list[int]:
+        """The pids of the arbiter's live workers: its children, from /proc."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return sorted(int(pid) for pid in children)
+
+    def wait_for_workers(self, count: int, timeout: float, excluding: frozenset[int] = frozenset()) -> list[int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = [pid for pid in self.workers() if pid not in excluding]
+            if len(pids) >= count:
+                return pids
+            time.sleep(0.1)
+        raise GunicornError(f"gunicorn did not have {count} workers within {timeout} s:\n{self.output()}")
 
 
 def free_port() -> int:

@@ -13,7 +13,6 @@ from pathlib import Path
 from bench.gunicorn_runner import RunningApp
 from bench.load import LoadError, run_load
 from bench.profile_stacks import breakdown, parse_collapsed, report
-from bench.serve_configs import worker_pids
 
 PROFILE_SECONDS = 10
 RATE_HZ = 200
@@ -38,7 +37,7 @@ def _record(py_spy: str, pid: int, output: Path, output_format: str) -> subproce
 def profile(app: RunningApp, url: str, directory: Path) -> str:
     """Profile ``app``'s workers while ``url`` is under load; the breakdown as Markdown lines."""
     py_spy = _py_spy()
-    pids = worker_pids(app.process.pid)
+    pids = app.workers()
     if len(pids) < 2:
         raise LoadError(f"expected 2 workers, gunicorn {app.process.pid} has {pids}")
     directory.mkdir(parents=True, exist_ok=True)

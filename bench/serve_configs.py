@@ -63,9 +63,3 @@ def serve(configuration: Configuration, workdir: Path, database: Path, workers: 
     arguments = ["--config", configuration.gunicorn_config, "config.wsgi"]
     with serving(APP_DIR, arguments, env, port, workdir, workdir / "log", ready_path=ready_path) as app:
         yield app
-
-
-def worker_pids(master_pid: int) -> list[int]:
-    """The gunicorn master's children (its workers), from /proc."""
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    return [int(pid) for pid in children]

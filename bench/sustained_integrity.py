@@ -19,7 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.app_process import RunningApp, gunicorn_app
+from bench.app_process import gunicorn_app
+from bench.gunicorn_runner import RunningApp
 from bench.load_client import Outcome, run_load
 from bench.log_integrity import Requests, Tally, tally
 from bench.results import append_section
