@@ -4,12 +4,16 @@ Compares, per record written to a real file:
   baseline: logging.Formatter + logging.handlers.WatchedFileHandler
   safe:     django_elk_logging.log_lines.SafeFormatter + AppendOnlyFileHandler
 for a plain message and for a hostile one (control characters to escape).
-Prints the ratio safe/baseline; run with `make bench`.
+and gunicorn's access line (gunicorn's Logger against AccessLogger, each on its file handler).
+Rounds of the two alternate and CPU time (time.process_time: the write(2)s included, other
+processes' load not) is measured, so the ratio holds on a busy machine. Prints the ratio
+safe/baseline; run with `make bench`.
 
 Then, in fresh processes as a gunicorn worker starts, the cost of the first
 record (and of importing the module, Django aside) against the median record.
 """
 
+import datetime
 import logging
 import logging.handlers
 import subprocess
@@ -19,7 +23,12 @@ import time
 from pathlib import Path
 
 # make bench runs it in the venv that installed the package (requirements-dev.txt).
+from django_elk_logging.access_log import ACCESS_LOG_FORMAT, AccessLogger
 from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+
+from bench.results import append_section
 
 FRESH_PROCESSES = 5
 # Run in a fresh interpreter: nothing imported or cached yet, as in a new worker.
@@ -51,46 +60,123 @@ MESSAGES = {
 }
 
 
-def seconds_per_record(handler: logging.Handler, message: str) -> float:
+def logger_for(handler: logging.Handler) -> logging.Logger:
     logger = logging.getLogger(f"bench.{id(handler)}")
     logger.propagate = False
     logger.handlers = [handler]
     logger.setLevel(logging.INFO)
-    best = float("inf")
+    return logger
+
+
+def best_of_alternating_rounds(runs: dict[str, callable]) -> dict[str, float]:
+    """CPU seconds per call of each run, the best of ROUNDS rounds, the runs taking turns."""
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for _ in range(RECORDS):
-            logger.info(message)
-        best = min(best, (time.perf_counter() - start) / RECORDS)
-    handler.close()
+        for name, run in runs.items():
+            start = time.process_time()
+            for _ in range(RECORDS):
+                run()
+            best[name] = min(best[name], (time.process_time() - start) / RECORDS)
     return best
 
 
+class _Response:
+    status = "200 OK"
+    sent = 13
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("X-Request-ID", "786775e7c738447f916f88e3877a09f9")]
+
+
+class _Request:
+    headers = [("HOST", "127.0.0.1:8000"), ("USER-AGENT", "wrk/4.2"), ("ACCEPT", "*/*")]
+
+
+# What gunicorn's sync worker puts in a request's environ (gunicorn/http/wsgi.py), abridged values.
+_ENVIRON = {
+    "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "51234", "REQUEST_METHOD": "GET", "RAW_URI": "/", "PATH_INFO": "/",
+    "QUERY_STRING": "", "SCRIPT_NAME": "", "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "127.0.0.1",
+    "SERVER_PORT": "8000", "SERVER_SOFTWARE": "gunicorn", "HTTP_HOST": "127.0.0.1:8000", "HTTP_USER_AGENT": "wrk/4.2",
+    "HTTP_ACCEPT": "*/*", "wsgi.url_scheme": "http", "wsgi.multithread": False, "wsgi.multiprocess": True,
+    "wsgi.run_once": False, "wsgi.version": (1, 0), "gunicorn.socket": None, "wsgi.input": None,
+    "wsgi.errors": None, "wsgi.file_wrapper": None, "wsgi.input_terminated": True,
+}
+
+
+def access_logger(logger_class: type[Logger], handler_class: str, path: Path) -> Logger:
+    config = Config()
+    config.set("access_log_format", ACCESS_LOG_FORMAT)
+    # gunicorn merges this shallowly over its defaults, so each section is complete.
+    config.set("logconfig_dict", {
+        "version": 1,
+        "root": {"level": "WARNING", "handlers": []},
+        "disable_existing_loggers": False,
+        "formatters": {"access": {"format": "%(message)s"}},
+        "handlers": {"access_file": {"class": handler_class, "filename": str(path), "formatter": "access"}},
+        "loggers": {"gunicorn.access": {"level": "INFO", "handlers": ["access_file"], "propagate": False}},
+    })
+    return logger_class(config)
+
+
+def access_line_ratio(directory: str) -> str:
+    request_time = datetime.timedelta(microseconds=2314)
+    runs = {}
+    for name, logger_class, handler_class in (
+        ("baseline", Logger, "logging.handlers.WatchedFileHandler"),
+        ("safe", AccessLogger, "django_elk_logging.log_lines.AppendOnlyFileHandler"),
+    ):
+        # gunicorn configures the one gunicorn.access logger: each run takes its turn with its own.
+        logger = access_logger(logger_class, handler_class, Path(directory) / f"access-{name}.log")
+        handler = logging.getLogger("gunicorn.access").handlers[0]
+
+        def run(logger=logger, handler=handler):
+            logging.getLogger("gunicorn.access").handlers = [handler]
+            logger.access(_Response(), _Request(), _ENVIRON, request_time)
+
+        runs[name] = run
+    best = best_of_alternating_rounds(runs)
+    return (
+        f"access   baseline {best['baseline'] * 1e6:7.2f} us/line     safe {best['safe'] * 1e6:7.2f} us/line     "
+        f"ratio safe/baseline {best['safe'] / best['baseline']:5.2f}"
+    )
+
+
 def main() -> None:
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line)
+        lines.append(line)
+
     with tempfile.TemporaryDirectory() as directory:
-        print(f"{RECORDS} records x best of {ROUNDS} rounds, written to {directory}")
+        say(f"{RECORDS} records x best of {ROUNDS} alternating rounds (CPU time), written to {directory}")
         for name, message in MESSAGES.items():
             baseline = logging.handlers.WatchedFileHandler(Path(directory) / f"baseline-{name}.log")
             baseline.setFormatter(logging.Formatter(FORMAT, style="{"))
             safe = AppendOnlyFileHandler(Path(directory) / f"safe-{name}.log")
             safe.setFormatter(SafeFormatter(FORMAT, style="{"))
-            baseline_seconds = seconds_per_record(baseline, message)
-            safe_seconds = seconds_per_record(safe, message)
-            print(
+            loggers = {"baseline": logger_for(baseline), "safe": logger_for(safe)}
+            best = best_of_alternating_rounds(
+                {key: lambda logger=logger, message=message: logger.info(message) for key, logger in loggers.items()}
+            )
+            baseline_seconds, safe_seconds = best["baseline"], best["safe"]
+            baseline.close()
+            safe.close()
+            say(
                 f"{name:8s} baseline {baseline_seconds * 1e6:7.2f} us/record   "
                 f"safe {safe_seconds * 1e6:7.2f} us/record   ratio safe/baseline {safe_seconds / baseline_seconds:5.2f}"
             )
-        print(f"first record in {FRESH_PROCESSES} fresh processes (a worker's start):")
+        say(access_line_ratio(directory))
+        say(f"first record in {FRESH_PROCESSES} fresh processes (a worker's start):")
         for index in range(FRESH_PROCESSES):
             result = subprocess.run(
                 [sys.executable, "-c", FIRST_RECORD_PROGRAM, str(Path(directory) / f"first-{index}.log")],
                 capture_output=True, text=True, check=True,
             )
             imported, first, median = (float(value) for value in result.stdout.split())
-            print(
+            say(
                 f"  import {imported * 1e3:6.1f} ms   first record {first * 1e6:8.1f} us   "
                 f"median {median * 1e6:6.2f} us   ratio first/median {first / median:6.1f}"
             )
+    append_section("Logging overhead per record (bench.logging_overhead)", ["```", *lines, "```"])
 
 
 if __name__ == "__main__":

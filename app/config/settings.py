@@ -176,7 +176,10 @@ DJANGO_LOG_LEVEL = env.log_level("DJANGO_LOG_LEVEL", "INFO")
 APP_LOG_LEVEL = env.log_level("APP_LOG_LEVEL", "INFO")
 # Logins, logouts and failures are INFO: the security dashboard needs them all.
 SECURITY_LOG_LEVEL = env.log_level("SECURITY_LOG_LEVEL", "INFO")
-CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "INFO")
+# The console (docker compose logs app) repeats what the files already hold for Logstash: by
+# default only warnings and errors, so an operator sees problems without a second copy of
+# every INFO line (a write per record in each worker). INFO brings the full copy back.
+CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "WARNING")
 
 
 LOGGING = {

@@ -252,7 +252,7 @@ def test_a_hostile_exception_message_cannot_forge_a_record(app_logs):
     assert "\t" + forged + "\\r\\u2028" + forged in continuation
 
 
-def test_console_handler_writes_the_simple_format(client):
+def test_console_handler_writes_warnings_and_errors_in_the_simple_format_by_default(client):
     console = logging.getHandlerByName("console")
     captured = io.StringIO()
     original = console.setStream(captured)
@@ -263,5 +263,5 @@ def test_console_handler_writes_the_simple_format(client):
         console.setStream(original)
 
     assert captured.getvalue() == (
-        "INFO This is an info message\nERROR This is an error message\nWARNING Login failed: eve\\nINFO forged\n"
+        "ERROR This is an error message\nWARNING Login failed: eve\\nINFO forged\n"
     )

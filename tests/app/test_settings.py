@@ -86,6 +86,18 @@ def test_blocked_ips_are_read_as_networks(tmp_path):
     assert result.stdout.strip() == "['203.0.113.7/32', '2001:db8::/32', '198.51.100.0/24']"
 
 
+@pytest.mark.parametrize(("overrides", "level"), [({}, "WARNING"), ({"CONSOLE_LOG_LEVEL": "info"}, "INFO")])
+def test_the_console_prints_warnings_and_up_unless_told_otherwise(tmp_path, overrides, level):
+    env = app_environment(tmp_path)
+    env.pop("CONSOLE_LOG_LEVEL", None)
+    env.update(overrides)
+    code = "import django; django.setup(); from django.conf import settings; print(settings.LOGGING['handlers']['console'])"
+    result = subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{{'class': 'logging.StreamHandler', 'formatter': 'simple', 'level': '{level}'}}"
+
+
 def test_sentry_options_are_validated_when_a_dsn_is_set(tmp_path):
     result = load_settings(tmp_path, SENTRY_DSN="http://public@127.0.0.1:9/1", SENTRY_TRACES_SAMPLE_RATE="1.5")
 

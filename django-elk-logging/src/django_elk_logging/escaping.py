@@ -73,6 +73,25 @@ def _escape_char(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
+# Escapes of the characters hostile text carries most (C0, DEL, C1, the quote), looked up instead of built.
+_COMMON_ESCAPES = {ch: _escape_char(ch) for ch in map(chr, range(0xA0)) if _UNSAFE[True].fullmatch(ch)}
+
+
+def _escaped_match(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _COMMON_ESCAPES.get(ch) or _escape_char(ch)
+
+
+def _escape_all(text: str, quoted: bool) -> str:
+    # Python counts every character of _ESCAPED_CATEGORIES as not printable, so printable
+    # text (most text) holds nothing to escape but a backslash or, quoted, a quote: one
+    # C scan, and no new string. The rest (a no-break space is not printable either) is
+    # left to the pattern.
+    if text.isprintable() and "\\" not in text and not (quoted and '"' in text):
+        return text
+    return _UNSAFE[quoted].sub(_escaped_match, text)
+
+
 def truncation_marker(omitted_chars: int) -> str:
     return f"...[truncated {omitted_chars} chars]"
 
@@ -82,10 +101,10 @@ def neutralise(text: str, max_chars: int, *, quoted: bool = False) -> str:
 
     A cut never splits an escape sequence.
     """
-    pattern = _UNSAFE[quoted]
-    escaped = pattern.sub(lambda match: _escape_char(match.group()), text)
+    escaped = _escape_all(text, quoted)
     if len(escaped) <= max_chars:
         return escaped
+    pattern = _UNSAFE[quoted]
     kept: list[str] = []
     size = 0
     for consumed, ch in enumerate(text):

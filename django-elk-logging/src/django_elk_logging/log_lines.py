@@ -20,8 +20,8 @@ import logging
 import logging.handlers
 import os
 import re
-import secrets
 import sys
+import time
 
 from .escaping import neutralise
 
@@ -46,8 +46,22 @@ _DJANGO_ESCAPING_FUNCTIONS = frozenset({"log_response", "log_message"})
 CUT_MARKER = "...[record cut short by a failed write]"
 
 
+# Record ids are cut from one os.urandom() call per _IDS_PER_DRAW records: 64 random bits
+# each, as secrets.token_hex(8) gave, without a getrandom(2) per record.
+_IDS_PER_DRAW = 256
+_record_ids: list[str] = []
+# A forked worker must never hand out the ids its parent had drawn.
+os.register_at_fork(after_in_child=_record_ids.clear)
+
+
 def new_record_id() -> str:
-    return secrets.token_hex(8)
+    """16 hex digits from os.urandom, never handed out twice (list.pop is atomic, so threads may share it)."""
+    while True:
+        try:
+            return _record_ids.pop()
+        except IndexError:
+            drawn = os.urandom(8 * _IDS_PER_DRAW).hex()
+            _record_ids.extend(drawn[start : start + 16] for start in range(0, len(drawn), 16))
 
 
 def _escaped_by_django(record: logging.LogRecord) -> bool:
@@ -82,6 +96,22 @@ class SafeFormatter(logging.Formatter):
     def __init__(self, fmt=None, datefmt=None, style="{", validate=True, *, with_context=True):
         super().__init__(fmt, datefmt, style, validate)
         self.with_context = with_context
+        # (second, datefmt, that second's text): one tuple, so threads read it whole.
+        self._second_text: tuple[int, str | None, str] = (-1, None, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """logging.Formatter.formatTime's text, with strftime run once per second instead of per record.
+
+        The key is the second since the epoch, not the wall clock, so a DST change (a repeated
+        or skipped hour) is a new key like any other second.
+        """
+        second, cached_datefmt, text = self._second_text
+        if second != int(record.created) or cached_datefmt != datefmt:
+            text = time.strftime(datefmt or self.default_time_format, self.converter(record.created))
+            self._second_text = (int(record.created), datefmt, text)
+        if datefmt or not self.default_msec_format:
+            return text
+        return self.default_msec_format % (text, record.msecs)
 
     def format(self, record: logging.LogRecord) -> str:
         message = neutralise(original_message(record), MAX_MESSAGE_CHARS)
@@ -145,6 +175,8 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
         super().__init__(filename, mode, encoding, delay, errors)
         self.failure: str | None = None
         self.lost_records = 0
+        # The size of the open file just after this handler's last whole record; -1: unknown.
+        self._own_end = -1
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -164,28 +196,53 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
             self.failure, self.lost_records = None, 0
 
     def _append(self, data: bytes) -> None:
-        descriptor = self._descriptor()
-        # Linux raises a file's size page by page while a write(2) runs, so another
-        # worker's record can be seen half written. Every handler appends under this
-        # lock: the last byte is read only between two whole appends.
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        size = self._lock_current_file()
+        descriptor = self.stream.fileno()
         try:
-            size = os.fstat(descriptor).st_size
-            if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            # A file that ends where our last whole record did ends with its newline: no pread(2).
+            if size and size != self._own_end and os.pread(descriptor, 1, size - 1) != b"\n":
                 data = CUT_MARKER.encode() + b"\n" + data
+            self._own_end = -1
             written = os.write(descriptor, data)
         finally:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
         if written < len(data):
             raise OSError(f"only {written} of {len(data)} bytes written: the disk is full or a size limit was reached")
+        self._own_end = size + written
 
-    def _descriptor(self) -> int:
-        """The open file now at baseFilename: reopened after a rename, or after an open that failed."""
-        self.reopenIfNeeded()
-        if self.stream is None:
-            self.stream = self._open()
-            self._statstream()
-        return self.stream.fileno()
+    def _lock_current_file(self) -> int:
+        """Lock the file now at baseFilename (reopened after a rename or a failed open); return its size.
+
+        Linux raises a file's size page by page while a write(2) runs, so another worker's
+        record can be seen half written. Every handler appends under this lock: the size and
+        last byte are read only between two whole appends. One stat(2) of the path, under the
+        lock, both notices a rename and gives the size of the file we hold, if it is still there.
+        """
+        if self.stream is not None:
+            descriptor = self.stream.fileno()
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                status = os.stat(self.baseFilename)
+            except FileNotFoundError:
+                status = None
+            except OSError:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                raise
+            if status is not None and status.st_dev == self.dev and status.st_ino == self.ino:
+                return status.st_size
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            self.stream.close()
+            self.stream = None
+        self._own_end = -1
+        self.stream = self._open()
+        self._statstream()
+        descriptor = self.stream.fileno()
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            return os.fstat(descriptor).st_size
+        except OSError:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            raise
 
     def _lost(self, cause: str) -> None:
         self.lost_records += 1
