@@ -154,12 +154,15 @@ test-integration: $(VENV)/.installed ## Run the live tests against the running s
 
 # Each is bench/<name>.py, run as a module from here (app/ for the Django settings it serves); each
 # prints its figures and appends them to bench/RESULTS.md.
+# `make bench BENCH_BEFORE=<git revision>` also serves our logging package as it was then, interleaved.
+BENCH_BEFORE ?=
 BENCHMARKS := logging_overhead request_overhead first_request sustained_integrity parse_cost memory_budget
 
 bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and append them to bench/RESULTS.md
 	@for benchmark in $(BENCHMARKS); do \
 		echo "== bench/$$benchmark.py"; \
-		PYTHONPATH=app $(VENV_PYTHON) -m bench.$$benchmark || exit 1; \
+		args=""; if [ "$$benchmark" = request_overhead ] && [ -n "$(BENCH_BEFORE)" ]; then args="--before $(BENCH_BEFORE)"; fi; \
+		PYTHONPATH=app $(VENV_PYTHON) -m bench.$$benchmark $$args || exit 1; \
 	done
 
 bench-live: $(VENV)/.installed ## On the running stack: ingest rate of a 200,000-record burst, write-to-searchable p50/p99 (COLD_START=1: cold start too); appends to bench/RESULTS-live.md

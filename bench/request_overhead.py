@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.load import LoadResult, run_load, wrk_installed
 from bench.results import append_section
-from bench.serve_configs import CONFIGURATIONS, PRODUCTION, prepare_database, serve
+from bench.serve_configs import CONFIGURATIONS, PRODUCTION, Configuration, package_at, prepare_database, serve
 
 GOAL = 0.85
 WORKERS = 2
@@ -65,20 +65,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one measurement (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every configuration (default 3)")
     parser.add_argument("--profile", action="store_true", help=f"then profile 'ours' with py-spy into {PROFILE_DIR}")
+    parser.add_argument("--before", metavar="REV", help="also serve 'ours' with the logging package as it was at "
+                        "this git revision (console at INFO, its default then), interleaved with the rest")
     arguments = parser.parse_args(argv)
     if arguments.seconds <= 0 or arguments.rounds < 1:
         parser.error("--seconds must be positive and --rounds at least 1")
     generator = "wrk --latency" if wrk_installed() else "bench/load.py's Python generator (wrk is not installed)"
-    print(f"{len(CONFIGURATIONS)} configurations x {arguments.rounds} rounds x {arguments.seconds:g} s, "
+    configurations = list(CONFIGURATIONS)
+    print(f"{len(configurations) + bool(arguments.before)} configurations x {arguments.rounds} rounds x {arguments.seconds:g} s, "
           f"{WORKERS} sync workers, {CONNECTIONS} connections, {generator}")
     with tempfile.TemporaryDirectory(prefix="bench-requests-") as directory, ExitStack() as servers:
         workdir = Path(directory)
         database = prepare_database(workdir / "shared")
+        if arguments.before:
+            old = package_at(arguments.before, workdir)
+            configurations.append(Configuration(f"ours at {arguments.before} (console INFO)", PRODUCTION.settings_module,
+                                                PRODUCTION.gunicorn_config, old, (("CONSOLE_LOG_LEVEL", "info"),)))
         apps = {
             configuration.name: servers.enter_context(
                 serve(configuration, workdir / f"config-{index}", database, workers=WORKERS)
             )
-            for index, configuration in enumerate(CONFIGURATIONS)
+            for index, configuration in enumerate(configurations)
         }
         urls = {name: app.base_url + "/" for name, app in apps.items()}
         # Each worker's first requests are slow (bench/first_request.py): not measured.

@@ -5,6 +5,7 @@ gunicorn.conf.py (access line on) or bench/gunicorn_no_access.py (gunicorn's def
 """
 
 import os
+import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ class Configuration:
     name: str
     settings_module: str
     gunicorn_config: str
+    package_src: Path | None = None  # another copy of django_elk_logging, imported before this checkout's
+    environment: tuple[tuple[str, str], ...] = ()
 
 
 CONFIGURATIONS = (
@@ -31,6 +34,16 @@ CONFIGURATIONS = (
     Configuration("ours", "config.settings", PRODUCTION_GUNICORN),
 )
 PRODUCTION = CONFIGURATIONS[-1]
+
+
+def package_at(revision: str, directory: Path) -> Path:
+    """django-elk-logging's source at a git ``revision`` of this repository, extracted under ``directory``."""
+    archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", revision, "django-elk-logging/src"],
+                             capture_output=True, check=False, timeout=60)
+    if archive.returncode != 0:
+        raise SystemExit(f"error: git archive {revision}: {archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive.stdout, check=True, timeout=60)
+    return directory / "django-elk-logging" / "src"
 
 
 def bench_environment(workdir: Path, database: Path, settings_module: str, **overrides: str) -> dict[str, str]:
@@ -58,8 +71,11 @@ def serve(configuration: Configuration, workdir: Path, database: Path, workers: 
     port = free_port()
     env = bench_environment(
         workdir, database, configuration.settings_module,
-        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers), **env_overrides,
+        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers), **dict(configuration.environment),
+        **env_overrides,
     )
+    if configuration.package_src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(configuration.package_src), env["PYTHONPATH"]])
     arguments = ["--config", configuration.gunicorn_config, "config.wsgi"]
     with serving(APP_DIR, arguments, env, port, workdir, workdir / "log", ready_path=ready_path) as app:
         yield app
