@@ -70,3 +70,15 @@ def without_console(production: dict) -> dict:
         if "handlers" in logger:
             logger["handlers"] = [name for name in logger["handlers"] if name != "console"]
     return logging_dict
+
+
+def queued(production: dict) -> dict:
+    """The production LOGGING with each handler behind bench.queued_logging.QueuedHandler; filters, level and
+    formatter stay on the queued handler, so they run in the request's thread."""
+    logging_dict = copy.deepcopy(production)
+    for name, handler in logging_dict["handlers"].items():
+        options = {key: value for key, value in handler.items() if key not in ("class", "filters", "level", "formatter")}
+        wrapped = {"()": "bench.queued_logging.QueuedHandler", "handler_class": handler["class"], **options}
+        wrapped.update({key: handler[key] for key in ("filters", "level", "formatter") if key in handler})
+        logging_dict["handlers"][name] = wrapped
+    return logging_dict

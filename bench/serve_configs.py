@@ -31,6 +31,8 @@ CONFIGURATIONS = (
     Configuration("tutorial", "bench.configs.tutorial", NO_ACCESS_GUNICORN),
     Configuration("ours without access line", "config.settings", NO_ACCESS_GUNICORN),
     Configuration("ours without console", "bench.configs.no_console", PRODUCTION_GUNICORN),
+    # The other handler design: ours behind a queue, written by a thread each worker starts after the fork.
+    Configuration("ours, queued handlers", "bench.configs.queued", PRODUCTION_GUNICORN),
     Configuration("ours", "config.settings", PRODUCTION_GUNICORN),
 )
 PRODUCTION = CONFIGURATIONS[-1]
