@@ -39,6 +39,9 @@ logconfig_dict = {
             "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
             "filename": os.path.join(_log_dir, "access.log"),
             "encoding": "utf-8",
+            # Opened by each worker at its first line: the arbiter, which writes none, would otherwise
+            # hold every rotated access.log open, and the disk space of deleted copies with it.
+            "delay": True,
             "formatter": "access",
         },
         "error_console": {"class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stderr"},

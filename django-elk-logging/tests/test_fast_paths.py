@@ -6,6 +6,7 @@ under the lock tells a rename and the size; the last byte is not read when the f
 this handler's own last record did.
 """
 
+import fcntl
 import logging
 import os
 import re
@@ -173,3 +174,28 @@ def test_the_access_log_renders_and_escapes_only_its_formats_atoms():
         {"h", "t", "r", "s", "b", "f", "a", "duration_ns", "{x-request-id}o", "record_id"}
     )
     assert rendered_atoms('%(h)s "%({X-Forwarded-For}i)s" %(D)d') == frozenset({"h", "{x-forwarded-for}i", "D"})
+
+
+def test_a_forked_child_locks_its_own_open_file_not_the_parents(tmp_path):
+    # flock(2) does not exclude two holders of one open file description: a child that kept the parent's
+    # could append while the parent holds the lock, and see the parent's record half written.
+    path = tmp_path / "app.log"
+    logger = handler_for(path)
+    logger.warning("parent's record")
+    to_parent, from_child = os.pipe()
+    to_child, from_parent = os.pipe()
+    child = os.fork()
+    if child == 0:
+        logger.warning("child's record")
+        fcntl.flock(logger.handlers[0].stream.fileno(), fcntl.LOCK_EX)  # the descriptor the child writes with
+        os.write(from_child, b"locked")
+        os.read(to_child, 1)
+        os._exit(0)
+    assert os.read(to_parent, 6) == b"locked"
+    try:
+        with pytest.raises(BlockingIOError):  # another description holds the lock
+            fcntl.flock(logger.handlers[0].stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.write(from_parent, b"x")
+        os.waitpid(child, 0)
+    assert path.read_text() == "parent's record\nchild's record\n"

@@ -6,9 +6,11 @@ nothing lost, doubled or interleaved.
 """
 
 import http.client
+import os
 import re
 import threading
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -175,3 +177,25 @@ def test_concurrent_requests_survive_log_rotation_without_losing_or_splitting_li
     assert sent_after_rotation <= app_ids_in_recreated
     assert sent_after_rotation <= {m["request_id"] for m in access_lines[""]}
     assert access_lines[".1"], "no access line was written before the rename"
+
+
+def test_only_workers_open_the_log_files_so_the_arbiter_holds_no_rotated_copy(tmp_path):
+    # An arbiter that opened access.log would hand its open file to every worker (flock(2) does not
+    # exclude one open file from itself) and keep each rotated copy open, deleted or not.
+    with running_app(tmp_path, workers=2) as app:
+        with urllib.request.urlopen(app.base_url + "/", timeout=10) as response:
+            assert response.status == 200
+        # gunicorn writes the access line after the response: wait for it.
+        deadline = time.monotonic() + 10
+        while not (app.log_dir / "access.log").is_file() or not (app.log_dir / "access.log").stat().st_size:
+            assert time.monotonic() < deadline, "no access line within 10 s"
+            time.sleep(0.05)
+        workers = app.workers()
+
+        def open_logs(pid: int) -> set[str]:
+            links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.is_symlink())
+            return {Path(link).name for link in links if link.startswith(str(app.log_dir))}
+
+        assert open_logs(app.process.pid) == set()
+        # The worker that served the request holds its own; the other has written nothing.
+        assert {"access.log", "django_debug.log"} <= set().union(*(open_logs(pid) for pid in workers))

@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import time
+import weakref
 
 from .escaping import neutralise
 
@@ -165,9 +166,11 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
     A write that fails, or is cut short by a full disk, loses its record. The
     first loss is reported on stderr with its cause, the next ones only counted,
     and the first write that works again reports how many were lost. A record
-    never continues a line a cut write left open, whichever process cut it: the
-    handler reads the file's last byte and first closes that line with CUT_MARKER.
-    Each append, with that check, holds an exclusive flock(2) of the file.
+    never continues a line a cut write left open, whichever process cut it: unless
+    the file ends where this handler's last whole record did, the handler reads its
+    last byte and first closes that line with CUT_MARKER. Each append, with that
+    check, holds an exclusive flock(2) of the file, on an open file of this process's
+    own: a forked child reopens the file before its first append.
     """
 
     def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None):
@@ -177,6 +180,9 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
         self.lost_records = 0
         # The size of the open file just after this handler's last whole record; -1: unknown.
         self._own_end = -1
+        # Set in a forked child: the file was opened by the parent (_after_fork_in_child).
+        self._inherited = False
+        _HANDLERS.add(self)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -218,6 +224,12 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
         last byte are read only between two whole appends. One stat(2) of the path, under the
         lock, both notices a rename and gives the size of the file we hold, if it is still there.
         """
+        if self._inherited and self.stream is not None:
+            # A forked child shares the parent's open file description, and flock(2) does not exclude
+            # holders of one description from each other: the child opens its own.
+            self.stream.close()
+            self.stream = None
+        self._inherited = False
         if self.stream is not None:
             descriptor = self.stream.fileno()
             fcntl.flock(descriptor, fcntl.LOCK_EX)
@@ -257,3 +269,16 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
             sys.stderr.flush()
         except (OSError, ValueError):  # stderr closed or broken: nowhere left to report
             pass
+
+
+# Every AppendOnlyFileHandler, so a forked child (a gunicorn worker forked from an arbiter that opened
+# the file, or preload_app) reopens each file before it first locks it.
+_HANDLERS: "weakref.WeakSet[AppendOnlyFileHandler]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for handler in list(_HANDLERS):
+        handler._inherited = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
