@@ -10,19 +10,17 @@ from __future__ import annotations
 import ast
 import base64
 import json
-import os
 import re
 import secrets
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.support.elastic_api import RULE_UPDATE_KEYS
-from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
+from tests.support.fake_elastic import FakeElasticStack
 from tests.support.paths import REPO_ROOT, SETUP_DIR
 from tests.support.setup_assets import (
     CONNECTORS,
@@ -34,80 +32,21 @@ from tests.support.setup_assets import (
     RULE_ID,
     SAVED_OBJECTS,
     SAVED_OBJECTS_FILE,
-    build_assets,
     edit_json,
     write_json,
 )
+from tests.support.setup_run import (
+    RUN_TIMEOUT_SECONDS,
+    assert_no_password_printed,
+    run_setup,
+    setup_environment,
+    step_lines,
+    writes,
+)
 
 PROVISION_PACKAGE = SETUP_DIR / "provision"
-RUN_TIMEOUT_SECONDS = 60
 IMPORT_RECORD = "django-logs-setup-kibana-import"
 RULE_KEYS_RECORD = "django-logs-setup-rule-keys"
-
-
-@pytest.fixture
-def passwords() -> dict[str, str]:
-    return {
-        "ELASTIC_PASSWORD": "el-" + secrets.token_urlsafe(18),
-        "KIBANA_SYSTEM_PASSWORD": "ks-" + secrets.token_urlsafe(18),
-        "LOGSTASH_WRITER_PASSWORD": "lw-" + secrets.token_urlsafe(18),
-        "ALERTING_PASSWORD": "al-" + secrets.token_urlsafe(18),
-    }
-
-
-@pytest.fixture
-def assets(tmp_path: Path) -> Path:
-    return build_assets(tmp_path / "assets")
-
-
-@pytest.fixture
-def stack(passwords):
-    with FakeElasticStack(passwords["ELASTIC_PASSWORD"]) as fake:
-        yield fake
-
-
-def setup_environment(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], **overrides: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "ELASTICSEARCH_URL": stack.elasticsearch_url,
-        "KIBANA_URL": stack.kibana_url,
-        "ASSETS_DIR": str(assets),
-        "LOG_RETENTION_DAYS": "14",
-        "SETUP_TIMEOUT_SECONDS": "20",
-        "SETUP_REQUEST_TIMEOUT_SECONDS": "5",
-        "SETUP_RETRY_INTERVAL_SECONDS": "0.05",
-        **passwords,
-        **overrides,
-    }
-
-
-def assert_no_password_printed(env: dict[str, str], output: str) -> None:
-    for name, value in env.items():
-        if name.endswith("_PASSWORD") and len(value) >= 12:
-            assert value not in output, f"{name} was printed"
-
-
-def run_setup(stack: FakeElasticStack, assets: Path, passwords: dict[str, str], **overrides: str) -> subprocess.CompletedProcess:
-    env = setup_environment(stack, assets, passwords, **overrides)
-    result = subprocess.run(
-        [sys.executable, "-m", "provision"], cwd=SETUP_DIR, env=env, capture_output=True, text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-    )
-    assert_no_password_printed(env, result.stdout + result.stderr)
-    return result
-
-
-def writes(requests: list[RecordedRequest]) -> list[tuple[str, str]]:
-    return [(request.method, request.path) for request in requests if request.is_write]
-
-
-def step_lines(stdout: str) -> dict[str, str]:
-    outcomes = {}
-    for line in stdout.splitlines():
-        step, _, outcome = line.rpartition(": ")
-        if outcome in ("created", "updated", "unchanged"):
-            outcomes[step] = outcome
-    return outcomes
 
 
 EXPECTED_WRITES = [

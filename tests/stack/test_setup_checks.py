@@ -28,7 +28,6 @@ from tests.support.setup_assets import (
     RULE,
     SAVED_OBJECTS,
     SAVED_OBJECTS_FILE,
-    build_assets,
     edit_json,
     write_json,
 )
@@ -52,11 +51,6 @@ def refusal_of_assets(root: Path) -> str:
     with pytest.raises(ConfigError) as caught:
         load_assets(root, 14, DETECTIONS)
     return str(caught.value)
-
-
-@pytest.fixture
-def assets(tmp_path: Path) -> Path:
-    return build_assets(tmp_path / "assets")
 
 
 # -- settings -----------------------------------------------------------------------------------

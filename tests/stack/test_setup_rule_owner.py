@@ -14,9 +14,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-from tests.stack.test_setup import run_setup, step_lines, writes
 from tests.support.fake_elastic import FakeElasticStack
 from tests.support.paths import REPO_ROOT
 from tests.support.setup_assets import (
@@ -24,10 +21,10 @@ from tests.support.setup_assets import (
     LOG_CONNECTOR_ID,
     RULE,
     RULE_ID,
-    build_assets,
     edit_json,
     write_json,
 )
+from tests.support.setup_run import run_setup, step_lines, writes
 
 RULE_STEP = f"rule {RULE_ID} (Django error burst)"
 RULE_PATH = f"/api/alerting/rule/{RULE_ID}"
@@ -37,27 +34,6 @@ OTHER_STEP = f"rule {OTHER_ID} (Other burst)"
 OTHER_PATH = f"/api/alerting/rule/{OTHER_ID}"
 RULE_KEYS_RECORD_PATH = "/_component_template/django-logs-setup-rule-keys"
 KEYS_RENEWED = "API key updated (role django_alerting changed)"
-
-
-@pytest.fixture
-def passwords() -> dict[str, str]:
-    return {
-        "ELASTIC_PASSWORD": "el-" + secrets.token_urlsafe(18),
-        "KIBANA_SYSTEM_PASSWORD": "ks-" + secrets.token_urlsafe(18),
-        "LOGSTASH_WRITER_PASSWORD": "lw-" + secrets.token_urlsafe(18),
-        "ALERTING_PASSWORD": "al-" + secrets.token_urlsafe(18),
-    }
-
-
-@pytest.fixture
-def assets(tmp_path: Path) -> Path:
-    return build_assets(tmp_path / "assets")
-
-
-@pytest.fixture
-def stack(passwords):
-    with FakeElasticStack(passwords["ELASTIC_PASSWORD"]) as fake:
-        yield fake
 
 
 def basic_user(header: str) -> str:

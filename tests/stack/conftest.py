@@ -1,0 +1,30 @@
+"""Fixtures of the setup tests: the passwords setup gets, its assets in a scratch folder, the fake stack."""
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests.support.fake_elastic import FakeElasticStack
+from tests.support.setup_assets import build_assets
+
+
+@pytest.fixture
+def passwords() -> dict[str, str]:
+    return {
+        "ELASTIC_PASSWORD": "el-" + secrets.token_urlsafe(18),
+        "KIBANA_SYSTEM_PASSWORD": "ks-" + secrets.token_urlsafe(18),
+        "LOGSTASH_WRITER_PASSWORD": "lw-" + secrets.token_urlsafe(18),
+        "ALERTING_PASSWORD": "al-" + secrets.token_urlsafe(18),
+    }
+
+
+@pytest.fixture
+def assets(tmp_path: Path) -> Path:
+    return build_assets(tmp_path / "assets")
+
+
+@pytest.fixture
+def stack(passwords):
+    with FakeElasticStack(passwords["ELASTIC_PASSWORD"]) as fake:
+        yield fake
