@@ -1,6 +1,6 @@
 """Logstash's regex engine (Joni, under Debian's jruby) and date library (Joda-Time), for tests.
 
-One long-lived ``jruby tests/support/joni_engine.rb`` process per test session
+One long-lived ``jruby stack_models/joni_engine.rb`` process per session
 (the JVM takes seconds to start) answers JSON-lines requests. Every request has
 a bounded wait; if jruby dies or hangs, the engine is closed and an
 ``EngineError`` says why, with the end of jruby's stderr.

@@ -3,7 +3,7 @@
 A backtracking guard is a safety property, not a speed goal, so it is not a wall-clock limit on
 one match. Each expression of logstash/pipeline/django.conf (every grok match and every multiline
 codec pattern, found by walking the config, so a new one is covered) meets each hostile text at
-n and 4n characters, on Joni itself (tests/support/joni_engine.rb, op grok_timed):
+n and 4n characters, on Joni itself (stack_models/joni_engine.rb, op grok_timed):
 - Joni measures the match in-process (no pipe or JSON in the time), and the best of a few runs
   is kept, which takes out most of the noise of a busy machine;
 - growth: matching 4n characters may take at most GROWTH times as long as n (linear growth gives
