@@ -1,4 +1,4 @@
-"""Logstash's regex engine (Joni, under Debian's jruby) and date library (Joda-Time), for tests.
+"""Logstash's regex engine (Joni, under Debian's jruby) and date library (Joda-Time), for the models' checks.
 
 One long-lived ``jruby stack_models/joni_engine.rb`` process per session
 (the JVM takes seconds to start) answers JSON-lines requests. Every request has
