@@ -61,8 +61,9 @@ def find_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: st
     alert = source.get("alert", {})
     try:
         detected_at = _parse_time(alert["detected_at"])
-    except (KeyError, TypeError, ValueError):  # the action's own time is at most seconds later
-        detected_at = _parse_time(source["@timestamp"])
+    except (KeyError, TypeError, ValueError):
+        raise DrillError(f"the alert document {hits[0]['_id']} has no alert.detected_at a date parses: check the "
+                         "index action's document in kibana/rules/ ({{context.date}})") from None
     return AlertDocument(alert.get("id", ""), detected_at, alert.get("reason", ""))
 
 

@@ -19,8 +19,8 @@ from stack_models.logstash_events import Document
 
 # Offline only the drill's own lines are judged, so any source address does; 127.0.0.1 exists everywhere.
 SOURCE_ADDRESS = "127.0.0.1"
-# What a parse failure looks like in the documents (the parse-failures rule counts these tags).
-FAILURE_TAG_PREFIXES = ("_grokparsefailure", "_dateparsefailure", "multiline_codec_", "_record_cut")
+# The rule that counts lines Logstash could not parse or had to cut: a drill's lines must not make it fire.
+PARSE_FAILURES_RULE = "parse-failures"
 
 
 @dataclass(frozen=True)
@@ -46,26 +46,24 @@ def _errors(documents: list[Document]) -> int:
 
 def judge(scenario: Scenario, size: int, below_threshold: bool, source_ip: str, report: traffic.TrafficReport,
           documents: list[Document], assets: ProvisionedAssets, now: dt.datetime) -> OfflineVerdict:
+    hits = [{"_index": document.index, "_source": document.source} for document in documents]
+    alerts = {}
+    for stem, rule in sorted(assets.rules.items()):
+        try:
+            alerts[stem] = firing_alerts(rule.body["params"], hits, assets.logs_mappings, now)
+        except ValueError as error:  # a rule or a document outside what the models read
+            raise DrillError(f"{stem}: the offline model cannot evaluate it: {error}") from None
+    fired = {stem: [alert.id for alert in found] for stem, found in alerts.items() if found}
     problems = []
-    broken = [document.source.get("message", "")[:120] for document in documents
-              if any(tag.startswith(FAILURE_TAG_PREFIXES) for tag in document.source.get("tags", []))]
-    if broken:
-        problems.append(f"{len(broken)} line(s) did not parse, the first: {broken[0]!r}")
+    for alert in alerts.get(PARSE_FAILURES_RULE, []):
+        problems.append(f"{alert.value} line(s) did not parse or were cut: {PARSE_FAILURES_RULE} would fire")
     expected, written = report.expected_security_events, _security_events(documents, source_ip)
     if written != expected:
         problems.append(f"security events from {source_ip}: expected {dict(sorted(expected.items()))}, "
                         f"the logs hold {dict(sorted(written.items()))}")
-    if _errors(documents) != report.expected_error_records:
-        problems.append(f"expected {report.expected_error_records} ERROR records, the logs hold {_errors(documents)}")
-    hits = [{"_index": document.index, "_source": document.source} for document in documents]
-    fired = {}
-    for stem, rule in sorted(assets.rules.items()):
-        try:
-            alerts = firing_alerts(rule.body["params"], hits, assets.logs_mappings, now)
-        except ValueError as error:  # a rule or a document outside what the models read
-            raise DrillError(f"{stem}: the offline model cannot evaluate it: {error}") from None
-        if alerts:
-            fired[stem] = [alert.id for alert in alerts]
+    errors = _errors(documents)
+    if errors != report.expected_error_records:
+        problems.append(f"expected {report.expected_error_records} ERROR records, the logs hold {errors}")
     own = fired.get(scenario.rule, [])
     own_fired = source_ip in own if scenario.per_source_ip else bool(own)
     if below_threshold and own_fired:

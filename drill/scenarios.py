@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# The traffic generator's bound on any size (app/myapp/drills.py MAX_SIZE).
-MAX_SIZE = 1000
+# The generator (standard library only; app/ is on make drill's PYTHONPATH) owns its bounds and options.
+from myapp import drills as generator
+
+MAX_SIZE = generator.MAX_SIZE
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,12 @@ class Scenario:
     name: str
     rule: str  # the rule it proves: kibana/rules/<rule>.json
     size_setting: str  # the detection setting its traffic exceeds by one
-    size_option: str  # the generator's option for that size
     per_source_ip: bool  # the rule's alerts are per source.ip, so its alert id is the drill's address
+
+    @property
+    def size_option(self) -> str:
+        """The generator's option for the size."""
+        return generator.SCENARIOS[self.name][1]
 
     def size(self, detections: Mapping[str, int], below_threshold: bool) -> int:
         threshold = detections[self.size_setting]
@@ -30,11 +36,11 @@ class Scenario:
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
-        Scenario("brute-force", "brute-force-logins", "BRUTE_FORCE_FAILURES", "failures", per_source_ip=True),
-        Scenario("credential-stuffing", "credential-stuffing", "CREDENTIAL_STUFFING_USERS", "users", per_source_ip=True),
-        Scenario("brute-force-success", "brute-force-success", "BRUTE_FORCE_FAILURES", "failures", per_source_ip=True),
-        Scenario("suspicious", "suspicious-requests", "SUSPICIOUS_REQUESTS_THRESHOLD", "requests", per_source_ip=True),
+        Scenario("brute-force", "brute-force-logins", "BRUTE_FORCE_FAILURES", per_source_ip=True),
+        Scenario("credential-stuffing", "credential-stuffing", "CREDENTIAL_STUFFING_USERS", per_source_ip=True),
+        Scenario("brute-force-success", "brute-force-success", "BRUTE_FORCE_FAILURES", per_source_ip=True),
+        Scenario("suspicious", "suspicious-requests", "SUSPICIOUS_REQUESTS_THRESHOLD", per_source_ip=True),
         # Its records carry no client address and the rule counts them all (groupBy all).
-        Scenario("error-burst", "error-burst", "ERROR_BURST_THRESHOLD", "requests", per_source_ip=False),
+        Scenario("error-burst", "error-burst", "ERROR_BURST_THRESHOLD", per_source_ip=False),
     )
 }

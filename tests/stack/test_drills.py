@@ -15,6 +15,8 @@ from drill.app_logs import AppLogs
 from drill.rules import load_rules
 from drill.scenarios import SCENARIOS
 from drill.settings import DrillError, load_drill_settings
+from drill.traffic import TrafficReport
+from stack_models.logstash_events import Document
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.engines import engine_for_tests
 from tests.support.paths import REPO_ROOT
@@ -237,3 +239,17 @@ def test_settings_come_from_the_environment_before_the_env_file(tmp_path):
     assert (settings.host, settings.kibana_port, settings.elasticsearch_port) == ("127.0.0.1", 15601, 9200)
     with pytest.raises(DrillError, match=r"ELASTICSEARCH_PORT='99999' is not a TCP port"):
         load_drill_settings({"ELASTICSEARCH_PORT": "99999"}, env_file)
+
+
+def test_a_line_that_did_not_parse_fails_the_drill_through_the_parse_failures_rule(settings):
+    now = dt.datetime.now(dt.timezone.utc)
+    stamp = (now - dt.timedelta(seconds=5)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    broken = Document("django-logs-2026.12.02", "a1", {"@timestamp": stamp, "message": "garbage",
+                                                       "tags": ["_grokparsefailure"]}, "create")
+    report = TrafficReport(Counter(), 0, now)
+
+    verdict = offline.judge(SCENARIOS["error-burst"], 1, True, "127.0.0.1", report, [broken],
+                            load_rules(settings.detections), now)
+
+    assert verdict.fired == {"parse-failures": ["query matched"]}
+    assert verdict.problems == ["1 line(s) did not parse or were cut: parse-failures would fire"]
