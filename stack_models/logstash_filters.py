@@ -154,6 +154,8 @@ class FilterPlugins:
     def _filter_uuid(self, plugin: Plugin, event: Event) -> bool:
         require_options(plugin, {"target"})
         path = field_path(plugin.get("target"))
+        # logstash-plugins/logstash-filter-uuid lib/logstash/filters/uuid.rb (filter): overwrite defaults to
+        # false, so `event[target] ||= SecureRandom.uuid` sets only a missing (nil) field.
         if event.get_field(path) is None:
             event.set_field(path, str(uuid.uuid4()))
         return True
@@ -162,7 +164,9 @@ class FilterPlugins:
         require_options(plugin, {"source", "concatenate_sources", "method", "target"})
         if plugin.get("method") != "SHA256" or not plugin.get("concatenate_sources"):
             raise NotImplementedError("fingerprint is modelled for SHA256 over concatenated sources only")
-        # As the plugin does: sources sorted, "|name|value" each, then a closing "|".
+        # logstash-plugins/logstash-filter-fingerprint lib/logstash/filters/fingerprint.rb (filter, concatenate_sources):
+        # sources sorted, "|name|value" each (a missing field's nil interpolates as ""), a closing "|", then the
+        # hex digest (base64encode off).
         joined = "".join(
             f"|{source}|{'' if (value := event.get_field(field_path(source))) is None else value}"
             for source in sorted(plugin.get("source"))
