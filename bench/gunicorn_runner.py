@@ -131,6 +131,19 @@ def serving(
         _stop(process)
 
 
+@contextmanager
+def serve_app(workdir: Path, env: dict[str, str], workers: int = 2, config: str = "gunicorn.conf.py",
+              ready_path: str | None = "/healthz"):
+    """gunicorn serving the app with ``env`` (app_environment's) on a free loopback port, logs under workdir/log."""
+    for folder in ("log", "static"):
+        (workdir / folder).mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    arguments = ["--config", config, "config.wsgi"]
+    with serving(APP_DIR, arguments, env, port, workdir, workdir / "log", ready_path=ready_path) as app:
+        yield app
+
+
 def _wait_until_healthy(app: RunningApp, ready_path: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:

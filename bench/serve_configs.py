@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.gunicorn_runner import APP_DIR, REPO_ROOT, app_environment, free_port, migrate, serving
+from bench.gunicorn_runner import REPO_ROOT, app_environment, migrate, serve_app
 
 PRODUCTION_GUNICORN = "gunicorn.conf.py"
 NO_ACCESS_GUNICORN = "python:bench.gunicorn_no_access"
@@ -68,16 +68,9 @@ def prepare_database(workdir: Path) -> Path:
 def serve(configuration: Configuration, workdir: Path, database: Path, workers: int = 2, ready_path="/healthz",
           **env_overrides: str):
     """gunicorn serving the app in ``configuration``, its logs under ``workdir``/log."""
-    for folder in ("log", "static"):
-        (workdir / folder).mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = bench_environment(
-        workdir, database, configuration.settings_module,
-        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers), **dict(configuration.environment),
-        **env_overrides,
-    )
+    env = bench_environment(workdir, database, configuration.settings_module, **dict(configuration.environment),
+                            **env_overrides)
     if configuration.package_src is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(configuration.package_src), env["PYTHONPATH"]])
-    arguments = ["--config", configuration.gunicorn_config, "config.wsgi"]
-    with serving(APP_DIR, arguments, env, port, workdir, workdir / "log", ready_path=ready_path) as app:
+    with serve_app(workdir, env, workers, configuration.gunicorn_config, ready_path) as app:
         yield app

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import gunicorn_runner
-from bench.gunicorn_runner import APP_DIR, free_port, manage, serving
+from bench.gunicorn_runner import APP_DIR, free_port, manage, serve_app, serving
 
 __all__ = ["APP_DIR", "DEMO_PASSWORD", "DEMO_USERNAME", "app_environment", "free_port", "manage", "running_app",
            "serving"]
@@ -28,11 +28,9 @@ def app_environment(workdir: Path, **overrides: str) -> dict[str, str]:
 def running_app(workdir: Path, workers: int = 2, **env_overrides: str):
     """Migrate, create the demo user, start gunicorn and wait until /healthz answers."""
     (workdir / "log").mkdir(parents=True, exist_ok=True)
-    (workdir / "static").mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = app_environment(workdir, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers), **env_overrides)
+    env = app_environment(workdir, **env_overrides)
     for command in (("migrate", "--noinput"), ("create_demo_user",)):
         result = manage(env, *command)
         assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
-    with serving(APP_DIR, ["--config", "gunicorn.conf.py", "config.wsgi"], env, port, workdir, workdir / "log") as app:
+    with serve_app(workdir, env, workers) as app:
         yield app
