@@ -40,8 +40,7 @@ class AppLogs:
         environment = {"TIME_ZONE": time_zone, "LOGSTASH_WRITER_PASSWORD": "not-used-offline"}
         self.pipeline = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, environment, engine=engine)
         # Marked once quiet, so no line being written now is cut in two, nor a late one counted as the drill's.
-        self.settle()
-        self._marks = self._current()
+        self._marks = self.settle()
 
     def _read_by_pipeline(self, path: Path) -> bool:
         try:
@@ -58,8 +57,8 @@ class AppLogs:
                 marks[path] = _Mark(status.st_ino, status.st_size)
         return marks
 
-    def settle(self) -> None:
-        """Return once no file has grown for QUIET_SECONDS (bounded by SETTLE_TIMEOUT_SECONDS)."""
+    def settle(self) -> dict[Path, _Mark]:
+        """Where each file ends once none has grown for QUIET_SECONDS (bounded by SETTLE_TIMEOUT_SECONDS)."""
         deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
         last, quiet_since = self._current(), time.monotonic()
         while time.monotonic() - quiet_since < QUIET_SECONDS:
@@ -70,13 +69,15 @@ class AppLogs:
             now = self._current()
             if now != last:
                 last, quiet_since = now, time.monotonic()
+        return last
 
     def new_documents(self) -> list[Document]:
         """The documents the lines written since this object was made would index, as Elasticsearch keeps
         them: the output creates each under its document_id, so Elasticsearch rejects a second one with
-        the same index and id (a version conflict) and a record read twice counts once."""
+        the same index and id (a version conflict) and a record read twice counts once. Read once the files
+        are quiet."""
         kept: dict[tuple[str, str], Document] = {}
-        for path, mark in self._current().items():
+        for path, mark in self.settle().items():
             start = self._marks.get(path)
             offset = 0 if start is None else start.size
             if start is not None and (mark.inode != start.inode or mark.size < start.size):

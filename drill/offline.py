@@ -83,7 +83,6 @@ def run(scenario: Scenario, size: int, below_threshold: bool, settings: DrillSet
         report = traffic.run_here(scenario, size, base_url, SOURCE_ADDRESS, env)
     else:  # a threshold of 0: the scenario at its threshold sends nothing
         report = traffic.TrafficReport(Counter(), 0, dt.datetime.now(dt.timezone.utc))
-    logs.settle()
     documents = logs.new_documents()
     return judge(scenario, size, below_threshold, SOURCE_ADDRESS, report, documents, assets,
                  dt.datetime.now(dt.timezone.utc))

@@ -9,7 +9,8 @@ all read documents through this module, so a value the mapping would not index i
   are one address, shown as "10.0.0.1" (IpFieldMapper.java, Lucene InetAddressPoint.encode/decode).
 - long: coerce (the default) takes numeric strings and truncates decimals (NumberFieldMapper.java).
 - a malformed ip or long with ignore_malformed is not indexed; any other malformed value rejects the document.
-- date: strict_date_optional_time||epoch_millis, the date type's default format, at millisecond resolution.
+- date: strict_date_optional_time||epoch_millis, the date type's default format, at millisecond resolution
+  (DateFieldMapper.java: DEFAULT_DATE_TIME_FORMATTER, Resolution.MILLISECONDS).
 - null and [] are not indexed (docs/reference/elasticsearch/mapping-reference/null-value.md).
 """
 
