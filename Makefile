@@ -15,13 +15,20 @@ UP_TIMEOUT ?= 900
 # down, ps, logs and clean create no container, so they need no setting: each variable that
 # the compose files require (${NAME:?...}, read from the files themselves) gets a placeholder, and
 # they work without a complete .env (`make down` after deleting .env still stops the stack).
-# They enable every profile, so they also reach the sample app that own-app mode leaves out
-# (docker-compose.own-app.yml): `make down` after switching modes still stops it. '*' enables every
-# profile (compose-spec/compose-go, pull request #175).
-COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -ohE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' $(wildcard docker-compose*.yml) | tr -d '$${:?'))
-COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE) --profile '*'
+# They read every compose file and enable every Compose profile, whatever COMPOSE_FILE selects now, so
+# they reach the containers and volumes of any stack profile and mode a previous `make up` started:
+# the cluster's nodes, the single node, and the sample app that own-app mode leaves out
+# (docker-compose.own-app.yml). '*' enables every profile (compose-spec/compose-go, pull request #175).
+COMPOSE_ALL_FILES := docker-compose.yml docker-compose.tls.yml docker-compose.cluster.yml docker-compose.own-app.yml
+COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -ohE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' $(COMPOSE_ALL_FILES) | tr -d '$${:?'))
+COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE) $(addprefix -f ,$(COMPOSE_ALL_FILES)) --profile '*'
 # Succeeds when the compose files .env selects (COMPOSE_FILE) run the sample app.
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
+# The profile COMPOSE_FILE selects, as shell assignments (PROFILE, TLS, SCHEME, ELASTICSEARCH_SERVICE), or a clear error.
+STACK_PROFILE = $(PYTHON) scripts/stack_profile.py shell
+# Written before `up`, so only this run's certs output is searched for a renewal.
+UP_STARTED := var/.up-started
+CERTS_RENEWED_LINE := ^certs: renewed
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
 # `make bench-live COLD_START=1` also times make up from docker compose down (it restarts the stack).
@@ -89,16 +96,30 @@ run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.
 env: ## Create .env with fresh random secrets (mode 0600) if missing; check it if present
 	@$(PYTHON) scripts/create_env.py
 
-up: env ## Build and start the stack, wait until every service is healthy, print the URLs
+up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait until every service is healthy, print the URLs
 	$(require_docker)
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
+	@$(STACK_PROFILE) >/dev/null
 	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
+# vm.max_map_count is the kernel's, the same inside any container: read it in the Elasticsearch image.
+	@eval "$$($(STACK_PROFILE))" && if [ "$$PROFILE" = cluster ]; then \
+		count="$$($(COMPOSE) run --rm --no-deps -T --entrypoint cat certs /proc/sys/vm/max_map_count)" && \
+		$(PYTHON) scripts/stack_profile.py max-map-count "$$count"; fi
+	@mkdir -p var && date -u +%Y-%m-%dT%H:%M:%SZ > $(UP_STARTED)
 	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
-	@kibana="$$($(COMPOSE) port kibana 5601)" && \
+# Elasticsearch reloads renewed certificates by itself; Kibana and Logstash read theirs at start.
+	@eval "$$($(STACK_PROFILE))" && if [ -n "$$TLS" ]; then \
+		if $(COMPOSE) logs --no-log-prefix --since "$$(cat $(UP_STARTED))" certs | grep -q '$(CERTS_RENEWED_LINE)'; then \
+			echo "Certificates renewed: restarting Kibana and Logstash." && $(COMPOSE) restart kibana logstash && \
+			$(COMPOSE) up -d --wait --wait-timeout $(UP_TIMEOUT); fi && \
+		mkdir -p var/tls && $(COMPOSE) cp kibana:/usr/share/kibana/config/certs/ca/ca.crt var/tls/ca.crt; fi
+	@eval "$$($(STACK_PROFILE))" && kibana="$$($(COMPOSE) port kibana 5601)" && \
 		echo "" && \
-		echo "Kibana:      http://$$kibana/" && \
-		echo "Dashboards:  http://$$kibana/app/dashboards" && \
-		echo "Discover:    http://$$kibana/app/discover" && \
+		echo "Profile:     $$PROFILE" && \
+		echo "Kibana:      $$SCHEME://$$kibana/" && \
+		echo "Dashboards:  $$SCHEME://$$kibana/app/dashboards" && \
+		echo "Discover:    $$SCHEME://$$kibana/app/discover" && \
+		if [ -n "$$TLS" ]; then echo "CA:          var/tls/ca.crt (signed Kibana's and Elasticsearch's certificates; trust it in your browser)"; fi && \
 		if $(SAMPLE_APP_ENABLED); then \
 			app="$$($(COMPOSE) port app 8000)" && \
 			echo "App:         http://$$app/" && \
@@ -111,15 +132,19 @@ up: env ## Build and start the stack, wait until every service is healthy, print
 
 down: ## Stop and remove the stack's containers (volumes, hence logs and indices, are kept)
 	$(require_docker)
-	$(COMPOSE_WITHOUT_ENV) down
+	$(COMPOSE_WITHOUT_ENV) down --remove-orphans
 
 logs: ## Follow the stack's container logs (SERVICE=logstash for one service)
 	$(require_docker)
 	$(COMPOSE_WITHOUT_ENV) logs --follow --tail=200 $(SERVICE)
 
-ps: ## Show the stack's containers, their health and setup's exit status
+ps: ## Show the stack's containers, their health and setup's exit status, and which profile is running
 	$(require_docker)
 	$(COMPOSE_WITHOUT_ENV) ps --all
+	@kibana="$$($(COMPOSE_WITHOUT_ENV) ps -q kibana)"; \
+		running="$$(if [ -n "$$kibana" ]; then docker inspect -f '{{index .Config.Labels "org.django-elk.profile"}}' $$kibana; fi)"; \
+		selected="$$($(STACK_PROFILE) | sed -n 's/^PROFILE=\([a-z]*\).*/\1/p')"; \
+		echo "Profile: running $${running:-none}; COMPOSE_FILE selects $${selected:-an unknown profile}$$(if [ -n "$$running" ] && [ "$$running" != "$$selected" ]; then echo ' (make up switches)'; fi)"
 
 clean: ## Stop the stack and DELETE its volumes (indices, logs, app database); asks first, or CONFIRM=yes
 	$(require_docker)

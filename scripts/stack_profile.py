@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Which profile the compose files select: default, tls or cluster (README, "Profiles").
+
+The profile is Compose's own COMPOSE_FILE, read as Compose reads it (the environment first, then
+.env), so `docker compose` typed by hand sees the same stack as make. Profiles are overlays:
+    default  docker-compose.yml
+    tls      docker-compose.yml:docker-compose.tls.yml
+    cluster  docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml
+and own-app mode appends docker-compose.own-app.yml to any of them.
+
+    python3 scripts/stack_profile.py shell            PROFILE=... TLS=... ELASTICSEARCH_SERVICE=..., or a clear error
+    python3 scripts/stack_profile.py max-map-count N  checks the Docker host's vm.max_map_count for the cluster
+
+Standard library only: make runs it before the venv exists.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from create_env import EnvFileError, parse_env
+
+BASE = "docker-compose.yml"
+TLS_OVERLAY = "docker-compose.tls.yml"
+CLUSTER_OVERLAY = "docker-compose.cluster.yml"
+OWN_APP_OVERLAY = "docker-compose.own-app.yml"
+PROFILE_FILES = {
+    "default": (BASE,),
+    "tls": (BASE, TLS_OVERLAY),
+    "cluster": (BASE, TLS_OVERLAY, CLUSTER_OVERLAY),
+}
+# Elasticsearch's bootstrap check for a node that is not single-node (BootstrapChecks.java, MaxMapCountCheck).
+MIN_MAX_MAP_COUNT = 262144
+
+
+class ProfileError(Exception):
+    """COMPOSE_FILE names no profile this stack has; the message says which lines work."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    own_app: bool
+
+    @property
+    def tls(self) -> bool:
+        return self.name != "default"
+
+    @property
+    def elasticsearch_service(self) -> str:
+        """The service whose port 9200 is published: the single node, or the cluster's first node."""
+        return "es01" if self.name == "cluster" else "elasticsearch"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+
+def _choices() -> str:
+    return "; ".join(f"{name}: COMPOSE_FILE={':'.join(files)}" for name, files in PROFILE_FILES.items())
+
+
+def profile_of(compose_file: str, separator: str = ":") -> Profile:
+    """The profile a COMPOSE_FILE value selects ("" means Compose's default, docker-compose.yml)."""
+    files = [Path(name).name for name in (compose_file or BASE).split(separator) if name.strip()]
+    own_app = files[-1:] == [OWN_APP_OVERLAY]
+    stack = tuple(files[:-1] if own_app else files)
+    for name, profile_files in PROFILE_FILES.items():
+        if stack == profile_files:
+            return Profile(name, own_app)
+    if CLUSTER_OVERLAY in stack and TLS_OVERLAY not in stack:
+        raise ProfileError(
+            f"COMPOSE_FILE={compose_file}: {CLUSTER_OVERLAY} needs {TLS_OVERLAY} before it (a cluster with security "
+            f"on needs transport TLS). Use one of: {_choices()} (add :{OWN_APP_OVERLAY} last for your own app's logs)."
+        )
+    raise ProfileError(
+        f"COMPOSE_FILE={compose_file} is not a profile of this stack. Use one of: {_choices()} "
+        f"(add :{OWN_APP_OVERLAY} last for your own app's logs)."
+    )
+
+
+def compose_file_setting(environ: Mapping[str, str], env_file: Path) -> str:
+    """COMPOSE_FILE as Compose sees it: the environment's, else .env's (EnvFileError names a bad line)."""
+    if "COMPOSE_FILE" in environ:
+        return environ["COMPOSE_FILE"]
+    if not env_file.is_file():
+        return ""
+    return parse_env(env_file.read_text(encoding="utf-8"), env_file).get("COMPOSE_FILE", "")
+
+
+def max_map_count_problem(value: str) -> str | None:
+    """Why the Docker host's vm.max_map_count stops a cluster node from starting, if it does."""
+    raw = value.strip()
+    if not raw.isdigit():
+        return f"could not read the Docker host's vm.max_map_count (got {raw[:40]!r})."
+    if int(raw) < MIN_MAX_MAP_COUNT:
+        return (
+            f"the Docker host's vm.max_map_count is {raw}; Elasticsearch nodes of a cluster need at least "
+            f"{MIN_MAX_MAP_COUNT} and exit at start. On Linux: sudo sysctl -w vm.max_map_count={MIN_MAX_MAP_COUNT}, "
+            "and keep it with a line in /etc/sysctl.d/99-elasticsearch.conf. Docker Desktop: set it in its VM "
+            "(README, Troubleshooting)."
+        )
+    return None
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["shell"] and len(argv) == 1:
+        repo_root = Path(__file__).resolve().parent.parent
+        separator = os.environ.get("COMPOSE_PATH_SEPARATOR", os.pathsep)
+        try:
+            profile = profile_of(compose_file_setting(os.environ, repo_root / ".env"), separator)
+        except (ProfileError, EnvFileError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"PROFILE={profile.name} TLS={'yes' if profile.tls else ''} SCHEME={profile.scheme} "
+              f"ELASTICSEARCH_SERVICE={profile.elasticsearch_service}")
+        return 0
+    if argv[:1] == ["max-map-count"] and len(argv) == 2:
+        problem = max_map_count_problem(argv[1])
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
