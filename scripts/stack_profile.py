@@ -6,7 +6,7 @@ The profile is Compose's own COMPOSE_FILE, read as Compose reads it (the environ
     default  docker-compose.yml
     tls      docker-compose.yml:docker-compose.tls.yml
     cluster  docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml
-and own-app mode appends docker-compose.own-app.yml to any of them.
+and any other files follow them: docker-compose.own-app.yml (own-app mode), an override of yours.
 
     python3 scripts/stack_profile.py shell            PROFILE=... TLS=... ELASTICSEARCH_SERVICE=..., or a clear error
     python3 scripts/stack_profile.py max-map-count N  checks the Docker host's vm.max_map_count for the cluster
@@ -65,22 +65,23 @@ def _choices() -> str:
 
 
 def profile_of(compose_file: str, separator: str = ":") -> Profile:
-    """The profile a COMPOSE_FILE value selects ("" means Compose's default, docker-compose.yml)."""
+    """The profile a COMPOSE_FILE value selects ("" means Compose's default, docker-compose.yml).
+
+    The profile's files come first, in order; any others (own-app mode, an override of yours) follow."""
     files = [Path(name).name for name in (compose_file or BASE).split(separator) if name.strip()]
-    own_app = files[-1:] == [OWN_APP_OVERLAY]
-    stack = tuple(files[:-1] if own_app else files)
-    for name, profile_files in PROFILE_FILES.items():
-        if stack == profile_files:
-            return Profile(name, own_app)
-    if CLUSTER_OVERLAY in stack and TLS_OVERLAY not in stack:
+    overlays = {TLS_OVERLAY, CLUSTER_OVERLAY}
+    for name in ("cluster", "tls", "default"):
+        profile_files = PROFILE_FILES[name]
+        rest = files[len(profile_files):]
+        if tuple(files[:len(profile_files)]) == profile_files and not overlays & set(rest):
+            return Profile(name, own_app=OWN_APP_OVERLAY in rest)
+    hint = f"Use one of: {_choices()}, then any other files (:{OWN_APP_OVERLAY} for your own app's logs)."
+    if CLUSTER_OVERLAY in files and TLS_OVERLAY not in files:
         raise ProfileError(
-            f"COMPOSE_FILE={compose_file}: {CLUSTER_OVERLAY} needs {TLS_OVERLAY} before it (a cluster with security "
-            f"on needs transport TLS). Use one of: {_choices()} (add :{OWN_APP_OVERLAY} last for your own app's logs)."
+            f"COMPOSE_FILE={compose_file}: {CLUSTER_OVERLAY} needs {TLS_OVERLAY} before it (a cluster with "
+            f"security on needs transport TLS). {hint}"
         )
-    raise ProfileError(
-        f"COMPOSE_FILE={compose_file} is not a profile of this stack. Use one of: {_choices()} "
-        f"(add :{OWN_APP_OVERLAY} last for your own app's logs)."
-    )
+    raise ProfileError(f"COMPOSE_FILE={compose_file} does not start with a profile of this stack. {hint}")
 
 
 def compose_file_setting(environ: Mapping[str, str], env_file: Path) -> str:
