@@ -15,6 +15,7 @@ FAKE_CERTUTIL_FAIL_ON=<mode> makes that mode write its first instance only and e
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def parse_instances(text: str) -> list[dict]:
     if not lines or lines[0].strip() != "instances:":
         raise CertutilError("the instances file must start with 'instances:'", CONFIG)
     for line in lines[1:]:
-        item = line.strip()
+        item = re.sub(r"\s+#.*$", "", line.strip())
         if item.startswith("- name:"):
             instances.append({"name": item.removeprefix("- name:").strip().strip("'\""), "dns": [], "ip": []})
             key = None
