@@ -26,9 +26,11 @@ COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=place
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
 # The profile COMPOSE_FILE selects, as shell assignments (PROFILE, TLS, SCHEME, ELASTICSEARCH_SERVICE), or a clear error.
 STACK_PROFILE = $(PYTHON) scripts/stack_profile.py shell
-# Written before `up`, so only this run's certs output is searched for a renewal.
+# Written before `up`: when it started, and whether Kibana was already running, so that only a
+# renewal in this run, under a running Kibana, restarts it.
 UP_STARTED := var/.up-started
-CERTS_RENEWED_LINE := ^certs: renewed
+# What setup/certs/create_certs.sh prints when it writes certificates.
+CERTS_GENERATED_LINE := : generated, because
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
 # `make bench-live COLD_START=1` also times make up from docker compose down (it restarts the stack).
@@ -105,11 +107,12 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 	@eval "$$($(STACK_PROFILE))" && if [ "$$PROFILE" = cluster ]; then \
 		count="$$($(COMPOSE) run --rm --no-deps -T --entrypoint cat certs /proc/sys/vm/max_map_count)" && \
 		$(PYTHON) scripts/stack_profile.py max-map-count "$$count"; fi
-	@mkdir -p var && date -u +%Y-%m-%dT%H:%M:%SZ > $(UP_STARTED)
+	@mkdir -p var && { date -u +%Y-%m-%dT%H:%M:%SZ; $(COMPOSE) ps -q --status running kibana; } > $(UP_STARTED)
 	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
 # Elasticsearch reloads renewed certificates by itself; Kibana and Logstash read theirs at start.
 	@eval "$$($(STACK_PROFILE))" && if [ -n "$$TLS" ]; then \
-		if $(COMPOSE) logs --no-log-prefix --since "$$(cat $(UP_STARTED))" certs | grep -q '$(CERTS_RENEWED_LINE)'; then \
+		if [ -n "$$(sed -n 2p $(UP_STARTED))" ] && \
+			$(COMPOSE) logs --no-log-prefix --since "$$(sed -n 1p $(UP_STARTED))" certs | grep -qF '$(CERTS_GENERATED_LINE)'; then \
 			echo "Certificates renewed: restarting Kibana and Logstash." && $(COMPOSE) restart kibana logstash && \
 			$(COMPOSE) up -d --wait --wait-timeout $(UP_TIMEOUT); fi && \
 		mkdir -p var/tls && $(COMPOSE) cp kibana:/usr/share/kibana/config/certs/ca/ca.crt var/tls/ca.crt; fi
