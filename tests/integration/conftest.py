@@ -168,6 +168,8 @@ def compose_logs() -> str:
     docker = shutil.which("docker")
     if docker is None:
         return "docker is not on PATH, so `docker compose logs` cannot be shown."
+    # Run where make runs Compose, with this environment: Compose reads COMPOSE_FILE (the profile) from it,
+    # else from .env, so the logs are those of the running profile's services (es01-es03 in the cluster).
     command = [docker, *COMPOSE_LOGS_ARGS]
     try:
         result = subprocess.run(
