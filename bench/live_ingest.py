@@ -25,7 +25,7 @@ import time
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from bench.results import LIVE_RESULTS_PATH, append_section
-from drill.settings import ENV_FILE, REPO_ROOT, DrillError, http_url, port, published_host, stack_values
+from drill.settings import ENV_FILE, REPO_ROOT, DrillError, StackAccess, port, stack_access, stack_values
 
 BURST_RECORDS = 200_000
 MARKS = 200
@@ -132,13 +132,15 @@ def marks(es: Elasticsearch, compose: list[str]) -> list[str]:
     ]
 
 
-def cold_start(compose: list[str], kibana_url: str, password: str) -> list[str]:
+def cold_start(compose: list[str], access: StackAccess, kibana_port: int, password: str) -> list[str]:
     import httpx  # only this step needs it
 
     _run([*compose, "down"], 600)
     started = time.monotonic()
     _run(["make", "up"], COLD_START_TIMEOUT_SECONDS)
-    with httpx.Client(base_url=kibana_url, auth=("elastic", password), timeout=10) as kibana:
+    # After make up: under TLS it has just copied the (possibly new) CA.
+    with httpx.Client(base_url=access.url(kibana_port), auth=("elastic", password), timeout=10,
+                      verify=access.ssl_context(), trust_env=False) as kibana:
         while kibana.get("/api/saved_objects/dashboard/django-overview").status_code != 200:
             if time.monotonic() - started > COLD_START_TIMEOUT_SECONDS:
                 raise BenchError(f"the dashboards did not answer within {COLD_START_TIMEOUT_SECONDS} s")
@@ -150,17 +152,17 @@ def main() -> int:
     compose = shlex.split(os.environ.get("COMPOSE", "docker compose"))
     try:
         values = stack_values(os.environ, ENV_FILE)
-        host = published_host(values)
+        access = stack_access(values, ENV_FILE)
         password = values.get("ELASTIC_PASSWORD", "")
-        es = Elasticsearch(http_url(host, port(values, "ELASTICSEARCH_PORT", 9200)), basic_auth=("elastic", password),
-                           request_timeout=30)
+        es = Elasticsearch(access.url(port(values, "ELASTICSEARCH_PORT", 9200)), basic_auth=("elastic", password),
+                           request_timeout=30, **access.elasticsearch_options())
         try:
             es.info()
         except (ApiError, TransportError) as error:
             raise BenchError(f"Elasticsearch does not answer ({error}): start the stack with make up") from None
         rows = burst(es, compose) + marks(es, compose)
         if os.environ.get("COLD_START") == "1":
-            rows += cold_start(compose, http_url(host, port(values, "KIBANA_PORT", 5601)), password)
+            rows += cold_start(compose, access, port(values, "KIBANA_PORT", 5601), password)
     except (BenchError, DrillError) as error:
         print(f"error: make bench-live could not run: {error}", file=sys.stderr)
         return 2

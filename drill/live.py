@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from drill.settings import DrillError, DrillSettings, http_url
+from drill.settings import DrillError, DrillSettings
 
 ALERTS_INDEX = "django-alerts"
 LOGS_INDEX = "django-logs-*"
@@ -35,8 +35,9 @@ class AlertDocument:
 def connect(settings: DrillSettings) -> Elasticsearch:
     if not settings.elastic_password:
         raise DrillError("ELASTIC_PASSWORD is set neither in the environment nor in .env: a live drill reads the alerts as elastic.")
-    return Elasticsearch(http_url(settings.host, settings.elasticsearch_port),
-                         basic_auth=("elastic", settings.elastic_password), request_timeout=10)
+    access = settings.access
+    return Elasticsearch(access.url(settings.elasticsearch_port), basic_auth=("elastic", settings.elastic_password),
+                         request_timeout=10, **access.elasticsearch_options())
 
 
 def _parse_time(value: str) -> dt.datetime:

@@ -11,15 +11,15 @@ import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import httpx
 import pytest
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, TransportError
 
-from drill.settings import DrillError, http_url, port, published_host, stack_values
-from tests.integration.http_client import HTTP_TIMEOUT_SECONDS, http_client, json_body
+from drill.settings import DrillError
+from tests.integration.http_client import http_client, json_body
+from tests.integration.stack_clients import StackSettings, elasticsearch_client, kibana_client
 from tests.support.paths import REPO_ROOT
 
 ENV_FILE = REPO_ROOT / ".env"
@@ -34,36 +34,6 @@ NOTES = pytest.StashKey[list[str]]()
 _LOGS_SHOWN_FOR = pytest.StashKey[BaseException]()
 _TRUE_VALUES = {"1", "true", "yes"}
 _FALSE_VALUES = {"", "0", "false", "no"}
-@dataclass(frozen=True)
-class StackSettings:
-    host: str
-    app_port: int
-    elasticsearch_port: int
-    kibana_port: int
-    # Kept out of repr: pytest prints fixture values in failure reports.
-    elastic_password: str = field(repr=False)
-    demo_username: str
-    demo_password: str = field(repr=False)
-
-    @classmethod
-    def load(cls, environ: dict[str, str], env_file: Path) -> "StackSettings":
-        """As the drills read them (drill/settings.py): the environment's, else .env's."""
-        values = stack_values(environ, env_file)
-        return cls(
-            host=published_host(values),
-            app_port=port(values, "APP_PORT", 8000),
-            elasticsearch_port=port(values, "ELASTICSEARCH_PORT", 9200),
-            kibana_port=port(values, "KIBANA_PORT", 5601),
-            elastic_password=values.get("ELASTIC_PASSWORD", ""),
-            demo_username=values.get("DEMO_USERNAME", ""),
-            demo_password=values.get("DEMO_PASSWORD", ""),
-        )
-
-    def url(self, port_number: int) -> str:
-        return http_url(self.host, port_number)
-
-    def services(self) -> list[tuple[str, int]]:
-        return [("app", self.app_port), ("Elasticsearch", self.elasticsearch_port), ("Kibana", self.kibana_port)]
 
 
 @dataclass
@@ -76,11 +46,11 @@ class LiveStack:
 
     @property
     def app_url(self) -> str:
-        return self.settings.url(self.settings.app_port)
+        return self.settings.app_url
 
     @property
     def kibana_url(self) -> str:
-        return self.settings.url(self.settings.kibana_port)
+        return self.settings.kibana_url
 
     def app_client(self, user_agent: str) -> httpx.Client:
         return http_client(self.app_url, headers={"User-Agent": user_agent})
@@ -169,14 +139,15 @@ def live_stack(request):
         pytest.skip(reason)
     if not settings.elastic_password:
         pytest.fail("ELASTIC_PASSWORD is set neither in the environment nor in .env: the live tests need it.")
+    try:
+        settings.access.trusted_ca()  # under tls and cluster: var/tls/ca.crt, which make up copies
+    except DrillError as error:
+        if required:
+            pytest.fail(str(error))
+        pytest.skip(str(error))
 
-    es = Elasticsearch(
-        settings.url(settings.elasticsearch_port),
-        basic_auth=("elastic", settings.elastic_password),
-        request_timeout=HTTP_TIMEOUT_SECONDS,
-        max_retries=0,
-    )
-    kibana = http_client(settings.url(settings.kibana_port), auth=("elastic", settings.elastic_password))
+    es = elasticsearch_client(settings)
+    kibana = kibana_client(settings)
     stack = LiveStack(settings, required, es, kibana, notes=request.config.stash.setdefault(NOTES, []))
     try:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -197,6 +168,8 @@ def compose_logs() -> str:
     docker = shutil.which("docker")
     if docker is None:
         return "docker is not on PATH, so `docker compose logs` cannot be shown."
+    # Run where make runs Compose, with this environment: Compose reads COMPOSE_FILE (the profile) from it,
+    # else from .env, so the logs are those of the running profile's services (es01-es03 in the cluster).
     command = [docker, *COMPOSE_LOGS_ARGS]
     try:
         result = subprocess.run(

@@ -4,9 +4,12 @@ Redirects are not followed and error statuses are not raised, so each test
 checks each hop itself; cookies are kept across requests, as a browser does.
 The client talks to the stack's loopback ports directly: no proxy or .netrc
 from the environment (trust_env=False), as the Elasticsearch client does.
+Over HTTPS it verifies with the context it is given (StackAccess.ssl_context,
+drill/settings.py: the stack's own CA under the tls and cluster profiles).
 """
 
 import json
+import ssl
 from html.parser import HTMLParser
 from typing import Any
 
@@ -23,8 +26,10 @@ def http_client(
     headers: dict[str, str] | None = None,
     auth: tuple[str, str] | None = None,
     timeout_seconds: float = HTTP_TIMEOUT_SECONDS,
+    verify: ssl.SSLContext | None = None,
 ) -> httpx.Client:
-    """A client for one service; `auth` is sent as HTTP Basic with every request."""
+    """A client for one service; `auth` is sent as HTTP Basic with every request. `verify` is the
+    context HTTPS verifies with (None: the default trust store); verification is never turned off."""
     return httpx.Client(
         base_url=base_url,
         headers=headers,
@@ -33,6 +38,7 @@ def http_client(
         follow_redirects=False,
         timeout=httpx.Timeout(timeout_seconds),
         trust_env=False,
+        verify=verify if verify is not None else True,
     )
 
 

@@ -23,6 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 
 from tests.integration.http_client import csrf_token, json_body, text_by_id
+from tests.integration.stack_clients import kibana_browser_flags
 from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
 from tests.support.paths import KIBANA_DIR, REPO_ROOT, SAVED_OBJECTS_PATH
 
@@ -495,11 +496,13 @@ def test_dashboards_render_and_are_saved_as_screenshots(live_stack):
         kibana_object(live_stack, f"/api/saved_objects/dashboard/{quoted(dashboard_id)}")
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     executable = chromium_executable()
+    # Under TLS, the Kibana certificate verified against the stack's CA (the browser takes no CA file).
+    browser_flags = [*CHROMIUM_FLAGS, *kibana_browser_flags(live_stack.settings)]
     problems = {}
     with sync_playwright() as playwright:
         try:
             browser = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_FLAGS, timeout=BROWSER_TIMEOUT_MS
+                executable_path=executable, headless=True, args=browser_flags, timeout=BROWSER_TIMEOUT_MS
             )
         except PlaywrightError as error:
             reason = launch_failure_reason(executable, error)
