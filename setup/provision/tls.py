@@ -74,7 +74,7 @@ def unverified_certificate(error: BaseException) -> CertificateProblem | None:
 
 def certificate_refused(variable: str, url: str, problem: CertificateProblem, ca_file: Path | None) -> str:
     """The message for a certificate setup could not verify: which URL, why, and the fix."""
-    text = f"{variable}: the TLS certificate of {url} could not be verified ({problem.reason})."
+    text = f"{variable}: the TLS certificate of {url} could not be verified ({problem.reason.rstrip('.')})."
     if problem.wrong_name:
         return (
             f"{text} Connect by a name the certificate holds (the certs service names each instance, localhost "
