@@ -9,7 +9,7 @@ from typing import Any
 from drill.settings import REPO_ROOT, DrillError
 from provision.assets import load_assets
 from provision.errors import ConfigError
-from provision.settings import RETENTION_RANGE
+from provision.settings import REPLICAS_DEFAULT, RETENTION_RANGE
 
 LOGS_TEMPLATE = "django-logs"
 
@@ -29,8 +29,9 @@ class ProvisionedAssets:
 
 def load_rules(detections: Mapping[str, int]) -> ProvisionedAssets:
     try:
-        # Retention only sets the policies' delete phase, which a drill never reads.
-        assets = load_assets(REPO_ROOT, RETENTION_RANGE[1], detections)
+        # Retention and replicas only set the policies' delete phase and the templates' replicas, which a
+        # drill never reads.
+        assets = load_assets(REPO_ROOT, RETENTION_RANGE[1], detections, index_replicas=REPLICAS_DEFAULT)
     except ConfigError as error:
         raise DrillError(f"the stack's assets do not load: {error}") from None
     templates = {template.name: template.body for template in assets.index_templates}

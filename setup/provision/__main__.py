@@ -57,7 +57,10 @@ def main(environ: Mapping[str, str]) -> int:
         settings = load_settings(environ)
         # Only validated passwords are redacted: a refused one like "password" must not mangle the error text.
         redact_secrets(settings.passwords.values())
-        provision(settings, load_assets(settings.assets_dir, settings.retention_days, settings.detections))
+        assets = load_assets(
+            settings.assets_dir, settings.retention_days, settings.detections, index_replicas=settings.index_replicas
+        )
+        provision(settings, assets)
     except ConfigError as error:
         complain(f"setup: configuration error:\n{error}")
         return EXIT_CONFIG

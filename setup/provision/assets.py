@@ -6,7 +6,8 @@ Each kind has its folder under ASSETS_DIR, and a file is named after what it cre
   elasticsearch/index_templates/<template>.json    the body of PUT _index_template/<template>
   kibana/saved_objects/*.ndjson                    imported by POST /api/saved_objects/_import
   kibana/connectors/*.json, kibana/rules/*.json    {"id": ..., "body": ...}: Kibana takes the id in the URL
-Adding one means adding a file. A rule's "${NAME}" placeholders take the detection settings' values
+Adding one means adding a file. LOG_RETENTION_DAYS sets every policy's delete phase and INDEX_REPLICAS
+every template's index.number_of_replicas, so the files hold neither's final value. A rule's "${NAME}" placeholders take the detection settings' values
 (provision/placeholders.py), so what setup compares and sends is always the substituted body.
 """
 
@@ -111,9 +112,19 @@ def _load_roles(folder: Path) -> list[Asset]:
     return roles
 
 
-def _load_lifecycle(es_dir: Path, retention_days: int) -> tuple[list[Asset], list[Asset]]:
+def _set_replicas(settings: dict[str, Any], replicas: int) -> None:
+    """index.number_of_replicas, in whichever of Elasticsearch's spellings the file gave it."""
+    settings.pop("number_of_replicas", None)
+    if isinstance(settings.get("index"), dict):
+        settings["index"].pop("number_of_replicas", None)
+    settings["index.number_of_replicas"] = replicas
+
+
+def _load_lifecycle(es_dir: Path, retention_days: int, replicas: int) -> tuple[list[Asset], list[Asset]]:
     """The ILM policies and the index templates; each template names one of the policies, whose
-    delete phase LOG_RETENTION_DAYS sets (as it sets every policy's delete phase)."""
+    delete phase LOG_RETENTION_DAYS sets (as it sets every policy's delete phase). INDEX_REPLICAS sets
+    every template's replicas: setup creates no index itself (django-alerts is a data stream, whose
+    backing indices the template makes), so the templates decide every index's replicas."""
     policies_dir, templates_dir = es_dir / "ilm_policies", es_dir / "index_templates"
     policies = {policy.name: policy for policy in _named_bodies(policies_dir, ("policy",))}
     for policy in policies.values():
@@ -131,6 +142,7 @@ def _load_lifecycle(es_dir: Path, retention_days: int) -> tuple[list[Asset], lis
         if name not in policies:
             raise ConfigError(f"{template.path} sets index.lifecycle.name to {name!r}, but {policies_dir / (name + '.json')} is missing.")
         named.add(name)
+        _set_replicas(settings, replicas)
     for policy in policies.values():
         phases = policy.body["policy"].get("phases", {}) if isinstance(policy.body["policy"], dict) else {}
         delete_phase = phases.get("delete") if isinstance(phases, dict) else None
@@ -191,13 +203,13 @@ def _load_rules(folder: Path, detections: Mapping[str, int]) -> list[Asset]:
     return rules
 
 
-def load_assets(assets_dir: Path, retention_days: int, detections: Mapping[str, int]) -> Assets:
+def load_assets(assets_dir: Path, retention_days: int, detections: Mapping[str, int], *, index_replicas: int) -> Assets:
     es_dir, kibana_dir = assets_dir / "elasticsearch", assets_dir / "kibana"
     for folder in (es_dir, kibana_dir):
         if not folder.is_dir():
             raise ConfigError(f"{folder} is not a folder: mount the assets there or set ASSETS_DIR.")
     roles = _load_roles(es_dir / "roles")
-    policies, templates = _load_lifecycle(es_dir, retention_days)
+    policies, templates = _load_lifecycle(es_dir, retention_days, index_replicas)
     return Assets(
         roles=roles,
         ilm_policies=policies,

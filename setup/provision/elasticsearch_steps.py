@@ -16,6 +16,7 @@ from provision.errors import ConfigError, ProvisionError
 from provision.output import report
 from provision.settings import Settings
 from provision.sync import poll_until_ready, sync
+from provision.tls import certificate_refused, trusted_cas, unverified_certificate
 
 
 @dataclass(frozen=True)
@@ -64,20 +65,53 @@ def _es_error_text(error: elasticsearch.ApiError) -> str:
 class ElasticsearchSteps:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.url = settings.elasticsearch_url
+        self.url = ",".join(settings.elasticsearch_urls)  # as ELASTICSEARCH_URL holds it, for the messages
         self.client = self._client("elastic", settings.elastic_password)
 
     def _client(self, username: str, password: str) -> Elasticsearch:
+        urls = self.settings.elasticsearch_urls
+        # The nodes share one scheme (settings.py); elastic_transport refuses TLS options on http
+        # (_models.py NodeConfig).
+        tls = {"ca_certs": trusted_cas(self.settings.tls_ca_file)} if urls[0].startswith("https:") else {}
         return Elasticsearch(
-            self.url,
+            list(urls),
             basic_auth=(username, password),
             request_timeout=self.settings.request_timeout_seconds,
-            max_retries=0,
+            **tls,
+            # A node that cannot be reached is marked dead and the call goes to the next one, so each node
+            # is tried once (elastic_transport _transport.py perform_request, _node_pool.py NodePool).
+            # Answers are not retried, nor timeouts. Setup's writes are PUTs of whole objects: resending
+            # one to another node after a dropped connection is harmless.
+            max_retries=len(urls) - 1,
+            retry_on_status=(),
             retry_on_timeout=False,
         )
 
+    def _certificate_refused(self, error: Exception) -> ConfigError | None:
+        """A ConfigError naming each node whose certificate could not be verified, if that is the error.
+
+        The client's error does not say which node failed, so each node is asked once more on its own."""
+        problem = unverified_certificate(error)
+        if problem is None:
+            return None
+        refused = []
+        for node in self.client.transport.node_pool.all():
+            try:
+                node.perform_request("GET", "/", request_timeout=self.settings.request_timeout_seconds)
+            except elasticsearch.TransportError as node_error:
+                node_problem = unverified_certificate(node_error)
+                if node_problem is not None:
+                    refused.append((node.base_url, node_problem))
+        ca_file = self.settings.tls_ca_file
+        return ConfigError("\n".join(
+            certificate_refused("ELASTICSEARCH_URL", url, found, ca_file) for url, found in refused or [(self.url, problem)]
+        ))
+
     def failure(self, error: Exception, what: str, hint: str) -> ConfigError | ProvisionError:
         """The one mapping of a client error to a message naming the call and the fix."""
+        refused = self._certificate_refused(error)
+        if refused is not None:
+            return refused
         if isinstance(error, elasticsearch.UnsupportedProductError):
             return ConfigError(not_elasticsearch(self.url))
         if isinstance(error, elasticsearch.AuthenticationException):
@@ -131,6 +165,10 @@ class ElasticsearchSteps:
         except elasticsearch.ConnectionTimeout:
             return f"no response within {request_timeout:.3g} s"
         except elasticsearch.TransportError as error:
+            # A certificate that cannot be verified stays so: stop now rather than wait out the timeout.
+            refused = self._certificate_refused(error)
+            if refused is not None:
+                raise refused from None
             return f"cannot connect ({error.message})"
         status = response.body.get("status") if isinstance(response.body, dict) else None
         if response.meta.status == 200:

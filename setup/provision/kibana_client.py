@@ -9,6 +9,7 @@ import urllib3
 
 from provision.errors import ConfigError, ProvisionError
 from provision.settings import Settings
+from provision.tls import certificate_refused, trusted_cas, unverified_certificate
 
 
 class KibanaUnreachable(Exception):
@@ -26,9 +27,12 @@ class Kibana:
             "kbn-xsrf": "setup",
             "Accept": "application/json",
         }
+        self.ca_file = settings.tls_ca_file
         # A PoolManager talks to Kibana directly: it reads no proxy variables from the environment.
         # No retries: the readiness loop retries, and a failed write must not be sent twice.
-        self.pool = urllib3.PoolManager(retries=False)
+        # On https it verifies Kibana's certificate and hostname (provision/tls.py); for http URLs
+        # urllib3 drops these options (poolmanager.py _new_pool).
+        self.pool = urllib3.PoolManager(retries=False, cert_reqs="CERT_REQUIRED", ca_certs=trusted_cas(self.ca_file))
 
     def request(
         self,
@@ -56,6 +60,11 @@ class Kibana:
             raise KibanaUnreachable(f"cannot connect ({_reason(error)})") from None
         except urllib3.exceptions.TimeoutError:
             raise KibanaUnreachable(f"no response within {seconds:.3g} s") from None
+        except urllib3.exceptions.SSLError as error:
+            problem = unverified_certificate(error)
+            if problem is not None:  # it stays unverifiable: no point waiting for it
+                raise ConfigError(certificate_refused("KIBANA_URL", self.url, problem, self.ca_file)) from None
+            raise KibanaUnreachable(f"cannot connect ({_reason(error)})") from None
         except urllib3.exceptions.HTTPError as error:
             raise KibanaUnreachable(f"cannot connect ({_reason(error)})") from None
         finally:

@@ -1,4 +1,5 @@
-"""Fixtures of the setup tests: the passwords setup gets, its assets in a scratch folder, the fake stack."""
+"""Fixtures of the setup tests: the passwords setup gets, its assets in a scratch folder, the fake stack,
+the TLS certificates."""
 
 import secrets
 from pathlib import Path
@@ -7,6 +8,7 @@ import pytest
 
 from tests.support.fake_elastic import FakeElasticStack
 from tests.support.setup_assets import build_assets
+from tests.support.tls_certs import MISSING_OPENSSL, OPENSSL, StackCertificates, make_stack_certificates
 
 
 @pytest.fixture
@@ -28,3 +30,10 @@ def assets(tmp_path: Path) -> Path:
 def stack(passwords):
     with FakeElasticStack(passwords["ELASTIC_PASSWORD"]) as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> StackCertificates:
+    if OPENSSL is None:
+        pytest.skip(MISSING_OPENSSL)
+    return make_stack_certificates(tmp_path_factory.mktemp("certs"))

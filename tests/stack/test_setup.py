@@ -966,10 +966,11 @@ def test_provision_needs_nothing_beyond_the_standard_library_and_the_pinned_clie
         tree = ast.parse(path.read_text())
         modules |= {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
-    assert modules - set(sys.stdlib_module_names) - {"__future__", "provision"} == {"elasticsearch", "urllib3"}
+    assert modules - set(sys.stdlib_module_names) - {"__future__", "provision"} == {"elasticsearch", "urllib3", "certifi"}
     pins = (REPO_ROOT / "setup" / "requirements.txt").read_text().splitlines()
     assert "elasticsearch==9.5.1" in pins
     assert "urllib3==2.8.0" in pins
+    assert "certifi==2026.10.19.post1" in pins  # the public CAs https URLs are verified with when TLS_CA_FILE is unset
 
 
 def test_setup_image_is_pinned_runs_as_non_root_and_starts_provision():

@@ -49,7 +49,7 @@ def refusal_of_settings(environ: dict[str, str]) -> str:
 
 def refusal_of_assets(root: Path) -> str:
     with pytest.raises(ConfigError) as caught:
-        load_assets(root, 14, DETECTIONS)
+        load_assets(root, 14, DETECTIONS, index_replicas=0)
     return str(caught.value)
 
 
@@ -119,7 +119,8 @@ def test_invalid_settings_are_refused(name, value, expected):
 def test_the_defaults_are_the_compose_services():
     settings = load_settings(PASSWORDS)
 
-    assert (settings.elasticsearch_url, settings.kibana_url) == ("http://elasticsearch:9200", "http://kibana:5601")
+    assert (settings.elasticsearch_urls, settings.kibana_url) == (("http://elasticsearch:9200",), "http://kibana:5601")
+    assert (settings.tls_ca_file, settings.index_replicas) == (None, 0)
     assert (settings.retention_days, settings.assets_dir) == (14, Path("/assets"))
     assert (settings.timeout_seconds, settings.request_timeout_seconds, settings.retry_interval_seconds) == (300, 30, 2)
 
@@ -209,7 +210,7 @@ def test_each_asset_is_named_after_its_file(assets):
     audit["template"]["settings"]["index.lifecycle.name"] = "audit-logs"
     write_json(assets / "elasticsearch" / "index_templates" / "audit-logs.json", audit)
 
-    loaded = load_assets(assets, 21, DETECTIONS)
+    loaded = load_assets(assets, 21, DETECTIONS, index_replicas=0)
 
     assert [role.name for role in loaded.roles] == ["auditor", "django_alerting", "django_logs_reader", "logstash_writer"]
     assert [policy.name for policy in loaded.ilm_policies] == ["audit-logs", "django-logs"]
@@ -233,7 +234,7 @@ def test_a_template_naming_a_policy_without_a_file_is_refused(assets):
 def test_a_policy_no_template_names_may_lack_a_delete_phase(assets):
     write_json(assets / "elasticsearch" / "ilm_policies" / "keep.json", {"policy": {"phases": {"hot": {"actions": {}}}}})
 
-    keep = [policy for policy in load_assets(assets, 14, DETECTIONS).ilm_policies if policy.name == "keep"]
+    keep = [policy for policy in load_assets(assets, 14, DETECTIONS, index_replicas=0).ilm_policies if policy.name == "keep"]
 
     assert [policy.body for policy in keep] == [{"policy": {"phases": {"hot": {"actions": {}}}}}]
 
@@ -242,7 +243,7 @@ def test_saved_objects_of_several_files_are_one_list_in_file_order(assets):
     extra = {"type": "index-pattern", "id": "audit-logs", "attributes": {"title": "audit-logs-*"}, "references": []}
     (assets / "kibana" / "saved_objects" / "audit.ndjson").write_text(json.dumps(extra) + "\n")
 
-    saved = load_assets(assets, 14, DETECTIONS).saved_objects
+    saved = load_assets(assets, 14, DETECTIONS, index_replicas=0).saved_objects
 
     assert [path.name for path in saved.paths] == ["audit.ndjson", "saved_objects.ndjson"]
     assert [(item["type"], item["id"]) for item in saved.objects] == [("index-pattern", "audit-logs")] + [
@@ -261,7 +262,7 @@ def test_rule_placeholders_take_the_detection_values(assets):
         "more than ${BRUTE_FORCE_FAILURES} in ${BRUTE_FORCE_WINDOW_MINUTES} min, not {{context.value}} $ {x}",
     ))
 
-    [rule] = load_assets(assets, 14, {"BRUTE_FORCE_FAILURES": 12, "BRUTE_FORCE_WINDOW_MINUTES": 3}).rules
+    [rule] = load_assets(assets, 14, {"BRUTE_FORCE_FAILURES": 12, "BRUTE_FORCE_WINDOW_MINUTES": 3}, index_replicas=0).rules
 
     assert (rule.body["params"]["threshold"], rule.body["params"]["timeWindowSize"]) == ([12], 3)
     assert rule.body["actions"][0]["params"]["message"] == "more than 12 in 3 min, not {{context.value}} $ {x}"
@@ -288,7 +289,7 @@ def test_a_bad_placeholder_is_refused(assets, params, message):
 
 
 def test_the_repository_assets_load():
-    loaded = load_assets(REPO_ROOT, 14, load_settings(PASSWORDS).detections)
+    loaded = load_assets(REPO_ROOT, 14, load_settings(PASSWORDS).detections, index_replicas=0)
 
     assert {role.name for role in loaded.roles} >= {
         "logstash_writer", "django_alerting", "django_logs_reader", "django_alerts_reader"

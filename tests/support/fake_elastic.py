@@ -1,6 +1,6 @@
 """A fake Elasticsearch 9 and Kibana 9 on loopback, for the setup one-shot's offline tests.
 
-Two real threaded HTTP servers share one state (users, roles, ILM policies, index templates,
+Two real threaded HTTP servers (each optionally over real TLS) share one state (users, roles, ILM policies, index templates,
 saved objects, connectors, rules) and one log of every request. They answer the calls the setup
 makes in the shapes Elastic documents, and refuse wrong shapes with the status and message the
 real API gives. Sources the shapes were taken from (elastic/kibana, elastic/elasticsearch):
@@ -31,9 +31,12 @@ import email.policy
 import itertools
 import json
 import re
+import ssl
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -412,10 +415,19 @@ def validate_rule_params(rule_type_id: str, params: Any) -> dict[str, Any] | str
     return p
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ssl.SSLError):  # a client that refused the certificate: what a test wants
+            return
+        super().handle_error(request, client_address)
+
+
 class FakeElasticStack:
     """Fake Elasticsearch + Kibana. Use as a context manager; knobs may be set before or during a run."""
 
-    def __init__(self, elastic_password: str) -> None:
+    def __init__(self, elastic_password: str, tls: Mapping[str, ssl.SSLContext] | None = None) -> None:
+        """``tls``: service name -> the server context it answers https with; the others answer http."""
+        self._tls = dict(tls or {})
         self._lock = threading.RLock()
         self._release_hangs = threading.Event()
         self.requests: list[RecordedRequest] = []
@@ -466,9 +478,13 @@ class FakeElasticStack:
 
     def start(self) -> FakeElasticStack:
         for service in ("elasticsearch", "kibana"):
-            server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class(service), bind_and_activate=False)
+            server = _Server(("127.0.0.1", 0), self._handler_class(service), bind_and_activate=False)
             server.daemon_threads = True
             server.server_bind()
+            if service in self._tls:
+                # The handshake then happens on the handler's first read, in its own thread, so a client
+                # that refuses the certificate holds up no one else.
+                server.socket = self._tls[service].wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
             self._servers[service] = server
             if service not in self._refused:
                 self._activate(service)
@@ -500,13 +516,17 @@ class FakeElasticStack:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def url(self, service: str, host: str = "127.0.0.1") -> str:
+        scheme = "https" if service in self._tls else "http"
+        return f"{scheme}://{host}:{self._servers[service].server_address[1]}"
+
     @property
     def elasticsearch_url(self) -> str:
-        return f"http://127.0.0.1:{self._servers['elasticsearch'].server_address[1]}"
+        return self.url("elasticsearch")
 
     @property
     def kibana_url(self) -> str:
-        return f"http://127.0.0.1:{self._servers['kibana'].server_address[1]}"
+        return self.url("kibana")
 
     # -- inspection ------------------------------------------------------------------------------
 
