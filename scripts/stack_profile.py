@@ -66,7 +66,14 @@ def _choices() -> str:
 
 def profile_of(compose_file: str, separator: str = ":") -> Profile:
     """The profile a COMPOSE_FILE value selects ("" means Compose's default, docker-compose.yml)."""
-    files = [Path(name).name for name in (compose_file or BASE).split(separator) if name.strip()]
+    pieces = (compose_file or BASE).split(separator)
+    if any(not name.strip() for name in pieces):
+        # Compose would try to read the project folder itself as a file (or a blank name) and fail.
+        raise ProfileError(
+            f"COMPOSE_FILE={compose_file} has an empty entry (a doubled, leading or trailing {separator!r}): "
+            f"Compose cannot read it. Use one of: {_choices()}."
+        )
+    files = [Path(name).name for name in pieces]
     own_app = files[-1:] == [OWN_APP_OVERLAY]
     stack = tuple(files[:-1] if own_app else files)
     for name, profile_files in PROFILE_FILES.items():
