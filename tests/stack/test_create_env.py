@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 
-from tests.stack.test_compose import SECRETS, compose_binary
+from tests.support.compose import SECRETS, compose_binary
 from tests.support.env_file import ELASTIC_VERSION, example_values
 from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, SCRIPTS_DIR
 

@@ -1,0 +1,260 @@
+"""The stack's profiles (default, tls, cluster; each also in own-app mode), as the real Compose v2
+parser reads them when COMPOSE_FILE selects them, the way .env or the environment does.
+
+The certificates' layout is elasticsearch-certutil's --pem one that docker-compose.tls.yml names:
+ca/ca.crt, <name>/<name>.crt, <name>/<name>.key in the certs volume.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import stack_profile
+from tests.support.compose import (
+    COMBINATIONS,
+    DUMMY_SECRETS,
+    GIB,
+    MIB,
+    PROFILES,
+    compose_file_value,
+    env_with,
+    mounts,
+    run_compose,
+)
+from tests.support.paths import REPO_ROOT, SETUP_DIR
+
+NODES = {"default": ("elasticsearch",), "tls": ("elasticsearch",), "cluster": ("es01", "es02", "es03")}
+SERVICES = {
+    "default": {"elasticsearch", "kibana", "setup", "logstash", "app", "logrotate"},
+    "tls": {"certs", "elasticsearch", "kibana", "setup", "logstash", "app", "logrotate"},
+    "cluster": {"certs", "es01", "es02", "es03", "kibana", "setup", "logstash", "app", "logrotate"},
+}
+SAMPLE_APP = {"app", "logrotate"}
+ONE_SHOTS = {"setup", "certs"}
+# Long-running memory limits, written out: ES 1g per node, Kibana 1g, Logstash 768m, app 256m, logrotate 32m.
+LONG_RUNNING_TOTAL = {
+    "default": 2 * GIB + 768 * MIB + 256 * MIB + 32 * MIB,
+    "tls": 2 * GIB + 768 * MIB + 256 * MIB + 32 * MIB,
+    "cluster": 4 * GIB + 768 * MIB + 256 * MIB + 32 * MIB,
+}
+INSTANCES_DIR = SETUP_DIR / "certs" / "instances"
+# Where each consumer mounts the certs volume (read-only), and so where its CA is.
+CERTS_TARGET = {
+    "elasticsearch": "/usr/share/elasticsearch/config/certs",
+    "kibana": "/usr/share/kibana/config/certs",
+    "logstash": "/usr/share/logstash/config/certs",
+    "setup": "/certs",
+}
+ES_CONFIG_DIR = "/usr/share/elasticsearch/config"
+
+each_combination = pytest.mark.parametrize("combination", list(COMBINATIONS))
+each_profile = pytest.mark.parametrize("profile", list(PROFILES))
+tls_profiles = pytest.mark.parametrize("profile", ["tls", "cluster"])
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("compose-home")
+
+
+@pytest.fixture(scope="module")
+def env_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("env") / "profiles.env"
+    log_folder = tmp_path_factory.mktemp("project-logs")
+    path.write_text(env_with(DUMMY_SECRETS) + f"OWN_APP_LOG_DIR={log_folder}\n", encoding="utf-8")
+    return path
+
+
+def selected(home: Path, env_file: Path, combination: str, *args: str):
+    """Compose run in the repository with COMPOSE_FILE in its environment, as .env's line would set it."""
+    environment = {"COMPOSE_FILE": compose_file_value(COMBINATIONS[combination])}
+    return run_compose(home, "--env-file", str(env_file), *args, cwd=REPO_ROOT, environment=environment)
+
+
+@pytest.fixture(scope="module")
+def rendered(home, env_file) -> dict[str, dict]:
+    configs = {}
+    for combination in COMBINATIONS:
+        result = selected(home, env_file, combination, "config", "--format", "json")
+        assert result.returncode == 0, f"{combination}: {result.stderr}"
+        configs[combination] = json.loads(result.stdout)
+    return configs
+
+
+# --- selection ------------------------------------------------------------------------------------
+
+
+@each_combination
+def test_compose_file_selects_a_combination_the_parser_accepts(home, env_file, combination):
+    result = selected(home, env_file, combination, "config", "-q")
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@each_combination
+def test_a_compose_file_line_in_env_selects_the_combination(home, tmp_path, combination):
+    for path in COMBINATIONS[combination]:
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "logs").mkdir()
+    line = f"COMPOSE_FILE={compose_file_value(COMBINATIONS[combination])}\nOWN_APP_LOG_DIR=./logs\n"
+    (tmp_path / ".env").write_text(env_with(DUMMY_SECRETS) + line, encoding="utf-8")
+    result = run_compose(home, "config", "--services", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    profile, _, own_app = combination.partition("+")
+    assert set(result.stdout.split()) == SERVICES[profile] - (SAMPLE_APP if own_app else set())
+
+
+@each_combination
+def test_each_combination_has_its_profiles_services(rendered, combination):
+    profile, _, own_app = combination.partition("+")
+    assert set(rendered[combination]["services"]) == SERVICES[profile] - (SAMPLE_APP if own_app else set())
+
+
+@each_combination
+def test_kibanas_label_names_the_profile_stack_profile_gives_for_compose_file(rendered, combination):
+    profile = stack_profile.profile_of(compose_file_value(COMBINATIONS[combination]))
+    assert (profile.name, profile.own_app) == (combination.partition("+")[0], combination.endswith("+own-app"))
+    assert rendered[combination]["services"]["kibana"]["labels"] == {"org.django-elk.profile": profile.name}
+
+
+# --- TLS --------------------------------------------------------------------------------------------
+
+
+def instance_names(profile: str) -> set[str] | None:
+    """The `- name:` entries of the profile's certutil instances file, or None before it exists."""
+    path = INSTANCES_DIR / f"{profile}.yml"
+    if not path.is_file():
+        return None
+    return set(re.findall(r"""^\s*-\s*name:\s*["']?([\w.-]+)["']?\s*$""", path.read_text(encoding="utf-8"), re.MULTILINE))
+
+
+@tls_profiles
+def test_every_node_has_http_and_transport_tls_with_its_own_files_from_the_certs_layout(rendered, profile):
+    services = rendered[profile]["services"]
+    for node in NODES[profile]:
+        environment = services[node]["environment"]
+        for layer in ("http", "transport"):
+            prefix = f"xpack.security.{layer}.ssl"
+            assert environment[f"{prefix}.enabled"] == "true", (node, layer)
+            assert environment[f"{prefix}.key"] == f"certs/{node}/{node}.key", (node, layer)
+            assert environment[f"{prefix}.certificate"] == f"certs/{node}/{node}.crt", (node, layer)
+            assert environment[f"{prefix}.certificate_authorities"] == "certs/ca/ca.crt", (node, layer)
+        # Relative to the config directory, where the certs volume is mounted read-only.
+        assert ("volume", "certs", f"{ES_CONFIG_DIR}/certs", True) in mounts(services[node]), node
+
+
+@tls_profiles
+def test_every_node_is_an_instance_of_the_profiles_certificates(rendered, profile):
+    names = instance_names(profile)
+    if names is None:
+        pytest.skip(f"{INSTANCES_DIR.relative_to(REPO_ROOT)}/{profile}.yml is not written yet")
+    assert set(NODES[profile]) | {"kibana"} <= names, names
+    assert rendered[profile]["services"]["certs"]["environment"]["CERT_INSTANCES_FILE"] == (
+        f"/usr/share/elasticsearch/setup-certs/instances/{profile}.yml"
+    )
+
+
+@tls_profiles
+def test_every_client_reaches_every_node_over_https_and_verifies_the_ca(rendered, profile):
+    services = rendered[profile]["services"]
+    urls = [f"https://{node}:9200" for node in NODES[profile]]
+    kibana, setup, logstash = (services[name]["environment"] for name in ("kibana", "setup", "logstash"))
+    assert json.loads(kibana["ELASTICSEARCH_HOSTS"]) == urls
+    assert kibana["ELASTICSEARCH_SSL_CERTIFICATEAUTHORITIES"] == f"{CERTS_TARGET['kibana']}/ca/ca.crt"
+    assert kibana["ELASTICSEARCH_SSL_VERIFICATIONMODE"] == "full"
+    assert setup["ELASTICSEARCH_URL"].split(",") == urls
+    assert setup["TLS_CA_FILE"] == f"{CERTS_TARGET['setup']}/ca/ca.crt"
+    assert setup["KIBANA_URL"] == "https://kibana:5601"
+    assert logstash["ELASTICSEARCH_HOSTS"].split(" ") == urls
+    assert logstash["ELASTICSEARCH_CA_FILE"] == f"{CERTS_TARGET['logstash']}/ca/ca.crt"
+    # Kibana serves HTTPS with its own certificate.
+    assert kibana["SERVER_SSL_ENABLED"] == "true"
+    assert kibana["SERVER_SSL_CERTIFICATE"] == f"{CERTS_TARGET['kibana']}/kibana/kibana.crt"
+    assert kibana["SERVER_SSL_KEY"] == f"{CERTS_TARGET['kibana']}/kibana/kibana.key"
+    assert kibana["SERVER_PUBLICBASEURL"] == "https://localhost:5601"
+
+
+def test_the_default_profile_has_no_tls_and_no_certs_volume(rendered):
+    config = rendered["default"]
+    assert "certs" not in config["volumes"] and "certs-ca" not in config["volumes"]
+    assert "https" not in json.dumps(config["services"])
+    environment = config["services"]["elasticsearch"]["environment"]
+    assert (environment["xpack.security.http.ssl.enabled"], environment["xpack.security.transport.ssl.enabled"]) == (
+        "false", "false"
+    )
+
+
+@tls_profiles
+def test_certificates_are_read_only_everywhere_but_in_certs_and_only_certs_has_the_ca_key(rendered, profile):
+    services = rendered[profile]["services"]
+    holders = {
+        name: {(volume["source"], volume.get("read_only", False)) for volume in service.get("volumes", [])
+               if volume["type"] == "volume" and volume["source"] in ("certs", "certs-ca")}
+        for name, service in services.items()
+    }
+    consumers = {*NODES[profile], "kibana", "logstash", "setup"}
+    assert holders == {
+        "certs": {("certs", False), ("certs-ca", False)},
+        **{name: {("certs", True)} for name in consumers},
+        **{name: set() for name in SAMPLE_APP},
+    }
+    for name in consumers - set(NODES[profile]):
+        assert ("volume", "certs", CERTS_TARGET[name], True) in mounts(services[name]), name
+
+
+@tls_profiles
+def test_every_https_healthcheck_verifies_the_ca_and_none_skips_verification(rendered, profile):
+    services = rendered[profile]["services"]
+    for name in (*NODES[profile], "kibana"):
+        command = " ".join(services[name]["healthcheck"]["test"][1:])
+        assert "https://localhost:" in command and "http://" not in command, (name, command)
+        assert re.search(r"--cacert \S*/?certs/ca/ca\.crt", command), (name, command)
+    everything = json.dumps(services)
+    assert not re.search(r"(?<![\w-])(-k|--insecure)(?![\w-])", everything)
+
+
+# --- replicas, ports, discovery, memory -------------------------------------------------------------------
+
+
+@each_combination
+def test_setup_gives_replicas_only_where_another_node_can_hold_them(rendered, combination):
+    expected = {"default": "0", "tls": "0", "cluster": "1"}[combination.partition("+")[0]]
+    assert rendered[combination]["services"]["setup"]["environment"]["INDEX_REPLICAS"] == expected
+
+
+@each_combination
+def test_ports_bind_to_loopback_and_one_node_publishes_9200(rendered, combination):
+    services = rendered[combination]["services"]
+    published = {(name, port["host_ip"], port["published"], port["target"])
+                 for name, service in services.items() for port in service.get("ports", [])}
+    profile, _, own_app = combination.partition("+")
+    node = NODES[profile][0]
+    expected = {(node, "127.0.0.1", "9200", 9200), ("kibana", "127.0.0.1", "5601", 5601)}
+    assert published == expected | (set() if own_app else {("app", "127.0.0.1", "8000", 8000)})
+
+
+def test_cluster_nodes_discover_exactly_each_other_under_their_own_names(rendered):
+    services = rendered["cluster"]["services"]
+    for node in NODES["cluster"]:
+        environment = services[node]["environment"]
+        assert environment["node.name"] == node
+        assert environment["discovery.seed_hosts"].split(",") == ["es01", "es02", "es03"]
+        assert environment["cluster.initial_master_nodes"].split(",") == ["es01", "es02", "es03"]
+        assert "discovery.type" not in environment, node
+        assert ("volume", f"{node}-data", "/usr/share/elasticsearch/data", False) in mounts(services[node])
+    assert {"es01-data", "es02-data", "es03-data"} <= set(rendered["cluster"]["volumes"])
+
+
+@each_profile
+def test_long_running_memory_matches_the_budget_tables(rendered, profile):
+    services = rendered[profile]["services"]
+    total = sum(int(service["mem_limit"]) for name, service in services.items() if name not in ONE_SHOTS)
+    assert total == LONG_RUNNING_TOTAL[profile]
+    assert round(total / GIB, 2) == {"default": 3.03, "tls": 3.03, "cluster": 5.03}[profile]
+
+
+def test_the_cluster_leaves_most_of_a_16_gb_machine_free(rendered):
+    total = sum(int(service["mem_limit"]) for name, service in rendered["cluster"]["services"].items() if name not in ONE_SHOTS)
+    assert total < 16 * GIB - 10 * GIB

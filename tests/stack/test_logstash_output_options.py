@@ -1,0 +1,77 @@
+"""The pipeline's elasticsearch output uses only options logstash-output-elasticsearch 12.x accepts,
+and its `hosts` expands to each profile's nodes (stack_models/logstash_output_options.py)."""
+
+import json
+
+import pytest
+
+from stack_models.logstash_config import parse_config
+from stack_models.logstash_options import substitute_environment
+from stack_models.logstash_output_options import ACCEPTED, OBSOLETE, expand_hosts, option_problems
+from tests.support.compose import DUMMY_SECRETS, PROFILES, compose_file_value, env_with, run_compose
+from tests.support.paths import PIPELINE_PATH, REPO_ROOT
+
+
+def the_output():
+    [output] = parse_config(PIPELINE_PATH.read_text(encoding="utf-8"))["output"]
+    assert output.name == "elasticsearch"
+    return output
+
+
+def test_every_output_option_is_accepted_and_none_obsolete_or_deprecated():
+    output = the_output()
+    assert option_problems(output.keys()) == []
+    assert output.keys() <= ACCEPTED and not output.keys() & set(OBSOLETE)
+
+
+def test_the_option_check_names_obsolete_and_unknown_options_with_their_replacement():
+    assert option_problems({"ssl", "cacert", "ssl_certificate_verification", "hosts", "sslenabled"}) == [
+        "cacert is obsolete in the elasticsearch output 12.x: set ssl_certificate_authorities instead",
+        "ssl is obsolete in the elasticsearch output 12.x: set ssl_enabled instead",
+        "ssl_certificate_verification is obsolete in the elasticsearch output 12.x: set ssl_verification_mode instead",
+        "sslenabled is not an option of the elasticsearch output 12.x",
+    ]
+    assert option_problems({"http_compression"}) == ["http_compression is deprecated in the elasticsearch output 12.x"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("http://a:9200", ["http://a:9200"]),
+    (["https://a:9200 https://b:9200", "https://c:9200"], ["https://a:9200", "https://b:9200", "https://c:9200"]),
+    ("  https://a:9200   https://b:9200 ", ["https://a:9200", "https://b:9200"]),
+])
+def test_hosts_are_split_on_whitespace_as_logstash_does(value, expected):
+    assert expand_hosts(value) == expected
+
+
+@pytest.fixture(scope="module")
+def logstash_environments(tmp_path_factory) -> dict[str, dict[str, str]]:
+    home = tmp_path_factory.mktemp("compose-home")
+    env_file = tmp_path_factory.mktemp("env") / "dummy.env"
+    env_file.write_text(env_with(DUMMY_SECRETS), encoding="utf-8")
+    found = {}
+    for profile, files in PROFILES.items():
+        result = run_compose(home, "--env-file", str(env_file), "config", "--format", "json", cwd=REPO_ROOT,
+                             environment={"COMPOSE_FILE": compose_file_value(files)})
+        assert result.returncode == 0, result.stderr
+        found[profile] = json.loads(result.stdout)["services"]["logstash"]["environment"]
+    return found
+
+
+@pytest.mark.parametrize("profile, hosts", [
+    ("default", ["http://elasticsearch:9200"]),
+    ("tls", ["https://elasticsearch:9200"]),
+    ("cluster", ["https://es01:9200", "https://es02:9200", "https://es03:9200"]),
+])
+def test_each_profiles_hosts_expand_to_exactly_its_nodes(logstash_environments, profile, hosts):
+    output = substitute_environment(the_output(), logstash_environments[profile])
+    assert expand_hosts(output.get("hosts")) == hosts
+
+
+@pytest.mark.parametrize("profile, ca_file", [
+    ("default", "/etc/pki/tls/certs/ca-bundle.crt"),
+    ("tls", "/usr/share/logstash/config/certs/ca/ca.crt"),
+    ("cluster", "/usr/share/logstash/config/certs/ca/ca.crt"),
+])
+def test_the_ca_option_names_the_profiles_ca(logstash_environments, profile, ca_file):
+    output = substitute_environment(the_output(), logstash_environments[profile])
+    assert output.get("ssl_certificate_authorities") == ca_file

@@ -1,0 +1,147 @@
+"""scripts/stack_profile.py: which profile COMPOSE_FILE selects, the vm.max_map_count check, its CLI."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+import stack_profile
+from tests.support.compose import COMBINATIONS, COMPOSE_TIMEOUT_SECONDS, compose_file_value, run_compose
+from tests.support.paths import REPO_ROOT, SCRIPTS_DIR
+
+SCRIPT = SCRIPTS_DIR / "stack_profile.py"
+
+
+@pytest.mark.parametrize("value, name, own_app", [
+    ("", "default", False),
+    ("docker-compose.yml", "default", False),
+    ("./docker-compose.yml", "default", False),
+    ("docker-compose.yml:docker-compose.own-app.yml", "default", True),
+    ("docker-compose.yml:docker-compose.tls.yml", "tls", False),
+    ("./docker-compose.yml:./docker-compose.tls.yml:docker-compose.own-app.yml", "tls", True),
+    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml", "cluster", False),
+    (f"{REPO_ROOT}/docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml:docker-compose.own-app.yml",
+     "cluster", True),
+])
+def test_profile_of_every_valid_list(value, name, own_app):
+    assert stack_profile.profile_of(value) == stack_profile.Profile(name, own_app)
+
+
+def test_profile_of_follows_compose_path_separator():
+    assert stack_profile.profile_of("docker-compose.yml;docker-compose.tls.yml", ";").name == "tls"
+
+
+def test_the_profile_names_tls_scheme_and_the_published_node():
+    assert [(p.tls, p.scheme, p.elasticsearch_service) for p in map(stack_profile.Profile, ("default", "tls", "cluster"),
+                                                                       (False,) * 3)] == [
+        (False, "http", "elasticsearch"), (True, "https", "elasticsearch"), (True, "https", "es01"),
+    ]
+
+
+def test_a_cluster_without_tls_is_refused_saying_why():
+    with pytest.raises(stack_profile.ProfileError, match=r"docker-compose.cluster.yml needs docker-compose.tls.yml before it"):
+        stack_profile.profile_of("docker-compose.yml:docker-compose.cluster.yml")
+
+
+@pytest.mark.parametrize("value", [
+    "docker-compose.tls.yml:docker-compose.yml",
+    "docker-compose.yml:docker-compose.cluster.yml:docker-compose.tls.yml",
+    "docker-compose.yml:docker-compose.own-app.yml:docker-compose.tls.yml",
+    "docker-compose.yml:docker-compose.override.yml",
+    "compose.yaml",
+    "docker-compose.tls.yml",
+])
+def test_a_wrong_order_or_unknown_file_is_refused_listing_the_profiles(value):
+    with pytest.raises(stack_profile.ProfileError) as error:
+        stack_profile.profile_of(value)
+    message = str(error.value)
+    assert message.startswith(f"COMPOSE_FILE={value}")
+    assert "cluster: COMPOSE_FILE=docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml" in message
+
+
+@pytest.mark.parametrize("value", ["docker-compose.yml::docker-compose.tls.yml", ":docker-compose.yml", "docker-compose.yml: "])
+def test_an_empty_piece_is_refused_as_the_real_compose_refuses_it(tmp_path, value):
+    result = run_compose(tmp_path, "config", "-q", cwd=REPO_ROOT, environment={"COMPOSE_FILE": value})
+    assert result.returncode != 0, "Compose accepted an empty COMPOSE_FILE entry: this check would be wrong"
+    with pytest.raises(stack_profile.ProfileError, match=r"has an empty entry .* Compose cannot read it"):
+        stack_profile.profile_of(value)
+
+
+def test_profile_files_match_the_overlays_header_lines_and_the_tests_profiles():
+    # One source: the line each overlay's header tells you to put in .env.
+    for name in ("tls", "cluster"):
+        text = (REPO_ROOT / f"docker-compose.{name}.yml").read_text(encoding="utf-8")
+        [line] = re.findall(r"^#\s+COMPOSE_FILE=(\S+)$", text, re.MULTILINE)
+        assert line == ":".join(stack_profile.PROFILE_FILES[name]), name
+    assert {name: compose_file_value(COMBINATIONS[name]) for name in ("default", "tls", "cluster")} == {
+        name: ":".join(files) for name, files in stack_profile.PROFILE_FILES.items()
+    }
+
+
+def test_the_environment_wins_over_env(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("COMPOSE_FILE=docker-compose.yml:docker-compose.tls.yml\n", encoding="utf-8")
+    assert stack_profile.compose_file_setting({"COMPOSE_FILE": "docker-compose.yml"}, env_file) == "docker-compose.yml"
+    assert stack_profile.compose_file_setting({}, env_file) == "docker-compose.yml:docker-compose.tls.yml"
+    assert stack_profile.compose_file_setting({}, tmp_path / "missing.env") == ""
+    env_file.write_text("ES_HEAP=512m\n", encoding="utf-8")
+    assert stack_profile.compose_file_setting({}, env_file) == ""
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("262144", None),
+    ("262144\n", None),
+    ("1048576", None),
+    ("262143", "the Docker host's vm.max_map_count is 262143; Elasticsearch nodes of a cluster need at least 262144"),
+    ("65530", "the Docker host's vm.max_map_count is 65530;"),
+    ("", "could not read the Docker host's vm.max_map_count (got '')."),
+    ("-1", "could not read the Docker host's vm.max_map_count (got '-1')."),
+    ("cat: /proc/sys/vm/max_map_count: No such file", "could not read the Docker host's vm.max_map_count"),
+])
+def test_max_map_count_boundaries(value, problem):
+    found = stack_profile.max_map_count_problem(value)
+    assert found is None if problem is None else found.startswith(problem), found
+
+
+def run_script(*args: str, cwd=REPO_ROOT, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], cwd=cwd, env=environment or {}, capture_output=True, text=True,
+        timeout=COMPOSE_TIMEOUT_SECONDS, check=False,
+    )
+
+
+@pytest.mark.parametrize("value, line", [
+    ("docker-compose.yml", "PROFILE=default TLS= SCHEME=http ELASTICSEARCH_SERVICE=elasticsearch"),
+    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.own-app.yml",
+     "PROFILE=tls TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=elasticsearch"),
+    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml",
+     "PROFILE=cluster TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=es01"),
+])
+def test_the_shell_command_prints_assignments_the_shell_can_eval(value, line):
+    result = run_script("shell", environment={"COMPOSE_FILE": value})
+    assert (result.returncode, result.stdout, result.stderr) == (0, line + "\n", "")
+    evaluated = subprocess.run(["sh", "-c", f'eval "{line}" && echo "$PROFILE/$TLS/$ELASTICSEARCH_SERVICE"'],
+                               capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=True)
+    assert evaluated.stdout.strip().count("/") == 2
+
+
+def test_the_shell_command_refuses_a_bad_profile_with_exit_2():
+    result = run_script("shell", environment={"COMPOSE_FILE": "docker-compose.yml:docker-compose.cluster.yml"})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: COMPOSE_FILE=docker-compose.yml:docker-compose.cluster.yml: ")
+
+
+@pytest.mark.parametrize("value, code", [("262144", 0), ("262143", 1), ("garbage", 1)])
+def test_the_max_map_count_command_exits_1_with_the_problem(value, code):
+    result = run_script("max-map-count", value)
+    assert result.returncode == code
+    assert (result.stderr == "") is (code == 0)
+    if code:
+        assert result.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("args", [[], ["shell", "extra"], ["max-map-count"], ["unknown"]])
+def test_a_wrong_command_line_prints_the_usage_with_exit_2(args):
+    result = run_script(*args)
+    assert result.returncode == 2 and "python3 scripts/stack_profile.py shell" in result.stderr
