@@ -152,7 +152,7 @@ def main() -> int:
     compose = shlex.split(os.environ.get("COMPOSE", "docker compose"))
     try:
         values = stack_values(os.environ, ENV_FILE)
-        access = stack_access(values, ENV_FILE)
+        access = stack_access(values)
         password = values.get("ELASTIC_PASSWORD", "")
         es = Elasticsearch(access.url(port(values, "ELASTICSEARCH_PORT", 9200)), basic_auth=("elastic", password),
                            request_timeout=30, **access.elasticsearch_options())

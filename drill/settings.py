@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from create_env import EnvFileError, parse_env
+from create_env import EnvFileError
 from provision.errors import ConfigError
 from provision.settings import load_detections
-from stack_profile import Profile, ProfileError, compose_file_setting, profile_of
+from stack_profile import Profile, ProfileError, compose_values, selected_profile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = REPO_ROOT / ".env"
@@ -100,10 +100,8 @@ class DrillSettings:
 
 def stack_values(environ: Mapping[str, str], env_file: Path) -> dict[str, str]:
     """The stack's settings as Compose would see them: the environment's, else .env's."""
-    if not env_file.is_file():
-        return dict(environ)
     try:
-        return {**parse_env(env_file.read_text(encoding="utf-8"), env_file), **environ}
+        return compose_values(environ, env_file)
     except EnvFileError as error:  # names the line, never its value
         raise DrillError(str(error)) from None
 
@@ -130,11 +128,10 @@ def http_url(host: str, port_number: int) -> str:
     return base_url("http", host, port_number)
 
 
-def stack_access(values: Mapping[str, str], env_file: Path, ca_file: Path = CA_FILE) -> StackAccess:
+def stack_access(values: Mapping[str, str], ca_file: Path = CA_FILE) -> StackAccess:
     """The profile COMPOSE_FILE selects, read as Compose and make read it (scripts/stack_profile.py)."""
-    separator = values.get("COMPOSE_PATH_SEPARATOR", "") or os.pathsep
     try:
-        profile = profile_of(compose_file_setting(values, env_file), separator)
+        profile = selected_profile(values)
     except (ProfileError, EnvFileError) as error:
         raise DrillError(str(error)) from None
     return StackAccess(published_host(values), profile, ca_file)
@@ -150,7 +147,7 @@ def load_drill_settings(environ: Mapping[str, str] = os.environ, env_file: Path 
     return DrillSettings(
         detections=detections,
         time_zone=values.get("TIME_ZONE", "").strip() or "UTC",
-        access=stack_access(values, env_file, ca_file),
+        access=stack_access(values, ca_file),
         elasticsearch_port=port(values, "ELASTICSEARCH_PORT", 9200),
         kibana_port=port(values, "KIBANA_PORT", 5601),
         demo_username=values.get("DEMO_USERNAME", ""),

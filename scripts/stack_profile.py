@@ -91,13 +91,15 @@ def profile_of(compose_file: str, separator: str = ":") -> Profile:
     raise ProfileError(f"COMPOSE_FILE={compose_file} does not start with a profile of this stack. {hint}")
 
 
-def compose_file_setting(environ: Mapping[str, str], env_file: Path) -> str:
-    """COMPOSE_FILE as Compose sees it: the environment's, else .env's (EnvFileError names a bad line)."""
-    if "COMPOSE_FILE" in environ:
-        return environ["COMPOSE_FILE"]
-    if not env_file.is_file():
-        return ""
-    return parse_env(env_file.read_text(encoding="utf-8"), env_file).get("COMPOSE_FILE", "")
+def compose_values(environ: Mapping[str, str], env_file: Path) -> dict[str, str]:
+    """The settings as Compose sees them: the environment's over .env's (EnvFileError names a bad line)."""
+    values = parse_env(env_file.read_text(encoding="utf-8"), env_file) if env_file.is_file() else {}
+    return {**values, **environ}
+
+
+def selected_profile(values: Mapping[str, str]) -> Profile:
+    """The profile those settings select: COMPOSE_FILE, split at COMPOSE_PATH_SEPARATOR as Compose splits it."""
+    return profile_of(values.get("COMPOSE_FILE", ""), values.get("COMPOSE_PATH_SEPARATOR") or os.pathsep)
 
 
 def max_map_count_problem(value: str) -> str | None:
@@ -117,10 +119,9 @@ def max_map_count_problem(value: str) -> str | None:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["shell"] and len(argv) == 1:
-        repo_root = Path(__file__).resolve().parent.parent
-        separator = os.environ.get("COMPOSE_PATH_SEPARATOR", os.pathsep)
+        env_file = Path(__file__).resolve().parent.parent / ".env"
         try:
-            profile = profile_of(compose_file_setting(os.environ, repo_root / ".env"), separator)
+            profile = selected_profile(compose_values(os.environ, env_file))
         except (ProfileError, EnvFileError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -40,7 +40,7 @@ class StackSettings:
         """As the drills read them (drill/settings.py): the environment's, else .env's."""
         values = stack_values(environ, env_file)
         return cls(
-            access=stack_access(values, env_file, ca_file),
+            access=stack_access(values, ca_file),
             app_port=port(values, "APP_PORT", 8000),
             elasticsearch_port=port(values, "ELASTICSEARCH_PORT", 9200),
             kibana_port=port(values, "KIBANA_PORT", 5601),

@@ -48,16 +48,23 @@ def test_a_cluster_without_tls_is_refused_saying_why():
     "docker-compose.tls.yml:docker-compose.yml",
     "docker-compose.yml:docker-compose.cluster.yml:docker-compose.tls.yml",
     "docker-compose.yml:docker-compose.own-app.yml:docker-compose.tls.yml",
-    "docker-compose.yml:docker-compose.override.yml",
     "compose.yaml",
     "docker-compose.tls.yml",
 ])
-def test_a_wrong_order_or_unknown_file_is_refused_listing_the_profiles(value):
+def test_a_wrong_order_or_a_missing_base_is_refused_listing_the_profiles(value):
     with pytest.raises(stack_profile.ProfileError) as error:
         stack_profile.profile_of(value)
     message = str(error.value)
     assert message.startswith(f"COMPOSE_FILE={value}")
     assert "cluster: COMPOSE_FILE=docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml" in message
+
+
+@pytest.mark.parametrize(("value", "name", "own_app"), [
+    ("docker-compose.yml:docker-compose.override.yml", "default", False),
+    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.override.yml:docker-compose.own-app.yml", "tls", True),
+])
+def test_other_files_may_follow_the_profiles_files(value, name, own_app):
+    assert stack_profile.profile_of(value) == stack_profile.Profile(name, own_app)
 
 
 @pytest.mark.parametrize("value", ["docker-compose.yml::docker-compose.tls.yml", ":docker-compose.yml", "docker-compose.yml: "])
@@ -81,12 +88,16 @@ def test_profile_files_match_the_overlays_header_lines_and_the_tests_profiles():
 
 def test_the_environment_wins_over_env(tmp_path):
     env_file = tmp_path / ".env"
-    env_file.write_text("COMPOSE_FILE=docker-compose.yml:docker-compose.tls.yml\n", encoding="utf-8")
-    assert stack_profile.compose_file_setting({"COMPOSE_FILE": "docker-compose.yml"}, env_file) == "docker-compose.yml"
-    assert stack_profile.compose_file_setting({}, env_file) == "docker-compose.yml:docker-compose.tls.yml"
-    assert stack_profile.compose_file_setting({}, tmp_path / "missing.env") == ""
+    env_file.write_text("COMPOSE_FILE=docker-compose.yml;docker-compose.tls.yml\nCOMPOSE_PATH_SEPARATOR=;\n",
+                        encoding="utf-8")
+    values = stack_profile.compose_values({"COMPOSE_FILE": "docker-compose.yml"}, env_file)
+    assert values["COMPOSE_FILE"] == "docker-compose.yml"
+    assert stack_profile.selected_profile(values).name == "default"
+    # .env's separator splits .env's list, as Compose reads both from it.
+    assert stack_profile.selected_profile(stack_profile.compose_values({}, env_file)).name == "tls"
+    assert stack_profile.compose_values({}, tmp_path / "missing.env") == {}
     env_file.write_text("ES_HEAP=512m\n", encoding="utf-8")
-    assert stack_profile.compose_file_setting({}, env_file) == ""
+    assert stack_profile.selected_profile(stack_profile.compose_values({}, env_file)).name == "default"
 
 
 @pytest.mark.parametrize("value, problem", [

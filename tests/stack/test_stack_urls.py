@@ -14,7 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from drill import live
-from drill.settings import DrillError, load_drill_settings, stack_access
+from drill.settings import DrillError, load_drill_settings, stack_access, stack_values
 from tests.integration.stack_clients import (
     StackSettings,
     elasticsearch_client,
@@ -39,7 +39,7 @@ MISSING_CA = "run make up: it copies the CA to var/tls/ca.crt"
 
 
 def access(values: dict[str, str], ca_file: Path, env_file: Path = NO_ENV_FILE):
-    return stack_access(values, env_file, ca_file)
+    return stack_access(stack_values(values, env_file), ca_file)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_a_ca_file_that_holds_no_certificate_is_refused(tmp_path):
         ("docker-compose.yml:docker-compose.cluster.yml",
          "COMPOSE_FILE=docker-compose.yml:docker-compose.cluster.yml: docker-compose.cluster.yml needs "
          "docker-compose.tls.yml before it"),
-        ("docker-compose.tls.yml", "COMPOSE_FILE=docker-compose.tls.yml is not a profile of this stack. Use one of: "
+        ("docker-compose.tls.yml", "COMPOSE_FILE=docker-compose.tls.yml does not start with a profile of this stack. Use one of: "
                                    "default: COMPOSE_FILE=docker-compose.yml; "),
     ],
 )
@@ -141,7 +141,7 @@ def test_a_compose_file_that_is_no_profile_gives_the_profile_error(tmp_path, com
     with pytest.raises(DrillError) as raised:
         load_drill_settings({"COMPOSE_FILE": compose_file}, NO_ENV_FILE, tmp_path / "ca.crt")
     assert str(raised.value).startswith(message)
-    with pytest.raises(DrillError, match="is not a profile|needs docker-compose.tls.yml"):
+    with pytest.raises(DrillError, match="does not start with a profile|needs docker-compose.tls.yml"):
         StackSettings.load({"COMPOSE_FILE": compose_file}, NO_ENV_FILE, tmp_path / "ca.crt")
 
 
