@@ -94,9 +94,18 @@ cert_end() { # FILE
     local printed until
     printed=$(keytool -J-Duser.language=en -J-Duser.country=US -J-Duser.timezone=UTC -printcert -file "$1" 2>/dev/null) ||
         return 1
-    until=$(sed -n 's/^Valid from: .* until: //p' <<<"$printed")
-    [[ -n $until && $until != *$'\n'* ]] || return 1
+    # One "Valid from: ... until: ..." line (keytool's Resources.java); bash, not sed: the image may lack it.
+    [[ $printed =~ (^|$'\n')"Valid from: "[^$'\n']*" until: "([^$'\n']+)($'\n'|$) ]] || return 1
+    until=${BASH_REMATCH[2]}
+    [[ $printed != *"until: "*"until: "* ]] || return 1
     date -u -d "$until" +%s
+}
+
+# Byte-equal files. sha256sum is coreutils; the image has no diffutils, hence no cmp.
+same_file() { # A B
+    [[ -f $1 && -f $2 ]] || return 1
+    local a b
+    a=$(sha256sum <"$1") && b=$(sha256sum <"$2") && [[ $a == "$b" ]]
 }
 
 iso_date() { # EPOCH
@@ -126,7 +135,7 @@ nodes_reason() { # CA_MADE(yes|no)
         REASON="the CA was generated"
         return
     fi
-    if ! cmp -s "$CA_CERT" "$CERTS_DIR/ca/ca.crt"; then
+    if ! same_file "$CA_CERT" "$CERTS_DIR/ca/ca.crt"; then
         REASON="$CERTS_DIR/ca/ca.crt is missing or is not the CA's certificate"
         return
     fi
@@ -134,7 +143,7 @@ nodes_reason() { # CA_MADE(yes|no)
         REASON="no finished generation recorded its instances file"
         return
     fi
-    if ! cmp -s "$CERT_INSTANCES_FILE" "$RECORD"; then
+    if ! same_file "$CERT_INSTANCES_FILE" "$RECORD"; then
         REASON="$CERT_INSTANCES_FILE differs from the one of the last generation"
         return
     fi

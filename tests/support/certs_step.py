@@ -1,5 +1,9 @@
 """Setup's certificate step (setup/certs/create_certs.sh) as the tests run it: real bash, unzip, keytool, date
-and openssl, with tests/support/fake_certutil.py on PATH as elasticsearch-certutil."""
+and openssl, with tests/support/fake_certutil.py on PATH as elasticsearch-certutil.
+
+The step sees only the commands the Elasticsearch image has: bash, coreutils, grep, unzip and the JDK's
+keytool (elastic/elasticsearch distribution/docker/src/docker/Dockerfile.default: ubi9-minimal, which has
+bash, coreutils-single and grep, plus nc shadow-utils zip unzip findutils procps-ng). No sed, awk or cmp."""
 
 import json
 import os
@@ -15,11 +19,28 @@ from tests.support.paths import SETUP_DIR
 SCRIPT = SETUP_DIR / "certs" / "create_certs.sh"
 INSTANCES_DIR = SETUP_DIR / "certs" / "instances"
 FAKE_CERTUTIL = Path(__file__).with_name("fake_certutil.py")
-TOOLS = ("bash", "openssl", "keytool", "unzip", "date", "cmp")
+TOOLS = ("bash", "openssl", "keytool", "unzip", "grep", "dpkg-query")
+IMAGE_COMMANDS = ("bash", "grep", "unzip", "keytool")
 
 
 def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def coreutils_commands() -> list[Path]:
+    """Every command of this machine's GNU coreutils package (the image's coreutils-single has the same)."""
+    listed = subprocess.run(["dpkg-query", "-L", "coreutils"], check=True, capture_output=True, text=True).stdout
+    return [Path(line) for line in listed.splitlines() if Path(line).parent.name in ("bin", "sbin") and Path(line).is_file()]
+
+
+def image_path(folder: Path) -> Path:
+    """A folder holding links to the image's commands only, to be the step's whole PATH."""
+    folder.mkdir()
+    for command in [*coreutils_commands(), *(Path(shutil.which(name)) for name in IMAGE_COMMANDS)]:
+        link = folder / command.name
+        if not link.exists():
+            link.symlink_to(command)
+    return folder
 
 
 def openssl(*args: str) -> str:
@@ -54,19 +75,21 @@ class CertsStep:
         self.bin = root / "bin"
         self.bin.mkdir()
         wrapper = self.bin / "elasticsearch-certutil"
-        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_CERTUTIL}" "$@"\n')
+        # The stand-in is no part of the image: it gets this machine's PATH back (it runs openssl).
+        wrapper.write_text(f'#!/bin/sh\nPATH="{os.environ["PATH"]}" exec "{sys.executable}" "{FAKE_CERTUTIL}" "$@"\n')
         wrapper.chmod(0o755)
         self.log = root / "certutil-calls.jsonl"
+        self.image_bin = image_path(root / "image-bin")
 
     def run(self, instances: Path | None, **settings: str) -> StepRun:
         self.log.unlink(missing_ok=True)
         env = {key: value for key, value in os.environ.items() if not key.startswith(("CA_", "CERT"))}
-        env |= {"PATH": f"{self.bin}:{os.environ['PATH']}", "CERTS_DIR": str(self.certs), "CA_DIR": str(self.ca),
+        env |= {"PATH": f"{self.bin}:{self.image_bin}", "CERTS_DIR": str(self.certs), "CA_DIR": str(self.ca),
                 "FAKE_CERTUTIL_LOG": str(self.log)}
         if instances is not None:
             env["CERT_INSTANCES_FILE"] = str(instances)
         env |= settings
-        done = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run([str(self.image_bin / "bash"), str(SCRIPT)], env=env, capture_output=True, text=True, timeout=300)
         calls = [json.loads(line) for line in self.log.read_text().splitlines()] if self.log.exists() else []
         return StepRun(done.returncode, done.stdout.splitlines(), done.stderr, calls)
 
