@@ -24,13 +24,8 @@ from tests.integration.stack_clients import (
     verified_certificate,
 )
 from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
-from tests.support.tls_server import (
-    CLUSTER_HEALTH,
-    https_server,
-    make_ca,
-    make_server_certificate,
-    openssl_spki_sha256,
-)
+from tests.support.tls_certs import make_ca, make_server_certificate
+from tests.support.tls_server import CLUSTER_HEALTH, https_server, openssl_spki_sha256
 
 NO_ENV_FILE = Path("/nonexistent/.env")
 TLS = "docker-compose.yml:docker-compose.tls.yml"
@@ -46,19 +41,19 @@ def access(values: dict[str, str], ca_file: Path, env_file: Path = NO_ENV_FILE):
 def pki(tmp_path_factory):
     """The stack's CA in var/tls/ca.crt, a server certificate it signed, and a CA that signed nothing here."""
     root = tmp_path_factory.mktemp("pki")
-    ca = make_ca(root / "certs-ca", "Stack test CA")
+    ca = make_ca(root, "Stack test CA")
     (root / "var" / "tls").mkdir(parents=True)
     ca_file = root / "var" / "tls" / "ca.crt"
-    ca_file.write_bytes(ca.certificate.read_bytes())
-    server = make_server_certificate(ca, root / "kibana", "kibana")
-    wrong_name = make_server_certificate(ca, root / "elsewhere", "elsewhere", "DNS:elsewhere.example")
-    other_ca = make_ca(root / "other-ca", "Some other CA")
-    return {"ca_file": ca_file, "server": server, "wrong_name": wrong_name, "other_ca_file": other_ca.certificate}
+    ca_file.write_bytes(ca.cert.read_bytes())
+    server = make_server_certificate(root, "kibana", ca, ["localhost", "127.0.0.1"])
+    wrong_name = make_server_certificate(root, "elsewhere", ca, ["elsewhere.example"])
+    other_ca = make_ca(root, "Some other CA")
+    return {"ca_file": ca_file, "server": server, "wrong_name": wrong_name, "other_ca_file": other_ca.cert}
 
 
 @pytest.fixture(scope="module")
 def server(pki):
-    with https_server(*pki["server"]) as port_number:
+    with https_server(pki["server"]) as port_number:
         yield port_number
 
 
@@ -182,7 +177,7 @@ def test_clients_refuse_the_server_with_another_ca(pki, server):
 
 
 def test_clients_refuse_a_certificate_of_the_ca_for_another_name(pki):
-    with https_server(*pki["wrong_name"]) as port_number:
+    with https_server(pki["wrong_name"]) as port_number:
         settings = live_settings(port_number, pki["ca_file"])
         with elasticsearch_client(settings) as es, pytest.raises(elastic_transport.TlsError) as raised:
             es.cluster.health()
@@ -200,13 +195,13 @@ def test_a_client_with_the_default_trust_refuses_the_server(server):
 # The browser: told the key of the certificate verified against the CA
 # ---------------------------------------------------------------------------
 def test_the_spki_hash_is_the_one_openssl_computes(pki):
-    certificate_pem = pki["server"][0].read_text(encoding="ascii")
-    assert spki_sha256(ssl.PEM_cert_to_DER_cert(certificate_pem)) == openssl_spki_sha256(pki["server"][0])
+    certificate_pem = pki["server"].cert.read_text(encoding="ascii")
+    assert spki_sha256(ssl.PEM_cert_to_DER_cert(certificate_pem)) == openssl_spki_sha256(pki["server"].cert)
 
 
 def test_the_browser_flags_pin_the_verified_kibana_key(pki, server):
     flags = kibana_browser_flags(live_settings(server, pki["ca_file"]))
-    assert flags == [f"--ignore-certificate-errors-spki-list={openssl_spki_sha256(pki['server'][0])}"]
+    assert flags == [f"--ignore-certificate-errors-spki-list={openssl_spki_sha256(pki['server'].cert)}"]
     plain = StackSettings.load({"KIBANA_PORT": str(server)}, NO_ENV_FILE, pki["ca_file"])
     assert kibana_browser_flags(plain) == []
 

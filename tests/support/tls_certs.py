@@ -1,11 +1,13 @@
-"""Real TLS material for the setup tests, made by the openssl command: CAs and the server certificates they sign.
+"""Real TLS material for the tests, made by the openssl command: CAs and the server certificates they sign.
 
-Laid out as the certs service writes it (ca/ca.crt, <instance>/<instance>.crt and .key), with the
-extensions a strict verifier wants (CA basic constraints and key usage, key identifiers, serverAuth).
+The one place the tests make certificates with openssl and decide whether openssl is there. Laid out as the
+certs service writes it (ca/ca.crt, <instance>/<instance>.crt and .key), with the extensions a strict verifier
+wants (CA basic constraints and key usage, key identifiers, serverAuth).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import os
 import shutil
@@ -14,8 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-OPENSSL = shutil.which("openssl")
-MISSING_OPENSSL = "openssl is not installed: the TLS tests make their certificates with it"
+import pytest
+
 _CONFIG = """\
 [req]
 distinguished_name = dn
@@ -38,6 +40,25 @@ _KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 _serials = itertools.count(1000)
 
 
+def require_openssl() -> str:
+    """The openssl command; skip without it, fail under CI=true (the runners have it)."""
+    found = shutil.which("openssl")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must check TLS with real certificates: openssl is not on PATH")
+        pytest.skip("openssl is not on PATH: the TLS tests make their certificates with it (apt-get install openssl)")
+    return found
+
+
+def openssl(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> bytes:
+    """Runs `openssl *args` and returns its stdout; a failure names the subcommand and openssl's own message."""
+    done = subprocess.run([require_openssl(), *args], input=stdin, cwd=cwd, env=env, capture_output=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"openssl {args[0]} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
 @dataclass(frozen=True)
 class CertificateAuthority:
     cert: Path
@@ -55,22 +76,28 @@ class ServerCertificate:
         return context
 
 
-def _openssl(folder: Path, *args: str, sans: str = "DNS:unused") -> None:
+def _openssl_with_config(folder: Path, *args: str, sans: str = "DNS:unused") -> None:
     config = folder / "openssl.cnf"
     if not config.exists():
         config.write_text(_CONFIG)
     # Only this config: nothing from the system's openssl.cnf.
     env = {"PATH": os.environ.get("PATH", ""), "OPENSSL_CONF": str(config), "SANS": sans}
-    subprocess.run([OPENSSL, *args, "-config" if args[0] == "req" else "-extfile", str(config)], cwd=folder, env=env,
-                   check=True, capture_output=True, timeout=60)
+    openssl(*args, "-config" if args[0] == "req" else "-extfile", str(config), cwd=folder, env=env)
+
+
+def _subject_alt_name(name: str) -> str:
+    try:
+        return f"IP:{ipaddress.ip_address(name)}"
+    except ValueError:
+        return f"DNS:{name}"
 
 
 def make_ca(folder: Path, name: str) -> CertificateAuthority:
-    """A self-signed CA in folder/<name>/ca.crt (and ca.key)."""
+    """A self-signed CA named CN=<name> in folder/<name>/ca.crt (and ca.key)."""
     (folder / name).mkdir(parents=True)
     cert, key = folder / name / "ca.crt", folder / name / "ca.key"
-    _openssl(folder, "req", "-x509", "-new", *_KEY, "-keyout", str(key), "-out", str(cert), "-days", "2",
-             "-subj", f"/CN={name}", "-extensions", "ca")
+    _openssl_with_config(folder, "req", "-x509", "-new", *_KEY, "-keyout", str(key), "-out", str(cert), "-days", "2",
+                         "-subj", f"/CN={name}", "-extensions", "ca")
     return CertificateAuthority(cert, key)
 
 
@@ -78,10 +105,11 @@ def make_server_certificate(folder: Path, name: str, ca: CertificateAuthority, n
     """folder/<name>/<name>.crt signed by `ca`, naming `names` (DNS names or IP addresses) as its SANs."""
     (folder / name).mkdir(parents=True)
     cert, key, request = (folder / name / f"{name}.{suffix}" for suffix in ("crt", "key", "csr"))
-    _openssl(folder, "req", "-new", *_KEY, "-keyout", str(key), "-out", str(request), "-subj", f"/CN={name}")
-    sans = ",".join(f"IP:{item}" if item.replace(".", "").isdigit() else f"DNS:{item}" for item in names)
-    _openssl(folder, "x509", "-req", "-in", str(request), "-CA", str(ca.cert), "-CAkey", str(ca.key),
-             "-set_serial", str(next(_serials)), "-days", "2", "-out", str(cert), "-extensions", "server", sans=sans)
+    _openssl_with_config(folder, "req", "-new", *_KEY, "-keyout", str(key), "-out", str(request),
+                         "-subj", f"/CN={name}")
+    _openssl_with_config(folder, "x509", "-req", "-in", str(request), "-CA", str(ca.cert), "-CAkey", str(ca.key),
+                         "-set_serial", str(next(_serials)), "-days", "2", "-out", str(cert), "-extensions", "server",
+                         sans=",".join(_subject_alt_name(item) for item in names))
     return ServerCertificate(cert, key)
 
 
