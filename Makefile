@@ -103,8 +103,10 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
 	@$(STACK_PROFILE) >/dev/null
 	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
-# vm.max_map_count is the kernel's, the same inside any container: read it in the Elasticsearch image.
+# The cluster's overlay replaces depends_on with !override (Compose 2.24.4). vm.max_map_count is the
+# kernel's, the same inside any container: read it in the Elasticsearch image.
 	@eval "$$($(STACK_PROFILE))" && if [ "$$PROFILE" = cluster ]; then \
+		sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)" 2.24.4 "the cluster profile's !override" && \
 		count="$$($(COMPOSE) run --rm --no-deps -T --entrypoint cat certs /proc/sys/vm/max_map_count)" && \
 		$(PYTHON) scripts/stack_profile.py max-map-count "$$count"; fi
 	@mkdir -p var && { date -u +%Y-%m-%dT%H:%M:%SZ; $(COMPOSE) ps -q --status running kibana; } > $(UP_STARTED)

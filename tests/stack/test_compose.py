@@ -802,6 +802,18 @@ def test_make_up_refuses_compose_older_than_2_17_naming_the_minimum(version):
     assert f"Docker Compose {version} is too old: make up needs Compose 2.17 or newer" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize(("version", "accepted"), [
+    ("2.24.3", False), ("2.24.4", True), ("v2.24.10", True), ("2.25", True), ("2.23.9", False), ("3.0.0", True),
+])
+def test_the_cluster_profile_needs_compose_2_24_4_for_its_override_tag(version, accepted):
+    result = subprocess.run(["sh", str(VERSION_CHECK), version, "2.24.4", "the cluster profile's !override"],
+                            capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=False)
+    assert result.returncode == (0 if accepted else 1), result.stderr
+    if not accepted:
+        assert (f"Docker Compose {version} is too old: make up needs Compose 2.24.4 or newer "
+                "(the cluster profile's !override)") in result.stderr
+
+
 @pytest.mark.parametrize("version", ["", "garbage", "2"])
 def test_make_up_refuses_a_version_it_cannot_read(version):
     result = check_compose_version(version)
