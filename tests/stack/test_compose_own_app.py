@@ -225,8 +225,10 @@ def test_own_app_mode_without_the_folder_stops_compose_naming_the_variable(home,
 
 
 def uncommented_example_lines() -> str:
-    """The commented-out lines .env.example tells you to uncomment for own-app mode."""
-    lines = re.findall(r"^# ((?:COMPOSE_FILE|OWN_APP_LOG_DIR)=.*)$", ENV_EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE)
+    """The commented-out lines .env.example tells you to uncomment for own-app mode, in its own section."""
+    section = ENV_EXAMPLE.read_text(encoding="utf-8").split("# Your own Django project instead of the sample app")[1]
+    section = section.split("\n# ----", 2)[1]  # the banner's closing rule, then the section up to the next banner
+    lines = re.findall(r"^# ((?:COMPOSE_FILE|OWN_APP_LOG_DIR)=.*)$", section, re.MULTILINE)
     assert [line.partition("=")[0] for line in lines] == ["COMPOSE_FILE", "OWN_APP_LOG_DIR"]
     return "\n".join(lines) + "\n"
 

@@ -156,3 +156,11 @@ def test_the_max_map_count_command_exits_1_with_the_problem(value, code):
 def test_a_wrong_command_line_prints_the_usage_with_exit_2(args):
     result = run_script(*args)
     assert result.returncode == 2 and "python3 scripts/stack_profile.py shell" in result.stderr
+
+
+def test_env_examples_profile_lines_select_the_profile_they_name():
+    text = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
+    lines = dict(re.findall(r"^#\s+(default|tls|cluster)\s+[^:]+:\s+COMPOSE_FILE=(\S+)$", text, re.MULTILINE))
+    assert sorted(lines) == ["cluster", "default", "tls"]
+    assert {name: stack_profile.profile_of(value).name for name, value in lines.items()} == {
+        "default": "default", "tls": "tls", "cluster": "cluster"}
