@@ -36,3 +36,9 @@ def stack(passwords):
 def certs(tmp_path_factory: pytest.TempPathFactory) -> StackCertificates:
     """Skips without openssl, fails under CI=true (tls_certs.require_openssl)."""
     return make_stack_certificates(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory) -> Path:
+    """An empty HOME for the Compose binary: nothing of this machine's Docker config reaches it."""
+    return tmp_path_factory.mktemp("compose-home")

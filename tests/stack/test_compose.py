@@ -57,11 +57,6 @@ REFERENCE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("compose-home")
-
-
-@pytest.fixture(scope="module")
 def dummy_env(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("env") / "dummy.env"
     path.write_text(env_with(DUMMY_SECRETS), encoding="utf-8")

@@ -65,11 +65,6 @@ LOGSTASH_ID = 1000
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("compose-home")
-
-
-@pytest.fixture(scope="module")
 def log_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("project-logs")
     folder.chmod(0o755)

@@ -56,11 +56,6 @@ tls_profiles = pytest.mark.parametrize("profile", ["tls", "cluster"])
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("compose-home")
-
-
-@pytest.fixture(scope="module")
 def env_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("env") / "profiles.env"
     log_folder = tmp_path_factory.mktemp("project-logs")
