@@ -24,7 +24,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.integration.http_client import csrf_token, json_body, text_by_id
 from tests.integration.stack_clients import kibana_browser_flags
-from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
+from tests.support.browser import CHROMIUM_FLAGS, cannot_launch, chromium_executable
 from tests.support.paths import KIBANA_DIR, REPO_ROOT, SAVED_OBJECTS_PATH
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -505,10 +505,7 @@ def test_dashboards_render_and_are_saved_as_screenshots(live_stack):
                 executable_path=executable, headless=True, args=browser_flags, timeout=BROWSER_TIMEOUT_MS
             )
         except PlaywrightError as error:
-            reason = launch_failure_reason(executable, error)
-            if live_stack.required:
-                pytest.fail(reason)
-            pytest.skip(reason)
+            cannot_launch(executable, error, required=live_stack.required)
         try:
             context = browser.new_context(viewport=VIEWPORT)
             context.set_default_timeout(BROWSER_TIMEOUT_MS)

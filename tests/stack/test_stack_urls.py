@@ -23,7 +23,7 @@ from tests.integration.stack_clients import (
     spki_sha256,
     verified_certificate,
 )
-from tests.support.browser import CHROMIUM_FLAGS, chromium_executable, launch_failure_reason
+from tests.support.browser import CHROMIUM_FLAGS, cannot_launch, chromium_executable
 from tests.support.tls_certs import make_ca, make_server_certificate
 from tests.support.tls_server import CLUSTER_HEALTH, https_server, openssl_spki_sha256
 
@@ -221,7 +221,7 @@ def test_chromium_opens_kibana_with_the_flags_and_refuses_it_without(pki, server
                 browser = playwright.chromium.launch(executable_path=executable, headless=True,
                                                      args=[*CHROMIUM_FLAGS, *extra], timeout=30_000)
             except PlaywrightError as error:
-                pytest.skip(launch_failure_reason(executable, error))
+                cannot_launch(executable, error)
             try:
                 page = browser.new_page()
                 try:

@@ -6,6 +6,7 @@ browser (``playwright install`` cannot download on the project's machines).
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -36,3 +37,11 @@ def launch_failure_reason(executable: str | None, error: Exception) -> str:
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
     browser = executable or "Playwright's bundled Chromium"
     return f"cannot launch {browser} ({first_line}): apt-get install chromium or set CHROMIUM_PATH"
+
+
+def cannot_launch(executable: str | None, error: Exception, required: bool = False) -> NoReturn:
+    """Skip a test whose browser does not start; fail it under CI=true (.ci/run installs Chromium) or when required."""
+    reason = launch_failure_reason(executable, error)
+    if required or os.environ.get("CI") == "true":
+        pytest.fail(f"the browser must run here, but {reason}")
+    pytest.skip(reason)
