@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.certs_step import INSTANCES_DIR, CertsStep, iso, missing_tools, not_after, openssl
+from tests.support.certs_step import CertsStep, iso, missing_tools, not_after, openssl
+from tests.support.paths import CERT_INSTANCES_DIR
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()), reason=f"the certificate step needs {missing_tools()} on PATH")
 
-TLS = INSTANCES_DIR / "tls.yml"
-CLUSTER = INSTANCES_DIR / "cluster.yml"
+TLS = CERT_INSTANCES_DIR / "tls.yml"
+CLUSTER = CERT_INSTANCES_DIR / "cluster.yml"
 ROOT = os.geteuid() == 0
 # The services' images run as uid 1000, gid 0; without root the step leaves ownership alone.
 SERVICE_OWNER = (1000, 0) if ROOT else (os.geteuid(), os.getegid())

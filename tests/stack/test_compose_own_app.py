@@ -64,31 +64,6 @@ PERMISSION_CHECK = SCRIPTS_DIR / "check_mount_permissions.py"
 LOGSTASH_ID = 1000
 
 
-@pytest.fixture(scope="module")
-def log_folder(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("project-logs")
-    folder.chmod(0o755)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def env_file(tmp_path_factory, log_folder) -> Path:
-    """.env.example with dummy secrets and the own-app folder set; the default stack ignores it."""
-    path = tmp_path_factory.mktemp("env") / "own-app.env"
-    path.write_text(env_with(DUMMY_SECRETS) + f"OWN_APP_LOG_DIR={log_folder}\n", encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def rendered(home, env_file) -> dict[str, dict]:
-    configs = {}
-    for name, paths in COMBINATIONS.items():
-        result = render(home, env_file, *paths)
-        assert result.returncode == 0, f"{name}: docker compose config failed:\n{result.stderr}"
-        configs[name] = json.loads(result.stdout)
-    return configs
-
-
 def test_own_app_mode_is_one_of_the_combinations():
     assert COMBINATIONS["default+own-app"] == (COMPOSE_FILE, OWN_APP_FILE)
     assert set(COMBINATIONS) == {"default", "tls", "cluster", "default+own-app", "tls+own-app", "cluster+own-app"}

@@ -1,15 +1,12 @@
 """The pipeline's elasticsearch output uses only options logstash-output-elasticsearch 12.x accepts,
 and its `hosts` expands to each profile's nodes (stack_models/logstash_output_options.py)."""
 
-import json
-
 import pytest
 
 from stack_models.logstash_config import parse_config
 from stack_models.logstash_options import substitute_environment
-from stack_models.logstash_output_options import ACCEPTED, OBSOLETE, expand_hosts, option_problems
-from tests.support.compose import DUMMY_SECRETS, PROFILES, compose_file_value, env_with, run_compose
-from tests.support.paths import PIPELINE_PATH, REPO_ROOT
+from stack_models.logstash_output_options import expand_hosts, option_problems
+from tests.support.paths import PIPELINE_PATH
 
 
 def the_output():
@@ -21,7 +18,6 @@ def the_output():
 def test_every_output_option_is_accepted_and_none_obsolete_or_deprecated():
     output = the_output()
     assert option_problems(output.keys()) == []
-    assert output.keys() <= ACCEPTED and not output.keys() & set(OBSOLETE)
 
 
 def test_the_option_check_names_obsolete_and_unknown_options_with_their_replacement():
@@ -44,17 +40,9 @@ def test_hosts_are_split_on_whitespace_as_logstash_does(value, expected):
 
 
 @pytest.fixture(scope="module")
-def logstash_environments(tmp_path_factory) -> dict[str, dict[str, str]]:
-    home = tmp_path_factory.mktemp("compose-home")
-    env_file = tmp_path_factory.mktemp("env") / "dummy.env"
-    env_file.write_text(env_with(DUMMY_SECRETS), encoding="utf-8")
-    found = {}
-    for profile, files in PROFILES.items():
-        result = run_compose(home, "--env-file", str(env_file), "config", "--format", "json", cwd=REPO_ROOT,
-                             environment={"COMPOSE_FILE": compose_file_value(files)})
-        assert result.returncode == 0, result.stderr
-        found[profile] = json.loads(result.stdout)["services"]["logstash"]["environment"]
-    return found
+def logstash_environments(rendered) -> dict[str, dict[str, str]]:
+    """Logstash's environment in each profile, as Compose renders it (tests/stack/conftest.py)."""
+    return {profile: rendered[profile]["services"]["logstash"]["environment"] for profile in ("default", "tls", "cluster")}
 
 
 @pytest.mark.parametrize("profile, hosts", [
@@ -75,3 +63,12 @@ def test_each_profiles_hosts_expand_to_exactly_its_nodes(logstash_environments, 
 def test_the_ca_option_names_the_profiles_ca(logstash_environments, profile, ca_file):
     output = substitute_environment(the_output(), logstash_environments[profile])
     assert output.get("ssl_certificate_authorities") == ca_file
+
+
+@pytest.mark.parametrize("profile", ["default", "tls", "cluster"])
+def test_the_output_verifies_the_certificate_and_the_hostname(logstash_environments, profile):
+    output = substitute_environment(the_output(), logstash_environments[profile])
+    # Unset means "full" (api_configs.rb: ssl_verification_mode, default 'full'); "none" would trust any server.
+    assert output.get("ssl_verification_mode", "full") == "full"
+    # TLS stays on as the https:// hosts turn it on: ssl_enabled false would switch it off (api_configs.rb).
+    assert output.get("ssl_enabled", True) not in (False, "false")

@@ -122,19 +122,23 @@ def run_script(*args: str, cwd=REPO_ROOT, environment: dict[str, str] | None = N
     )
 
 
-@pytest.mark.parametrize("value, line", [
-    ("docker-compose.yml", "PROFILE=default TLS= SCHEME=http ELASTICSEARCH_SERVICE=elasticsearch"),
+@pytest.mark.parametrize("value, line, values", [
+    ("docker-compose.yml", "PROFILE=default TLS= SCHEME=http ELASTICSEARCH_SERVICE=elasticsearch",
+     "default||http|elasticsearch"),
     ("docker-compose.yml:docker-compose.tls.yml:docker-compose.own-app.yml",
-     "PROFILE=tls TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=elasticsearch"),
+     "PROFILE=tls TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=elasticsearch", "tls|yes|https|elasticsearch"),
     ("docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml",
-     "PROFILE=cluster TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=es01"),
+     "PROFILE=cluster TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=es01", "cluster|yes|https|es01"),
 ])
-def test_the_shell_command_prints_assignments_the_shell_can_eval(value, line):
+def test_the_shell_command_prints_assignments_the_shell_can_eval(value, line, values):
     result = run_script("shell", environment={"COMPOSE_FILE": value})
     assert (result.returncode, result.stdout, result.stderr) == (0, line + "\n", "")
-    evaluated = subprocess.run(["sh", "-c", f'eval "{line}" && echo "$PROFILE/$TLS/$ELASTICSEARCH_SERVICE"'],
-                               capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=True)
-    assert evaluated.stdout.strip().count("/") == 2
+    # make evals the printed line (`eval "$$(...)"`): the variables must then hold exactly these values.
+    evaluated = subprocess.run(
+        ["sh", "-c", 'eval "$(cat)" && echo "$PROFILE|$TLS|$SCHEME|$ELASTICSEARCH_SERVICE"'],
+        input=result.stdout, capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=True,
+    )
+    assert evaluated.stdout == values + "\n"
 
 
 def test_the_shell_command_refuses_a_bad_profile_with_exit_2():

@@ -17,7 +17,6 @@ from pathlib import Path
 from tests.support.paths import SETUP_DIR
 
 SCRIPT = SETUP_DIR / "certs" / "create_certs.sh"
-INSTANCES_DIR = SETUP_DIR / "certs" / "instances"
 FAKE_CERTUTIL = Path(__file__).with_name("fake_certutil.py")
 TOOLS = ("bash", "openssl", "keytool", "unzip", "grep", "dpkg-query")
 IMAGE_COMMANDS = ("bash", "grep", "unzip", "keytool")

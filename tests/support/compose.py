@@ -85,6 +85,12 @@ def run_compose(
     )
 
 
+def run_selecting(home: Path, env_file: Path, compose_files: tuple[Path, ...], *args: str) -> subprocess.CompletedProcess:
+    """Compose run in the repository with COMPOSE_FILE in its environment, as .env's line would set it."""
+    environment = {"COMPOSE_FILE": compose_file_value(compose_files)}
+    return run_compose(home, "--env-file", str(env_file), *args, cwd=REPO_ROOT, environment=environment)
+
+
 def render(home: Path, env_file: Path, *compose_files: Path) -> subprocess.CompletedProcess:
     files = [arg for path in compose_files or (COMPOSE_FILE,) for arg in ("-f", str(path))]
     return run_compose(home, "--env-file", str(env_file), *files, "config", "--format", "json")

@@ -21,3 +21,5 @@ ALERTS_ILM_POLICY_PATH = ELASTICSEARCH_DIR / "ilm_policies" / "django-alerts.jso
 KIBANA_DIR = REPO_ROOT / "kibana"
 SAVED_OBJECTS_PATH = KIBANA_DIR / "saved_objects" / "django-logs.ndjson"
 SETUP_DIR = REPO_ROOT / "setup"
+# elasticsearch-certutil's --in files, one per TLS profile (<profile>.yml).
+CERT_INSTANCES_DIR = SETUP_DIR / "certs" / "instances"
