@@ -158,8 +158,8 @@ def test_a_ca_within_the_renewal_window_is_remade_with_every_certificate(step):
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        ("kibana/kibana.key", "kibana/kibana.key is missing"),
-        ("elasticsearch/elasticsearch.crt", "elasticsearch/elasticsearch.crt is missing"),
+        ("kibana/kibana.key", "kibana/kibana.key is missing or empty"),
+        ("elasticsearch/elasticsearch.crt", "elasticsearch/elasticsearch.crt is missing or empty"),
         ("instances.yml", "no finished generation recorded its instances file"),
         ("ca/ca.crt", "{certs}/ca/ca.crt is missing or is not the CA's certificate"),
     ],
