@@ -150,7 +150,7 @@ nodes_reason() { # CA_MADE(yes|no)
     for name in "${INSTANCES[@]}"; do
         for file in "$name/$name.crt" "$name/$name.key"; do
             if [[ ! -s $CERTS_DIR/$file ]]; then
-                REASON="$file is missing"
+                REASON="$file is missing or empty"
                 return
             fi
         done

@@ -1,16 +1,14 @@
 """Setup's certificate step: when it runs elasticsearch-certutil, what it writes where, and what it refuses."""
 
 import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.support.certs_step import CertsStep, iso, missing_tools, not_after, openssl
+from tests.support.certs_step import CertsStep, iso, not_after, require_step_tools
 from tests.support.paths import CERT_INSTANCES_DIR
-
-pytestmark = pytest.mark.skipif(bool(missing_tools()), reason=f"the certificate step needs {missing_tools()} on PATH")
+from tests.support.tls_certs import openssl
 
 TLS = CERT_INSTANCES_DIR / "tls.yml"
 CLUSTER = CERT_INSTANCES_DIR / "cluster.yml"
@@ -22,6 +20,7 @@ CA_OWNER = (0, 0) if ROOT else (os.geteuid(), os.getegid())
 
 @pytest.fixture
 def step(tmp_path: Path) -> CertsStep:
+    require_step_tools()
     return CertsStep(tmp_path)
 
 
@@ -78,9 +77,9 @@ def test_every_certificate_verifies_against_the_ca_and_names_its_service_and_loc
 
     for name, service in names.items():
         cert, key = step.certs / name / f"{name}.crt", step.certs / name / f"{name}.key"
-        assert openssl("verify", "-CAfile", str(ca), str(cert)) == f"{cert}: OK\n"
-        assert openssl("x509", "-in", str(cert), "-noout", "-subject") == f"subject=CN = {name}\n"
-        sans = openssl("x509", "-in", str(cert), "-noout", "-ext", "subjectAltName").splitlines()[1].strip()
+        assert openssl("verify", "-CAfile", str(ca), str(cert)) == f"{cert}: OK\n".encode()
+        assert openssl("x509", "-in", str(cert), "-noout", "-subject") == f"subject=CN = {name}\n".encode()
+        sans = openssl("x509", "-in", str(cert), "-noout", "-ext", "subjectAltName").decode().splitlines()[1].strip()
         assert sans == f"IP Address:127.0.0.1, DNS:{service}, DNS:localhost"
         assert openssl("x509", "-in", str(cert), "-noout", "-pubkey") == openssl("pkey", "-in", str(key), "-pubout")
     assert sorted(path.name for path in step.certs.iterdir()) == sorted([*names, "ca", "instances.yml"])
@@ -153,14 +152,15 @@ def test_a_ca_within_the_renewal_window_is_remade_with_every_certificate(step):
     assert (step.ca / "ca/ca.crt").read_bytes() != old_bytes
     ca = step.certs / "ca/ca.crt"
     assert ca.read_bytes() == (step.ca / "ca/ca.crt").read_bytes()
-    assert openssl("verify", "-CAfile", str(ca), str(step.certs / "kibana/kibana.crt")).endswith(": OK\n")
+    kibana = step.certs / "kibana/kibana.crt"
+    assert openssl("verify", "-CAfile", str(ca), str(kibana)) == f"{kibana}: OK\n".encode()
 
 
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        ("kibana/kibana.key", "kibana/kibana.key is missing"),
-        ("elasticsearch/elasticsearch.crt", "elasticsearch/elasticsearch.crt is missing"),
+        ("kibana/kibana.key", "kibana/kibana.key is missing or empty"),
+        ("elasticsearch/elasticsearch.crt", "elasticsearch/elasticsearch.crt is missing or empty"),
         ("instances.yml", "no finished generation recorded its instances file"),
         ("ca/ca.crt", "{certs}/ca/ca.crt is missing or is not the CA's certificate"),
     ],
@@ -274,5 +274,16 @@ def test_the_instances_files_name_quoted_and_commented_entries_as_certutil_reads
 
     assert run.returncode == 0, run.stderr
     assert run.lines[1] == "es01: generated, because the CA was generated"
-    assert subprocess.run(["openssl", "verify", "-CAfile", str(step.certs / "ca/ca.crt"),
-                           str(step.certs / "es01/es01.crt")], capture_output=True).returncode == 0
+    es01 = step.certs / "es01/es01.crt"
+    assert openssl("verify", "-CAfile", str(step.certs / "ca/ca.crt"), str(es01)) == f"{es01}: OK\n".encode()
+
+
+def test_without_the_step_tools_ci_fails_and_elsewhere_the_tests_skip(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    reason = "bash, openssl, keytool, unzip, grep, dpkg-query not on PATH: the certificate step runs on them"
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=f"^CI must run these tests: {reason}$"):
+        require_step_tools()
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match=f"^{reason}$"):
+        require_step_tools()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.paths import SETUP_DIR
+from tests.support.tls_certs import openssl, require_commands
 
 SCRIPT = SETUP_DIR / "certs" / "create_certs.sh"
 FAKE_CERTUTIL = Path(__file__).with_name("fake_certutil.py")
@@ -22,8 +23,9 @@ TOOLS = ("bash", "openssl", "keytool", "unzip", "grep", "dpkg-query")
 IMAGE_COMMANDS = ("bash", "grep", "unzip", "keytool")
 
 
-def missing_tools() -> list[str]:
-    return [tool for tool in TOOLS if shutil.which(tool) is None]
+def require_step_tools() -> None:
+    """Skip without the step's tools, fail under CI=true (tls_certs.require_commands)."""
+    require_commands(*TOOLS, purpose="the certificate step runs on them")
 
 
 def coreutils_commands() -> list[Path]:
@@ -42,13 +44,9 @@ def image_path(folder: Path) -> Path:
     return folder
 
 
-def openssl(*args: str) -> str:
-    return subprocess.run(["openssl", *args], check=True, capture_output=True, text=True).stdout
-
-
 def not_after(cert: Path) -> datetime:
     """The certificate's end, read by openssl rather than by the step."""
-    text = openssl("x509", "-in", str(cert), "-noout", "-enddate").strip().removeprefix("notAfter=")
+    text = openssl("x509", "-in", str(cert), "-noout", "-enddate").decode().strip().removeprefix("notAfter=")
     return datetime.strptime(text, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
 
 

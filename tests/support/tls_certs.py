@@ -40,14 +40,22 @@ _KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 _serials = itertools.count(1000)
 
 
-def require_openssl() -> str:
-    """The openssl command; skip without it, fail under CI=true (the runners have it)."""
-    found = shutil.which("openssl")
-    if found is None:
+def require_commands(*names: str, purpose: str) -> list[str]:
+    """The commands' paths; skip when one is missing, fail under CI=true (the runners have them all)."""
+    found = [shutil.which(name) for name in names]
+    missing = [name for name, path in zip(names, found, strict=True) if path is None]
+    if missing:
+        reason = f"{', '.join(missing)} not on PATH: {purpose}"
         if os.environ.get("CI") == "true":
-            pytest.fail("CI must check TLS with real certificates: openssl is not on PATH")
-        pytest.skip("openssl is not on PATH: the TLS tests make their certificates with it (apt-get install openssl)")
+            pytest.fail(f"CI must run these tests: {reason}")
+        pytest.skip(reason)
     return found
+
+
+def require_openssl() -> str:
+    """The openssl command; skip without it, fail under CI=true."""
+    purpose = "the TLS tests make their certificates with it (apt-get install openssl)"
+    return require_commands("openssl", purpose=purpose)[0]
 
 
 def openssl(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
