@@ -7,8 +7,9 @@ Each kind has its folder under ASSETS_DIR, and a file is named after what it cre
   kibana/saved_objects/*.ndjson                    imported by POST /api/saved_objects/_import
   kibana/connectors/*.json, kibana/rules/*.json    {"id": ..., "body": ...}: Kibana takes the id in the URL
 Adding one means adding a file. LOG_RETENTION_DAYS sets every policy's delete phase and INDEX_REPLICAS
-every template's index.number_of_replicas, so the files hold neither's final value. A rule's "${NAME}" placeholders take the detection settings' values
-(provision/placeholders.py), so what setup compares and sends is always the substituted body.
+every template's index.number_of_replicas, so the files hold neither's final value. A rule's "${NAME}"
+placeholders take the detection settings' values (provision/placeholders.py), so what setup compares
+and sends is always the substituted body.
 """
 
 from __future__ import annotations
