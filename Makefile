@@ -24,7 +24,7 @@ COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -ohE '\$$\{[A-Za-z_][A-Za-z0-9_
 COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE) $(addprefix -f ,$(COMPOSE_ALL_FILES)) --profile '*'
 # Succeeds when the compose files .env selects (COMPOSE_FILE) run the sample app.
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
-# The profile COMPOSE_FILE selects, as shell assignments (PROFILE, TLS, SCHEME, ELASTICSEARCH_SERVICE), or a clear error.
+# The profile COMPOSE_FILE selects, as shell assignments (PROFILE, TLS, SCHEME), or a clear error.
 STACK_PROFILE = $(PYTHON) scripts/stack_profile.py shell
 # Written before `up`: when it started, and whether Kibana was already running, so that only a
 # renewal in this run, under a running Kibana, restarts it.

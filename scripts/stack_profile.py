@@ -8,7 +8,7 @@ The profile is Compose's own COMPOSE_FILE, read as Compose reads it (the environ
     cluster  docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml
 and any other files follow them: docker-compose.own-app.yml (own-app mode), an override of yours.
 
-    python3 scripts/stack_profile.py shell            PROFILE=... TLS=... ELASTICSEARCH_SERVICE=..., or a clear error
+    python3 scripts/stack_profile.py shell            PROFILE=... TLS=... SCHEME=..., or a clear error
     python3 scripts/stack_profile.py max-map-count N  checks the Docker host's vm.max_map_count for the cluster
 
 Standard library only: make runs it before the venv exists.
@@ -44,16 +44,10 @@ class ProfileError(Exception):
 @dataclass(frozen=True)
 class Profile:
     name: str
-    own_app: bool
 
     @property
     def tls(self) -> bool:
         return self.name != "default"
-
-    @property
-    def elasticsearch_service(self) -> str:
-        """The service whose port 9200 is published: the single node, or the cluster's first node."""
-        return "es01" if self.name == "cluster" else "elasticsearch"
 
     @property
     def scheme(self) -> str:
@@ -82,7 +76,7 @@ def profile_of(compose_file: str, separator: str = ":") -> Profile:
         profile_files = PROFILE_FILES[name]
         rest = files[len(profile_files):]
         if tuple(files[:len(profile_files)]) == profile_files and not overlays & set(rest):
-            return Profile(name, own_app=OWN_APP_OVERLAY in rest)
+            return Profile(name)
     if CLUSTER_OVERLAY in files and TLS_OVERLAY not in files:
         raise ProfileError(
             f"COMPOSE_FILE={compose_file}: {CLUSTER_OVERLAY} needs {TLS_OVERLAY} before it (a cluster with "
@@ -125,8 +119,7 @@ def main(argv: list[str]) -> int:
         except (ProfileError, EnvFileError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        print(f"PROFILE={profile.name} TLS={'yes' if profile.tls else ''} SCHEME={profile.scheme} "
-              f"ELASTICSEARCH_SERVICE={profile.elasticsearch_service}")
+        print(f"PROFILE={profile.name} TLS={'yes' if profile.tls else ''} SCHEME={profile.scheme}")
         return 0
     if argv[:1] == ["max-map-count"] and len(argv) == 2:
         problem = max_map_count_problem(argv[1])

@@ -107,7 +107,7 @@ def test_each_combination_has_its_profiles_services(rendered, combination):
 @each_combination
 def test_kibanas_label_names_the_profile_stack_profile_gives_for_compose_file(rendered, combination):
     profile = stack_profile.profile_of(compose_file_value(COMBINATIONS[combination]))
-    assert (profile.name, profile.own_app) == (combination.partition("+")[0], combination.endswith("+own-app"))
+    assert profile.name == combination.partition("+")[0]
     assert rendered[combination]["services"]["kibana"]["labels"] == {"org.django-elk.profile": profile.name}
 
 

@@ -13,29 +13,28 @@ from tests.support.paths import REPO_ROOT, SCRIPTS_DIR
 SCRIPT = SCRIPTS_DIR / "stack_profile.py"
 
 
-@pytest.mark.parametrize("value, name, own_app", [
-    ("", "default", False),
-    ("docker-compose.yml", "default", False),
-    ("./docker-compose.yml", "default", False),
-    ("docker-compose.yml:docker-compose.own-app.yml", "default", True),
-    ("docker-compose.yml:docker-compose.tls.yml", "tls", False),
-    ("./docker-compose.yml:./docker-compose.tls.yml:docker-compose.own-app.yml", "tls", True),
-    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml", "cluster", False),
+@pytest.mark.parametrize("value, name", [
+    ("", "default"),
+    ("docker-compose.yml", "default"),
+    ("./docker-compose.yml", "default"),
+    ("docker-compose.yml:docker-compose.own-app.yml", "default"),
+    ("docker-compose.yml:docker-compose.tls.yml", "tls"),
+    ("./docker-compose.yml:./docker-compose.tls.yml:docker-compose.own-app.yml", "tls"),
+    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml", "cluster"),
     (f"{REPO_ROOT}/docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml:docker-compose.own-app.yml",
-     "cluster", True),
+     "cluster"),
 ])
-def test_profile_of_every_valid_list(value, name, own_app):
-    assert stack_profile.profile_of(value) == stack_profile.Profile(name, own_app)
+def test_profile_of_every_valid_list(value, name):
+    assert stack_profile.profile_of(value) == stack_profile.Profile(name)
 
 
 def test_profile_of_follows_compose_path_separator():
     assert stack_profile.profile_of("docker-compose.yml;docker-compose.tls.yml", ";").name == "tls"
 
 
-def test_the_profile_names_tls_scheme_and_the_published_node():
-    assert [(p.tls, p.scheme, p.elasticsearch_service) for p in map(stack_profile.Profile, ("default", "tls", "cluster"),
-                                                                       (False,) * 3)] == [
-        (False, "http", "elasticsearch"), (True, "https", "elasticsearch"), (True, "https", "es01"),
+def test_the_profile_names_tls_and_the_scheme():
+    assert [(p.tls, p.scheme) for p in map(stack_profile.Profile, ("default", "tls", "cluster"))] == [
+        (False, "http"), (True, "https"), (True, "https"),
     ]
 
 
@@ -59,12 +58,12 @@ def test_a_wrong_order_or_a_missing_base_is_refused_listing_the_profiles(value):
     assert "cluster: COMPOSE_FILE=docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml" in message
 
 
-@pytest.mark.parametrize(("value", "name", "own_app"), [
-    ("docker-compose.yml:docker-compose.override.yml", "default", False),
-    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.override.yml:docker-compose.own-app.yml", "tls", True),
+@pytest.mark.parametrize(("value", "name"), [
+    ("docker-compose.yml:docker-compose.override.yml", "default"),
+    ("docker-compose.yml:docker-compose.tls.yml:docker-compose.override.yml:docker-compose.own-app.yml", "tls"),
 ])
-def test_other_files_may_follow_the_profiles_files(value, name, own_app):
-    assert stack_profile.profile_of(value) == stack_profile.Profile(name, own_app)
+def test_other_files_may_follow_the_profiles_files(value, name):
+    assert stack_profile.profile_of(value) == stack_profile.Profile(name)
 
 
 @pytest.mark.parametrize("value", ["docker-compose.yml::docker-compose.tls.yml", ":docker-compose.yml", "docker-compose.yml: "])
@@ -123,19 +122,19 @@ def run_script(*args: str, cwd=REPO_ROOT, environment: dict[str, str] | None = N
 
 
 @pytest.mark.parametrize("value, line, values", [
-    ("docker-compose.yml", "PROFILE=default TLS= SCHEME=http ELASTICSEARCH_SERVICE=elasticsearch",
-     "default||http|elasticsearch"),
+    ("docker-compose.yml", "PROFILE=default TLS= SCHEME=http",
+     "default||http"),
     ("docker-compose.yml:docker-compose.tls.yml:docker-compose.own-app.yml",
-     "PROFILE=tls TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=elasticsearch", "tls|yes|https|elasticsearch"),
+     "PROFILE=tls TLS=yes SCHEME=https", "tls|yes|https"),
     ("docker-compose.yml:docker-compose.tls.yml:docker-compose.cluster.yml",
-     "PROFILE=cluster TLS=yes SCHEME=https ELASTICSEARCH_SERVICE=es01", "cluster|yes|https|es01"),
+     "PROFILE=cluster TLS=yes SCHEME=https", "cluster|yes|https"),
 ])
 def test_the_shell_command_prints_assignments_the_shell_can_eval(value, line, values):
     result = run_script("shell", environment={"COMPOSE_FILE": value})
     assert (result.returncode, result.stdout, result.stderr) == (0, line + "\n", "")
     # make evals the printed line (`eval "$$(...)"`): the variables must then hold exactly these values.
     evaluated = subprocess.run(
-        ["sh", "-c", 'eval "$(cat)" && echo "$PROFILE|$TLS|$SCHEME|$ELASTICSEARCH_SERVICE"'],
+        ["sh", "-c", 'eval "$(cat)" && echo "$PROFILE|$TLS|$SCHEME"'],
         input=result.stdout, capture_output=True, text=True, timeout=COMPOSE_TIMEOUT_SECONDS, check=True,
     )
     assert evaluated.stdout == values + "\n"
