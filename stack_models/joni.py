@@ -132,6 +132,10 @@ class Engine:
         """Ruby's ``Pathname#fnmatch?`` without flags, as the file input's ``exclude`` uses it."""
         return self.request(op="fnmatch", pattern=pattern, name=name)["matches"]
 
+    def split_words(self, text: str) -> list[str]:
+        """Ruby's ``String#split(' ')``, as Logstash expands a ``hosts`` entry."""
+        return self.request(op="split_words", text=text)["words"]
+
 
 _shared: Engine | None = None
 

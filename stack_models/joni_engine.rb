@@ -103,10 +103,16 @@ def fnmatch(request)
   { "matches" => Pathname.new(request["name"]).fnmatch?(request["pattern"]) }
 end
 
+# logstash-core lib/logstash/config/mixin.rb (:uri_list): each string entry of a `:uri` list is
+# expanded with String#split(' '), Ruby's awk-style split.
+def split_words(request)
+  { "words" => request["text"].split(" ") }
+end
+
 OPERATIONS = {
   "grok" => method(:grok), "grok_timed" => method(:grok_timed), "grok_batch" => method(:grok_batch),
   "joda_parse" => method(:joda_parse),
-  "joda_zone" => method(:joda_zone), "fnmatch" => method(:fnmatch)
+  "joda_zone" => method(:joda_zone), "fnmatch" => method(:fnmatch), "split_words" => method(:split_words)
 }
 
 $stdout.sync = true

@@ -8,6 +8,11 @@ logstash-core lib/logstash/config/mixin.rb raises a ConfigurationError for an ob
 rejects an unknown one (validate_check_invalid_parameter_names).
 """
 
+import re
+
+# Runs of what String#split(' ') splits on under JRuby: Unicode whitespace, not U+001C-U+001F.
+_RUBY_WHITESPACE = re.compile(r"[^\S\x1c-\x1f]+")
+
 # logstash-core lib/logstash/plugin.rb: every plugin's own.
 CORE_OPTIONS = frozenset({"id", "enable_metric"})
 # api_configs.rb CONFIG_PARAMS, without its obsolete ones; ca_trusted_fingerprint comes from the
@@ -65,6 +70,7 @@ def expand_hosts(value: str | list[str]) -> list[str]:
 
     logstash-core lib/logstash/config/mixin.rb: a `:validate => :uri, :list => true` option is
     validated as :uri_list, which flat_maps `entry.split(' ')` (Ruby's awk-style split: runs of
-    whitespace, leading and trailing ones dropped)."""
+    whitespace, leading and trailing ones dropped). JRuby's whitespace is Python's but for the
+    separators U+001C-U+001F; tests/stack/test_logstash_output_options.py checks it on the engine."""
     entries = [value] if isinstance(value, str) else value
-    return [uri for entry in entries for uri in entry.split()]
+    return [uri for entry in entries for uri in _RUBY_WHITESPACE.split(entry) if uri]

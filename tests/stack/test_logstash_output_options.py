@@ -6,6 +6,7 @@ import pytest
 from stack_models.logstash_config import parse_config
 from stack_models.logstash_options import substitute_environment
 from stack_models.logstash_output_options import expand_hosts, option_problems
+from tests.support.engines import require_engine
 from tests.support.paths import PIPELINE_PATH
 
 
@@ -37,6 +38,21 @@ def test_the_option_check_names_obsolete_and_unknown_options_with_their_replacem
 ])
 def test_hosts_are_split_on_whitespace_as_logstash_does(value, expected):
     assert expand_hosts(value) == expected
+
+
+def test_hosts_split_as_jruby_splits_on_every_character_of_the_whitespace_planes():
+    """The model against String#split(' ') on the engine, for each character up to U+30FF (every Unicode
+    whitespace character is below U+3001) and U+FEFF; any disagreement fails."""
+    engine = require_engine()
+    characters = [chr(point) for point in [*range(0x3100), 0xFEFF] if not 0xD800 <= point <= 0xDFFF]
+    disagreements = [
+        (hex(ord(character)), engine.split_words(text), expand_hosts(text))
+        for character in characters
+        if engine.split_words(text := f" a{character}b{character}") != expand_hosts(text)
+    ]
+    assert disagreements == []
+    # What the engine showed: U+2028 separates, U+001F does not.
+    assert expand_hosts("a\u2028b\x1fc") == ["a", "b\x1fc"]
 
 
 @pytest.fixture(scope="module")
