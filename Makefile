@@ -111,7 +111,8 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 		$(PYTHON) scripts/stack_profile.py max-map-count "$$count"; fi
 	@mkdir -p var && { date -u +%Y-%m-%dT%H:%M:%SZ; $(COMPOSE) ps -q --status running kibana; } > $(UP_STARTED)
 	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
-# Elasticsearch reloads renewed certificates by itself; Kibana and Logstash read theirs at start.
+# Elasticsearch reloads renewed certificates by itself (SSLConfigurationReloader watches the PEM files);
+# Kibana and Logstash read theirs at start.
 	@eval "$$($(STACK_PROFILE))" && if [ -n "$$TLS" ]; then \
 		if [ -n "$$(sed -n 2p $(UP_STARTED))" ] && \
 			$(COMPOSE) logs --no-log-prefix --since "$$(sed -n 1p $(UP_STARTED))" certs | grep -qF '$(CERTS_GENERATED_LINE)'; then \

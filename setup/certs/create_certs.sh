@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Setup's certificate step (tls and cluster profiles): the one-shot `certs` service runs it as root on the
 # Elasticsearch image at every `make up`. It keeps a CA in CA_DIR and the instances' PEM certificates in
-# CERTS_DIR (elasticsearch-certutil's --pem zip layout: ca/ca.crt, <name>/<name>.crt, <name>/<name>.key),
-# and runs elasticsearch-certutil only when something is missing, changed or about to expire.
+# CERTS_DIR (elasticsearch-certutil's --pem zip layout: ca/ca.crt, <name>/<name>.crt, <name>/<name>.key;
+# x-pack/plugin/security/cli/.../CertificateTool.java), and runs elasticsearch-certutil only when
+# something is missing, changed or about to expire.
 set -euo pipefail
 
 # The image's JDK has keytool; after the existing PATH so a keytool already on it wins.
