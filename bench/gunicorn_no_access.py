@@ -8,6 +8,6 @@ import runpy
 
 from bench.gunicorn_runner import APP_DIR
 
-_SERVER_SETTINGS = ("bind", "workers", "timeout", "limit_request_line", "control_socket_disable", "preload_app")
+_SERVER_SETTINGS = ("bind", "workers", "timeout", "control_socket_disable", "preload_app")
 _production = runpy.run_path(str(APP_DIR / "gunicorn.conf.py"))
 globals().update({name: _production[name] for name in _SERVER_SETTINGS})

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 # make bench runs it in the venv that installed the package (requirements-dev.txt).
-from django_elk_logging.access_log import ACCESS_LOG_FORMAT, AccessLogger
+from django_elk_logging.access_lines import ACCESS_LOG_FORMAT
+from django_elk_logging.gunicorn import AccessLogger
 from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter
 from gunicorn.config import Config
 from gunicorn.glogging import Logger

@@ -1,15 +1,22 @@
-"""The smallest Django project that switches the package on, as its README shows: the package's tests' own settings."""
+"""The smallest Django project that switches the package on, as its README shows: the package's tests' own settings.
 
+The package's pytest plugin (``-p django_elk_logging.pytest_plugin`` in pyproject.toml) sends the log files
+to a temporary folder, LOG_DIR; MONITORED_DIR, the folder LOGGING names, must stay empty (test_testing.py).
+Subprocesses of the tests (gunicorn, uvicorn) inherit the variable, so they write to LOG_DIR too.
+"""
+
+import os
 import tempfile
 from pathlib import Path
 
-from django_elk_logging.logging_settings import LOG_FILTERS, NOT_SECURITY, SECURITY_ONLY, log_file_handler
+from django_elk_logging.logging_settings import TEST_DIR_VARIABLE, elk_logging
 
-LOG_DIR = Path(tempfile.mkdtemp(prefix="django-elk-logging-tests-"))
+LOG_DIR = Path(os.environ[TEST_DIR_VARIABLE])
+MONITORED_DIR = Path(tempfile.mkdtemp(prefix="django-elk-logging-monitored-"))
 
 SECRET_KEY = "package-tests-only-" + "x" * 40
 DEBUG = False
-ALLOWED_HOSTS = ["testserver"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
 ROOT_URLCONF = "urls_for_tests"
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -28,26 +35,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; these users are throwaway
+ADMINS = [("Ops", "ops@example.com")]
 
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "verbose": {
-            "()": "django_elk_logging.log_lines.SafeFormatter",
-            "format": "{levelname} {asctime} {module} {message}",
-            "style": "{",
-        },
-    },
-    "filters": LOG_FILTERS,
-    "handlers": {
-        "file": log_file_handler(LOG_DIR / "django.log", NOT_SECURITY),
-        "security_file": log_file_handler(LOG_DIR / "security.log", SECURITY_ONLY),
-    },
-    "loggers": {
-        "django": {"handlers": ["file", "security_file"], "level": "INFO", "propagate": False},
-        "security": {"handlers": ["security_file"], "level": "INFO", "propagate": False},
-        "views_for_tests": {"handlers": ["file"], "level": "INFO", "propagate": False},
-    },
-}
+LOGGING = elk_logging(MONITORED_DIR)

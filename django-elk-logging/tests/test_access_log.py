@@ -1,4 +1,5 @@
-"""AccessLogger in real gunicorn (a bare WSGI app, no Django): one escaped line per request, no credentials."""
+"""AccessLogger in real gunicorn (a bare WSGI app, no Django), configured with the two lines the README shows:
+one escaped line per request in the package's format, no credentials."""
 
 import http.client
 import os
@@ -11,36 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from django_elk_logging.logging_settings import TEST_DIR_VARIABLE
 from wsgi_for_tests import APP_REQUEST_ID
 
 HERE = Path(__file__).resolve().parent
 CONFIG = """
-from django_elk_logging.access_log import ACCESS_LOG_FORMAT, LIMIT_REQUEST_LINE, AccessLogger
+from django_elk_logging.gunicorn import AccessLogger, log_config_dict
 
 bind = "127.0.0.1:{port}"
 workers = 1
 control_socket_disable = True
-limit_request_line = LIMIT_REQUEST_LINE
 AccessLogger.skipped_paths = frozenset({{"/healthz"}})
 logger_class = AccessLogger
-access_log_format = ACCESS_LOG_FORMAT
-# gunicorn merges this shallowly over its defaults, so each of its sections is complete.
-logconfig_dict = {{
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {{"access": {{"format": "%(message)s"}}}},
-    "handlers": {{
-        "access_file": {{
-            "class": "django_elk_logging.log_lines.AppendOnlyFileHandler", "filename": {log!r}, "formatter": "access",
-        }},
-        "console": {{"class": "logging.StreamHandler"}},
-    }},
-    "root": {{"level": "WARNING", "handlers": ["console"]}},
-    "loggers": {{
-        "gunicorn.error": {{"level": "INFO", "handlers": ["console"], "propagate": False}},
-        "gunicorn.access": {{"level": "INFO", "handlers": ["access_file"], "propagate": False}},
-    }},
-}}
+logconfig_dict = log_config_dict({log_dir!r})
 """
 ACCESS_LINE = re.compile(
     r'127\.0\.0\.1 - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
@@ -82,8 +66,9 @@ def wait_until_up(port: int, process: subprocess.Popen) -> None:
 def access_lines(tmp_path_factory) -> list[str]:
     workdir = tmp_path_factory.mktemp("access")
     port, log = free_port(), workdir / "access.log"
-    (workdir / "gunicorn.conf.py").write_text(CONFIG.format(port=port, log=str(log)))
+    (workdir / "gunicorn.conf.py").write_text(CONFIG.format(port=port, log_dir=str(workdir)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
+    env.pop(TEST_DIR_VARIABLE)  # this gunicorn writes to the folder its config names
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "wsgi_for_tests:application"],
         cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

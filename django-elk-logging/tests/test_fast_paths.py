@@ -18,21 +18,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from django_elk_logging import escaping, log_lines
-from django_elk_logging.access_log import ACCESS_LOG_FORMAT, rendered_atoms
+from django_elk_logging.access_lines import ACCESS_LOG_FORMAT, rendered_atoms
 from django_elk_logging.log_lines import CUT_MARKER, AppendOnlyFileHandler, SafeFormatter
 
 FORMAT = "{levelname} {asctime} {module} {message}"
 
 
 def escaped_the_long_way(text: str, quoted: bool) -> str:
-    """What neutralise() did before the fast path: every character through the pattern."""
-    return escaping._UNSAFE[quoted].sub(lambda match: escaping._escape_char(match.group()), text)
+    """Every character asked on its own, as the truncating path does."""
+    return "".join(escaping.escape_char(ch) if escaping.needs_escape(ch, quoted) else ch for ch in text)
 
 
 TEXT = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(codec="ascii")),
-    st.lists(st.sampled_from(["a", " ", "\\", '"', "\n", "\x1b", "\u00a0", "\u2028", "\u202e", "\ud800", "é"])).map(
+    st.lists(st.sampled_from(["a", " ", "\\", '"', "\n", "\x1b", "\u00a0", "\u2028", "\u202e", "\ud800", "é", "\ue000", "\u3000", "字"])).map(
         "".join
     ),
 )
@@ -44,9 +44,9 @@ def test_neutralise_returns_what_the_pattern_alone_returns(text, quoted):
 
 
 def test_no_printable_character_but_the_backslash_and_the_quote_is_ever_escaped():
-    printable = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isprintable())
-    assert set(escaping._UNSAFE[False].findall(printable)) == {"\\"}
-    assert set(escaping._UNSAFE[True].findall(printable)) == {"\\", '"'}
+    printable = [ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isprintable()]
+    assert {ch for ch in printable if escaping.needs_escape(ch)} == {"\\"}
+    assert {ch for ch in printable if escaping.needs_escape(ch, quoted=True)} == {"\\", '"'}
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def test_a_blocked_address_gets_403_and_exactly_one_security_line(settings, tail
     [line] = tail.lines("security.log")
     assert refusal("203.0.113.7", "203.0.113.0/24").fullmatch(line), line
     assert f"request_id={response['X-Request-ID']} " in line
-    assert tail.lines("django.log") == []  # the view never ran, and Django did not log the 403 again
+    assert tail.lines("django_debug.log") == []  # the view never ran, and Django did not log the 403 again
 
 
 def test_every_refusal_is_logged_and_other_addresses_pass(settings, tail):

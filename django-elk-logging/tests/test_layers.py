@@ -1,7 +1,8 @@
 """The package's layers point down: the line format loads only the standard library, the access log no Django.
 
-escaping -> log_lines (standard library only) -> access_log (gunicorn) and request_context,
-log_filters (Django) -> signals (security events), apps. Each check runs in a fresh interpreter, so
+escaping -> log_lines, denylist, logging_settings, access_lines and asgi (standard library only) ->
+gunicorn (gunicorn) and request_context, log_filters (Django) -> ip_blocking, signals (security events),
+checks, apps. Each check runs in a fresh interpreter, so
 nothing another test imported counts.
 """
 
@@ -39,14 +40,16 @@ def packages_loaded_by(code: str) -> list[str]:
     [
         "django_elk_logging.escaping", "django_elk_logging.log_lines", "django_elk_logging.denylist",
         "django_elk_logging.logging_settings",  # settings.py imports it before Django is set up
+        "django_elk_logging.access_lines", "django_elk_logging.asgi",  # asgi wraps any ASGI app
+        "django_elk_logging.pytest_plugin",  # loaded before Django is set up
     ],
 )
 def test_the_line_format_loads_only_the_standard_library(module):
     assert packages_loaded_by(f"import {module}") == ["django_elk_logging"]
 
 
-def test_the_access_log_loads_gunicorn_but_neither_django_nor_sentry():
-    assert packages_loaded_by("import django_elk_logging.access_log") == ["django_elk_logging", "gunicorn"]
+def test_the_gunicorn_module_loads_gunicorn_but_neither_django_nor_sentry():
+    assert packages_loaded_by("import django_elk_logging.gunicorn") == ["django_elk_logging", "gunicorn"]
 
 
 @pytest.mark.parametrize("module", ["django_elk_logging.log_filters", "django_elk_logging.apps"])

@@ -22,7 +22,7 @@ class Tail:
     """What the handlers append to the log files from now on."""
 
     def __init__(self):
-        self.offsets = {name: self._size(name) for name in ("django.log", "security.log")}
+        self.offsets = {name: self._size(name) for name in ("django_debug.log", "security.log")}
 
     @staticmethod
     def _size(name: str) -> int:
@@ -52,7 +52,7 @@ def test_a_view_line_carries_the_request_id_the_response_returns(tail):
     request_id = response["X-Request-ID"]
     assert re.fullmatch(REQUEST_ID, request_id)
     assert response.content.decode() == request_id
-    [line] = tail.lines("django.log")
+    [line] = tail.lines("django_debug.log")
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID}\] hello from a view", line
     ), line
@@ -115,7 +115,7 @@ def test_an_exception_in_a_view_is_one_record_with_its_traceback_indented(tail):
     response = Client(raise_request_exception=False).get("/boom")
 
     assert response.status_code == 500
-    [first, *continuation] = "\n".join(tail.lines("django.log")).split("\n")
+    [first, *continuation] = "\n".join(tail.lines("django_debug.log")).split("\n")
     assert re.fullmatch(
         rf"ERROR {TIMESTAMP} log \[request_id={response['X-Request-ID']} record_id={RECORD_ID}\] "
         r"Internal Server Error: /boom",

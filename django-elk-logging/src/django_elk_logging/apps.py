@@ -4,12 +4,13 @@ from django.core.signals import request_finished, request_started
 
 
 class ElkLoggingConfig(AppConfig):
-    """Connects the request context (request_started/finished) and the auth security events."""
+    """Connects the request context (request_started/finished) and the auth security events; registers the checks."""
 
     name = "django_elk_logging"
     verbose_name = "ELK logging"
 
     def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)
         from .request_context import begin_request, end_request
         from .signals import log_user_logged_in, log_user_logged_out, log_user_login_failed
 

@@ -8,12 +8,13 @@ authentication middleware, so a refused request reads no session and touches no 
 
 import logging
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.http import HttpResponseForbidden
 
 from .denylist import blocking_network, parse_networks
-from .request_context import client_ip
+from .request_context import request_context_for
 
 security_logger = logging.getLogger("security")
 
@@ -22,7 +23,11 @@ class BlockedIPMiddleware:
     """403 for a client address in ``BLOCKED_IPS`` (IPs and CIDR networks), resolved as the log lines resolve it.
 
     The address is request_context.client_ip's: X-Forwarded-For only through TRUSTED_PROXY_COUNT proxies.
+    Sync and async, like RequestIdMiddleware.
     """
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         try:
@@ -32,12 +37,26 @@ class BlockedIPMiddleware:
         if not self.networks:
             raise MiddlewareNotUsed("BLOCKED_IPS is empty")
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        address = client_ip(request.META)
+        if self.is_async:
+            return self._acall(request)
+        refusal = self._refusal(request)
+        return self.get_response(request) if refusal is None else refusal
+
+    async def _acall(self, request):
+        refusal = self._refusal(request)
+        return await self.get_response(request) if refusal is None else refusal
+
+    def _refusal(self, request) -> HttpResponseForbidden | None:
+        """The 403 for a blocked client (logged), or None."""
+        address = request_context_for(request).client_ip
         network = blocking_network(address, self.networks)
         if network is None:
-            return self.get_response(request)
+            return None
         security_logger.warning(
             "Refused a request from blocked address %s (BLOCKED_IPS entry %s)",
             address, network,

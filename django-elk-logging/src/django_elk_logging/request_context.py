@@ -1,7 +1,20 @@
-"""Per-request context (request id, client address) that every log line can carry.
+"""Per-request context (request id, client address) that every log line can carry, under WSGI and ASGI.
 
 A well-formed incoming X-Request-ID is kept so ids can follow a request
 across services; a malformed one is replaced and reported as a security event.
+
+Where the context is set:
+
+- WSGI: the ``request_started`` receiver, from the environ. Django logs 4xx responses
+  after the middleware chain has returned, so the context outlives any middleware
+  and ends with ``request_finished``.
+- ASGI: Django sends ``request_started`` with ``scope=`` through ``Signal.asend``, which
+  runs receivers in tasks of their own (``asyncio.gather``, django/dispatch/dispatcher.py),
+  so a context variable set there never reaches the request. The first of the package's
+  middlewares sets it instead, inside the request's own task (django/core/handlers/asgi.py
+  runs each request in a task), where Django's 4xx logging, later in the same task, still
+  sees it. Each request's task starts from a copy of the server's context, so nothing
+  leaks between requests.
 """
 
 import contextvars
@@ -9,12 +22,11 @@ import ipaddress
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.handlers.wsgi import get_path_info
-
-from .log_lines import NO_REQUEST_ID
 
 try:
     import sentry_sdk
@@ -35,6 +47,8 @@ class RequestContext:
     client_ip: str
     user_agent: str
     path: str
+    # The request's META (WSGI: its environ): tells this request's context from an earlier one's.
+    meta: dict = field(compare=False, repr=False)
 
 
 _current_request: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
@@ -50,16 +64,18 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def client_ip(environ: dict) -> str:
+def client_ip(meta: dict) -> str:
     """REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost trusted proxy; "" if unknown.
 
     X-Forwarded-For is only believed when the ``TRUSTED_PROXY_COUNT`` setting (default 0)
     says that many proxies sit in front of the app; otherwise any client could choose its IP.
+    ``meta`` is a WSGI environ or an ASGI request's META (Django fills REMOTE_ADDR from the
+    scope's client, and the headers alike).
     """
-    remote_addr = environ.get("REMOTE_ADDR", "")
+    remote_addr = meta.get("REMOTE_ADDR", "")
     hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if hops:
-        forwarded = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= hops:
             candidate = forwarded[-hops]
             try:
@@ -69,44 +85,72 @@ def client_ip(environ: dict) -> str:
     return remote_addr
 
 
-def begin_request(sender, environ, **kwargs):
-    """request_started receiver: the context lives until request_finished.
-
-    Django logs 4xx responses after the middleware chain has returned, so the
-    context must outlive any middleware.
-    """
-    incoming = environ.get("HTTP_X_REQUEST_ID")
+def _begin(meta: dict, path: str) -> RequestContext:
+    incoming = meta.get("HTTP_X_REQUEST_ID")
     accepted = incoming is not None and REQUEST_ID_PATTERN.fullmatch(incoming) is not None
-    request_id = incoming if accepted else new_request_id()
-    _current_request.set(
-        RequestContext(
-            request_id=request_id,
-            client_ip=client_ip(environ),
-            user_agent=environ.get("HTTP_USER_AGENT", ""),
-            path=get_path_info(environ) or "/",
-        )
+    context = RequestContext(
+        request_id=incoming if accepted else new_request_id(),
+        client_ip=client_ip(meta),
+        user_agent=meta.get("HTTP_USER_AGENT", ""),
+        path=path or "/",
+        meta=meta,
     )
+    _current_request.set(context)
     if sentry_sdk is not None:
-        sentry_sdk.set_tag("request_id", request_id)
+        sentry_sdk.set_tag("request_id", context.request_id)
     if incoming is not None and not accepted:
         security_logger.warning(
             "Rejected malformed %s header: %s", REQUEST_ID_HEADER, incoming, extra={"event": "malformed_request_id"}
         )
+    return context
+
+
+def begin_request(sender, environ=None, **kwargs):
+    """request_started receiver: under WSGI the context starts here and lives until request_finished.
+
+    Under ASGI (``scope=``, no environ) it does nothing: see the module's docstring.
+    """
+    if environ is not None:
+        _begin(environ, get_path_info(environ))
 
 
 def end_request(sender, **kwargs):
     _current_request.set(None)
 
 
+def request_context_for(request) -> RequestContext:
+    """The context of ``request``: the one request_started set (WSGI), else a new one (ASGI)."""
+    context = current_request()
+    if context is not None and context.meta is request.META:
+        return context
+    return _begin(request.META, request.path_info)
+
+
 class RequestIdMiddleware:
-    """Exposes the request id as ``request.request_id`` and returns it in the X-Request-ID header."""
+    """Exposes the request id as ``request.request_id`` and returns it in the X-Request-ID header.
+
+    Sync and async: under ASGI with async middleware and views, no request pays a thread switch for it.
+    """
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        context = current_request()
-        request.request_id = context.request_id if context else NO_REQUEST_ID
+        if self.is_async:
+            return self._acall(request)
+        request.request_id = request_context_for(request).request_id
         response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        return response
+
+    async def _acall(self, request):
+        request.request_id = request_context_for(request).request_id
+        response = await self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
         return response

@@ -1,0 +1,116 @@
+"""The access line under ASGI servers (uvicorn, daphne, hypercorn, gunicorn's uvicorn worker), as gunicorn writes it.
+
+In the project's asgi.py:
+
+    from django.core.asgi import get_asgi_application
+    from django_elk_logging.asgi import AccessLogMiddleware
+
+    application = AccessLogMiddleware(get_asgi_application())
+
+One line per HTTP request, in access_lines.ACCESS_LOG_FORMAT, to the ``django_elk_logging.access``
+logger (logging_settings.elk_logging and gunicorn.log_config_dict route it to access.log). Standard
+library only: it wraps any ASGI application.
+"""
+
+import logging
+import time
+import urllib.parse
+
+from .access_lines import ACCESS_LOG_FORMAT, REQUEST_ID_ATOM, escaped_atoms, rendered_atoms
+from .log_lines import new_record_id
+from .logging_settings import ACCESS_LOGGER
+
+# ASGI servers bound the request line themselves (uvicorn's h11 at 16 KiB of head, for one);
+# escaping makes a character at most four.
+MAX_REQUEST_LINE_CHARS = 4 * 64 * 1024
+# No answer was sent: the app failed before it began one (the server answers 500 itself), or the
+# client went away first (nginx's 499, "client closed request").
+APP_FAILED_STATUS = 500
+CLIENT_CLOSED_STATUS = 499
+# Apache's %t in English whatever the locale (the pipeline's date filter reads English months).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_RENDERED = rendered_atoms(ACCESS_LOG_FORMAT)
+
+
+def apache_time(seconds: float) -> str:
+    """``[07/Dec/2026:18:57:53 +0000]`` in local time, as gunicorn's Logger.now() writes it."""
+    local = time.localtime(seconds)
+    return (f"[{local.tm_mday:02d}/{_MONTHS[local.tm_mon - 1]}/{local.tm_year}:"
+            f"{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d} {time.strftime('%z', local)}]")
+
+
+def request_target(scope: dict) -> str:
+    """The request target as the client sent it: the raw path (percent-encoded) and the query."""
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else urllib.parse.quote(scope.get("path", ""), safe="/;%:@&=+$,!~*'()")
+    query = scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
+
+def _header(headers, name: bytes) -> str:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return "-"
+
+
+class AccessLogMiddleware:
+    """Writes gunicorn's access line for each HTTP request the wrapped ASGI app answers.
+
+    ``skipped_paths``: paths whose successful (200) answers are not logged, such as health probes.
+    """
+
+    def __init__(self, app, *, skipped_paths=frozenset()):
+        self.app = app
+        self.skipped_paths = frozenset(skipped_paths)
+        self.logger = logging.getLogger(ACCESS_LOGGER)
+        if not self.logger.handlers:
+            raise RuntimeError(
+                f"AccessLogMiddleware: the logger {ACCESS_LOGGER!r} has no handler, so every access line would be "
+                "lost: build LOGGING with django_elk_logging.logging_settings.elk_logging(), or under gunicorn set "
+                "logconfig_dict = django_elk_logging.gunicorn.log_config_dict(...), before this middleware is created"
+            )
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter_ns()
+        response = {"status": None, "sent": 0, "request_id": "-"}
+
+        async def send_and_count(message):
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["request_id"] = _header(message.get("headers", ()), b"x-request-id")
+            elif message["type"] == "http.response.body":
+                response["sent"] += len(message.get("body", b""))
+            await send(message)
+
+        status = APP_FAILED_STATUS
+        try:
+            await self.app(scope, receive, send_and_count)
+            status = response["status"] or APP_FAILED_STATUS
+        except BaseException as error:
+            cancelled = not isinstance(error, Exception)
+            status = response["status"] or (CLIENT_CLOSED_STATUS if cancelled else APP_FAILED_STATUS)
+            raise
+        finally:
+            if not (status == 200 and scope.get("path") in self.skipped_paths):
+                self._log(scope, status, response, time.perf_counter_ns() - started)
+
+    def _log(self, scope: dict, status: int, response: dict, duration_ns: int) -> None:
+        client = scope.get("client")
+        headers = scope.get("headers", ())
+        atoms = {
+            "h": client[0] if client else "-",
+            "t": apache_time(time.time()),
+            "r": f"{scope.get('method', '-')} {request_target(scope)} HTTP/{scope.get('http_version', '1.1')}",
+            "s": str(status),
+            "b": str(response["sent"]),
+            "f": _header(headers, b"referer"),
+            "a": _header(headers, b"user-agent"),
+            "duration_ns": str(duration_ns),
+            REQUEST_ID_ATOM: response["request_id"],
+            "record_id": new_record_id(),
+        }
+        self.logger.info(ACCESS_LOG_FORMAT % escaped_atoms(atoms, _RENDERED, MAX_REQUEST_LINE_CHARS))

@@ -1,0 +1,71 @@
+"""System checks (``manage.py check``, and every runserver and test run): the settings the package needs."""
+
+from django.conf import settings
+from django.core import checks
+
+from .denylist import parse_networks
+
+REQUEST_ID_MIDDLEWARE = "django_elk_logging.request_context.RequestIdMiddleware"
+BLOCKED_IP_MIDDLEWARE = "django_elk_logging.ip_blocking.BlockedIPMiddleware"
+# What a refused request must not reach: a session read, a user loaded from the database.
+_STATEFUL_MIDDLEWARE = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+)
+_REQUEST_CONTEXT_FILTER = "django_elk_logging.log_filters.RequestContextFilter"
+
+
+@checks.register()
+def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or ())
+    found = []
+    if REQUEST_ID_MIDDLEWARE not in middleware:
+        found.append(checks.Warning(
+            f"{REQUEST_ID_MIDDLEWARE} is not in MIDDLEWARE: responses carry no X-Request-ID, and under ASGI "
+            "log records carry no request id or client address.",
+            hint=f'MIDDLEWARE = ["{REQUEST_ID_MIDDLEWARE}", *MIDDLEWARE]  (first, so every response gets the header)',
+            id="django_elk_logging.W001",
+        ))
+    if BLOCKED_IP_MIDDLEWARE in middleware:
+        position = middleware.index(BLOCKED_IP_MIDDLEWARE)
+        late = [name for name in _STATEFUL_MIDDLEWARE if name in middleware[:position]]
+        if late:
+            found.append(checks.Warning(
+                f"{BLOCKED_IP_MIDDLEWARE} comes after {', '.join(late)}: a refused request still reads its session.",
+                hint="Put it before them, right after RequestIdMiddleware.",
+                id="django_elk_logging.W002",
+            ))
+    return found
+
+
+@checks.register()
+def check_client_address_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    found = []
+    hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        found.append(checks.Error(
+            f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {hops!r}.",
+            hint="0 (the default) believes no X-Forwarded-For, so no client can choose the address the logs record.",
+            id="django_elk_logging.E003",
+        ))
+    try:
+        parse_networks(getattr(settings, "BLOCKED_IPS", ()))
+    except ValueError as error:
+        found.append(checks.Error(f"BLOCKED_IPS {error}", id="django_elk_logging.E004"))
+    return found
+
+
+@checks.register()
+def check_logging(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    config = getattr(settings, "LOGGING", None) or {}
+    context_filters = {name for name, spec in (config.get("filters") or {}).items()
+                       if isinstance(spec, dict) and spec.get("()") == _REQUEST_CONTEXT_FILTER}
+    handlers = (config.get("handlers") or {}).values()
+    if any(context_filters & set(handler.get("filters", ())) for handler in handlers if isinstance(handler, dict)):
+        return []
+    return [checks.Warning(
+        "No LOGGING handler uses the package's request-context filter: log records carry no request id "
+        "or record id, and security events no client address, path or user agent.",
+        hint='LOGGING = django_elk_logging.logging_settings.elk_logging(BASE_DIR / "logs", LOGGING)',
+        id="django_elk_logging.W005",
+    )]
