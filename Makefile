@@ -57,7 +57,7 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The package's pyproject.toml too: its metadata (dependencies, version) is installed with it.
-$(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements.txt django-elk-logging/pyproject.toml
+$(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements.txt django-elk-logging/pyproject.toml django-elk-logging/requirements-test.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 12) else "Python 3.12+ is needed (found " + sys.version.split()[0] + "): install it, or run with PYTHON=python3.12")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
@@ -65,9 +65,10 @@ $(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements
 	@touch $@
 
 # Two suites, two configs: the logging package's own (django-elk-logging/pyproject.toml, its
-# settings) and the stack's; PYTEST_ARGS goes to the stack's.
-test: $(VENV)/.installed ## Run both test suites in their own venv: the logging package's, then the stack's (live tests skip when it is down)
+# settings), here and on the oldest and newest Python it supports, and the stack's; PYTEST_ARGS goes to the stack's.
+test: $(VENV)/.installed ## Run both test suites: the logging package's (on each supported Python), then the stack's (live tests skip when it is down)
 	cd django-elk-logging && $(CURDIR)/$(VENV_PYTHON) -m pytest
+	$(VENV_PYTHON) scripts/package_pythons.py
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # What `make lint` checks besides the Python code; the venv and var/ hold no project files.

@@ -3,12 +3,9 @@
 import logging
 
 import sentry_sdk
+from django_elk_logging.sentry import ignore_security_loggers
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
-
-# Security events carry usernames (often a mistyped password) and attacker-chosen
-# headers; they belong in Elasticsearch, not in Sentry events or breadcrumbs.
-SECURITY_LOGGERS = ("security", "django.security.*")
+from sentry_sdk.integrations.logging import LoggingIntegration
 
 
 def init_sentry(
@@ -20,8 +17,9 @@ def init_sentry(
     send_default_pii: bool,
     max_request_body_size: str,
 ) -> None:
-    for name in SECURITY_LOGGERS:
-        ignore_logger(name)
+    # Security events carry usernames (often a mistyped password) and attacker-chosen
+    # headers; they belong in Elasticsearch, not in Sentry events or breadcrumbs.
+    ignore_security_loggers()
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,

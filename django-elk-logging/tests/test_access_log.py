@@ -1,21 +1,13 @@
 """AccessLogger in real gunicorn (a bare WSGI app, no Django), configured with the two lines the README shows:
 one escaped line per request in the package's format, no credentials."""
 
-import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from django_elk_logging.logging_settings import TEST_DIR_VARIABLE
+from servers import environment, free_port, request, serving
 from wsgi_for_tests import APP_REQUEST_ID
 
-HERE = Path(__file__).resolve().parent
 CONFIG = """
 from django_elk_logging.gunicorn import AccessLogger, log_config_dict
 
@@ -26,63 +18,25 @@ AccessLogger.skipped_paths = frozenset({{"/healthz"}})
 logger_class = AccessLogger
 logconfig_dict = log_config_dict({log_dir!r})
 """
+
 ACCESS_LINE = re.compile(
     r'127\.0\.0\.1 - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
     r'"(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) (?P<request_id>\S+) (?P<record_id>[0-9a-f]{16})'
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def send(port: int, path: str, headers: dict[str, str]) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.putrequest("GET", path, skip_accept_encoding=True)
-    for name, value in headers.items():
-        connection.putheader(name, value.encode("utf-8"))
-    connection.endheaders()
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response.status
-
-
-def wait_until_up(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("gunicorn did not listen within 30 s")
-
-
 @pytest.fixture(scope="module")
 def access_lines(tmp_path_factory) -> list[str]:
     workdir = tmp_path_factory.mktemp("access")
-    port, log = free_port(), workdir / "access.log"
+    port = free_port()
     (workdir / "gunicorn.conf.py").write_text(CONFIG.format(port=port, log_dir=str(workdir)))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
-    env.pop(TEST_DIR_VARIABLE)  # this gunicorn writes to the folder its config names
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "wsgi_for_tests:application"],
-        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_until_up(port, process)
-        send(port, "/", {"User-Agent": 'agent "quoted" \\ end', "Referer": 'http://x/"a"'})
-        send(port, "/private", {"Authorization": "Basic YWxpY2U6czNjcjN0", "Cookie": "sessionid=SESSIONSECRET"})
-        send(port, "/caf%C3%A9", {"User-Agent": "agent-\u00e9\u2028end"})
-        send(port, "/healthz", {})
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-    return log.read_text(encoding="utf-8").splitlines()
+    command = ["gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "wsgi_for_tests:application"]
+    with serving(command, port, environment(), workdir):  # this gunicorn writes where its config says
+        request(port, "GET", "/", {"User-Agent": 'agent "quoted" \\ end', "Referer": 'http://x/"a"'})
+        request(port, "GET", "/private", {"Authorization": "Basic YWxpY2U6czNjcjN0", "Cookie": "sessionid=SESSIONSECRET"})
+        request(port, "GET", "/caf%C3%A9", {"User-Agent": "agent-\u00e9\u2028end"})
+        request(port, "GET", "/healthz", {})
+    return (workdir / "access.log").read_text(encoding="utf-8").splitlines()
 
 
 def parse(line: str) -> re.Match:

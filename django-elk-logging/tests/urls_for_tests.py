@@ -1,4 +1,6 @@
+import asyncio
 import logging
+import time
 
 from django.contrib.auth import authenticate, login
 from django.http import HttpResponse
@@ -24,4 +26,24 @@ def sign_in(request):
     return HttpResponse("signed in")
 
 
-urlpatterns = [path("", hello), path("boom", boom), path("login", sign_in)]
+async def async_token(request):
+    """Two records around a pause, so concurrent requests interleave (the client chooses the token and the pause)."""
+    token = request.GET["token"]
+    logger.info("async start %s", token)
+    await asyncio.sleep(float(request.GET.get("pause", "0")))
+    logger.info("async end %s", token)
+    return HttpResponse(token)
+
+
+def sync_token(request):
+    token = request.GET["token"]
+    logger.info("sync start %s", token)
+    time.sleep(float(request.GET.get("pause", "0")))
+    logger.info("sync end %s", token)
+    return HttpResponse(token)
+
+
+urlpatterns = [
+    path("", hello), path("boom", boom), path("login", sign_in),
+    path("async", async_token), path("sync", sync_token),
+]

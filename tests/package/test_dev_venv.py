@@ -9,7 +9,8 @@ import pytest
 from tests.support.paths import REPO_ROOT
 
 STAMP = ".venv/.installed"
-INPUTS = ("requirements-dev.txt", "app/requirements.txt", "setup/requirements.txt", "django-elk-logging/pyproject.toml")
+INPUTS = ("requirements-dev.txt", "app/requirements.txt", "setup/requirements.txt", "django-elk-logging/pyproject.toml",
+          "django-elk-logging/requirements-test.txt")
 
 
 def up_to_date(checkout) -> bool:

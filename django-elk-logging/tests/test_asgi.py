@@ -1,0 +1,267 @@
+"""Under ASGI: Django's AsyncClient in process, and real servers on loopback (uvicorn, and gunicorn with
+uvicorn's worker) under concurrent requests. Each record carries its own request's id, Django's 4xx
+records too, nothing leaks between requests, the access line is the package's, and no client chooses
+the address the logs record."""
+
+import asyncio
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.handlers.asgi import ASGIHandler
+from django.test import AsyncClient
+
+from servers import environment, free_port, request, serving
+from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
+
+ACCESS_LINE = re.compile(
+    r'(?P<client>\S+) - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(?P<request>[^"]*)" '
+    r'(?P<status>\d{3}) (?P<bytes>\d+) "(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) '
+    r'(?P<request_id>\S+) (?P<record_id>[0-9a-f]{16})'
+)
+CONCURRENT_REQUESTS = 48
+FORGED_ADDRESS = "203.0.113.66"
+
+
+def record(level: str, module: str, request_id: str, message: str, context: str = "") -> re.Pattern:
+    return re.compile(rf"{level} {TIMESTAMP} {module} \[request_id={re.escape(request_id)} record_id={RECORD_ID}"
+                      rf"{context}\] {message}")
+
+
+@pytest.fixture
+def tail() -> Tail:
+    return Tail()
+
+
+# ---- Django's AsyncClient --------------------------------------------------------------------------------
+
+
+def test_async_view_records_and_a_404_carry_the_request_id_the_response_returns(tail):
+    async def requests():
+        client = AsyncClient()
+        return await client.get("/async", {"token": "t1"}), await client.get("/missing")
+
+    found, missing = asyncio.run(requests())
+
+    assert found.status_code == 200 and missing.status_code == 404
+    assert re.fullmatch(REQUEST_ID, found["X-Request-ID"]) and re.fullmatch(REQUEST_ID, missing["X-Request-ID"])
+    assert found["X-Request-ID"] != missing["X-Request-ID"]
+    lines = tail.lines("django_debug.log")
+    expected = [
+        record("INFO", "urls_for_tests", found["X-Request-ID"], "async start t1"),
+        record("INFO", "urls_for_tests", found["X-Request-ID"], "async end t1"),
+        # Logged by Django after the middleware chain returned (django/core/handlers/base.py).
+        record("WARNING", "log", missing["X-Request-ID"], "Not Found: /missing"),
+    ]
+    assert len(lines) == len(expected), lines
+    for pattern, line in zip(expected, lines, strict=True):
+        assert pattern.fullmatch(line), line
+
+
+def test_a_malformed_request_id_is_one_security_event_with_the_client(tail):
+    async def requests():
+        return await AsyncClient().get("/async", {"token": "t2"}, headers={"X-Request-ID": "bad id", "User-Agent": "a/1"})
+
+    response = asyncio.run(requests())
+
+    [event] = tail.lines("security.log")
+    assert record(
+        "WARNING", "request_context", response["X-Request-ID"], r"Rejected malformed X-Request-ID header: bad id",
+        r" event=malformed_request_id client_ip=127\.0\.0\.1 path=/async user_agent=a/1",
+    ).fullmatch(event), event
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_login_under_asgi_records_the_request_and_the_client(tail):
+    async def requests():
+        return await AsyncClient().post("/login", {"username": "mallory", "password": "x"}, headers={"User-Agent": "a/2"})
+
+    response = asyncio.run(requests())
+
+    assert response.status_code == 403
+    failed, forbidden = tail.lines("security.log")
+    assert record(
+        "WARNING", "signals", response["X-Request-ID"], "Login failed: mallory",
+        r" event=user_login_failed user=mallory client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
+    ).fullmatch(failed), failed
+    # Django logs the 403 after the middleware chain has returned: the context is still the request's.
+    assert record(
+        "WARNING", "log", response["X-Request-ID"], "Forbidden: /login",
+        r" event=permission_denied client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
+    ).fullmatch(forbidden), forbidden
+
+
+def test_a_blocked_address_is_refused_under_asgi(settings, tail):
+    settings.BLOCKED_IPS = ["127.0.0.0/8"]
+
+    response = asyncio.run(AsyncClient().get("/async", {"token": "t3"}))
+
+    assert response.status_code == 403
+    [event] = tail.lines("security.log")
+    assert record(
+        "WARNING", "ip_blocking", response["X-Request-ID"],
+        r"Refused a request from blocked address 127\.0\.0\.1 \(BLOCKED_IPS entry 127\.0\.0\.0/8\)",
+        r" event=blocked_ip client_ip=127\.0\.0\.1 path=/async",
+    ).fullmatch(event), event
+    assert tail.lines("django_debug.log") == []
+
+
+class SyncOnlyMiddleware:
+    sync_capable, async_capable = True, False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+def adaptations(settings, caplog, middleware: list[str]) -> list[str]:
+    """What Django logs (at DEBUG) as it builds the ASGI handler's chain: each thread switch it adds."""
+    settings.DEBUG = True
+    settings.BLOCKED_IPS = ["203.0.113.0/24"]  # so BlockedIPMiddleware is in the chain
+    settings.MIDDLEWARE = middleware
+    caplog.set_level(logging.DEBUG, logger="django.request")
+    ASGIHandler()
+    return [entry.getMessage() for entry in caplog.records if "adapted" in entry.getMessage()]
+
+
+def test_an_all_async_chain_with_the_package_needs_no_thread_switch(settings, caplog):
+    ours = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
+
+    assert adaptations(settings, caplog, ours) == []
+    # The same check sees a sync-only middleware, below which Django switches threads.
+    found = adaptations(settings, caplog, [*ours, f"{__name__}.SyncOnlyMiddleware"])
+    assert found == [f"Asynchronous handler adapted for middleware {__name__}.SyncOnlyMiddleware."]
+
+
+# ---- uvicorn ------------------------------------------------------------------------------------------------
+
+
+def concurrent_requests(port: int) -> list[tuple[str, str, int, dict]]:
+    """CONCURRENT_REQUESTS requests from 12 threads, alternately to the async and the sync view, each with
+    its own X-Request-ID and token; every fourth also claims another address in X-Forwarded-For."""
+
+    def one(number: int):
+        view = "async" if number % 2 else "sync"
+        token, request_id = f"T{number:03d}", f"client-request-{number:04d}"
+        headers = {"X-Request-ID": request_id, "User-Agent": f"load/{number}"}
+        if number % 4 == 0:
+            headers["X-Forwarded-For"] = FORGED_ADDRESS
+        status, answer, _ = request(port, "GET", f"/{view}?token={token}&pause=0.{number % 5 + 1}", headers)
+        return token, request_id, status, answer
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        return list(pool.map(one, range(CONCURRENT_REQUESTS)))
+
+
+def check_each_record_belongs_to_its_request(lines: list[str], results) -> None:
+    assert len(lines) == 2 * len(results)
+    for token, request_id, status, answer in results:
+        assert (status, answer["X-Request-ID"]) == (200, request_id)
+        mine = [line for line in lines if line.endswith(f" {token}")]
+        assert len(mine) == 2, mine
+        for line in mine:
+            assert re.fullmatch(rf"INFO {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID}\] "
+                                rf"a?sync (start|end) {token}", line), line
+    # The requests overlapped: the order in which they ended is not the order in which they started.
+    starts = [line.rsplit(" ", 1)[1] for line in lines if " start " in line]
+    ends = [line.rsplit(" ", 1)[1] for line in lines if " end " in line]
+    assert starts != ends, "the requests ran one after another: the test proves nothing about concurrency"
+
+
+def check_access_lines(lines: list[str], results) -> None:
+    parsed = [ACCESS_LINE.fullmatch(line) for line in lines]
+    assert all(parsed) and len(parsed) == len(results), lines
+    by_id = {line["request_id"]: line for line in parsed}
+    for token, request_id, _, _ in results:
+        line = by_id[request_id]
+        assert line["status"] == "200" and line["client"] == "127.0.0.1", line.group()
+        assert re.fullmatch(rf"GET /a?sync\?token={token}&pause=0\.\d HTTP/1\.1", line["request"]), line.group()
+        assert line["bytes"] == str(len(token))
+        assert int(line["duration_ns"]) >= 100_000_000  # the view's pause is part of the duration
+    assert len({line["record_id"] for line in parsed}) == len(parsed)
+
+
+def read_lines(path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def split_off(lines: list[str], marker: str) -> tuple[list[str], list[str]]:
+    """The lines holding ``marker``, and the others."""
+    return [line for line in lines if marker in line], [line for line in lines if marker not in line]
+
+
+@pytest.fixture(scope="module")
+def uvicorn_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("uvicorn")
+    port = free_port()
+    # As the README says to run it: only the package decides the client address, no second access line.
+    command = ["uvicorn", "asgi_for_tests:application", "--host", "127.0.0.1", "--port", str(port),
+               "--no-proxy-headers", "--no-access-log"]
+    with serving(command, port, environment(log_dir=workdir / "logs"), workdir):
+        results = concurrent_requests(port)
+        malformed = request(port, "GET", "/async?token=M", {"X-Request-ID": "bad id", "X-Forwarded-For": FORGED_ADDRESS})
+    return workdir / "logs", results, malformed
+
+
+def test_uvicorn_each_record_carries_its_own_request_id_under_concurrency(uvicorn_run):
+    log_dir, results, _ = uvicorn_run
+    malformed, concurrent = split_off(read_lines(log_dir / "django_debug.log"), " M")
+    assert len(malformed) == 2
+    check_each_record_belongs_to_its_request(concurrent, results)
+
+
+def test_uvicorn_writes_the_packages_access_line_once_per_request(uvicorn_run):
+    log_dir, results, (_, malformed_answer, _) = uvicorn_run
+    [malformed], concurrent = split_off(read_lines(log_dir / "access.log"), "token=M ")
+    check_access_lines(concurrent, results)
+    assert ACCESS_LINE.fullmatch(malformed)["request_id"] == malformed_answer["X-Request-ID"]
+
+
+def test_uvicorn_records_the_connecting_address_not_a_forwarded_one(uvicorn_run):
+    log_dir, _, (_, malformed_answer, _) = uvicorn_run
+    [event] = read_lines(log_dir / "security.log")
+    assert record(
+        "WARNING", "request_context", malformed_answer["X-Request-ID"], "Rejected malformed X-Request-ID header: bad id",
+        r" event=malformed_request_id client_ip=127\.0\.0\.1 path=/async",
+    ).fullmatch(event), event
+
+
+# ---- gunicorn with uvicorn's worker -------------------------------------------------------------------------
+
+GUNICORN_UVICORN_CONFIG = """
+from django_elk_logging.gunicorn import AccessLogger, log_config_dict
+
+bind = "127.0.0.1:{port}"
+workers = 2
+worker_class = "uvicorn_worker.UvicornWorker"
+control_socket_disable = True
+logger_class = AccessLogger
+logconfig_dict = log_config_dict({log_dir!r})
+# The worker hands uvicorn this list of proxies whose X-Forwarded-For it believes: none.
+forwarded_allow_ips = ""
+"""
+
+
+@pytest.fixture(scope="module")
+def gunicorn_uvicorn_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("gunicorn-uvicorn")
+    port, log_dir = free_port(), workdir / "logs"
+    (workdir / "gunicorn.conf.py").write_text(GUNICORN_UVICORN_CONFIG.format(port=port, log_dir=str(log_dir)))
+    command = ["gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "asgi_for_tests:application"]
+    with serving(command, port, environment(log_dir=log_dir), workdir):
+        results = concurrent_requests(port)
+    return log_dir, results
+
+
+def test_gunicorn_with_uvicorn_workers_keeps_each_record_with_its_request(gunicorn_uvicorn_run):
+    log_dir, results = gunicorn_uvicorn_run
+    check_each_record_belongs_to_its_request(read_lines(log_dir / "django_debug.log"), results)
+
+
+def test_gunicorn_with_uvicorn_workers_writes_only_the_packages_access_lines(gunicorn_uvicorn_run):
+    # uvicorn_worker gives uvicorn's access logger gunicorn's handlers: its own lines must not get in.
+    log_dir, results = gunicorn_uvicorn_run
+    check_access_lines(read_lines(log_dir / "access.log"), results)

@@ -1,0 +1,65 @@
+"""The system checks (checks.py): each misconfiguration named by its id, and none for the README's settings."""
+
+import pytest
+from django.core.checks import run_checks
+
+OURS = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
+SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+def found() -> dict[str, str]:
+    return {message.id: message.msg for message in run_checks() if message.id.startswith("django_elk_logging.")}
+
+
+def test_the_test_projects_settings_pass(settings):
+    assert found() == {}
+
+
+@pytest.mark.parametrize(
+    "middleware, expected",
+    [
+        ([SESSION, AUTHENTICATION], {"django_elk_logging.W001"}),
+        ([OURS[0], SESSION, OURS[1], AUTHENTICATION], {"django_elk_logging.W002"}),
+        ([OURS[0], SESSION, AUTHENTICATION, OURS[1]], {"django_elk_logging.W002"}),
+        ((*OURS, SESSION, AUTHENTICATION), set()),  # a tuple, as some projects keep it
+    ],
+)
+def test_middleware_missing_or_misplaced(settings, middleware, expected):
+    settings.MIDDLEWARE = middleware
+
+    assert set(found()) == expected
+
+
+def test_a_blocked_ip_middleware_after_the_session_says_which(settings):
+    settings.MIDDLEWARE = [OURS[0], SESSION, AUTHENTICATION, OURS[1]]
+
+    assert found()["django_elk_logging.W002"] == (
+        f"{OURS[1]} comes after {SESSION}, {AUTHENTICATION}: a refused request still reads its session.")
+
+
+@pytest.mark.parametrize("value", [-1, "1", 1.5, True, None])
+def test_a_trusted_proxy_count_that_is_not_a_count_is_an_error(settings, value):
+    settings.TRUSTED_PROXY_COUNT = value
+
+    assert found() == {"django_elk_logging.E003":
+                       f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {value!r}."}
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("10.0.0.1", "BLOCKED_IPS must be a list of addresses or networks, not the string '10.0.0.1'"),
+        (["10.0.0.300"], "BLOCKED_IPS entry '10.0.0.300' is not an IP address or CIDR network"),
+    ],
+)
+def test_a_bad_blocked_ips_is_an_error(settings, value, message):
+    settings.BLOCKED_IPS = value
+
+    assert found()["django_elk_logging.E004"].startswith(message)
+
+
+def test_logging_without_the_request_context_filter_is_a_warning(settings):
+    settings.LOGGING = {"version": 1, "handlers": {"file": {"class": "logging.FileHandler", "filename": "/dev/null"}}}
+
+    assert set(found()) == {"django_elk_logging.W005"}
