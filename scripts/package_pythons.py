@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the versions and interpreters, run nothing")
     arguments = parser.parse_args(argv)
     declared = declared_versions()
-    running = "%d.%d" % sys.version_info[:2]
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
     under_ci = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
     failed = []
     for version in dict.fromkeys([declared[0], declared[-1]]):
