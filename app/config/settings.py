@@ -9,7 +9,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django_elk_logging.denylist import parse_networks
-from django_elk_logging.logging_settings import LOG_FILTERS, NOT_SECURITY, SECURITY_ONLY, log_file_handler
+from django_elk_logging.logging_settings import (
+    ACCESS_LOGGER,
+    LOG_FILTERS,
+    NOT_SECURITY,
+    SECURITY_ONLY,
+    access_file_handler,
+    log_file_handler,
+)
 
 from config.env import EnvReader
 from config.sentry import init_sentry
@@ -197,11 +204,14 @@ LOGGING = {
             "style": "{",
             "with_context": False,
         },
+        "access": {"format": "%(message)s"},
     },
     "filters": LOG_FILTERS,
     "handlers": {
         "file": log_file_handler(LOG_DIR / "django_debug.log", NOT_SECURITY),
         "security_file": log_file_handler(LOG_DIR / "security.log", SECURITY_ONLY),
+        # The access lines of config/asgi.py; under gunicorn (config/wsgi.py) gunicorn writes them.
+        "access_file": access_file_handler(LOG_DIR / "access.log", "access"),
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "simple",
@@ -228,6 +238,7 @@ LOGGING = {
             "level": SECURITY_LOG_LEVEL,
             "propagate": False,
         },
+        ACCESS_LOGGER: {"handlers": ["access_file"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["file", "console"], "level": "WARNING"},
 }

@@ -12,6 +12,9 @@ import pytest
 from django.core.handlers.asgi import ASGIHandler
 from django.test import AsyncClient
 
+from django_elk_logging.asgi import AccessLogMiddleware
+from django_elk_logging.log_lines import AppendOnlyFileHandler
+from django_elk_logging.logging_settings import ACCESS_LOGGER
 from servers import environment, free_port, request, serving
 from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
 
@@ -265,3 +268,94 @@ def test_gunicorn_with_uvicorn_workers_writes_only_the_packages_access_lines(gun
     # uvicorn_worker gives uvicorn's access logger gunicorn's handlers: its own lines must not get in.
     log_dir, results = gunicorn_uvicorn_run
     check_access_lines(read_lines(log_dir / "access.log"), results)
+
+
+# ---- AccessLogMiddleware around any ASGI app --------------------------------------------------------------------
+
+
+@pytest.fixture
+def access_file(tmp_path, monkeypatch):
+    """The access logger writing to a file of this test's, through the package's handler."""
+    handler = AppendOnlyFileHandler(tmp_path / "access.log")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    monkeypatch.setattr(logging.getLogger(ACCESS_LOGGER), "handlers", [handler])
+    yield tmp_path / "access.log"
+    handler.close()
+
+
+def call(app, scope_changes=None, messages=({"type": "http.request"},)):
+    scope = {"type": "http", "method": "POST", "path": "/p", "raw_path": b"/p", "query_string": b"a=1",
+             "http_version": "2", "headers": [], "client": ("192.0.2.1", 5000), **(scope_changes or {})}
+    incoming = list(messages)
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        pass
+
+    asyncio.run(AccessLogMiddleware(app)(scope, receive, send))
+
+
+async def fails_before_answering(scope, receive, send):
+    raise RuntimeError("the app failed")
+
+
+async def returns_without_answering(scope, receive, send):
+    return None
+
+
+async def waits_for_the_client(scope, receive, send):
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def answers(scope, receive, send):
+    await send({"type": "http.response.start", "status": 201, "headers": [(b"X-Request-ID", b"app-id-0001")]})
+    await send({"type": "http.response.body", "body": b"abc", "more_body": True})
+    await send({"type": "http.response.body", "body": b"de"})
+
+
+@pytest.mark.parametrize(
+    "app, status",
+    [(returns_without_answering, "500"), (waits_for_the_client, "499"), (answers, "201")],
+)
+def test_the_status_is_the_answer_or_what_the_server_does_without_one(access_file, app, status):
+    call(app)
+
+    line = ACCESS_LINE.fullmatch(access_file.read_text().strip())
+    assert line and line["status"] == status and line["client"] == "192.0.2.1"
+    assert line["request"] == "POST /p?a=1 HTTP/2"
+    assert (line["bytes"], line["request_id"]) == (("5", "app-id-0001") if status == "201" else ("0", "-"))
+
+
+def test_an_app_that_fails_is_logged_as_500_and_the_error_goes_on_to_the_server(access_file):
+    with pytest.raises(RuntimeError, match="the app failed"):
+        call(fails_before_answering)
+
+    assert ACCESS_LINE.fullmatch(access_file.read_text().strip())["status"] == "500"
+
+
+def test_a_hostile_request_line_and_headers_are_escaped(access_file):
+    headers = [(b"user-agent", b'a "b"\x1b[31m'), (b"referer", b"x\r\ny")]
+    call(answers, {"raw_path": b'/a"b\\c', "query_string": b"", "headers": headers})
+
+    line = ACCESS_LINE.fullmatch(access_file.read_text().strip())
+    assert line["request"] == r"POST /a\x22b\\c HTTP/2"
+    assert (line["agent"], line["referrer"]) == (r"a \x22b\x22\x1b[31m", r"x\r\ny")
+
+
+def test_other_scopes_pass_through_without_a_line(access_file):
+    async def lifespan(scope, receive, send):
+        assert scope["type"] == "lifespan"
+
+    asyncio.run(AccessLogMiddleware(lifespan)({"type": "lifespan"}, None, None))
+
+    assert access_file.read_text() == ""
+
+
+def test_without_a_handler_it_refuses_to_start(monkeypatch):
+    monkeypatch.setattr(logging.getLogger(ACCESS_LOGGER), "handlers", [])
+
+    with pytest.raises(RuntimeError, match="has no handler, so every access line would be lost"):
+        AccessLogMiddleware(answers)

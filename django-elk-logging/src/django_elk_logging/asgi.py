@@ -23,8 +23,9 @@ from .logging_settings import ACCESS_LOGGER
 # ASGI servers bound the request line themselves (uvicorn's h11 at 16 KiB of head, for one);
 # escaping makes a character at most four.
 MAX_REQUEST_LINE_CHARS = 4 * 64 * 1024
-# No answer was sent: the app failed before it began one (the server answers 500 itself), or the
-# client went away first (nginx's 499, "client closed request").
+# No answer was begun: the app failed or returned without one (the server answers 500 itself), or the
+# client went away first (nginx's 499, "client closed request"): Django's handler then returns quietly
+# (django/core/handlers/asgi.py, listen_for_disconnect), and servers send nothing.
 APP_FAILED_STATUS = 500
 CLIENT_CLOSED_STATUS = 499
 # Apache's %t in English whatever the locale (the pipeline's date filter reads English months).
@@ -76,7 +77,13 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter_ns()
-        response = {"status": None, "sent": 0, "request_id": "-"}
+        response = {"status": None, "sent": 0, "request_id": "-", "disconnected": False}
+
+        async def receive_and_watch():
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                response["disconnected"] = True
+            return message
 
         async def send_and_count(message):
             if message["type"] == "http.response.start":
@@ -88,10 +95,10 @@ class AccessLogMiddleware:
 
         status = APP_FAILED_STATUS
         try:
-            await self.app(scope, receive, send_and_count)
-            status = response["status"] or APP_FAILED_STATUS
+            await self.app(scope, receive_and_watch, send_and_count)
+            status = response["status"] or (CLIENT_CLOSED_STATUS if response["disconnected"] else APP_FAILED_STATUS)
         except BaseException as error:
-            cancelled = not isinstance(error, Exception)
+            cancelled = response["disconnected"] or not isinstance(error, Exception)
             status = response["status"] or (CLIENT_CLOSED_STATUS if cancelled else APP_FAILED_STATUS)
             raise
         finally:
