@@ -42,6 +42,16 @@ OFFLINE ?=
 BELOW_THRESHOLD ?=
 DRILL_LOG ?= var/drill-log.tsv
 
+# The Python this project runs on, stated once: pyproject.toml's requires-python (">=3.12"), which
+# .python-version, ruff's target-version and the README follow (tests/stack/test_make_python.py).
+# Every target that runs Python checks its interpreter first, before anything that needs it:
+# $(call require_python,PYTHON) for the interpreter make runs scripts/ and builds the venv with,
+# $(call require_python,VENV_PYTHON) for the venv's. The message says what was found and how to fix it.
+PYTHON_MIN = $(shell sed -n 's/^requires-python = ">=\([0-9][0-9.]*\)"$$/\1/p' pyproject.toml 2>/dev/null)
+define require_python
+	@sh scripts/check_python.sh '$(1)' '$(PYTHON_MIN)' '$(or $(MAKECMDGOALS),$@)' $($(1))
+endef
+
 # Recipe lines that stop with a clear message when Docker cannot run the stack.
 define require_docker
 	@command -v docker >/dev/null 2>&1 || { echo "error: docker is not installed: install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/)." >&2; exit 1; }
@@ -58,7 +68,7 @@ help: ## List the targets
 
 # The package's pyproject.toml too: its metadata (dependencies, version) is installed with it.
 $(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements.txt django-elk-logging/pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 12) else "Python 3.12+ is needed (found " + sys.version.split()[0] + "): install it, or run with PYTHON=python3.12")'
+	$(call require_python,PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -67,6 +77,7 @@ $(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements
 # Two suites, two configs: the logging package's own (django-elk-logging/pyproject.toml, its
 # settings) and the stack's; PYTEST_ARGS goes to the stack's.
 test: $(VENV)/.installed ## Run both test suites in their own venv: the logging package's, then the stack's (live tests skip when it is down)
+	$(call require_python,VENV_PYTHON)
 	cd django-elk-logging && $(CURDIR)/$(VENV_PYTHON) -m pytest
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
@@ -82,6 +93,7 @@ lint: $(VENV)/.installed ## Lint Python (ruff), shell scripts (shellcheck), Dock
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.0.0.1:8000, logs in ./var/log
+	$(call require_python,VENV_PYTHON)
 	@mkdir -p var/log var/static
 # The key is a secret: created 0600, and a key an older version created 0644 is made 0600 too.
 	@test -s var/secret_key || (umask 077 && $(VENV_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
@@ -96,9 +108,11 @@ run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.
 		exec ./docker-entrypoint.sh gunicorn --config gunicorn.conf.py config.wsgi
 
 env: ## Create .env with fresh random secrets (mode 0600) if missing; check it if present
+	$(call require_python,PYTHON)
 	@$(PYTHON) scripts/create_env.py
 
 up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait until every service is healthy, print the URLs
+	$(call require_python,PYTHON)
 	$(require_docker)
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
 	@$(STACK_PROFILE) >/dev/null
@@ -145,6 +159,7 @@ logs: ## Follow the stack's container logs (SERVICE=logstash for one service)
 	$(COMPOSE_WITHOUT_ENV) logs --follow --tail=200 $(SERVICE)
 
 ps: ## Show the stack's containers, their health and setup's exit status, and which profile is running
+	$(call require_python,PYTHON)
 	$(require_docker)
 	$(COMPOSE_WITHOUT_ENV) ps --all
 	@kibana="$$($(COMPOSE_WITHOUT_ENV) ps -q kibana)"; \
@@ -171,6 +186,7 @@ demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from insi
 	@echo "Now open Kibana's dashboards (see make up's output); events arrive within a few seconds."
 
 drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|credential-stuffing|brute-force-success|suspicious|error-burst); OFFLINE=1: against make run-app
+	$(call require_python,VENV_PYTHON)
 	@case " $(DRILL_SCENARIOS) " in *" $(SCENARIO) "*) ;; *) echo "error: set SCENARIO to one of: $(DRILL_SCENARIOS) (e.g. make drill SCENARIO=brute-force)" >&2; exit 2;; esac
 ifeq ($(OFFLINE),)
 	$(require_docker)
@@ -181,6 +197,7 @@ endif
 		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold)
 
 test-integration: $(VENV)/.installed ## Run the live tests against the running stack; they fail, not skip, when it is down
+	$(call require_python,VENV_PYTHON)
 	REQUIRE_LIVE_STACK=1 $(VENV_PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
 
 # Each is bench/<name>.py, run as a module from here (app/ for the Django settings it serves); each
@@ -190,6 +207,7 @@ BENCH_BEFORE ?=
 BENCHMARKS := logging_overhead request_overhead first_request sustained_integrity parse_cost memory_budget
 
 bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and append them to bench/RESULTS.md
+	$(call require_python,VENV_PYTHON)
 	@for benchmark in $(BENCHMARKS); do \
 		echo "== bench/$$benchmark.py"; \
 		args=""; if [ "$$benchmark" = request_overhead ] && [ -n "$(BENCH_BEFORE)" ]; then args="--before $(BENCH_BEFORE)"; fi; \
@@ -197,6 +215,7 @@ bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and
 	done
 
 bench-live: $(VENV)/.installed ## On the running stack: ingest rate of a 200,000-record burst, write-to-searchable p50/p99 (COLD_START=1: cold start too); appends to bench/RESULTS-live.md
+	$(call require_python,VENV_PYTHON)
 	$(require_docker)
 	@$(COMPOSE) config -q && { $(SAMPLE_APP_ENABLED) || { echo "error: make bench-live writes its records from inside the sample app's container, which .env leaves out (own-app mode)" >&2; exit 2; }; }
 	COMPOSE='$(COMPOSE)' COLD_START='$(COLD_START)' PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m bench.live_ingest
