@@ -92,20 +92,17 @@ lint: $(VENV)/.installed ## Lint Python (ruff), shell scripts (shellcheck), Dock
 	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck -pyflakes=
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
-run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.0.0.1:8000, logs in ./var/log
+run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.0.0.1:8000 with .env's settings (as its container gets them), logs in ./var/log
 	$(call require_python,VENV_PYTHON)
 	@mkdir -p var/log var/static
-# The key is a secret: created 0600, and a key an older version created 0644 is made 0600 too.
-	@test -s var/secret_key || (umask 077 && $(VENV_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
-	@chmod 600 var/secret_key
 # The container's start path: collectstatic (the image's build step), then app/docker-entrypoint.sh
-# (migrate, demo user, gunicorn) with the venv's python and gunicorn first on PATH.
-	cd app && export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SECRET_KEY="$$(cat ../var/secret_key)" \
-		DJANGO_LOG_DIR="$(CURDIR)/var/log" DJANGO_SQLITE_PATH="$(CURDIR)/var/db.sqlite3" \
-		DJANGO_STATIC_ROOT="$(CURDIR)/var/static" DJANGO_SECURE_COOKIES=false \
-		GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:8000}" && \
-		python manage.py collectstatic --noinput --verbosity 0 && \
-		exec ./docker-entrypoint.sh gunicorn --config gunicorn.conf.py config.wsgi
+# (migrate, demo user, gunicorn) with the venv's python and gunicorn first on PATH. Each runs with the
+# app container's settings when .env exists (docker-compose.yml's app service, the environment before
+# .env), else var/secret_key as the key, and run-app's own paths (scripts/run_app_env.py); no shell
+# sees a value.
+	cd app && export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" && \
+		"$(CURDIR)/$(VENV_PYTHON)" ../scripts/run_app_env.py python manage.py collectstatic --noinput --verbosity 0 && \
+		exec "$(CURDIR)/$(VENV_PYTHON)" ../scripts/run_app_env.py --quiet ./docker-entrypoint.sh gunicorn --config gunicorn.conf.py config.wsgi
 
 env: ## Create .env with fresh random secrets (mode 0600) if missing; check it if present
 	$(call require_python,PYTHON)
