@@ -36,10 +36,14 @@ SERVICE ?=
 # `make bench-live COLD_START=1` also times make up from docker compose down (it restarts the stack).
 COLD_START ?=
 # `make drill SCENARIO=brute-force [OFFLINE=1 [BELOW_THRESHOLD=1]]`; every drill appends a line to DRILL_LOG.
+# Offline, BASE_URL (default http://127.0.0.1:8000/, make run-app) and LOG_DIR (default var/log) name another
+# app on loopback and its log folder: it must answer like the sample app and log with django_elk_logging.
 DRILL_SCENARIOS := brute-force credential-stuffing brute-force-success suspicious error-burst
 SCENARIO ?=
 OFFLINE ?=
 BELOW_THRESHOLD ?=
+BASE_URL ?=
+LOG_DIR ?=
 DRILL_LOG ?= var/drill-log.tsv
 
 # The Python this project runs on, stated once: pyproject.toml's requires-python (">=3.12"), which
@@ -182,16 +186,18 @@ demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from insi
 	@$(COMPOSE) exec -T app python manage.py generate_traffic --base-url http://127.0.0.1:8000/ --requests 300
 	@echo "Now open Kibana's dashboards (see make up's output); events arrive within a few seconds."
 
-drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|credential-stuffing|brute-force-success|suspicious|error-burst); OFFLINE=1: against make run-app
+drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|credential-stuffing|brute-force-success|suspicious|error-burst); OFFLINE=1: against make run-app (BASE_URL=, LOG_DIR=: another app like it)
 	$(call require_python,VENV_PYTHON)
 	@case " $(DRILL_SCENARIOS) " in *" $(SCENARIO) "*) ;; *) echo "error: set SCENARIO to one of: $(DRILL_SCENARIOS) (e.g. make drill SCENARIO=brute-force)" >&2; exit 2;; esac
 ifeq ($(OFFLINE),)
+	$(if $(BASE_URL)$(LOG_DIR),@echo "error: BASE_URL and LOG_DIR apply to an offline drill only (OFFLINE=1): a live drill sends its traffic inside the sample app's container and the stack reads that app's logs" >&2; exit 2)
 	$(require_docker)
 	@$(COMPOSE) config -q && { $(SAMPLE_APP_ENABLED) || { echo "error: a live drill sends its traffic from inside the sample app's container, which .env leaves out (COMPOSE_FILE with docker-compose.own-app.yml); run it offline against make run-app: make drill SCENARIO=$(SCENARIO) OFFLINE=1" >&2; exit 2; }; }
 endif
 # app/ for the models' zone check (config.time_zones), setup/ for the rules as setup renders them, scripts/ for .env.
 	PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m drill $(SCENARIO) --drill-log '$(DRILL_LOG)' --compose '$(COMPOSE)' \
-		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold)
+		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold) \
+		$(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(LOG_DIR),--log-dir '$(LOG_DIR)')
 
 test-integration: $(VENV)/.installed ## Run the live tests against the running stack; they fail, not skip, when it is down
 	$(call require_python,VENV_PYTHON)
