@@ -36,11 +36,25 @@ SERVICE ?=
 # `make bench-live COLD_START=1` also times make up from docker compose down (it restarts the stack).
 COLD_START ?=
 # `make drill SCENARIO=brute-force [OFFLINE=1 [BELOW_THRESHOLD=1]]`; every drill appends a line to DRILL_LOG.
+# Offline, BASE_URL (default http://127.0.0.1:8000/, make run-app) and LOG_DIR (default var/log) name another
+# app on loopback and its log folder: it must answer like the sample app and log with django_elk_logging.
 DRILL_SCENARIOS := brute-force credential-stuffing brute-force-success suspicious error-burst
 SCENARIO ?=
 OFFLINE ?=
 BELOW_THRESHOLD ?=
+BASE_URL ?=
+LOG_DIR ?=
 DRILL_LOG ?= var/drill-log.tsv
+
+# The Python this project runs on, stated once: pyproject.toml's requires-python (">=3.12"), which
+# .python-version, ruff's target-version and the README follow (tests/stack/test_make_python.py).
+# Every target that runs Python checks its interpreter first, before anything that needs it:
+# $(call require_python,PYTHON) for the interpreter make runs scripts/ and builds the venv with,
+# $(call require_python,VENV_PYTHON) for the venv's. The message says what was found and how to fix it.
+PYTHON_MIN = $(shell sed -n 's/^requires-python = ">=\([0-9][0-9.]*\)"$$/\1/p' pyproject.toml 2>/dev/null)
+define require_python
+	@sh scripts/check_python.sh '$(1)' '$(PYTHON_MIN)' '$(or $(MAKECMDGOALS),$@)' $($(1))
+endef
 
 # Recipe lines that stop with a clear message when Docker cannot run the stack.
 define require_docker
@@ -58,7 +72,7 @@ help: ## List the targets
 
 # The package's pyproject.toml too: its metadata (dependencies, version) is installed with it.
 $(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements.txt django-elk-logging/pyproject.toml django-elk-logging/requirements-test.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 12) else "Python 3.12+ is needed (found " + sys.version.split()[0] + "): install it, or run with PYTHON=python3.12")'
+	$(call require_python,PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -67,6 +81,7 @@ $(VENV)/.installed: requirements-dev.txt app/requirements.txt setup/requirements
 # Two suites, two configs: the logging package's own (django-elk-logging/pyproject.toml, its
 # settings), here and on the oldest and newest Python it supports, and the stack's; PYTEST_ARGS goes to the stack's.
 test: $(VENV)/.installed ## Run both test suites: the logging package's (on each supported Python), then the stack's (live tests skip when it is down)
+	$(call require_python,VENV_PYTHON)
 	cd django-elk-logging && $(CURDIR)/$(VENV_PYTHON) -m pytest
 	$(VENV_PYTHON) scripts/package_pythons.py
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
@@ -82,24 +97,24 @@ lint: $(VENV)/.installed ## Lint Python (ruff), shell scripts (shellcheck), Dock
 	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck -pyflakes=
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
-run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.0.0.1:8000, logs in ./var/log
+run-app: $(VENV)/.installed ## Run the app under gunicorn without Docker on 127.0.0.1:8000 with .env's settings (as its container gets them), logs in ./var/log
+	$(call require_python,VENV_PYTHON)
 	@mkdir -p var/log var/static
-# The key is a secret: created 0600, and a key an older version created 0644 is made 0600 too.
-	@test -s var/secret_key || (umask 077 && $(VENV_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
-	@chmod 600 var/secret_key
 # The container's start path: collectstatic (the image's build step), then app/docker-entrypoint.sh
-# (migrate, demo user, gunicorn) with the venv's python and gunicorn first on PATH.
-	cd app && export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SECRET_KEY="$$(cat ../var/secret_key)" \
-		DJANGO_LOG_DIR="$(CURDIR)/var/log" DJANGO_SQLITE_PATH="$(CURDIR)/var/db.sqlite3" \
-		DJANGO_STATIC_ROOT="$(CURDIR)/var/static" DJANGO_SECURE_COOKIES=false \
-		GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:8000}" && \
-		python manage.py collectstatic --noinput --verbosity 0 && \
-		exec ./docker-entrypoint.sh gunicorn --config gunicorn.conf.py config.wsgi
+# (migrate, demo user, gunicorn) with the venv's python and gunicorn first on PATH. Each runs with the
+# app container's settings when .env exists (docker-compose.yml's app service, the environment before
+# .env), else var/secret_key as the key, and run-app's own paths (scripts/run_app_env.py); no shell
+# sees a value.
+	cd app && export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" && \
+		"$(CURDIR)/$(VENV_PYTHON)" ../scripts/run_app_env.py python manage.py collectstatic --noinput --verbosity 0 && \
+		exec "$(CURDIR)/$(VENV_PYTHON)" ../scripts/run_app_env.py --quiet ./docker-entrypoint.sh gunicorn --config gunicorn.conf.py config.wsgi
 
 env: ## Create .env with fresh random secrets (mode 0600) if missing; check it if present
+	$(call require_python,PYTHON)
 	@$(PYTHON) scripts/create_env.py
 
 up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait until every service is healthy, print the URLs
+	$(call require_python,PYTHON)
 	$(require_docker)
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
 	@$(STACK_PROFILE) >/dev/null
@@ -146,6 +161,7 @@ logs: ## Follow the stack's container logs (SERVICE=logstash for one service)
 	$(COMPOSE_WITHOUT_ENV) logs --follow --tail=200 $(SERVICE)
 
 ps: ## Show the stack's containers, their health and setup's exit status, and which profile is running
+	$(call require_python,PYTHON)
 	$(require_docker)
 	$(COMPOSE_WITHOUT_ENV) ps --all
 	@kibana="$$($(COMPOSE_WITHOUT_ENV) ps -q kibana)"; \
@@ -171,17 +187,21 @@ demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from insi
 	@$(COMPOSE) exec -T app python manage.py generate_traffic --base-url http://127.0.0.1:8000/ --requests 300
 	@echo "Now open Kibana's dashboards (see make up's output); events arrive within a few seconds."
 
-drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|credential-stuffing|brute-force-success|suspicious|error-burst); OFFLINE=1: against make run-app
+drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|credential-stuffing|brute-force-success|suspicious|error-burst); OFFLINE=1: against make run-app (BASE_URL=, LOG_DIR=: another app like it)
+	$(call require_python,VENV_PYTHON)
 	@case " $(DRILL_SCENARIOS) " in *" $(SCENARIO) "*) ;; *) echo "error: set SCENARIO to one of: $(DRILL_SCENARIOS) (e.g. make drill SCENARIO=brute-force)" >&2; exit 2;; esac
 ifeq ($(OFFLINE),)
+	$(if $(BASE_URL)$(LOG_DIR),@echo "error: BASE_URL and LOG_DIR apply to an offline drill only (OFFLINE=1): a live drill sends its traffic inside the sample app's container and the stack reads that app's logs" >&2; exit 2)
 	$(require_docker)
 	@$(COMPOSE) config -q && { $(SAMPLE_APP_ENABLED) || { echo "error: a live drill sends its traffic from inside the sample app's container, which .env leaves out (COMPOSE_FILE with docker-compose.own-app.yml); run it offline against make run-app: make drill SCENARIO=$(SCENARIO) OFFLINE=1" >&2; exit 2; }; }
 endif
 # app/ for the models' zone check (config.time_zones), setup/ for the rules as setup renders them, scripts/ for .env.
 	PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m drill $(SCENARIO) --drill-log '$(DRILL_LOG)' --compose '$(COMPOSE)' \
-		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold)
+		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold) \
+		$(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(LOG_DIR),--log-dir '$(LOG_DIR)')
 
 test-integration: $(VENV)/.installed ## Run the live tests against the running stack; they fail, not skip, when it is down
+	$(call require_python,VENV_PYTHON)
 	REQUIRE_LIVE_STACK=1 $(VENV_PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
 
 # Each is bench/<name>.py, run as a module from here (app/ for the Django settings it serves); each
@@ -191,6 +211,7 @@ BENCH_BEFORE ?=
 BENCHMARKS := logging_overhead request_overhead first_request sustained_integrity parse_cost memory_budget
 
 bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and append them to bench/RESULTS.md
+	$(call require_python,VENV_PYTHON)
 	@for benchmark in $(BENCHMARKS); do \
 		echo "== bench/$$benchmark.py"; \
 		args=""; if [ "$$benchmark" = request_overhead ] && [ -n "$(BENCH_BEFORE)" ]; then args="--before $(BENCH_BEFORE)"; fi; \
@@ -198,6 +219,7 @@ bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and
 	done
 
 bench-live: $(VENV)/.installed ## On the running stack: ingest rate of a 200,000-record burst, write-to-searchable p50/p99 (COLD_START=1: cold start too); appends to bench/RESULTS-live.md
+	$(call require_python,VENV_PYTHON)
 	$(require_docker)
 	@$(COMPOSE) config -q && { $(SAMPLE_APP_ENABLED) || { echo "error: make bench-live writes its records from inside the sample app's container, which .env leaves out (own-app mode)" >&2; exit 2; }; }
 	COMPOSE='$(COMPOSE)' COLD_START='$(COLD_START)' PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m bench.live_ingest

@@ -16,6 +16,10 @@ from drill.rules import load_rules
 from drill.scenarios import MAX_SIZE, SCENARIOS
 from drill.settings import ENV_FILE, REPO_ROOT, DrillError, load_drill_settings
 
+# Offline: make run-app.
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+DEFAULT_LOG_DIR = REPO_ROOT / "var" / "log"
+
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make drill", description=__doc__)
@@ -23,8 +27,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--offline", action="store_true", help="against make run-app, judged by the models")
     parser.add_argument("--below-threshold", action="store_true",
                         help="offline: send exactly the threshold; PASS when the rule would not fire")
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000/", help="offline: where make run-app listens")
-    parser.add_argument("--log-dir", type=Path, default=REPO_ROOT / "var" / "log", help="offline: the app's log folder")
+    parser.add_argument("--base-url", help=f"offline: the app to drill (default {DEFAULT_BASE_URL}, make run-app)")
+    parser.add_argument("--log-dir", type=Path, help=f"offline: the app's log folder (default {DEFAULT_LOG_DIR})")
     parser.add_argument("--drill-log", type=Path, default=REPO_ROOT / "var" / "drill-log.tsv")
     parser.add_argument("--env-file", type=Path, default=ENV_FILE, help="the .env to read after the environment")
     parser.add_argument("--compose", default="docker compose", help="live: the Compose command")
@@ -32,6 +36,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.below_threshold and not arguments.offline:
         parser.error("--below-threshold runs offline only: live, the absence of an alert is proven only by waiting")
+    if not arguments.offline and (arguments.base_url or arguments.log_dir):
+        parser.error("--base-url and --log-dir (make drill's BASE_URL and LOG_DIR) apply to an offline drill only: "
+                     "live, the traffic goes to the sample app inside its container and the stack reads its logs")
+    arguments.base_url = arguments.base_url or DEFAULT_BASE_URL
+    arguments.log_dir = arguments.log_dir or DEFAULT_LOG_DIR
     if not 10 <= arguments.timeout_seconds <= 3600:
         parser.error(f"--timeout-seconds={arguments.timeout_seconds:g} must be from 10 to 3600")
     return arguments

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from drill.settings import DrillError
 from stack_models.grok import PYGROK_PATTERNS_DIR
@@ -41,6 +41,17 @@ class AppLogs:
         self.pipeline = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, environment, engine=engine)
         # Marked once quiet, so no line being written now is cut in two, nor a late one counted as the drill's.
         self._marks = self.settle()
+
+    @property
+    def file_names(self) -> list[str]:
+        """The live names of the files the pipeline's file inputs read (their rotated copies aside)."""
+        names: list[str] = []
+        for plugin in self.pipeline.config["input"]:
+            for pattern in plugin.get("path") or []:
+                name = PurePosixPath(pattern).name
+                if "*" not in name and name not in names:
+                    names.append(name)
+        return names
 
     def _read_by_pipeline(self, path: Path) -> bool:
         try:

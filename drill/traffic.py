@@ -24,6 +24,15 @@ GENERATOR_MAX_SECONDS = int(generator.MAX_SECONDS)
 PROCESS_TIMEOUT_SECONDS = GENERATOR_MAX_SECONDS + 60
 
 
+class GeneratorFailed(DrillError):
+    """The generator stopped: ``status`` is its exit status, ``detail`` what it said."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(f"the traffic generator failed: {detail}")
+        self.status = status
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class TrafficReport:
     """The generator's summary of what it sent and what the app logs for it."""
@@ -31,6 +40,7 @@ class TrafficReport:
     expected_security_events: Counter[str]  # event.action -> documents from the drill's address
     expected_error_records: int
     ended_at: dt.datetime
+    requests: int = 0
 
 
 def generator_arguments(scenario: Scenario, size: int, base_url: str, source_address: str) -> list[str]:
@@ -47,11 +57,11 @@ def _run(command: list[str], cwd: Path | None, env: dict[str, str] | None) -> Tr
     except OSError as error:
         raise DrillError(f"the traffic generator did not start ({command[0]}): {error}") from None
     if done.returncode != 0:
-        raise DrillError(f"the traffic generator failed: {done.stderr.strip() or done.stdout.strip()}")
+        raise GeneratorFailed(done.returncode, done.stderr.strip() or done.stdout.strip())
     try:
         summary = json.loads(done.stdout)
         return TrafficReport(Counter(summary["expected_security_events"]), summary["expected_error_records"],
-                             dt.datetime.fromisoformat(summary["ended_at"].replace("Z", "+00:00")))
+                             dt.datetime.fromisoformat(summary["ended_at"].replace("Z", "+00:00")), summary["requests"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise DrillError(f"the traffic generator printed no report the drill reads: {done.stdout[:200]!r}") from None
 

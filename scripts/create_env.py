@@ -8,7 +8,8 @@
   placeholder such as "changeme" or too short.
 
 The secrets are never printed, only where they are. Standard library only, so it runs with
-any Python 3.9+ before the project's venv exists.
+the system's Python (`make env` checks it is the version pyproject.toml requires) before the
+project's venv exists.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ MAX_TIMEOUT_SECONDS = 60.0
 LOGIN_PATH = "/accounts/login/"
 # /healthz logs nothing of its own (views.py), so a bad header there is the request's only record.
 QUIET_PATH = "/healthz"
+BOOM_PATH = "/boom/"
 BRUTE_FORCE_USERNAME = "drill-admin"
 WRONG_PASSWORD = "drill-wrong-password"
 # .invalid is reserved (RFC 2606), so no ALLOWED_HOSTS holds it.
@@ -57,10 +58,12 @@ class Drill:
         self.security_events: Counter[str] = Counter()
         self.error_records = 0
 
-    def send(self, expected_status: int, path: str, data: dict | None = None, headers: dict | None = None,
-             why: str = "") -> str:
-        """The page ``path`` answers with ``expected_status``; DrillError for any other answer or none."""
-        request = f"{'GET' if data is None else 'POST'} {path}"
+    def send(self, expected_status: int, path: str, why: str, data: dict | None = None,
+             headers: dict | None = None) -> str:
+        """The page ``path`` answers with ``expected_status`` (the sample app's answer, ``why``); DrillError for any
+        other answer or none, naming the URL, what it answered and what was expected."""
+        method = "GET" if data is None else "POST"
+        request = f"{method} {urllib.parse.urljoin(self.session.base_url, path)}"
         if time.monotonic() > self.deadline:
             raise DrillTimeLimit(
                 f"--max-seconds={self.max_seconds:g} ran out after {self.sent()} requests; "
@@ -70,31 +73,32 @@ class Drill:
             status, page = self.session.request(path, data, headers)
         except (OSError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", error)  # urllib's URLError wraps the socket's error
-            raise DrillError(f"{request}: no answer from the app at {self.session.base_url}: {reason}") from None
-        self.responses[request][str(status)] += 1
+            raise DrillError(f"{request}: no answer: {reason}") from None
+        self.responses[f"{method} {path}"][str(status)] += 1
         if status != expected_status:
-            because = f" ({why})" if why else ""
-            raise DrillError(f"{request} answered {status}, expected {expected_status}{because}: is this the sample app?")
+            raise DrillError(f"{request} answered {status}, expected {expected_status} ({why})")
         return page
 
     def sent(self) -> int:
         return sum(sum(statuses.values()) for statuses in self.responses.values())
 
     def login_form(self) -> str:
-        return self._token(self.send(200, LOGIN_PATH), f"GET {LOGIN_PATH}")
+        page = self.send(200, LOGIN_PATH, why="the login form of Django's LoginView")
+        return self._token(page, f"GET {urllib.parse.urljoin(self.session.base_url, LOGIN_PATH)}")
 
     def failed_login(self, token: str, username: str) -> str:
         """One failed login; the token of the form the app shows again."""
         form = {"csrfmiddlewaretoken": token, "username": username, "password": WRONG_PASSWORD}
-        page = self.send(200, LOGIN_PATH, form, why="a failed login shows the form again")
+        page = self.send(200, LOGIN_PATH, "a failed login shows the form again", form)
         self.security_events["user_login_failed"] += 1
-        return self._token(page, f"POST {LOGIN_PATH}")
+        return self._token(page, f"POST {urllib.parse.urljoin(self.session.base_url, LOGIN_PATH)}")
 
     @staticmethod
     def _token(page: str, request: str) -> str:
         token = csrf_token(page)
         if token is None:
-            raise DrillError(f"{request} answered a page without the login form's CSRF token: is this the sample app?")
+            raise DrillError(f"{request} answered a page without a login form's CSRF token (csrfmiddlewaretoken), "
+                             "expected Django's LoginView form")
         return token
 
 
@@ -118,7 +122,8 @@ def brute_force_success(drill: Drill, args) -> None:
     for _ in range(args.failures):
         token = drill.failed_login(token, args.demo_username)
     form = {"csrfmiddlewaretoken": token, "username": args.demo_username, "password": args.demo_password}
-    drill.send(302, LOGIN_PATH, form, why="the login with $DEMO_USERNAME and $DEMO_PASSWORD must succeed")
+    drill.send(302, LOGIN_PATH, f"the login as DEMO_USERNAME={args.demo_username!r} with DEMO_PASSWORD must succeed: "
+                                "does that user exist in this app, with that password?", form)
     drill.security_events["user_logged_in"] += 1
 
 
@@ -128,23 +133,24 @@ def suspicious(drill: Drill, args) -> None:
         kind = index % 3
         if kind == 0:
             # Logged once, at ERROR with its traceback (django/core/handlers/exception.py, response_for_exception).
-            drill.send(400, QUIET_PATH, headers={"Host": DISALLOWED_HOST}, why="DisallowedHost is a Bad Request")
+            drill.send(400, QUIET_PATH, "Django's DisallowedHost is a Bad Request", headers={"Host": DISALLOWED_HOST})
             drill.security_events["disallowed_host"] += 1
             drill.error_records += 1
         elif kind == 1:
             # This session never fetched a form, so it has no CSRF cookie (django/middleware/csrf.py).
             form = {"username": BRUTE_FORCE_USERNAME, "password": WRONG_PASSWORD}
-            drill.send(403, LOGIN_PATH, form, why="a POST without a CSRF cookie is refused")
+            drill.send(403, LOGIN_PATH, "Django refuses a POST without a CSRF cookie", form)
             drill.security_events["csrf_failure"] += 1
         else:
-            drill.send(200, QUIET_PATH, headers={"X-Request-ID": MALFORMED_REQUEST_ID}, why="a bad id is replaced")
+            drill.send(200, QUIET_PATH, "the sample app's health check, which replaces a malformed X-Request-ID",
+                       headers={"X-Request-ID": MALFORMED_REQUEST_ID})
             drill.security_events["malformed_request_id"] += 1
 
 
 def error_burst(drill: Drill, args) -> None:
     """N requests to /boom/, each one ERROR record with its traceback."""
     for _ in range(args.requests):
-        drill.send(500, "/boom/", why="/boom/ fails on purpose")
+        drill.send(500, BOOM_PATH, "the sample app's /boom/ fails on purpose")
         drill.error_records += 1
 
 

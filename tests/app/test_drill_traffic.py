@@ -160,8 +160,8 @@ def test_a_wrong_demo_password_stops_the_drill_after_the_failed_real_login(app, 
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "drill brute-force-success: POST /accounts/login/ answered 200, expected 302 "
-        "(the login with $DEMO_USERNAME and $DEMO_PASSWORD must succeed): is this the sample app?\n"
+        f"drill brute-force-success: POST {app.base_url}/accounts/login/ answered 200, expected 302 (the login as "
+        "DEMO_USERNAME='demo' with DEMO_PASSWORD must succeed: does that user exist in this app, with that password?)\n"
     )
     failure = ("WARNING", "user_login_failed", "demo", "127.0.0.81", "Login failed: demo", [])
     assert security_events(documents(pipeline, tail, "security.log")) == [failure, failure]
@@ -184,7 +184,7 @@ def test_an_unreachable_app_is_exit_status_1_with_the_reason(tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"drill error-burst: GET /boom/: no answer from the app at {url}/: [Errno 111] Connection refused\n"
+        f"drill error-burst: GET {url}/boom/: no answer: [Errno 111] Connection refused\n"
     )
 
 

@@ -3,8 +3,6 @@ exactly its events, once, they parse through the pipeline (on Joni and Joda when
 rules evaluated on them fire exactly as written below; at the threshold its rule stays silent."""
 
 import datetime as dt
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,8 +16,8 @@ from drill.settings import DrillError, load_drill_settings
 from drill.traffic import TrafficReport
 from stack_models.logstash_events import Document
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
+from tests.support.drills import command_env, drill_command
 from tests.support.engines import engine_for_tests
-from tests.support.paths import REPO_ROOT
 
 NO_ENV_FILE = Path("/nonexistent/.env")
 DEMO = {"DEMO_USERNAME": DEMO_USERNAME, "DEMO_PASSWORD": DEMO_PASSWORD}
@@ -111,30 +109,24 @@ def test_the_drill_judges_only_the_lines_written_while_it_ran(app, settings, tmp
     assert first.fired == second.fired == {}
 
 
-def test_logs_the_app_did_not_write_fail_the_drill_with_what_was_missing(app, settings, tmp_path):
+def test_an_app_that_wrote_nothing_to_the_log_folder_cannot_be_drilled(app, settings, tmp_path):
     scenario = SCENARIOS["brute-force"]
-    verdict = offline.run(scenario, 11, False, settings, load_rules(settings.detections), app.base_url, tmp_path)
 
-    assert not verdict.passed
-    assert verdict.problems == [
-        "security events from 127.0.0.1: expected {'user_login_failed': 11}, the logs hold {}",
-        "brute-force-logins would not fire on these documents (alerts: none)",
-    ]
+    with pytest.raises(DrillError) as raised:
+        offline.run(scenario, 11, False, settings, load_rules(settings.detections), app.base_url, tmp_path)
+
+    assert str(raised.value) == (
+        f"the app at {app.base_url} answered the drill's 12 requests as the sample app does, but wrote nothing to "
+        f"{tmp_path} while the drill ran: that folder is not where this app writes its logs (make run-app writes "
+        "var/log; LOG_DIR= names another), or this app logs nothing for these requests (the sample app's security "
+        "events come from django_elk_logging). The offline drill needs the sample app (make run-app) or an app that "
+        "answers like it (for brute-force: /accounts/login/ served by Django's LoginView (a failed login shows the "
+        f"form again)) and writes its records into {tmp_path} (django_debug.log, security.log, access.log) with "
+        "django_elk_logging's request context (request_id=, and client_ip= on security events)."
+    )
 
 
 # --- the command: python -m drill, as make drill runs it ----------------------------------------------------
-
-
-def drill_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "drill", *args], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-
-
-def command_env(tmp_path: Path, **values: str) -> dict[str, str]:
-    """The environment make drill gives it; its .env (written here) holds ``values``."""
-    (tmp_path / ".env").write_text("".join(f"{name}={value}\n" for name, value in values.items()))
-    paths = [REPO_ROOT / "app", REPO_ROOT / "setup", REPO_ROOT / "scripts"]
-    return {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(map(str, paths))}
 
 
 def test_make_drill_offline_prints_pass_and_appends_one_record(app, tmp_path):
@@ -162,16 +154,21 @@ def test_make_drill_offline_prints_pass_and_appends_one_record(app, tmp_path):
 
 
 def test_a_failed_drill_exits_1_and_is_recorded_as_fail(app, tmp_path):
+    # A folder where the pipeline reads the app's access.log and django_debug.log, but not its security.log:
+    # the security events never reach the rule, as when a file input breaks.
     env = command_env(tmp_path)
     log = tmp_path / "drills.tsv"
-    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "partial").mkdir()
+    for name in ("access.log", "django_debug.log"):
+        (tmp_path / "partial" / name).symlink_to(app.log_dir / name)
 
     failed = drill_command("credential-stuffing", "--offline", "--base-url", app.base_url, "--log-dir",
-                           str(tmp_path / "elsewhere"), "--drill-log", str(log), "--env-file", str(tmp_path / ".env"),
+                           str(tmp_path / "partial"), "--drill-log", str(log), "--env-file", str(tmp_path / ".env"),
                            env=env)
 
-    assert failed.returncode == 1
-    assert "FAIL: drill credential-stuffing, offline" in failed.stdout
+    assert (failed.returncode, failed.stderr) == (1, "")
+    assert ("FAIL: drill credential-stuffing, offline: security events from 127.0.0.1: expected {'user_login_failed': 6}, "
+            "the logs hold {}; credential-stuffing would not fire on these documents (alerts: none)") in failed.stdout
     assert log.read_text().splitlines()[1].split("\t")[3] == "FAIL"
 
 
