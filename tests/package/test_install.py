@@ -4,7 +4,7 @@ Installed twice, as the README says: from its folder (a copy: pip builds in plac
 checkout stays untouched), and from a git URL (a temporary clone of this checkout's committed
 state, ``#subdirectory=django-elk-logging``), each time with Django at the sample app's pin and
 none of the extras. ``django-admin startproject`` makes the project, the
-README's settings switch the package on, and Django's test client drives requests (a 404, a view
+package README's settings lines switch it on, and Django's test client drives requests (a 404, a view
 that raises, a failed login, a login and a logout through the admin). The log files it writes
 are then read by the pipeline's rules (stack_models/logstash_pipeline.py, on Joni when jruby is
 here), which must give the same fields as for the sample service's lines.
@@ -31,7 +31,8 @@ from tests.support.paths import APP_DIR, PACKAGE_DIR, REPO_ROOT
 PIP_TIMEOUT = 600
 RUN_TIMEOUT = 120
 PASSWORD = "Tr0ub4dor-and-3-install"
-README_SETTINGS = re.compile(r"## Use it in your own Django project\n.*?```python\n(.*?)```", re.S)
+# The package README's settings lines (django-elk-logging/README.md, "Switch it on").
+README_SETTINGS = re.compile(r"^## Switch it on\n.*?^```python\n(.*?)^```", re.S | re.M)
 # Requests and their answers, printed as JSON by a script the fresh venv's python runs.
 DRIVER = f"""
 import json, os
@@ -122,8 +123,8 @@ def project(request, tmp_path_factory):
     pip_install(python, pinned_django(), source)
     run([str(python.parent / "django-admin"), "startproject", "shop"], cwd=workdir)
     settings = workdir / "shop" / "shop" / "settings.py"
-    readme_settings = README_SETTINGS.search((REPO_ROOT / "README.md").read_text())
-    assert readme_settings, "README.md shows no settings under 'Use it in your own Django project'"
+    readme_settings = README_SETTINGS.search((PACKAGE_DIR / "README.md").read_text())
+    assert readme_settings, "django-elk-logging/README.md shows no settings under 'Switch it on'"
     settings.write_text(settings.read_text() + "\n\n" + readme_settings.group(1))
     urls = workdir / "shop" / "shop" / "urls.py"
     urls.write_text(urls.read_text() + BOOM_VIEW)
