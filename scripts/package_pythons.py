@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         if subprocess.run([str(venv / "bin" / "python"), "-m", "pytest"], cwd=PACKAGE_DIR).returncode != 0:
             failed.append(version)
     if failed:
-        print(f"error: the package suite failed on Python {', '.join(failed)}", file=sys.stderr)
+        print(f"error: the package suite did not pass on Python {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 
