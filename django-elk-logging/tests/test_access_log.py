@@ -1,7 +1,12 @@
 """AccessLogger in real gunicorn (a bare WSGI app, no Django), configured with the two lines the README shows:
 one escaped line per request in the package's format, no credentials."""
 
+import http.client
 import re
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -70,3 +75,40 @@ def test_credentials_never_reach_the_line(access_lines):
 def test_a_line_separator_in_a_header_cannot_break_the_line(access_lines):
     # WSGI hands header bytes over as latin-1 text: U+2028's UTF-8 bytes hold the C1 control \x80.
     assert parse(access_lines[2])["agent"] == "agent-\u00c3\u00a9\u00e2\\x80\u00a8end"
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str):
+        super().__init__("localhost", timeout=10)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(self.path)
+
+
+def test_on_a_unix_socket_the_client_is_a_dash_and_the_line_keeps_its_shape(tmp_path):
+    # gunicorn gives REMOTE_ADDR "" on a Unix socket (gunicorn/http/wsgi.py): the field must not vanish.
+    sock = tmp_path / "gunicorn.sock"
+    config = CONFIG.format(port=0, log_dir=str(tmp_path)).replace('bind = "127.0.0.1:0"', f'bind = "unix:{sock}"')
+    (tmp_path / "gunicorn.conf.py").write_text(config)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"),
+                                "wsgi_for_tests:application"], cwd=tmp_path, env=environment(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not bind its socket"
+            time.sleep(0.1)
+        connection = UnixHTTPConnection(str(sock))
+        connection.request("GET", "/over-a-socket")
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+    [line] = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
+    assert line.startswith("- - - [") and parse(line.replace("- - - [", "127.0.0.1 - - [", 1))["request"] == (
+        "GET /over-a-socket HTTP/1.1")

@@ -6,6 +6,8 @@ the address the logs record."""
 import asyncio
 import logging
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -270,6 +272,45 @@ def test_gunicorn_with_uvicorn_workers_writes_only_the_packages_access_lines(gun
     check_access_lines(read_lines(log_dir / "access.log"), results)
 
 
+GUNICORN_ASGI_CONFIG = """
+from django_elk_logging.gunicorn import AccessLogger, log_config_dict
+
+bind = "127.0.0.1:{port}"
+workers = 1
+worker_class = "asgi"
+control_socket_disable = True
+logger_class = AccessLogger
+logconfig_dict = log_config_dict({log_dir!r})
+"""
+
+
+def test_gunicorns_own_asgi_worker_writes_the_line_through_access_logger(tmp_path):
+    # gunicorn 27's ASGI worker logs each request through its logger class (gunicorn/asgi/protocol.py).
+    port, log_dir = free_port(), tmp_path / "logs"
+    (tmp_path / "gunicorn.conf.py").write_text(GUNICORN_ASGI_CONFIG.format(port=port, log_dir=str(log_dir)))
+    env = environment(log_dir=log_dir, DJANGO_SETTINGS_MODULE="settings_for_tests")
+    command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "django.core.asgi:get_asgi_application()"]
+    with serving(command, port, env, tmp_path):
+        status, answer, _ = request(port, "GET", "/async?token=G", {"X-Forwarded-For": FORGED_ADDRESS})
+
+    [line] = read_lines(log_dir / "access.log")
+    parsed = ACCESS_LINE.fullmatch(line)
+    assert status == 200 and parsed, line
+    assert (parsed["client"], parsed["request"], parsed["request_id"]) == (
+        "127.0.0.1", "GET /async?token=G HTTP/1.1", answer["X-Request-ID"])
+
+
+def test_under_gunicorns_own_asgi_worker_the_middleware_refuses_to_log_twice(tmp_path):
+    port, log_dir = free_port(), tmp_path / "logs"
+    (tmp_path / "gunicorn.conf.py").write_text(GUNICORN_ASGI_CONFIG.format(port=port, log_dir=str(log_dir)))
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "asgi_for_tests:application"],
+        cwd=tmp_path, env=environment(log_dir=log_dir), capture_output=True, text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert "gunicorn's own ASGI worker writes the access line itself" in result.stdout + result.stderr
+
+
 # ---- AccessLogMiddleware around any ASGI app --------------------------------------------------------------------
 
 
@@ -354,8 +395,36 @@ def test_other_scopes_pass_through_without_a_line(access_file):
     assert access_file.read_text() == ""
 
 
-def test_without_a_handler_it_refuses_to_start(monkeypatch):
-    monkeypatch.setattr(logging.getLogger(ACCESS_LOGGER), "handlers", [])
-
-    with pytest.raises(RuntimeError, match="has no handler, so every access line would be lost"):
+def test_without_a_handler_or_disabled_it_refuses_to_start(monkeypatch, access_file):
+    logger = logging.getLogger(ACCESS_LOGGER)
+    monkeypatch.setattr(logger, "disabled", True)  # as dictConfig leaves it with disable_existing_loggers True
+    with pytest.raises(RuntimeError, match="has no handler, or is disabled, so every access line would be lost"):
         AccessLogMiddleware(answers)
+    monkeypatch.setattr(logger, "disabled", False)
+    monkeypatch.setattr(logger, "handlers", [])
+    with pytest.raises(RuntimeError, match="has no handler, or is disabled"):
+        AccessLogMiddleware(answers)
+
+
+async def answers_after_the_client_left(scope, receive, send):
+    assert (await receive())["type"] == "http.disconnect"
+    await answers(scope, receive, send)
+
+
+def test_an_answer_begun_after_the_client_left_is_logged_as_499_with_nothing_sent(access_file):
+    call(answers_after_the_client_left, messages=())
+
+    line = ACCESS_LINE.fullmatch(access_file.read_text().strip())
+    assert (line["status"], line["bytes"]) == ("499", "0")
+
+
+def test_spaces_in_unquoted_fields_are_escaped_so_fields_stay_apart(access_file):
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default and takes its text as the client.
+    async def answers_with_a_spaced_id(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-request-id", b"id with space")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    call(answers_with_a_spaced_id, {"client": ("1.2.3.4 forged-field", 1)})
+
+    line = ACCESS_LINE.fullmatch(access_file.read_text().strip())
+    assert (line["client"], line["request_id"]) == (r"1.2.3.4\x20forged-field", r"id\x20with\x20space")

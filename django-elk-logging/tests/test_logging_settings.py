@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.log import DEFAULT_LOGGING
 
 from django_elk_logging.logging_settings import (
     ACCESS_LOGGER,
@@ -25,8 +24,8 @@ from django_elk_logging.logging_settings import (
     TEST_DIR_VARIABLE,
     elk_logging,
 )
-from projects import new_project
-from servers import environment
+from projects import new_project, readme_block
+from servers import environment, free_port, request, serving
 from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP
 
 OURS = [APP_HANDLER, SECURITY_HANDLER]
@@ -53,15 +52,22 @@ def test_without_a_project_logging_django_defaults_stay_and_our_files_hang_on_th
     merged = elk_logging(tmp_path)
 
     assert merged["disable_existing_loggers"] is False
-    for name in ("console", "mail_admins", "django.server"):
-        assert merged["handlers"][name] == DEFAULT_LOGGING["handlers"][name]
-    assert merged["loggers"]["django"] == {"handlers": ["console", "mail_admins"], "level": "INFO"}
-    assert merged["loggers"]["django.server"] == DEFAULT_LOGGING["loggers"]["django.server"]
+    # Django's defaults, under names of their own.
+    assert merged["handlers"]["django_defaults.console"] == {
+        "level": "INFO", "filters": ["django_defaults.require_debug_true"], "class": "logging.StreamHandler"}
+    assert merged["handlers"]["django_defaults.mail_admins"] == {
+        "level": "ERROR", "filters": ["django_defaults.require_debug_false"], "class": "django.utils.log.AdminEmailHandler"}
+    assert merged["filters"]["django_defaults.require_debug_true"] == {"()": "django.utils.log.RequireDebugTrue"}
+    assert merged["loggers"]["django"] == {
+        "handlers": ["django_defaults.console", "django_defaults.mail_admins"], "level": "INFO"}
+    assert merged["loggers"]["django.server"] == {
+        "handlers": ["django_defaults.django.server"], "level": "INFO", "propagate": False}
     assert merged["root"] == {"level": "INFO", "handlers": OURS}
     assert merged["loggers"]["security"] == {"level": "INFO"}
     assert merged["loggers"][ACCESS_LOGGER]["propagate"] is False
     assert {merged["handlers"][name]["filename"] for name in (*OURS, "django_elk_logging.access_file")} == {
         str(tmp_path / "django_debug.log"), str(tmp_path / "security.log"), str(tmp_path / "access.log")}
+    assert {merged["handlers"][name]["level"] for name in OURS} == {"INFO"}
 
 
 def test_the_projects_own_definitions_are_kept_and_non_propagating_loggers_get_our_files(tmp_path):
@@ -77,7 +83,62 @@ def test_the_projects_own_definitions_are_kept_and_non_propagating_loggers_get_o
     # Silenced for e-mail, the security event still reaches security.log.
     assert merged["loggers"]["django.security.DisallowedHost"] == {"handlers": OURS, "propagate": False}
     assert merged["root"] == {"level": "WARNING", "handlers": ["shop_file", *OURS]}
-    assert merged["loggers"]["django"] == {"handlers": ["console", "mail_admins"], "level": "INFO"}
+
+
+def test_a_projects_console_handler_does_not_replace_djangos_on_the_django_logger(tmp_path):
+    # Django keeps its own handler objects on the django logger when a project defines "console"
+    # (logging/config.py leaves unnamed loggers' handlers): one print per record, not two.
+    project = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}},
+               "root": {"handlers": ["console"], "level": "INFO"}}
+
+    merged = elk_logging(tmp_path, project)
+
+    assert merged["loggers"]["django"]["handlers"] == ["django_defaults.console", "django_defaults.mail_admins"]
+    assert merged["handlers"]["console"] == {"class": "logging.StreamHandler"}
+
+
+def test_a_root_given_as_the_logger_named_empty_is_the_root(tmp_path):
+    project = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}},
+               "loggers": {"": {"handlers": ["console"], "level": "DEBUG"}}}
+
+    merged = elk_logging(tmp_path, project)
+
+    assert "" not in merged["loggers"]
+    assert merged["root"] == {"handlers": ["console", *OURS], "level": "DEBUG"}
+
+
+def test_a_root_without_a_level_keeps_pythons_warning(tmp_path):
+    project = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}}, "root": {"handlers": ["console"]}}
+
+    assert elk_logging(tmp_path, project)["root"] == {"handlers": ["console", *OURS]}
+
+
+def test_loggers_the_project_silenced_stay_silent_unless_they_hold_security_events(tmp_path):
+    project = {
+        "version": 1,
+        "handlers": {"null": {"class": "logging.NullHandler"}, "sql_console": {"class": "logging.StreamHandler"}},
+        "loggers": {
+            "noisy.library": {"handlers": [], "propagate": False},
+            "other.library": {"handlers": ["null"], "propagate": False},
+            "django.db.backends": {"handlers": ["sql_console"], "level": "DEBUG", "propagate": False},
+            "django.request": {"handlers": ["null"], "propagate": False},
+            "security.audit": {"handlers": [], "propagate": False},
+        },
+    }
+
+    loggers = elk_logging(tmp_path, project)["loggers"]
+
+    assert loggers["noisy.library"]["handlers"] == [] and loggers["other.library"]["handlers"] == ["null"]
+    assert loggers["django.request"]["handlers"] == ["null", *OURS]
+    assert loggers["security.audit"]["handlers"] == OURS
+    # Not silenced: the SQL logger gets our files, whose INFO level keeps its DEBUG queries out.
+    assert loggers["django.db.backends"]["handlers"] == ["sql_console", *OURS]
+
+
+def test_existing_loggers_stay_on_unless_the_project_says_otherwise(tmp_path):
+    # gunicorn and uvicorn set up their loggers before Django configures LOGGING in each worker.
+    assert elk_logging(tmp_path, {"version": 1})["disable_existing_loggers"] is False
+    assert elk_logging(tmp_path, {"version": 1, "disable_existing_loggers": True})["disable_existing_loggers"] is True
 
 
 def test_merging_twice_changes_nothing(tmp_path):
@@ -225,3 +286,24 @@ def test_in_development_django_still_prints_to_the_console(tmp_path):
 
     assert answers["outbox"] == []  # mail_admins sends only when DEBUG is off (require_debug_false)
     assert "Internal Server Error: /boom/" in stderr and "Not Found: /nope/" in stderr
+
+
+def test_a_project_logging_without_disable_existing_loggers_keeps_gunicorns_access_log(tmp_path):
+    # Django configures LOGGING in each worker after gunicorn set up its loggers (gunicorn/workers/base.py):
+    # dictConfig's own default, True, would switch gunicorn.access off there.
+    project = new_project(tmp_path, """
+        INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django_elk_logging"]
+        MIDDLEWARE = ["django_elk_logging.request_context.RequestIdMiddleware"]
+        from django_elk_logging.logging_settings import elk_logging
+        LOGGING = elk_logging(BASE_DIR / "logs", {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}}})
+    """)
+    port = free_port()
+    project.write("gunicorn.conf.py", readme_block("WSGI under gunicorn") + f'bind = "127.0.0.1:{port}"\n')
+    project.write("project_wsgi.py", "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n")
+
+    with serving(["gunicorn", "project_wsgi"], port, environment(tmp_path, DJANGO_SETTINGS_MODULE="project_settings"),
+                 tmp_path):
+        status, answer, _ = request(port, "GET", "/nope/")
+
+    [line] = project.lines("access.log")
+    assert status == 404 and '"GET /nope/ HTTP/1.1" 404 ' in line and answer["X-Request-ID"] in line

@@ -45,6 +45,11 @@ def failed_login(account: str, module: str = "signals", context: str = "") -> re
                       rf"event=user_login_failed{user}{context}\] Login failed: {re.escape(account)}")
 
 
+def no_account(keys: str) -> re.Pattern:
+    return re.compile(rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed\] "
+                      rf"Login failed: no account name in the credentials \(keys: {keys}\)")
+
+
 # ---- tuples, and the README's lines as written ---------------------------------------------------------------
 
 
@@ -205,6 +210,7 @@ class PasscodeBackend:
 def backend_project(tmp_path_factory):
     project = new_project(tmp_path_factory.mktemp("backends"), STARTPROJECT_LIKE_TUPLES, """
         AUTHENTICATION_BACKENDS = ["backends.AccountPinBackend", "backends.PasscodeBackend"]
+        LOGIN_ACCOUNT_KEYS = ["account_number"]  # this project's backend names its accounts so
     """, readme_block("Switch it on"))
     project.write("backends.py", BACKENDS)
     project.run("""
@@ -217,12 +223,13 @@ def backend_project(tmp_path_factory):
     return project
 
 
-def test_a_custom_backend_names_the_account_key_it_takes_and_never_a_secret(backend_project):
+def test_a_custom_backend_names_the_account_key_the_project_declares_and_never_a_secret(backend_project):
     account, passcode, token = backend_project.lines("security.log")
 
     assert failed_login("ACC-42").fullmatch(account), account
-    # Django masks api_token (django/contrib/auth/__init__.py, _clean_credentials) but not passcode.
-    assert failed_login("").fullmatch(passcode), passcode
-    assert failed_login("").fullmatch(token), token
+    # Django masks api_token (django/contrib/auth/__init__.py, _clean_credentials) but not passcode: only
+    # the keys are named.
+    assert no_account("passcode").fullmatch(passcode), passcode
+    assert no_account("api_token").fullmatch(token), token
     text = "\n".join(backend_project.lines("security.log") + backend_project.lines("django_debug.log"))
     assert "4242-PIN" not in text and "987654-PASSCODE" not in text and "tok-SECRET-99" not in text

@@ -14,6 +14,9 @@ from .escaping import neutralise
 # gunicorn's atom syntax; asgi.py renders it with the same atoms, so both servers write one format.
 ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(duration_ns)s %({x-request-id}o)s %(record_id)s'
 REQUEST_ID_ATOM = "{x-request-id}o"
+# Fields outside quotes that may hold text the client or the app chose (the address a proxy header
+# gave the server, the app's response header): a space there would shift every field after it.
+UNQUOTED_TEXT_ATOMS = frozenset({"h", REQUEST_ID_ATOM})
 MAX_ATOM_CHARS = 2048
 _ATOM_NAME = re.compile(r"%\(([^)]*)\)")
 
@@ -25,15 +28,19 @@ def rendered_atoms(log_format: str) -> frozenset[str]:
 
 
 def escaped_atoms(atoms: dict, rendered: frozenset[str], max_request_line_chars: int) -> dict:
-    """Only the ``rendered`` atoms, each text escaped for a quoted field and bounded.
+    """Only the ``rendered`` atoms, each text escaped for a quoted field (spaces too, in UNQUOTED_TEXT_ATOMS)
+    and bounded; an empty one of UNQUOTED_TEXT_ATOMS (gunicorn's client on a Unix socket) is "-".
 
-    The request line (``r``) is bounded by the server's own limit, so it is never cut: the
+    The request line (``r``) is bounded by the server's own limit, so it is cut only past it: the
     parser needs the protocol at its end.
     """
-    return {
-        key: neutralise(value, max_request_line_chars if key == "r" else MAX_ATOM_CHARS, quoted=True)
-        if isinstance(value, str)
-        else value
-        for key, value in atoms.items()
-        if key in rendered
-    }
+    escaped = {}
+    for key, value in atoms.items():
+        if key not in rendered:
+            continue
+        if isinstance(value, str):
+            value = neutralise(value, max_request_line_chars if key == "r" else MAX_ATOM_CHARS, quoted=True)
+            if key in UNQUOTED_TEXT_ATOMS:
+                value = value.replace(" ", "\\x20") or "-"
+        escaped[key] = value
+    return escaped

@@ -13,6 +13,7 @@ library only: it wraps any ASGI application.
 """
 
 import logging
+import sys
 import time
 import urllib.parse
 
@@ -31,6 +32,8 @@ CLIENT_CLOSED_STATUS = 499
 # Apache's %t in English whatever the locale (the pipeline's date filter reads English months).
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _RENDERED = rendered_atoms(ACCESS_LOG_FORMAT)
+# gunicorn 27's own ASGI worker (-k asgi) logs each request through its logger class (gunicorn/asgi/protocol.py).
+_GUNICORN_ASGI_WORKER = "gunicorn.workers.gasgi"
 
 
 def apache_time(seconds: float) -> str:
@@ -65,11 +68,18 @@ class AccessLogMiddleware:
         self.app = app
         self.skipped_paths = frozenset(skipped_paths)
         self.logger = logging.getLogger(ACCESS_LOGGER)
-        if not self.logger.handlers:
+        if _GUNICORN_ASGI_WORKER in sys.modules:
             raise RuntimeError(
-                f"AccessLogMiddleware: the logger {ACCESS_LOGGER!r} has no handler, so every access line would be "
-                "lost: build LOGGING with django_elk_logging.logging_settings.elk_logging(), or under gunicorn set "
-                "logconfig_dict = django_elk_logging.gunicorn.log_config_dict(...), before this middleware is created"
+                "AccessLogMiddleware: gunicorn's own ASGI worker writes the access line itself, through "
+                "django_elk_logging.gunicorn.AccessLogger; with this middleware every request would be logged "
+                "twice: serve the application unwrapped"
+            )
+        if not self.logger.handlers or self.logger.disabled or not self.logger.isEnabledFor(logging.INFO):
+            raise RuntimeError(
+                f"AccessLogMiddleware: the logger {ACCESS_LOGGER!r} has no handler, or is disabled, so every access "
+                "line would be lost: build LOGGING with django_elk_logging.logging_settings.elk_logging() (and no "
+                "disable_existing_loggers: True), or under gunicorn set logconfig_dict = "
+                "django_elk_logging.gunicorn.log_config_dict(...), before this middleware is created"
             )
 
     async def __call__(self, scope, receive, send):
@@ -86,10 +96,12 @@ class AccessLogMiddleware:
             return message
 
         async def send_and_count(message):
+            # Once the client is gone a server drops what the app sends (uvicorn's h11_impl.py, send):
+            # an answer begun after that never reached it.
             if message["type"] == "http.response.start":
-                response["status"] = message["status"]
+                response["status"] = CLIENT_CLOSED_STATUS if response["disconnected"] else message["status"]
                 response["request_id"] = _header(message.get("headers", ()), b"x-request-id")
-            elif message["type"] == "http.response.body":
+            elif message["type"] == "http.response.body" and not response["disconnected"]:
                 response["sent"] += len(message.get("body", b""))
             await send(message)
 

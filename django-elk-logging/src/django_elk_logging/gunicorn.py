@@ -18,13 +18,14 @@ from .access_lines import ACCESS_LOG_FORMAT, escaped_atoms, rendered_atoms
 from .log_lines import new_record_id
 from .logging_settings import ACCESS_LOG, ACCESS_LOGGER, access_file_handler
 
-# gunicorn/http/message.py (Request.__init__): limit_request_line below 0 or from 8190 means 8190, 0 means
-# 1 MiB; it answers 414 to anything longer. Escaping makes a character at most four.
+# gunicorn/http/message.py (Request.__init__): limit_request_line from 8190 means 8190, and it answers 414
+# to anything longer; 0 means no limit with gunicorn's Python parser (1 MiB with its C parser), so past
+# 1 MiB the line is cut and no longer parses. Escaping makes a character at most four.
 _LINE_LIMIT_CAP, _UNLIMITED_LINE = 8190, 1024 * 1024
 
 
 def max_request_line_chars(limit_request_line: int) -> int:
-    """The longest escaped request line gunicorn can hand over with this ``limit_request_line``."""
+    """The longest escaped request line the access line holds with this ``limit_request_line``."""
     if limit_request_line == 0:
         return 4 * _UNLIMITED_LINE
     if limit_request_line < 0 or limit_request_line >= _LINE_LIMIT_CAP:

@@ -45,6 +45,8 @@ SECURITY_HANDLER = "django_elk_logging.security_file"
 ACCESS_HANDLER = "django_elk_logging.access_file"
 # runserver's request lines stay on the console only: the access log is the server's (gunicorn, asgi.py).
 _CONSOLE_ONLY_LOGGERS = ("django.server",)
+# Django's default formatters, filters and handlers, renamed so a project's of the same name is another one.
+_DEFAULTS_PREFIX = "django_defaults."
 
 
 def log_file(filename) -> str:
@@ -90,7 +92,7 @@ def _writable_folder(log_dir) -> Path:
     return folder
 
 
-def _ours(folder: Path) -> dict:
+def _ours(folder: Path, level: str) -> dict:
     return {
         "formatters": {
             LINE_FORMATTER: {
@@ -102,26 +104,30 @@ def _ours(folder: Path) -> dict:
         },
         "filters": LOG_FILTERS,
         "handlers": {
-            APP_HANDLER: log_file_handler(folder / APP_LOG, NOT_SECURITY, LINE_FORMATTER),
-            SECURITY_HANDLER: log_file_handler(folder / SECURITY_LOG, SECURITY_ONLY, LINE_FORMATTER),
+            APP_HANDLER: {**log_file_handler(folder / APP_LOG, NOT_SECURITY, LINE_FORMATTER), "level": level},
+            SECURITY_HANDLER: {**log_file_handler(folder / SECURITY_LOG, SECURITY_ONLY, LINE_FORMATTER), "level": level},
             ACCESS_HANDLER: access_file_handler(folder / ACCESS_LOG, ACCESS_FORMATTER),
         },
     }
 
 
-def elk_logging(log_dir, project_logging: dict | None = None, *, root_level: str = "INFO") -> dict:
+def elk_logging(log_dir, project_logging: dict | None = None, *, level: str = "INFO", root_level: str = "INFO") -> dict:
     """A LOGGING dict: Django's defaults, then ``project_logging`` over them, plus the package's files.
 
     Kept: Django's default handlers and loggers (``mail_admins`` for errors, the console in
-    development, runserver's lines) unless the project redefines them, and every formatter,
-    filter, handler and logger of the project's. Added: ``django_debug.log`` and ``security.log``
-    in ``log_dir``, routed by the package's filters, on the root logger (so any
-    ``getLogger(__name__)`` reaches them) and on every logger that does not propagate; the
-    ``security`` logger at INFO; the ASGI access lines (asgi.py) to ``access.log``. The root
-    logger keeps the project's level, else ``root_level``.
+    development, runserver's lines), under names of their own so that a project's handler of the
+    same name does not replace them, unless the project configures those loggers itself; and every
+    formatter, filter, handler and logger of the project's. Added: ``django_debug.log`` and
+    ``security.log`` in ``log_dir`` (records at ``level`` and above: Django's SQL queries, at DEBUG,
+    stay out), routed by the package's filters, on the root logger and on the loggers that do not
+    propagate, except those the project silenced (no handler, or NullHandlers only) that are not
+    security loggers; the ``security`` logger at INFO; the ASGI access lines (asgi.py) to
+    ``access.log``. The root logger keeps the project's configuration (and Python's WARNING when it
+    names no level), else gets ``root_level``. ``disable_existing_loggers`` is False unless the
+    project says True: it would switch off the loggers gunicorn and uvicorn set up before Django.
     Raises ValueError when the project's LOGGING cannot be merged (another schema version,
-    ``incremental``, a name of ours with another definition, a handler already writing one of
-    our files) and ImproperlyConfigured when ``log_dir`` cannot be written.
+    ``incremental``, a name of ours with another definition, a handler already writing one of our
+    files) and ImproperlyConfigured when ``log_dir`` cannot be written.
     """
     from django.utils.log import DEFAULT_LOGGING
 
@@ -130,33 +136,59 @@ def elk_logging(log_dir, project_logging: dict | None = None, *, root_level: str
         raise ValueError(f"elk_logging: LOGGING version {project.get('version')!r} is not 1, the only dictConfig schema")
     if project.get("incremental"):
         raise ValueError("elk_logging: an incremental LOGGING only changes levels; merge into a complete one")
-    folder = _writable_folder(log_dir)
-    ours = _ours(folder)
-    merged = {
-        "version": 1,
-        # dictConfig's default is True; Django's own default LOGGING says False.
-        "disable_existing_loggers": project.get("disable_existing_loggers", True) if project_logging is not None else False,
-    }
-    for section in ("formatters", "filters", "handlers"):
-        merged[section] = {**copy.deepcopy(DEFAULT_LOGGING[section]), **project.get(section, {})}
-        for name, definition in ours[section].items():
-            if name in merged[section] and merged[section][name] != definition:
-                raise ValueError(f"elk_logging: LOGGING {section} already defines {name!r} otherwise; rename yours")
-            merged[section][name] = definition
     _refuse_handlers_writing_our_files(project.get("handlers", {}), Path(log_dir))
+    ours = _ours(_writable_folder(log_dir), level)
+    defaults = _django_defaults(DEFAULT_LOGGING)
+    merged = {"version": 1, "disable_existing_loggers": project.get("disable_existing_loggers", False)}
+    for section in ("formatters", "filters", "handlers"):
+        merged[section] = {**defaults[section], **project.get(section, {})}
+        for name, definition in ours[section].items():
+            if merged[section].setdefault(name, definition) != definition:
+                raise ValueError(f"elk_logging: LOGGING {section} already defines {name!r} otherwise; rename yours")
+    project_loggers = dict(project.get("loggers", {}))
+    configures_root = "root" in project or "" in project_loggers
+    # dictConfig configures the logger "" as the root (logging.getLogger("")); the root key wins over it.
+    root = {**project_loggers.pop("", {}), **project.get("root", {})}
+    loggers = {**defaults["loggers"], **project_loggers}
     access_logger = {"handlers": [ACCESS_HANDLER], "level": "INFO", "propagate": False}
-    loggers = {**copy.deepcopy(DEFAULT_LOGGING["loggers"]), **project.get("loggers", {})}
     if loggers.setdefault(ACCESS_LOGGER, access_logger) != access_logger:
         raise ValueError(f"elk_logging: LOGGING configures the logger {ACCESS_LOGGER!r}, which the package routes")
     files = [APP_HANDLER, SECURITY_HANDLER]
     for name, logger in loggers.items():
         if not logger.get("propagate", True) and name not in (ACCESS_LOGGER, *_CONSOLE_ONLY_LOGGERS):
-            logger["handlers"] = _with(logger.get("handlers", []), files)
+            if _is_security_logger(name) or not _silenced(logger, merged["handlers"]):
+                logger["handlers"] = _with(logger.get("handlers", []), files)
     loggers.setdefault("security", {"level": "INFO"})
     merged["loggers"] = loggers
-    root = project.get("root", {})
-    merged["root"] = {**root, "level": root.get("level", root_level), "handlers": _with(root.get("handlers", []), files)}
+    merged["root"] = {**root, "handlers": _with(root.get("handlers", []), files)}
+    if not configures_root:
+        merged["root"]["level"] = root_level
     return merged
+
+
+def _django_defaults(default_logging: dict) -> dict:
+    """Django's DEFAULT_LOGGING with each formatter, filter and handler renamed "django_defaults.<name>"."""
+    renamed = {section: {f"{_DEFAULTS_PREFIX}{name}": copy.deepcopy(definition)
+                         for name, definition in default_logging[section].items()}
+               for section in ("formatters", "filters", "handlers")}
+    for handler in renamed["handlers"].values():
+        if "formatter" in handler:
+            handler["formatter"] = _DEFAULTS_PREFIX + handler["formatter"]
+        handler["filters"] = [_DEFAULTS_PREFIX + name for name in handler.get("filters", [])]
+    renamed["loggers"] = {name: {**copy.deepcopy(logger), "handlers": [_DEFAULTS_PREFIX + h for h in logger["handlers"]]}
+                          for name, logger in default_logging["loggers"].items()}
+    return renamed
+
+
+def _is_security_logger(name: str) -> bool:
+    """The loggers whose records the security events come from (log_filters.is_security_record), and their parents."""
+    return name in ("security", "django", "django.request", "django.security") or name.startswith(
+        ("security.", "django.security."))
+
+
+def _silenced(logger: dict, handlers: dict) -> bool:
+    names = logger.get("handlers", [])
+    return all(handlers.get(name, {}).get("class") == "logging.NullHandler" for name in names)
 
 
 def _with(handlers: list, added: list) -> list:

@@ -7,33 +7,35 @@ The app config (apps.py) connects these receivers.
 import logging
 import re
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 logger = logging.getLogger("security")
 
-# Keys whose value is never logged. Django masks values under keys matching
-# "api|token|key|secret|password|signature" before it sends user_login_failed
-# (django/contrib/auth/__init__.py, _clean_credentials); the rest are secrets a custom
-# backend may take (one-time codes, PINs, passphrases, credentials of any kind).
+# Keys that name an account, besides the user model's USERNAME_FIELD and EMAIL_FIELD: Django's LoginView
+# and the admin send "username" whatever USERNAME_FIELD is (django/contrib/auth/forms.py); django-allauth
+# sends "email", "username" or "phone" (allauth/account/forms.py); RemoteUserBackend "remote_user". A
+# project adds its own backends' keys in the LOGIN_ACCOUNT_KEYS setting. No other value is logged: a
+# backend's unknown key may hold a token (django-sesame's "sesame", a CAS "ticket").
+ACCOUNT_KEYS = ("username", "email", "login", "phone", "remote_user")
+# Never logged, even when a project names them: what Django masks before it sends user_login_failed
+# (django/contrib/auth/__init__.py, _clean_credentials), and other secrets' usual names.
 _SECRET_KEY = re.compile(r"api|token|key|secret|pass|signature|otp|code|pin|credential|auth|hash|nonce|cvv", re.I)
-# Keys that name an account, in the order they are believed: Django's LoginView and the admin send
-# "username" whatever USERNAME_FIELD is; django-allauth sends "email", "username" or "phone".
-_ACCOUNT_KEYS = ("username", "email", "login", "phone", "user", "identifier")
 
 
-def attempted_account(credentials: dict) -> str:
-    """The account a failed login named: USERNAME_FIELD's key if sent, then the usual keys, then any
-    other key that does not look like a secret; "" when there is none.
+def account_keys() -> tuple[str, ...]:
+    """The credential keys that name an account, in the order they are believed."""
+    model = get_user_model()
+    extra = tuple(getattr(settings, "LOGIN_ACCOUNT_KEYS", ()))
+    names = (model.USERNAME_FIELD, model.get_email_field_name(), *ACCOUNT_KEYS, *extra)
+    return tuple(dict.fromkeys(name for name in names if not _SECRET_KEY.search(name)))
 
-    Only text is taken (a masked value, a number or an object is not an account name).
-    """
-    preferred = (get_user_model().USERNAME_FIELD, *_ACCOUNT_KEYS)
-    keys = [*(key for key in preferred if key in credentials), *(key for key in credentials if key not in preferred)]
-    for key in keys:
-        value = credentials[key]
-        if isinstance(key, str) and not _SECRET_KEY.search(key) and isinstance(value, str) and value:
-            return value
-    return ""
+
+def attempted_account(credentials: dict) -> str | None:
+    """The account a failed login named: the first non-empty text under one of account_keys(), "" when those
+    keys hold only empty text, None when the credentials have none of them."""
+    named = [value for value in map(credentials.get, account_keys()) if isinstance(value, str)]
+    return next((value for value in named if value), "" if named else None)
 
 
 def log_user_logged_in(sender, request, user, **kwargs):
@@ -48,4 +50,10 @@ def log_user_logged_out(sender, request, user, **kwargs):
 
 def log_user_login_failed(sender, credentials, request=None, **kwargs):
     account = attempted_account(credentials)
-    logger.warning("Login failed: %s", account, extra={"event": "user_login_failed", "user": account})
+    if account is not None:
+        logger.warning("Login failed: %s", account, extra={"event": "user_login_failed", "user": account})
+    else:
+        # Only the keys, never their values: which kind of login failed, without a secret.
+        keys = ", ".join(sorted(str(key) for key in credentials))
+        logger.warning("Login failed: no account name in the credentials (keys: %s)", keys,
+                       extra={"event": "user_login_failed"})
