@@ -60,6 +60,32 @@ def test_a_bad_blocked_ips_is_an_error(settings, value, message):
 
 
 def test_logging_without_the_request_context_filter_is_a_warning(settings):
-    settings.LOGGING = {"version": 1, "handlers": {"file": {"class": "logging.FileHandler", "filename": "/dev/null"}}}
+    settings.LOGGING = {"version": 1, "disable_existing_loggers": False,
+                        "handlers": {"file": {"class": "logging.FileHandler", "filename": "/dev/null"}}}
 
     assert set(found()) == {"django_elk_logging.W005"}
+
+
+@pytest.mark.parametrize("disable", [True, None])
+def test_logging_that_disables_existing_loggers_is_a_warning(settings, disable):
+    settings.LOGGING = {**settings.LOGGING, "disable_existing_loggers": disable}
+    if disable is None:
+        del settings.LOGGING["disable_existing_loggers"]  # dictConfig's default is True
+
+    assert set(found()) == {"django_elk_logging.W008"}
+
+
+@pytest.mark.parametrize(
+    "keys, expected",
+    [
+        (["account_number"], {}),
+        ("account_number", {"django_elk_logging.E006": "LOGIN_ACCOUNT_KEYS must be a list of credential key names; "
+                                                       "it is 'account_number'."}),
+        (["account_number", "pin_code"], {"django_elk_logging.W007": "LOGIN_ACCOUNT_KEYS names pin_code, which look "
+                                                                      "like secrets: their values are never logged."}),
+    ],
+)
+def test_login_account_keys_are_names_and_never_secrets(settings, keys, expected):
+    settings.LOGIN_ACCOUNT_KEYS = keys
+
+    assert found() == expected

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core import checks
 
 from .denylist import parse_networks
+from .signals import account_keys
 
 REQUEST_ID_MIDDLEWARE = "django_elk_logging.request_context.RequestIdMiddleware"
 BLOCKED_IP_MIDDLEWARE = "django_elk_logging.ip_blocking.BlockedIPMiddleware"
@@ -56,14 +57,38 @@ def check_client_address_settings(app_configs=None, **kwargs) -> list[checks.Che
 
 
 @checks.register()
+def check_login_account_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    keys = getattr(settings, "LOGIN_ACCOUNT_KEYS", ())
+    if isinstance(keys, str) or not all(isinstance(key, str) for key in keys):
+        return [checks.Error(f"LOGIN_ACCOUNT_KEYS must be a list of credential key names; it is {keys!r}.",
+                             id="django_elk_logging.E006")]
+    secret = [key for key in keys if key not in account_keys()]
+    if secret:
+        return [checks.Warning(
+            f"LOGIN_ACCOUNT_KEYS names {', '.join(secret)}, which look like secrets: their values are never logged.",
+            id="django_elk_logging.W007",
+        )]
+    return []
+
+
+@checks.register()
 def check_logging(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     config = getattr(settings, "LOGGING", None) or {}
+    found = []
+    if config.get("disable_existing_loggers", True) and config:
+        found.append(checks.Warning(
+            "LOGGING disables the loggers that exist when Django configures it (disable_existing_loggers is True, "
+            "or absent: dictConfig's default): under gunicorn and uvicorn that switches off their access and "
+            "error logs in every worker.",
+            hint='Set "disable_existing_loggers": False, or build LOGGING with elk_logging().',
+            id="django_elk_logging.W008",
+        ))
     context_filters = {name for name, spec in (config.get("filters") or {}).items()
                        if isinstance(spec, dict) and spec.get("()") == _REQUEST_CONTEXT_FILTER}
     handlers = (config.get("handlers") or {}).values()
     if any(context_filters & set(handler.get("filters", ())) for handler in handlers if isinstance(handler, dict)):
-        return []
-    return [checks.Warning(
+        return found
+    return [*found, checks.Warning(
         "No LOGGING handler uses the package's request-context filter: log records carry no request id "
         "or record id, and security events no client address, path or user agent.",
         hint='LOGGING = django_elk_logging.logging_settings.elk_logging(BASE_DIR / "logs", LOGGING)',

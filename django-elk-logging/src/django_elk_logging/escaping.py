@@ -1,7 +1,7 @@
 """Neutralise untrusted text before it reaches a log line.
 
-Escapes use Python string-literal syntax, so one ``unicode_escape`` decode
-restores the original text exactly. Escaped: backslash, and every character
+Escapes use Python string-literal syntax, so the original text comes back exactly
+with ``codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")``. Escaped: backslash, and every character
 that is neither printable nor a space separator, by this Python's
 ``unicodedata``: controls (Cc), format characters such as bidi overrides (Cf),
 lone surrogates (Cs), private use (Co), unassigned code points (Cn) and line and

@@ -8,13 +8,13 @@ Where the context is set:
 - WSGI: the ``request_started`` receiver, from the environ. Django logs 4xx responses
   after the middleware chain has returned, so the context outlives any middleware
   and ends with ``request_finished``.
-- ASGI: Django sends ``request_started`` with ``scope=`` through ``Signal.asend``, which
-  runs receivers in tasks of their own (``asyncio.gather``, django/dispatch/dispatcher.py),
-  so a context variable set there never reaches the request. The first of the package's
-  middlewares sets it instead, inside the request's own task (django/core/handlers/asgi.py
-  runs each request in a task), where Django's 4xx logging, later in the same task, still
-  sees it. Each request's task starts from a copy of the server's context, so nothing
-  leaks between requests.
+- ASGI: Django sends ``request_started`` with ``scope=`` through ``Signal.asend``. Django 5.2
+  runs the receivers in a task of their own (``asyncio.gather``, django/dispatch/dispatcher.py),
+  so a context variable set there never reaches the request (6.1 awaits them in the caller's
+  context). So under ASGI the receiver does nothing, and the first of the package's middlewares
+  sets the context, in the context the request runs in (5.2: a task per request; 6.1: the
+  server's task for that request, django/core/handlers/asgi.py), where Django's 4xx logging,
+  after the middleware chain, still sees it; ``request_finished`` ends it (6.1), or the task does.
 """
 
 import contextvars
