@@ -6,11 +6,16 @@ import subprocess
 
 import pytest
 
-from tests.support.paths import REPO_ROOT
+from tests.support.paths import REPO_ROOT, venv_inputs
 
 STAMP = ".venv/.installed"
-INPUTS = ("requirements-dev.txt", "app/requirements.txt", "setup/requirements.txt", "django-elk-logging/pyproject.toml",
-          "django-elk-logging/requirements-test.txt")
+INPUTS = venv_inputs()
+
+
+def test_every_file_the_venv_is_installed_from_is_an_input():
+    # requirements-dev.txt includes the others with -r; the package's metadata is installed with it.
+    assert set(INPUTS) == {"requirements-dev.txt", "app/requirements.txt", "setup/requirements.txt",
+                           "django-elk-logging/pyproject.toml", "django-elk-logging/requirements-test.txt"}
 
 
 def up_to_date(checkout) -> bool:

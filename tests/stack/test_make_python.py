@@ -14,17 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import REPO_ROOT
+from tests.support.paths import REPO_ROOT, venv_inputs
 
 MAKEFILE = REPO_ROOT / "Makefile"
 OLD_PYTHON = Path.home() / ".pyenv" / "versions" / "3.9.18" / "bin" / "python3.9"
 NEWER_PYTHON = Path.home() / ".pyenv" / "versions" / "3.13.0" / "bin" / "python3.13"
 # What make needs to get as far as its first recipe line: the venv's inputs (the stamp's prerequisites),
 # the compose files (the Makefile greps them), the scripts and pyproject.toml.
-CHECKOUT_FILES = ("Makefile", "pyproject.toml", ".python-version", ".env.example", "requirements-dev.txt",
-                  "app/requirements.txt", "setup/requirements.txt", "django-elk-logging/pyproject.toml",
-                  "docker-compose.yml", "docker-compose.tls.yml", "docker-compose.cluster.yml",
-                  "docker-compose.own-app.yml")
+CHECKOUT_FILES = tuple(dict.fromkeys((
+    "Makefile", "pyproject.toml", ".python-version", ".env.example", *venv_inputs(),
+    "docker-compose.yml", "docker-compose.tls.yml", "docker-compose.cluster.yml", "docker-compose.own-app.yml")))
 INSTALL_HINT = ("Install 3.12 (pyenv install 3.12, which this repository's .python-version then selects; "
                 "on macOS also: brew install python@3.12)")
 
