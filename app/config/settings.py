@@ -4,7 +4,6 @@ Defaults are the production-safe choice; the local conveniences (DEBUG,
 plain-HTTP cookies) must be asked for explicitly.
 """
 
-import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -16,6 +15,7 @@ from django_elk_logging.logging_settings import (
     SECURITY_ONLY,
     access_file_handler,
     log_file_handler,
+    writable_log_folder,
 )
 
 from config.env import EnvReader
@@ -169,13 +169,7 @@ STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 # Logging
 # ------------------------------------------------------------------------------
 # The directory is a volume that Logstash tails.
-LOG_DIR = Path(env.str("DJANGO_LOG_DIR", "/var/log/django"))
-try:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-except OSError as error:
-    raise ImproperlyConfigured(f"DJANGO_LOG_DIR={str(LOG_DIR)!r} cannot be created: {error.strerror}.") from None
-if not os.access(LOG_DIR, os.W_OK | os.X_OK):
-    raise ImproperlyConfigured(f"DJANGO_LOG_DIR={str(LOG_DIR)!r} is not writable by this user (uid {os.getuid()}).")
+LOG_DIR = writable_log_folder(env.str("DJANGO_LOG_DIR", "/var/log/django"), "DJANGO_LOG_DIR")
 
 # INFO by default: Django then logs every 4xx/5xx and the app its events. DEBUG
 # would add a line per SQL query and template lookup, which floods production.

@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.test.utils import setup_test_environment
 setup_test_environment()
+PASSWORD = "Right-Horse-42"  # the users drivers create log in with it
 call_command("migrate", verbosity=0, run_syncdb=True)
 """
 

@@ -236,26 +236,28 @@ def test_uvicorn_records_the_connecting_address_not_a_forwarded_one(uvicorn_run)
 
 # ---- gunicorn with uvicorn's worker -------------------------------------------------------------------------
 
-GUNICORN_UVICORN_CONFIG = """
+def gunicorn_config(folder, worker_class: str, workers: int, extra: str = "") -> tuple[int, object, list[str]]:
+    """A gunicorn config in ``folder`` with the package's two lines: its port, log folder and config option."""
+    port, log_dir = free_port(), folder / "logs"
+    (folder / "gunicorn.conf.py").write_text(f"""
 from django_elk_logging.gunicorn import AccessLogger, log_config_dict
 
 bind = "127.0.0.1:{port}"
-workers = 2
-worker_class = "uvicorn_worker.UvicornWorker"
+workers = {workers}
+worker_class = {worker_class!r}
 control_socket_disable = True
 logger_class = AccessLogger
-logconfig_dict = log_config_dict({log_dir!r})
-# The worker hands uvicorn this list of proxies whose X-Forwarded-For it believes: none.
-forwarded_allow_ips = ""
-"""
+logconfig_dict = log_config_dict({str(log_dir)!r})
+{extra}""")
+    return port, log_dir, ["--config", str(folder / "gunicorn.conf.py")]
 
 
 @pytest.fixture(scope="module")
 def gunicorn_uvicorn_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("gunicorn-uvicorn")
-    port, log_dir = free_port(), workdir / "logs"
-    (workdir / "gunicorn.conf.py").write_text(GUNICORN_UVICORN_CONFIG.format(port=port, log_dir=str(log_dir)))
-    command = ["gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "asgi_for_tests:application"]
+    # The worker hands uvicorn this list of proxies whose X-Forwarded-For it believes: none.
+    port, log_dir, config = gunicorn_config(workdir, "uvicorn_worker.UvicornWorker", 2, 'forwarded_allow_ips = ""\n')
+    command = ["gunicorn", *config, "asgi_for_tests:application"]
     with serving(command, port, environment(log_dir=log_dir), workdir):
         results = concurrent_requests(port)
     return log_dir, results
@@ -272,24 +274,11 @@ def test_gunicorn_with_uvicorn_workers_writes_only_the_packages_access_lines(gun
     check_access_lines(read_lines(log_dir / "access.log"), results)
 
 
-GUNICORN_ASGI_CONFIG = """
-from django_elk_logging.gunicorn import AccessLogger, log_config_dict
-
-bind = "127.0.0.1:{port}"
-workers = 1
-worker_class = "asgi"
-control_socket_disable = True
-logger_class = AccessLogger
-logconfig_dict = log_config_dict({log_dir!r})
-"""
-
-
 def test_gunicorns_own_asgi_worker_writes_the_line_through_access_logger(tmp_path):
     # gunicorn 27's ASGI worker logs each request through its logger class (gunicorn/asgi/protocol.py).
-    port, log_dir = free_port(), tmp_path / "logs"
-    (tmp_path / "gunicorn.conf.py").write_text(GUNICORN_ASGI_CONFIG.format(port=port, log_dir=str(log_dir)))
+    port, log_dir, config = gunicorn_config(tmp_path, "asgi", 1)
     env = environment(log_dir=log_dir, DJANGO_SETTINGS_MODULE="settings_for_tests")
-    command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "django.core.asgi:get_asgi_application()"]
+    command = ["gunicorn", *config, "django.core.asgi:get_asgi_application()"]
     with serving(command, port, env, tmp_path):
         status, answer, _ = request(port, "GET", "/async?token=G", {"X-Forwarded-For": FORGED_ADDRESS})
 
@@ -301,10 +290,9 @@ def test_gunicorns_own_asgi_worker_writes_the_line_through_access_logger(tmp_pat
 
 
 def test_under_gunicorns_own_asgi_worker_the_middleware_refuses_to_log_twice(tmp_path):
-    port, log_dir = free_port(), tmp_path / "logs"
-    (tmp_path / "gunicorn.conf.py").write_text(GUNICORN_ASGI_CONFIG.format(port=port, log_dir=str(log_dir)))
+    _, log_dir, config = gunicorn_config(tmp_path, "asgi", 1)
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "asgi_for_tests:application"],
+        [sys.executable, "-m", "gunicorn", *config, "asgi_for_tests:application"],
         cwd=tmp_path, env=environment(log_dir=log_dir), capture_output=True, text=True, timeout=60)
 
     assert result.returncode != 0

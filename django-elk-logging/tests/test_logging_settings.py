@@ -198,14 +198,14 @@ def test_an_unwritable_folder_is_named():
     shutil.rmtree(folder.parent)
 
     assert result.returncode == 1
-    assert re.search(rf"ImproperlyConfigured: elk_logging: the log folder '{re.escape(str(folder))}' is not writable "
-                     rf"by uid {NOBODY if os.geteuid() == 0 else os.geteuid()}\.", result.stderr), result.stderr
+    assert re.search(rf"ImproperlyConfigured: elk_logging log_dir='{re.escape(str(folder))}' is not writable "
+                     rf"by this user \(uid {NOBODY if os.geteuid() == 0 else os.geteuid()}\)\.", result.stderr), result.stderr
 
 
 def test_a_folder_that_cannot_be_created_is_named(tmp_path):
     (tmp_path / "a-file").write_text("")
 
-    with pytest.raises(ImproperlyConfigured, match=re.escape(f"the log folder '{tmp_path / 'a-file' / 'logs'}' cannot be created")):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(f"elk_logging log_dir='{tmp_path / 'a-file' / 'logs'}' cannot be created")):
         elk_logging(tmp_path / "a-file" / "logs")
 
 

@@ -39,6 +39,16 @@ TEMPLATES = [{
 """
 
 
+def login_twice(address: str, path: str, account: dict) -> str:
+    """A driver's end: from ``address``, a failed login and then a login through the form at ``path``."""
+    return f"""
+        client = Client(REMOTE_ADDR={address!r})
+        failed = client.post({path!r}, {{**{account!r}, "password": "wrong"}})
+        success = client.post({path!r}, {{**{account!r}, "password": PASSWORD}})
+        print(json.dumps({{"failed": failed.status_code, "success": success.status_code}}))
+    """
+
+
 def failed_login(account: str, module: str = "signals", context: str = "") -> re.Pattern:
     user = f" user={re.escape(account)}" if account else ""
     return re.compile(rf"WARNING {TIMESTAMP} {module} \[request_id=(-|{REQUEST_ID}) record_id={RECORD_ID} "
@@ -127,24 +137,24 @@ def email_project(tmp_path_factory):
     project.write("templates/login.html", "{{ form }}")
     answers, _ = project.run("""
         from django.contrib.auth import get_user_model
-        get_user_model().objects.create_user("ann@example.com", "Right-Horse-42")
-        client = Client(REMOTE_ADDR="192.0.2.11")
-        failed = client.post("/login/", {"username": "ann@example.com", "password": "wrong"})
-        success = client.post("/login/", {"username": "ann@example.com", "password": "Right-Horse-42"})
-        print(json.dumps({"failed": failed.status_code, "success": success.status_code}))
-    """)
+        get_user_model().objects.create_user("ann@example.com", PASSWORD)
+    """ + login_twice("192.0.2.11", "/login/", {"username": "ann@example.com"}))
     return project, answers
+
+
+def check_login_twice(project, answers, account: str, address: str, path: str, username: str) -> None:
+    """login_twice's records: the failed login names ``account`` with the client; the login ``username``."""
+    assert answers == {"failed": 200, "success": 302}
+    failed, success = project.lines("security.log")
+    context = rf" client_ip={re.escape(address)} path={re.escape(path)}"
+    assert failed_login(account, context=context).fullmatch(failed), failed
+    assert f" event=user_logged_in user={username} " in success
+    assert "wrong" not in failed and "Right-Horse" not in "".join(project.lines("security.log"))
 
 
 def test_django_login_view_with_an_email_user_model_names_the_email(email_project):
     # LoginView sends username= whatever USERNAME_FIELD is (django/contrib/auth/forms.py, AuthenticationForm).
-    project, answers = email_project
-
-    assert answers == {"failed": 200, "success": 302}
-    failed, success = project.lines("security.log")
-    assert failed_login("ann@example.com", context=r" client_ip=192\.0\.2\.11 path=/login/").fullmatch(failed), failed
-    assert " event=user_logged_in user=ann@example.com " in success
-    assert "wrong" not in failed and "Right-Horse" not in "".join(project.lines("security.log"))
+    check_login_twice(*email_project, "ann@example.com", "192.0.2.11", "/login/", "ann@example.com")
 
 
 # ---- django-allauth ---------------------------------------------------------------------------------------------
@@ -169,24 +179,15 @@ def allauth_project(tmp_path_factory):
     answers, _ = project.run("""
         from allauth.account.models import EmailAddress
         from django.contrib.auth import get_user_model
-        user = get_user_model().objects.create_user("bob", "bob@example.com", "Right-Horse-42")
+        user = get_user_model().objects.create_user("bob", "bob@example.com", PASSWORD)
         EmailAddress.objects.create(user=user, email="bob@example.com", primary=True, verified=True)
-        client = Client(REMOTE_ADDR="192.0.2.12")
-        failed = client.post("/accounts/login/", {"login": "bob@example.com", "password": "wrong"})
-        success = client.post("/accounts/login/", {"login": "bob@example.com", "password": "Right-Horse-42"})
-        print(json.dumps({"failed": failed.status_code, "success": success.status_code}))
-    """)
+    """ + login_twice("192.0.2.12", "/accounts/login/", {"login": "bob@example.com"}))
     return project, answers
 
 
 def test_allauth_login_form_names_the_email_it_sent(allauth_project):
     # allauth's LoginForm authenticates with email= (allauth/account/forms.py, user_credentials).
-    project, answers = allauth_project
-
-    assert answers == {"failed": 200, "success": 302}
-    failed, success = project.lines("security.log")
-    assert failed_login("bob@example.com", context=r" client_ip=192\.0\.2\.12 path=/accounts/login/").fullmatch(failed), failed
-    assert " event=user_logged_in user=bob " in success
+    check_login_twice(*allauth_project, "bob@example.com", "192.0.2.12", "/accounts/login/", "bob")
 
 
 # ---- custom authentication backends ---------------------------------------------------------------------------

@@ -79,16 +79,18 @@ def access_file_handler(filename, formatter: str) -> dict:
     }
 
 
-def _writable_folder(log_dir) -> Path:
+def writable_log_folder(folder, name: str) -> Path:
+    """``folder``, created if missing; ImproperlyConfigured naming ``name`` (the setting) when it cannot be
+    created or written."""
     from django.core.exceptions import ImproperlyConfigured
 
-    folder = Path(log_file(Path(log_dir) / APP_LOG)).parent
+    folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ImproperlyConfigured(f"elk_logging: the log folder {str(folder)!r} cannot be created: {error.strerror}.") from None
+        raise ImproperlyConfigured(f"{name}={str(folder)!r} cannot be created: {error.strerror}.") from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ImproperlyConfigured(f"elk_logging: the log folder {str(folder)!r} is not writable by uid {os.getuid()}.")
+        raise ImproperlyConfigured(f"{name}={str(folder)!r} is not writable by this user (uid {os.getuid()}).")
     return folder
 
 
@@ -137,7 +139,7 @@ def elk_logging(log_dir, project_logging: dict | None = None, *, level: str = "I
     if project.get("incremental"):
         raise ValueError("elk_logging: an incremental LOGGING only changes levels; merge into a complete one")
     _refuse_handlers_writing_our_files(project.get("handlers", {}), Path(log_dir))
-    ours = _ours(_writable_folder(log_dir), level)
+    ours = _ours(writable_log_folder(Path(log_file(Path(log_dir) / APP_LOG)).parent, "elk_logging log_dir"), level)
     defaults = _django_defaults(DEFAULT_LOGGING)
     merged = {"version": 1, "disable_existing_loggers": project.get("disable_existing_loggers", False)}
     for section in ("formatters", "filters", "handlers"):
