@@ -23,7 +23,7 @@ NEWER_PYTHON = Path.home() / ".pyenv" / "versions" / "3.13.0" / "bin" / "python3
 # the compose files (the Makefile greps them), the scripts and pyproject.toml.
 CHECKOUT_FILES = ("Makefile", "pyproject.toml", ".python-version", ".env.example", "requirements-dev.txt",
                   "app/requirements.txt", "setup/requirements.txt", "django-elk-logging/pyproject.toml",
-                  "docker-compose.yml", "docker-compose.tls.yml", "docker-compose.cluster.yml",
+                  "django-elk-logging/requirements-test.txt", "docker-compose.yml", "docker-compose.tls.yml", "docker-compose.cluster.yml",
                   "docker-compose.own-app.yml")
 INSTALL_HINT = ("Install 3.12 (pyenv install 3.12, which this repository's .python-version then selects; "
                 "on macOS also: brew install python@3.12)")
