@@ -23,3 +23,8 @@ SAVED_OBJECTS_PATH = KIBANA_DIR / "saved_objects" / "django-logs.ndjson"
 SETUP_DIR = REPO_ROOT / "setup"
 # elasticsearch-certutil's --in files, one per TLS profile (<profile>.yml).
 CERT_INSTANCES_DIR = SETUP_DIR / "certs" / "instances"
+README_PATH = REPO_ROOT / "README.md"
+# The pages the README links to; docs/incident-response.md, the runbook, is one of them.
+DOCS_DIR = REPO_ROOT / "docs"
+PACKAGE_README = PACKAGE_DIR / "README.md"
+MAKEFILE = REPO_ROOT / "Makefile"
