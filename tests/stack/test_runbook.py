@@ -3,7 +3,7 @@
 Every command the runbook names is checked against the real thing: `manage.py` commands against
 Django's own parser of that command, `make` targets against `make help`, Compose services against
 docker-compose.yml, variables against .env.example, KQL against the project's KQL reader and the
-index template's fields, links against the headings of the files they point to.
+index template's fields. Its links are checked with every page's in tests/stack/test_docs.py.
 """
 
 import json
@@ -24,7 +24,7 @@ from tests.support.kibana_objects import (
 )
 from tests.support.kibana_objects import kql_fields as read_kql_fields
 from tests.support.makefile import help_targets
-from tests.support.markdown import Document, github_anchor, unresolved_links
+from tests.support.markdown import Document, github_anchor
 from tests.support.paths import COMPOSE_FILE, DOCS_DIR, INDEX_TEMPLATE_PATH, MAKEFILE, README_PATH
 
 RUNBOOK_PATH = DOCS_DIR / "incident-response.md"
@@ -206,12 +206,7 @@ def test_every_kql_query_is_read_by_the_kql_reader_and_uses_only_mapped_fields(r
         assert fields and fields <= mapped, f"{query!r}: unmapped {sorted(fields - mapped)}"
 
 
-# --- links -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("path", [RUNBOOK_PATH, README_PATH], ids=lambda path: path.name)
-def test_every_relative_link_and_its_anchor_resolves(path):
-    assert unresolved_links(path) == []
+# --- links: the README's to the runbook, and anchors as GitHub makes them -----------------------
 
 
 def test_readme_points_to_the_runbook_and_its_secrets_section():
