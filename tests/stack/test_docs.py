@@ -103,6 +103,13 @@ def test_the_readme_links_to_every_page():
     assert {page.resolve() for page in PAGES[1:]} | {PACKAGE_README.resolve()} <= linked
 
 
+def test_the_readme_links_to_every_troubleshooting_entry():
+    entries = {heading.anchor for heading in Document(DOCS_DIR / "troubleshooting.md").headings if heading.level == 3}
+    linked = {target.partition("#")[2] for target in Document(README_PATH).links()
+              if target.startswith("docs/troubleshooting.md#")}
+    assert entries and linked == entries
+
+
 # --- make targets and variables -----------------------------------------------------------------
 
 
