@@ -47,7 +47,8 @@ LOG_DIR ?=
 DRILL_LOG ?= var/drill-log.tsv
 
 # The Python this project runs on, stated once: pyproject.toml's requires-python (">=3.12"), which
-# .python-version, ruff's target-version and the README follow (tests/stack/test_make_python.py).
+# .python-version, ruff's target-version and the README's quick start follow (tests/stack/test_make_python.py,
+# tests/stack/test_docs.py).
 # Every target that runs Python checks its interpreter first, before anything that needs it:
 # $(call require_python,PYTHON) for the interpreter make runs scripts/ and builds the venv with,
 # $(call require_python,VENV_PYTHON) for the venv's. The message says what was found and how to fix it.

@@ -6,8 +6,8 @@ the app's and gunicorn's handlers reopen the path on their next write. Logstash
 finishes a renamed file only because its file inputs also watch the rotated
 names (``name.log.*`` in logstash/pipeline/django.conf); a rename keeps the
 inode, so while Logstash runs its read position follows. The first rename after
-a Logstash restart makes it read the file again (README, rotation), and the
-pipeline's document ids keep the app's records from being indexed twice. A file
+a Logstash restart makes it read the file again (docs/operations.md, "Rotation"),
+and the pipeline's document ids keep the app's records from being indexed twice. A file
 deleted before Logstash has read it is lost.
 
     python -m rotate_logs --dir /var/log/django --max-bytes 50M --keep 5 --interval 60

@@ -2,7 +2,7 @@
 
 Each request carries a unique marker as its X-Request-ID; the app keeps a well-formed one and writes it
 into both of the view's app lines and into the access line (the response header). The patterns are
-written from the line contract (django_elk_logging/log_lines.py, access_log.py), not from their code.
+written from the line contract (django_elk_logging/log_lines.py, access_lines.py), not from their code.
 """
 
 import re

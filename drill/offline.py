@@ -162,8 +162,9 @@ def check_judgeable(scenario: Scenario, report: traffic.TrafficReport, documents
                          "none carries django_elk_logging's request context (request_id=, and client_ip= on "
                          "security events): the rules count the drill's security events by client address "
                          "(source.ip), which only that context gives. The app's LOGGING lacks the package's "
-                         "request-context filter (LOG_FILTERS of django_elk_logging.logging_settings; README, "
-                         f"\"Our logging as a package\"). {needs}")
+                         "request-context filter, which elk_logging() of django_elk_logging.logging_settings adds "
+                         "(django-elk-logging/README.md, \"Switch it on\"). "
+                         f"{needs}")
 
 
 def run(scenario: Scenario, size: int, below_threshold: bool, settings: DrillSettings, assets: ProvisionedAssets,

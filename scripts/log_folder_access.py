@@ -150,6 +150,6 @@ def problems(config: dict) -> tuple[list[str], list[str]]:
         listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         return [], [
             f"warning: Logstash reads only {', '.join(patterns)} in {folder}, and none of them is there; it holds "
-            f"{listed}. Name your LOGGING handlers' files so (README, \"Point the stack at your project's logs\")."
+            f"{listed}. Name your LOGGING handlers' files so (docs/your-project.md, \"Point the stack at your project's logs\")."
         ]
     return [], []

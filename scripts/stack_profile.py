@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Which profile the compose files select: default, tls or cluster (README, "Profiles").
+"""Which profile the compose files select: default, tls or cluster (docs/operations.md, "Profiles").
 
 The profile is Compose's own COMPOSE_FILE, read as Compose reads it (the environment first, then
 .env), so `docker compose` typed by hand sees the same stack as make. Profiles are overlays:
@@ -106,7 +106,7 @@ def max_map_count_problem(value: str) -> str | None:
             f"the Docker host's vm.max_map_count is {raw}; Elasticsearch nodes of a cluster need at least "
             f"{MIN_MAX_MAP_COUNT} and exit at start. On Linux: sudo sysctl -w vm.max_map_count={MIN_MAX_MAP_COUNT}, "
             "and keep it with a line in /etc/sysctl.d/99-elasticsearch.conf. Docker Desktop: set it in its VM "
-            "(README, Troubleshooting)."
+            "(docs/troubleshooting.md, \"`make up` says `vm.max_map_count` is too low (cluster profile)\")."
         )
     return None
 

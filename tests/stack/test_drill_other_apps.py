@@ -111,8 +111,8 @@ def test_records_without_the_packages_request_context_cannot_be_drilled(tutorial
         f"the app at {tutorial_app.base_url} wrote 1 record(s) to {tutorial_app.log_dir} during the drill, and none "
         "carries django_elk_logging's request context (request_id=, and client_ip= on security events): the rules "
         "count the drill's security events by client address (source.ip), which only that context gives. The app's "
-        "LOGGING lacks the package's request-context filter (LOG_FILTERS of django_elk_logging.logging_settings; "
-        'README, "Our logging as a package"). '
+        "LOGGING lacks the package's request-context filter, which elk_logging() of django_elk_logging.logging_settings "
+        'adds (django-elk-logging/README.md, "Switch it on"). '
         + needs("brute-force-success", f"{LOGIN_NEEDS}, and the user DEMO_USERNAME with the password DEMO_PASSWORD",
                 tutorial_app.log_dir)
     )

@@ -192,7 +192,7 @@ def _parsed(pipeline: Pipeline, text: str):
 
 # Zones whose rules changed (2022-2025) after the tz data inside Debian's joda-time 2.10.14: there Joda
 # and Python's tzdata give other offsets in 2026. Which data Logstash's own Joda carries decides in
-# production; the README tells users to prefer UTC. Any other disagreement fails.
+# production; docs/troubleshooting.md tells users to prefer UTC. Any other disagreement fails.
 TZDATA_NEWER_THAN_DEBIANS_JODA = {
     "Africa/Cairo", "Africa/Freetown", "America/Asuncion", "America/Bahia_Banderas", "America/Chihuahua",
     "America/Godthab", "America/Mazatlan", "America/Merida", "America/Mexico_City", "America/Monterrey",

@@ -66,17 +66,7 @@ def test_the_python_version_is_stated_once_and_everything_else_follows_it():
     assert printed.stdout == "3.12\n"
     assert (REPO_ROOT / ".python-version").read_text(encoding="utf-8") == "3.12\n"
     assert pyproject["tool"]["ruff"]["target-version"] == "py312"
-    quick_start = (REPO_ROOT / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    assert re.findall(r"Python \d[\d.]*\+?", quick_start) == ["Python 3.12+"]
-
-
-def test_the_compose_versions_the_quick_start_states_are_the_ones_make_up_checks():
-    quick_start = (REPO_ROOT / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    check = (REPO_ROOT / "scripts" / "check_compose_version.sh").read_text(encoding="utf-8")
-
-    assert "(Compose 2.17 or newer, 2.24.4 for the cluster profile: `docker compose version`)" in quick_start
-    assert re.findall(r"^minimum=\$\{2:-([\d.]+)\}$", check, re.M) == ["2.17"]
-    assert re.findall(r'check_compose_version\.sh "[^"]*" ([\d.]+) "the cluster profile', MAKEFILE.read_text()) == ["2.24.4"]
+    # The README's quick start states it too: tests/stack/test_docs.py reads it against requires-python.
 
 
 def test_every_target_that_runs_python_checks_it_first():

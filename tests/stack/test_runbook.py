@@ -3,13 +3,12 @@
 Every command the runbook names is checked against the real thing: `manage.py` commands against
 Django's own parser of that command, `make` targets against `make help`, Compose services against
 docker-compose.yml, variables against .env.example, KQL against the project's KQL reader and the
-index template's fields, links against the headings of the files they point to.
+index template's fields. Its links are checked with every page's in tests/stack/test_docs.py.
 """
 
 import json
 import re
 import shlex
-import subprocess
 
 import pytest
 from django.conf import settings
@@ -24,11 +23,11 @@ from tests.support.kibana_objects import (
     mapped_field_types,
 )
 from tests.support.kibana_objects import kql_fields as read_kql_fields
+from tests.support.makefile import help_targets
 from tests.support.markdown import Document, github_anchor
-from tests.support.paths import COMPOSE_FILE, INDEX_TEMPLATE_PATH, REPO_ROOT
+from tests.support.paths import COMPOSE_FILE, DOCS_DIR, INDEX_TEMPLATE_PATH, MAKEFILE, README_PATH
 
-RUNBOOK_PATH = REPO_ROOT / "docs" / "incident-response.md"
-README_PATH = REPO_ROOT / "README.md"
+RUNBOOK_PATH = DOCS_DIR / "incident-response.md"
 # Fences whose text is no shell: Discover queries, and the review template to copy.
 NON_SHELL_FENCES = {"kql", "markdown"}
 # Set by the operator's login shell, not by .env (the runbook's `--actor "$USER"`).
@@ -133,11 +132,8 @@ def test_manage_py_runs_in_the_app_container(runbook):
 
 
 def test_every_make_target_is_in_make_help_with_variables_the_makefile_reads(runbook):
-    help_text = subprocess.run(
-        ["make", "--no-print-directory", "-s", "help"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    targets = {line.split()[0] for line in help_text.splitlines() if line.strip()}
-    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(help_targets())
+    makefile = MAKEFILE.read_text(encoding="utf-8")
     used = commands_after("make", shell_texts(runbook))
     assert {args[0] for args in used} >= {"up", "ps", "logs"}
     for args in used:
@@ -189,7 +185,7 @@ def test_every_environment_variable_named_is_in_env_example(runbook):
     named = {name for text in texts for name in _SNAKE_NAME.findall(text)}
     assert {"DJANGO_BLOCKED_IPS", "BRUTE_FORCE_FAILURES", "DJANGO_SECRET_KEY"} <= named
     make_variables = {assignment.split("=", 1)[0] for args in commands_after("make", texts) for assignment in args[1:]}
-    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    makefile = MAKEFILE.read_text(encoding="utf-8")
     for name in named - documented:
         if name in make_variables:
             assert f"$({name})" in makefile, f"{name}: a make variable the Makefile does not read"
@@ -210,21 +206,7 @@ def test_every_kql_query_is_read_by_the_kql_reader_and_uses_only_mapped_fields(r
         assert fields and fields <= mapped, f"{query!r}: unmapped {sorted(fields - mapped)}"
 
 
-# --- links -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("path", [RUNBOOK_PATH, README_PATH], ids=lambda path: path.name)
-def test_every_relative_link_and_its_anchor_resolves(path):
-    document = Document(path)
-    for target in document.links():
-        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
-            continue
-        file_part, _, anchor = target.partition("#")
-        linked = (path.parent / file_part).resolve() if file_part else path
-        assert linked.exists(), f"{path.name}: link {target} points to no file"
-        if anchor:
-            assert linked.suffix == ".md", f"{path.name}: link {target}: an anchor in a non-Markdown file"
-            assert anchor in Document(linked).anchors(), f"{path.name}: link {target}: no such anchor"
+# --- links: the README's to the runbook, and anchors as GitHub makes them -----------------------
 
 
 def test_readme_points_to_the_runbook_and_its_secrets_section():

@@ -240,20 +240,20 @@ def test_lines_before_the_first_record_are_one_tagged_event_and_never_glued_to_i
 # logstash-input-file lib/filewatch/sincedb_collection.rb (flush_at_interval) writes the sincedb after
 # a read (tail_mode/handlers/base.rb, controlled_read) once the whole seconds since the last write reach
 # sincedb_write_interval; base.rb counts a line as read once the codec has it, so a save can include a
-# record the multiline codec still holds. The README states the interval of each kind of input.
+# record the multiline codec still holds. docs/log-lines.md states the interval of each kind of input.
 def test_the_documented_read_position_intervals_are_the_configured_ones(pipeline):
     inputs = [item for item in pipeline.config["input"] if isinstance(item, Plugin)]
     with_codec = {plugin.get("sincedb_write_interval") for plugin in inputs if plugin.get("codec") is not None}
     without_codec = {plugin.get("sincedb_write_interval") for plugin in inputs if plugin.get("codec") is None}
-    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    page = " ".join((REPO_ROOT / "docs" / "log-lines.md").read_text().split())
     documented = re.search(
         r"the two inputs with a multiline codec keep the plugin's default and save every \*\*(\d+) s\*\*; "
         r"the access log has no codec and saves every \*\*(\d+) s\*\*",
-        readme,
+        page,
     )
-    doubled = re.search(r"A crash can therefore double about (\d+) s of tutorial lines", readme)
+    doubled = re.search(r"A crash can therefore double about (\d+) s of tutorial lines", page)
 
-    assert documented and doubled, "README.md states no read-position intervals"
+    assert documented and doubled, "docs/log-lines.md states no read-position intervals"
     assert len(inputs) == 3 and with_codec == {float(documented.group(1))} and without_codec == {float(documented.group(2))}
     # 15 s is the plugin's default (lib/logstash/inputs/file.rb, sincedb_write_interval).
     assert with_codec == {15.0} and doubled.group(1) == documented.group(1)

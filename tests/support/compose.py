@@ -33,7 +33,7 @@ REQUIRED = (*SECRETS, "ELASTIC_VERSION", "DEMO_USERNAME")
 # Distinct, long enough for every minimum, and recognisable in the rendered file.
 DUMMY_SECRETS = {name: f"dummy-{name.lower().replace('_', '-')}-0123456789abcdefghijklmnopqrstuvwxyz" for name in SECRETS}
 
-# The stack's profiles, as the design names them (README, "Profiles"): written here, not read
+# The stack's profiles, as the design names them (docs/operations.md, "Profiles"): written here, not read
 # from scripts/stack_profile.py, which the tests check against this.
 TLS_FILE = REPO_ROOT / "docker-compose.tls.yml"
 CLUSTER_FILE = REPO_ROOT / "docker-compose.cluster.yml"

@@ -1,5 +1,7 @@
 """The parts of a Markdown document the docs tests check: fences, code spans, headings, links.
 
+`unresolved_links` says which relative links of a document point to no file or to no heading there.
+
 Headings become anchors as GitHub names them (github-slugger, which github.com's renderer uses):
 the heading's text lower-cased, every character that is not a letter, digit, mark, `-`, `_` or a
 space dropped, spaces made `-`, and a repeated anchor suffixed `-1`, `-2`, ...
@@ -56,6 +58,23 @@ class Document:
         """The text under a heading, fences included, up to the next heading of its level or above."""
         later = [h.start for h in self.headings if h.start > heading.start and h.level <= heading.level]
         return self.text[heading.start : min(later, default=len(self.text))]
+
+
+def unresolved_links(path: Path) -> list[str]:
+    """The relative links of ``path`` whose file does not exist, or whose anchor no heading there makes."""
+    found = []
+    for target in Document(path).links():
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            found.append(f"{target}: no such file")
+        elif anchor and linked.suffix != ".md":
+            found.append(f"{target}: an anchor in a non-Markdown file")
+        elif anchor and anchor not in Document(linked).anchors():
+            found.append(f"{target}: no such anchor")
+    return found
 
 
 def github_anchor(heading_text: str) -> str:

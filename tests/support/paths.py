@@ -23,11 +23,16 @@ SAVED_OBJECTS_PATH = KIBANA_DIR / "saved_objects" / "django-logs.ndjson"
 SETUP_DIR = REPO_ROOT / "setup"
 # elasticsearch-certutil's --in files, one per TLS profile (<profile>.yml).
 CERT_INSTANCES_DIR = SETUP_DIR / "certs" / "instances"
+README_PATH = REPO_ROOT / "README.md"
+# The pages the README links to; docs/incident-response.md, the runbook, is one of them.
+DOCS_DIR = REPO_ROOT / "docs"
+PACKAGE_README = PACKAGE_DIR / "README.md"
+MAKEFILE = REPO_ROOT / "Makefile"
 
 
 def venv_inputs() -> tuple[str, ...]:
     """The files make's venv stamp depends on (its rule in the Makefile): it is rebuilt when one changes."""
-    for line in (REPO_ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+    for line in MAKEFILE.read_text(encoding="utf-8").splitlines():
         if line.startswith("$(VENV)/.installed:"):
             return tuple(line.split(":", 1)[1].split())
     raise AssertionError("the Makefile has no $(VENV)/.installed rule")

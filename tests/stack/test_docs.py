@@ -1,0 +1,231 @@
+"""The README and the pages of docs/ stay true: checked against the sources, never against themselves.
+
+What the docs must say comes from make itself (`make help`, the Makefile's variables), .env.example,
+pyproject.toml's requires-python, the Compose minimums make up checks (scripts/check_compose_version.sh and
+the Makefile), the code that reads each variable, tests/tutorial_project's settings and the package README.
+Facts checked where they are stated live with their own tests: the latency budget
+(test_pipeline_contract.py), the read-position intervals (test_tutorial_lines.py), the traffic command
+(tests/app/test_run_app.py), the memory budget (bench/memory_budget.py).
+"""
+
+import ast
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from django.conf import global_settings
+
+from tests.support.makefile import help_targets
+from tests.support.markdown import Document, unresolved_links
+from tests.support.paths import (
+    DOCS_DIR,
+    ENV_EXAMPLE,
+    MAKEFILE,
+    PACKAGE_README,
+    README_PATH,
+    REPO_ROOT,
+    SCRIPTS_DIR,
+    TUTORIAL_PROJECT_DIR,
+)
+
+PAGES = [README_PATH, *sorted(DOCS_DIR.glob("*.md"))]
+CONFIGURATION_PAGE = DOCS_DIR / "configuration.md"
+# Five minutes of reading: the details are on the pages.
+README_MAX_LINES = 280
+# Targets being built on another branch, which the docs already describe; each leaves this set when
+# `make help` lists it, and then needs its row in the README's table.
+PENDING_TARGETS = {"check-logs"}
+# Variables GNU make sets itself.
+MAKE_OWN_VARIABLES = {"CURDIR", "MAKECMDGOALS", "MAKEFILE_LIST"}
+_ASSIGNMENT = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.M)
+_VARIABLE_NAME = re.compile(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(_\*)?")
+_MAKE_COMMAND = re.compile(r"(?<![\w-])make ([a-z][a-z-]*)")
+
+
+def section(document: Document, title: str) -> str:
+    [heading] = [heading for heading in document.headings if heading.text == title]
+    return document.section(heading)
+
+
+def table_first_cells(text: str) -> list[str]:
+    """The first cell of each body row of the first table in ``text``."""
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    return [row.strip("|").split("|")[0].strip() for row in rows[2:]]
+
+
+def code_spans(text: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", text)
+
+
+def python_fence(text: str) -> str:
+    [body] = re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)[:1]
+    return body
+
+
+def env_example_variables() -> set[str]:
+    """Every variable .env.example sets, or shows commented out to be set (COMPOSE_FILE, OWN_APP_LOG_DIR)."""
+    return set(_ASSIGNMENT.findall(ENV_EXAMPLE.read_text(encoding="utf-8")))
+
+
+def code_texts() -> dict[str, str]:
+    """The repository's code and config (every file git has or would add, but Markdown and this test), by path."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO_ROOT, capture_output=True,
+                            text=True, check=True, timeout=60).stdout.splitlines()
+    texts = {}
+    for name in listed:
+        path = REPO_ROOT / name
+        if path.suffix == ".md" or path == Path(__file__) or not path.is_file():
+            continue
+        try:
+            texts[name] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+    return texts
+
+
+def code_words() -> set[str]:
+    """Every UPPER_SNAKE word in the code and config: what the code can read."""
+    return {word for text in code_texts().values() for word in re.findall(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b", text)}
+
+
+# --- links ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [*PAGES, PACKAGE_README], ids=lambda path: str(path.relative_to(REPO_ROOT)))
+def test_every_relative_link_and_its_anchor_resolves(path):
+    assert unresolved_links(path) == []
+
+
+def test_the_readme_links_to_every_page():
+    linked = {(README_PATH.parent / target.partition("#")[0]).resolve() for target in Document(README_PATH).links()}
+    assert {page.resolve() for page in PAGES[1:]} | {PACKAGE_README.resolve()} <= linked
+
+
+def test_the_readme_links_to_every_troubleshooting_entry():
+    entries = {heading.anchor for heading in Document(DOCS_DIR / "troubleshooting.md").headings if heading.level == 3}
+    linked = {target.partition("#")[2] for target in Document(README_PATH).links()
+              if target.startswith("docs/troubleshooting.md#")}
+    assert entries and linked == entries
+
+
+# --- make targets and variables -----------------------------------------------------------------
+
+
+def test_the_readme_make_targets_table_lists_exactly_what_make_help_lists():
+    rows = table_first_cells(section(Document(README_PATH), "Make targets"))
+    assert sorted(row.removeprefix("`make ").removesuffix("`") for row in rows) == sorted(help_targets())
+
+
+def test_no_page_names_a_target_make_help_does_not_list():
+    targets = set(help_targets())
+    for page in PAGES:  # the package README documents no make target
+        document = Document(page)
+        texts = document.code_spans() + [fence.body for fence in document.fences]
+        named = {target for text in texts for target in _MAKE_COMMAND.findall(text)}
+        assert named - targets - PENDING_TARGETS == set(), page.name
+
+
+def test_every_variable_make_takes_on_its_command_line_is_documented():
+    makefile = MAKEFILE.read_text(encoding="utf-8")
+    defaulted = set(re.findall(r"^([A-Z_][A-Z0-9_]*)\s*\?=", makefile, re.M))
+    assigned = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\s*[?:+]?=", makefile, re.M))
+    only_read = set(re.findall(r"\$\(([A-Z_][A-Z0-9_]*)\)", makefile)) - assigned - MAKE_OWN_VARIABLES
+    table = section(Document(CONFIGURATION_PAGE), "make's command-line variables")
+    documented = {name for cell in table_first_cells(table) for name in code_spans(cell)}
+    assert defaulted >= {"PYTHON", "SCENARIO", "LOG_DIR"} and only_read == {"CONFIRM"}
+    assert documented == defaulted | only_read
+
+
+# --- .env variables ------------------------------------------------------------------------------
+
+
+def test_the_configuration_table_documents_exactly_the_variables_of_env_example():
+    table = section(Document(CONFIGURATION_PAGE), "`.env`")
+    documented = [name for cell in table_first_cells(table) for name in code_spans(cell)]
+    assert len(documented) == len(set(documented))
+    assert set(documented) == env_example_variables()
+
+
+def test_the_readme_lists_every_variable_of_env_example_once():
+    listed = [name for name in code_spans(section(Document(README_PATH), "Configuration")) if _VARIABLE_NAME.fullmatch(name)]
+    assert sorted(listed) == sorted(env_example_variables())
+
+
+def test_no_page_documents_a_variable_that_nothing_reads():
+    """Each UPPER_SNAKE name in code on a page is .env's, a word of the code, or a setting Django reads."""
+    known = env_example_variables() | code_words() | set(dir(global_settings))
+    for page in PAGES:
+        for span in Document(page).code_spans():
+            for name, wildcard in _VARIABLE_NAME.findall(span):
+                if wildcard:
+                    assert any(word.startswith(name + "_") for word in known), f"{page.name}: {name}_*"
+                else:
+                    assert name in known, f"{page.name}: {name} is in no code and not in .env.example"
+
+
+# --- the README: short, with the versions stated once -------------------------------------------
+
+
+def test_the_readme_stays_a_five_minute_read():
+    assert len(README_PATH.read_text(encoding="utf-8").splitlines()) <= README_MAX_LINES
+
+
+def test_the_readme_states_the_python_and_compose_minimums_once_as_make_checks_them():
+    readme = README_PATH.read_text(encoding="utf-8")
+    requires = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    [python_minimum] = re.fullmatch(r">=(\d+\.\d+)", requires).groups()
+    [compose_minimum] = re.findall(r"^minimum=\$\{2:-([\d.]+)\}$", (SCRIPTS_DIR / "check_compose_version.sh").read_text(), re.M)
+    [cluster_minimum] = re.findall(r'check_compose_version\.sh "[^"]*" ([\d.]+) "the cluster profile',
+                                   MAKEFILE.read_text(encoding="utf-8"))
+
+    assert re.findall(r"\bPython (\d[\d.]*)", readme) == [python_minimum]
+    assert f"Python {python_minimum}+" in readme
+    assert re.findall(r"\bCompose (\d[\d.]*) or\s+newer", readme) == [compose_minimum]
+    assert re.findall(r"\b(\d[\d.]*) for the cluster profile", readme) == [cluster_minimum]
+    for version in (compose_minimum, cluster_minimum):
+        assert len(re.findall(rf"(?<![\d.]){re.escape(version)}(?![\d.])", readme)) == 1, version
+    quick_start = " ".join(section(Document(README_PATH), "Quick start").split())
+    assert f"Python {python_minimum}+" in quick_start and f"Compose {compose_minimum} or newer" in quick_start
+
+
+# --- what the README shows is what runs -----------------------------------------------------------
+
+
+def test_the_readme_shows_the_tutorial_projects_logging_exactly():
+    settings = (TUTORIAL_PROJECT_DIR / "tutorial_site" / "settings.py").read_text(encoding="utf-8")
+    [assignment] = [node for node in ast.parse(settings).body
+                    if isinstance(node, ast.Assign) and [target.id for target in node.targets] == ["LOGGING"]]
+    log_dir = Path("/srv/logs")
+    project = eval(compile(ast.Expression(assignment.value), "settings.py", "eval"), {"LOG_DIR": log_dir})  # noqa: S307
+    shown: dict = {"LOG_DIR": log_dir}
+    exec(python_fence(section(Document(README_PATH), "The tutorial's `LOGGING`")), shown)  # noqa: S102
+
+    assert shown["LOGGING"] == project
+
+
+def test_the_readme_shows_the_package_readmes_settings_lines_as_they_are():
+    package = python_fence(section(Document(PACKAGE_README), "Switch it on"))
+    assert python_fence(section(Document(README_PATH), "The logging package")) == package
+
+
+# --- messages and comments that name a page's section ---------------------------------------------
+
+
+def test_every_docs_section_the_code_names_exists():
+    """`docs/operations.md, "Profiles"` in a message or a comment names a heading (or a bold label) of that page."""
+    pages = {str(page.relative_to(REPO_ROOT)): page for page in [*PAGES, PACKAGE_README]}
+    named = re.compile(r"((?:docs/[a-z-]+|django-elk-logging/README|README)\.md|README)[,:] \\?\"([^\"\\]+)\\?\"")
+    found = 0
+    for name, text in code_texts().items():
+        # Comment marks and line breaks out, so a name wrapped over two comment lines reads as one.
+        for page, title in named.findall(" ".join(text.replace("#", " ").split())):
+            page = "README.md" if page == "README" else page
+            document = Document(pages[page])
+            # A heading, or a bold label that opens a paragraph or an item ("**The key leaked**:").
+            places = {heading.text for heading in document.headings} | set(re.findall(r"\*\*([^*\n]+?)[.:]?\*\*", document.prose))
+            assert title.replace("`", "") in {place.replace("`", "") for place in places}, (
+                f"{name} names {page}, {title!r}: no such heading or label")
+            found += 1
+    assert found
