@@ -137,30 +137,36 @@ class Grok:
         python_expression, self._group_names = ruby_to_python(self.expanded)
         self.regex = regex.compile(python_expression, _FLAGS)
         self.engine = engine
+        # Regexp#named_captures order: each name at its first appearance, with all its groups.
+        by_name: dict[str, list[str]] = {}
+        for index, name in enumerate(self._group_names):
+            by_name.setdefault(name, []).append(f"g{index}")
+        self._slots = [(name, group) for name, groups in by_name.items() for group in groups]
 
     def _model_captures(self, text: str) -> list[tuple[str, str | None]] | None:
         found = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS)
         if found is None:
             return None
-        # Regexp#named_captures order: each name at its first appearance, with all its groups.
-        by_name: dict[str, list[str | None]] = {}
-        for index, name in enumerate(self._group_names):
-            by_name.setdefault(name, []).append(found.group(f"g{index}"))
-        return [(name, value) for name, values in by_name.items() for value in values]
+        values = found.groupdict()
+        return [(name, values[group]) for name, group in self._slots]
 
     def captures(self, text: str) -> list[tuple[str, str | None]] | None:
         """``[(group name, value or None), ...]`` as Joni gives them, or None without a match."""
         model = self._model_captures(text)
         if self.engine is not None:
-            joni = self.engine.grok(self.expanded, text)
-            if joni != model:
-                raise EngineDisagreement(
-                    f"grok model and Joni disagree on {text!r}\n  expression: {self.expression}\n"
-                    f"  model: {model}\n  Joni:  {joni}"
-                )
+            # The engine raises the disagreement now, or later for a batch (stack_models/joni_batches.py).
+            self.engine.check_grok(self.expanded, text, model, lambda joni: self.disagreement(text, model, joni))
         return model
 
+    def disagreement(self, text: str, model, joni) -> EngineDisagreement:
+        return EngineDisagreement(
+            f"grok model and Joni disagree on {text!r}\n  expression: {self.expression}\n"
+            f"  model: {model}\n  Joni:  {joni}"
+        )
+
     def matches(self, text: str) -> bool:
+        if self.engine is None:  # no captures to compare: the search alone
+            return self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS) is not None
         return self.captures(text) is not None
 
     def fields(self, text: str) -> list[tuple[str, object]] | None:
