@@ -9,6 +9,9 @@ from stack_models.joni import Engine, EngineError, missing_reason
 from stack_models.joni_batches import BatchedChecks
 
 ENGINES = ("auto", "joni", "model")
+# jruby's heap, bounded whatever the machine (the JVM's default is a quarter of its memory): a batch of
+# checks (stack_models/joni_batches.py) and the compiled expressions need far less.
+JVM_OPTIONS = ("-Xmx384m",)
 # What runs where when jruby is here: the model computes every event, and Logstash's engines check each
 # of these steps (stack_models/grok.py, logstash_filters.py, logstash_lines.py raise on a disagreement).
 ON_ENGINE = ("multiline and grok matches (Joni)", "dates (Joda-Time)", "UTF-8 conversion of a line that is not UTF-8 (JRuby)")
@@ -39,7 +42,7 @@ def choose(requested: str) -> EngineChoice:
             raise CannotRun(f"--engine joni needs Logstash's engines: {missing}")
         return EngineChoice("model", f"the Python model alone (stack_models/), because {missing}", reason=missing)
     try:
-        engine = Engine()
+        engine = Engine(JVM_OPTIONS)
     except EngineError as error:
         raise CannotRun(f"jruby is installed but Logstash's engines did not start ({error}); "
                         "run with --engine model to check on the model alone") from None

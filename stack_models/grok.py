@@ -142,6 +142,16 @@ class Grok:
         for index, name in enumerate(self._group_names):
             by_name.setdefault(name, []).append(f"g{index}")
         self._slots = [(name, group) for name, groups in by_name.items() for group in groups]
+        # Grok#capture's view of each slot: the field (the name split on ":") and its conversion. grok-pure.rb's
+        # compile_captures_func reassigns `coerce` inside `indices.each`, so only the first group of a
+        # repeated name is converted; later ones stay strings.
+        self._fields: list[tuple[str, str | None]] = []
+        converted = set()
+        for name, _ in self._slots:
+            pattern, field, conversion = (name.split(":") + [None, None])[:3]
+            first = name not in converted
+            converted.add(name)
+            self._fields.append((field or pattern, conversion if first and conversion in ("int", "float") else None))
 
     def _model_captures(self, text: str) -> list[tuple[str, str | None]] | None:
         found = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS)
@@ -165,25 +175,20 @@ class Grok:
         )
 
     def matches(self, text: str) -> bool:
-        if self.engine is None:  # no captures to compare: the search alone
-            return self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS) is not None
-        return self.captures(text) is not None
+        """Whether the expression matches (the multiline codec's ``grok.match != false``: only that is used,
+        so only that is compared with Joni)."""
+        matched = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS) is not None
+        if self.engine is not None:
+            self.engine.check_match(self.expanded, text, matched, lambda joni: self.disagreement(text, matched, joni))
+        return matched
 
     def fields(self, text: str) -> list[tuple[str, object]] | None:
         """``[(field, value), ...]`` as Grok#capture yields them (name split on ":", coerced), or None."""
         captures = self.captures(text)
         if captures is None:
             return None
-        fields, converted = [], set()
-        for name, value in captures:
-            pattern, field, conversion = (name.split(":") + [None, None])[:3]
-            # grok-pure.rb's compile_captures_func reassigns `coerce` inside `indices.each`, so
-            # only the first group of a repeated name is converted; later ones stay strings.
-            if conversion in ("int", "float") and name not in converted:
-                value = _ruby_number(value, conversion)
-            converted.add(name)
-            fields.append((field or pattern, value))
-        return fields
+        return [(field, value if conversion is None else _ruby_number(value, conversion))
+                for (field, conversion), (_, value) in zip(self._fields, captures, strict=True)]
 
     def match(self, text: str) -> dict[str, object] | None:
         """``{field: value}`` of the groups that took part in the match, or None."""

@@ -43,10 +43,11 @@ def missing_reason() -> str | None:
 
 
 class Engine:
-    def __init__(self):
+    def __init__(self, jvm_options: tuple[str, ...] = ()):
+        """``jvm_options``: for the JVM (``-Xmx512m``), passed as jruby's ``-J`` options."""
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            ["jruby", str(ENGINE_SCRIPT)],
+            ["jruby", *(f"-J{option}" for option in jvm_options), str(ENGINE_SCRIPT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -142,9 +143,14 @@ class Engine:
         return self.request(op="charset_convert", data=base64.b64encode(data).decode("ascii"))["text"]
 
     # ---- the models' checks: the model's answer against the engine's, a disagreement raised ----
-    # (stack_models/joni_batches.py offers the same three, many checks a request.)
+    # (stack_models/joni_batches.py offers the same, many checks a request.)
     def check_grok(self, pattern: str, text: str, model, disagreement: Callable[[object], Exception]) -> None:
         joni = self.grok(pattern, text)
+        if joni != model:
+            raise disagreement(joni)
+
+    def check_match(self, pattern: str, text: str, model: bool, disagreement: Callable[[object], Exception]) -> None:
+        joni = self.grok(pattern, text) is not None
         if joni != model:
             raise disagreement(joni)
 

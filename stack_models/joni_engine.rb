@@ -18,10 +18,14 @@
 #   {"op": "fnmatch", "pattern": <glob>, "name": <file name>} -> {"matches": true or false}
 #   {"op": "charset_convert", "data": <a line's bytes, base64>} -> {"text": <what the codecs' charset converter makes of it>}
 #   {"op": "check_batch", "patterns": [<expanded grok expression>, ...],
-#    "groks": [[<pattern index>, <text>, <the model's captures or null>], ...],
+#    "names": [[<pattern index>, [<the model's capture names, in order>]], ...],
+#    "groks": [[<pattern index>, <text>, <the model's capture values (as the names) or null>], ...],
+#    "matches": [[<pattern index>, <text>, <whether the model matches>], ...],
 #    "dates": [[<Joda pattern>, <zone id>, <locale or null>, <text>, <the model's millis or null>], ...],
 #    "charsets": [[<bytes, base64>, <the model's text>], ...]}
-#     -> {"groks": [[<position>, <Joni's captures or null>], ...], "dates": [[<position>, <Joda's millis or null>], ...],
+#     -> {"names": [[<pattern index>, [<Joni's names>]], ...], "groks": [[<position>, <Joni's captures or null>], ...],
+#         "matches": [[<position>, <whether Joni matches>], ...],
+#         "dates": [[<position>, <Joda's millis or null>], ...],
 #         "charsets": [[<position>, <text>], ...]}: only the checks whose answer differs from the model's
 #        (stack_models/joni_batches.py: many checks a request, so a whole log folder can be checked)
 require "json"
@@ -40,6 +44,7 @@ java_import "java.util.Locale"
 Encoding.default_external = Encoding::UTF_8
 
 $regexps = {}
+$slots = {}
 $joda_parsers = {}
 
 # jordansissel/ruby-grok lib/grok-pure.rb (Grok#compile): the expanded
@@ -54,11 +59,12 @@ end
 
 def captures(regexp, match)
   return nil if match.nil?
-  found = []
-  regexp.named_captures.each do |name, indices|
-    indices.each { |index| found << [name, match[index]] }
-  end
-  found
+  capture_slots(regexp).map { |name, index| [name, match[index]] }
+end
+
+# [name, group index] in named_captures order, worked out once per expression.
+def capture_slots(regexp)
+  $slots[regexp] ||= regexp.named_captures.flat_map { |name, indices| indices.map { |index| [name, index] } }
 end
 
 def grok_timed(request)
@@ -142,10 +148,18 @@ end
 
 def check_batch(request)
   regexps = request["patterns"].map { |pattern| $regexps[pattern] ||= Regexp.new(pattern, Regexp::MULTILINE) }
-  groks, dates, charsets = [], [], []
+  names, groks, matches, dates, charsets = [], [], [], [], []
+  request["names"].each do |index, expected|
+    found = capture_slots(regexps[index]).map(&:first)
+    names << [index, found] unless found == expected
+  end
   request["groks"].each_with_index do |(index, text, expected), position|
     found = captures(regexps[index], regexps[index].match(text))
-    groks << [position, found] unless found == expected
+    groks << [position, found] unless (found && found.map(&:last)) == expected
+  end
+  request["matches"].each_with_index do |(index, text, expected), position|
+    matched = !regexps[index].match(text).nil?
+    matches << [position, matched] unless matched == expected
   end
   request["dates"].each_with_index do |(pattern, zone, locale, text, expected), position|
     parser = ($joda_parsers[[pattern, zone, locale]] ||= joda_parser(pattern, zone, locale))
@@ -160,7 +174,7 @@ def check_batch(request)
     text = convert_charset(data.unpack1("m0"))
     charsets << [position, text] unless text == expected
   end
-  { "groks" => groks, "dates" => dates, "charsets" => charsets }
+  { "names" => names, "groks" => groks, "matches" => matches, "dates" => dates, "charsets" => charsets }
 end
 
 OPERATIONS = {
