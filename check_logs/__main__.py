@@ -25,7 +25,7 @@ import os  # noqa: E402
 from check_logs import report, report_text  # noqa: E402
 from check_logs.check import check_folder  # noqa: E402
 from check_logs.engines import ENGINES, choose  # noqa: E402
-from check_logs.folder import CannotRun  # noqa: E402
+from check_logs.errors import CannotRun  # noqa: E402
 from check_logs.settings import time_zone  # noqa: E402
 from stack_models.grok import EngineDisagreement  # noqa: E402
 from stack_models.joni import EngineError  # noqa: E402

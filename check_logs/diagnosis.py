@@ -3,7 +3,8 @@
 Each expression the failing grok filter tried is cut into its top-level parts (``%{...}`` references,
 groups, character classes, escapes, literal text). The longest prefix of those parts that still
 matches at the start of the event's text says how far the expression got: the next part is the one
-that failed, at the column where the prefix's match ended. The prefixes are compiled as the filter
+that failed. The column given is where the engine's first match of that prefix ends (a lazy part such
+as %{DATA} may match less there than the whole expression would try). The prefixes are compiled as the filter
 compiles its expression (its pattern definitions and patterns_dir, on the pipeline's engine).
 """
 
@@ -166,7 +167,7 @@ def source_texts(event, sources: list[str]) -> dict[str, object]:
 
 def grok_reason(closest: Closest, text: str) -> dict:
     """``closest`` as the report gives it, with the text where the failed part should have matched."""
-    there = text[closest.offset :].split("\n", 1)[0]
+    there = text[closest.offset :]  # across lines: where a line ends, the event may go on
     return {"kind": "grok", "plugin": closest.plugin_id, "source": closest.source, "expression": closest.index,
             "matched_parts": closest.matched_parts, "parts": closest.parts, "failed_part": closest.failed_part,
             "line": closest.line, "column": closest.column, "text_there": there[:TEXT_THERE_CHARS],

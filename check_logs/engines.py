@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from check_logs.folder import CannotRun
+from check_logs.errors import CannotRun
 from stack_models.joni import Engine, EngineError, missing_reason
 from stack_models.joni_batches import BatchedChecks
 

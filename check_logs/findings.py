@@ -1,10 +1,13 @@
 """What the check notices about one event once the pipeline has filtered it.
 
-- **Failed**: any tag but ``multiline`` (the one tag of a record that parsed whole). The pipeline sets:
-  ``_grokparsefailure`` with ``_django_record_parsefailure`` or ``_access_parsefailure`` (no expression
-  matched), ``_dateparsefailure`` (the timestamp did not parse), ``_record_cut`` (a record a failed
-  write cut short), ``multiline_codec_max_lines_reached`` / ``multiline_codec_max_bytes_reached`` (the codec
-  split a record at its limits). A tag the pipeline may add later counts as a failure too.
+- **Failed**: any tag but ``multiline``, which the multiline codec gives every record of more than one
+  line (logstash-codec-multiline lib/logstash/codecs/multiline.rb, merge_events). The others:
+  ``_grokparsefailure`` with ``_django_record_parsefailure`` or ``_access_parsefailure`` (the grok filters'
+  tag_on_failure: no expression matched), ``_dateparsefailure`` (the date filter's: the timestamp did not
+  parse), ``_record_cut`` (the pipeline's: a record a failed write cut short), and the codec's
+  ``multiline_codec_max_lines_reached`` / ``multiline_codec_max_bytes_reached`` (a record split at its
+  limits); ``_groktimeout`` too (logstash-filter-grok lib/logstash/filters/grok.rb, tag_on_timeout), which the
+  model never sets, and any tag a later pipeline adds.
 - **Ids** (events that parsed): our format's records carry a record id (else their document id is
   random: a replay indexes them again) and, when written during a request, its request id. A record
   was written during a request when it is Django's request logger's (module ``log``), names a client

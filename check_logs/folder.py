@@ -11,13 +11,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from check_logs.errors import CannotRun
 from stack_models.logstash_config import Plugin
 from stack_models.logstash_inputs import excluding_patterns, reading_inputs
 from stack_models.logstash_pipeline import Pipeline
-
-
-class CannotRun(Exception):
-    """The check cannot run (exit 2): the message says why, in one line."""
 
 
 @dataclass(frozen=True)

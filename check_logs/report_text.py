@@ -63,7 +63,7 @@ def _file_notes(file: dict) -> list[str]:
         notes.append(f"ends with {_count(file['incomplete_last_line_bytes'])} bytes without a newline: Logstash "
                      "waits for the rest of that line (not checked)")
     forms = [f"{_count(file[key])} {label}" for key, label in (("ours", "in our format"), ("tutorial_format",
-             "in the tutorial's format"), ("access", "access lines")) if file[key]]
+             "in the tutorial's format"), ("access", "access line(s)")) if file[key]]
     return notes + ([", ".join(forms)] if forms else [])
 
 
@@ -87,17 +87,26 @@ def _failures(failures: dict) -> list[str]:
 
 
 def _part(part: str) -> str:
-    """A part of a grok expression (from the pipeline, not the logs), between backticks."""
-    return f"`{shown(part, quoted=False)}`" if part else "its end"
+    """A part of a grok expression, between backticks: from the pipeline, not the logs, so as written (unless
+    it holds a character that is not printable)."""
+    if not part:
+        return "its end"
+    return f"`{part if part.isprintable() else shown(part, quoted=False)}`"
+
+
+def _where(reason: dict) -> str:
+    """A place in the event's text (its first line is the line the example names)."""
+    column = f"column {reason['column']:,}"
+    return column if reason["line"] == 1 else f"{column} of the event's line {reason['line']:,}"
 
 
 def _reason(reason: dict) -> str:
     if reason["kind"] == "grok":
         there = (shown(reason["text_there"], reason["text_there_omitted_chars"]) if reason["text_there"]
-                 else "the end of the line")
-        return (f"closest: {reason['plugin']} #{reason['expression']} ({reason['source']}) matched "
-                f"{reason['matched_parts']} of its {reason['parts']} parts, up to line {reason['line']} column "
-                f"{reason['column']}; then {_part(reason['failed_part'])} does not match {there}")
+                 else "the end of the event")
+        return (f"closest: {reason['plugin']} #{reason['expression']} ({reason['source']}): its first "
+                f"{reason['matched_parts']} of {reason['parts']} parts match, the next, {_part(reason['failed_part'])}, "
+                f"fails: after their first match, at {_where(reason)}, comes {there}")
     if reason["kind"] == "date":
         return (f"date: {reason['plugin']} read {reason['field']} = {shown(reason['value'])}, which is not "
                 f"{' or '.join(reason['formats'])} in {reason['time_zone']}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from check_logs.folder import CannotRun
+from check_logs.errors import CannotRun
 from config.time_zones import time_zone_problem
 from drill.settings import DrillError, stack_values
 

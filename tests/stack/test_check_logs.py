@@ -245,10 +245,12 @@ def test_a_hostile_line_is_escaped_in_the_text_report(broken_logs):
     assert "\\x1b[2J\\x1b]0;pwned\\x07\\u202e sevol\\rOK: every event parses (exit 0)" in done.stdout
     assert "OK: every event parses (exit 0)" not in done.stdout.splitlines()
     assert done.stdout.splitlines()[-1] == "FAIL: 6 failure(s) above (exit 1)"
-    assert "then `%{DJANGO_RECORD_START}` does not match 'this line was not written by the app'" in done.stdout
+    assert ("its first 1 of 9 parts match, the next, `%{DJANGO_RECORD_START}`, fails: after their first match, at "
+            "column 1, comes 'this line was not written by the app'") in done.stdout
     assert "date: django_timestamp read [@metadata][timestamp] = '2026-13-45 25:61:00,000', which is not " \
            "yyyy-MM-dd HH:mm:ss,SSS in UTC" in done.stdout
-    assert "then ` ` does not match the end of the line" in done.stdout
+    column = len(TRUNCATED_ACCESS.decode().rstrip("\n")) + 1
+    assert f"the next, ` `, fails: after their first match, at column {column}, comes the end of the event" in done.stdout
     assert "'myapp.log': no file input reads this name" in done.stdout
 
 
@@ -463,3 +465,18 @@ def test_make_check_logs_without_log_dir_says_what_to_set():
     assert done.returncode == 2
     assert done.stderr.startswith("error: set LOG_DIR to the folder your project logs to, e.g. make check-logs "
                                   "LOG_DIR=/srv/myproject/logs\n")
+
+
+def test_a_line_glued_to_one_of_our_records_is_pointed_at(tmp_path):
+    (tmp_path / "django_debug.log").write_bytes(
+        b"ERROR 2026-12-01 12:00:00,000 log [request_id=abcdef0123456789 record_id=00000000000000c1] Boom\n"
+        b"\tTraceback (most recent call last):\n"
+        b"print() output in the log file\n")
+
+    done = check(str(tmp_path), "--engine", "model", "--time-zone", "UTC")
+
+    assert done.returncode == 1
+    assert ("  _django_record_parsefailure + _grokparsefailure: 1 (an app or security record that neither our format nor "
+            "the tutorial's matches; no grok expression matched (the event is indexed whole in message))") in done.stdout
+    assert ("closest: django_record #0 (message): its first 8 of 9 parts match, the next, `\\Z`, fails: after their "
+            "first match, at column 36 of the event's line 2, comes '\\nprint() output in the log file'") in done.stdout
