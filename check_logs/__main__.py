@@ -21,6 +21,7 @@ for _folder in ("scripts", "setup", "app"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import traceback  # noqa: E402
 
 from check_logs import report, report_text  # noqa: E402
 from check_logs.check import check_folder  # noqa: E402
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     except (EngineError, EngineDisagreement) as error:
         print(f"error: check-logs cannot run: Logstash's engines failed or disagree with the model ({error}); "
               "run with --engine model, and please report it", file=sys.stderr)
+        return 2
+    except Exception as error:  # a bug, or a pipeline the model does not know: not a verdict on the logs (exit 1)
+        traceback.print_exc()
+        print(f"error: check-logs cannot run: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     finally:
         if engine is not None:
