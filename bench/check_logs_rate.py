@@ -75,10 +75,12 @@ def check(folder: Path, engine: str) -> Run:
                run["peak_rss_bytes"], usage.ru_maxrss * 1024)
 
 
-def report_lines(runs: list[Run], base_lines: int) -> list[str]:
+def report_lines(runs: list[Run], base_lines: int, load: tuple[float, float] | None = None) -> list[str]:
+    """``load``: the 1-minute load average before and after the checks (other work on the machine slows them)."""
     lines = [
         f"{base_lines:,} lines written by the app's logging, as folders of {' and '.join(str(c) for c in COPIES)} "
         "copies (live files and rotated copies); each check a fresh `python -m check_logs --json` process, wall time",
+        *([f"load average (1 min) {load[0]:.2f} before the checks, {load[1]:.2f} after"] if load else []),
         "",
         "| engine | folder | lines | events | seconds | MB/s | lines/s | 1 GB in | peak RSS, check | peak RSS, with jruby |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -113,8 +115,10 @@ def main() -> None:
         base = {name: base[name] for name in FILES}
         for copies in COPIES:
             build_folder(base, root / f"x{copies}", copies)
+        before = os.getloadavg()[0]
         runs = [check(root / f"x{copies}", engine) for engine in engines for copies in COPIES]
-    lines = report_lines(runs, BASE_LINES)
+        after = os.getloadavg()[0]
+    lines = report_lines(runs, BASE_LINES, (before, after))
     if len(engines) == 1:
         lines.append(f"- Joni not measured: {missing_reason()}")
     print("\n".join(lines))
