@@ -328,6 +328,25 @@ def test_without_jruby_joni_is_refused_and_auto_says_it_runs_on_the_model(broken
     assert auto.stdout.splitlines()[1].startswith("engine: the Python model alone (stack_models/), because jruby is not installed")
 
 
+def test_engine_model_never_starts_jruby_and_auto_does(broken_logs, tmp_path):
+    """A stand-in jruby that leaves a mark and fails, first on PATH; the Joda jar taken as present."""
+    bin_dir, mark = tmp_path / "bin", tmp_path / "jruby-started"
+    bin_dir.mkdir()
+    (bin_dir / "jruby").write_text(f"#!/bin/sh\ntouch '{mark}'\nexit 3\n")
+    (bin_dir / "jruby").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "JODA_TIME_JAR": str(bin_dir / "jruby")}
+    command = [sys.executable, "-m", "check_logs", str(broken_logs), "--time-zone", "UTC"]
+
+    model = subprocess.run([*command, "--engine", "model"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    started = mark.exists()
+    auto = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    assert (model.returncode, started) == (1, False)
+    assert (auto.returncode, mark.exists()) == (2, True)
+    assert auto.stderr.startswith("error: check-logs cannot run: jruby is installed but Logstash's engines did not start")
+    assert auto.stderr.rstrip().endswith("run with --engine model to check on the model alone")
+
+
 # ---- the JSON report ----------------------------------------------------------------------------------------
 def test_the_json_report_has_stable_keys(broken_logs, capsys):
     code, report = report_of(capsys, str(broken_logs), "--time-zone", "UTC")
