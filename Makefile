@@ -45,6 +45,12 @@ BELOW_THRESHOLD ?=
 BASE_URL ?=
 LOG_DIR ?=
 DRILL_LOG ?= var/drill-log.tsv
+# `make check-logs LOG_DIR=path/to/logs [TIME_ZONE=Europe/Paris] [ENGINE=auto|joni|model] [JSON=1]`.
+LOG_DIR ?=
+ENGINE ?= auto
+JSON ?=
+# A value as one shell word, whatever quotes it holds.
+shell_quote = '$(subst ','\'',$(1))'
 
 # The Python this project runs on, stated once: pyproject.toml's requires-python (">=3.12"), which
 # .python-version, ruff's target-version and the README's quick start follow (tests/stack/test_make_python.py,
@@ -66,7 +72,7 @@ endef
 
 .DEFAULT_GOAL := help
 
-.PHONY: help test lint run-app env up down logs ps clean demo drill test-integration bench bench-live
+.PHONY: help test lint run-app env up down logs ps clean demo drill check-logs test-integration bench bench-live
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -201,6 +207,15 @@ endif
 		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold) \
 		$(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(LOG_DIR),--log-dir '$(LOG_DIR)')
 
+# No Docker: python -m check_logs reads the folder through the pipeline's model (Joni under jruby if installed).
+# Its exit status: 0 every event parses, 1 failures found, 2 it cannot run; make itself exits 2 whenever a
+# command fails, and names the status on its last line (Error 1, Error 2). TIME_ZONE given to make is passed
+# on; otherwise the command reads it from the environment, then .env, else UTC.
+check-logs: $(VENV)/.installed ## Check offline that a log folder parses as Logstash would read it (LOG_DIR=path; TIME_ZONE, ENGINE=auto|joni|model, JSON=1)
+	@if [ -z "$(LOG_DIR)" ]; then echo "error: set LOG_DIR to the folder your project logs to, e.g. make check-logs LOG_DIR=/srv/myproject/logs" >&2; exit 2; fi
+	@PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m check_logs $(call shell_quote,$(LOG_DIR)) --engine $(call shell_quote,$(ENGINE)) \
+		$(if $(filter command line,$(origin TIME_ZONE)),--time-zone $(call shell_quote,$(TIME_ZONE))) $(if $(JSON),--json)
+
 test-integration: $(VENV)/.installed ## Run the live tests against the running stack; they fail, not skip, when it is down
 	$(call require_python,VENV_PYTHON)
 	REQUIRE_LIVE_STACK=1 $(VENV_PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
@@ -209,7 +224,7 @@ test-integration: $(VENV)/.installed ## Run the live tests against the running s
 # prints its figures and appends them to bench/RESULTS.md.
 # `make bench BENCH_BEFORE=<git revision>` also serves our logging package as it was then, interleaved.
 BENCH_BEFORE ?=
-BENCHMARKS := logging_overhead request_overhead first_request sustained_integrity parse_cost memory_budget
+BENCHMARKS := logging_overhead request_overhead first_request sustained_integrity parse_cost memory_budget check_logs_rate
 
 bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and append them to bench/RESULTS.md
 	$(call require_python,VENV_PYTHON)

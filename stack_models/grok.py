@@ -137,47 +137,58 @@ class Grok:
         python_expression, self._group_names = ruby_to_python(self.expanded)
         self.regex = regex.compile(python_expression, _FLAGS)
         self.engine = engine
+        # Regexp#named_captures order: each name at its first appearance, with all its groups.
+        by_name: dict[str, list[str]] = {}
+        for index, name in enumerate(self._group_names):
+            by_name.setdefault(name, []).append(f"g{index}")
+        self._slots = [(name, group) for name, groups in by_name.items() for group in groups]
+        # Grok#capture's view of each slot: the field (the name split on ":") and its conversion. grok-pure.rb's
+        # compile_captures_func reassigns `coerce` inside `indices.each`, so only the first group of a
+        # repeated name is converted; later ones stay strings.
+        self._fields: list[tuple[str, str | None]] = []
+        converted = set()
+        for name, _ in self._slots:
+            pattern, field, conversion = (name.split(":") + [None, None])[:3]
+            first = name not in converted
+            converted.add(name)
+            self._fields.append((field or pattern, conversion if first and conversion in ("int", "float") else None))
 
     def _model_captures(self, text: str) -> list[tuple[str, str | None]] | None:
         found = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS)
         if found is None:
             return None
-        # Regexp#named_captures order: each name at its first appearance, with all its groups.
-        by_name: dict[str, list[str | None]] = {}
-        for index, name in enumerate(self._group_names):
-            by_name.setdefault(name, []).append(found.group(f"g{index}"))
-        return [(name, value) for name, values in by_name.items() for value in values]
+        values = found.groupdict()
+        return [(name, values[group]) for name, group in self._slots]
 
     def captures(self, text: str) -> list[tuple[str, str | None]] | None:
         """``[(group name, value or None), ...]`` as Joni gives them, or None without a match."""
         model = self._model_captures(text)
         if self.engine is not None:
-            joni = self.engine.grok(self.expanded, text)
-            if joni != model:
-                raise EngineDisagreement(
-                    f"grok model and Joni disagree on {text!r}\n  expression: {self.expression}\n"
-                    f"  model: {model}\n  Joni:  {joni}"
-                )
+            # The engine raises the disagreement now, or later for a batch (stack_models/joni_batches.py).
+            self.engine.check_grok(self.expanded, text, model, lambda joni: self.disagreement(text, model, joni))
         return model
 
+    def disagreement(self, text: str, model, joni) -> EngineDisagreement:
+        return EngineDisagreement(
+            f"grok model and Joni disagree on {text!r}\n  expression: {self.expression}\n"
+            f"  model: {model}\n  Joni:  {joni}"
+        )
+
     def matches(self, text: str) -> bool:
-        return self.captures(text) is not None
+        """Whether the expression matches (the multiline codec's ``grok.match != false``: only that is used,
+        so only that is compared with Joni)."""
+        matched = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS) is not None
+        if self.engine is not None:
+            self.engine.check_match(self.expanded, text, matched, lambda joni: self.disagreement(text, matched, joni))
+        return matched
 
     def fields(self, text: str) -> list[tuple[str, object]] | None:
         """``[(field, value), ...]`` as Grok#capture yields them (name split on ":", coerced), or None."""
         captures = self.captures(text)
         if captures is None:
             return None
-        fields, converted = [], set()
-        for name, value in captures:
-            pattern, field, conversion = (name.split(":") + [None, None])[:3]
-            # grok-pure.rb's compile_captures_func reassigns `coerce` inside `indices.each`, so
-            # only the first group of a repeated name is converted; later ones stay strings.
-            if conversion in ("int", "float") and name not in converted:
-                value = _ruby_number(value, conversion)
-            converted.add(name)
-            fields.append((field or pattern, value))
-        return fields
+        return [(field, value if conversion is None else _ruby_number(value, conversion))
+                for (field, conversion), (_, value) in zip(self._fields, captures, strict=True)]
 
     def match(self, text: str) -> dict[str, object] | None:
         """``{field: value}`` of the groups that took part in the match, or None."""

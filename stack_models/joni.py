@@ -11,12 +11,14 @@ engines, a few versions apart. Zone data in particular is older here.
 """
 
 import atexit
+import base64
 import json
 import os
 import selectors
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ENGINE_SCRIPT = Path(__file__).with_name("joni_engine.rb")
@@ -41,10 +43,11 @@ def missing_reason() -> str | None:
 
 
 class Engine:
-    def __init__(self):
+    def __init__(self, jvm_options: tuple[str, ...] = ()):
+        """``jvm_options``: for the JVM (``-Xmx512m``), passed as jruby's ``-J`` options."""
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            ["jruby", str(ENGINE_SCRIPT)],
+            ["jruby", *(f"-J{option}" for option in jvm_options), str(ENGINE_SCRIPT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -80,6 +83,11 @@ class Engine:
         return self._request(fields, REQUEST_TIMEOUT)
 
     def _request(self, fields: dict, wait: float) -> dict:
+        self.send(fields)
+        return self.receive(fields["op"], wait)
+
+    def send(self, fields: dict) -> None:
+        """Write one request; its answer is read by ``receive``, before any other request is sent."""
         if self._process.poll() is not None:
             raise EngineError(f"the jruby engine is not running (exit status {self._process.returncode})")
         try:
@@ -87,9 +95,11 @@ class Engine:
             self._process.stdin.flush()
         except BrokenPipeError:
             self._fail("jruby closed its input")
+
+    def receive(self, op: str, wait: float) -> dict:
         answer = self._read_answer(wait)
         if not answer["ok"]:
-            raise EngineError(f"{fields['op']} failed in jruby: {answer['error']}")
+            raise EngineError(f"{op} failed in jruby: {answer['error']}")
         return answer
 
     def close(self) -> None:
@@ -127,6 +137,33 @@ class Engine:
 
     def joda_accepts_zone(self, zone: str) -> bool:
         return self.request(op="joda_zone", zone=zone)["accepted"]
+
+    def charset_convert(self, data: bytes) -> str:
+        """The text the codecs' LogStash::Util::Charset (UTF-8) makes of one line's bytes."""
+        return self.request(op="charset_convert", data=base64.b64encode(data).decode("ascii"))["text"]
+
+    # ---- the models' checks: the model's answer against the engine's, a disagreement raised ----
+    # (stack_models/joni_batches.py offers the same, many checks a request.)
+    def check_grok(self, pattern: str, text: str, model, disagreement: Callable[[object], Exception]) -> None:
+        joni = self.grok(pattern, text)
+        if joni != model:
+            raise disagreement(joni)
+
+    def check_match(self, pattern: str, text: str, model: bool, disagreement: Callable[[object], Exception]) -> None:
+        joni = self.grok(pattern, text) is not None
+        if joni != model:
+            raise disagreement(joni)
+
+    def check_joda(self, pattern: str, zone: str, locale: str | None, text: str, model: int | None,
+                   disagreement: Callable[[object], Exception]) -> None:
+        real = self.joda_parse(pattern, zone, text, locale)
+        if real != model:
+            raise disagreement(real)
+
+    def check_charset(self, data: bytes, model: str, disagreement: Callable[[object], Exception]) -> None:
+        real = self.charset_convert(data)
+        if real != model:
+            raise disagreement(real)
 
     def fnmatch(self, pattern: str, name: str) -> bool:
         """Ruby's ``Pathname#fnmatch?`` without flags, as the file input's ``exclude`` uses it."""

@@ -16,6 +16,18 @@
 #     -> {"millis": <epoch millis>} or {"parse_error": <message>}
 #   {"op": "joda_zone", "zone": <zone id>} -> {"accepted": true, "id": <Joda's id>} or {"accepted": false}
 #   {"op": "fnmatch", "pattern": <glob>, "name": <file name>} -> {"matches": true or false}
+#   {"op": "charset_convert", "data": <a line's bytes, base64>} -> {"text": <what the codecs' charset converter makes of it>}
+#   {"op": "check_batch", "patterns": [<expanded grok expression>, ...],
+#    "names": [[<pattern index>, [<the model's capture names, in order>]], ...],
+#    "groks": [[<pattern index>, <text>, <the model's capture values (as the names) or null>], ...],
+#    "matches": [[<pattern index>, <text>, <whether the model matches>], ...],
+#    "dates": [[<Joda pattern>, <zone id>, <locale or null>, <text>, <the model's millis or null>], ...],
+#    "charsets": [[<bytes, base64>, <the model's text>], ...]}
+#     -> {"names": [[<pattern index>, [<Joni's names>]], ...], "groks": [[<position>, <Joni's captures or null>], ...],
+#         "matches": [[<position>, <whether Joni matches>], ...],
+#         "dates": [[<position>, <Joda's millis or null>], ...],
+#         "charsets": [[<position>, <text>], ...]}: only the checks whose answer differs from the model's
+#        (stack_models/joni_batches.py: many checks a request, so a whole log folder can be checked)
 require "json"
 require "pathname"
 require "timeout"
@@ -27,7 +39,13 @@ java_import "org.joda.time.DateTime"
 java_import "org.joda.time.format.DateTimeFormat"
 java_import "java.util.Locale"
 
+# As Logstash's runner does (logstash-core/lib/logstash/runner.rb): String#inspect keeps printable
+# non-ASCII characters only when the default external encoding is Unicode.
+Encoding.default_external = Encoding::UTF_8
+
 $regexps = {}
+$slots = {}
+$joda_parsers = {}
 
 # jordansissel/ruby-grok lib/grok-pure.rb (Grok#compile): the expanded
 # expression is compiled with Regexp::MULTILINE, so "." also matches "\n".
@@ -36,13 +54,17 @@ $regexps = {}
 # unanchored search.
 def grok(request, match = nil)
   regexp = ($regexps[request["pattern"]] ||= Regexp.new(request["pattern"], Regexp::MULTILINE))
-  match ||= regexp.match(request["text"])
-  return { "captures" => nil } if match.nil?
-  captures = []
-  regexp.named_captures.each do |name, indices|
-    indices.each { |index| captures << [name, match[index]] }
-  end
-  { "captures" => captures }
+  { "captures" => captures(regexp, match || regexp.match(request["text"])) }
+end
+
+def captures(regexp, match)
+  return nil if match.nil?
+  capture_slots(regexp).map { |name, index| [name, match[index]] }
+end
+
+# [name, group index] in named_captures order, worked out once per expression.
+def capture_slots(regexp)
+  $slots[regexp] ||= regexp.named_captures.flat_map { |name, indices| indices.map { |index| [name, index] } }
 end
 
 def grok_timed(request)
@@ -82,10 +104,14 @@ end
 # TimestampParserFactory.java (locale: Locale.forLanguageTag, else the JVM default)
 # and JodaParser.java: DateTimeFormat.forPattern(pattern).withDefaultYear(this
 # year).withLocale(locale).withZone(DateTimeZone.forID(zone)), then parseMillis.
+def joda_parser(pattern, zone, locale)
+  locale = locale ? Locale.forLanguageTag(locale) : Locale.getDefault
+  DateTimeFormat.forPattern(pattern).withDefaultYear(DateTime.new.getYear)
+                .withLocale(locale).withZone(DateTimeZone.forID(zone))
+end
+
 def joda_parse(request)
-  locale = request["locale"] ? Locale.forLanguageTag(request["locale"]) : Locale.getDefault
-  parser = DateTimeFormat.forPattern(request["pattern"]).withDefaultYear(DateTime.new.getYear)
-                         .withLocale(locale).withZone(DateTimeZone.forID(request["zone"]))
+  parser = joda_parser(request["pattern"], request["zone"], request["locale"])
   { "millis" => parser.parseMillis(request["text"]) }
 rescue Java::JavaLang::IllegalArgumentException => e
   { "parse_error" => e.message }
@@ -109,10 +135,53 @@ def split_words(request)
   { "words" => request["text"].split(" ") }
 end
 
+# logstash-core/lib/logstash/util/charset.rb (convert), charset UTF-8: a line that is not valid UTF-8
+# becomes its inspect, quotes cut off.
+def convert_charset(data)
+  data = data.force_encoding(Encoding::UTF_8)
+  data.valid_encoding? ? data : data.inspect[1..-2]
+end
+
+def charset_convert(request)
+  { "text" => convert_charset(request["data"].unpack1("m0")) }
+end
+
+def check_batch(request)
+  regexps = request["patterns"].map { |pattern| $regexps[pattern] ||= Regexp.new(pattern, Regexp::MULTILINE) }
+  names, groks, matches, dates, charsets = [], [], [], [], []
+  request["names"].each do |index, expected|
+    found = capture_slots(regexps[index]).map(&:first)
+    names << [index, found] unless found == expected
+  end
+  request["groks"].each_with_index do |(index, text, expected), position|
+    found = captures(regexps[index], regexps[index].match(text))
+    groks << [position, found] unless (found && found.map(&:last)) == expected
+  end
+  request["matches"].each_with_index do |(index, text, expected), position|
+    matched = !regexps[index].match(text).nil?
+    matches << [position, matched] unless matched == expected
+  end
+  request["dates"].each_with_index do |(pattern, zone, locale, text, expected), position|
+    parser = ($joda_parsers[[pattern, zone, locale]] ||= joda_parser(pattern, zone, locale))
+    millis = begin
+      parser.parseMillis(text)
+    rescue Java::JavaLang::IllegalArgumentException
+      nil
+    end
+    dates << [position, millis] unless millis == expected
+  end
+  request["charsets"].each_with_index do |(data, expected), position|
+    text = convert_charset(data.unpack1("m0"))
+    charsets << [position, text] unless text == expected
+  end
+  { "names" => names, "groks" => groks, "matches" => matches, "dates" => dates, "charsets" => charsets }
+end
+
 OPERATIONS = {
   "grok" => method(:grok), "grok_timed" => method(:grok_timed), "grok_batch" => method(:grok_batch),
   "joda_parse" => method(:joda_parse),
-  "joda_zone" => method(:joda_zone), "fnmatch" => method(:fnmatch), "split_words" => method(:split_words)
+  "joda_zone" => method(:joda_zone), "fnmatch" => method(:fnmatch), "split_words" => method(:split_words),
+  "charset_convert" => method(:charset_convert), "check_batch" => method(:check_batch)
 }
 
 $stdout.sync = true

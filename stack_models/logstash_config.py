@@ -8,6 +8,7 @@ without commas, commas in hashes. Strings keep backslashes as written, as
 Logstash does with its default ``config.support_escapes: false``.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -349,6 +350,7 @@ def parse_config(text: str) -> dict[str, list]:
     return _Parser(text).config()
 
 
+@functools.lru_cache(maxsize=4096)  # the pipeline's references are few; each is read on every event
 def field_path(reference: str) -> tuple[str, ...]:
     """``"[a][b]"`` or ``"a"`` as a path tuple."""
     if reference.startswith("["):

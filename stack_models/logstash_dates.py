@@ -5,6 +5,7 @@ The date filter (logstash_filters.py) checks every parse on Joda itself when giv
 """
 
 import datetime as dt
+import functools
 import re
 import zoneinfo
 
@@ -22,6 +23,7 @@ def joda_format(timestamp: dt.datetime, pattern: str) -> str:
     return pattern.replace("YYYY", f"{utc.year:04d}").replace("MM", f"{utc.month:02d}").replace("dd", f"{utc.day:02d}")
 
 
+@functools.lru_cache(maxsize=64)
 def _joda_to_strptime(pattern: str) -> tuple[str, re.Pattern]:
     """The strptime format for a Joda pattern, and the shape Joda's parser accepts."""
     out, shape, position = [], [], 0
@@ -41,6 +43,7 @@ def _joda_to_strptime(pattern: str) -> tuple[str, re.Pattern]:
     return "".join(out), re.compile("".join(shape), re.ASCII)
 
 
+@functools.lru_cache(maxsize=8192)  # consecutive lines share their second (the access log's whole time)
 def parse_millis(joda: str, text: str, zone_id: str) -> int | None:
     """Epoch millis as Joda's parseMillis gives them in ``zone_id``, or None where it throws."""
     strptime_format, shape = _joda_to_strptime(joda)

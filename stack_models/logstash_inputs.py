@@ -2,6 +2,7 @@
 
 import datetime as dt
 import fnmatch
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .grok import EngineDisagreement
@@ -42,21 +43,50 @@ def _name_matches(pattern: str, file_name: str) -> bool:
 
 def file_input_for(inputs: list, file_name: str, engine=None) -> Plugin:
     """The one file input of ``inputs`` whose ``path`` patterns match ``file_name`` (a live or a rotated name)."""
-    matches = [
+    matches = reading_inputs(inputs, file_name, engine)
+    if len(matches) != 1:
+        raise LookupError(f"{len(matches)} file inputs read {file_name}")
+    return matches[0]
+
+
+def reading_inputs(inputs: list, file_name: str, engine=None) -> list[Plugin]:
+    """The file inputs of ``inputs`` that read ``file_name``: a ``path`` pattern matches it and no ``exclude`` drops it."""
+    return [
         plugin
         for plugin in inputs
         if isinstance(plugin, Plugin)
         and any(path_matches(pattern, file_name) for pattern in plugin.get("path", []))
         and not any(_excluded(pattern, file_name, engine) for pattern in plugin.get("exclude", []))
     ]
-    if len(matches) != 1:
-        raise LookupError(f"{len(matches)} file inputs read {file_name}")
-    return matches[0]
+
+
+def excluding_patterns(inputs: list, file_name: str, engine=None) -> list[str]:
+    """The ``exclude`` entries that drop ``file_name`` from a file input whose ``path`` matches it."""
+    return [
+        pattern
+        for plugin in inputs
+        if isinstance(plugin, Plugin) and any(path_matches(path, file_name) for path in plugin.get("path", []))
+        for pattern in plugin.get("exclude", [])
+        if _excluded(pattern, file_name, engine)
+    ]
 
 
 def read_file_input(plugin: Plugin, file_path: Path, text: str, library: PatternLibrary) -> list[Event]:
     """The events the file input ``plugin`` (its ``${VAR}`` substituted, with its codec) makes of ``text``,
     complete lines only."""
+    # logstash-input-file lib/filewatch/watched_file.rb (buffer_extract): a BufferedTokenizer splits on the
+    # delimiter "\n" only, so a "\r" before it stays in the line; a line without its newline waits.
+    # Empty lines are passed on too (elastic/logstash BufferedTokenizerExt.java, extract: split with
+    # limit -1), each to listener.accept (lib/filewatch/tail_mode/handlers/base.rb, controlled_read).
+    lines = ((line, None) for line in text.split("\n")[:-1])
+    return [event for event, _ in stream_file_input(plugin, file_path, lines, library)]
+
+
+def stream_file_input(plugin: Plugin, file_path: Path, lines: Iterable[tuple[str, object]],
+                      library: PatternLibrary) -> Iterator[tuple[Event, object]]:
+    """The events the file input ``plugin`` (its ``${VAR}`` substituted, with its codec) makes of ``lines``, one
+    at a time, each with the mark given with its first line. ``lines`` are the input's lines as its codec gets
+    them, each with a mark of the caller's (stack_models/logstash_lines.py reads a file so, in chunks)."""
     # stat_interval and discover_interval only set when lines are read (the latency budget test
     # checks them), sincedb_write_interval how much a crash replays (the replay test checks it);
     # what is read does not depend on them.
@@ -67,69 +97,74 @@ def read_file_input(plugin: Plugin, file_path: Path, text: str, library: Pattern
     )
     if plugin.get("mode", "tail") != "tail":
         raise AssertionError(f"file input for {file_path.name} is not in tail mode: read mode deletes files")
-    # logstash-input-file lib/filewatch/watched_file.rb (buffer_extract): a BufferedTokenizer splits on
-    # the delimiter "\n" only, so a "\r" before it stays in the line; a line without its newline waits.
-    # Empty lines are passed on too (elastic/logstash BufferedTokenizerExt.java, extract: split with
-    # limit -1), each to listener.accept (lib/filewatch/tail_mode/handlers/base.rb, controlled_read).
-    lines = text.split("\n")[:-1]
     codec = plugin.get("codec")
-    messages = _multiline(codec, lines, library) if codec is not None else [(line, []) for line in lines]
-    events = []
-    for message, tags in messages:
+    added = [(field_path(reference), value) for reference, value in plugin.get("add_field", {}).items()]
+    path = str(file_path)
+    if codec is None:  # the plain codec: one event a line, an empty line too
+        messages = ((line, [], mark) for line, mark in lines)
+    else:
+        messages = MultilineCodec(codec, library).events(lines)
+    for message, tags, mark in messages:
         event = Event(
             {
                 "@timestamp": dt.datetime.now(dt.timezone.utc),
                 "@version": "1",
                 "message": message,
                 "event": {"original": message},
-                "log": {"file": {"path": str(file_path)}},
+                "log": {"file": {"path": path}},
                 "host": {"name": "logstash"},
             }
         )
         for tag in tags:
             event.add_tag(tag)
-        for reference, value in plugin.get("add_field", {}).items():
-            event.set_field(field_path(reference), event.sprintf(value))
-        events.append(event)
-    return events
+        for reference, value in added:
+            event.set_field(reference, event.sprintf(value))
+        yield event, mark
 
 
-def _multiline(codec: Plugin, lines: list[str], library: PatternLibrary) -> list[tuple[str, list[str]]]:
-    """logstash-plugins/logstash-codec-multiline lib/logstash/codecs/multiline.rb, what => previous."""
-    if codec.name != "multiline":
-        raise NotImplementedError(f"codec {codec.name} is not modelled")
-    require_options(codec, {"pattern", "negate", "what", "auto_flush_interval", "max_lines", "max_bytes", "patterns_dir"})
-    if codec.get("what") != "previous":
-        raise NotImplementedError("only multiline what => previous is modelled")
-    if "max_bytes" in codec.keys() and not isinstance(codec.get("max_bytes"), int):
-        raise NotImplementedError("max_bytes is modelled as a plain number of bytes only")
-    # register: the core patterns, then patterns_dir's files, then Grok#compile(pattern) with
-    # named_captures_only false; decode: match is "grok.match != false".
-    # (The codec loads the legacy core set, grok under ecs v8 the ecs-v1 one; the model has one.)
-    files = patterns_dir_files(codec.get("patterns_dir", []), skip_directories=False)
-    start = library.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files)
-    negate = codec.get("negate", False)
-    max_lines, max_bytes = codec.get("max_lines", 500), codec.get("max_bytes", 10 * 1024 * 1024)
-    events, buffer, size = [], [], 0
+class MultilineCodec:
+    """logstash-plugins/logstash-codec-multiline lib/logstash/codecs/multiline.rb, what => previous: the lines
+    of one file in, its events out, one at a time."""
 
-    def flush():
-        nonlocal size
-        if buffer:
-            tags = ["multiline"] if len(buffer) > 1 else []  # merge_events
-            tags += ["multiline_codec_max_bytes_reached"] if size >= max_bytes else []
-            tags += ["multiline_codec_max_lines_reached"] if len(buffer) > max_lines else []
-            events.append(("\n".join(buffer), tags))
-            buffer.clear()
-            size = 0
+    def __init__(self, codec: Plugin, library: PatternLibrary):
+        if codec.name != "multiline":
+            raise NotImplementedError(f"codec {codec.name} is not modelled")
+        require_options(codec, {"pattern", "negate", "what", "auto_flush_interval", "max_lines", "max_bytes", "patterns_dir"})
+        if codec.get("what") != "previous":
+            raise NotImplementedError("only multiline what => previous is modelled")
+        if "max_bytes" in codec.keys() and not isinstance(codec.get("max_bytes"), int):
+            raise NotImplementedError("max_bytes is modelled as a plain number of bytes only")
+        # register: the core patterns, then patterns_dir's files, then Grok#compile(pattern) with
+        # named_captures_only false; decode: match is "grok.match != false".
+        # (The codec loads the legacy core set, grok under ecs v8 the ecs-v1 one; the model has one.)
+        files = patterns_dir_files(codec.get("patterns_dir", []), skip_directories=False)
+        self.start = library.grok(codec.get("pattern"), named_captures_only=False, file_patterns=files)
+        self.negate = codec.get("negate", False)
+        self.max_lines, self.max_bytes = codec.get("max_lines", 500), codec.get("max_bytes", 10 * 1024 * 1024)
 
-    for received in lines:
-        # decode: text.split("\n"), and Ruby's "".split gives no line: an empty line is dropped.
-        for line in [received] if received else []:
-            matched = start.matches(line) != negate
+    def events(self, lines: Iterable[tuple[str, object]]) -> Iterator[tuple[str, list[str], object]]:
+        """``(message, tags, mark of its first line)`` for each event ``lines`` make, the last one flushed at the end."""
+        buffer: list[str] = []
+        size, first_mark = 0, None
+        for received, mark in lines:
+            # decode: text.split("\n"), and Ruby's "".split gives no line: an empty line is dropped.
+            if not received:
+                continue
+            matched = self.start.matches(received) != self.negate
             # do_previous: flush before buffering when the line starts a record or a limit is passed.
-            if not matched or len(buffer) > max_lines or size >= max_bytes:
-                flush()
-            buffer.append(line)
-            size += len(line.encode())
-    flush()  # auto_flush_interval: the last event is flushed once no line follows (timing not modelled)
-    return events
+            if buffer and (not matched or len(buffer) > self.max_lines or size >= self.max_bytes):
+                yield *self._merged(buffer, size), first_mark
+                buffer, size = [], 0
+            if not buffer:
+                first_mark = mark
+            buffer.append(received)
+            size += len(received.encode()) if not received.isascii() else len(received)
+        if buffer:  # auto_flush_interval: the last event is flushed once no line follows (timing not modelled)
+            yield *self._merged(buffer, size), first_mark
+
+    def _merged(self, buffer: list[str], size: int) -> tuple[str, list[str]]:
+        tags = ["multiline"] if len(buffer) > 1 else []  # merge_events
+        tags += ["multiline_codec_max_bytes_reached"] if size >= self.max_bytes else []
+        tags += ["multiline_codec_max_lines_reached"] if len(buffer) > self.max_lines else []
+        return "\n".join(buffer), tags
+

@@ -12,7 +12,9 @@ This module wires the layers below: the file input and its codec (logstash_input
 (logstash_filters), the conditionals around them and the elasticsearch output.
 """
 
-import copy
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex
@@ -21,10 +23,28 @@ from .grok import Grok, load_patterns
 from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, parse_config, plugins
 from .logstash_events import Document, Event
 from .logstash_filters import FilterPlugins
-from .logstash_inputs import file_input_for, read_file_input
+from .logstash_inputs import file_input_for, read_file_input, stream_file_input
 from .logstash_options import substitute_environment
 from .logstash_patterns import PatternLibrary, host_path, patterns_dir_files
 from .paths import PIPELINE_PATH
+
+
+@dataclass(frozen=True)
+class GrokMatch:
+    """One expression of a grok filter's ``match``, with the definitions the filter compiles it with."""
+
+    plugin_id: str
+    source: str  # the field reference it matches
+    index: int  # its place in the source's list of expressions
+    expression: str
+    failure_tags: tuple[str, ...]  # tag_on_failure
+    pattern_definitions: dict[str, str] = field(repr=False)
+    file_patterns: dict[str, str] = field(repr=False)
+
+    def compile(self, library: PatternLibrary, expression: str | None = None) -> Grok:
+        """This expression (or ``expression``, e.g. a part of it) as the filter compiles it."""
+        return library.grok(self.expression if expression is None else expression, self.pattern_definitions,
+                            file_patterns=self.file_patterns)
 
 
 class Pipeline:
@@ -34,6 +54,8 @@ class Pipeline:
         self.config = parse_config(path.read_text(encoding="utf-8"))
         self.library = PatternLibrary(patterns, engine)
         self._filters = FilterPlugins(self.library, engine)
+        # Logstash substitutes ${VAR} once, when it loads the pipeline: id(item) -> (item, substituted).
+        self._substituted: dict[int, tuple[object, Plugin]] = {}
 
     @classmethod
     def from_patterns_dir(cls, directory: Path, environment: dict[str, str] | None = None, engine=None) -> "Pipeline":
@@ -56,13 +78,21 @@ class Pipeline:
                 files = self.patterns_dir_files(codec.get("patterns_dir", []), skip_directories=False)
                 found[f"{plugin.get('id')} codec"] = self.grok(codec.get("pattern"), named_captures_only=False,
                                                                file_patterns=files)
+        for match in self.grok_matches():
+            found[f"{match.plugin_id} {match.source} #{match.index}"] = match.compile(self.library)
+        return found
+
+    def grok_matches(self) -> list[GrokMatch]:
+        """Every expression of every grok filter, in the order the filters and their lists give them."""
+        found = []
         for item in plugins(self.config["filter"]):
             if item.name == "grok":
-                files = self.patterns_dir_files(item.get("patterns_dir", []))
+                files = self.patterns_dir_files(item.get("patterns_dir", []), item.get("patterns_files_glob", "*"))
+                tags = tuple(item.get("tag_on_failure", ["_grokparsefailure"]))
                 for source, expressions in item.get("match").items():
                     for index, expression in enumerate(expressions if isinstance(expressions, list) else [expressions]):
-                        found[f"{item.get('id')} {source} #{index}"] = self.grok(
-                            expression, item.get("pattern_definitions", {}), file_patterns=files)
+                        found.append(GrokMatch(item.get("id"), source, index, expression, tags,
+                                               item.get("pattern_definitions", {}), files))
         return found
 
     def file_input(self, file_name: str) -> Plugin:
@@ -71,23 +101,38 @@ class Pipeline:
 
     def read(self, file_path: Path, text: str) -> list[Event]:
         """The events the file input (with its codec) makes of ``text``, complete lines only."""
-        plugin = substitute_environment(self.file_input(file_path.name), self.environment)
-        return read_file_input(plugin, file_path, text, self.library)
+        return read_file_input(self.loaded(self.file_input(file_path.name)), file_path, text, self.library)
+
+    def stream(self, file_path: Path, lines: Iterable[tuple[str, object]]) -> Iterator[tuple[Event, object]]:
+        """``read``, one event at a time: ``lines`` are the file's lines as the input's codec gets them, each
+        with a mark (stack_models/logstash_lines.py), and each event comes with its first line's mark."""
+        return stream_file_input(self.loaded(self.file_input(file_path.name)), file_path, lines, self.library)
+
+    def loaded(self, item: Plugin) -> Plugin:
+        """``item`` with its ``${VAR}`` substituted, once for the life of the pipeline."""
+        entry = self._substituted.get(id(item))
+        if entry is None or entry[0] is not item:
+            entry = self._substituted[id(item)] = (item, substitute_environment(item, self.environment))
+        return entry[1]
 
     # ---- filters -----------------------------------------------------------------
-    def filter(self, event: Event) -> Event:
-        self._run(self.config["filter"], event)
+    def filter(self, event: Event, on_plugin: Callable[[str], None] | None = None) -> Event:
+        """Run the filters on ``event``; ``on_plugin`` is told the id of each filter plugin that runs, in order."""
+        self._run(self.config["filter"], event, on_plugin)
         return event
 
-    def _run(self, items: list, event: Event) -> None:
+    def _run(self, items: list, event: Event, on_plugin: Callable[[str], None] | None) -> None:
         for item in items:
             if isinstance(item, Conditional):
                 for condition, body in item.branches:
                     if condition is None or self._holds(condition, event):
-                        self._run(body, event)
+                        self._run(body, event, on_plugin)
                         break
             else:
-                self._filters.apply(substitute_environment(item, self.environment), event)
+                plugin = self.loaded(item)
+                if on_plugin is not None:
+                    on_plugin(plugin.get("id"))
+                self._filters.apply(plugin, event)
 
     def _holds(self, condition, event: Event) -> bool:
         operator = condition[0]
@@ -109,7 +154,7 @@ class Pipeline:
             contained = left in right if isinstance(right, (list, str)) and left is not None else False
             return contained if operator == "in" else not contained
         if operator in ("=~", "!~"):
-            found = isinstance(left, str) and regex.search(right, left, regex.MULTILINE) is not None
+            found = isinstance(left, str) and _condition_regex(right).search(left) is not None
             return found if operator == "=~" else not found
         raise NotImplementedError(f"condition operator {operator} is not modelled")
 
@@ -122,12 +167,13 @@ class Pipeline:
         return operand
 
     # ---- output ------------------------------------------------------------------
-    def output(self, event: Event) -> Document:
+    def output(self, event: Event, copy: bool = True) -> Document:
+        """The document the output indexes; ``copy=False`` shares the event's values (read it, do not change it)."""
         outputs = [item for item in self.config["output"] if isinstance(item, Plugin)]
         if len(outputs) != 1 or outputs[0].name != "elasticsearch":
             raise NotImplementedError("exactly one elasticsearch output is modelled")
-        plugin = substitute_environment(outputs[0], self.environment)
-        source = copy.deepcopy({key: value for key, value in event.items() if key != "@metadata"})
+        plugin = self.loaded(outputs[0])
+        source = {key: _copied(value) if copy else value for key, value in event.items() if key != "@metadata"}
         return Document(
             index=event.sprintf(plugin.get("index")),
             document_id=event.sprintf(plugin.get("document_id")),
@@ -143,3 +189,18 @@ class Pipeline:
             self.filter(event)
             results.append((event, self.output(event)))
         return results
+
+
+@functools.lru_cache(maxsize=64)
+def _condition_regex(pattern: str) -> regex.Pattern:
+    """A condition's /regexp/, compiled once (Logstash compiles it with the pipeline)."""
+    return regex.compile(pattern, regex.MULTILINE)
+
+
+def _copied(value):
+    """A deep copy of an event's value: dicts and lists copied, the rest (str, numbers, datetime) immutable."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
