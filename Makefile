@@ -45,8 +45,7 @@ BELOW_THRESHOLD ?=
 BASE_URL ?=
 LOG_DIR ?=
 DRILL_LOG ?= var/drill-log.tsv
-# `make check-logs LOG_DIR=path/to/logs [TIME_ZONE=Europe/Paris] [ENGINE=auto|joni|model] [JSON=1]`.
-LOG_DIR ?=
+# `make check-logs LOG_DIR=path/to/logs [TIME_ZONE=Europe/Paris] [ENGINE=auto|joni|model] [JSON=1]` (LOG_DIR above).
 ENGINE ?= auto
 JSON ?=
 # A value as one shell word, whatever quotes it holds.
@@ -205,13 +204,14 @@ endif
 # app/ for the models' zone check (config.time_zones), setup/ for the rules as setup renders them, scripts/ for .env.
 	PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m drill $(SCENARIO) --drill-log '$(DRILL_LOG)' --compose '$(COMPOSE)' \
 		$(if $(OFFLINE),--offline) $(if $(BELOW_THRESHOLD),--below-threshold) \
-		$(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(LOG_DIR),--log-dir '$(LOG_DIR)')
+		$(if $(BASE_URL),--base-url $(call shell_quote,$(BASE_URL))) $(if $(LOG_DIR),--log-dir $(call shell_quote,$(LOG_DIR)))
 
 # No Docker: python -m check_logs reads the folder through the pipeline's model (Joni under jruby if installed).
 # Its exit status: 0 every event parses, 1 failures found, 2 it cannot run; make itself exits 2 whenever a
 # command fails, and names the status on its last line (Error 1, Error 2). TIME_ZONE given to make is passed
 # on; otherwise the command reads it from the environment, then .env, else UTC.
 check-logs: $(VENV)/.installed ## Check offline that a log folder parses as Logstash would read it (LOG_DIR=path; TIME_ZONE, ENGINE=auto|joni|model, JSON=1)
+	$(call require_python,VENV_PYTHON)
 	@if [ -z "$(LOG_DIR)" ]; then echo "error: set LOG_DIR to the folder your project logs to, e.g. make check-logs LOG_DIR=/srv/myproject/logs" >&2; exit 2; fi
 	@PYTHONPATH=app:setup:scripts $(VENV_PYTHON) -m check_logs $(call shell_quote,$(LOG_DIR)) --engine $(call shell_quote,$(ENGINE)) \
 		$(if $(filter command line,$(origin TIME_ZONE)),--time-zone $(call shell_quote,$(TIME_ZONE))) $(if $(JSON),--json)

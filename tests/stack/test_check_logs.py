@@ -31,7 +31,7 @@ APP_TIME_ZONE = "Europe/Paris"
 TUTORIAL_TIME_ZONE = "America/New_York"
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": "UTC"}
 NO_ENV_FILE = "/nonexistent/.env"
-# A record of the tutorial's format starts with a level, a space, asctime and a space (README, "The tutorial's own format").
+# A record of the tutorial's format starts with a level, a space, asctime and a space (docs/log-lines.md, "The tutorial's own format").
 TUTORIAL_RECORD_START = re.compile(r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 ESC, BIDI = "\x1b", "\u202e"
 
@@ -74,7 +74,7 @@ def our_logs(tmp_path_factory) -> Path:
 
 
 def our_records(path: Path) -> int:
-    """Records in our format: a line, and the TAB-indented lines of its traceback (README, "The log lines")."""
+    """Records in our format: a line, and the TAB-indented lines of its traceback (docs/log-lines.md, "The files")."""
     return sum(1 for line in path.read_text(encoding="utf-8").split("\n")[:-1] if not line.startswith("\t"))
 
 

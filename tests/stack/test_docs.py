@@ -131,7 +131,7 @@ def test_every_variable_make_takes_on_its_command_line_is_documented():
     only_read = set(re.findall(r"\$\(([A-Z_][A-Z0-9_]*)\)", makefile)) - assigned - MAKE_OWN_VARIABLES
     table = section(Document(CONFIGURATION_PAGE), "make's command-line variables")
     documented = {name for cell in table_first_cells(table) for name in code_spans(cell)}
-    assert defaulted >= {"PYTHON", "SCENARIO", "LOG_DIR"} and only_read == {"CONFIRM"}
+    assert defaulted >= {"PYTHON", "SCENARIO", "LOG_DIR"} and only_read == {"CONFIRM", "TIME_ZONE"}
     assert documented == defaulted | only_read
 
 
