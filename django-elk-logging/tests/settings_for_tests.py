@@ -1,7 +1,7 @@
 """The smallest Django project that switches the package on, as its README shows: the package's tests' own settings.
 
 The package's pytest plugin (``-p django_elk_logging.pytest_plugin`` in pyproject.toml) sends the log files
-to a temporary folder, LOG_DIR; MONITORED_DIR, the folder LOGGING names, must stay empty (test_testing.py).
+to a temporary folder, LOG_DIR; MONITORED_DIR, the folder LOGGING names, must stay empty (test_pytest_plugin.py).
 Subprocesses of the tests (gunicorn, uvicorn) inherit the variable, so they write to LOG_DIR too.
 """
 

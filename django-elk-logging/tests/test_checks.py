@@ -20,6 +20,7 @@ def test_the_test_projects_settings_pass(settings):
     "middleware, expected",
     [
         ([SESSION, AUTHENTICATION], {"django_elk_logging.W001"}),
+        ([SESSION, OURS[0], AUTHENTICATION], {"django_elk_logging.W009"}),
         ([OURS[0], SESSION, OURS[1], AUTHENTICATION], {"django_elk_logging.W002"}),
         ([OURS[0], SESSION, AUTHENTICATION, OURS[1]], {"django_elk_logging.W002"}),
         ((*OURS, SESSION, AUTHENTICATION), set()),  # a tuple, as some projects keep it

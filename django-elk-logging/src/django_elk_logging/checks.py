@@ -27,6 +27,14 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             hint=f'MIDDLEWARE = ["{REQUEST_ID_MIDDLEWARE}", *MIDDLEWARE]  (first, so every response gets the header)',
             id="django_elk_logging.W001",
         ))
+    elif middleware.index(REQUEST_ID_MIDDLEWARE) != 0:
+        found.append(checks.Warning(
+            f"{REQUEST_ID_MIDDLEWARE} is not the first of MIDDLEWARE: under ASGI, records the middleware above it "
+            "logs (a disallowed host, a CSRF failure) carry no request id or client address, and a response it "
+            "answers has no X-Request-ID.",
+            hint="Move it to the top of MIDDLEWARE.",
+            id="django_elk_logging.W009",
+        ))
     if BLOCKED_IP_MIDDLEWARE in middleware:
         position = middleware.index(BLOCKED_IP_MIDDLEWARE)
         late = [name for name in _STATEFUL_MIDDLEWARE if name in middleware[:position]]

@@ -30,8 +30,6 @@ _LOW_UNSAFE = {
     False: re.compile(r'[\x00-\x1f\x7f-\x9f\\]'),
     True: re.compile(r'[\x00-\x1f\x7f-\x9f\\"]'),
 }
-# Every other character that may need escaping is above U+009F (and not ASCII).
-_HIGH = re.compile(r"[^\x00-\x9f]")
 
 
 def needs_escape(ch: str, quoted: bool = False) -> bool:
@@ -63,9 +61,24 @@ def _low_escape(match: re.Match[str]) -> str:
     return _LOW_ESCAPES[match.group()]
 
 
-def _high_escape(match: re.Match[str]) -> str:
-    ch = match.group()
-    return escape_char(ch) if needs_escape(ch) else ch
+class _DecisionCache(dict):
+    """A ``str.translate`` table that decides each code point once, on first sight, then looks it up in C.
+
+    At most MAX_ENTRIES are kept, so text made of ever new code points cannot grow it without bound.
+    """
+
+    MAX_ENTRIES = 65536
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        decided = escape_char(ch) if needs_escape(ch) else ch
+        if len(self) < self.MAX_ENTRIES:
+            self[code] = decided
+        return decided
+
+
+# For text the low pass has escaped already: its backslashes and quotes are its own escapes, kept.
+_HIGH_TABLE = _DecisionCache({code: chr(code) for code in range(0xA0)})
 
 
 def _escape_all(text: str, quoted: bool) -> str:
@@ -75,10 +88,10 @@ def _escape_all(text: str, quoted: bool) -> str:
         return text
     escaped = _LOW_UNSAFE[quoted].sub(_low_escape, text)
     # The escapes are printable ASCII: anything not printable left is above U+009F (a no-break
-    # space, a format character...), decided one non-ASCII character at a time.
+    # space, a format character...), each code point decided once and then looked up.
     if escaped.isprintable():
         return escaped
-    return _HIGH.sub(_high_escape, escaped)
+    return escaped.translate(_HIGH_TABLE)
 
 
 def truncation_marker(omitted_chars: int) -> str:
@@ -90,12 +103,14 @@ def neutralise(text: str, max_chars: int, *, quoted: bool = False) -> str:
 
     A cut never splits an escape sequence.
     """
-    escaped = _escape_all(text, quoted)
-    if len(escaped) <= max_chars:
+    # Escaping never shortens text: past max_chars + 1 characters nothing can be kept.
+    head = text[: max_chars + 1]
+    escaped = _escape_all(head, quoted)
+    if len(escaped) <= max_chars and len(head) == len(text):
         return escaped
     kept: list[str] = []
     size = 0
-    for consumed, ch in enumerate(text):
+    for consumed, ch in enumerate(head):
         piece = escape_char(ch) if needs_escape(ch, quoted) else ch
         if size + len(piece) > max_chars:
             return "".join(kept) + truncation_marker(len(text) - consumed)
