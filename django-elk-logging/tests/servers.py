@@ -56,9 +56,11 @@ def serving(command: list[str], port: int, env: dict[str, str], cwd: Path):
 
 
 def request(port: int, method: str, path: str, headers: dict[str, str] | None = None,
-            body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP/1.1 request on its own connection; header values are sent as UTF-8 bytes."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            body: bytes | None = None, source: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 request on its own connection, from the loopback address ``source`` if given; header
+    values are sent as UTF-8 bytes."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20,
+                                            source_address=(source, 0) if source else None)
     try:
         connection.putrequest(method, path, skip_accept_encoding=True)
         for name, value in (headers or {}).items():

@@ -36,5 +36,7 @@ MIDDLEWARE = [
 ]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; these users are throwaway
 ADMINS = [("Ops", "ops@example.com")]
+# Empty here; the tests that run a server set it to block one loopback address.
+BLOCKED_IPS = [entry for entry in os.environ.get("PACKAGE_TESTS_BLOCKED_IPS", "").split(",") if entry]
 
 LOGGING = elk_logging(MONITORED_DIR)

@@ -161,6 +161,40 @@ def concurrent_requests(port: int) -> list[tuple[str, str, int, dict]]:
         return list(pool.map(one, range(CONCURRENT_REQUESTS)))
 
 
+BLOCKED_ADDRESS = "127.0.0.2"
+
+
+def concurrent_security_requests(port: int) -> list[tuple[int, str, int]]:
+    """24 requests from 8 threads, each with its own user agent and X-Request-ID: from 127.0.0.1 to a view
+    that logs a security record after a pause, or from BLOCKED_ADDRESS (refused)."""
+
+    def one(number: int):
+        blocked = number % 3 == 0
+        headers = {"X-Request-ID": f"security-request-{number:04d}", "User-Agent": f"prober/{number}"}
+        status, _, _ = request(port, "GET", f"/probe?token=P{number:03d}&pause=0.{number % 4 + 1}", headers,
+                               source=BLOCKED_ADDRESS if blocked else None)
+        return number, BLOCKED_ADDRESS if blocked else "127.0.0.1", status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(one, range(24)))
+
+
+def check_each_security_event_belongs_to_its_request(lines: list[str], results) -> None:
+    """Each event carries its own request's id, client address and user agent, under concurrency."""
+    assert len(lines) == len(results)
+    for number, address, status in results:
+        request_id, agent = f"security-request-{number:04d}", f"prober/{number}"
+        [line] = [line for line in lines if f"request_id={request_id} " in line]
+        context = rf" client_ip={re.escape(address)} path=/probe user_agent={re.escape(agent)}"
+        if address == BLOCKED_ADDRESS:
+            assert status == 403 and record(
+                "WARNING", "ip_blocking", request_id, rf"Refused a request from blocked address {re.escape(address)} "
+                rf"\(BLOCKED_IPS entry {re.escape(address)}/32\)", " event=blocked_ip" + context).fullmatch(line), line
+        else:
+            assert status == 200 and record("WARNING", "urls_for_tests", request_id, f"probe P{number:03d}",
+                                            " event=security_event" + context).fullmatch(line), line
+
+
 def check_each_record_belongs_to_its_request(lines: list[str], results) -> None:
     assert len(lines) == 2 * len(results)
     for token, request_id, status, answer in results:
@@ -205,29 +239,39 @@ def uvicorn_run(tmp_path_factory):
     # As the README says to run it: only the package decides the client address, no second access line.
     command = ["uvicorn", "asgi_for_tests:application", "--host", "127.0.0.1", "--port", str(port),
                "--no-proxy-headers", "--no-access-log"]
-    with serving(command, port, environment(log_dir=workdir / "logs"), workdir):
+    env = environment(log_dir=workdir / "logs", PACKAGE_TESTS_BLOCKED_IPS=BLOCKED_ADDRESS)
+    with serving(command, port, env, workdir):
         results = concurrent_requests(port)
         malformed = request(port, "GET", "/async?token=M", {"X-Request-ID": "bad id", "X-Forwarded-For": FORGED_ADDRESS})
-    return workdir / "logs", results, malformed
+        security = concurrent_security_requests(port)
+    return workdir / "logs", results, malformed, security
 
 
 def test_uvicorn_each_record_carries_its_own_request_id_under_concurrency(uvicorn_run):
-    log_dir, results, _ = uvicorn_run
+    log_dir, results, _, _ = uvicorn_run
     malformed, concurrent = split_off(read_lines(log_dir / "django_debug.log"), " M")
     assert len(malformed) == 2
     check_each_record_belongs_to_its_request(concurrent, results)
 
 
 def test_uvicorn_writes_the_packages_access_line_once_per_request(uvicorn_run):
-    log_dir, results, (_, malformed_answer, _) = uvicorn_run
-    [malformed], concurrent = split_off(read_lines(log_dir / "access.log"), "token=M ")
+    log_dir, results, (_, malformed_answer, _), security = uvicorn_run
+    probes, rest = split_off(read_lines(log_dir / "access.log"), "/probe?")
+    [malformed], concurrent = split_off(rest, "token=M ")
     check_access_lines(concurrent, results)
+    assert len(probes) == len(security)
     assert ACCESS_LINE.fullmatch(malformed)["request_id"] == malformed_answer["X-Request-ID"]
 
 
+def test_uvicorn_security_events_and_refusals_carry_their_own_requests_context_under_concurrency(uvicorn_run):
+    log_dir, _, _, security = uvicorn_run
+    _, probes = split_off(read_lines(log_dir / "security.log"), "event=malformed_request_id")
+    check_each_security_event_belongs_to_its_request(probes, security)
+
+
 def test_uvicorn_records_the_connecting_address_not_a_forwarded_one(uvicorn_run):
-    log_dir, _, (_, malformed_answer, _) = uvicorn_run
-    [event] = read_lines(log_dir / "security.log")
+    log_dir, _, (_, malformed_answer, _), _ = uvicorn_run
+    [event], _ = split_off(read_lines(log_dir / "security.log"), "event=malformed_request_id")
     assert record(
         "WARNING", "request_context", malformed_answer["X-Request-ID"], "Rejected malformed X-Request-ID header: bad id",
         r" event=malformed_request_id client_ip=127\.0\.0\.1 path=/async",

@@ -6,6 +6,7 @@ checks, apps. Each check runs in a fresh interpreter, so
 nothing another test imported counts.
 """
 
+import ast
 import json
 import os
 import subprocess
@@ -64,3 +65,30 @@ def test_a_file_handler_takes_only_a_route_the_filters_define():
     assert set(log_file_handler("/tmp/x.log", SECURITY_ONLY)["filters"]) <= set(LOG_FILTERS)
     with pytest.raises(ValueError, match="route must be 'security_only' or 'not_security', not 'security'"):
         log_file_handler("/tmp/x.log", "security")
+
+
+# The package's modules, lowest layer first (django_elk_logging/__init__.py); sentry and pytest_plugin stand apart.
+LAYERS = ["escaping", "log_lines", "denylist", "logging_settings", "access_lines", "asgi", "gunicorn",
+          "request_context", "log_filters", "ip_blocking", "signals", "checks", "apps", "sentry", "pytest_plugin"]
+
+
+def imported_package_modules(module: str) -> set[str]:
+    tree = ast.parse((SRC / "django_elk_logging" / f"{module}.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found |= {node.module} if node.module else {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("django_elk_logging."):
+            found.add(node.module.split(".")[1])
+    return found
+
+
+def test_every_module_is_in_a_layer():
+    on_disk = {path.stem for path in (SRC / "django_elk_logging").glob("*.py")} - {"__init__"}
+    assert on_disk == set(LAYERS)
+
+
+@pytest.mark.parametrize("module", LAYERS)
+def test_each_module_imports_only_modules_of_the_layers_below_it(module):
+    below = set(LAYERS[: LAYERS.index(module)])
+    assert imported_package_modules(module) <= below, f"{module} imports from above it"

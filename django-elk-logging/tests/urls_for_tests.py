@@ -43,7 +43,14 @@ def sync_token(request):
     return HttpResponse(token)
 
 
+async def probe(request):
+    """A security record after a pause: its context (client, path, user agent) must be its own request's."""
+    await asyncio.sleep(float(request.GET.get("pause", "0")))
+    logging.getLogger("security").warning("probe %s", request.GET["token"])
+    return HttpResponse("probed")
+
+
 urlpatterns = [
     path("", hello), path("boom", boom), path("login", sign_in),
-    path("async", async_token), path("sync", sync_token),
+    path("async", async_token), path("sync", sync_token), path("probe", probe),
 ]

@@ -5,6 +5,7 @@ pyenv lay them out; a missing one is skipped with the reason, or fails the run u
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,16 @@ def test_a_missing_python_is_skipped_with_the_reason_but_fails_under_ci(tmp_path
     else:
         assert f"package suite on Python 3.11: skipped, {reason}" in done.stdout
         assert "package suite on Python 3.13: skipped, Python 3.13 is not installed" in done.stdout
+
+
+def test_make_test_runs_the_package_suite_here_then_on_the_other_pythons_then_the_stacks(tmp_path):
+    shutil.copy(REPO_ROOT / "Makefile", tmp_path / "Makefile")
+    # -n prints the recipe; -o takes the venv as made.
+    done = subprocess.run(["make", "-n", "-o", ".venv/.installed", "test"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30)
+
+    lines = [line for line in done.stdout.splitlines() if "pytest" in line or "package_pythons" in line]
+    assert done.returncode == 0, done.stderr
+    assert lines == ["cd django-elk-logging && " + f"{tmp_path}/.venv/bin/python -m pytest",
+                     ".venv/bin/python scripts/package_pythons.py",
+                     ".venv/bin/python -m pytest "]
