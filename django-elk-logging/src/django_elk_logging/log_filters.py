@@ -7,16 +7,16 @@ import logging
 import re
 
 from .log_lines import NO_REQUEST_ID
+from .logging_settings import in_security_loggers
 from .request_context import current_request
 
 _CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def is_security_record(record: logging.LogRecord) -> bool:
-    name = record.name
-    if name == "security" or name.startswith(("security.", "django.security.")):
+    if in_security_loggers(record.name):
         return True
-    return name == "django.request" and getattr(record, "status_code", None) == 403
+    return record.name == "django.request" and getattr(record, "status_code", None) == 403
 
 
 def security_event_name(record: logging.LogRecord) -> str:

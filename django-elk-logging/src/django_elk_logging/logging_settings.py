@@ -21,6 +21,15 @@ from pathlib import Path
 # so a project's tests never write into the folder Logstash reads (pytest_plugin.py sets it).
 TEST_DIR_VARIABLE = "DJANGO_ELK_LOGGING_TEST_DIR"
 
+# The loggers whose records, and their children's, are security events (log_filters.is_security_record also
+# takes django.request's 403s): the package's "security" and Django's "django.security.*".
+SECURITY_LOGGERS = ("security", "django.security")
+
+
+def in_security_loggers(name: str) -> bool:
+    return name in SECURITY_LOGGERS or name.startswith(tuple(f"{logger}." for logger in SECURITY_LOGGERS))
+
+
 SECURITY_ONLY = "security_only"
 NOT_SECURITY = "not_security"
 REQUEST_CONTEXT = "request_context"
@@ -183,9 +192,8 @@ def _django_defaults(default_logging: dict) -> dict:
 
 
 def _is_security_logger(name: str) -> bool:
-    """The loggers whose records the security events come from (log_filters.is_security_record), and their parents."""
-    return name in ("security", "django", "django.request", "django.security") or name.startswith(
-        ("security.", "django.security."))
+    """The loggers security events come from (log_filters.is_security_record), and the parent "django"."""
+    return name in ("django", "django.request") or in_security_loggers(name)
 
 
 def _silenced(logger: dict, handlers: dict) -> bool:

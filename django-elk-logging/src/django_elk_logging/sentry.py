@@ -7,14 +7,16 @@ Each request's Sentry events carry its ``request_id`` tag (request_context.py) w
 
 from sentry_sdk.integrations import logging as sentry_logging
 
-# The loggers log_filters.is_security_record routes to security.log (django.request's 403s aside,
-# which Sentry's Django integration does not turn into events).
-SECURITY_LOGGERS = ("security", "security.*", "django.security.*")
+from .logging_settings import SECURITY_LOGGERS
 
 
 def ignore_security_loggers() -> None:
-    """Out of events and breadcrumbs, and out of Sentry Logs (``enable_logs``) in SDKs that have them."""
-    for name in SECURITY_LOGGERS:
+    """Out of events and breadcrumbs, and out of Sentry Logs (``enable_logs``) in SDKs that have them.
+
+    The loggers security.log takes (django.request's 403s aside, which Sentry's Django integration does
+    not turn into events), and their children (sentry-sdk matches the names with fnmatch).
+    """
+    for name in (*SECURITY_LOGGERS, *(f"{logger}.*" for logger in SECURITY_LOGGERS)):
         sentry_logging.ignore_logger(name)
         if hasattr(sentry_logging, "ignore_logger_for_sentry_logs"):
             sentry_logging.ignore_logger_for_sentry_logs(name)
