@@ -91,6 +91,7 @@ def test_every_target_that_runs_python_checks_it_first():
         "up": "PYTHON",
         "ps": "PYTHON",
         "drill": "VENV_PYTHON",
+        "check-logs": "VENV_PYTHON",
         "test-integration": "VENV_PYTHON",
         "bench": "VENV_PYTHON",
         "bench-live": "VENV_PYTHON",
@@ -152,7 +153,8 @@ def test_a_python_that_does_not_run_is_named(checkout, python):
     assert not (checkout / ".env").exists()
 
 
-@pytest.mark.parametrize(("goal", "variables"), [("drill", ("SCENARIO=brute-force", "OFFLINE=1")), ("run-app", ())])
+@pytest.mark.parametrize(("goal", "variables"), [("drill", ("SCENARIO=brute-force", "OFFLINE=1")), ("run-app", ()),
+                                               ("check-logs", ("LOG_DIR=var/log",))])
 def test_a_venv_made_with_an_older_python_is_refused_with_how_to_rebuild_it(checkout, goal, variables):
     old = requires(OLD_PYTHON)
     subprocess.run([str(old), "-m", "venv", "--without-pip", str(checkout / ".venv")], check=True, timeout=60)
