@@ -61,6 +61,11 @@ def _low_escape(match: re.Match[str]) -> str:
     return _LOW_ESCAPES[match.group()]
 
 
+# The space separators (Zs: not printable, yet kept) met so far, as _DecisionCache decides them: a text whose
+# only other non-printable characters are these needs no second pass. Zs holds 17 characters.
+_SPACE_SEPARATORS_MET: list[str] = []
+
+
 class _DecisionCache(dict):
     """A ``str.translate`` table that decides each code point once, on first sight, then looks it up in C.
 
@@ -72,6 +77,8 @@ class _DecisionCache(dict):
     def __missing__(self, code: int) -> str:
         ch = chr(code)
         decided = escape_char(ch) if needs_escape(ch) else ch
+        if not ch.isprintable() and decided == ch and ch not in _SPACE_SEPARATORS_MET:
+            _SPACE_SEPARATORS_MET.append(ch)
         if len(self) < self.MAX_ENTRIES:
             self[code] = decided
         return decided
@@ -91,7 +98,10 @@ def _escape_all(text: str, quoted: bool) -> str:
     # space, a format character...), each code point decided once and then looked up.
     if escaped.isprintable():
         return escaped
-    return escaped.translate(_HIGH_TABLE)
+    spaced = escaped
+    for space in _SPACE_SEPARATORS_MET:
+        spaced = spaced.replace(space, " ")
+    return escaped if spaced.isprintable() else escaped.translate(_HIGH_TABLE)
 
 
 def truncation_marker(omitted_chars: int) -> str:
@@ -103,14 +113,14 @@ def neutralise(text: str, max_chars: int, *, quoted: bool = False) -> str:
 
     A cut never splits an escape sequence.
     """
-    # Escaping never shortens text: past max_chars + 1 characters nothing can be kept.
-    head = text[: max_chars + 1]
-    escaped = _escape_all(head, quoted)
-    if len(escaped) <= max_chars and len(head) == len(text):
-        return escaped
+    if len(text) <= max_chars:
+        escaped = _escape_all(text, quoted)
+        if len(escaped) <= max_chars:
+            return escaped
     kept: list[str] = []
     size = 0
-    for consumed, ch in enumerate(head):
+    # Escaping never shortens text: past max_chars + 1 characters nothing can be kept.
+    for consumed, ch in enumerate(text[: max_chars + 1]):
         piece = escape_char(ch) if needs_escape(ch, quoted) else ch
         if size + len(piece) > max_chars:
             return "".join(kept) + truncation_marker(len(text) - consumed)
