@@ -76,9 +76,10 @@ def test_a_missing_python_is_skipped_with_the_reason_but_fails_under_ci(tmp_path
 
 def test_make_test_runs_the_package_suite_here_then_on_the_other_pythons_then_the_stacks(tmp_path):
     shutil.copy(REPO_ROOT / "Makefile", tmp_path / "Makefile")
-    # -n prints the recipe; -o takes the venv as made.
-    done = subprocess.run(["make", "-n", "-o", ".venv/.installed", "test"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=30)
+    # -n prints the recipe; -o takes the venv as made. Not as a sub-make of make test's own.
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "test", "PYTEST_ARGS="], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=30)
 
     lines = [line for line in done.stdout.splitlines() if "pytest" in line or "package_pythons" in line]
     assert done.returncode == 0, done.stderr
