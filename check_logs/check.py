@@ -17,7 +17,6 @@ from check_logs.engines import EngineChoice
 from check_logs.findings import facts
 from check_logs.folder import LogFile, Survey, survey
 from check_logs.tally import FileTally, Tally
-from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_config import plugins
 from stack_models.logstash_lines import FileLines
 from stack_models.logstash_pipeline import Pipeline
@@ -43,16 +42,10 @@ class Checked:
         return 1 if any(file.broken for file in self.tally.files) else 0
 
 
-def pipeline_for(time_zone: str, engine=None) -> Pipeline:
-    """The pipeline as the stack runs it, with the core patterns (pygrok's copy of logstash-patterns-core)."""
-    environment = {"TIME_ZONE": time_zone, "LOGSTASH_WRITER_PASSWORD": "not-used-offline"}
-    return Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, environment, engine=engine)
-
-
 def check_folder(folder: Path, time_zone: str, time_zone_source: str, engine: EngineChoice,
                  max_examples: int) -> Checked:
     started = time.monotonic()
-    pipeline = pipeline_for(time_zone, engine.checks)
+    pipeline = Pipeline.offline(time_zone, engine.checks)
     found = survey(folder, pipeline)
     tally = Tally(max_examples)
     reader = _FileChecker(pipeline, tally)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from drill.settings import DrillError
-from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_events import Document
 from stack_models.logstash_pipeline import Pipeline
 
@@ -36,9 +35,7 @@ class AppLogs:
         if not log_dir.is_dir():
             raise DrillError(f"{log_dir} is not a folder: start the app with make run-app, which writes its logs there.")
         self.log_dir = log_dir
-        # The core patterns: pygrok's copy of logstash-patterns-core (the tests check it against the current one).
-        environment = {"TIME_ZONE": time_zone, "LOGSTASH_WRITER_PASSWORD": "not-used-offline"}
-        self.pipeline = Pipeline.from_patterns_dir(PYGROK_PATTERNS_DIR, environment, engine=engine)
+        self.pipeline = Pipeline.offline(time_zone, engine)
         # Marked once quiet, so no line being written now is cut in two, nor a late one counted as the drill's.
         self._marks = self.settle()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import regex
 
-from .grok import Grok, load_patterns
+from .grok import PYGROK_PATTERNS_DIR, Grok, load_patterns
 from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, parse_config, plugins
 from .logstash_events import Document, Event
 from .logstash_filters import FilterPlugins
@@ -60,6 +60,14 @@ class Pipeline:
     @classmethod
     def from_patterns_dir(cls, directory: Path, environment: dict[str, str] | None = None, engine=None) -> "Pipeline":
         return cls(load_patterns(directory), environment or {}, engine=engine)
+
+    @classmethod
+    def offline(cls, time_zone: str, engine=None) -> "Pipeline":
+        """The pipeline as the stack runs it, reading timestamps in ``time_zone``, with the core patterns
+        (pygrok's copy of logstash-patterns-core, which the tests check against the current one); offline
+        the output's password is never used."""
+        environment = {"TIME_ZONE": time_zone, "LOGSTASH_WRITER_PASSWORD": "not-used-offline"}
+        return cls.from_patterns_dir(PYGROK_PATTERNS_DIR, environment, engine=engine)
 
     def grok(self, expression: str, extra_patterns: dict[str, str] | None = None, named_captures_only: bool = True,
              file_patterns: dict[str, str] | None = None) -> Grok:
