@@ -4,16 +4,24 @@ from django.conf import settings
 from django.core import checks
 
 from .denylist import parse_networks
+from .ip_blocking import BlockedIPMiddleware
+from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
+from .request_context import RequestIdMiddleware
 from .signals import account_keys
 
-REQUEST_ID_MIDDLEWARE = "django_elk_logging.request_context.RequestIdMiddleware"
-BLOCKED_IP_MIDDLEWARE = "django_elk_logging.ip_blocking.BlockedIPMiddleware"
+
+def _dotted_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+REQUEST_ID_MIDDLEWARE = _dotted_path(RequestIdMiddleware)
+BLOCKED_IP_MIDDLEWARE = _dotted_path(BlockedIPMiddleware)
 # What a refused request must not reach: a session read, a user loaded from the database.
 _STATEFUL_MIDDLEWARE = (
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 )
-_REQUEST_CONTEXT_FILTER = "django_elk_logging.log_filters.RequestContextFilter"
+_REQUEST_CONTEXT_FILTER = LOG_FILTERS[REQUEST_CONTEXT]["()"]
 
 
 @checks.register()
