@@ -28,9 +28,8 @@ def max_request_line_chars(limit_request_line: int) -> int:
     """The longest escaped request line the access line holds with this ``limit_request_line``."""
     if limit_request_line == 0:
         return 4 * _UNLIMITED_LINE
-    if limit_request_line < 0 or limit_request_line >= _LINE_LIMIT_CAP:
-        return 4 * _LINE_LIMIT_CAP
-    return 4 * limit_request_line
+    # gunicorn's validate_pos_int refuses a negative one.
+    return 4 * min(limit_request_line, _LINE_LIMIT_CAP)
 
 
 class AccessLogger(Logger):

@@ -58,10 +58,15 @@ _CONSOLE_ONLY_LOGGERS = ("django.server",)
 _DEFAULTS_PREFIX = "django_defaults."
 
 
+def log_folder(folder) -> Path:
+    """``folder``, or the folder TEST_DIR_VARIABLE names during a test run."""
+    test_dir = os.environ.get(TEST_DIR_VARIABLE, "").strip()
+    return Path(test_dir or folder)
+
+
 def log_file(filename) -> str:
     """``filename``, or its name in the folder TEST_DIR_VARIABLE names during a test run."""
-    test_dir = os.environ.get(TEST_DIR_VARIABLE, "").strip()
-    return os.path.join(test_dir, os.path.basename(filename)) if test_dir else str(filename)
+    return str(log_folder(os.path.dirname(filename)) / os.path.basename(filename))
 
 
 def log_file_handler(filename, route: str, formatter: str = "verbose") -> dict:
@@ -148,7 +153,7 @@ def elk_logging(log_dir, project_logging: dict | None = None, *, level: str = "I
     if project.get("incremental"):
         raise ValueError("elk_logging: an incremental LOGGING only changes levels; merge into a complete one")
     _refuse_handlers_writing_our_files(project.get("handlers", {}), Path(log_dir))
-    ours = _ours(writable_log_folder(Path(log_file(Path(log_dir) / APP_LOG)).parent, "elk_logging log_dir"), level)
+    ours = _ours(writable_log_folder(log_folder(log_dir), "elk_logging log_dir"), level)
     defaults = _django_defaults(DEFAULT_LOGGING)
     merged = {"version": 1, "disable_existing_loggers": project.get("disable_existing_loggers", False)}
     for section in ("formatters", "filters", "handlers"):
