@@ -8,26 +8,21 @@ authentication middleware, so a refused request reads no session and touches no 
 
 import logging
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.http import HttpResponseForbidden
 
 from .denylist import blocking_network, parse_networks
-from .request_context import request_context_for
+from .request_context import SyncAndAsyncMiddleware, request_context_for
 
 security_logger = logging.getLogger("security")
 
 
-class BlockedIPMiddleware:
+class BlockedIPMiddleware(SyncAndAsyncMiddleware):
     """403 for a client address in ``BLOCKED_IPS`` (IPs and CIDR networks), resolved as the log lines resolve it.
 
     The address is request_context.client_ip's: X-Forwarded-For only through TRUSTED_PROXY_COUNT proxies.
-    Sync and async, like RequestIdMiddleware.
     """
-
-    sync_capable = True
-    async_capable = True
 
     def __init__(self, get_response):
         try:
@@ -36,18 +31,13 @@ class BlockedIPMiddleware:
             raise ImproperlyConfigured(f"BLOCKED_IPS {error}") from None
         if not self.networks:
             raise MiddlewareNotUsed("BLOCKED_IPS is empty")
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        super().__init__(get_response)
 
-    def __call__(self, request):
-        if self.is_async:
-            return self._acall(request)
+    def call(self, request):
         refusal = self._refusal(request)
         return self.get_response(request) if refusal is None else refusal
 
-    async def _acall(self, request):
+    async def acall(self, request):
         refusal = self._refusal(request)
         return await self.get_response(request) if refusal is None else refusal
 

@@ -126,11 +126,11 @@ def request_context_for(request) -> RequestContext:
     return _begin(request.META, request.path_info)
 
 
-class RequestIdMiddleware:
-    """Exposes the request id as ``request.request_id`` and returns it in the X-Request-ID header.
-
-    Sync and async: under ASGI with async middleware and views, no request pays a thread switch for it.
-    """
+class SyncAndAsyncMiddleware:
+    """A middleware Django runs in either mode without adapting it (django/core/handlers/base.py,
+    load_middleware): ``__call__`` is ``call``, or returns ``acall``'s coroutine when the handler below is
+    async, as Django's own MiddlewareMixin does. Under ASGI with async middleware and views, no request
+    pays a thread switch for it."""
 
     sync_capable = True
     async_capable = True
@@ -142,14 +142,19 @@ class RequestIdMiddleware:
             markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.is_async:
-            return self._acall(request)
+        return self.acall(request) if self.is_async else self.call(request)
+
+
+class RequestIdMiddleware(SyncAndAsyncMiddleware):
+    """Exposes the request id as ``request.request_id`` and returns it in the X-Request-ID header."""
+
+    def call(self, request):
         request.request_id = request_context_for(request).request_id
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
 
-    async def _acall(self, request):
+    async def acall(self, request):
         request.request_id = request_context_for(request).request_id
         response = await self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
