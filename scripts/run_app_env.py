@@ -43,8 +43,11 @@ DEFAULT_BIND = "127.0.0.1:8000"
 # `environment:` a mapping of NAME: value lines.
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _ENTRY = re.compile(rf"^      ({_NAME}):(?:[ \t]+(.*?))?[ \t]*$")
-# Compose's interpolation, the forms a compose file may use: $$, $NAME, ${NAME}, ${NAME:-default},
-# ${NAME-default}, ${NAME:?message}, ${NAME?message}. Anything else after a $ is refused here, not guessed.
+# Compose's interpolation (compose-spec/compose-go template/template.go: patternString, softDefault,
+# hardDefault, requiredNonEmpty, required), the forms a compose file may use: $$, $NAME, ${NAME},
+# ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}. Anything else after a $ (a nested
+# reference in a default, say) is refused here, not guessed; tests/stack/test_run_app_env.py compares the
+# results with the real Compose binary's.
 _REFERENCE = re.compile(rf"\$(?:(\$)|\{{({_NAME})(?:(:?[-?])([^}}$]*))?\}}|({_NAME}))")
 
 
