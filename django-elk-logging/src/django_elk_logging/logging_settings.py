@@ -24,10 +24,12 @@ TEST_DIR_VARIABLE = "DJANGO_ELK_LOGGING_TEST_DIR"
 # The loggers whose records, and their children's, are security events (log_filters.is_security_record also
 # takes django.request's 403s): the package's "security" and Django's "django.security.*".
 SECURITY_LOGGERS = ("security", "django.security")
+_SECURITY_CHILDREN = tuple(f"{logger}." for logger in SECURITY_LOGGERS)
 
 
 def in_security_loggers(name: str) -> bool:
-    return name in SECURITY_LOGGERS or name.startswith(tuple(f"{logger}." for logger in SECURITY_LOGGERS))
+    # Asked of every record (log_filters): the prefixes are built once.
+    return name in SECURITY_LOGGERS or name.startswith(_SECURITY_CHILDREN)
 
 
 SECURITY_ONLY = "security_only"
