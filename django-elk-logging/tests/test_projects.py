@@ -124,7 +124,7 @@ class EmailUser(AbstractBaseUser):
 @pytest.fixture(scope="module")
 def email_project(tmp_path_factory):
     project = new_project(tmp_path_factory.mktemp("email-user"), STARTPROJECT_LIKE_TUPLES, """
-        INSTALLED_APPS = [*INSTALLED_APPS[1:], "accounts"]  # no admin: it would need the model's migrations
+        INSTALLED_APPS = (*INSTALLED_APPS[1:], "accounts")  # a tuple still; no admin: it needs the model's migrations
         AUTH_USER_MODEL = "accounts.EmailUser"
     """, readme_block("Switch it on"), urls="""
         from django.contrib.auth.views import LoginView
