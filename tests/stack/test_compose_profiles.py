@@ -198,7 +198,7 @@ class CurlCall:
 
 
 # The curl options the healthchecks use that take a value (curl's man page); any other is read as a flag.
-CURL_VALUE_OPTIONS = {"-o", "-u", "--cacert", "--max-time"}
+CURL_VALUE_OPTIONS = {"-o", "-u", "-K", "--cacert", "--max-time"}
 SHELL_OPERATORS = {"|", "||", "&&", ";", "&"}
 
 
@@ -245,7 +245,8 @@ def test_curl_call_reads_clusters_values_and_urls_as_curl_does(command, expected
 NODE_HEALTHCHECK = CurlCall(
     frozenset({"-f", "-s", "-S"}),
     # Relative to the image's working directory, /usr/share/elasticsearch: the certs volume's CA.
-    {"-o": "/dev/null", "--cacert": "config/certs/ca/ca.crt", "-u": "elastic:$${ELASTIC_PASSWORD}"},
+    # -K -: the credentials come on its standard input (tests/stack/test_compose_secrets.py).
+    {"-o": "/dev/null", "--cacert": "config/certs/ca/ca.crt", "-K": "-"},
     ("https://localhost:9200/_cluster/health?wait_for_status=yellow&timeout=5s",),
 )
 KIBANA_HEALTHCHECK = CurlCall(
