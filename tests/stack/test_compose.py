@@ -407,8 +407,8 @@ def test_published_ports_bind_to_loopback_only(services):
 # --- volumes and mounts --------------------------------------------------------------
 
 
-def test_named_volumes_are_the_four_of_the_contract(config):
-    assert set(config["volumes"]) == {"elasticsearch-data", "logstash-data", "app-logs", "app-data"}
+def test_named_volumes_are_the_five_of_the_contract(config):
+    assert set(config["volumes"]) == {"elasticsearch-data", "kibana-data", "logstash-data", "app-logs", "app-data"}
 
 
 def test_each_service_mounts_exactly_what_it_needs(services):
@@ -418,6 +418,7 @@ def test_each_service_mounts_exactly_what_it_needs(services):
     }
     assert mounts(services["kibana"]) == {
         ("bind", "kibana/config/kibana.yml", "/usr/share/kibana/config/kibana.yml", True),
+        ("volume", "kibana-data", "/usr/share/kibana/data", False),
     }
     assert mounts(services["logstash"]) == {
         ("bind", "logstash/config/logstash.yml", "/usr/share/logstash/config/logstash.yml", True),

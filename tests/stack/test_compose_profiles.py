@@ -292,6 +292,15 @@ def test_every_node_reads_the_repositorys_elasticsearch_yml_and_keeps_the_defaul
         assert "node.roles" not in services[node]["environment"], node
 
 
+@each_combination
+def test_kibana_keeps_its_data_folder_and_instance_uuid_in_a_named_volume(rendered, combination):
+    # Kibana writes its instance UUID to path.data/uuid (resolve_uuid.ts); task manager and alerting tie
+    # their state to it. A volume of the project, not external: make clean (down --volumes) removes it.
+    config = rendered[combination]
+    assert ("volume", "kibana-data", "/usr/share/kibana/data", False) in mounts(config["services"]["kibana"])
+    assert "external" not in config["volumes"]["kibana-data"]
+
+
 # --- replicas, ports, discovery, memory -------------------------------------------------------------------
 
 
