@@ -301,6 +301,14 @@ def test_kibana_keeps_its_data_folder_and_instance_uuid_in_a_named_volume(render
     assert "external" not in config["volumes"]["kibana-data"]
 
 
+@each_combination
+def test_every_node_may_open_the_65535_files_elasticsearchs_bootstrap_check_asks(rendered, combination):
+    # BootstrapChecks.java, FileDescriptorCheck (65535); nothing left to the Docker daemon's default.
+    services = rendered[combination]["services"]
+    for node in NODES[combination.partition("+")[0]]:
+        assert services[node]["ulimits"] == {"nofile": {"soft": 65535, "hard": 65535}}, node
+
+
 # --- replicas, ports, discovery, memory -------------------------------------------------------------------
 
 
