@@ -10,16 +10,21 @@ Facts checked where they are stated live with their own tests: the latency budge
 
 import ast
 import re
+import shlex
 import subprocess
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import global_settings
 
+from tests.support.compose import PROFILES
+from tests.support.fake_certutil import parse_instances
 from tests.support.makefile import help_targets
 from tests.support.markdown import Document, unresolved_links
 from tests.support.paths import (
+    CERT_INSTANCES_DIR,
     DOCS_DIR,
     ENV_EXAMPLE,
     MAKEFILE,
@@ -226,3 +231,34 @@ def test_every_docs_section_the_code_names_exists():
                 f"{name} names {page}, {title!r}: no such heading or label")
             found += 1
     assert found
+
+
+# --- operations the docs give per profile, against the compose files --------------------------------------
+
+
+def profile_rows(text: str) -> dict[str, list[str]]:
+    """The first table's body rows by their first cell (a profile name, backticks removed)."""
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("|")][2:]
+    return {cells[0].strip().strip("`"): [cell.strip() for cell in cells[1:]] for cells in rows}
+
+
+def test_each_profiles_reset_password_command_reaches_its_node_at_a_name_its_certificate_holds(rendered):
+    rows = profile_rows(section(Document(DOCS_DIR / "troubleshooting.md"), "Resetting passwords"))
+    assert set(rows) == set(PROFILES)
+    for profile, [command] in rows.items():
+        words = shlex.split(command.strip("`"))
+        assert words[:3] == ["docker", "compose", "exec"] and "bin/elasticsearch-reset-password" in words, profile
+        service = words[3]
+        assert rendered[profile]["services"][service]["image"].startswith("docker.elastic.co/elasticsearch/"), profile
+        assert "healthcheck" in rendered[profile]["services"][service], f"{profile}: {service} is no node"
+        # Without --url the tool calls the node's publish address (CommandLineHttpClient.getDefaultURL).
+        url = urlsplit(words[words.index("--url") + 1])
+        assert url.port == 9200, profile
+        if profile == "default":
+            assert url.scheme == "http", profile
+            continue
+        assert url.scheme == "https", profile
+        instances = parse_instances((CERT_INSTANCES_DIR / f"{profile}.yml").read_text(encoding="utf-8"))
+        [instance] = [instance for instance in instances if instance["name"] == service]
+        assert url.hostname in instance["dns"] + instance["ip"], profile
+
