@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import global_settings
 
+from stack_profile import MIN_MAX_MAP_COUNT
 from tests.support.compose import PROFILES
 from tests.support.fake_certutil import parse_instances
 from tests.support.makefile import help_targets
@@ -261,4 +262,18 @@ def test_each_profiles_reset_password_command_reaches_its_node_at_a_name_its_cer
         instances = parse_instances((CERT_INSTANCES_DIR / f"{profile}.yml").read_text(encoding="utf-8"))
         [instance] = [instance for instance in instances if instance["name"] == service]
         assert url.hostname in instance["dns"] + instance["ip"], profile
+
+
+def test_the_max_map_count_entry_gives_a_lasting_setting_for_each_kind_of_docker_host():
+    entry = section(Document(DOCS_DIR / "troubleshooting.md"), "`make up` says `vm.max_map_count` is too low (cluster profile)")
+    spans = code_spans(entry)
+    # The value make up checks (scripts/stack_profile.py), wherever the entry sets it.
+    assert set(re.findall(r"vm\.max_map_count[ =]+(\d+)", entry)) == {str(MIN_MAX_MAP_COUNT)}
+    # Linux: read at every boot. WSL 2: the kernel's command line, from .wslconfig. Docker Desktop's VM:
+    # a privileged container, said to be lost at its restart.
+    assert any(span.startswith("/etc/sysctl.d/") for span in spans)
+    assert "%UserProfile%\\.wslconfig" in spans and "[wsl2]" in spans
+    assert f'kernelCommandLine = "sysctl.vm.max_map_count={MIN_MAX_MAP_COUNT}"' in spans
+    assert f"docker run --rm --privileged alpine sysctl -w vm.max_map_count={MIN_MAX_MAP_COUNT}" in spans
+    assert "until Docker Desktop restarts" in " ".join(entry.split())
 
