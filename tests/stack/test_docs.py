@@ -20,7 +20,7 @@ import pytest
 from django.conf import global_settings
 
 from stack_profile import MIN_MAX_MAP_COUNT
-from tests.support.compose import PROFILES
+from tests.support.compose import GIB, PROFILES
 from tests.support.fake_certutil import parse_instances
 from tests.support.makefile import help_targets
 from tests.support.markdown import Document, unresolved_links
@@ -241,6 +241,24 @@ def profile_rows(text: str) -> dict[str, list[str]]:
     """The first table's body rows by their first cell (a profile name, backticks removed)."""
     rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("|")][2:]
     return {cells[0].strip().strip("`"): [cell.strip() for cell in cells[1:]] for cells in rows}
+
+
+def memory_limit_bytes(name: str, service: dict) -> int:
+    """A service's memory ceiling as Compose renders it: mem_limit or deploy's limit, in bytes."""
+    limit = service.get("mem_limit") or service.get("deploy", {}).get("resources", {}).get("limits", {}).get("memory")
+    assert limit, f"{name} has no memory limit: nothing bounds what it takes from Docker's VM"
+    return int(limit)
+
+
+def test_docker_desktop_is_told_to_give_at_least_every_services_memory_limit(rendered):
+    rows = profile_rows(section(Document(DOCS_DIR / "operations.md"), "Docker Desktop and WSL 2"))
+    assert set(rows) == set(PROFILES)
+    for profile, (added_up, setting) in rows.items():
+        total = sum(memory_limit_bytes(name, service) for name, service in rendered[profile]["services"].items())
+        assert added_up == f"{total / GIB:.2f} GiB", profile
+        # Docker Desktop's GB read as 10^9 bytes, the smaller reading: never kinder than the setting.
+        [gigabytes] = re.fullmatch(r"at least (\d+) GB", setting).groups()
+        assert int(gigabytes) * 10**9 >= total, profile
 
 
 def test_each_profiles_reset_password_command_reaches_its_node_at_a_name_its_certificate_holds(rendered):
