@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +22,7 @@ from tests.support.compose import COMBINATIONS, DUMMY_SECRETS, SECRETS
 from tests.support.config_files import flat_yaml
 from tests.support.paths import REPO_ROOT
 from tests.support.tls_certs import require_commands
+from tests.support.tls_server import serving
 
 KIBANA_YML = REPO_ROOT / "kibana" / "config" / "kibana.yml"
 HEALTHCHECK_TIMEOUT_SECONDS = 30
@@ -115,15 +115,8 @@ def basic_auth_server(user: str, password: str):
     handler = type("Handler", (_BasicAuthHandler,), {
         "expected": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode(),
     })
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+        yield port
 
 
 @pytest.mark.parametrize("server_password, passes", [(HOSTILE_PASSWORD, True), ("another-password", False)])
