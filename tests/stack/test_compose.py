@@ -249,7 +249,8 @@ def test_the_app_healthcheck_is_written_once_in_its_dockerfile(services):
 
 def test_every_long_running_service_has_a_meaningful_healthcheck(services):
     expected_fragments = {
-        "elasticsearch": ['-u "elastic:$${ELASTIC_PASSWORD}"', "/_cluster/health?wait_for_status=yellow"],
+        "elasticsearch": ["printf 'user = \"elastic:%s\"\\n' \"$$p\" | curl -fsS -o /dev/null -K - ",
+                          "/_cluster/health?wait_for_status=yellow"],
         "kibana": ["http://localhost:5601/api/status", "grep -q '\"level\":\"available\"'"],
         "logstash": ["http://localhost:9600/_node/pipelines/django", "curl -fsS"],
         "app": ["http://127.0.0.1:8000/healthz"],
@@ -406,8 +407,8 @@ def test_published_ports_bind_to_loopback_only(services):
 # --- volumes and mounts --------------------------------------------------------------
 
 
-def test_named_volumes_are_the_four_of_the_contract(config):
-    assert set(config["volumes"]) == {"elasticsearch-data", "logstash-data", "app-logs", "app-data"}
+def test_named_volumes_are_the_five_of_the_contract(config):
+    assert set(config["volumes"]) == {"elasticsearch-data", "kibana-data", "logstash-data", "app-logs", "app-data"}
 
 
 def test_each_service_mounts_exactly_what_it_needs(services):
@@ -417,6 +418,7 @@ def test_each_service_mounts_exactly_what_it_needs(services):
     }
     assert mounts(services["kibana"]) == {
         ("bind", "kibana/config/kibana.yml", "/usr/share/kibana/config/kibana.yml", True),
+        ("volume", "kibana-data", "/usr/share/kibana/data", False),
     }
     assert mounts(services["logstash"]) == {
         ("bind", "logstash/config/logstash.yml", "/usr/share/logstash/config/logstash.yml", True),
@@ -469,14 +471,10 @@ def test_services_get_the_settings_they_read(services):
     assert {name: environment["setup"].get(name) for name in DETECTION_VARIABLES} == {
         name: documented[name] for name in DETECTION_VARIABLES
     }
+    # kibana.yml reads them (tests/stack/test_compose_secrets.py).
     kibana = environment["kibana"]
-    assert kibana["ELASTICSEARCH_PASSWORD"] == DUMMY_SECRETS["KIBANA_SYSTEM_PASSWORD"]
-    for key in (
-        "XPACK_SECURITY_ENCRYPTIONKEY",
-        "XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY",
-        "XPACK_REPORTING_ENCRYPTIONKEY",
-    ):
-        assert kibana[key] == DUMMY_SECRETS["KIBANA_ENCRYPTION_KEY"], key
+    assert kibana["kibana_system_password"] == DUMMY_SECRETS["KIBANA_SYSTEM_PASSWORD"]
+    assert kibana["kibana_encryption_key"] == DUMMY_SECRETS["KIBANA_ENCRYPTION_KEY"]
     app = environment["app"]
     assert app["DJANGO_SECURE_COOKIES"] == "false"
     assert app["DJANGO_DEBUG"] == "false"
@@ -745,13 +743,14 @@ def test_elasticsearch_runs_one_secured_node_on_the_basic_license(services):
     }
 
 
-def test_kibana_connects_as_kibana_system_without_a_password_in_its_file():
+def test_kibana_connects_as_kibana_system_with_no_secret_written_in_its_file():
     settings = flat_yaml(REPO_ROOT / "kibana" / "config" / "kibana.yml")
     # Its hosts differ by profile: ELASTICSEARCH_HOSTS (test_services_get_the_settings_they_read).
     assert "elasticsearch.hosts" not in settings
     assert settings["elasticsearch.username"] == "kibana_system"
     assert settings["server.host"] == "0.0.0.0"
-    assert not [key for key in settings if SECRET_KEY_NAME.search(key)]
+    # Each secret is a ${name} Kibana fills from its environment (tests/stack/test_compose_secrets.py).
+    assert [key for key, value in settings.items() if SECRET_KEY_NAME.search(key) and not WHOLE_REFERENCE.match(value)] == []
 
 
 def test_the_logrotate_command_is_one_the_rotation_module_accepts(services, tmp_path):

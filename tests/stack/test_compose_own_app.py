@@ -157,7 +157,7 @@ def test_each_override_holds_no_secret_no_latest_and_only_documented_variables(p
 def test_own_app_mode_has_no_sample_app_and_no_volume_of_its_own(rendered):
     own_app = rendered["default+own-app"]
     assert set(own_app["services"]) == set(rendered["default"]["services"]) - SAMPLE_APP
-    assert set(own_app["volumes"]) == {"elasticsearch-data", "logstash-data"}
+    assert set(own_app["volumes"]) == {"elasticsearch-data", "kibana-data", "logstash-data"}
 
 
 def test_own_app_mode_mounts_the_host_folder_read_only_in_place_of_the_app_logs(rendered, log_folder):

@@ -198,7 +198,7 @@ class CurlCall:
 
 
 # The curl options the healthchecks use that take a value (curl's man page); any other is read as a flag.
-CURL_VALUE_OPTIONS = {"-o", "-u", "--cacert", "--max-time"}
+CURL_VALUE_OPTIONS = {"-o", "-u", "-K", "--cacert", "--max-time"}
 SHELL_OPERATORS = {"|", "||", "&&", ";", "&"}
 
 
@@ -245,7 +245,8 @@ def test_curl_call_reads_clusters_values_and_urls_as_curl_does(command, expected
 NODE_HEALTHCHECK = CurlCall(
     frozenset({"-f", "-s", "-S"}),
     # Relative to the image's working directory, /usr/share/elasticsearch: the certs volume's CA.
-    {"-o": "/dev/null", "--cacert": "config/certs/ca/ca.crt", "-u": "elastic:$${ELASTIC_PASSWORD}"},
+    # -K -: the credentials come on its standard input (tests/stack/test_compose_secrets.py).
+    {"-o": "/dev/null", "--cacert": "config/certs/ca/ca.crt", "-K": "-"},
     ("https://localhost:9200/_cluster/health?wait_for_status=yellow&timeout=5s",),
 )
 KIBANA_HEALTHCHECK = CurlCall(
@@ -289,6 +290,23 @@ def test_every_node_reads_the_repositorys_elasticsearch_yml_and_keeps_the_defaul
         assert ES_CONFIG_MOUNT in mounts(services[node]), node
         # Every node is master-eligible and holds data: any one may stop (docker-compose.cluster.yml).
         assert "node.roles" not in services[node]["environment"], node
+
+
+@each_combination
+def test_kibana_keeps_its_data_folder_and_instance_uuid_in_a_named_volume(rendered, combination):
+    # Kibana writes its instance UUID to path.data/uuid (resolve_uuid.ts); task manager and alerting tie
+    # their state to it. A volume of the project, not external: make clean (down --volumes) removes it.
+    config = rendered[combination]
+    assert ("volume", "kibana-data", "/usr/share/kibana/data", False) in mounts(config["services"]["kibana"])
+    assert "external" not in config["volumes"]["kibana-data"]
+
+
+@each_combination
+def test_every_node_may_open_the_65535_files_elasticsearchs_bootstrap_check_asks(rendered, combination):
+    # BootstrapChecks.java, FileDescriptorCheck (65535); nothing left to the Docker daemon's default.
+    services = rendered[combination]["services"]
+    for node in NODES[combination.partition("+")[0]]:
+        assert services[node]["ulimits"] == {"nofile": {"soft": 65535, "hard": 65535}}, node
 
 
 # --- replicas, ports, discovery, memory -------------------------------------------------------------------

@@ -10,16 +10,22 @@ Facts checked where they are stated live with their own tests: the latency budge
 
 import ast
 import re
+import shlex
 import subprocess
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import global_settings
 
+from stack_profile import MIN_MAX_MAP_COUNT
+from tests.support.compose import GIB, PROFILES
+from tests.support.fake_certutil import parse_instances
 from tests.support.makefile import help_targets
 from tests.support.markdown import Document, unresolved_links
 from tests.support.paths import (
+    CERT_INSTANCES_DIR,
     DOCS_DIR,
     ENV_EXAMPLE,
     MAKEFILE,
@@ -226,3 +232,66 @@ def test_every_docs_section_the_code_names_exists():
                 f"{name} names {page}, {title!r}: no such heading or label")
             found += 1
     assert found
+
+
+# --- operations the docs give per profile, against the compose files --------------------------------------
+
+
+def profile_rows(text: str) -> dict[str, list[str]]:
+    """The first table's body rows by their first cell (a profile name, backticks removed)."""
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("|")][2:]
+    return {cells[0].strip().strip("`"): [cell.strip() for cell in cells[1:]] for cells in rows}
+
+
+def memory_limit_bytes(name: str, service: dict) -> int:
+    """A service's memory ceiling as Compose renders it: mem_limit or deploy's limit, in bytes."""
+    limit = service.get("mem_limit") or service.get("deploy", {}).get("resources", {}).get("limits", {}).get("memory")
+    assert limit, f"{name} has no memory limit: nothing bounds what it takes from Docker's VM"
+    return int(limit)
+
+
+def test_docker_desktop_is_told_to_give_at_least_every_services_memory_limit(rendered):
+    rows = profile_rows(section(Document(DOCS_DIR / "operations.md"), "Docker Desktop and WSL 2"))
+    assert set(rows) == set(PROFILES)
+    for profile, (added_up, setting) in rows.items():
+        total = sum(memory_limit_bytes(name, service) for name, service in rendered[profile]["services"].items())
+        assert added_up == f"{total / GIB:.2f} GiB", profile
+        # Docker Desktop's GB read as 10^9 bytes, the smaller reading: never kinder than the setting.
+        [gigabytes] = re.fullmatch(r"at least (\d+) GB", setting).groups()
+        assert int(gigabytes) * 10**9 >= total, profile
+
+
+def test_each_profiles_reset_password_command_reaches_its_node_at_a_name_its_certificate_holds(rendered):
+    rows = profile_rows(section(Document(DOCS_DIR / "troubleshooting.md"), "Resetting passwords"))
+    assert set(rows) == set(PROFILES)
+    for profile, [command] in rows.items():
+        words = shlex.split(command.strip("`"))
+        assert words[:3] == ["docker", "compose", "exec"] and "bin/elasticsearch-reset-password" in words, profile
+        service = words[3]
+        assert rendered[profile]["services"][service]["image"].startswith("docker.elastic.co/elasticsearch/"), profile
+        assert "healthcheck" in rendered[profile]["services"][service], f"{profile}: {service} is no node"
+        # Without --url the tool calls the node's publish address (CommandLineHttpClient.getDefaultURL).
+        url = urlsplit(words[words.index("--url") + 1])
+        assert url.port == 9200, profile
+        if profile == "default":
+            assert url.scheme == "http", profile
+            continue
+        assert url.scheme == "https", profile
+        instances = parse_instances((CERT_INSTANCES_DIR / f"{profile}.yml").read_text(encoding="utf-8"))
+        [instance] = [instance for instance in instances if instance["name"] == service]
+        assert url.hostname in instance["dns"] + instance["ip"], profile
+
+
+def test_the_max_map_count_entry_gives_a_lasting_setting_for_each_kind_of_docker_host():
+    entry = section(Document(DOCS_DIR / "troubleshooting.md"), "`make up` says `vm.max_map_count` is too low (cluster profile)")
+    spans = code_spans(entry)
+    # The value make up checks (scripts/stack_profile.py), wherever the entry sets it.
+    assert set(re.findall(r"vm\.max_map_count[ =]+(\d+)", entry)) == {str(MIN_MAX_MAP_COUNT)}
+    # Linux: read at every boot. WSL 2: the kernel's command line, from .wslconfig. Docker Desktop's VM:
+    # a privileged container, said to be lost at its restart.
+    assert any(span.startswith("/etc/sysctl.d/") for span in spans)
+    assert "%UserProfile%\\.wslconfig" in spans and "[wsl2]" in spans
+    assert f'kernelCommandLine = "sysctl.vm.max_map_count={MIN_MAX_MAP_COUNT}"' in spans
+    assert f"docker run --rm --privileged alpine sysctl -w vm.max_map_count={MIN_MAX_MAP_COUNT}" in spans
+    assert "until Docker Desktop restarts" in " ".join(entry.split())
+

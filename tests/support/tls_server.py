@@ -54,6 +54,13 @@ def https_server(certificate: ServerCertificate):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StackHandler)
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)
+    with serving(server) as port:
+        yield port
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer):
+    """Runs the server in a thread; yields its port, then shuts it down."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
