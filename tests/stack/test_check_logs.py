@@ -202,7 +202,8 @@ def test_broken_lines_fail_with_the_reason_each(broken_logs, capsys):
     ]
     found = kinds(report)
     assert {kind: found[kind]["count"] for kind in found} == {
-        "_django_record_parsefailure + _grokparsefailure": 2,  # the garbage line, the hostile line
+        # the garbage line, the hostile line: each begins a file without a record start
+        "_django_record_parsefailure + _django_record_tail + _grokparsefailure": 2,
         "_dateparsefailure": 1,
         "_django_record_parsefailure + _grokparsefailure + _record_cut": 1,
         "_access_parsefailure + _grokparsefailure": 1,
@@ -210,7 +211,7 @@ def test_broken_lines_fail_with_the_reason_each(broken_logs, capsys):
     }
     assert report["failures"]["total"] == 6
 
-    garbage = found["_django_record_parsefailure + _grokparsefailure"]["examples"][0]
+    garbage = found["_django_record_parsefailure + _django_record_tail + _grokparsefailure"]["examples"][0]
     assert (garbage["file"], garbage["line"], garbage["first_line"]) == ("django_debug.log", 1, GARBAGE.decode().strip())
     assert {key: garbage["reason"][key] for key in ("plugin", "expression", "failed_part", "line", "column")} == {
         "plugin": "django_record", "expression": 0, "failed_part": "%{DJANGO_RECORD_START}", "line": 1, "column": 1}
