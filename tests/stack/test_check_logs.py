@@ -18,7 +18,7 @@ import pytest
 
 from check_logs.__main__ import main
 from myapp.traffic import Session
-from stack_models.grok import PYGROK_PATTERNS_DIR
+from stack_models.grok import PYGROK_PATTERNS_DIR, EngineDisagreement
 from stack_models.joni_batches import BatchedChecks
 from stack_models.logstash_lines import FileLines, charset_convert
 from stack_models.logstash_pipeline import Pipeline
@@ -500,3 +500,13 @@ def test_a_line_glued_to_one_of_our_records_is_pointed_at(tmp_path):
             "the tutorial's matches; no grok expression matched (the event is indexed whole in message))") in done.stdout
     assert ("closest: django_record #0 (message): its first 8 of 9 parts match, the next, `\\Z`, fails: after their "
             "first match, at column 36 of the event's line 2, comes '\\nprint() output in the log file'") in done.stdout
+
+
+def test_batched_checks_raise_a_gsub_or_condition_disagreement():
+    engine = require_engine()
+    for check in (lambda c, e: c.check_gsub(r"\r$", "", "a\r", "a\r", e),
+                  lambda c, e: c.check_regex_match(r"x\z", "x\n", True, e)):
+        checks = BatchedChecks(engine)
+        check(checks, lambda real: EngineDisagreement(repr(real)))
+        with pytest.raises(EngineDisagreement):
+            checks.finish()
