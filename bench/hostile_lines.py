@@ -34,4 +34,9 @@ TEXTS = {
     "mix behind a level": lambda n: "ERROR " + _repeat(MIX, n),
     "mix behind a record start": lambda n: TUTORIAL[:-6] + _repeat(MIX, n),
     "many cut markers": lambda n: _repeat("x...[record cut short by a failed write]", n),
+    "a long level name": lambda n: _repeat("A", n) + " 2026-12-01 12:00:00,00",
+    "a long level name, cut": lambda n: _repeat("A", n) + " 2026-12-0...[record cut short by a failed write]x",
+    "module of many words, near contexts": lambda n: TUTORIAL[:-1] + _repeat(" w [request_id", n),
+    "module then many contexts": lambda n: TUTORIAL[:-1] + _repeat(" [request_id=", n),
+    "carriage returns": lambda n: TUTORIAL + _repeat("a\r\n\r", n),
 }

@@ -14,8 +14,10 @@ ENGINES = ("auto", "joni", "model")
 JVM_OPTIONS = ("-Xmx384m",)
 # What runs where when jruby is here: the model computes every event, and Logstash's engines check each
 # of these steps (stack_models/grok.py, logstash_filters.py, logstash_lines.py raise on a disagreement).
-ON_ENGINE = ("multiline and grok matches (Joni)", "dates (Joda-Time)", "UTF-8 conversion of a line that is not UTF-8 (JRuby)")
-ON_MODEL = ("reading the files", "multiline grouping", "kv", "mutate", "conditionals", "uuid", "fingerprint", "output")
+ON_ENGINE = ("multiline and grok matches (Joni)", "mutate's gsub and the conditions' regexps (Joni)", "dates (Joda-Time)",
+             "UTF-8 conversion of a line that is not UTF-8 (JRuby)")
+ON_MODEL = ("reading the files", "multiline grouping", "kv", "the rest of mutate", "the rest of the conditionals", "uuid",
+            "fingerprint", "output")
 
 
 @dataclass

@@ -4,10 +4,11 @@
   line (logstash-codec-multiline lib/logstash/codecs/multiline.rb, merge_events). The others:
   ``_grokparsefailure`` with ``_django_record_parsefailure`` or ``_access_parsefailure`` (the grok filters'
   tag_on_failure: no expression matched), ``_dateparsefailure`` (the date filter's: the timestamp did not
-  parse), ``_record_cut`` (the pipeline's: a record a failed write cut short), and the codec's
+  parse), ``_record_cut`` (the pipeline's: a record a failed write cut short), ``_django_record_tail`` (the
+  pipeline's: text that does not begin at a record start), and the codec's
   ``multiline_codec_max_lines_reached`` / ``multiline_codec_max_bytes_reached`` (a record split at its
   limits); ``_groktimeout`` too (logstash-filter-grok lib/logstash/filters/grok.rb, tag_on_timeout), which the
-  model never sets, and any tag a later pipeline adds.
+  model sets when its own match runs past timeout_millis, and any tag a later pipeline adds.
 - **Ids** (events that parsed): our format's records carry a record id (else their document id is
   random: a replay indexes them again) and, when written during a request, its request id. A record
   was written during a request when it is Django's request logger's (module ``log``), names a client

@@ -18,9 +18,14 @@ TAG_MEANINGS = {
     "_django_record_parsefailure": "an app or security record that neither our format nor the tutorial's matches",
     "_access_parsefailure": "an access line that is not in our gunicorn format",
     "_dateparsefailure": "the timestamp did not parse in the time zone (the document gets the time it was read)",
+    "_groktimeout": "a grok match ran past timeout_millis (the event is a parse failure, indexed whole in message)",
+    "_django_record_tail": "text that does not begin at a record start: lines before a file's first record, or the "
+                           "rest of a record the codec split at its limits",
     "_record_cut": "a record a failed write cut short (disk full?), closed by the app's cut marker",
-    "multiline_codec_max_lines_reached": "a record over the codec's max_lines (500): cut, the rest is another event",
-    "multiline_codec_max_bytes_reached": "a record over the codec's max_bytes (10 MiB): cut, the rest is another event",
+    "multiline_codec_max_lines_reached": "a record over the codec's max_lines: split, the rest is another event "
+                                         "(tagged _django_record_tail)",
+    "multiline_codec_max_bytes_reached": "a record over the codec's max_bytes: split, the rest is another event "
+                                         "(tagged _django_record_tail)",
     "not UTF-8": "a line that is not UTF-8: Logstash escapes the whole line (Ruby's String#inspect) before parsing",
 }
 

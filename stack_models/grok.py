@@ -33,6 +33,11 @@ class GrokError(ValueError):
     pass
 
 
+class GrokTimeout(TimeoutError):
+    """A match ran past the grok filter's timeout_millis (logstash-filter-grok lib/logstash/filters/grok.rb,
+    GrokTimeoutException)."""
+
+
 class EngineDisagreement(AssertionError):
     """The Python model and Joni disagree: the model is wrong and must be fixed."""
 
@@ -119,6 +124,13 @@ def ruby_to_python(expression: str) -> tuple[str, list[str]]:
     return "".join(out), names
 
 
+def plain_ruby_regex(pattern: str) -> regex.Pattern:
+    """``Regexp.new(pattern)`` without options, as a condition's ``=~`` and mutate's gsub compile it: ``^``/``$``
+    at every line, ``.`` not across a newline."""
+    python_expression, _ = ruby_to_python(pattern)
+    return regex.compile(python_expression, _FLAGS & ~regex.DOTALL)
+
+
 def _ruby_number(value: str | None, conversion: str):
     """Ruby's String#to_i / #to_f: the leading number, else 0 (nil stays nil)."""
     if value is None:
@@ -153,16 +165,22 @@ class Grok:
             converted.add(name)
             self._fields.append((field or pattern, conversion if first and conversion in ("int", "float") else None))
 
-    def _model_captures(self, text: str) -> list[tuple[str, str | None]] | None:
-        found = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS)
+    def _model_captures(self, text: str, timeout: float | None) -> list[tuple[str, str | None]] | None:
+        try:
+            found = self.regex.search(text, timeout=MODEL_TIMEOUT_SECONDS if timeout is None else timeout)
+        except TimeoutError:
+            if timeout is None:
+                raise
+            raise GrokTimeout(f"grok ran past {timeout:g} s on {len(text)} characters: {self.expression}") from None
         if found is None:
             return None
         values = found.groupdict()
         return [(name, values[group]) for name, group in self._slots]
 
-    def captures(self, text: str) -> list[tuple[str, str | None]] | None:
-        """``[(group name, value or None), ...]`` as Joni gives them, or None without a match."""
-        model = self._model_captures(text)
+    def captures(self, text: str, timeout: float | None = None) -> list[tuple[str, str | None]] | None:
+        """``[(group name, value or None), ...]`` as Joni gives them, or None without a match; past ``timeout``
+        seconds (the filter's timeout_millis, timed on the model), GrokTimeout, unchecked on Joni."""
+        model = self._model_captures(text, timeout)
         if self.engine is not None:
             # The engine raises the disagreement now, or later for a batch (stack_models/joni_batches.py).
             self.engine.check_grok(self.expanded, text, model, lambda joni: self.disagreement(text, model, joni))
@@ -182,9 +200,9 @@ class Grok:
             self.engine.check_match(self.expanded, text, matched, lambda joni: self.disagreement(text, matched, joni))
         return matched
 
-    def fields(self, text: str) -> list[tuple[str, object]] | None:
+    def fields(self, text: str, timeout: float | None = None) -> list[tuple[str, object]] | None:
         """``[(field, value), ...]`` as Grok#capture yields them (name split on ":", coerced), or None."""
-        captures = self.captures(text)
+        captures = self.captures(text, timeout)
         if captures is None:
             return None
         return [(field, value if conversion is None else _ruby_number(value, conversion))

@@ -165,6 +165,17 @@ class Engine:
         if real != model:
             raise disagreement(real)
 
+    def check_regex_match(self, pattern: str, text: str, model: bool, disagreement: Callable[[object], Exception]) -> None:
+        real = self.request(op="regex_match", pattern=pattern, text=text)["matched"]
+        if real != model:
+            raise disagreement(real)
+
+    def check_gsub(self, pattern: str, replacement: str, text: str, model: str,
+                   disagreement: Callable[[object], Exception]) -> None:
+        real = self.request(op="gsub", pattern=pattern, replacement=replacement, text=text)["text"]
+        if real != model:
+            raise disagreement(real)
+
     def fnmatch(self, pattern: str, name: str) -> bool:
         """Ruby's ``Pathname#fnmatch?`` without flags, as the file input's ``exclude`` uses it."""
         return self.request(op="fnmatch", pattern=pattern, name=name)["matches"]

@@ -2,7 +2,7 @@
 
 ``Engine`` (stack_models/joni.py) checks each grok match, date and charset conversion with one round
 trip to jruby, which a large folder cannot afford. ``BatchedChecks`` offers the same checks
-(``check_grok``, ``check_match``, ``check_joda``, ``check_charset``) but queues them and sends them in batches
+(``check_grok``, ``check_match``, ``check_joda``, ``check_charset``, ``check_regex_match``, ``check_gsub``) but queues them and sends them in batches
 (``check_batch`` in joni_engine.rb); jruby compares each answer with the model's and returns only those
 that differ. While jruby works on one batch the model fills the next, so the two run side by side.
 A disagreement raises, as with ``Engine``, once its batch is answered; ``finish()`` waits for the
@@ -20,7 +20,7 @@ from .joni import Engine
 
 BATCH_CHARS = 2_000_000  # text per request: bounded memory here and in jruby
 ANSWER_TIMEOUT_SECONDS = 300.0  # a batch is a few seconds' work for jruby; a JVM under load may be slow
-_KINDS = ("groks", "matches", "dates", "charsets")
+_KINDS = ("groks", "matches", "dates", "charsets", "regex_matches", "gsubs")
 
 
 class BatchedChecks:
@@ -69,6 +69,13 @@ class BatchedChecks:
 
     def check_charset(self, data: bytes, model: str, disagreement: Callable[[object], Exception]) -> None:
         self._add("charsets", [base64.b64encode(data).decode("ascii"), model], disagreement, 2 * len(data))
+
+    def check_regex_match(self, pattern: str, text: str, model: bool, disagreement: Callable[[object], Exception]) -> None:
+        self._add("regex_matches", [pattern, text, model], disagreement, len(text))
+
+    def check_gsub(self, pattern: str, replacement: str, text: str, model: str,
+                   disagreement: Callable[[object], Exception]) -> None:
+        self._add("gsubs", [pattern, replacement, text, model], disagreement, len(text) + len(model))
 
     def fnmatch(self, pattern: str, name: str) -> bool:
         self.finish()

@@ -17,16 +17,23 @@
 #   {"op": "joda_zone", "zone": <zone id>} -> {"accepted": true, "id": <Joda's id>} or {"accepted": false}
 #   {"op": "fnmatch", "pattern": <glob>, "name": <file name>} -> {"matches": true or false}
 #   {"op": "charset_convert", "data": <a line's bytes, base64>} -> {"text": <what the codecs' charset converter makes of it>}
+#   {"op": "regex_match", "pattern": <Ruby regexp source>, "text": ...} -> {"matched": true or false}: Regexp.new(pattern)
+#     without options, as a condition's =~ compiles it
+#   {"op": "gsub", "pattern": ..., "replacement": <string>, "text": ...} -> {"text": <text.gsub(Regexp.new(pattern), replacement)>},
+#     as mutate's gsub runs it
 #   {"op": "check_batch", "patterns": [<expanded grok expression>, ...],
 #    "names": [[<pattern index>, [<the model's capture names, in order>]], ...],
 #    "groks": [[<pattern index>, <text>, <the model's capture values (as the names) or null>], ...],
 #    "matches": [[<pattern index>, <text>, <whether the model matches>], ...],
 #    "dates": [[<Joda pattern>, <zone id>, <locale or null>, <text>, <the model's millis or null>], ...],
-#    "charsets": [[<bytes, base64>, <the model's text>], ...]}
+#    "charsets": [[<bytes, base64>, <the model's text>], ...],
+#    "regex_matches": [[<pattern>, <text>, <whether the model matches>], ...],
+#    "gsubs": [[<pattern>, <replacement>, <text>, <the model's result>], ...]}
 #     -> {"names": [[<pattern index>, [<Joni's names>]], ...], "groks": [[<position>, <Joni's captures or null>], ...],
 #         "matches": [[<position>, <whether Joni matches>], ...],
 #         "dates": [[<position>, <Joda's millis or null>], ...],
-#         "charsets": [[<position>, <text>], ...]}: only the checks whose answer differs from the model's
+#         "charsets": [[<position>, <text>], ...], "regex_matches": [[<position>, <matched>], ...],
+#         "gsubs": [[<position>, <text>], ...]}: only the checks whose answer differs from the model's
 #        (stack_models/joni_batches.py: many checks a request, so a whole log folder can be checked)
 require "json"
 require "pathname"
@@ -44,6 +51,7 @@ java_import "java.util.Locale"
 Encoding.default_external = Encoding::UTF_8
 
 $regexps = {}
+$plain_regexps = {}
 $slots = {}
 $joda_parsers = {}
 
@@ -146,6 +154,20 @@ def charset_convert(request)
   { "text" => convert_charset(request["data"].unpack1("m0")) }
 end
 
+# Regexp.new(pattern) with no options: a condition's =~ (logstash-core EventCondition.java, newRegexp with
+# options 0) and mutate's gsub (logstash-filter-mutate lib/logstash/filters/mutate.rb, register).
+def plain_regexp(pattern)
+  $plain_regexps[pattern] ||= Regexp.new(pattern)
+end
+
+def regex_match(request)
+  { "matched" => plain_regexp(request["pattern"]).match?(request["text"]) }
+end
+
+def gsub(request)
+  { "text" => request["text"].gsub(plain_regexp(request["pattern"]), request["replacement"]) }
+end
+
 def check_batch(request)
   regexps = request["patterns"].map { |pattern| $regexps[pattern] ||= Regexp.new(pattern, Regexp::MULTILINE) }
   names, groks, matches, dates, charsets = [], [], [], [], []
@@ -174,14 +196,24 @@ def check_batch(request)
     text = convert_charset(data.unpack1("m0"))
     charsets << [position, text] unless text == expected
   end
-  { "names" => names, "groks" => groks, "matches" => matches, "dates" => dates, "charsets" => charsets }
+  regex_matches = request.fetch("regex_matches", []).each_with_index.map do |(pattern, text, expected), position|
+    matched = plain_regexp(pattern).match?(text)
+    [position, matched] unless matched == expected
+  end.compact
+  gsubs = request.fetch("gsubs", []).each_with_index.map do |(pattern, replacement, text, expected), position|
+    result = text.gsub(plain_regexp(pattern), replacement)
+    [position, result] unless result == expected
+  end.compact
+  { "names" => names, "groks" => groks, "matches" => matches, "dates" => dates, "charsets" => charsets,
+    "regex_matches" => regex_matches, "gsubs" => gsubs }
 end
 
 OPERATIONS = {
   "grok" => method(:grok), "grok_timed" => method(:grok_timed), "grok_batch" => method(:grok_batch),
   "joda_parse" => method(:joda_parse),
   "joda_zone" => method(:joda_zone), "fnmatch" => method(:fnmatch), "split_words" => method(:split_words),
-  "charset_convert" => method(:charset_convert), "check_batch" => method(:check_batch)
+  "charset_convert" => method(:charset_convert), "check_batch" => method(:check_batch),
+  "regex_match" => method(:regex_match), "gsub" => method(:gsub)
 }
 
 $stdout.sync = true

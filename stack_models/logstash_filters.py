@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from config.time_zones import time_zone_problem
 
-from .grok import EngineDisagreement
+from .grok import EngineDisagreement, GrokTimeout, plain_ruby_regex
 from .logstash_config import Plugin, field_path
 from .logstash_dates import parse_millis
 from .logstash_events import Event
@@ -65,7 +65,8 @@ class FilterPlugins:
 
     def _register_grok(self, plugin: Plugin) -> Filter:
         """logstash-plugins/logstash-filter-grok lib/logstash/filters/grok.rb (register, filter, match, handle)."""
-        require_options(plugin, {"match", "pattern_definitions", "overwrite", "tag_on_failure", "patterns_dir", "patterns_files_glob"})
+        require_options(plugin, {"match", "pattern_definitions", "overwrite", "tag_on_failure", "patterns_dir", "patterns_files_glob",
+                                 "timeout_millis", "tag_on_timeout"})
         overwrite = set(plugin.get("overwrite", []))
         files = patterns_dir_files(plugin.get("patterns_dir", []), plugin.get("patterns_files_glob", "*"))
         matches = [
@@ -74,15 +75,29 @@ class FilterPlugins:
             for source, expressions in plugin.get("match").items()
         ]
         failure_tags = plugin.get("tag_on_failure", ["_grokparsefailure"])
+        # timeout_millis (30 s by default, 0 for none) bounds each expression's match (timeout_scope
+        # "pattern", the default); the model times its own match, not Joni's.
+        timeout_millis = plugin.get("timeout_millis", 30000)
+        timeout = timeout_millis / 1000 if timeout_millis > 0 else None
+        timeout_tag = plugin.get("tag_on_timeout", "_groktimeout")
 
         def grok(event: Event) -> bool:
+            try:
+                return match(event)
+            except GrokTimeout:
+                # filter rescues GrokTimeoutException: tag_on_timeout only, neither tag_on_failure nor
+                # filter_matched (so no add_tag, remove_field ...).
+                event.add_tag(timeout_tag)
+                return False
+
+        def match(event: Event) -> bool:
             for source, groks in matches:
                 text = event.get_field(source)
                 if isinstance(text, (list, dict)):
                     raise NotImplementedError("grok on an array or hash field is not modelled")
                 for expression in groks:
                     # match_against_groks: input.to_s, so a missing field is matched as "".
-                    fields = expression.fields("" if text is None else str(text))
+                    fields = expression.fields("" if text is None else str(text), timeout)
                     if fields is None:
                         continue
                     for reference, value in fields:
@@ -150,11 +165,12 @@ class FilterPlugins:
         return kv
 
     def _register_mutate(self, plugin: Plugin) -> Filter:
-        # logstash-plugins/logstash-filter-mutate lib/logstash/filters/mutate.rb: rename (of a present
-        # field) runs before replace, whatever the order in the config.
-        require_options(plugin, {"rename", "replace"})
+        # logstash-plugins/logstash-filter-mutate lib/logstash/filters/mutate.rb (filter): rename (of a present
+        # field), then replace, then gsub, whatever the order in the config.
+        require_options(plugin, {"rename", "replace", "gsub"})
         renames = [(field_path(source), field_path(target)) for source, target in plugin.get("rename", {}).items()]
         replaces = [(field_path(reference), value) for reference, value in plugin.get("replace", {}).items()]
+        gsubs = self._gsubs(plugin.get("gsub", []))
 
         def mutate(event: Event) -> bool:
             for source, target in renames:
@@ -163,9 +179,30 @@ class FilterPlugins:
                     event.set_field(target, value)
             for path, value in replaces:
                 event.set_field(path, event.sprintf(value))
+            for path, pattern, compiled, replacement in gsubs:
+                text = event.get_field(path)
+                if not isinstance(text, str):
+                    continue  # gsub skips a missing field; arrays are not modelled (none is gsub'd here)
+                result = compiled.sub(replacement, text)
+                if self.engine is not None:
+                    self.engine.check_gsub(pattern, replacement, text, result, _gsub_disagreement(pattern, text, result))
+                event.set_field(path, result)
             return True
 
         return mutate
+
+    @staticmethod
+    def _gsubs(config: list) -> list[tuple[tuple[str, ...], str, object, str]]:
+        """mutate.rb register: gsub's [field, needle, replacement] triples, each needle Regexp.new(needle)."""
+        if len(config) % 3:
+            raise ValueError(f"Invalid gsub configuration {config}: gsub requires 3 elements per entry")
+        parsed = []
+        for index in range(0, len(config), 3):
+            field, needle, replacement = config[index : index + 3]
+            if "%{" in needle or "%{" in replacement or "\\" in replacement:
+                raise NotImplementedError("gsub with field references or backslashes in its replacement is not modelled")
+            parsed.append((field_path(field), needle, plain_ruby_regex(needle), replacement))
+        return parsed
 
     def _register_date(self, plugin: Plugin) -> Filter:
         """logstash-plugins/logstash-filter-date: JodaParser.java's parseMillis, here and on Joda."""
@@ -226,6 +263,10 @@ class FilterPlugins:
             return True
 
         return fingerprint
+
+
+def _gsub_disagreement(pattern: str, text: str, model: str) -> Callable[[object], EngineDisagreement]:
+    return lambda real: EngineDisagreement(f"gsub model and Joni disagree on {text!r} ({pattern!r}): {model!r} != {real!r}")
 
 
 def _date_disagreement(text: str, joda: str, zone_id: str, millis: int | None) -> Callable[[object], EngineDisagreement]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import regex
 
-from .grok import PYGROK_PATTERNS_DIR, Grok, load_patterns
+from .grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns, plain_ruby_regex
 from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, parse_config, plugins
 from .logstash_events import Document, Event
 from .logstash_filters import FilterPlugins
@@ -163,6 +163,8 @@ class Pipeline:
             return contained if operator == "in" else not contained
         if operator in ("=~", "!~"):
             found = isinstance(left, str) and _condition_regex(right).search(left) is not None
+            if self.engine is not None and isinstance(left, str):
+                self.engine.check_regex_match(right, left, found, _condition_disagreement(right, left, found))
             return found if operator == "=~" else not found
         raise NotImplementedError(f"condition operator {operator} is not modelled")
 
@@ -201,8 +203,13 @@ class Pipeline:
 
 @functools.lru_cache(maxsize=64)
 def _condition_regex(pattern: str) -> regex.Pattern:
-    """A condition's /regexp/, compiled once (Logstash compiles it with the pipeline)."""
-    return regex.compile(pattern, regex.MULTILINE)
+    """A condition's /regexp/, compiled once, as Logstash compiles it with the pipeline: a Ruby Regexp without
+    options (logstash-core src/main/java/org/logstash/config/ir/compiler/EventCondition.java, newRegexp)."""
+    return plain_ruby_regex(pattern)
+
+
+def _condition_disagreement(pattern: str, text: str, model: bool) -> Callable[[object], EngineDisagreement]:
+    return lambda real: EngineDisagreement(f"condition model and Joni disagree on {text!r} =~ /{pattern}/: {model} != {real}")
 
 
 def _copied(value):

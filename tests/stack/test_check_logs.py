@@ -18,7 +18,7 @@ import pytest
 
 from check_logs.__main__ import main
 from myapp.traffic import Session
-from stack_models.grok import PYGROK_PATTERNS_DIR
+from stack_models.grok import PYGROK_PATTERNS_DIR, EngineDisagreement
 from stack_models.joni_batches import BatchedChecks
 from stack_models.logstash_lines import FileLines, charset_convert
 from stack_models.logstash_pipeline import Pipeline
@@ -202,7 +202,8 @@ def test_broken_lines_fail_with_the_reason_each(broken_logs, capsys):
     ]
     found = kinds(report)
     assert {kind: found[kind]["count"] for kind in found} == {
-        "_django_record_parsefailure + _grokparsefailure": 2,  # the garbage line, the hostile line
+        # the garbage line, the hostile line: each begins a file without a record start
+        "_django_record_parsefailure + _django_record_tail + _grokparsefailure": 2,
         "_dateparsefailure": 1,
         "_django_record_parsefailure + _grokparsefailure + _record_cut": 1,
         "_access_parsefailure + _grokparsefailure": 1,
@@ -210,7 +211,7 @@ def test_broken_lines_fail_with_the_reason_each(broken_logs, capsys):
     }
     assert report["failures"]["total"] == 6
 
-    garbage = found["_django_record_parsefailure + _grokparsefailure"]["examples"][0]
+    garbage = found["_django_record_parsefailure + _django_record_tail + _grokparsefailure"]["examples"][0]
     assert (garbage["file"], garbage["line"], garbage["first_line"]) == ("django_debug.log", 1, GARBAGE.decode().strip())
     assert {key: garbage["reason"][key] for key in ("plugin", "expression", "failed_part", "line", "column")} == {
         "plugin": "django_record", "expression": 0, "failed_part": "%{DJANGO_RECORD_START}", "line": 1, "column": 1}
@@ -499,3 +500,13 @@ def test_a_line_glued_to_one_of_our_records_is_pointed_at(tmp_path):
             "the tutorial's matches; no grok expression matched (the event is indexed whole in message))") in done.stdout
     assert ("closest: django_record #0 (message): its first 8 of 9 parts match, the next, `\\Z`, fails: after their "
             "first match, at column 36 of the event's line 2, comes '\\nprint() output in the log file'") in done.stdout
+
+
+def test_batched_checks_raise_a_gsub_or_condition_disagreement():
+    engine = require_engine()
+    for check in (lambda c, e: c.check_gsub(r"\r$", "", "a\r", "a\r", e),
+                  lambda c, e: c.check_regex_match(r"x\z", "x\n", True, e)):
+        checks = BatchedChecks(engine)
+        check(checks, lambda real: EngineDisagreement(repr(real)))
+        with pytest.raises(EngineDisagreement):
+            checks.finish()

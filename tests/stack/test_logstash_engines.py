@@ -17,7 +17,7 @@ import pytest
 import regex
 
 from config.time_zones import time_zone_problem
-from stack_models.grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns
+from stack_models.grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns, plain_ruby_regex
 from stack_models.joni import Engine, EngineError, missing_reason
 from stack_models.logstash_config import Plugin, plugins
 from stack_models.logstash_pipeline import Pipeline
@@ -279,3 +279,24 @@ def test_without_jruby_ci_fails_and_elsewhere_the_reason_is_one_line(monkeypatch
         engine_for_tests()
     monkeypatch.setenv("CI", "false")
     assert engine_for_tests() is None
+
+
+# ---- Regexp.new without options: a condition's =~ and mutate's gsub ------------------------------
+PLAIN_TEXTS = ["a\r\nb\r", "a\r\rb", "x]\nmore", "x]", "x]\n", "\r", "", "x\r\n\r\n"]
+
+
+@pytest.mark.parametrize("pattern", [r"\r$", r"x\]$", r"x\]\z", r"x\]\Z", r"^b", r"a.b", r"\A\r"])
+def test_plain_regexps_match_and_replace_as_joni_does(pattern):
+    engine = require_engine()
+    compiled = plain_ruby_regex(pattern)
+    for text in PLAIN_TEXTS:
+        # check_* raise EngineDisagreement on any difference from Joni.
+        engine.check_regex_match(pattern, text, compiled.search(text) is not None, lambda real, t=text: EngineDisagreement(f"{t!r}: {real}"))
+        model = compiled.sub("", text)
+        engine.check_gsub(pattern, "", text, model, lambda real, t=text, m=model: EngineDisagreement(f"{t!r}: {m!r} != {real!r}"))
+
+
+def test_a_disagreement_on_a_plain_regexp_is_raised():
+    engine = require_engine()
+    with pytest.raises(EngineDisagreement):
+        engine.check_gsub(r"\r$", "", "a\r\nb\r", "a\r\nb", lambda real: EngineDisagreement(repr(real)))

@@ -19,7 +19,7 @@ import pytest
 from myapp.traffic import Session
 from rotate_logs import rotate
 from stack_models.grok import PYGROK_PATTERNS_DIR
-from stack_models.logstash_config import ConfigSyntaxError, Plugin, parse_config
+from stack_models.logstash_config import ConfigSyntaxError, Plugin, parse_config, plugins
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.config_files import flat_yaml
@@ -397,7 +397,7 @@ def test_on_joni_the_boom_traceback_lands_in_stack_trace_and_message_is_one_line
     assert boom["error"]["stack_trace"].startswith("\tTraceback (most recent call last):\n")
 
     # The expression before the fix, on the same real record: GREEDYDATA ran across the traceback.
-    [grok] = [item for item in on_joni.config["filter"][0].branches[0][1] if isinstance(item, Plugin)][:1]
+    [grok] = [item for item in plugins(on_joni.config["filter"]) if item.get("id") == "django_record"]
     raw = next(e for e in on_joni.read(log_dir / "django_debug.log", (log_dir / "django_debug.log").read_text()) if "/boom/" in e["message"])
     patterns = on_joni.patterns_dir_files(grok.get("patterns_dir"))
     old = dict(on_joni.grok(OLD_APP_EXPRESSION, file_patterns=patterns).fields(raw["message"]))
@@ -426,11 +426,12 @@ def test_an_extension_method_like_m_search_parses(pipeline, log_dir):
     assert source["http"]["response"]["status_code"] == status
 
 
-def test_a_carriage_return_stays_in_the_line_as_the_file_input_keeps_it(pipeline, tmp_path):
+def test_the_carriage_return_the_file_input_keeps_is_stripped_by_the_pipeline(pipeline, tmp_path):
     log = tmp_path / "django_debug.log"
     log.write_bytes(b"INFO 2026-11-26 12:00:00,000 views [request_id=- record_id=00000000000000ab] windows\r\n")
+    [line] = pipeline.read(log, log.read_bytes().decode())
     [(event, _)] = pipeline.process_file(log)
-    assert event["message"] == "windows\r"
+    assert line["message"].endswith("windows\r") and event["message"] == "windows"
 
 
 @pytest.mark.parametrize(
@@ -516,7 +517,7 @@ def test_records_a_full_disk_cut_short_are_tagged_and_the_others_stay_whole(pipe
     events = [event for event, _ in pipeline.process_file(log)]
 
     assert [event.get("tags", []) for event in events] == [
-        [], ["_record_cut"], [], ["_grokparsefailure", "_django_record_parsefailure", "_record_cut"], [],
+        [], ["_record_cut"], [], ["_record_cut", "_grokparsefailure", "_django_record_parsefailure"], [],
     ]
     assert [event["message"][:10] for event in events if "tags" not in event] == ["record 000", "record 002", "record 004"]
     assert events[1]["message"].startswith("record 001 xxx") and events[1]["log"]["level"] == "WARNING"
@@ -536,8 +537,47 @@ def test_a_second_cut_inside_the_closing_marker_still_leaves_the_records_before_
     events = [event for event, _ in pipeline.process_file(log)]
 
     assert [event.get("tags", []) for event in events] == [
-        [], ["_grokparsefailure", "_django_record_parsefailure", "_record_cut"], [],
+        [], ["_record_cut", "_grokparsefailure", "_django_record_parsefailure"], [],
     ]
     assert events[0]["message"].startswith("record 000") and "error" not in events[0]
     assert events[1]["message"].startswith("WAR...[rec") and events[1]["message"].count("\n") == 0
     assert events[2]["message"].startswith("record 003")
+
+
+# "WARNING 2026-12-01 12:00:00,000 log_writer [request_id=...": 32 bytes of level and timestamp, then the module.
+@pytest.mark.parametrize("kept", [32, 35], ids=["just after the timestamp", "inside the module"])
+def test_a_record_cut_after_its_timestamp_is_tagged_whatever_grok_makes_of_it(pipeline, tmp_path, kept):
+    log = tmp_path / "django_debug.log"
+    writer = package_log_writer().Writer(log)
+    writer.do("log", "a", 0, 100)
+    writer.do("limit", log.stat().st_size + kept)
+    writer.do("log", "a", 1, 100)
+    writer.do("limit", None)
+    writer.do("log", "a", 2, 100)
+    writer.finish()
+    cut_line = log.read_text().split("\n")[1]
+    first, cut, last = [event for event, _ in pipeline.process_file(log)]
+
+    assert cut_line == cut_line[:kept] + "...[record cut short by a failed write]" and cut_line[31] == " "
+    assert "_record_cut" in cut["tags"]
+    assert "tags" not in first and "tags" not in last and last["message"].startswith("record 002")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a tutorial message whose first line ends with the marker's text
+        ["INFO 2026-12-01 12:00:00,000 views said ...[record cut short by a failed write]", "and went on"],
+        # our traceback, one of whose lines (the exception's text) ends with it
+        ["ERROR 2026-12-01 12:00:00,000 views [request_id=- record_id=00000000000000aa] boom",
+         "\tValueError: said ...[record cut short by a failed write]", "\tmore"],
+    ],
+    ids=["tutorial", "ours"],
+)
+def test_the_marker_at_the_end_of_an_inner_line_is_no_cut(pipeline, tmp_path, lines):
+    # Ruby's $ matches at the end of every line; only the end of the whole record (\z) says it was cut.
+    log = tmp_path / "django_debug.log"
+    log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    [(event, _)] = pipeline.process_file(log)
+
+    assert event["tags"] == ["multiline"]

@@ -5,17 +5,19 @@ whole pipeline, in our format and in the tutorial's, with every evaluation on Jo
 installed (stack_models/grok.py raises EngineDisagreement on any difference).
 """
 
+import logging
 from pathlib import Path
 
 import pytest
-from django_elk_logging.log_lines import CUT_MARKER
+from django_elk_logging.log_lines import CUT_MARKER, MAX_TRACEBACK_LINES, SafeFormatter
 
-from stack_models.grok import PYGROK_PATTERNS_DIR, GrokError, read_patterns_file
-from stack_models.logstash_config import Plugin
+from stack_models.grok import PYGROK_PATTERNS_DIR, GrokError, load_patterns, read_patterns_file
+from stack_models.logstash_config import Plugin, plugins
+from stack_models.logstash_events import Event
 from stack_models.logstash_patterns import CONTAINER_MOUNTS
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.engines import engine_for_tests
-from tests.support.paths import COMPOSE_FILE, LOGSTASH_DIR
+from tests.support.paths import COMPOSE_FILE, LOGSTASH_DIR, PIPELINE_PATH
 
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": "UTC"}
 PATTERNS_DIR = "/usr/share/logstash/pipeline/patterns"
@@ -39,12 +41,19 @@ HOSTILE = [
     " INFO 2026-12-01 12:00:00,000 views x",
     "    ERROR 2026-12-01 12:00:00,000 views indented",
     "\tERROR 2026-12-01 12:00:00,000 views [request_id=forged record_id=ffffffffffffffff] x",
-    "error 2026-12-01 12:00:00,000 views lower case",
-    "WARN 2026-12-01 12:00:00,000 views not Python's name",
     "Level x 2026-12-01 12:00:00,000 views",
     "DEBUG:root:basicConfig's format",
-    "[INFO] 2026-12-01 12:00:00,000 views",
-    "xINFO 2026-12-01 12:00:00,000 views",
+    # A traceback's exception line is "name: message", so its name is never read as a level, whatever follows.
+    "ValueError: 2026-12-01 12:00:00,000 views x",
+    "Error: 2026-12-01 12:00:00,000 views x",
+    "KeyError: '2026-12-01 12:00:00,000 views x'",
+    "django.core.exceptions.PermissionDenied: 2026-12-01 12:00:00,000 views [request_id=- record_id=00000000000000ff] forged",
+    "mod.f.<locals>.E: 2026-12-01 12:00:00,000 views x",
+    "  File \"x.py\", line 1, in 2026-12-01 12:00:00,000 views x",
+    "NOTICE:2026-12-01 12:00:00,000 views x",
+    "NOTICE 2026-12-01 12:00:00 views x",
+    "NOTICE\t2026-12-01 12:00:00,000 views x",
+    "NOTICE  2026-12-01 12:00:00,000 views x",
     "Traceback (most recent call last):",
     "During handling of the above exception, another exception occurred:",
     "   ",
@@ -57,10 +66,12 @@ HOSTILE = [
     "KeyError: 'x'...[record cut short by a failed write]",
     "INFO 2026-12-01 12:00:00,000x...[record cut short by a failed write]",
 ]
-# Lines that do start a record: every level name Python gives.
+# Lines that do start a record: every level name Python gives, and names logging.addLevelName gives
+# (verboselogs' NOTICE, SPAM, SUCCESS, VERBOSE; TRACE; any word without a colon).
 STARTS = [
     f"{level} 2026-12-01 12:00:00,000 views x"
-    for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "Level 5", "Level 25", "Level -1")
+    for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "Level 5", "Level 25", "Level -1",
+                  "NOTICE", "TRACE", "SUCCESS", "VERBOSE", "SPAM", "WARN", "error", "[INFO]", "xINFO", "Niveau_5")
 ] + [OURS, "ERROR 2026-12-01 12:00:00,000 views ", "INFO 2026-12-01 12:00:00,000 x...[record cut short by a failed write]"] + [
     # A record a full disk cut short before its timestamp was complete.
     f"{head}...[record cut short by a failed write]"
@@ -82,7 +93,7 @@ def _codecs(pipeline: Pipeline) -> list[Plugin]:
 
 
 def _record_grok(pipeline: Pipeline) -> Plugin:
-    [grok] = [item for item in pipeline.config["filter"][0].branches[0][1] if isinstance(item, Plugin) and item.name == "grok"]
+    [grok] = [item for item in plugins(pipeline.config["filter"]) if item.get("id") == "django_record"]
     return grok
 
 
@@ -108,6 +119,12 @@ def test_codec_and_grok_share_one_definition_of_where_a_record_starts(pipeline):
     assert all(expression.startswith(r"\A%{DJANGO_RECORD_START}") for expression in grok.get("match")["message"])
     definitions = read_patterns_file(LOGSTASH_DIR / "pipeline" / "patterns" / "django")
     assert "%{DJANGO_RECORD_START}" in definitions["DJANGO_EVENT_START"]
+
+
+def test_our_longest_record_fits_in_one_event(pipeline):
+    # The first line and at most MAX_TRACEBACK_LINES continuations (log_lines.py keeps the last ones).
+    assert {codec.get("max_lines") for codec in _codecs(pipeline)} == {10_000}
+    assert 1 + MAX_TRACEBACK_LINES < 10_000
 
 
 @pytest.mark.parametrize("line", HOSTILE)
@@ -209,8 +226,6 @@ def test_grok_reads_its_patterns_dir_in_name_order_and_skips_directories_and_dot
     )
     # Dir.glob is sorted, so "b" is read after "a" and its WORDS wins; ".hidden" is not globbed.
     assert pipeline.patterns_dir_files([PATTERNS_DIR]) == {"WORDS": "b+", "ONLY_A": "x"}
-    from stack_models.logstash_events import Event
-
     assert pipeline.filter(Event({"message": "bbx"}))["w"] == "bb"
     assert "_grokparsefailure" in pipeline.filter(Event({"message": "aax"}))["tags"]
 
@@ -227,3 +242,94 @@ def test_the_codec_fails_on_a_directory_in_its_patterns_dir(tmp_path, monkeypatc
 def test_a_path_outside_the_mounts_is_refused(pipeline):
     with pytest.raises(LookupError, match="not in a folder"):
         pipeline.host_path("/etc/logstash/patterns")
+
+
+# ---- our records from a module whose name holds a space -----------------------------------------
+def _our_line(pathname: str, message: str) -> tuple[logging.LogRecord, str]:
+    """A security record of the package's real formatter, logged from ``pathname`` ({module} is its name
+    without the extension: logging.LogRecord, os.path.splitext)."""
+    record = logging.LogRecord("security", logging.INFO, pathname, 1, message, None, None)
+    for field, value in {"request_id": "b8710c37751b464b86bdc61f7309a24b", "record_id": "4f32eb2fd84e2959",
+                         "event": "user_logged_in", "user": "demo", "client_ip": "127.0.0.1"}.items():
+        setattr(record, field, value)
+    return record, SafeFormatter("{levelname} {asctime} {module} {message}").format(record)
+
+
+@pytest.mark.parametrize("pathname", ["/app/my module.py", "<frozen importlib._bootstrap>", "/app/signals.py"])
+@pytest.mark.parametrize(
+    "message", ["User logged in: demo", "x] [request_id=forged record_id=ffffffffffffffff user=admin] y"]
+)
+def test_our_record_keeps_its_context_whatever_its_module_and_message(pipeline, tmp_path, pathname, message):
+    record, line = _our_line(pathname, message)
+    [(event, _)] = pipeline.process_file(_written(tmp_path, "security.log", [line]))
+
+    assert event["django"]["module"] == record.module and "tags" not in event
+    assert event["message"] == message  # a context in the message moves no field
+    assert event["http"]["request"]["id"] == "b8710c37751b464b86bdc61f7309a24b"
+    assert event["@metadata"]["record_id"] == "4f32eb2fd84e2959"
+    assert (event["event"]["action"], event["user"]["name"], event["source"]["ip"]) == ("user_logged_in", "demo", "127.0.0.1")
+
+
+def test_a_failed_record_of_ours_whatever_its_module_is_a_failure_not_a_tutorial_record(pipeline, tmp_path):
+    _, line = _our_line("/app/my module.py", "first")
+    record, following = _process(pipeline, tmp_path, "security.log", [line, "a line our app did not write", NEXT_OURS])
+
+    assert record["message"] == f"{line}\na line our app did not write"
+    assert "_django_record_parsefailure" in record["tags"] and following["message"] == "next"
+
+
+def _written(tmp_path, name: str, lines: list[str], newline: str = "\n") -> Path:
+    log = tmp_path / name
+    log.write_bytes("".join(line + newline for line in lines).encode())
+    return log
+
+
+# ---- CRLF files ----------------------------------------------------------------------------------
+def test_a_crlf_file_leaves_no_carriage_return_in_any_field(pipeline, tmp_path):
+    _, ours = _our_line("/app/signals.py", "User logged in: demo")
+    lines = [
+        ours, "\tTraceback (most recent call last):", "\tValueError: x",
+        "INFO 2026-12-01 12:00:00,000 signals User logged in: alice",
+        "ERROR 2026-12-01 12:00:01,000 views two\r\rcarriage returns", "second line",
+        "Traceback (most recent call last):", '  File "x.py", line 1, in f', "KeyError: 'k'",
+        "WARN" + CUT_MARKER,
+        NEXT_TUTORIAL,
+    ]
+    sources = [document.source for _, document in pipeline.process_file(_written(tmp_path, "security.log", lines, "\r\n"))]
+
+    assert [source.get("user", {}).get("name") for source in sources] == ["demo", "alice", None, None, None]
+    assert sources[0]["error"]["stack_trace"] == "\tTraceback (most recent call last):\n\tValueError: x"
+    assert sources[0]["event"]["action"] == "user_logged_in" and sources[0]["source"]["ip"] == "127.0.0.1"
+    # Only the "\r" the line end left goes; one inside a line stays.
+    assert sources[2]["message"] == "two\r\rcarriage returns\nsecond line"
+    assert sources[2]["error"]["stack_trace"] == "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\nKeyError: 'k'"
+    assert sources[3]["message"] == "WARN" + CUT_MARKER and "_record_cut" in sources[3]["tags"]
+    assert sources[4]["message"] == "next" and "tags" not in sources[4]
+    assert [source.get("tags", []) for source in sources[:3]] == [["multiline"], [], ["multiline"]]
+
+
+def test_a_crlf_access_line_parses(pipeline, tmp_path):
+    line = ('127.0.0.1 - - [01/Dec/2026:20:29:01 +0000] "GET / HTTP/1.1" 200 13 "-" "curl/8.10.1" 44243000 '
+            "b8710c37751b464b86bdc61f7309a24b 7f6082383c48c01b")
+    [source] = [document.source for _, document in pipeline.process_file(_written(tmp_path, "access.log", [line], "\r\n"))]
+
+    assert "tags" not in source and source["message"] == line
+    assert source["http"]["request"]["id"] == "b8710c37751b464b86bdc61f7309a24b"
+
+
+# ---- a grok timeout ------------------------------------------------------------------------------
+def test_a_record_whose_match_times_out_is_a_parse_failure_kept_whole(tmp_path, monkeypatch):
+    # The stack's config with the record grok's timeout_millis at 1 ms, which a record of 200,000 lines
+    # passes: grok.rb (filter) then tags _groktimeout alone, and the pipeline must still keep the text.
+    config = PIPELINE_PATH.read_text(encoding="utf-8")
+    marked = '      id => "django_record"\n'
+    assert config.count(marked) == 1
+    path = tmp_path / "django.conf"
+    path.write_text(config.replace(marked, marked + "      timeout_millis => 1\n"), encoding="utf-8")
+    pipeline = Pipeline(load_patterns(PYGROK_PATTERNS_DIR), ENVIRONMENT, path=path, engine=engine_for_tests())
+    text = TUTORIAL + "".join(f"\nline {number}" for number in range(200_000))
+    event = Event({"message": text, "event": {"original": text, "dataset": "django.app"}})
+    pipeline.filter(event)
+
+    assert {"_groktimeout", "_grokparsefailure", "_django_record_parsefailure"} <= set(event["tags"])
+    assert event["message"] == text and "django" not in event and "level" not in event.get("log", {})

@@ -232,7 +232,7 @@ def test_lines_before_the_first_record_are_one_tagged_event_and_never_glued_to_i
     [orphan, first] = [document.source for _, document in pipeline.process_file(log)]
 
     assert orphan["message"] == "  File \"x.py\", line 1\nValueError: half a traceback"
-    assert {"_grokparsefailure", "multiline"} <= set(orphan["tags"])
+    assert {"_grokparsefailure", "multiline", "_django_record_tail"} <= set(orphan["tags"])
     assert first["message"] == "first" and "tags" not in first
 
 
@@ -257,3 +257,82 @@ def test_the_documented_read_position_intervals_are_the_configured_ones(pipeline
     assert len(inputs) == 3 and with_codec == {float(documented.group(1))} and without_codec == {float(documented.group(2))}
     # 15 s is the plugin's default (lib/logstash/inputs/file.rb, sincedb_write_interval).
     assert with_codec == {15.0} and doubled.group(1) == documented.group(1)
+
+
+# ---- tracebacks of any depth ---------------------------------------------------------------------
+def _ping(depth: int) -> int:
+    return _pong(depth + 1)
+
+
+def _pong(depth: int) -> int:
+    # Two functions in turn, so traceback prints every frame ("[Previous line repeated ...]" folds only a
+    # frame identical to the one before).
+    return _ping(depth + 1)
+
+
+def test_a_recursion_error_traceback_with_its_chained_cause_is_one_event(pipeline, log):
+    try:
+        try:
+            _ping(0)
+        except RecursionError as error:
+            raise RuntimeError("gave up") from error
+    except RuntimeError as error:
+        log.logger.exception("too deep")
+        expected = without_empty_lines(exception_text(error))
+    log.logger.info("after")
+    deep, after = events(pipeline, log)
+
+    assert expected.count("\n") > 1500  # far over the codec's old max_lines of 500: two lines a frame here
+    assert deep["message"] == "too deep" and deep["error"]["stack_trace"] == expected
+    assert deep["tags"] == ["multiline"] and expected.endswith("RuntimeError: gave up")
+    assert after["message"] == "after" and "tags" not in after
+
+
+def test_a_record_over_the_codecs_limit_is_split_and_both_parts_are_tagged(pipeline, tmp_path):
+    [codec] = {plugin.get("codec").get("max_lines") for plugin in pipeline.config["input"]
+               if isinstance(plugin, Plugin) and plugin.get("codec") is not None}
+    log = tmp_path / "django_debug.log"
+    frames = [f'  File "x.py", line {number}, in f' for number in range(codec + 10)]
+    log.write_text("\n".join(["ERROR 2026-12-01 12:00:00,000 views deep", "Traceback (most recent call last):",
+                              *frames, "RecursionError: maximum recursion depth exceeded", "INFO 2026-12-01 12:00:01,000 views next"]) + "\n")
+    head, tail, following = [document.source for _, document in pipeline.process_file(log)]
+
+    # multiline.rb (do_previous): the buffer is flushed once it holds more than max_lines lines.
+    assert head["message"] == "deep" and head["error"]["stack_trace"].count("\n") == codec - 1
+    assert head["tags"] == ["multiline", "multiline_codec_max_lines_reached"]
+    assert tail["message"].endswith("\nRecursionError: maximum recursion depth exceeded") and "level" not in tail["log"]
+    assert set(tail["tags"]) == {"multiline", "_grokparsefailure", "_django_record_parsefailure", "_django_record_tail"}
+    assert following["message"] == "next" and "tags" not in following
+
+
+# ---- level names of logging.addLevelName -----------------------------------------------------------
+CUSTOM_LEVELS = {5: "TRACE", 15: "VERBOSE", 22: "NOTICE", 27: "SUCCESS"}
+
+
+@pytest.fixture
+def custom_levels():
+    for number, name in CUSTOM_LEVELS.items():
+        logging.addLevelName(number, name)
+    yield CUSTOM_LEVELS
+    for number, name in CUSTOM_LEVELS.items():  # logging keeps names process-wide
+        logging._levelToName.pop(number, None)
+        logging._nameToLevel.pop(name, None)
+
+
+def test_custom_level_names_start_records_and_tracebacks_never_do(pipeline, log, custom_levels):
+    for number, name in custom_levels.items():
+        log.logger.log(number, f"a {name} record")
+    try:
+        # An exception whose text looks like a record's start, as its traceback's last line prints it.
+        raise ValueError("2026-12-01 12:00:00,000 views [request_id=- record_id=00000000000000ff] forged")
+    except ValueError as error:
+        log.logger.log(22, "with a traceback", exc_info=True)
+        expected = exception_text(error)
+    log.logger.log(27, "last")
+    sources = events(pipeline, log)
+
+    assert [s["log"]["level"] for s in sources] == [*custom_levels.values(), "NOTICE", "SUCCESS"]
+    assert [s["message"] for s in sources] == [record.getMessage() for record in log.records]
+    assert sources[4]["error"]["stack_trace"] == expected and sources[4]["tags"] == ["multiline"]
+    assert expected.endswith("\nValueError: 2026-12-01 12:00:00,000 views [request_id=- record_id=00000000000000ff] forged")
+    assert all("tags" not in s for s in sources[:4] + sources[5:]) and "http" not in sources[4]

@@ -29,8 +29,9 @@ from .escaping import neutralise
 MAX_MESSAGE_CHARS = 8192
 MAX_FIELD_CHARS = 512
 MAX_TRACEBACK_LINE_CHARS = 2048
-# Below the Logstash multiline codec's max_lines (500), so a traceback is
-# never split into two events.
+# Below the Logstash multiline codec's max_lines (logstash/pipeline/django.conf;
+# tests/stack/test_pipeline_patterns.py checks it), so a traceback is never
+# split into two events.
 MAX_TRACEBACK_LINES = 400
 CONTINUATION_PREFIX = "\t"
 
