@@ -22,6 +22,12 @@ UP_TIMEOUT ?= 900
 COMPOSE_ALL_FILES := docker-compose.yml docker-compose.tls.yml docker-compose.cluster.yml docker-compose.own-app.yml
 COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -ohE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' $(COMPOSE_ALL_FILES) | tr -d '$${:?'))
 COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE) $(addprefix -f ,$(COMPOSE_ALL_FILES)) --profile '*'
+# The services some profile or mode runs and the files COMPOSE_FILE selects do not, one a line. make up
+# removes their containers, which Compose leaves running (and holding their ports): it never touches a
+# service the selected files do not define (an orphan, without --remove-orphans), nor one a profile
+# disables there, which is not even an orphan (docker/compose pkg/compose/containers.go, isOrphaned):
+# the cluster's single node, own-app mode's sample app.
+UNSELECTED_SERVICES = comm -23 <($(COMPOSE_WITHOUT_ENV) config --services | sort) <($(COMPOSE) config --services | sort)
 # Succeeds when the compose files .env selects (COMPOSE_FILE) run the sample app.
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
 # The profile COMPOSE_FILE selects, as shell assignments (PROFILE, TLS, SCHEME), or a clear error.
@@ -124,6 +130,9 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 	$(require_docker)
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
 	@$(STACK_PROFILE) >/dev/null
+# Compose's own message when it cannot read the files (a variable left unset, a bad key), before
+# anything reads its output.
+	@$(COMPOSE) config --quiet
 	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
 # The cluster's overlay replaces depends_on with !override (Compose 2.24.4). vm.max_map_count is the
 # kernel's, the same inside any container: read it in the Elasticsearch image.
@@ -131,6 +140,12 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 		sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)" 2.24.4 "the cluster profile's !override" && \
 		count="$$($(COMPOSE) run --rm --no-deps -T --entrypoint cat certs /proc/sys/vm/max_map_count)" && \
 		$(PYTHON) scripts/stack_profile.py max-map-count "$$count"; fi
+# A switch of profile or mode: the services the new one does not run go first (their volumes stay).
+	@unselected="$$($(UNSELECTED_SERVICES))" && \
+		present="$$(if [ -n "$$unselected" ]; then $(COMPOSE_WITHOUT_ENV) ps --all --services $$unselected; fi)" && \
+		if [ -n "$$present" ]; then \
+			echo "Switching: removing the containers of" $$present "(COMPOSE_FILE does not run them; their volumes stay)." && \
+			$(COMPOSE_WITHOUT_ENV) rm --stop --force $$present; fi
 	@mkdir -p var && { date -u +%Y-%m-%dT%H:%M:%SZ; $(COMPOSE) ps -q --status running kibana; } > $(UP_STARTED)
 	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
 # Elasticsearch reloads renewed certificates by itself (SSLConfigurationReloader watches the PEM files);
