@@ -32,11 +32,8 @@ UNSELECTED_SERVICES = comm -23 <($(COMPOSE_WITHOUT_ENV) config --services | sort
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
 # The profile COMPOSE_FILE selects, as shell assignments (PROFILE, TLS, SCHEME), or a clear error.
 STACK_PROFILE = $(PYTHON) scripts/stack_profile.py shell
-# Written before `up`: when it started, and whether Kibana was already running, so that only a
-# renewal in this run, under a running Kibana, restarts it.
+# Written before `up`: when it started, so that only certificates written in this run restart anything.
 UP_STARTED := var/.up-started
-# What setup/certs/create_certs.sh prints when it writes certificates.
-CERTS_GENERATED_LINE := : generated, because
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
 # `make bench-live COLD_START=1` also times make up from docker compose down (it restarts the stack).
@@ -146,14 +143,14 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 		if [ -n "$$present" ]; then \
 			echo "Switching: removing the containers of" $$present "(COMPOSE_FILE does not run them; their volumes stay)." && \
 			$(COMPOSE_WITHOUT_ENV) rm --stop --force $$present; fi
-	@mkdir -p var && { date -u +%Y-%m-%dT%H:%M:%SZ; $(COMPOSE) ps -q --status running kibana; } > $(UP_STARTED)
+	@mkdir -p var && date -u +%Y-%m-%dT%H:%M:%SZ > $(UP_STARTED)
 	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
-# Elasticsearch reloads renewed certificates by itself (SSLConfigurationReloader watches the PEM files);
-# Kibana and Logstash read theirs at start.
+# Kibana and Logstash read their certificates at start: those that started before certs wrote new
+# ones in this run restart (after a switch from the default profile, `up` recreated both already).
 	@eval "$$($(STACK_PROFILE))" && if [ -n "$$TLS" ]; then \
-		if [ -n "$$(sed -n 2p $(UP_STARTED))" ] && \
-			$(COMPOSE) logs --no-log-prefix --since "$$(sed -n 1p $(UP_STARTED))" certs | grep -qF '$(CERTS_GENERATED_LINE)'; then \
-			echo "Certificates renewed: restarting Kibana and Logstash." && $(COMPOSE) restart kibana logstash && \
+		stale="$$($(PYTHON) scripts/renewed_certificates.py --compose $(call shell_quote,$(COMPOSE)) --since "$$(cat $(UP_STARTED))")" && \
+		if [ -n "$$stale" ]; then \
+			echo "Certificates renewed: restarting" $$stale && $(COMPOSE) restart $$stale && \
 			$(COMPOSE) up -d --wait --wait-timeout $(UP_TIMEOUT); fi && \
 		mkdir -p var/tls && $(COMPOSE) cp kibana:/usr/share/kibana/config/certs/ca/ca.crt var/tls/ca.crt; fi
 	@eval "$$($(STACK_PROFILE))" && kibana="$$($(COMPOSE) port kibana 5601)" && \

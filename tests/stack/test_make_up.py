@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,10 @@ from tests.support.compose import (
     dry_run_commands,
     env_with,
     make_dry_run,
+    run_selecting,
 )
 from tests.support.fake_docker import write_fake_docker
-from tests.support.paths import MAKEFILE, SCRIPTS_DIR
+from tests.support.paths import APP_DIR, MAKEFILE, SCRIPTS_DIR
 
 ONE_SHOTS = {"setup", "certs"}
 # When the containers of the run before started (any time before this run's).
@@ -38,12 +40,13 @@ EARLIER = "2026-12-01T08:00:00.5Z"
 
 @pytest.fixture
 def checkout(tmp_path) -> Path:
-    """The compose files, the Makefile and scripts/, as in a checkout."""
+    """The compose files, the Makefile and scripts/ (with app/config, which create_env reads), as in a checkout."""
     directory = tmp_path / "checkout"
     directory.mkdir()
     for path in (*ALL_COMPOSE_FILES, MAKEFILE):
         shutil.copy(path, directory / path.name)
     shutil.copytree(SCRIPTS_DIR, directory / "scripts")
+    shutil.copytree(APP_DIR / "config", directory / "app" / "config")
     return directory
 
 
@@ -136,6 +139,60 @@ def test_the_switch_comes_after_the_checks_and_before_up(checkout, log_folder):
     position = {fragment: next(index for index, command in enumerate(commands) if fragment in command)
                 for fragment in ("check_mount_permissions.py", "rm --stop --force", "up -d --build --wait")}
     assert list(position.values()) == sorted(position.values()), commands
+
+
+# --- item: restarts after renewed certificates -----------------------------------------------------
+
+
+def service_hashes(home: Path, env_file: Path, combination: str) -> dict[str, str]:
+    """Compose's config hash of each service, the label by which `up` decides to recreate a container."""
+    result = run_selecting(home, env_file, COMBINATIONS[combination], "config", "--hash", "*")
+    assert result.returncode == 0, result.stderr
+    return dict(line.split() for line in result.stdout.splitlines())
+
+
+def docker_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.mark.parametrize(
+    "before, after, renewed, restarted",
+    [
+        # The first tls run after a default one: certs writes the CA and certificates, and `up` recreates
+        # Kibana and Logstash (their config changed), which start with them.
+        ("default", "tls", True, set()),
+        ("default+own-app", "cluster+own-app", True, set()),
+        # A renewal under an unchanged profile: both were running with the old files.
+        ("tls", "tls", True, {"kibana", "logstash"}),
+        ("cluster", "cluster", True, {"kibana", "logstash"}),
+        # Own-app mode changes Logstash's mounts only: `up` recreates it, Kibana keeps running.
+        ("tls", "tls+own-app", True, {"kibana"}),
+        ("tls", "tls", False, set()),
+    ],
+)
+def test_only_containers_started_before_the_certificates_were_written_restart(
+    checkout, engine, home, env_file, log_folder, before, after, renewed, restarted
+):
+    now = datetime.now(UTC)
+    # The engine after `up`: Compose recreates a service whose config hash changed (or that is new), the
+    # rest keep their container; the hashes are the real binary's.
+    old, new = service_hashes(home, env_file, before), service_hashes(home, env_file, after)
+    recreated = {name for name in new if old.get(name) != new[name]}
+    after_up = {name: {**container, "started": docker_time(now + timedelta(minutes=2))}
+                for name, container in containers_of(after).items() if name in recreated}
+    written = f"{docker_time(now + timedelta(minutes=1))} elasticsearch, kibana: generated, because the CA was generated"
+    engine.holds(containers=containers_of(before), after_up=after_up,
+                 logs={"certs": [written] if renewed else []})
+    select(checkout, after, log_folder)
+    commands = up_commands(checkout)
+    first = commands.index(the_command(commands, "> var/.up-started"))
+    last = commands.index(the_command(commands, "Certificates renewed: restarting"))
+    for command in commands[first:last + 1]:
+        result = engine.run(command, checkout)
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+    calls = engine.calls()
+    assert [set(call[1:]) for call in calls if call[0] == "restart"] == ([restarted] if restarted else [])
+    assert sum(call[0] == "up" for call in calls) == (2 if restarted else 1)
 
 
 # --- item: Compose's own message when it cannot read the files --------------------------------------

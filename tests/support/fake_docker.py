@@ -82,14 +82,14 @@ class Engine:
                 if parse_time(line.split(" ", 1)[0]) >= since:
                     print(line if "--timestamps" in rest else line.split(" ", 1)[1])
             return 0
-        if subcommand in ("rm", "up", "restart"):
+        if subcommand in ("rm", "up", "restart", "cp"):
             self.record(subcommand, *rest)
             if subcommand == "rm":
                 for name in rest:
                     containers.pop(name, None)
             elif subcommand == "up":
                 containers.update(self.state.get("after_up", {}))
-            else:
+            elif subcommand == "restart":
                 for name in rest:
                     containers[name]["started"] = "9999-12-31T00:00:00Z"
             self.save()
