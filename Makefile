@@ -6,8 +6,8 @@ VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 COMPOSE ?= docker compose
 # --wait-timeout bounds each wait, not the whole `up` (docker/compose pkg/compose/start.go): from
-# Compose 2.30 every service's wait for its dependencies gets its own timeout (2.17-2.29: none),
-# and the final --wait for all services a fresh one. `--wait` fails by itself once a healthcheck
+# Compose 2.30, which make up requires, every service's wait for its dependencies gets its own
+# timeout (before: none), and the final --wait for all services a fresh one. `--wait` fails by itself once a healthcheck
 # gives up, so this outlasts the longest single wait: a healthcheck budget (start_period +
 # retries x interval; Kibana's 660 s is the longest) or setup's whole run, which Logstash waits
 # for (at most 600 s for Kibana plus its other steps).
@@ -131,10 +131,8 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 # anything reads its output.
 	@$(COMPOSE) config --quiet
 	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
-# The cluster's overlay replaces depends_on with !override (Compose 2.24.4). vm.max_map_count is the
-# kernel's, the same inside any container: read it in the Elasticsearch image.
+# vm.max_map_count is the kernel's, the same inside any container: read it in the Elasticsearch image.
 	@eval "$$($(STACK_PROFILE))" && if [ "$$PROFILE" = cluster ]; then \
-		sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)" 2.24.4 "the cluster profile's !override" && \
 		count="$$($(COMPOSE) run --rm --no-deps -T --entrypoint cat certs /proc/sys/vm/max_map_count)" && \
 		$(PYTHON) scripts/stack_profile.py max-map-count "$$count"; fi
 # A switch of profile or mode: the services the new one does not run go first (their volumes stay).
@@ -144,14 +142,15 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 			echo "Switching: removing the containers of" $$present "(COMPOSE_FILE does not run them; their volumes stay)." && \
 			$(COMPOSE_WITHOUT_ENV) rm --stop --force $$present; fi
 	@mkdir -p var && date -u +%Y-%m-%dT%H:%M:%SZ > $(UP_STARTED)
-	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
+# compose_up.py stops the wait early for a service that keeps restarting, and prints the failing services' logs.
+	$(PYTHON) scripts/compose_up.py $(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
 # Kibana and Logstash read their certificates at start: those that started before certs wrote new
 # ones in this run restart (after a switch from the default profile, `up` recreated both already).
 	@eval "$$($(STACK_PROFILE))" && if [ -n "$$TLS" ]; then \
 		stale="$$($(PYTHON) scripts/renewed_certificates.py --compose $(call shell_quote,$(COMPOSE)) --since "$$(cat $(UP_STARTED))")" && \
 		if [ -n "$$stale" ]; then \
 			echo "Certificates renewed: restarting" $$stale && $(COMPOSE) restart $$stale && \
-			$(COMPOSE) up -d --wait --wait-timeout $(UP_TIMEOUT); fi && \
+			$(PYTHON) scripts/compose_up.py $(COMPOSE) up -d --wait --wait-timeout $(UP_TIMEOUT); fi && \
 		mkdir -p var/tls && $(COMPOSE) cp kibana:/usr/share/kibana/config/certs/ca/ca.crt var/tls/ca.crt; fi
 	@eval "$$($(STACK_PROFILE))" && kibana="$$($(COMPOSE) port kibana 5601)" && \
 		echo "" && \

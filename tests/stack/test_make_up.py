@@ -10,8 +10,10 @@ or by another project on the same ports.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,8 +84,15 @@ class FakeEngine:
         self.state_file.write_text(json.dumps(state), encoding="utf-8")
 
     def run(self, command: str, checkout: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", "-c", command], cwd=checkout, env=self.environment, capture_output=True,
-                              text=True, timeout=COMPOSE_TIMEOUT_SECONDS * 3, check=False)
+        """The command in bash; on a timeout its whole process group goes too (a fake `up` that hangs)."""
+        with subprocess.Popen(["bash", "-c", command], cwd=checkout, env=self.environment, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=COMPOSE_TIMEOUT_SECONDS * 3)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                raise
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
     def calls(self) -> list[list[str]]:
         calls = self.state_file.parent / "calls.jsonl"
@@ -193,6 +202,69 @@ def test_only_containers_started_before_the_certificates_were_written_restart(
     calls = engine.calls()
     assert [set(call[1:]) for call in calls if call[0] == "restart"] == ([restarted] if restarted else [])
     assert sum(call[0] == "up" for call in calls) == (2 if restarted else 1)
+
+
+# --- item: a service that keeps restarting -------------------------------------------------------
+
+ELASTICSEARCH_LOG = [
+    "2026-12-07T21:00:01Z {\"message\":\"bootstrap checks failed\"}",
+    "2026-12-07T21:00:02Z {\"message\":\"bootstrap check failure [1] of [1]: max virtual memory areas "
+    "vm.max_map_count [65530] is too low, increase to at least [262144]\"}",
+]
+# The causes the message names, each in words a reader would search for.
+TRIGGERS = ("heap (ES_HEAP) is not below its memory limit (ES_MEM_LIMIT)", "elasticsearch/config/elasticsearch.yml",
+            "data volume was written by a newer Elasticsearch", "bootstrap check failed")
+
+
+def waiting_stack(rendered: dict, **elasticsearch) -> dict[str, dict]:
+    """The default profile while `up` waits: Elasticsearch as given, Kibana and the rest not started yet."""
+    services = rendered["default"]["services"]
+    containers = {name: {**container, "state": "created", "running": False, "image": services[name].get("image", "")}
+                  for name, container in containers_of("default").items()}
+    containers["elasticsearch"].update(running=True, **elasticsearch)
+    return containers
+
+
+def run_up(engine: FakeEngine, checkout: Path, log_folder: Path) -> subprocess.CompletedProcess:
+    select(checkout, "default", log_folder)
+    return engine.run(the_command(up_commands(checkout), "up -d --build --wait"), checkout)
+
+
+def test_a_crash_looping_elasticsearch_stops_make_up_with_its_last_log_lines_and_the_likely_causes(
+    checkout, engine, log_folder, rendered
+):
+    # Docker restarts it at each exit and resets its health to "starting": `up` alone would wait on.
+    engine.holds(containers=waiting_stack(rendered, state="running", health="starting", crash_looping=True),
+                 up="hangs", logs={"elasticsearch": ELASTICSEARCH_LOG})
+    started = time.monotonic()
+    result = run_up(engine, checkout, log_folder)
+    assert result.returncode != 0
+    assert time.monotonic() - started < COMPOSE_TIMEOUT_SECONDS
+    assert "error: elasticsearch keeps restarting: make up stopped waiting" in result.stderr, result.stderr
+    assert "vm.max_map_count [65530] is too low" in result.stderr
+    assert all(trigger in result.stderr for trigger in TRIGGERS), result.stderr
+    # Only the failing service is shown: the others waited.
+    assert "\nkibana (" not in result.stderr and "\nelasticsearch (running, health starting" in result.stderr
+
+
+def test_a_failed_up_shows_the_unhealthy_services_logs_and_names_elasticsearchs_causes_only_for_it(
+    checkout, engine, log_folder, rendered
+):
+    containers = waiting_stack(rendered, state="running", health="healthy")
+    containers["kibana"].update(state="running", running=True, health="unhealthy")
+    engine.holds(containers=containers, up=1, logs={"kibana": ["2026-12-07T21:00:01Z Kibana server is not ready yet"]})
+    result = run_up(engine, checkout, log_folder)
+    assert result.returncode != 0
+    assert "kibana (running, health unhealthy, restarted 0 times); its last 20 log lines:\n" \
+           "    Kibana server is not ready yet" in result.stderr, result.stderr
+    assert "make up failed: see the error above" in result.stderr
+    assert "keeps restarting" not in result.stderr and not any(trigger in result.stderr for trigger in TRIGGERS)
+
+
+def test_a_successful_up_prints_nothing_of_its_own(checkout, engine, log_folder, rendered):
+    engine.holds(containers=waiting_stack(rendered, state="running", health="healthy"), up=0)
+    result = run_up(engine, checkout, log_folder)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
 # --- item: Compose's own message when it cannot read the files --------------------------------------

@@ -2,17 +2,21 @@
 
 Only what needs an engine is faked; `docker compose ... config ...` runs the real Compose binary
 (FAKE_ENGINE_COMPOSE), so the plan is Compose's own. The engine's state is a JSON file
-(FAKE_ENGINE_STATE): {"containers": {service: {"id", "started", "running"}}, "after_up": {...},
-"logs": {service: ["<RFC 3339 time> <line>", ...]}}, and every call that changes it is appended to
-calls.jsonl beside it. Answers follow docker/compose cmd/compose/ps.go (--services, -q, --status),
-remove.go (rm of named services) and logs --since; docker/cli's inspect (an unknown id fails).
-Any other command fails with exit 97, so a recipe cannot rely on something this fake does not know.
+(FAKE_ENGINE_STATE): {"containers": {service: {"id", "started", "running", and for ps --format json
+"image", "state", "health", "exit_code", "restarts", "crash_looping"}}, "after_up": {...},
+"up": "hangs" | exit status, "logs": {service: ["<RFC 3339 time> <line>", ...]}}, and every call
+that changes it is appended to calls.jsonl beside it. Answers follow docker/compose cmd/compose/ps.go
+(--services, -q, --status, --format json: one object a line from 2.21), remove.go (rm of named services),
+logs (--since, --tail); docker/cli's inspect (an unknown id fails). A crash-looping container has
+restarted once more at each inspect: faster than Elasticsearch's real loop (a JVM start each time), the
+same answer. Any other command fails with exit 97, so a recipe cannot rely on what this fake does not know.
 """
 
 import json
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +24,8 @@ from pathlib import Path
 VALUED_GLOBALS = {"-f", "--file", "--profile", "--env-file", "-p", "--project-name", "--project-directory",
                   "--ansi", "--progress", "--parallel"}
 UNHANDLED = 97
+# Longer than any test waits: a hang is a hang.
+HANG_SECONDS = 600
 
 
 def write_fake_docker(directory: Path) -> Path:
@@ -70,6 +76,12 @@ class Engine:
                 return 1
             print("\n".join(name for name in named if name in containers))
             return 0
+        if subcommand == "ps" and rest == ["--all", "--format", "json"]:
+            for name, container in containers.items():
+                print(json.dumps({"ID": container["id"], "Service": name, "Image": container.get("image", ""),
+                                  "State": container.get("state", "running" if container["running"] else "exited"),
+                                  "Health": container.get("health", ""), "ExitCode": container.get("exit_code", 0)}))
+            return 0
         if subcommand == "ps" and rest[0] == "-q":
             [service] = [word for word in rest[1:] if not word.startswith("-") and word != "running"]
             container = containers.get(service)
@@ -77,10 +89,14 @@ class Engine:
                 print(container["id"])
             return 0
         if subcommand == "logs":
-            since = parse_time(rest[rest.index("--since") + 1])
-            for line in self.state.get("logs", {}).get(rest[-1], []):
-                if parse_time(line.split(" ", 1)[0]) >= since:
-                    print(line if "--timestamps" in rest else line.split(" ", 1)[1])
+            lines = self.state.get("logs", {}).get(rest[-1], [])
+            if "--since" in rest:
+                since = parse_time(rest[rest.index("--since") + 1])
+                lines = [line for line in lines if parse_time(line.split(" ", 1)[0]) >= since]
+            if "--tail" in rest:
+                lines = lines[len(lines) - int(rest[rest.index("--tail") + 1]):]
+            for line in lines:
+                print(line if "--timestamps" in rest else line.split(" ", 1)[1])
             return 0
         if subcommand in ("rm", "up", "restart", "cp"):
             self.record(subcommand, *rest)
@@ -89,6 +105,14 @@ class Engine:
                     containers.pop(name, None)
             elif subcommand == "up":
                 containers.update(self.state.get("after_up", {}))
+                self.save()
+                # A wait for a crash loop: for good before Compose 2.30, for all of UP_TIMEOUT after.
+                if self.state.get("up") == "hangs":
+                    try:
+                        time.sleep(HANG_SECONDS)
+                    except KeyboardInterrupt:  # Compose stops waiting on SIGINT, as on Ctrl-C
+                        return 130
+                return int(self.state.get("up", 0))
             elif subcommand == "restart":
                 for name in rest:
                     containers[name]["started"] = "9999-12-31T00:00:00Z"
@@ -98,15 +122,21 @@ class Engine:
         return UNHANDLED
 
     def inspect(self, args: list[str]) -> int:
-        if args[:2] != ["-f", "{{.State.StartedAt}}"]:
-            print(f"fake engine: unhandled: docker inspect {' '.join(args)}", file=sys.stderr)
-            return UNHANDLED
         by_id = {container["id"]: container for container in self.state["containers"].values()}
+        if unknown := [container_id for container_id in args[2:] if container_id not in by_id]:
+            print(f"Error: No such object: {unknown[0]}", file=sys.stderr)
+            return 1
         for container_id in args[2:]:
-            if container_id not in by_id:
-                print(f"Error: No such object: {container_id}", file=sys.stderr)
-                return 1
-            print(by_id[container_id]["started"])
+            container = by_id[container_id]
+            if args[:2] == ["-f", "{{.State.StartedAt}}"]:
+                print(container["started"])
+            elif args[:2] == ["-f", "{{.Id}} {{.RestartCount}}"]:
+                container["restarts"] = container.get("restarts", 0) + bool(container.get("crash_looping"))
+                print(container_id, container["restarts"])
+            else:
+                print(f"fake engine: unhandled: docker inspect {' '.join(args)}", file=sys.stderr)
+                return UNHANDLED
+        self.save()
         return 0
 
 
