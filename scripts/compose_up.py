@@ -4,9 +4,11 @@
 Compose 2.30+ (make up requires it) bounds each of its waits by --wait-timeout, UP_TIMEOUT. But a
 service that exits at start is restarted by Docker (restart: unless-stopped), which resets its health
 to "starting" each time, so the wait for it lasts the whole UP_TIMEOUT. While `up` waits, this reads
-the containers' restart counts every few seconds; once one has restarted CRASH_LOOP_RESTARTS times, it
-stops `up` (the containers stay). When `up` fails or is stopped, it prints each service that is not
-running and healthy, its last log lines, and for Elasticsearch what makes it exit at start.
+the restart counts of the containers it created every few seconds; once one has restarted
+CRASH_LOOP_RESTARTS times, it stops `up` (the containers stay). Containers from before are left to
+UP_TIMEOUT: one that loops now may be one `up` is about to replace (after a fix in .env, once the
+build is done). When `up` fails or is stopped, it prints each service that is not running and
+healthy, its last log lines, and for Elasticsearch what makes it exit at start.
 
     compose_up.py docker compose up -d --build --wait --wait-timeout 900
 
@@ -19,6 +21,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 POLL_SECONDS = 3
@@ -41,6 +44,7 @@ class Container:
     id: str
     service: str
     image: str
+    created: int  # Unix time, the engine's clock
     state: str
     health: str
     exit_code: int
@@ -48,8 +52,8 @@ class Container:
     @classmethod
     def from_json(cls, line: str) -> Container:
         fields = json.loads(line)
-        return cls(fields["ID"], fields["Service"], fields["Image"], fields["State"], fields["Health"],
-                   fields["ExitCode"])
+        return cls(fields["ID"], fields["Service"], fields["Image"], fields["Created"], fields["State"],
+                   fields["Health"], fields["ExitCode"])
 
     @property
     def failing(self) -> bool:
@@ -83,17 +87,16 @@ def restart_counts(found: list[Container]) -> dict[str, int]:
     return {fields[0]: int(fields[1]) for line in (listed or "").splitlines() if len(fields := line.split()) == 2}
 
 
-def crash_looping(first_seen: dict[str, int], now: dict[str, int]) -> list[str]:
-    """The ids that restarted CRASH_LOOP_RESTARTS times since first seen (first_seen learns new ids)."""
-    for container_id, count in now.items():
-        first_seen.setdefault(container_id, count)
-    return [container_id for container_id, count in now.items()
-            if count - first_seen[container_id] >= CRASH_LOOP_RESTARTS]
+def crash_looping(found: list[Container], counts: dict[str, int], since: float) -> list[Container]:
+    """The containers created since `since` (Unix time) that restarted CRASH_LOOP_RESTARTS times."""
+    return [container for container in found
+            if container.created >= since and counts.get(container.id, 0) >= CRASH_LOOP_RESTARTS]
 
 
 def wait_watching(up: subprocess.Popen, compose: list[str]) -> list[Container]:
     """Waits for `up`; returns the crash-looping containers if it stopped it for them, else []."""
-    first_seen: dict[str, int] = {}
+    # A second's margin: Created has whole seconds.
+    since = time.time() - 1
     while True:
         try:
             up.wait(timeout=POLL_SECONDS)
@@ -101,7 +104,7 @@ def wait_watching(up: subprocess.Popen, compose: list[str]) -> list[Container]:
         except subprocess.TimeoutExpired:
             pass
         found = containers(compose)
-        looping = set(crash_looping(first_seen, restart_counts(found)))
+        looping = crash_looping(found, restart_counts(found), since)
         if looping:
             up.send_signal(signal.SIGINT)
             try:
@@ -109,7 +112,7 @@ def wait_watching(up: subprocess.Popen, compose: list[str]) -> list[Container]:
             except subprocess.TimeoutExpired:
                 up.kill()
                 up.wait()
-            return [container for container in found if container.id in looping]
+            return looping
 
 
 def report(compose: list[str], looping: list[Container]) -> None:

@@ -22,17 +22,19 @@ ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.5.7"
     ],
 )
 def test_a_container_fails_unless_up_and_healthy_a_finished_one_shot_or_never_started(state, health, exit_code, failing):
-    assert Container("id", "service", ES_IMAGE, state, health, exit_code).failing is failing
+    assert Container("id", "service", ES_IMAGE, 0, state, health, exit_code).failing is failing
 
 
 def test_an_elasticsearch_node_is_the_image_with_a_healthcheck_not_the_certs_one_shot():
-    assert Container("a", "es01", ES_IMAGE, "running", "starting", 0).elasticsearch_node
-    assert not Container("b", "certs", ES_IMAGE, "exited", "", 1).elasticsearch_node
-    assert not Container("c", "kibana", "docker.elastic.co/kibana/kibana:9.5.7", "running", "starting", 0).elasticsearch_node
+    assert Container("a", "es01", ES_IMAGE, 0, "running", "starting", 0).elasticsearch_node
+    assert not Container("b", "certs", ES_IMAGE, 0, "exited", "", 1).elasticsearch_node
+    assert not Container("c", "kibana", "docker.elastic.co/kibana/kibana:9.5.7", 0, "running", "starting", 0).elasticsearch_node
 
 
-def test_restarts_count_from_when_the_container_was_first_seen():
-    first_seen: dict[str, int] = {}
-    assert crash_looping(first_seen, {"es": 5, "kibana": 0}) == []  # restarts before this make up do not count
-    assert crash_looping(first_seen, {"es": 5 + CRASH_LOOP_RESTARTS - 1, "kibana": 0, "new": 0}) == []
-    assert crash_looping(first_seen, {"es": 5 + CRASH_LOOP_RESTARTS, "kibana": 0, "new": 1}) == ["es"]
+def test_only_containers_this_up_created_count_and_from_the_crash_loop_threshold():
+    since = 1_000_000
+    new = Container("new", "elasticsearch", ES_IMAGE, since, "running", "starting", 0)
+    old = Container("old", "es01", ES_IMAGE, since - 60, "running", "starting", 0)
+    # A container from before may be one `up` is about to replace: it is left to UP_TIMEOUT.
+    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS - 1, "old": 50}, since) == []
+    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS, "old": 50}, since) == [new]

@@ -3,7 +3,7 @@
 Only what needs an engine is faked; `docker compose ... config ...` runs the real Compose binary
 (FAKE_ENGINE_COMPOSE), so the plan is Compose's own. The engine's state is a JSON file
 (FAKE_ENGINE_STATE): {"containers": {service: {"id", "started", "running", and for ps --format json
-"image", "state", "health", "exit_code", "restarts", "crash_looping"}}, "after_up": {...},
+"image", "created" (Unix time), "state", "health", "exit_code", "restarts", "crash_looping"}}, "after_up": {...},
 "up": "hangs" | exit status, "logs": {service: ["<RFC 3339 time> <line>", ...]}}, and every call
 that changes it is appended to calls.jsonl beside it. Answers follow docker/compose cmd/compose/ps.go
 (--services, -q, --status, --format json: one object a line from 2.21), remove.go (rm of named services),
@@ -79,6 +79,7 @@ class Engine:
         if subcommand == "ps" and rest == ["--all", "--format", "json"]:
             for name, container in containers.items():
                 print(json.dumps({"ID": container["id"], "Service": name, "Image": container.get("image", ""),
+                                  "Created": container.get("created", 0),
                                   "State": container.get("state", "running" if container["running"] else "exited"),
                                   "Health": container.get("health", ""), "ExitCode": container.get("exit_code", 0)}))
             return 0
