@@ -6,8 +6,8 @@ VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 COMPOSE ?= docker compose
 # --wait-timeout bounds each wait, not the whole `up` (docker/compose pkg/compose/start.go): from
-# Compose 2.30 every service's wait for its dependencies gets its own timeout (2.17-2.29: none),
-# and the final --wait for all services a fresh one. `--wait` fails by itself once a healthcheck
+# Compose 2.30, which make up requires, every service's wait for its dependencies gets its own
+# timeout (before: none), and the final --wait for all services a fresh one. `--wait` fails by itself once a healthcheck
 # gives up, so this outlasts the longest single wait: a healthcheck budget (start_period +
 # retries x interval; Kibana's 660 s is the longest) or setup's whole run, which Logstash waits
 # for (at most 600 s for Kibana plus its other steps).
@@ -22,15 +22,18 @@ UP_TIMEOUT ?= 900
 COMPOSE_ALL_FILES := docker-compose.yml docker-compose.tls.yml docker-compose.cluster.yml docker-compose.own-app.yml
 COMPOSE_REQUIRED_VARIABLES = $(sort $(shell grep -ohE '\$$\{[A-Za-z_][A-Za-z0-9_]*:?\?' $(COMPOSE_ALL_FILES) | tr -d '$${:?'))
 COMPOSE_WITHOUT_ENV = $(foreach name,$(COMPOSE_REQUIRED_VARIABLES),$(name)=placeholder-not-read-by-this-command) $(COMPOSE) $(addprefix -f ,$(COMPOSE_ALL_FILES)) --profile '*'
+# The services some profile or mode runs and the files COMPOSE_FILE selects do not, one a line. make up
+# removes their containers, which Compose leaves running (and holding their ports): it never touches a
+# service the selected files do not define (an orphan, without --remove-orphans), nor one a profile
+# disables there, which is not even an orphan (docker/compose pkg/compose/containers.go, isOrphaned):
+# the cluster's single node, own-app mode's sample app.
+UNSELECTED_SERVICES = comm -23 <($(COMPOSE_WITHOUT_ENV) config --services | sort) <($(COMPOSE) config --services | sort)
 # Succeeds when the compose files .env selects (COMPOSE_FILE) run the sample app.
 SAMPLE_APP_ENABLED = $(COMPOSE) config --services | grep -qx app
 # The profile COMPOSE_FILE selects, as shell assignments (PROFILE, TLS, SCHEME), or a clear error.
 STACK_PROFILE = $(PYTHON) scripts/stack_profile.py shell
-# Written before `up`: when it started, and whether Kibana was already running, so that only a
-# renewal in this run, under a running Kibana, restarts it.
+# Written before `up`: when it started, so that only certificates written in this run restart anything.
 UP_STARTED := var/.up-started
-# What setup/certs/create_certs.sh prints when it writes certificates.
-CERTS_GENERATED_LINE := : generated, because
 # `make logs SERVICE=logstash` follows one service.
 SERVICE ?=
 # `make bench-live COLD_START=1` also times make up from docker compose down (it restarts the stack).
@@ -124,22 +127,30 @@ up: env ## Build and start the stack (the profile COMPOSE_FILE selects), wait un
 	$(require_docker)
 	@sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)"
 	@$(STACK_PROFILE) >/dev/null
+# Compose's own message when it cannot read the files (a variable left unset, a bad key), before
+# anything reads its output.
+	@$(COMPOSE) config --quiet
 	@set -o pipefail; $(COMPOSE) config --format json | $(PYTHON) scripts/check_mount_permissions.py
-# The cluster's overlay replaces depends_on with !override (Compose 2.24.4). vm.max_map_count is the
-# kernel's, the same inside any container: read it in the Elasticsearch image.
+# vm.max_map_count is the kernel's, the same inside any container: read it in the Elasticsearch image.
 	@eval "$$($(STACK_PROFILE))" && if [ "$$PROFILE" = cluster ]; then \
-		sh scripts/check_compose_version.sh "$$($(COMPOSE) version --short 2>/dev/null)" 2.24.4 "the cluster profile's !override" && \
 		count="$$($(COMPOSE) run --rm --no-deps -T --entrypoint cat certs /proc/sys/vm/max_map_count)" && \
 		$(PYTHON) scripts/stack_profile.py max-map-count "$$count"; fi
-	@mkdir -p var && { date -u +%Y-%m-%dT%H:%M:%SZ; $(COMPOSE) ps -q --status running kibana; } > $(UP_STARTED)
-	$(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
-# Elasticsearch reloads renewed certificates by itself (SSLConfigurationReloader watches the PEM files);
-# Kibana and Logstash read theirs at start.
+# A switch of profile or mode: the services the new one does not run go first (their volumes stay).
+	@unselected="$$($(UNSELECTED_SERVICES))" && \
+		present="$$(if [ -n "$$unselected" ]; then $(COMPOSE_WITHOUT_ENV) ps --all --services $$unselected; fi)" && \
+		if [ -n "$$present" ]; then \
+			echo "Switching: removing the containers of" $$present "(COMPOSE_FILE does not run them; their volumes stay)." && \
+			$(COMPOSE_WITHOUT_ENV) rm --stop --force $$present; fi
+	@mkdir -p var && date -u +%Y-%m-%dT%H:%M:%SZ > $(UP_STARTED)
+# compose_up.py stops the wait early for a service that keeps restarting, and prints the failing services' logs.
+	$(PYTHON) scripts/compose_up.py $(COMPOSE) up -d --build --wait --wait-timeout $(UP_TIMEOUT) || { echo "error: make up failed: see the error above; make ps and make logs SERVICE=<name> show more" >&2; exit 1; }
+# Kibana and Logstash read their certificates at start: those that started before certs wrote new
+# ones in this run restart (after a switch from the default profile, `up` recreated both already).
 	@eval "$$($(STACK_PROFILE))" && if [ -n "$$TLS" ]; then \
-		if [ -n "$$(sed -n 2p $(UP_STARTED))" ] && \
-			$(COMPOSE) logs --no-log-prefix --since "$$(sed -n 1p $(UP_STARTED))" certs | grep -qF '$(CERTS_GENERATED_LINE)'; then \
-			echo "Certificates renewed: restarting Kibana and Logstash." && $(COMPOSE) restart kibana logstash && \
-			$(COMPOSE) up -d --wait --wait-timeout $(UP_TIMEOUT); fi && \
+		stale="$$($(PYTHON) scripts/renewed_certificates.py --compose $(call shell_quote,$(COMPOSE)) --since "$$(cat $(UP_STARTED))")" && \
+		if [ -n "$$stale" ]; then \
+			echo "Certificates renewed: restarting" $$stale && $(COMPOSE) restart $$stale && \
+			$(PYTHON) scripts/compose_up.py $(COMPOSE) up -d --wait --wait-timeout $(UP_TIMEOUT); fi && \
 		mkdir -p var/tls && $(COMPOSE) cp kibana:/usr/share/kibana/config/certs/ca/ca.crt var/tls/ca.crt; fi
 	@eval "$$($(STACK_PROFILE))" && kibana="$$($(COMPOSE) port kibana 5601)" && \
 		echo "" && \

@@ -38,6 +38,7 @@ from tests.support.compose import (
     GIB,
     MIB,
     OWN_APP_FILE,
+    SAMPLE_APP,
     as_config_check,
     compose_binary,
     compose_command_line,
@@ -50,7 +51,6 @@ from tests.support.env_file import ELASTIC_VERSION
 from tests.support.paths import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT, SCRIPTS_DIR
 
 OVERRIDES = sorted(REPO_ROOT.glob("docker-compose.*.yml"))
-SAMPLE_APP = {"app", "logrotate"}
 # The services that run once and exit: every other one runs for good.
 ONE_SHOTS = {"setup", "certs"}
 # The ceiling of the long-running services' memory limits, by profile (the compose files' budget tables).

@@ -20,6 +20,8 @@ from tests.support.compose import (
     GIB,
     MIB,
     PROFILES,
+    SAMPLE_APP,
+    combination_services,
     compose_file_value,
     env_with,
     mounts,
@@ -30,12 +32,6 @@ from tests.support.fake_certutil import parse_instances
 from tests.support.paths import CERT_INSTANCES_DIR
 
 NODES = {"default": ("elasticsearch",), "tls": ("elasticsearch",), "cluster": ("es01", "es02", "es03")}
-SERVICES = {
-    "default": {"elasticsearch", "kibana", "setup", "logstash", "app", "logrotate"},
-    "tls": {"certs", "elasticsearch", "kibana", "setup", "logstash", "app", "logrotate"},
-    "cluster": {"certs", "es01", "es02", "es03", "kibana", "setup", "logstash", "app", "logrotate"},
-}
-SAMPLE_APP = {"app", "logrotate"}
 ONE_SHOTS = {"setup", "certs"}
 # Long-running memory limits, written out: ES 1g per node, Kibana 1g, Logstash 768m, app 256m, logrotate 32m.
 LONG_RUNNING_TOTAL = {
@@ -94,14 +90,12 @@ def test_a_compose_file_line_in_env_selects_the_combination(home, tmp_path, comb
     (tmp_path / ".env").write_text(env_with(DUMMY_SECRETS) + line, encoding="utf-8")
     result = run_compose(home, "config", "--services", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    profile, _, own_app = combination.partition("+")
-    assert set(result.stdout.split()) == SERVICES[profile] - (SAMPLE_APP if own_app else set())
+    assert set(result.stdout.split()) == combination_services(combination)
 
 
 @each_combination
 def test_each_combination_has_its_profiles_services(rendered, combination):
-    profile, _, own_app = combination.partition("+")
-    assert set(rendered[combination]["services"]) == SERVICES[profile] - (SAMPLE_APP if own_app else set())
+    assert set(rendered[combination]["services"]) == combination_services(combination)
 
 
 @each_combination

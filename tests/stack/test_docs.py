@@ -179,16 +179,12 @@ def test_the_readme_states_the_python_and_compose_minimums_once_as_make_checks_t
     readme = README_PATH.read_text(encoding="utf-8")
     requires = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
     [python_minimum] = re.fullmatch(r">=(\d+\.\d+)", requires).groups()
-    [compose_minimum] = re.findall(r"^minimum=\$\{2:-([\d.]+)\}$", (SCRIPTS_DIR / "check_compose_version.sh").read_text(), re.M)
-    [cluster_minimum] = re.findall(r'check_compose_version\.sh "[^"]*" ([\d.]+) "the cluster profile',
-                                   MAKEFILE.read_text(encoding="utf-8"))
+    [compose_minimum] = re.findall(r"^minimum=([\d.]+)$", (SCRIPTS_DIR / "check_compose_version.sh").read_text(), re.M)
 
     assert re.findall(r"\bPython (\d[\d.]*)", readme) == [python_minimum]
     assert f"Python {python_minimum}+" in readme
     assert re.findall(r"\bCompose (\d[\d.]*) or\s+newer", readme) == [compose_minimum]
-    assert re.findall(r"\b(\d[\d.]*) for the cluster profile", readme) == [cluster_minimum]
-    for version in (compose_minimum, cluster_minimum):
-        assert len(re.findall(rf"(?<![\d.]){re.escape(version)}(?![\d.])", readme)) == 1, version
+    assert len(re.findall(rf"(?<![\d.]){re.escape(compose_minimum)}(?![\d.])", readme)) == 1
     quick_start = " ".join(section(Document(README_PATH), "Quick start").split())
     assert f"Python {python_minimum}+" in quick_start and f"Compose {compose_minimum} or newer" in quick_start
 

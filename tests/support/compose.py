@@ -44,11 +44,24 @@ PROFILES = {
     "tls": (COMPOSE_FILE, TLS_FILE),
     "cluster": (COMPOSE_FILE, TLS_FILE, CLUSTER_FILE),
 }
+# The services each profile runs, written out; own-app mode leaves the sample app's out.
+SERVICES = {
+    "default": {"elasticsearch", "kibana", "setup", "logstash", "app", "logrotate"},
+    "tls": {"certs", "elasticsearch", "kibana", "setup", "logstash", "app", "logrotate"},
+    "cluster": {"certs", "es01", "es02", "es03", "kibana", "setup", "logstash", "app", "logrotate"},
+}
+SAMPLE_APP = {"app", "logrotate"}
 # Every profile alone and in own-app mode ("tls+own-app").
 COMBINATIONS = {
     **PROFILES,
     **{f"{name}+own-app": (*files, OWN_APP_FILE) for name, files in PROFILES.items()},
 }
+
+
+def combination_services(combination: str) -> set[str]:
+    """The services a combination ("cluster", "tls+own-app") runs, from the table above."""
+    profile, _, own_app = combination.partition("+")
+    return SERVICES[profile] - (SAMPLE_APP if own_app else set())
 
 
 def compose_file_value(paths: tuple[Path, ...]) -> str:
@@ -131,6 +144,19 @@ def make_dry_run(directory: Path, target: str, *variables: str) -> list[str]:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
+
+
+def dry_run_commands(lines: list[str]) -> list[str]:
+    """A dry run's lines as the shell commands make runs: a line ending in a backslash goes on."""
+    commands: list[str] = []
+    continued = False
+    for line in lines:
+        if continued:
+            commands[-1] += "\n" + line
+        else:
+            commands.append(line)
+        continued = line.endswith("\\")
+    return commands
 
 
 def compose_command_line(lines: list[str], subcommand: str) -> str:

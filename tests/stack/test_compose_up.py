@@ -1,0 +1,40 @@
+"""scripts/compose_up.py's decisions: which containers failed, which keep restarting."""
+
+import pytest
+
+from compose_up import CRASH_LOOP_RESTARTS, Container, crash_looping
+
+ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.5.7"
+
+
+@pytest.mark.parametrize(
+    "state, health, exit_code, failing",
+    [
+        ("running", "healthy", 0, False),
+        ("running", "", 0, False),  # no healthcheck: running is all there is
+        ("exited", "", 0, False),  # a one-shot that succeeded
+        ("created", "", 0, False),  # never started: it waited for another
+        ("running", "starting", 0, True),
+        ("running", "unhealthy", 0, True),
+        ("restarting", "starting", 1, True),
+        ("exited", "", 1, True),
+        ("dead", "", 137, True),
+    ],
+)
+def test_a_container_fails_unless_up_and_healthy_a_finished_one_shot_or_never_started(state, health, exit_code, failing):
+    assert Container("id", "service", ES_IMAGE, 0, state, health, exit_code).failing is failing
+
+
+def test_an_elasticsearch_node_is_the_image_with_a_healthcheck_not_the_certs_one_shot():
+    assert Container("a", "es01", ES_IMAGE, 0, "running", "starting", 0).elasticsearch_node
+    assert not Container("b", "certs", ES_IMAGE, 0, "exited", "", 1).elasticsearch_node
+    assert not Container("c", "kibana", "docker.elastic.co/kibana/kibana:9.5.7", 0, "running", "starting", 0).elasticsearch_node
+
+
+def test_only_containers_this_up_created_count_and_from_the_crash_loop_threshold():
+    since = 1_000_000
+    new = Container("new", "elasticsearch", ES_IMAGE, since, "running", "starting", 0)
+    old = Container("old", "es01", ES_IMAGE, since - 60, "running", "starting", 0)
+    # A container from before may be one `up` is about to replace: it is left to UP_TIMEOUT.
+    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS - 1, "old": 50}, since) == []
+    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS, "old": 50}, since) == [new]
