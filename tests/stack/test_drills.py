@@ -24,11 +24,13 @@ DEMO = {"DEMO_USERNAME": DEMO_USERNAME, "DEMO_PASSWORD": DEMO_PASSWORD}
 # With setup's default detection settings (N=10 failures, K=5 users, 5 suspicious events, 20 errors):
 # (security events from 127.0.0.1, ERROR records, the rules that fire) above the threshold, then at it.
 ABOVE = {
-    "brute-force": ({"user_login_failed": 11}, 0, {"brute-force-logins"}),
+    # One user name, so the per-account rule fires too.
+    "brute-force": ({"user_login_failed": 11}, 0, {"brute-force-logins", "brute-force-account"}),
     "credential-stuffing": ({"user_login_failed": 6}, 0, {"credential-stuffing"}),
-    # A brute force that then succeeds is a brute force too.
+    # A brute force that then succeeds is a brute force too, from its address and on its account.
     "brute-force-success": ({"user_login_failed": 11, "user_logged_in": 1}, 0,
-                            {"brute-force-logins", "brute-force-success"}),
+                            {"brute-force-logins", "brute-force-success", "brute-force-account",
+                             "brute-force-account-success"}),
     # Bad Host, no CSRF cookie, bad request id, in turn; a bad Host is an ERROR record too.
     "suspicious": ({"disallowed_host": 2, "csrf_failure": 2, "malformed_request_id": 2}, 2, {"suspicious-requests"}),
     "error-burst": ({}, 21, {"error-burst"}),
