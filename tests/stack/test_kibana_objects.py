@@ -491,7 +491,7 @@ def test_alerts_data_view_reads_the_alerts_data_stream_by_the_time_the_connector
         ("Security alerts", "", ["rule.name", "alert.id", "alert.conditions", "runbook"]),
         (
             "Parse failures",
-            'tags:("_grokparsefailure" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
+            'tags:("_grokparsefailure" or "_groktimeout" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
             ' or "multiline_codec_max_bytes_reached" or "_record_cut")',
             ["event.dataset", "log.file.path", "tags", "message"],
         ),
@@ -697,7 +697,7 @@ SECURITY_DATASET = {"term": {"event.dataset": "django.security"}}
             "parse-failures",
             0,
             (15, "m"),
-            [{"terms": {"tags": ["_grokparsefailure", "_dateparsefailure", "multiline_codec_max_lines_reached",
+            [{"terms": {"tags": ["_grokparsefailure", "_groktimeout", "_dateparsefailure", "multiline_codec_max_lines_reached",
                                  "multiline_codec_max_bytes_reached", "_record_cut"]}}],
             {"groupBy": "all"},
         ),

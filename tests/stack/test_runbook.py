@@ -124,6 +124,9 @@ TAGGED_LINES = {
 }
 # A 10 MiB record is not built here: the codec splits it as it splits one over max_lines (multiline.rb).
 SPLIT_ALIKE = {"multiline_codec_max_bytes_reached": "multiline_codec_max_lines_reached"}
+# The model never times out. logstash-filter-grok lib/logstash/filters/grok.rb, filter: a GrokTimeoutException
+# ends the filter before any capture is handled, and only tag_on_timeout (_groktimeout) is added.
+UNPARSED_WITHOUT_MODEL = {"_groktimeout"}
 
 
 def parse_failure_bullets(runbook) -> dict[str, str]:
@@ -138,7 +141,9 @@ def test_the_runbook_says_which_parse_failures_the_other_rules_count_as_the_pipe
     tags = json.loads(rule.body["params"]["esQuery"])["query"]["bool"]["filter"][0]["terms"]["tags"]
     bullets = parse_failure_bullets(runbook)
     assert set(bullets) == set(tags)
-    for tag in tags:
+    for tag in UNPARSED_WITHOUT_MODEL:
+        assert "no other rule counts it" in bullets[tag], tag
+    for tag in set(tags) - UNPARSED_WITHOUT_MODEL:
         log = tmp_path / "django_debug.log"
         log.write_text("".join(line + "\n" for line in TAGGED_LINES[SPLIT_ALIKE.get(tag, tag)]))
         events = [document.source for _, document in pipeline.process_file(log)]
