@@ -20,7 +20,7 @@ _VIEW_METADATA = (
     "indices:admin/mappings/get", "indices:admin/shards/search_shards", "indices:admin/validate/query*",
     "indices:monitor/settings/get", "indices:admin/ilm/explain", "indices:admin/data_stream/get",
     "indices:admin/resolve/index", "indices:data/read/field_caps*", "indices:data/read/xpack/rollup/get/index/caps*",
-    "indices:data/read/xpack/transform/checkpoint*",
+    "indices:monitor/transform/checkpoint*",
 )
 INDEX_PRIVILEGE_ACTIONS: dict[str, tuple[str, ...]] = {
     "none": (),
