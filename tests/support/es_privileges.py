@@ -6,7 +6,8 @@ these patterns (`*` matches anything); a privilege that is itself an action name
 that action; any other name is refused, as IndexPrivilege.resolve refuses it ("unknown index privilege").
 Action names are the actions' NAME constants (CreateIndexAction "indices:admin/create", AutoCreateAction
 "indices:admin/auto_create", CreateDataStreamAction "indices:admin/data_stream/create", AutoPutMappingAction
-"indices:admin/mapping/auto_put", RefreshAction "indices:admin/refresh", ...).
+"indices:admin/mapping/auto_put", RefreshAction "indices:admin/refresh", ...). Privileges newer versions
+add (manage_data_stream_lifecycle, the failure store's) are not modelled: a role naming one is refused here.
 """
 
 from __future__ import annotations
