@@ -116,16 +116,24 @@ def test_the_dashboards_searches_and_panels_a_rule_section_names_exist(runbook):
 RECORD = "WARNING 2026-12-01 12:00:00,000 signals Login failed: alice"
 CUT_MARKER = "...[record cut short by a failed write]"
 TRACE = "ERROR 2026-12-01 12:00:00,000 log Internal Server Error: /boom/\nTraceback (most recent call last):\n"
-TAGGED_LINES = {
-    "_grokparsefailure": ["not a record at all"],
-    "_dateparsefailure": [RECORD.replace("2026-12-01 12:00:00,000", "2026-13-45 25:61:00,000")],
-    "multiline_codec_max_lines_reached": [TRACE + '  File "x.py", line 1, in f\n' * 600],
-    "_record_cut": [RECORD[:-3] + CUT_MARKER, RECORD[:25] + CUT_MARKER],
-}
+FRAME = '  File "x.py", line 1, in f\n'
+
+
+def tagged_lines(max_lines: int) -> dict[str, list[str]]:
+    """Lines that make an event with each tag; ``max_lines``: the codec's on django_debug.log."""
+    return {
+        "_grokparsefailure": ["not a record at all"],
+        "_dateparsefailure": [RECORD.replace("2026-12-01 12:00:00,000", "2026-13-45 25:61:00,000")],
+        "multiline_codec_max_lines_reached": [TRACE + FRAME * max_lines],
+        "_record_cut": [RECORD[:-3] + CUT_MARKER, RECORD[:25] + CUT_MARKER],
+    }
+
+
 # A 10 MiB record is not built here: the codec splits it as it splits one over max_lines (multiline.rb).
 SPLIT_ALIKE = {"multiline_codec_max_bytes_reached": "multiline_codec_max_lines_reached"}
 # The model never times out. logstash-filter-grok lib/logstash/filters/grok.rb, filter: a GrokTimeoutException
-# ends the filter before any capture is handled, and only tag_on_timeout (_groktimeout) is added.
+# ends the filter before any capture is handled, and only tag_on_timeout (_groktimeout) is added (the
+# pipeline then adds _grokparsefailure).
 UNPARSED_WITHOUT_MODEL = {"_groktimeout"}
 
 
@@ -143,9 +151,10 @@ def test_the_runbook_says_which_parse_failures_the_other_rules_count_as_the_pipe
     assert set(bullets) == set(tags)
     for tag in UNPARSED_WITHOUT_MODEL:
         assert "no other rule counts it" in bullets[tag], tag
+    examples = tagged_lines(pipeline.file_input("django_debug.log").get("codec").get("max_lines"))
     for tag in set(tags) - UNPARSED_WITHOUT_MODEL:
         log = tmp_path / "django_debug.log"
-        log.write_text("".join(line + "\n" for line in TAGGED_LINES[SPLIT_ALIKE.get(tag, tag)]))
+        log.write_text("".join(line + "\n" for line in examples[SPLIT_ALIKE.get(tag, tag)]))
         events = [document.source for _, document in pipeline.process_file(log)]
         tagged = next(event for event in events if SPLIT_ALIKE.get(tag, tag) in event.get("tags", []))
         # Every rule but this one keys on a parsed field: log.level, event.action.

@@ -9,6 +9,7 @@ can count them; those keyed on `source.ip` never see them.
 
 import datetime as dt
 import logging
+import time
 import zoneinfo
 
 import pytest
@@ -23,6 +24,7 @@ TIME_ZONE = "Europe/Paris"
 TUTORIAL_FORMAT = "{levelname} {asctime} {module} {message}"
 DEFAULTS = {name: default for name, (default, _low, _high) in DETECTION_VARIABLES.items()}
 FAILURES = DEFAULTS["BRUTE_FORCE_FAILURES"]
+MILLISECOND = 0.002  # asctime's resolution, and a little more
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,7 @@ def test_a_login_after_the_failures_fires_the_account_success_rule(assets, secur
     logger, _, _ = security_log
     for _ in range(FAILURES + 1):
         logger.warning("Login failed: alice")
+    time.sleep(MILLISECOND)  # the rule wants the login later than the first failure, in milliseconds
     logger.info("User logged in: alice")
     logger.info("User logged in: bob")  # no failures for bob
 
@@ -91,6 +94,7 @@ def test_a_login_after_the_failures_fires_the_account_success_rule(assets, secur
 def test_a_login_before_the_failures_is_no_success_after_them(assets, security_log):
     logger, _, _ = security_log
     logger.info("User logged in: alice")
+    time.sleep(MILLISECOND)
     for _ in range(FAILURES + 1):
         logger.warning("Login failed: alice")
 
