@@ -77,7 +77,7 @@ def _live(arguments, settings, assets, scenario) -> drill_log.DrillRecord:
     source_address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
     started = dt.datetime.now(dt.timezone.utc)
     caveat = ""
-    if not scenario.per_source_ip:  # one alert for all matching records, the drill's and any others
+    if scenario.alerts_per is None:  # one alert for all matching records, the drill's and any others
         params = rule.body["params"]
         window = dt.timedelta(minutes=params["timeWindowSize"])
         earlier = live.find_alert(es, rule.rule_id, started - window, None)
@@ -92,7 +92,7 @@ def _live(arguments, settings, assets, scenario) -> drill_log.DrillRecord:
     finished = report.ended_at
     print(f"sent {scenario.name} traffic (size {size}) from {source_address}; waiting for the alert "
           f"(up to {arguments.timeout_seconds:g} s)")
-    alert_id = source_address if scenario.per_source_ip else None
+    alert_id = scenario.alert_id(source_address)
     found = live.wait_for_alert(es, rule.rule_id, started, alert_id, arguments.timeout_seconds)
     if found is not None:
         # From the end of the traffic to the rule run that found it; a run may start before the traffic ends.
@@ -100,9 +100,10 @@ def _live(arguments, settings, assets, scenario) -> drill_log.DrillRecord:
         print(f"  alert {found.alert_id}: {found.reason}")
         return drill_log.DrillRecord(finished, scenario.name, "live", True, latency,
                                      f"{scenario.rule} alert {found.alert_id} in django-alerts{caveat}")
-    events = live.indexed_events(es, source_address, started)
+    field, value = scenario.drill_events(source_address)
+    events = live.indexed_events(es, field, value, started)
     detail = (f"no {scenario.rule} alert{f' for {alert_id}' if alert_id else ''} in django-alerts after "
-              f"{arguments.timeout_seconds:g} s; security events from {source_address} in django-logs-*: "
+              f"{arguments.timeout_seconds:g} s; security events with {field} {value} in django-logs-*: "
               f"{events or 'none'}")
     return drill_log.DrillRecord(finished, scenario.name, "live", False, None, detail)
 

@@ -1,12 +1,13 @@
 """A live drill's proof: the alert document Kibana's Index connector writes to django-alerts.
 
 Each rule's second action (kibana/rules/*.json) writes one document per new alert, with rule.id, the
-alert's id (for a rule grouped by source IP, the IP: executor.ts, esql_query_utils.ts in elastic/kibana's
-stack_alerts), alert.detected_at (context.date, the rule run's time) and @timestamp, when the action ran
+alert's id (for a rule grouped by source IP or user name, that value: executor.ts, esql_query_utils.ts in
+elastic/kibana's stack_alerts), alert.detected_at (context.date, the rule run's time) and @timestamp, when the action ran
 (the Index connector sets executionTimeField to new Date(): stack_connectors es_index/index.ts). Kibana
 acts only when an alert starts
 (notify_when onActionGroupChange): an alert still active from earlier traffic writes nothing new,
-which is why every live drill comes from its own loopback address.
+which is why every live drill comes from its own loopback address (and a per-account drill guesses at
+that address's own user name).
 """
 
 from __future__ import annotations
@@ -88,12 +89,13 @@ def wait_for_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id
         time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
-def indexed_events(es: Elasticsearch, source_ip: str, since: dt.datetime) -> dict[str, int]:
-    """How many security events from ``source_ip`` reached the logs since ``since``, per action: what a
-    failed drill reports, so it says whether the events or the alert were missing."""
+def indexed_events(es: Elasticsearch, field: str, value: str, since: dt.datetime) -> dict[str, int]:
+    """How many security events with ``field`` ``value`` (the drill's address or account) reached the logs
+    since ``since``, per action: what a failed drill reports, so it says whether the events or the alert
+    were missing."""
     query = {"bool": {"filter": [
         {"term": {"event.dataset": "django.security"}},
-        {"term": {"source.ip": source_ip}},
+        {"term": {field: value}},
         {"range": {"@timestamp": {"gte": since.isoformat(timespec="milliseconds")}}},
     ]}}
     try:

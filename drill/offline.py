@@ -17,7 +17,7 @@ from pathlib import Path
 from drill import traffic
 from drill.app_logs import AppLogs
 from drill.rules import ProvisionedAssets
-from drill.scenarios import Scenario
+from drill.scenarios import SOURCE_IP, Scenario
 from drill.settings import DrillError, DrillSettings
 from myapp import drills as generator
 from stack_models.alert_rules import firing_alerts
@@ -41,12 +41,19 @@ class OfflineVerdict:
     documents: list[Document]
 
 
-def _security_events(documents: list[Document], source_ip: str) -> Counter[str]:
+def _value(source: dict, dotted: str):
+    for part in dotted.split("."):
+        source = source.get(part) if isinstance(source, dict) else None
+    return source
+
+
+def _security_events(documents: list[Document], field: str, value: str) -> Counter[str]:
+    """The security events whose ``field`` is ``value`` (the drill's address or account), per action."""
     return Counter(
         document.source.get("event", {}).get("action")
         for document in documents
         if document.source.get("event", {}).get("dataset") == "django.security"
-        and document.source.get("source", {}).get("ip") == source_ip
+        and _value(document.source, field) == value
     )
 
 
@@ -67,15 +74,18 @@ def judge(scenario: Scenario, size: int, below_threshold: bool, source_ip: str, 
     problems = []
     for alert in alerts.get(PARSE_FAILURES_RULE, []):
         problems.append(f"{alert.value} line(s) did not parse or were cut: {PARSE_FAILURES_RULE} would fire")
-    expected, written = report.expected_security_events, _security_events(documents, source_ip)
+    field, value = scenario.drill_events(source_ip)
+    expected, written = report.expected_security_events, _security_events(documents, field, value)
     if written != expected:
-        problems.append(f"security events from {source_ip}: expected {dict(sorted(expected.items()))}, "
+        whose = f"from {value}" if field == SOURCE_IP else f"for the user name {value}"
+        problems.append(f"security events {whose}: expected {dict(sorted(expected.items()))}, "
                         f"the logs hold {dict(sorted(written.items()))}")
     errors = _errors(documents)
     if errors != report.expected_error_records:
         problems.append(f"expected {report.expected_error_records} ERROR records, the logs hold {errors}")
     own = fired.get(scenario.rule, [])
-    own_fired = source_ip in own if scenario.per_source_ip else bool(own)
+    alert_id = scenario.alert_id(source_ip)
+    own_fired = alert_id in own if alert_id is not None else bool(own)
     if below_threshold and own_fired:
         problems.append(f"{scenario.rule} fired at its threshold ({size}); it must fire only above it")
     if not below_threshold and not own_fired:
@@ -157,7 +167,8 @@ def check_judgeable(scenario: Scenario, report: traffic.TrafficReport, documents
     count, skew = _clock_skew(documents, started, read_at)
     if count:
         raise DrillError(_zone_problem(time_zone, count, skew, read_at))
-    if expected and _security_events(documents, SOURCE_ADDRESS) != expected and _lacks_request_context(documents):
+    if (expected and scenario.alerts_per == SOURCE_IP and _security_events(documents, SOURCE_IP, SOURCE_ADDRESS) != expected
+            and _lacks_request_context(documents)):
         raise DrillError(f"the app at {base_url} wrote {len(documents)} record(s) to {log_dir} during the drill, and "
                          "none carries django_elk_logging's request context (request_id=, and client_ip= on "
                          "security events): the rules count the drill's security events by client address "

@@ -102,11 +102,27 @@ class Drill:
         return token
 
 
+def _failed_logins(drill: Drill, username: str, failures: int) -> str:
+    """``failures`` failed logins for one user name; the form's last CSRF token."""
+    token = drill.login_form()
+    for _ in range(failures):
+        token = drill.failed_login(token, username)
+    return token
+
+
 def brute_force(drill: Drill, args) -> None:
     """N failed logins for one user name."""
-    token = drill.login_form()
-    for _ in range(args.failures):
-        token = drill.failed_login(token, BRUTE_FORCE_USERNAME)
+    _failed_logins(drill, BRUTE_FORCE_USERNAME, args.failures)
+
+
+def drill_account(source_address: str | None) -> str:
+    """The source address's own user name: a new alert of the per-account rule for each live drill's address."""
+    return "drill-account-" + (source_address or "any").replace(".", "-").replace(":", "-")
+
+
+def brute_force_account(drill: Drill, args) -> None:
+    """N failed logins for that user name."""
+    _failed_logins(drill, drill_account(args.source_address), args.failures)
 
 
 def credential_stuffing(drill: Drill, args) -> None:
@@ -118,9 +134,7 @@ def credential_stuffing(drill: Drill, args) -> None:
 
 def brute_force_success(drill: Drill, args) -> None:
     """N failed logins for the demo user, then its real login."""
-    token = drill.login_form()
-    for _ in range(args.failures):
-        token = drill.failed_login(token, args.demo_username)
+    token = _failed_logins(drill, args.demo_username, args.failures)
     form = {"csrfmiddlewaretoken": token, "username": args.demo_username, "password": args.demo_password}
     drill.send(302, LOGIN_PATH, f"the login as DEMO_USERNAME={args.demo_username!r} with DEMO_PASSWORD must succeed: "
                                 "does that user exist in this app, with that password?", form)
@@ -157,6 +171,7 @@ def error_burst(drill: Drill, args) -> None:
 # scenario: (run, its size option, what the size counts)
 SCENARIOS = {
     "brute-force": (brute_force, "failures", "failed logins for one user name"),
+    "brute-force-account": (brute_force_account, "failures", "failed logins for a user name of the source address's own"),
     "credential-stuffing": (credential_stuffing, "users", "user names, one failed login each"),
     "brute-force-success": (brute_force_success, "failures", "failed logins for $DEMO_USERNAME before its login"),
     "suspicious": (suspicious, "requests", "requests, one suspicious security event each"),

@@ -24,9 +24,8 @@ from provision.comparison import flat_settings
 from provision.errors import ConfigError
 from provision.placeholders import substitute
 
-# The native users (elasticsearch_steps.py) get logstash_writer and django_alerting; django_logs_reader
-# is the readers'.
-REQUIRED_ROLES = ("logstash_writer", "django_alerting", "django_logs_reader")
+# The roles setup's native users get (elasticsearch_steps.py); any other role file is created as it is.
+REQUIRED_ROLES = ("logstash_writer", "django_alerting")
 ROLE_KEYS = {
     "applications", "cluster", "description", "global", "indices", "metadata", "remote_cluster",
     "remote_indices", "run_as", "transient_metadata",

@@ -88,6 +88,16 @@ def test_brute_force_is_failed_logins_for_one_user_name_from_the_bound_address(a
     }
 
 
+def test_brute_force_account_is_failed_logins_for_the_source_addresss_own_user_name(app, pipeline):
+    summary, events, _ = run_scenario(
+        app, pipeline, "brute-force-account", "--failures", "2", "--source-address", "127.0.0.79"
+    )
+
+    name = "drill-account-127-0-0-79"
+    assert events == [("WARNING", "user_login_failed", name, "127.0.0.79", f"Login failed: {name}", [])] * 2
+    assert (summary["requests"], summary["expected_security_events"]) == (3, {"user_login_failed": 2})
+
+
 def test_credential_stuffing_is_one_failed_login_for_each_user_name(app, pipeline):
     summary, events, app_docs = run_scenario(
         app, pipeline, "credential-stuffing", "--users", "3", "--source-address", "127.1.2.3"

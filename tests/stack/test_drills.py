@@ -24,17 +24,22 @@ DEMO = {"DEMO_USERNAME": DEMO_USERNAME, "DEMO_PASSWORD": DEMO_PASSWORD}
 # With setup's default detection settings (N=10 failures, K=5 users, 5 suspicious events, 20 errors):
 # (security events from 127.0.0.1, ERROR records, the rules that fire) above the threshold, then at it.
 ABOVE = {
-    "brute-force": ({"user_login_failed": 11}, 0, {"brute-force-logins"}),
+    # One user name, so the per-account rule fires too.
+    "brute-force": ({"user_login_failed": 11}, 0, {"brute-force-logins", "brute-force-account"}),
+    # Its own user name, from the drill's address: the per-IP rule fires too.
+    "brute-force-account": ({"user_login_failed": 11}, 0, {"brute-force-account", "brute-force-logins"}),
     "credential-stuffing": ({"user_login_failed": 6}, 0, {"credential-stuffing"}),
-    # A brute force that then succeeds is a brute force too.
+    # A brute force that then succeeds is a brute force too, from its address and on its account.
     "brute-force-success": ({"user_login_failed": 11, "user_logged_in": 1}, 0,
-                            {"brute-force-logins", "brute-force-success"}),
+                            {"brute-force-logins", "brute-force-success", "brute-force-account",
+                             "brute-force-account-success"}),
     # Bad Host, no CSRF cookie, bad request id, in turn; a bad Host is an ERROR record too.
     "suspicious": ({"disallowed_host": 2, "csrf_failure": 2, "malformed_request_id": 2}, 2, {"suspicious-requests"}),
     "error-burst": ({}, 21, {"error-burst"}),
 }
 AT_THRESHOLD = {
     "brute-force": ({"user_login_failed": 10}, 0),
+    "brute-force-account": ({"user_login_failed": 10}, 0),
     "credential-stuffing": ({"user_login_failed": 5}, 0),
     "brute-force-success": ({"user_login_failed": 10, "user_logged_in": 1}, 0),
     "suspicious": ({"disallowed_host": 2, "csrf_failure": 2, "malformed_request_id": 1}, 2),
@@ -83,8 +88,8 @@ def test_each_scenario_writes_its_events_once_and_fires_exactly_its_rules(app, s
     assert set(verdict.fired) == rules
     for doc in verdict.documents:  # a traceback's lines make one event, which the codec tags multiline
         assert set(doc.source.get("tags", [])) <= {"multiline"}, doc.source["message"]
-    if name != "error-burst":  # per source IP; the error burst is one alert for all records
-        assert verdict.fired[SCENARIOS[name].rule] == ["127.0.0.1"]
+    if name != "error-burst":  # per source IP or account; the error burst is one alert for all records
+        assert verdict.fired[SCENARIOS[name].rule] == [SCENARIOS[name].alert_id("127.0.0.1")]
     else:
         assert verdict.fired["error-burst"] == ["query matched"]
 

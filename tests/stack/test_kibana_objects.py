@@ -491,7 +491,7 @@ def test_alerts_data_view_reads_the_alerts_data_stream_by_the_time_the_connector
         ("Security alerts", "", ["rule.name", "alert.id", "alert.conditions", "runbook"]),
         (
             "Parse failures",
-            'tags:("_grokparsefailure" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
+            'tags:("_grokparsefailure" or "_groktimeout" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
             ' or "multiline_codec_max_bytes_reached" or "_record_cut")',
             ["event.dataset", "log.file.path", "tags", "message"],
         ),
@@ -571,14 +571,14 @@ def test_rule_params_are_valid_es_query_params(rule):
         assert params["groupBy"] == "row"
         query = rule_esql(rule)
         assert query.index == "django-logs-*"
-        assert query.group_by == ["source.ip"]
+        assert len(query.group_by) == 1  # one alert per source IP or per account
     else:
         assert set(params) <= ES_QUERY_PARAM_KEYS
         assert params["searchType"] == "esQuery"
         assert params["index"] == ["django-logs-*"]
         assert params.get("groupBy", "all") in ("all", "top")
         if params.get("groupBy") == "top":
-            assert params["termField"] == "source.ip" and 1 <= params["termSize"] <= 1000
+            assert 1 <= params["termSize"] <= 1000
         # Kibana rejects an esQuery that is not JSON or has no "query".
         assert "query" in es_query(rule)
 
@@ -592,15 +592,25 @@ def test_rule_fields_are_mapped_and_the_time_field_is_a_date(rule):
     assert not {field for field in fields if MAPPED[field] in NOT_AGGREGATABLE}
 
 
-def test_every_security_detection_alerts_per_source_ip():
-    security = [rule for rule in RULES if "security" in rule.body["tags"]]
-    assert [rule.path.stem for rule in security] == [
-        "brute-force-logins", "brute-force-success", "credential-stuffing", "suspicious-requests",
-    ]
-    for rule in security:
+# Every security detection alerts per source IP, or per account where the events have no address (the
+# tutorial format's "Login failed: <name>", "User logged in: <name>": docs/log-lines.md).
+SECURITY_RULE_GROUPS = {
+    "brute-force-account": "user.name",
+    "brute-force-account-success": "user.name",
+    "brute-force-logins": "source.ip",
+    "brute-force-success": "source.ip",
+    "credential-stuffing": "source.ip",
+    "suspicious-requests": "source.ip",
+}
+
+
+def test_every_security_detection_alerts_per_source_ip_or_per_account():
+    security = {rule.path.stem: rule for rule in RULES if "security" in rule.body["tags"]}
+    assert sorted(security) == sorted(SECURITY_RULE_GROUPS)
+    for stem, rule in security.items():
         params = rule.body["params"]
         grouping = rule_esql(rule).group_by if is_esql(rule) else [params["termField"]]
-        assert grouping == ["source.ip"], rule.path.name
+        assert grouping == [SECURITY_RULE_GROUPS[stem]], rule.path.name
 
 
 def actions_by_type(rule) -> dict[str, dict]:
@@ -675,12 +685,19 @@ SECURITY_DATASET = {"term": {"event.dataset": "django.security"}}
             [SECURITY_DATASET, {"term": {"event.action": "user_login_failed"}}],
             {"groupBy": "top", "termField": "source.ip", "termSize": 100},
         ),
+        (
+            "brute-force-account",
+            10,
+            (5, "m"),
+            [SECURITY_DATASET, {"term": {"event.action": "user_login_failed"}}],
+            {"groupBy": "top", "termField": "user.name", "termSize": 100},
+        ),
         ("error-burst", 20, (5, "m"), [{"terms": {"log.level": ["ERROR", "CRITICAL"]}}], {"groupBy": "all"}),
         (
             "parse-failures",
             0,
             (15, "m"),
-            [{"terms": {"tags": ["_grokparsefailure", "_dateparsefailure", "multiline_codec_max_lines_reached",
+            [{"terms": {"tags": ["_grokparsefailure", "_groktimeout", "_dateparsefailure", "multiline_codec_max_lines_reached",
                                  "multiline_codec_max_bytes_reached", "_record_cut"]}}],
             {"groupBy": "all"},
         ),
@@ -718,6 +735,18 @@ def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, f
             ' logged_in_at = CASE(event.action == "user_logged_in", @timestamp)'
             " | STATS failures = COUNT(failed_at), first_failure = MIN(failed_at), last_login = MAX(logged_in_at)"
             " BY source.ip"
+            " | WHERE failures > 10 AND last_login > first_failure",
+        ),
+        (
+            "brute-force-account-success",
+            (5, "m"),
+            'FROM django-logs-*'
+            ' | WHERE event.dataset == "django.security" AND event.action IN ("user_login_failed", "user_logged_in")'
+            " AND user.name IS NOT NULL"
+            ' | EVAL failed_at = CASE(event.action == "user_login_failed", @timestamp),'
+            ' logged_in_at = CASE(event.action == "user_logged_in", @timestamp)'
+            " | STATS failures = COUNT(failed_at), first_failure = MIN(failed_at), last_login = MAX(logged_in_at)"
+            " BY user.name"
             " | WHERE failures > 10 AND last_login > first_failure",
         ),
     ],

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.management import get_commands, load_command_class
 
 from drill.scenarios import SCENARIOS
+from stack_models.logstash_pipeline import Pipeline
+from tests.support.engines import engine_for_tests
 from tests.support.env_file import example_values
 from tests.support.kibana_objects import (
     RULES_DIR,
@@ -107,6 +109,61 @@ def test_the_dashboards_searches_and_panels_a_rule_section_names_exist(runbook):
         assert bold, f"{rule.path.stem}: name the dashboard or saved search to open first"
         assert bold <= opened, f"{rule.path.stem}: not a dashboard or saved search: {sorted(bold - opened)}"
         assert set(re.findall(r'"([^"]+)"', prose)) <= panels, f"{rule.path.stem}: a quoted panel title that no panel has"
+
+
+# What each parse-failure tag leaves of a record, as the pipeline model makes it (tutorial-format lines of
+# django_debug.log): the tagged event, and the events it was split into.
+RECORD = "WARNING 2026-12-01 12:00:00,000 signals Login failed: alice"
+CUT_MARKER = "...[record cut short by a failed write]"
+TRACE = "ERROR 2026-12-01 12:00:00,000 log Internal Server Error: /boom/\nTraceback (most recent call last):\n"
+FRAME = '  File "x.py", line 1, in f\n'
+
+
+def tagged_lines(max_lines: int) -> dict[str, list[str]]:
+    """Lines that make an event with each tag; ``max_lines``: the codec's on django_debug.log."""
+    return {
+        "_grokparsefailure": ["not a record at all"],
+        "_dateparsefailure": [RECORD.replace("2026-12-01 12:00:00,000", "2026-13-45 25:61:00,000")],
+        "multiline_codec_max_lines_reached": [TRACE + FRAME * max_lines],
+        "_record_cut": [RECORD[:-3] + CUT_MARKER, RECORD[:25] + CUT_MARKER],
+    }
+
+
+# A 10 MiB record is not built here: the codec splits it as it splits one over max_lines (multiline.rb).
+SPLIT_ALIKE = {"multiline_codec_max_bytes_reached": "multiline_codec_max_lines_reached"}
+# The model never times out. logstash-filter-grok lib/logstash/filters/grok.rb, filter: a GrokTimeoutException
+# ends the filter before any capture is handled, and only tag_on_timeout (_groktimeout) is added (the
+# pipeline then adds _grokparsefailure).
+UNPARSED_WITHOUT_MODEL = {"_groktimeout"}
+
+
+def parse_failure_bullets(runbook) -> dict[str, str]:
+    section = runbook.section(rule_headings(runbook)["parse-failures"])
+    bullets = re.findall(r"^- (.*?)(?=^- |^$)", section, re.M | re.S)
+    return {tag: " ".join(bullet.split()) for bullet in bullets for tag in re.findall(r"`([^`]+)`", bullet.split(":")[0])}
+
+
+def test_the_runbook_says_which_parse_failures_the_other_rules_count_as_the_pipeline_parses_them(runbook, tmp_path):
+    pipeline = Pipeline.offline("UTC", engine=engine_for_tests())
+    [rule] = [rule for rule in RULES if rule.path.stem == "parse-failures"]
+    tags = json.loads(rule.body["params"]["esQuery"])["query"]["bool"]["filter"][0]["terms"]["tags"]
+    bullets = parse_failure_bullets(runbook)
+    assert set(bullets) == set(tags)
+    for tag in UNPARSED_WITHOUT_MODEL:
+        assert "no other rule counts it" in bullets[tag], tag
+    examples = tagged_lines(pipeline.file_input("django_debug.log").get("codec").get("max_lines"))
+    for tag in set(tags) - UNPARSED_WITHOUT_MODEL:
+        log = tmp_path / "django_debug.log"
+        log.write_text("".join(line + "\n" for line in examples[SPLIT_ALIKE.get(tag, tag)]))
+        events = [document.source for _, document in pipeline.process_file(log)]
+        tagged = next(event for event in events if SPLIT_ALIKE.get(tag, tag) in event.get("tags", []))
+        # Every rule but this one keys on a parsed field: log.level, event.action.
+        counted = "_grokparsefailure" not in tagged["tags"] and "level" in tagged["log"]
+        said = "the other rules count it" if counted else "no other rule counts it"
+        assert said in bullets[tag], f"{tag}: say {said!r}"
+        if len(events) > 1 or tag == "_record_cut":  # a split or cut leaves a grok failure too
+            assert any("_grokparsefailure" in event.get("tags", []) for event in events), tag
+            assert "`_grokparsefailure`" in bullets[tag], tag
 
 
 # --- commands --------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ RULE_KEYS_RECORD = "django-logs-setup-rule-keys"
 EXPECTED_WRITES = [
     ("PUT", "/_security/user/kibana_system/_password"),
     ("PUT", "/_security/role/django_alerting"),
-    ("PUT", "/_security/role/django_logs_reader"),
+    ("PUT", "/_security/role/django_responder"),
     ("PUT", "/_security/role/logstash_writer"),
     ("PUT", "/_security/user/logstash_writer"),
     ("PUT", "/_security/user/django_alerting"),
@@ -66,7 +66,7 @@ EXPECTED_WRITES = [
     ("PUT", f"/_component_template/{RULE_KEYS_RECORD}"),
 ]
 ALL_STEPS = [
-    "kibana_system password", "role django_alerting", "role django_logs_reader", "role logstash_writer",
+    "kibana_system password", "role django_alerting", "role django_responder", "role logstash_writer",
     "user logstash_writer", "user django_alerting",
     "ilm policy django-logs", "index template django-logs", "saved objects (3 from saved_objects.ndjson)",
     f"connector {INDEX_CONNECTOR_ID} (Django logs: alert history)", f"connector {LOG_CONNECTOR_ID} (Django logs: server log)",
@@ -99,7 +99,7 @@ def test_first_run_leaves_the_state_the_assets_describe(stack, assets, passwords
     assert stack.password_works("logstash_writer", passwords["LOGSTASH_WRITER_PASSWORD"])
     assert stack.users["logstash_writer"]["roles"] == ["logstash_writer"]
     assert stack.roles["logstash_writer"]["cluster"] == ["monitor"]
-    assert stack.roles["logstash_writer"]["indices"][0]["privileges"] == ["create_doc", "create_index", "auto_configure"]
+    assert stack.roles["logstash_writer"]["indices"][0]["privileges"] == ["create_doc", "auto_configure"]
     assert stack.policies["django-logs"]["policy"]["phases"]["delete"]["min_age"] == "21d"
     assert stack.templates["django-logs"]["template"]["settings"]["index"]["lifecycle"] == {
         "name": "django-logs", "parse_origination_date": "true"
@@ -599,7 +599,7 @@ def test_the_repository_alerts_index_connector_and_every_rules_index_action_are_
     assert stack.templates["django-alerts"]["data_stream"] == {}
     assert stack.templates["django-alerts"]["template"]["settings"]["index"]["lifecycle"] == {"name": "django-alerts"}
     assert stack.policies["django-alerts"]["policy"]["phases"]["delete"]["min_age"] == "30d"
-    assert stack.roles["django_alerts_reader"]["indices"][0]["names"] == ["django-alerts"]
+    assert stack.roles["django_responder"]["indices"][0]["names"] == ["django-logs-*", "django-alerts"]
     (index_id,) = [key for key, value in stack.connectors.items() if value["connector_type_id"] == ".index"]
     assert stack.connectors[index_id]["config"] == {"index": "django-alerts", "refresh": True, "executionTimeField": "@timestamp"}
     for stem, rule in repository_rules().items():
@@ -619,11 +619,13 @@ def test_every_repository_rule_is_created_with_the_detection_settings_filled_in(
 
     assert result.returncode == 0, result.stdout + result.stderr
     rules = {stem: stack.rules[rule["id"]] for stem, rule in repository_rules().items()}
-    assert set(rules) == {"brute-force-logins", "brute-force-success", "credential-stuffing", "error-burst",
-                          "parse-failures", "suspicious-requests"}
+    assert set(rules) == {"brute-force-account", "brute-force-account-success", "brute-force-logins",
+                          "brute-force-success", "credential-stuffing", "error-burst", "parse-failures",
+                          "suspicious-requests"}
     assert "${" not in json.dumps(list(rules.values()))
     assert rules["brute-force-logins"]["params"]["threshold"] == [3]
     assert rules["brute-force-success"]["params"]["esqlQuery"]["esql"].endswith("WHERE failures > 3 AND last_login > first_failure")
+    assert rules["brute-force-account"]["params"]["threshold"] == [3]
     assert rules["credential-stuffing"]["params"]["timeWindowSize"] == 7
     assert rules["error-burst"]["params"]["threshold"] == [20]  # the default
 

@@ -163,7 +163,7 @@ def test_every_rule_placeholder_is_a_detection_setting_and_every_setting_is_used
     [
         (lambda root: (root / "elasticsearch" / "ilm_policies" / "django-logs.json").unlink(),
          "ilm_policies/django-logs.json is missing"),
-        (lambda root: (root / "elasticsearch" / "roles" / "django_logs_reader.json").unlink(), "lacks django_logs_reader.json"),
+        (lambda root: (root / "elasticsearch" / "roles" / "logstash_writer.json").unlink(), "lacks logstash_writer.json"),
         (
             lambda root: (root / "elasticsearch" / "index_templates" / "django-logs.json").write_text("{\n  oops"),
             "index_templates/django-logs.json is not valid JSON",
@@ -212,7 +212,7 @@ def test_each_asset_is_named_after_its_file(assets):
 
     loaded = load_assets(assets, 21, DETECTIONS, index_replicas=0)
 
-    assert [role.name for role in loaded.roles] == ["auditor", "django_alerting", "django_logs_reader", "logstash_writer"]
+    assert [role.name for role in loaded.roles] == ["auditor", "django_alerting", "django_responder", "logstash_writer"]
     assert [policy.name for policy in loaded.ilm_policies] == ["audit-logs", "django-logs"]
     assert [template.name for template in loaded.index_templates] == ["audit-logs", "django-logs"]
     assert loaded.index_templates[0].body["index_patterns"] == ["audit-logs-*"]
@@ -291,9 +291,7 @@ def test_a_bad_placeholder_is_refused(assets, params, message):
 def test_the_repository_assets_load():
     loaded = load_assets(REPO_ROOT, 14, load_settings(PASSWORDS).detections, index_replicas=0)
 
-    assert {role.name for role in loaded.roles} >= {
-        "logstash_writer", "django_alerting", "django_logs_reader", "django_alerts_reader"
-    }
+    assert {role.name for role in loaded.roles} == {"logstash_writer", "django_alerting", "django_responder"}
     assert [policy.name for policy in loaded.ilm_policies] == ["django-alerts", "django-logs"]
     assert [template.name for template in loaded.index_templates] == ["django-alerts", "django-logs"]
     assert [path.name for path in loaded.saved_objects.paths] == ["django-logs.ndjson"]

@@ -13,9 +13,9 @@ INDEX_CONNECTOR_ID = "django-logs-alert-history"
 ROLES = {
     "logstash_writer": {
         "cluster": ["monitor"],
-        "indices": [{"names": ["django-logs-*"], "privileges": ["create_doc", "create_index", "auto_configure"]}],
+        "indices": [{"names": ["django-logs-*"], "privileges": ["create_doc", "auto_configure"]}],
     },
-    "django_logs_reader": {
+    "django_responder": {
         "indices": [{"names": ["django-logs-*"], "privileges": ["read", "view_index_metadata"]}],
     },
     # The rules' owner (setup/provision/kibana_steps.py): what the fake Kibana checks before a rule call.
