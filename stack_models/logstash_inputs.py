@@ -10,6 +10,7 @@ from .logstash_config import Plugin, field_path
 from .logstash_events import Event
 from .logstash_options import require_options
 from .logstash_patterns import PatternLibrary, patterns_dir_files
+from .logstash_sincedb import clean_after_seconds
 
 
 def path_matches(pattern: str, file_name: str) -> bool:
@@ -88,13 +89,15 @@ def stream_file_input(plugin: Plugin, file_path: Path, lines: Iterable[tuple[str
     at a time, each with the mark given with its first line. ``lines`` are the input's lines as its codec gets
     them, each with a mark of the caller's (stack_models/logstash_lines.py reads a file so, in chunks)."""
     # stat_interval and discover_interval only set when lines are read (the latency budget test
-    # checks them), sincedb_write_interval how much a crash replays (the replay test checks it);
-    # what is read does not depend on them.
+    # checks them), sincedb_write_interval how much a crash replays (the replay test checks it),
+    # sincedb_clean_after when a file met again is read from byte 0 (stack_models/logstash_sincedb.py);
+    # what is read of a file read once does not depend on them.
     require_options(
         plugin,
         {"path", "exclude", "start_position", "sincedb_path", "mode", "codec", "stat_interval", "discover_interval",
-         "sincedb_write_interval"},
+         "sincedb_write_interval", "sincedb_clean_after"},
     )
+    clean_after_seconds(plugin)  # a value FriendlyDurations refuses stops the pipeline from loading
     if plugin.get("mode", "tail") != "tail":
         raise AssertionError(f"file input for {file_path.name} is not in tail mode: read mode deletes files")
     codec = plugin.get("codec")
