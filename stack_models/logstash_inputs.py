@@ -2,6 +2,7 @@
 
 import datetime as dt
 import fnmatch
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -12,15 +13,18 @@ from .logstash_options import require_options
 from .logstash_patterns import PatternLibrary, patterns_dir_files
 from .logstash_sincedb import clean_after_seconds
 
+# Ruby negates a class with "[!" or "[^", Python's fnmatch with "[!" only: neither is modelled.
+_NEGATED_CLASS = re.compile(r"\[[!^]")
+
 
 def path_matches(pattern: str, file_name: str) -> bool:
     """Whether a file input ``path`` entry (a Dir.glob pattern) matches ``file_name`` in its folder.
 
-    Only ``*`` and ``?`` in the last component are modelled (logstash-input-file
-    lib/filewatch/discoverer.rb expands ``path`` with Dir.glob).
+    Only ``*``, ``?`` and a plain class such as ``[0-9]`` in the last component are modelled
+    (logstash-input-file lib/filewatch/discoverer.rb expands ``path`` with Dir.glob).
     """
     folder, _, name = pattern.rpartition("/")
-    if any(char in folder for char in "*?[{") or any(char in name for char in "[{\\"):
+    if any(char in folder for char in "*?[{") or any(char in name for char in "{\\") or _NEGATED_CLASS.search(name):
         raise NotImplementedError(f"the file input path {pattern!r} uses glob syntax that is not modelled")
     return _name_matches(name, file_name)
 
