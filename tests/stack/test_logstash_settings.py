@@ -47,6 +47,7 @@ def test_the_documented_worker_count_and_its_figures_are_the_measured_ones():
     ("- path.config: x\n", "pipeline.id of its own"),
     ("- pipeline.id: a\n    pipeline.workers: 1\n", "not a `- key: value`"),
     ("  pipeline.id: a\n", "not a `- key: value`"),
+    ("- pipeline.id: a\n  path.data: /tmp\n", "path.data is not a pipeline setting"),
 ])
 def test_the_reader_refuses_what_it_does_not_model(tmp_path, text, problem):
     path = tmp_path / "pipelines.yml"
