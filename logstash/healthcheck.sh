@@ -12,7 +12,7 @@
 # in a state file: failing once failures grow with no success, until a bulk succeeds again.
 # An idle pipeline sends nothing, so its output is judged at its next bulk.
 #
-# Runs in the Logstash image (UBI9 minimal): sh, curl, grep and tr (coreutils-single) only.
+# Runs in the Logstash image (UBI9 minimal): sh, curl and grep only.
 set -u
 
 api=${LOGSTASH_API:-http://localhost:9600}
@@ -23,8 +23,9 @@ if ! stats=$(curl -fsS --max-time 8 "$api/_node/stats/pipelines/django"); then
     exit 1
 fi
 # The output's bulk_requests object, "responses" nested once inside it; empty before its first bulk.
-# On one line: grep matches within a line, and ?pretty answers are indented.
-bulk=$(printf '%s' "$stats" | tr -d '\r\n' | grep -oE '"bulk_requests" *: *\{([^{}]|\{[^{}]*\})*\}')
+# On one line first: grep matches within a line, and a ?pretty answer spans many.
+bulk=$(printf '%s\n' "$stats" | while IFS= read -r line; do printf '%s' "$line"; done |
+    grep -oE '"bulk_requests" *: *\{([^{}]|\{[^{}]*\})*\}')
 
 # count NAME: the bulk_requests counter NAME, 0 when it has not been counted yet.
 count() {
