@@ -1,8 +1,8 @@
 """Which files of a log folder the pipeline's file inputs read, and why each other entry is not read.
 
 A file input reads the names its ``path`` patterns match in /var/log/django (the live name and the
-rotated ``name.log.*``), less those an ``exclude`` pattern drops (``*.gz``): stack_models/logstash_inputs.py
-decides, from logstash/pipeline/django.conf. Only files directly in the folder are read.
+rotated ``name.log.*`` and ``name.log-[0-9]*``), less those an ``exclude`` pattern drops (``*.gz``):
+stack_models/logstash_inputs.py decides, from logstash/pipeline/django.conf. Only files directly in the folder are read.
 """
 
 from __future__ import annotations

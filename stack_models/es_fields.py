@@ -147,3 +147,48 @@ def format_millis(millis: int) -> str:
     """A date as Elasticsearch returns it: strict_date_optional_time in UTC with milliseconds."""
     moment = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=millis)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def rejection(mappings: Mapping[str, Any], source: Mapping[str, Any]) -> str | None:
+    """Why Elasticsearch would refuse to index ``source`` under ``mappings`` (a 400), or None.
+
+    elastic/elasticsearch server/src/main/java/org/elasticsearch/index/mapper/DocumentParser.java: a concrete
+    value where the mapping has an object is refused ("tried to parse field [...] as object, but found a concrete
+    value"), and an object where it has a leaf field fails that field's parser; with ``dynamic: false`` an
+    unmapped field is kept in _source only. Stricter than Elasticsearch on one point: an object for a field
+    with ignore_malformed counts as refused. A leaf's malformed value is judged by ``_indexed`` above.
+    """
+    if mappings.get("dynamic") not in (False, "false"):
+        raise MappingError("only dynamic: false mappings are modelled")
+
+    def walk(properties: Mapping[str, Any], value: Any, path: str) -> str | None:
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if not isinstance(item, Mapping):
+                return f"object mapping for [{path}] tried to parse field [{path}] as object, but found a concrete value"
+            for key, child in item.items():
+                name = f"{path}.{key}" if path else key
+                spec = properties.get(key)
+                if spec is None:
+                    continue
+                problem = (walk(spec["properties"], child, name) if "properties" in spec
+                           else _leaf_rejection(_field(name, name, spec), child))
+                if problem:
+                    return problem
+        return None
+
+    return walk(mappings.get("properties", {}), source, "")
+
+
+def _leaf_rejection(field: Field, value: Any) -> str | None:
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, (Mapping, list)):
+            return f"failed to parse field [{field.name}] of type [{field.type}]: an object or a nested array"
+        # Logstash writes a Timestamp as ISO 8601 (logstash-core Timestamp.java, toString).
+        if item is not None and not (field.type == "date" and isinstance(item, dt.datetime)):
+            try:
+                _indexed(field, item)
+            except MappingError as error:
+                return str(error)
+    return None

@@ -1,5 +1,6 @@
 """The events a Logstash pipeline carries and the documents its elasticsearch output indexes."""
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -45,9 +46,23 @@ class Event(dict):
             if reference.startswith("+"):
                 return joda_format(self["@timestamp"], reference[1:])
             value = self.get_field(field_path(reference))
-            return match.group() if value is None else str(value)
+            return match.group() if value is None else _interpolated(value)
 
         return _SPRINTF.sub(substitute, template)
+
+
+def _interpolated(value) -> str:
+    """A field's value in a ``%{...}`` reference (logstash-core StringInterpolation.java): an array joined with
+    "," (KeyNode.join), an object as compact JSON (ObjectMappers.JSON_MAPPER), anything else its toString."""
+    if isinstance(value, list):
+        if any(isinstance(item, (dict, list)) for item in value):
+            raise NotImplementedError("%{...} of an array holding arrays or objects is not modelled")
+        return ",".join(_interpolated(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The filter plugins logstash/pipeline/django.conf uses: grok, kv, mutate, date, uuid, fingerprint.
+"""The filter plugins logstash/pipeline/*.conf use: grok, kv, mutate, prune, date, uuid, fingerprint.
 
 Each plugin is registered once, as Logstash registers it when the pipeline starts (its options
 checked, patterns read, expressions compiled); the function registration returns then runs on
@@ -203,6 +203,26 @@ class FilterPlugins:
                 raise NotImplementedError("gsub with field references or backslashes in its replacement is not modelled")
             parsed.append((field_path(field), needle, plain_ruby_regex(needle), replacement))
         return parsed
+
+    @staticmethod
+    def _register_prune(plugin: Plugin) -> Filter:
+        # logstash-plugins/logstash-filter-prune 3.0.4 lib/logstash/filters/prune.rb: the top-level fields of
+        # event.to_hash (never @metadata) whose names match no whitelist_names regexp, or match a
+        # blacklist_names one (default: a name holding a %{...} reference), are removed; each Regexp.new(name),
+        # which String#match searches.
+        require_options(plugin, {"whitelist_names"})
+        keep = [plain_ruby_regex(pattern) for pattern in plugin.get("whitelist_names", [])]
+        drop = plain_ruby_regex(r"%\{[^}]+\}")
+
+        def prune(event: Event) -> bool:
+            for name in [name for name in event if name != "@metadata"]:
+                if (keep and not any(pattern.search(name) for pattern in keep)) or drop.search(name):
+                    if "[" in name:
+                        raise NotImplementedError(f"prune removes {name!r} as a field reference: not modelled")
+                    del event[name]
+            return True
+
+        return prune
 
     def _register_date(self, plugin: Plugin) -> Filter:
         """logstash-plugins/logstash-filter-date: JodaParser.java's parseMillis, here and on Joda."""

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import fnmatch
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -10,16 +11,20 @@ from .logstash_config import Plugin, field_path
 from .logstash_events import Event
 from .logstash_options import require_options
 from .logstash_patterns import PatternLibrary, patterns_dir_files
+from .logstash_sincedb import clean_after_seconds
+
+# Ruby negates a class with "[!" or "[^", Python's fnmatch with "[!" only: neither is modelled.
+_NEGATED_CLASS = re.compile(r"\[[!^]")
 
 
 def path_matches(pattern: str, file_name: str) -> bool:
     """Whether a file input ``path`` entry (a Dir.glob pattern) matches ``file_name`` in its folder.
 
-    Only ``*`` and ``?`` in the last component are modelled (logstash-input-file
-    lib/filewatch/discoverer.rb expands ``path`` with Dir.glob).
+    Only ``*``, ``?`` and a plain class such as ``[0-9]`` in the last component are modelled
+    (logstash-input-file lib/filewatch/discoverer.rb expands ``path`` with Dir.glob).
     """
     folder, _, name = pattern.rpartition("/")
-    if any(char in folder for char in "*?[{") or any(char in name for char in "[{\\"):
+    if any(char in folder for char in "*?[{") or any(char in name for char in "{\\") or _NEGATED_CLASS.search(name):
         raise NotImplementedError(f"the file input path {pattern!r} uses glob syntax that is not modelled")
     return _name_matches(name, file_name)
 
@@ -88,13 +93,15 @@ def stream_file_input(plugin: Plugin, file_path: Path, lines: Iterable[tuple[str
     at a time, each with the mark given with its first line. ``lines`` are the input's lines as its codec gets
     them, each with a mark of the caller's (stack_models/logstash_lines.py reads a file so, in chunks)."""
     # stat_interval and discover_interval only set when lines are read (the latency budget test
-    # checks them), sincedb_write_interval how much a crash replays (the replay test checks it);
-    # what is read does not depend on them.
+    # checks them), sincedb_write_interval how much a crash replays (the replay test checks it),
+    # sincedb_clean_after when a file met again is read from byte 0 (stack_models/logstash_sincedb.py);
+    # what is read of a file read once does not depend on them.
     require_options(
         plugin,
         {"path", "exclude", "start_position", "sincedb_path", "mode", "codec", "stat_interval", "discover_interval",
-         "sincedb_write_interval"},
+         "sincedb_write_interval", "sincedb_clean_after"},
     )
+    clean_after_seconds(plugin)  # a value FriendlyDurations refuses stops the pipeline from loading
     if plugin.get("mode", "tail") != "tail":
         raise AssertionError(f"file input for {file_path.name} is not in tail mode: read mode deletes files")
     codec = plugin.get("codec")

@@ -6,7 +6,7 @@ plugin or option raises NotImplementedError, so a pipeline change cannot slip
 past the tests unmodelled. Given an engine (stack_models/joni.py), every grok
 and multiline expression also runs on Joni and every date on Joda, and any
 disagreement with the model raises. Not modelled: the Elasticsearch round
-trip, timing (auto_flush_interval, stat_interval), sincedb.
+trip, timing (auto_flush_interval, stat_interval), sincedb (but its expiry: logstash_sincedb.py).
 
 This module wires the layers below: the file input and its codec (logstash_inputs), the filters
 (logstash_filters), the conditionals around them and the elasticsearch output.

@@ -198,7 +198,8 @@ def test_broken_lines_fail_with_the_reason_each(broken_logs, capsys):
     assert report["not_read"] == [
         {"name": "access.log.1.gz", "reason": "excluded by the input's exclude *.gz"},
         {"name": "myapp.log", "reason": "no file input reads this name (they read django_debug.log, django_debug.log.*, "
-                                        "security.log, security.log.*, access.log, access.log.*)"},
+                                        "django_debug.log-[0-9]*, security.log, security.log.*, security.log-[0-9]*, "
+                                        "access.log, access.log.*, access.log-[0-9]*)"},
     ]
     found = kinds(report)
     assert {kind: found[kind]["count"] for kind in found} == {
@@ -295,7 +296,8 @@ def test_examples_are_bounded_and_counts_are_not(tmp_path, capsys):
         (lambda tmp: tmp / "missing", "{path} does not exist"),
         (lambda tmp: (tmp / "a.log").write_text("x") and tmp / "a.log", "{path} is not a folder"),
         (lambda tmp: (tmp / "myapp.log").write_text("x") and tmp, "{path} holds no file the pipeline reads (it reads "
-         "django_debug.log, django_debug.log.*, security.log, security.log.*, access.log, access.log.*); not read: myapp.log"),
+         "django_debug.log, django_debug.log.*, django_debug.log-[0-9]*, security.log, security.log.*, security.log-[0-9]*, "
+         "access.log, access.log.*, access.log-[0-9]*); not read: myapp.log"),
     ],
 )
 def test_a_folder_it_cannot_check_exits_2_with_one_line(tmp_path, make_target, message):

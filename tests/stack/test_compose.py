@@ -252,7 +252,7 @@ def test_every_long_running_service_has_a_meaningful_healthcheck(services):
         "elasticsearch": ["printf 'user = \"elastic:%s\"\\n' \"$$p\" | curl -fsS -o /dev/null -K - ",
                           "/_cluster/health?wait_for_status=yellow"],
         "kibana": ["http://localhost:5601/api/status", "grep -q '\"level\":\"available\"'"],
-        "logstash": ["http://localhost:9600/_node/pipelines/django", "curl -fsS"],
+        "logstash": ["sh /usr/share/logstash/healthcheck.sh"],
         "app": ["http://127.0.0.1:8000/healthz"],
         "logrotate": ["os.path.getmtime('/tmp/rotate-heartbeat') < 180"],
     }
@@ -424,6 +424,7 @@ def test_each_service_mounts_exactly_what_it_needs(services):
         ("bind", "logstash/config/logstash.yml", "/usr/share/logstash/config/logstash.yml", True),
         ("bind", "logstash/config/pipelines.yml", "/usr/share/logstash/config/pipelines.yml", True),
         ("bind", "logstash/pipeline", "/usr/share/logstash/pipeline", True),
+        ("bind", "logstash/healthcheck.sh", "/usr/share/logstash/healthcheck.sh", True),
         ("volume", "logstash-data", "/usr/share/logstash/data", False),
         ("volume", "app-logs", "/var/log/django", True),
     }

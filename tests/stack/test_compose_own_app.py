@@ -419,7 +419,7 @@ def test_the_setfacl_fix_lets_logstash_in_and_keeps_others_out(home, stack, tmp_
 def test_files_named_differently_get_a_warning_naming_what_logstash_reads(home, stack, tmp_path):
     result = check_folder(home, stack, tmp_path, project_logs(tmp_path, "myapp.log", "debug.log"))
     assert result.returncode == 0
-    assert "warning: Logstash reads only django_debug.log, django_debug.log.*, security.log" in result.stderr, result.stderr
+    assert "warning: Logstash reads only django_debug.log, django_debug.log.*, django_debug.log-[0-9]*, security.log" in result.stderr, result.stderr
     assert "it holds debug.log, myapp.log" in result.stderr
 
 

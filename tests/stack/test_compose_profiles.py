@@ -258,9 +258,7 @@ def test_every_https_healthcheck_verifies_the_ca_and_none_skips_verification(ren
     assert calls == {
         **{node: NODE_HEALTHCHECK for node in NODES[profile]},
         "kibana": KIBANA_HEALTHCHECK,
-        # Logstash's API is plain HTTP inside its container.
-        "logstash": CurlCall(frozenset({"-f", "-s", "-S"}), {"-o": "/dev/null"},
-                             ("http://localhost:9600/_node/pipelines/django",)),
+        # Logstash's is logstash/healthcheck.sh (tests/stack/test_logstash_healthcheck.py).
     }
     # Nothing else (commands, entrypoints) turns verification off either.
     assert not re.search(r"(?<![\w-])(-k|--insecure)(?![\w-])", json.dumps(services))

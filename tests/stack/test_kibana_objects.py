@@ -492,7 +492,7 @@ def test_alerts_data_view_reads_the_alerts_data_stream_by_the_time_the_connector
         (
             "Parse failures",
             'tags:("_grokparsefailure" or "_groktimeout" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
-            ' or "multiline_codec_max_bytes_reached" or "_record_cut")',
+            ' or "multiline_codec_max_bytes_reached" or "_record_cut" or "_dead_letter")',
             ["event.dataset", "log.file.path", "tags", "message"],
         ),
     ],
@@ -698,7 +698,7 @@ SECURITY_DATASET = {"term": {"event.dataset": "django.security"}}
             0,
             (15, "m"),
             [{"terms": {"tags": ["_grokparsefailure", "_groktimeout", "_dateparsefailure", "multiline_codec_max_lines_reached",
-                                 "multiline_codec_max_bytes_reached", "_record_cut"]}}],
+                                 "multiline_codec_max_bytes_reached", "_record_cut", "_dead_letter"]}}],
             {"groupBy": "all"},
         ),
     ],

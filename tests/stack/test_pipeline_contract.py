@@ -20,6 +20,7 @@ from myapp.traffic import Session
 from rotate_logs import rotate
 from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_config import ConfigSyntaxError, Plugin, parse_config, plugins
+from stack_models.logstash_inputs import path_matches
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.config_files import flat_yaml
@@ -272,9 +273,10 @@ def test_the_inputs_tail_exactly_the_files_the_app_writes(pipeline, settings):
 
     assert live == logging_files | {"access.log"}
     for plugin in inputs:
-        # The live name and its rotated copies (logstash-input-file docs, "File rotation in Tail mode").
+        # The live name and its rotated copies (logstash-input-file docs, "File rotation in Tail mode"):
+        # numbered or dated by Python's handlers, dated by logrotate's dateext.
         first = plugin.get("path")[0]
-        assert plugin.get("path") == [first, first + ".*"]
+        assert plugin.get("path") == [first, first + ".*", first + "-[0-9]*"]
         assert plugin.get("mode") == "tail" and plugin.get("start_position") == "beginning"
         # Directly in path.data (the volume): the file input does not create a missing folder.
         assert Path(plugin.get("sincedb_path")).parent == Path("/usr/share/logstash/data")
@@ -301,7 +303,29 @@ def test_every_name_rotate_logs_produces_is_read_by_the_same_input(pipeline, tmp
         pipeline.file_input("django_debug.log-old")
 
 
-@pytest.mark.parametrize("name", ["django_debug.log.1.gz", "security.log.2.gz", "access.log.10.gz"])
+@pytest.mark.parametrize("name", ["django_debug.log-20261207", "security.log-20261207", "access.log-2026120712",
+                                  "django_debug.log-2026-12-07"])
+def test_a_copy_named_by_logrotates_dateext_is_read_by_its_files_input(pipeline, name):
+    """logrotate's dateext (the default on RHEL and Fedora) names copies name.log-YYYYMMDD (dateformat
+    -%Y%m%d, or -%Y%m%d%H with dateyesterday or hourly): the live file's input reads them, as Dir.glob
+    would (with the engine, each path decision is also Ruby's File.fnmatch, a disagreement fails)."""
+    live = name.split("-", 1)[0]
+    assert pipeline.file_input(name) is pipeline.file_input(live)
+    engine = engine_for_tests()
+    if engine is not None:
+        for pattern in pipeline.file_input(live).get("path"):
+            glob = pattern.rpartition("/")[2]
+            assert engine.fnmatch(glob, name) == path_matches(pattern, name), (pattern, name)
+
+
+@pytest.mark.parametrize("name", ["django_debug.log-old", "security.log-", "access.log-x20261207"])
+def test_a_dash_name_that_is_no_date_is_read_by_no_input(pipeline, name):
+    with pytest.raises(LookupError, match="0 file inputs"):
+        pipeline.file_input(name)
+
+
+@pytest.mark.parametrize("name", ["django_debug.log.1.gz", "security.log.2.gz", "access.log.10.gz",
+                                  "django_debug.log-20261207.gz"])
 def test_a_compressed_rotated_copy_is_read_by_no_input(pipeline, name):
     """logrotate's compress turns name.log.N into name.log.N.gz, which name.log.* matches: gzip is not text.
 
