@@ -134,7 +134,9 @@ SPLIT_ALIKE = {"multiline_codec_max_bytes_reached": "multiline_codec_max_lines_r
 # The model never times out. logstash-filter-grok lib/logstash/filters/grok.rb, filter: a GrokTimeoutException
 # ends the filter before any capture is handled, and only tag_on_timeout (_groktimeout) is added (the
 # pipeline then adds _grokparsefailure).
-UNPARSED_WITHOUT_MODEL = {"_groktimeout"}
+# The dead_letters pipeline's documents come from no log line: tests/stack/test_dead_letters.py shows they
+# hold no field but their text, the reason and the tag (no log.level, no event.action).
+UNPARSED_WITHOUT_MODEL = {"_groktimeout", "_dead_letter"}
 
 
 def parse_failure_bullets(runbook) -> dict[str, str]:
