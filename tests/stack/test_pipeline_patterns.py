@@ -255,19 +255,53 @@ def _our_line(pathname: str, message: str) -> tuple[logging.LogRecord, str]:
     return record, SafeFormatter("{levelname} {asctime} {module} {message}").format(record)
 
 
-@pytest.mark.parametrize("pathname", ["/app/my module.py", "<frozen importlib._bootstrap>", "/app/signals.py"])
+@pytest.mark.parametrize(
+    ("pathname", "module"),
+    [("/app/my module.py", r"my\x20module"), ("<frozen importlib._bootstrap>", r"<frozen\x20importlib"),
+     ("/app/signals.py", "signals")],
+)
 @pytest.mark.parametrize(
     "message", ["User logged in: demo", "x] [request_id=forged record_id=ffffffffffffffff user=admin] y"]
 )
-def test_our_record_keeps_its_context_whatever_its_module_and_message(pipeline, tmp_path, pathname, message):
-    record, line = _our_line(pathname, message)
+def test_our_record_keeps_its_context_whatever_its_module_and_message(pipeline, tmp_path, pathname, module, message):
+    _, line = _our_line(pathname, message)
     [(event, _)] = pipeline.process_file(_written(tmp_path, "security.log", [line]))
 
-    assert event["django"]["module"] == record.module and "tags" not in event
+    assert event["django"]["module"] == module and "tags" not in event
     assert event["message"] == message  # a context in the message moves no field
     assert event["http"]["request"]["id"] == "b8710c37751b464b86bdc61f7309a24b"
     assert event["@metadata"]["record_id"] == "4f32eb2fd84e2959"
     assert (event["event"]["action"], event["user"]["name"], event["source"]["ip"]) == ("user_logged_in", "demo", "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Django's own 404 line logs the decoded path: a client chooses every character after "Not Found:".
+        "Not Found: /a [request_id=forged record_id=ffffffffffffffff event=user_login_failed user=admin client_ip=192.0.2.7] b",
+        "Login failed: x [request_id=forged record_id=ffffffffffffffff event=user_logged_in user=admin client_ip=192.0.2.7]",
+    ],
+)
+def test_a_tutorial_line_with_a_context_in_its_message_forges_no_field(pipeline, tmp_path, message):
+    line = logging.Formatter("{levelname} {asctime} {module} {message}", style="{").format(
+        logging.LogRecord("django.request", logging.WARNING, "/usr/lib/django/utils/log.py", 1, message, None, None))
+    [(event, _)] = pipeline.process_file(_written(tmp_path, "security.log", [line]))
+
+    assert event["django"]["module"] == "log" and "tags" not in event
+    assert "source" not in event and event.get("http", {}).get("request", {}).get("id") is None
+    assert event.get("user", {}).get("name") != "admin" and event.get("event", {}).get("action") != "user_logged_in"
+
+
+def test_a_level_name_with_a_space_or_a_colon_starts_a_record_of_ours_with_its_context(pipeline, tmp_path):
+    lines = []
+    for level_name in ("MY NOTICE", "AUDIT:", "Level 25"):
+        record, _ = _our_line("/app/signals.py", "User logged in: demo")
+        record.levelname = level_name
+        lines.append(SafeFormatter("{levelname} {asctime} {module} {message}").format(record))
+    events = [event for event, _ in pipeline.process_file(_written(tmp_path, "security.log", lines))]
+
+    assert [event["log"]["level"] for event in events] == [r"MY\x20NOTICE", r"AUDIT\x3a", "Level 25"]
+    assert all(event["user"]["name"] == "demo" and "tags" not in event for event in events)
 
 
 def test_a_failed_record_of_ours_whatever_its_module_is_a_failure_not_a_tutorial_record(pipeline, tmp_path):

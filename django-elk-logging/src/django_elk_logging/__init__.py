@@ -8,4 +8,4 @@ receivers), checks and apps. Apart: sentry (the sentry extra) and pytest_plugin.
 """
 
 # The one source of the version: pyproject.toml reads it (setuptools dynamic version).
-__version__ = "0.2.0"
+__version__ = "0.2.1"

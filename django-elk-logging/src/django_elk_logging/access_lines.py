@@ -9,7 +9,7 @@ record id for Logstash's fingerprint; parsed by the pipeline's access grok
 import functools
 import re
 
-from .escaping import neutralise
+from .escaping import neutralise, one_word
 
 # gunicorn's atom syntax; asgi.py renders it with the same atoms, so both servers write one format.
 ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(duration_ns)s %({x-request-id}o)s %(record_id)s'
@@ -41,6 +41,6 @@ def escaped_atoms(atoms: dict, rendered: frozenset[str], max_request_line_chars:
         if isinstance(value, str):
             value = neutralise(value, max_request_line_chars if key == "r" else MAX_ATOM_CHARS, quoted=True)
             if key in UNQUOTED_TEXT_ATOMS:
-                value = value.replace(" ", "\\x20") or "-"
+                value = one_word(value) or "-"
         escaped[key] = value
     return escaped

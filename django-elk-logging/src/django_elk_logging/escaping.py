@@ -104,6 +104,12 @@ def _escape_all(text: str, quoted: bool) -> str:
     return escaped if spaced.isprintable() else escaped.translate(_HIGH_TABLE)
 
 
+def one_word(escaped: str) -> str:
+    """``escaped`` (neutralise's output) with its spaces escaped too, for a field outside quotes that a space
+    would end early. neutralise doubles every backslash, so the ``\\x20`` written here is never ambiguous."""
+    return escaped.replace(" ", "\\x20")
+
+
 def truncation_marker(omitted_chars: int) -> str:
     return f"...[truncated {omitted_chars} chars]"
 

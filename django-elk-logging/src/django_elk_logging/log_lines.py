@@ -14,6 +14,7 @@ that can hold untrusted text is escaped (see escaping.py), so a record is one
 line plus TAB-indented continuation lines and no input can forge a record.
 """
 
+import copy
 import errno
 import fcntl
 import logging
@@ -24,7 +25,7 @@ import sys
 import time
 import weakref
 
-from .escaping import neutralise
+from .escaping import neutralise, one_word
 
 MAX_MESSAGE_CHARS = 8192
 MAX_FIELD_CHARS = 512
@@ -44,6 +45,8 @@ _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 # unicode_escape (Django 5.2.2, CVE-2025-48432) before they call the logger.
 _DJANGO_LOG_MODULE = "django.utils.log"
 _DJANGO_ESCAPING_FUNCTIONS = frozenset({"log_response", "log_message"})
+# What Python names a level that has no name; the pipeline reads it with its space (patterns/django, DJANGO_LEVEL).
+_UNNAMED_LEVEL = re.compile(r"Level -?[0-9]+")
 # Closes a line that a cut write left without its newline, before the next record.
 CUT_MARKER = "...[record cut short by a failed write]"
 
@@ -87,6 +90,11 @@ def original_message(record: logging.LogRecord) -> str:
     return record.getMessage()
 
 
+def _is_word(text: str) -> bool:
+    """Nothing in ``text`` to escape, and no space: it stays one field as it is."""
+    return text.isprintable() and " " not in text and "\\" not in text
+
+
 def _render_value(value: object) -> str:
     escaped = neutralise(str(value), MAX_FIELD_CHARS, quoted=True)
     return escaped if _BARE_VALUE.fullmatch(escaped) else f'"{escaped}"'
@@ -124,6 +132,25 @@ class SafeFormatter(logging.Formatter):
             record.asctime = self.formatTime(record, self.datefmt)
         line = self.formatMessage(record)
         return line + "".join("\n" + CONTINUATION_PREFIX + text for text in self._continuation_lines(record))
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's line, its module and level name each written as one word.
+
+        Both come before the context, outside quotes: a space in a file's name (``my module.py``) would
+        end the module early and hide the context from the pipeline, a space or a colon in a level name
+        from logging.addLevelName would keep the record from starting an event (glued to the one
+        before), and a control character would forge a line. A copy carries the escaped names, so the
+        other handlers see the record as it was.
+        """
+        module, level = record.module, str(record.levelname)
+        level_is_word = _is_word(level) and ":" not in level or _UNNAMED_LEVEL.fullmatch(level)
+        if _is_word(module) and level_is_word:
+            return super().formatMessage(record)
+        shown = copy.copy(record)
+        shown.module = one_word(neutralise(module, MAX_FIELD_CHARS))
+        if not level_is_word:
+            shown.levelname = one_word(neutralise(level, MAX_FIELD_CHARS)).replace(":", "\\x3a")
+        return super().formatMessage(shown)
 
     @staticmethod
     def _context(record: logging.LogRecord) -> str:
