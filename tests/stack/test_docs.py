@@ -278,6 +278,16 @@ def test_each_profiles_reset_password_command_reaches_its_node_at_a_name_its_cer
         assert url.hostname in instance["dns"] + instance["ip"], profile
 
 
+def test_the_reset_password_commands_are_written_once_in_the_troubleshooting_table():
+    # Any other copy would miss a profile's node or its --url (the runbook's had both wrong).
+    table = section(Document(DOCS_DIR / "troubleshooting.md"), "Resetting passwords")
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        if page.name == "troubleshooting.md":
+            text = text.replace(table, "")
+        assert "reset-password -" not in text, f"{page.name}: link to troubleshooting.md#resetting-passwords instead"
+
+
 def test_the_max_map_count_entry_gives_a_lasting_setting_for_each_kind_of_docker_host():
     entry = section(Document(DOCS_DIR / "troubleshooting.md"), "`make up` says `vm.max_map_count` is too low (cluster profile)")
     spans = code_spans(entry)
