@@ -7,9 +7,7 @@ runs that started the stack themselves and must not pass by skipping.
 """
 
 import os
-import shutil
 import socket
-import subprocess
 import time
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ import pytest
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, TransportError
 
 from drill.settings import DrillError
+from tests.integration.compose_cli import ComposeError, run_compose
 from tests.integration.http_client import http_client, json_body
 from tests.integration.stack_clients import StackSettings, elasticsearch_client, kibana_client
 from tests.support.paths import REPO_ROOT
@@ -27,7 +26,7 @@ INDEX_TEMPLATE = "django-logs"
 CONNECT_TIMEOUT_SECONDS = 1
 READY_TIMEOUT_SECONDS = 180
 READY_POLL_SECONDS = 2
-COMPOSE_LOGS_ARGS = ("compose", "logs", "--no-color", "--tail=200")
+COMPOSE_LOGS_ARGS = ("logs", "--no-color", "--tail=200")
 COMPOSE_LOGS_TIMEOUT_SECONDS = 60
 
 NOTES = pytest.StashKey[list[str]]()
@@ -120,6 +119,17 @@ def readiness_problems(stack: LiveStack) -> list[str]:
     return problems
 
 
+def await_ready(stack: LiveStack, timeout_seconds: float = READY_TIMEOUT_SECONDS) -> None:
+    """Poll until the whole stack is ready; fail, saying what is not, after timeout_seconds."""
+    deadline = time.monotonic() + timeout_seconds
+    while problems := readiness_problems(stack):
+        if time.monotonic() >= deadline:
+            pytest.fail(
+                f"live stack at {stack.settings.host} not ready after {timeout_seconds} s: {'; '.join(problems)}"
+            )
+        time.sleep(READY_POLL_SECONDS)
+
+
 @pytest.fixture(scope="session")
 def live_stack(request):
     """The running stack, once it answers and is ready; skips (or fails when required) when it is down."""
@@ -150,13 +160,7 @@ def live_stack(request):
     kibana = kibana_client(settings)
     stack = LiveStack(settings, required, es, kibana, notes=request.config.stash.setdefault(NOTES, []))
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while problems := readiness_problems(stack):
-            if time.monotonic() >= deadline:
-                pytest.fail(
-                    f"live stack at {settings.host} not ready after {READY_TIMEOUT_SECONDS} s: {'; '.join(problems)}"
-                )
-            time.sleep(READY_POLL_SECONDS)
+        await_ready(stack)
         yield stack
     finally:
         kibana.close()
@@ -165,27 +169,14 @@ def live_stack(request):
 
 def compose_logs() -> str:
     """The last lines of every service's log, or why they cannot be shown."""
-    docker = shutil.which("docker")
-    if docker is None:
-        return "docker is not on PATH, so `docker compose logs` cannot be shown."
-    # Run where make runs Compose, with this environment: Compose reads COMPOSE_FILE (the profile) from it,
-    # else from .env, so the logs are those of the running profile's services (es01-es03 in the cluster).
-    command = [docker, *COMPOSE_LOGS_ARGS]
+    # Compose reads COMPOSE_FILE (the profile) from this environment, else from .env, so the logs are
+    # those of the running profile's services (es01-es03 in the cluster).
     try:
-        result = subprocess.run(
-            command,
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=COMPOSE_LOGS_TIMEOUT_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
-        return f"`docker {' '.join(COMPOSE_LOGS_ARGS)}` did not finish within {COMPOSE_LOGS_TIMEOUT_SECONDS} s."
-    except OSError as error:
-        return f"cannot run {docker}: {error}"
+        result = run_compose(*COMPOSE_LOGS_ARGS, timeout_seconds=COMPOSE_LOGS_TIMEOUT_SECONDS)
+    except ComposeError as error:
+        return str(error)
     if result.returncode != 0:
-        return f"`docker {' '.join(COMPOSE_LOGS_ARGS)}` exited with {result.returncode}:\n{result.stderr.strip()}"
+        return f"`docker compose {' '.join(COMPOSE_LOGS_ARGS)}` exited with {result.returncode}:\n{result.stderr.strip()}"
     return result.stdout
 
 
@@ -201,7 +192,7 @@ def pytest_runtest_makereport(item, call):
             if error is not None:
                 item.config.stash[_LOGS_SHOWN_FOR] = error
             logs = compose_logs()
-        report.sections.append((f"docker {' '.join(COMPOSE_LOGS_ARGS)}", logs))
+        report.sections.append((f"docker compose {' '.join(COMPOSE_LOGS_ARGS)}", logs))
     return report
 
 
