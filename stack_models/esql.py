@@ -10,11 +10,12 @@ for the unquoted index pattern) and refuses everything else, valid ES|QL or not:
           [BY <column>, ...]
   condition: OR, AND, NOT, parentheses; <operand> (== != < <= > >=) <operand>;
              <column> IN ("literal", ...); <column> IS NOT NULL
-  operand:   a column, a "string" (no escapes), a whole number, CASE(<condition>, <operand>)
+  operand:   a column, a "string" (no escapes), a whole number, CASE(<condition>, <operand>),
+             TO_LOWER(<operand>)
 Keywords and function names in capitals only. A column is a document field until EVAL or STATS
 names it; after STATS only the names it made and its BY columns exist, as in ES|QL.
 The reader also returns the query as a tree (EsqlQuery.commands) that esql_run.py executes; nodes are
-tuples: ("column", name), ("string", text), ("number", n), ("case", condition, operand),
+tuples: ("column", name), ("string", text), ("number", n), ("case", condition, operand), ("to_lower", operand),
 ("compare", op, left, right), ("in", column, [texts]), ("is_not_null", column), ("and"|"or", left, right),
 ("not", condition); commands ("where", condition), ("eval", [(name, operand)]),
 ("stats", [(name, function, column or None)], [by columns]).
@@ -25,7 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-KEYWORDS = frozenset({"FROM", "WHERE", "EVAL", "STATS", "BY", "AND", "OR", "NOT", "IN", "IS", "NULL", "CASE"})
+KEYWORDS = frozenset({"FROM", "WHERE", "EVAL", "STATS", "BY", "AND", "OR", "NOT", "IN", "IS", "NULL", "CASE",
+                      "TO_LOWER"})
 AGGREGATIONS = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX"})
 COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _TOKEN = re.compile(
@@ -204,6 +206,11 @@ class _Reader:
             operand = self._operand()
             self._expect("op", ")")
             return ("case", condition, operand)
+        if self._take("keyword", "TO_LOWER"):
+            self._expect("op", "(")
+            operand = self._operand()
+            self._expect("op", ")")
+            return ("to_lower", operand)
         return ("column", self._column())
 
     def _column(self) -> str:

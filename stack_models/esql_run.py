@@ -8,6 +8,17 @@ Sources, elastic/elasticsearch docs/reference/query-languages/esql/:
   whose BY value is multivalued is in all its groups; null is a group of its own.
 - _snippets/functions/examples/count.md: COUNT(*) counts rows, COUNT(x) counts values (each of a multi-value).
 - A column that is not in the mapping is a verification error "Unknown column [x]" (esql-syntax.md).
+- TO_LOWER: x-pack/plugin/esql/src/main/java/org/elasticsearch/xpack/esql/expression/function/scalar/string/
+  ToLower.java and its base ChangeCase.java: a keyword or text operand (else the verifier's TypeResolutions
+  message), a keyword result, null stays null, and since 9.1 (@ConvertEvaluator) each value of a multi-value
+  lowered in place, duplicates kept. It lowers with String.toLowerCase(configuration.locale()): Kibana's
+  rule sends no locale (fetch_esql_query.ts getEsqlQuery), so TransportEsqlQueryAction's Locale.US. For US
+  both Java and str.lower apply Unicode's full lowercase mappings (SpecialCasing: U+0130 -> "i" U+0307) and the
+  Final_Sigma rule; they can differ only for characters whose case mapping their Unicode versions disagree
+  on (Python 3.12 has Unicode 15.0, the JDK 24 Elasticsearch 9 bundles Unicode 16, which added cased
+  letters), never for ASCII.
+- STATS ... BY a multi-value groups the row once per distinct value (compute's BytesRefBlockHash hashes
+  through MultivalueDedupeBytesRef).
 Values are None, one value, or a tuple (a multi-value); ip values are es_fields.ip_key ints and dates epoch ms.
 A keyword value over ignore_above is read as missing (null): it has no doc value (not confirmed on 9.x).
 """
@@ -84,6 +95,12 @@ def _type(node: tuple, columns: Mapping[str, str]) -> str:
         return "keyword"
     if kind == "number":
         return "integer" if node[1] < 2**31 else "long"
+    if kind == "to_lower":
+        operand = _type(node[1], columns)
+        if FAMILIES[operand] != "string":
+            raise EsqlError(f"argument of [TO_LOWER({_name(node[1])})] must be [string], "
+                            f"found value [{_name(node[1])}] type [{operand}]")
+        return "keyword"
     if kind == "case":
         if _type(node[1], columns) != "boolean":
             raise EsqlError("CASE's condition must be a boolean")
@@ -105,6 +122,10 @@ def _type(node: tuple, columns: Mapping[str, str]) -> str:
     return "boolean"
 
 
+def _name(node: tuple) -> str:
+    return str(node[1]) if node[0] in ("column", "string", "number") else node[0].upper()
+
+
 def _eval(node: tuple, row: Mapping[str, Any], result: EsqlResult) -> Any:
     kind = node[0]
     if kind == "column":
@@ -113,6 +134,11 @@ def _eval(node: tuple, row: Mapping[str, Any], result: EsqlResult) -> Any:
         return node[1]
     if kind == "is_not_null":
         return row[node[1][1]] is not None
+    if kind == "to_lower":
+        value = _eval(node[1], row, result)
+        if isinstance(value, tuple):
+            return tuple(text.lower() for text in value)
+        return None if value is None else value.lower()
     if kind == "case":
         return _eval(node[2], row, result) if _eval(node[1], row, result) is True else None
     if kind == "not":
@@ -142,7 +168,7 @@ def _stats(aggregations: list, group_by: list[str], result: EsqlResult) -> None:
     if not group_by:
         groups[()] = list(result.rows)
     for row in result.rows if group_by else []:
-        keys = [row[name] if isinstance(row[name], tuple) else (row[name],) for name in group_by]
+        keys = [tuple(dict.fromkeys(row[name])) if isinstance(row[name], tuple) else (row[name],) for name in group_by]
         for key in itertools.product(*keys):
             groups.setdefault(key, []).append(row)
     columns = {}

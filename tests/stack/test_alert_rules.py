@@ -9,8 +9,9 @@ import pytest
 from provision.placeholders import substitute
 from provision.settings import DETECTION_VARIABLES
 from stack_models.alert_rules import RuleAlert, RuleUnsupported, firing_alerts
-from stack_models.esql import EsqlUnsupported
-from stack_models.esql_run import EsqlError
+from stack_models.es_fields import mapped_fields, source_values
+from stack_models.esql import EsqlUnsupported, read_esql
+from stack_models.esql_run import EsqlError, run_esql
 from stack_models.query_dsl import QueryUnsupported
 from tests.support.paths import REPO_ROOT
 
@@ -169,6 +170,46 @@ def test_esql_null_and_multivalue_semantics():
     assert alerts("brute-force-success", failures) == []  # CASE gave null logged_in_at: MAX is null
     assert alerts("brute-force-success", failures + [security("user_logged_in", "10.0.0.1", seconds_ago=1)]) == [
         RuleAlert("10.0.0.1", 1)]
+
+
+# -- brute-force-account(-success) (ES|QL per row): per account, user names compared without case ----------
+
+def test_failed_logins_spread_over_case_variants_of_one_name_are_one_account():
+    variants = ("alice", "Alice", "ALICE")
+    docs = [security("user_login_failed", f"10.0.0.{n}", user=name) for name in variants for n in range(4)]
+    assert alerts("brute-force-account", docs) == [RuleAlert("alice", 1)]
+    assert alerts("brute-force-account", docs[:10]) == []  # 10 failures in all: not above the threshold
+    login = security("user_logged_in", "10.0.0.9", seconds_ago=1, user="aLiCe")
+    assert alerts("brute-force-account-success", docs + [login]) == [RuleAlert("alice", 1)]
+
+
+def lowered(esql: str, *sources: dict):
+    return run_esql(read_esql(esql), [source_values(source) for source in sources], mapped_fields(MAPPINGS))
+
+
+def test_esql_to_lower_keeps_null_and_lowers_each_value_of_a_multi_value():
+    # Keyword doc values come sorted and deduplicated; TO_LOWER keeps their order and the duplicates it makes.
+    sources = [{"user": {"name": "ALICE"}}, {"user": {"name": ["bob", "Alice"]}}, {"user": {"name": ["alice", "Alice"]}}, {}]
+    result = lowered("FROM django-logs-* | EVAL account = TO_LOWER(user.name)", *sources)
+    assert result.columns["account"] == "keyword"
+    assert [row["account"] for row in result.rows] == ["alice", ("alice", "bob"), ("alice", "alice"), None]
+    # STATS BY puts a row once in each distinct value's group; null is a group of its own.
+    grouped = lowered("FROM django-logs-* | EVAL account = TO_LOWER(user.name) | STATS n = COUNT(*) BY account", *sources)
+    assert {row["account"]: row["n"] for row in grouped.rows} == {"alice": 3, "bob": 1, None: 1}
+
+
+@pytest.mark.parametrize(("operand", "message"), [
+    ("source.ip", r"argument of \[TO_LOWER\(source.ip\)\] must be \[string\], found value \[source.ip\] type \[ip\]"),
+    ("1", r"argument of \[TO_LOWER\(1\)\] must be \[string\], found value \[1\] type \[integer\]"),
+])
+def test_esql_to_lower_of_a_non_string_is_a_verification_error(operand, message):
+    with pytest.raises(EsqlError, match=message):
+        lowered(f"FROM django-logs-* | EVAL account = TO_LOWER({operand})", {"source": {"ip": "10.0.0.1"}})
+
+
+def test_esql_to_lower_is_read_in_capitals_only():
+    with pytest.raises(EsqlUnsupported, match="'to_lower': keywords and functions are read in capitals only"):
+        read_esql("FROM django-logs-* | EVAL account = to_lower(user.name)")
 
 
 # -- credential-stuffing (ES|QL per row): > 5 distinct user names ------------------------------------------

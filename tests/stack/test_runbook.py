@@ -15,6 +15,9 @@ from django.conf import settings
 from django.core.management import get_commands, load_command_class
 
 from drill.scenarios import SCENARIOS
+from stack_models.es_fields import mapped_fields
+from stack_models.esql import read_esql
+from stack_models.esql_run import run_esql
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.engines import engine_for_tests
 from tests.support.env_file import example_values
@@ -31,7 +34,7 @@ from tests.support.paths import COMPOSE_FILE, DOCS_DIR, INDEX_TEMPLATE_PATH, MAK
 
 RUNBOOK_PATH = DOCS_DIR / "incident-response.md"
 # Fences whose text is no shell: Discover queries, and the review template to copy.
-NON_SHELL_FENCES = {"kql", "markdown"}
+NON_SHELL_FENCES = {"kql", "esql", "markdown"}
 # Set by the operator's login shell, not by .env (the runbook's `--actor "$USER"`).
 SHELL_VARIABLES = {"USER"}
 _PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
@@ -263,6 +266,16 @@ def test_every_kql_query_is_read_by_the_kql_reader_and_uses_only_mapped_fields(r
         assert "\n" not in query, f"one query per block, on one line: {query!r}"
         fields = read_kql_fields(query)  # UnsupportedQuery outside the reader's subset
         assert fields and fields <= mapped, f"{query!r}: unmapped {sorted(fields - mapped)}"
+
+
+def test_every_esql_query_is_read_by_the_esql_reader_and_runs_on_the_mapping(runbook):
+    # Discover's ES|QL mode finds an account in every spelling, as the account rules group it.
+    fields = mapped_fields(json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))["template"]["mappings"])
+    queries = [fence.body.strip() for fence in runbook.fences if fence.info == "esql"]
+    assert queries
+    for query in queries:
+        assert "\n" not in query, f"one query per block, on one line: {query!r}"
+        run_esql(read_esql(query), [], fields)  # EsqlUnsupported outside the subset, EsqlError on a bad field or type
 
 
 # --- links: the README's to the runbook, and anchors as GitHub makes them -----------------------

@@ -625,7 +625,7 @@ def test_every_repository_rule_is_created_with_the_detection_settings_filled_in(
     assert "${" not in json.dumps(list(rules.values()))
     assert rules["brute-force-logins"]["params"]["threshold"] == [3]
     assert rules["brute-force-success"]["params"]["esqlQuery"]["esql"].endswith("WHERE failures > 3 AND last_login > first_failure")
-    assert rules["brute-force-account"]["params"]["threshold"] == [3]
+    assert rules["brute-force-account"]["params"]["esqlQuery"]["esql"].endswith("WHERE failures > 3")
     assert rules["credential-stuffing"]["params"]["timeWindowSize"] == 7
     assert rules["error-burst"]["params"]["threshold"] == [20]  # the default
 

@@ -78,6 +78,24 @@ def test_failed_logins_at_the_threshold_or_spread_over_accounts_fire_nothing(ass
     assert fired(assets, security_log) == {}
 
 
+def test_failed_logins_spread_over_case_variants_of_one_name_fire_the_account_rules(assets, security_log):
+    # ModelBackend's exact lookup matches every case of a name on a case-insensitive collation (MySQL's
+    # default): each variant stays at or below the threshold, the account is above it.
+    logger, _, _ = security_log
+    variants = ("alice", "Alice", "ALICE")
+    per_variant = FAILURES // len(variants) + 1
+    assert per_variant <= FAILURES < per_variant * len(variants)
+    for name in variants:
+        for _ in range(per_variant):
+            logger.warning(f"Login failed: {name}")
+    time.sleep(MILLISECOND)
+    logger.info("User logged in: Alice")
+
+    assert fired(assets, security_log) == {
+        "brute-force-account": ["alice"], "brute-force-account-success": ["alice"],
+    }
+
+
 def test_a_login_after_the_failures_fires_the_account_success_rule(assets, security_log):
     logger, _, _ = security_log
     for _ in range(FAILURES + 1):
