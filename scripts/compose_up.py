@@ -4,9 +4,9 @@
 Compose 2.30+ (make up requires it) bounds each of its waits by --wait-timeout, UP_TIMEOUT. But a
 service that exits at start is restarted by Docker (restart: unless-stopped), which resets its health
 to "starting" each time, so the wait for it lasts the whole UP_TIMEOUT. While `up` waits, this reads
-the restart counts of the containers it created every few seconds; once one has restarted
-CRASH_LOOP_RESTARTS times, it stops `up` (the containers stay). Containers from before are left to
-UP_TIMEOUT: one that loops now may be one `up` is about to replace (after a fix in .env, once the
+the restart counts of the containers it created (the ids that were not there before it started)
+every few seconds; once one has restarted CRASH_LOOP_RESTARTS times, it stops `up` (the containers
+stay). Containers from before are left to UP_TIMEOUT: one that loops now may be one `up` is about to replace (after a fix in .env, once the
 build is done). When `up` fails or is stopped, it prints each service that is not running and
 healthy, its last log lines, and for Elasticsearch what makes it exit at start.
 
@@ -18,10 +18,10 @@ Exits with up's status, or 1 when it stopped up. Standard library only: make run
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 POLL_SECONDS = 3
@@ -39,12 +39,16 @@ ELASTICSEARCH_TRIGGERS = (
 
 @dataclass(frozen=True)
 class Container:
-    """One line of `docker compose ps --all --format json` (docker/compose pkg/api ContainerSummary)."""
+    """One line of `docker compose ps --all --no-trunc --format json`.
+
+    Its keys are the methods of docker/compose cmd/formatter/container.go's ContainerContext (docker/cli
+    cli/command/formatter/reflect.go marshals each one), not pkg/api's ContainerSummary fields: there is
+    no Created. ID is the full id only with --no-trunc (cmd/compose/ps.go), as docker inspect prints it.
+    """
 
     id: str
     service: str
     image: str
-    created: int  # Unix time, the engine's clock
     state: str
     health: str
     exit_code: int
@@ -52,8 +56,8 @@ class Container:
     @classmethod
     def from_json(cls, line: str) -> Container:
         fields = json.loads(line)
-        return cls(fields["ID"], fields["Service"], fields["Image"], fields["Created"], fields["State"],
-                   fields["Health"], fields["ExitCode"])
+        return cls(fields["ID"], fields["Service"], fields["Image"], fields["State"], fields["Health"],
+                   fields["ExitCode"])
 
     @property
     def failing(self) -> bool:
@@ -75,7 +79,7 @@ def run(command: list[str]) -> str | None:
 
 
 def containers(compose: list[str]) -> list[Container]:
-    listed = run([*compose, "ps", "--all", "--format", "json"]) or ""
+    listed = run([*compose, "ps", "--all", "--no-trunc", "--format", "json"]) or ""
     return [Container.from_json(line) for line in listed.splitlines() if line.strip()]
 
 
@@ -83,20 +87,45 @@ def restart_counts(found: list[Container]) -> dict[str, int]:
     """Each container's restart count (docker inspect's RestartCount), by id."""
     if not found:
         return {}
-    listed = run(["docker", "inspect", "-f", "{{.Id}} {{.RestartCount}}", *(container.id for container in found)])
-    return {fields[0]: int(fields[1]) for line in (listed or "").splitlines() if len(fields := line.split()) == 2}
+    # A container removed since ps fails inspect, which still prints the others (docker/cli
+    # cli/command/inspect/inspector.go), so the output counts whatever the status.
+    inspect = ["docker", "inspect", "-f", "{{.Id}} {{.RestartCount}}", *(container.id for container in found)]
+    listed = subprocess.run(inspect, capture_output=True, text=True, check=False).stdout
+    return {fields[0]: int(fields[1]) for line in listed.splitlines() if len(fields := line.split()) == 2}
 
 
-def crash_looping(found: list[Container], counts: dict[str, int], since: float) -> list[Container]:
-    """The containers created since `since` (Unix time) that restarted CRASH_LOOP_RESTARTS times."""
+def crash_looping(found: list[Container], counts: dict[str, int], before: set[str]) -> list[Container]:
+    """The containers this `up` created (ids not in `before`) that restarted CRASH_LOOP_RESTARTS times."""
     return [container for container in found
-            if container.created >= since and counts.get(container.id, 0) >= CRASH_LOOP_RESTARTS]
+            if container.id not in before and counts.get(container.id, 0) >= CRASH_LOOP_RESTARTS]
 
 
-def wait_watching(up: subprocess.Popen, compose: list[str]) -> list[Container]:
+def signal_group(up: subprocess.Popen, signum: int) -> None:
+    """Signals up's process group: the docker CLI and the compose plugin it runs. When its stdout is a
+    terminal the CLI ignores SIGINT, leaving it to reach the plugin through the group (docker/cli
+    cmd/docker/docker.go, tryPluginRun)."""
+    try:
+        os.killpg(up.pid, signum)
+    except ProcessLookupError:  # the whole group has exited
+        pass
+
+
+def forward_signals(up: subprocess.Popen) -> list[int]:
+    """In its own process group, `up` no longer gets the terminal's Ctrl-C or hangup: this forwards them
+    (and kill's SIGTERM); returns the list of the signals received, which it fills."""
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        signal_group(up, signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
+    return received
+
+
+def wait_watching(up: subprocess.Popen, compose: list[str], before: set[str]) -> list[Container]:
     """Waits for `up`; returns the crash-looping containers if it stopped it for them, else []."""
-    # A second's margin: Created has whole seconds.
-    since = time.time() - 1
     while True:
         try:
             up.wait(timeout=POLL_SECONDS)
@@ -104,13 +133,13 @@ def wait_watching(up: subprocess.Popen, compose: list[str]) -> list[Container]:
         except subprocess.TimeoutExpired:
             pass
         found = containers(compose)
-        looping = crash_looping(found, restart_counts(found), since)
+        looping = crash_looping(found, restart_counts(found), before)
         if looping:
-            up.send_signal(signal.SIGINT)
+            signal_group(up, signal.SIGINT)
             try:
                 up.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                up.kill()
+                signal_group(up, signal.SIGKILL)
                 up.wait()
             return looping
 
@@ -141,14 +170,18 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     compose = argv[:argv.index("up")]
-    up = subprocess.Popen(argv)
-    try:
-        looping = wait_watching(up, compose)
-    except KeyboardInterrupt:  # Ctrl-C reached `up` too: it stops by itself.
-        return up.wait() or 130
+    # Compared by id, not by time: ps gives no creation time but a string of the engine's clock.
+    before = {container.id for container in containers(compose)}
+    # Its own group, so that stopping it reaches the compose plugin too (signal_group).
+    up = subprocess.Popen(argv, start_new_session=True)
+    received = forward_signals(up)
+    looping = wait_watching(up, compose, before)
+    if received:  # stopped by Ctrl-C or kill: no report
+        return up.returncode if up.returncode > 0 else 128 + received[0]
     if looping or up.returncode != 0:
         report(compose, looping)
-        return up.returncode or 1
+        # A status of up's own, else 1: it was stopped, or killed (a negative returncode).
+        return 1 if looping or up.returncode < 0 else up.returncode
     return 0
 
 

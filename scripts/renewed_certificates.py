@@ -27,7 +27,8 @@ GENERATED = ": generated, because"
 
 
 def docker_time(text: str) -> datetime:
-    """A time as Docker writes it (RFC 3339, nanoseconds with trailing zeros trimmed, "Z"), to the microsecond."""
+    """A time as Docker writes it, to the microsecond: RFC 3339 with "Z" and nine fraction digits in
+    `logs --timestamps` (jsonmessage.RFC3339NanoFixed), trailing zeros trimmed in State.StartedAt."""
     seconds, _, fraction = text.strip().removesuffix("Z").partition(".")
     return datetime.fromisoformat(f"{seconds}.{fraction[:6].ljust(6, '0')}+00:00")
 

@@ -1,5 +1,7 @@
 """scripts/compose_up.py's decisions: which containers failed, which keep restarting."""
 
+import json
+
 import pytest
 
 from compose_up import CRASH_LOOP_RESTARTS, Container, crash_looping
@@ -22,19 +24,30 @@ ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.5.7"
     ],
 )
 def test_a_container_fails_unless_up_and_healthy_a_finished_one_shot_or_never_started(state, health, exit_code, failing):
-    assert Container("id", "service", ES_IMAGE, 0, state, health, exit_code).failing is failing
+    assert Container("id", "service", ES_IMAGE, state, health, exit_code).failing is failing
 
 
 def test_an_elasticsearch_node_is_the_image_with_a_healthcheck_not_the_certs_one_shot():
-    assert Container("a", "es01", ES_IMAGE, 0, "running", "starting", 0).elasticsearch_node
-    assert not Container("b", "certs", ES_IMAGE, 0, "exited", "", 1).elasticsearch_node
-    assert not Container("c", "kibana", "docker.elastic.co/kibana/kibana:9.5.7", 0, "running", "starting", 0).elasticsearch_node
+    assert Container("a", "es01", ES_IMAGE, "running", "starting", 0).elasticsearch_node
+    assert not Container("b", "certs", ES_IMAGE, "exited", "", 1).elasticsearch_node
+    assert not Container("c", "kibana", "docker.elastic.co/kibana/kibana:9.5.7", "running", "starting", 0).elasticsearch_node
 
 
 def test_only_containers_this_up_created_count_and_from_the_crash_loop_threshold():
-    since = 1_000_000
-    new = Container("new", "elasticsearch", ES_IMAGE, since, "running", "starting", 0)
-    old = Container("old", "es01", ES_IMAGE, since - 60, "running", "starting", 0)
+    new = Container("new", "elasticsearch", ES_IMAGE, "running", "starting", 0)
+    old = Container("old", "es01", ES_IMAGE, "running", "starting", 0)
     # A container from before may be one `up` is about to replace: it is left to UP_TIMEOUT.
-    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS - 1, "old": 50}, since) == []
-    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS, "old": 50}, since) == [new]
+    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS - 1, "old": 50}, {"old"}) == []
+    assert crash_looping([new, old], {"new": CRASH_LOOP_RESTARTS, "old": 50}, {"old"}) == [new]
+
+
+def test_a_line_of_compose_ps_json_reads_without_a_created_key():
+    # The shape of `docker compose ps --all --no-trunc --format json` (docker/compose cmd/formatter/container.go).
+    line = json.dumps({
+        "ID": "9f" * 32, "Name": "stack-elasticsearch-1", "Names": "stack-elasticsearch-1", "Service": "elasticsearch",
+        "Project": "stack", "Image": ES_IMAGE, "Command": '"/bin/tini -- /usr/local/bin/docker-entrypoint.sh"',
+        "CreatedAt": "2026-12-07 21:00:00 +0000 UTC", "RunningFor": "2 minutes ago", "ExitCode": 0,
+        "State": "running", "Status": "Up 2 minutes (health: starting)", "Health": "starting", "Publishers": None,
+        "Ports": "", "Labels": "", "Mounts": "", "LocalVolumes": "1", "Networks": "stack_default", "Size": "0B",
+    })
+    assert Container.from_json(line) == Container("9f" * 32, "elasticsearch", ES_IMAGE, "running", "starting", 0)

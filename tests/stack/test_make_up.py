@@ -7,6 +7,7 @@ container, that `up` then creates what the plan says, containers started by hand
 or by another project on the same ports.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -104,9 +105,14 @@ def engine(tmp_path, home) -> FakeEngine:
     return FakeEngine(tmp_path / "engine", home)
 
 
+def container_id(name: str) -> str:
+    """A container id as the engine makes them: 64 hex digits."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
 def containers_of(combination: str) -> dict[str, dict]:
     """The containers `make up` left for a combination: one per service, the one-shots exited."""
-    return {name: {"id": f"id-{name}", "started": EARLIER, "running": name not in ONE_SHOTS}
+    return {name: {"id": container_id(name), "started": EARLIER, "running": name not in ONE_SHOTS}
             for name in combination_services(combination)}
 
 
@@ -230,17 +236,24 @@ def run_up(engine: FakeEngine, checkout: Path, log_folder: Path) -> subprocess.C
     return engine.run(the_command(up_commands(checkout), "up -d --build --wait"), checkout)
 
 
+LOOPING = {"state": "running", "health": "starting", "crash_looping": True}
+
+
 def test_a_crash_looping_elasticsearch_stops_make_up_with_its_last_log_lines_and_the_likely_causes(
     checkout, engine, log_folder, rendered
 ):
-    # Created by this `up`, Docker restarts it at each exit and resets its health to "starting": `up`
-    # alone would wait on.
-    looping = {"state": "running", "health": "starting", "crash_looping": True, "created": int(time.time()) + 5}
-    engine.holds(containers=waiting_stack(rendered, **looping), up="hangs", logs={"elasticsearch": ELASTICSEARCH_LOG})
+    # Created by this `up` (an id that was not there before it), Docker restarts it at each exit and
+    # resets its health to "starting": `up` alone would wait on. Its clock says nothing: the engine's.
+    before = waiting_stack(rendered, state="exited", exit_code=1)
+    recreated = {**before["elasticsearch"], **LOOPING, "id": container_id("elasticsearch, recreated"), "created": 0}
+    engine.holds(containers=before, after_up={"elasticsearch": recreated}, up="hangs",
+                 logs={"elasticsearch": ELASTICSEARCH_LOG})
     started = time.monotonic()
     result = run_up(engine, checkout, log_folder)
     assert result.returncode != 0
     assert time.monotonic() - started < COMPOSE_TIMEOUT_SECONDS
+    # The SIGINT reached the compose plugin, which the docker CLI leaves it to (tests/support/fake_docker.py).
+    assert ["plugin", "SIGINT"] in engine.calls()
     assert "error: elasticsearch keeps restarting: make up stopped waiting" in result.stderr, result.stderr
     assert "vm.max_map_count [65530] is too low" in result.stderr
     assert all(trigger in result.stderr for trigger in TRIGGERS), result.stderr
@@ -253,8 +266,9 @@ def test_a_container_from_before_that_loops_is_left_to_up_timeout_then_shown_wit
 ):
     # Created before this make up: `up` may yet replace it (a fix in .env changes its config). Here up
     # fails on its own, as at UP_TIMEOUT.
-    looping = {"state": "running", "health": "starting", "crash_looping": True, "created": int(time.time()) - 3600}
-    engine.holds(containers=waiting_stack(rendered, **looping), up=1, logs={"elasticsearch": ELASTICSEARCH_LOG})
+    # Created "now" by the engine's clock, which may be ahead of this machine's: only its id tells.
+    engine.holds(containers=waiting_stack(rendered, **LOOPING, created=int(time.time()) + 60), up=1,
+                 logs={"elasticsearch": ELASTICSEARCH_LOG})
     result = run_up(engine, checkout, log_folder)
     assert result.returncode != 0
     assert "make up stopped waiting" not in result.stderr
@@ -274,6 +288,51 @@ def test_a_failed_up_shows_the_unhealthy_services_logs_and_names_elasticsearchs_
            "    Kibana server is not ready yet" in result.stderr, result.stderr
     assert "make up failed: see the error above" in result.stderr
     assert "make up stopped waiting" not in result.stderr and not any(trigger in result.stderr for trigger in TRIGGERS)
+
+
+def test_ctrl_c_in_makes_terminal_reaches_the_compose_plugin_of_up_in_its_own_process_group(
+    checkout, engine, log_folder, rendered
+):
+    engine.holds(containers=waiting_stack(rendered, state="running", health="starting"), up="hangs")
+    select(checkout, "default", log_folder)
+    command = the_command(up_commands(checkout), "up -d --build --wait")
+    # make's shell and compose_up.py in a group of their own, as the terminal's foreground job.
+    with subprocess.Popen(["bash", "-c", command], cwd=checkout, env=engine.environment, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as make:
+        try:
+            deadline = time.monotonic() + COMPOSE_TIMEOUT_SECONDS
+            while not any(call[0] == "up" for call in engine.calls()) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)  # the CLI has started the plugin
+            # Ctrl-C: the terminal signals its foreground group, not up's.
+            os.killpg(make.pid, signal.SIGINT)
+            _, stderr = make.communicate(timeout=COMPOSE_TIMEOUT_SECONDS)
+        finally:
+            if make.poll() is None:
+                os.killpg(make.pid, signal.SIGKILL)
+    assert ["plugin", "SIGINT"] in engine.calls(), stderr
+    assert make.returncode != 0
+    # Stopped by hand: no report of the services.
+    assert "its last 20 log lines" not in stderr, stderr
+
+
+def test_the_fake_engines_ps_json_has_composes_keys_and_types_with_ids_cut_unless_no_trunc(engine, rendered):
+    # cmd/formatter/container.go's ContainerContext methods at docker/compose v2.30.0 to v5.0.0 (and
+    # v2.40.3, the tests' binary); no Created (pkg/api's ContainerSummary has one, ps does not print it).
+    keys = {"ID": str, "Name": str, "Names": str, "Service": str, "Project": str, "Image": str, "Command": str,
+            "CreatedAt": str, "RunningFor": str, "ExitCode": int, "State": str, "Status": str, "Health": str,
+            "Publishers": type(None), "Ports": str, "Labels": str, "Mounts": str, "LocalVolumes": str,
+            "Networks": str, "Size": str}
+    engine.holds(containers=waiting_stack(rendered, state="running", health="healthy"))
+    ids = {}
+    for no_trunc in ([], ["--no-trunc"]):
+        listed = subprocess.run(["docker", "compose", "ps", "--all", *no_trunc, "--format", "json"], env=engine.environment,
+                                capture_output=True, text=True, check=True).stdout
+        lines = [json.loads(line) for line in listed.splitlines()]
+        assert [{key: type(value) for key, value in line.items()} for line in lines] == [keys] * len(lines)
+        ids[bool(no_trunc)] = {line["Service"]: line["ID"] for line in lines}
+    assert ids[True]["elasticsearch"] == container_id("elasticsearch")
+    assert ids[False]["elasticsearch"] == container_id("elasticsearch")[:12]
 
 
 def test_a_successful_up_prints_nothing_of_its_own(checkout, engine, log_folder, rendered):
