@@ -17,7 +17,7 @@ from check_logs.engines import EngineChoice
 from check_logs.findings import facts
 from check_logs.folder import LogFile, Survey, survey
 from check_logs.tally import FileTally, Tally
-from stack_models.logstash_config import plugins
+from stack_models.logstash_config_tree import plugins
 from stack_models.logstash_lines import FileLines
 from stack_models.logstash_pipeline import Pipeline
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stack_models.grok import Grok
-from stack_models.logstash_config import field_path, plugins
+from stack_models.logstash_config_tree import field_path, plugins
 from stack_models.logstash_filters import JVM_TIME_ZONE
 from stack_models.logstash_pipeline import GrokMatch, Pipeline
 

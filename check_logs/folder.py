@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from check_logs.errors import CannotRun
-from stack_models.logstash_config import Plugin
+from stack_models.logstash_config_tree import Plugin
 from stack_models.logstash_inputs import excluding_patterns, reading_inputs
 from stack_models.logstash_pipeline import Pipeline
 

@@ -8,57 +8,9 @@ without commas, commas in hashes. Strings keep backslashes as written, as
 Logstash does with its default ``config.support_escapes: false``.
 """
 
-import functools
 import re
-from dataclasses import dataclass, field
 
-
-class ConfigSyntaxError(ValueError):
-    pass
-
-
-@dataclass
-class Plugin:
-    name: str
-    attributes: list[tuple[str, object]]
-
-    def get(self, key: str, default=None):
-        values = [value for name, value in self.attributes if name == key]
-        if len(values) > 1:
-            raise ConfigSyntaxError(f"plugin {self.name} sets {key} twice")
-        return values[0] if values else default
-
-    def keys(self) -> set[str]:
-        return {name for name, _ in self.attributes}
-
-
-@dataclass
-class Conditional:
-    # (condition or None for else, body)
-    branches: list[tuple[object, list]] = field(default_factory=list)
-
-
-def plugins(items: list) -> list["Plugin"]:
-    """Every plugin of a section, in order, including those inside each branch of a conditional."""
-    found = []
-    for item in items:
-        if isinstance(item, Conditional):
-            for _, body in item.branches:
-                found.extend(plugins(body))
-        else:
-            found.append(item)
-    return found
-
-
-@dataclass(frozen=True)
-class FieldRef:
-    path: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RegexLiteral:
-    pattern: str
-
+from .logstash_config_tree import Conditional, ConfigSyntaxError, FieldRef, Plugin, RegexLiteral
 
 # Lexemes of elastic/logstash logstash-core/lib/logstash/config/grammar.treetop. A string ends at the
 # first quote not preceded by a backslash: PEG choices do not backtrack, hence the possessive "*+".
@@ -348,14 +300,3 @@ def _field_ref(selector: str) -> "FieldRef":
 def parse_config(text: str) -> dict[str, list]:
     """``{"input": [...], "filter": [...], "output": [...]}`` of Plugin and Conditional items."""
     return _Parser(text).config()
-
-
-@functools.lru_cache(maxsize=4096)  # the pipeline's references are few; each is read on every event
-def field_path(reference: str) -> tuple[str, ...]:
-    """``"[a][b]"`` or ``"a"`` as a path tuple."""
-    if reference.startswith("["):
-        parts = re.findall(r"\[([^\[\]]+)\]", reference)
-        if "".join(f"[{part}]" for part in parts) != reference:
-            raise ConfigSyntaxError(f"malformed field reference {reference!r}")
-        return tuple(parts)
-    return (reference,)

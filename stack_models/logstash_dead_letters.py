@@ -17,7 +17,7 @@ import copy
 import datetime as dt
 import posixpath
 
-from .logstash_config import Plugin
+from .logstash_config_tree import Plugin
 from .logstash_events import Event
 from .logstash_options import require_options
 

@@ -4,7 +4,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .logstash_config import field_path
+from .logstash_config_tree import field_path
 from .logstash_dates import joda_format
 
 _SPRINTF = re.compile(r"%\{(?P<ref>[^}]+)\}")

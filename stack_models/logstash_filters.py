@@ -14,7 +14,7 @@ from collections.abc import Callable
 from config.time_zones import time_zone_problem
 
 from .grok import EngineDisagreement, GrokTimeout, plain_ruby_regex
-from .logstash_config import Plugin, field_path
+from .logstash_config_tree import Plugin, field_path
 from .logstash_dates import parse_millis
 from .logstash_events import Event
 from .logstash_options import require_options

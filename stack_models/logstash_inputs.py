@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .grok import EngineDisagreement
-from .logstash_config import Plugin, field_path
+from .logstash_config_tree import Plugin, field_path
 from .logstash_events import Event
 from .logstash_options import require_options
 from .logstash_patterns import PatternLibrary, patterns_dir_files

@@ -2,7 +2,7 @@
 
 import re
 
-from .logstash_config import Plugin
+from .logstash_config_tree import Plugin
 
 _COMMON_OPTIONS = {"id", "add_field", "remove_field", "add_tag", "remove_tag"}
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<default>[^}]*))?\}")

@@ -20,7 +20,8 @@ from pathlib import Path
 import regex
 
 from .grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns, plain_ruby_regex
-from .logstash_config import Conditional, FieldRef, Plugin, RegexLiteral, parse_config, plugins
+from .logstash_config import parse_config
+from .logstash_config_tree import Conditional, FieldRef, Plugin, RegexLiteral, plugins
 from .logstash_events import Document, Event
 from .logstash_filters import FilterPlugins
 from .logstash_inputs import file_input_for, read_file_input, stream_file_input

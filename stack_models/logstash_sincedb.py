@@ -17,7 +17,7 @@ Follows logstash-plugins/logstash-input-file 4.4.7:
 
 import re
 
-from .logstash_config import Plugin
+from .logstash_config_tree import Plugin
 
 # friendly_durations.rb NUMBERS_RE, with Ruby's ASCII \d and \s; ^ and $ are line anchors in Ruby too.
 DURATION = re.compile(

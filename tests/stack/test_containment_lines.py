@@ -11,7 +11,7 @@ from django_elk_logging.log_lines import CONTEXT_FIELDS
 
 from myapp.traffic import Session
 from stack_models.grok import PYGROK_PATTERNS_DIR
-from stack_models.logstash_config import plugins
+from stack_models.logstash_config_tree import plugins
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, app_environment, manage, running_app
 from tests.support.engines import engine_for_tests

@@ -15,7 +15,8 @@ import pytest
 from stack_models.alert_rules import RuleAlert, firing_alerts
 from stack_models.es_fields import rejection, source_values
 from stack_models.grok import PYGROK_PATTERNS_DIR, load_patterns, plain_ruby_regex
-from stack_models.logstash_config import Plugin, parse_config
+from stack_models.logstash_config import parse_config
+from stack_models.logstash_config_tree import Plugin
 from stack_models.logstash_dead_letters import dead_letter_event, dead_letter_path, reads_from
 from stack_models.logstash_pipeline import Pipeline
 from stack_models.logstash_settings import read_pipelines

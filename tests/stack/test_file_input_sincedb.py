@@ -4,7 +4,8 @@ logstash-input-file in stack_models/logstash_sincedb.py, its duration parsing ch
 import pytest
 
 from provision.settings import RETENTION_RANGE
-from stack_models.logstash_config import Plugin, parse_config
+from stack_models.logstash_config import parse_config
+from stack_models.logstash_config_tree import Plugin
 from stack_models.logstash_sincedb import DURATION, clean_after_seconds, duration_seconds, read_from
 from tests.support.engines import require_engine
 from tests.support.paths import PIPELINE_PATH

@@ -19,7 +19,7 @@ import regex
 from config.time_zones import time_zone_problem
 from stack_models.grok import PYGROK_PATTERNS_DIR, EngineDisagreement, Grok, load_patterns, plain_ruby_regex
 from stack_models.joni import Engine, EngineError, missing_reason
-from stack_models.logstash_config import Plugin, plugins
+from stack_models.logstash_config_tree import Plugin, plugins
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import APP_DIR, app_environment
 from tests.support.engines import engine_for_tests, require_engine

@@ -19,7 +19,8 @@ import pytest
 from myapp.traffic import Session
 from rotate_logs import rotate
 from stack_models.grok import PYGROK_PATTERNS_DIR
-from stack_models.logstash_config import ConfigSyntaxError, Plugin, parse_config, plugins
+from stack_models.logstash_config import parse_config
+from stack_models.logstash_config_tree import ConfigSyntaxError, Plugin, plugins
 from stack_models.logstash_inputs import path_matches
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app

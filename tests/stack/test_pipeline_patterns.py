@@ -12,7 +12,7 @@ import pytest
 from django_elk_logging.log_lines import CUT_MARKER, MAX_TRACEBACK_LINES, SafeFormatter
 
 from stack_models.grok import PYGROK_PATTERNS_DIR, GrokError, load_patterns, read_patterns_file
-from stack_models.logstash_config import Plugin, plugins
+from stack_models.logstash_config_tree import Plugin, plugins
 from stack_models.logstash_events import Event
 from stack_models.logstash_patterns import CONTAINER_MOUNTS
 from stack_models.logstash_pipeline import Pipeline

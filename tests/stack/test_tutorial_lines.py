@@ -16,7 +16,7 @@ import zoneinfo
 import pytest
 
 from stack_models.grok import PYGROK_PATTERNS_DIR
-from stack_models.logstash_config import Plugin
+from stack_models.logstash_config_tree import Plugin
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.engines import engine_for_tests
 from tests.support.paths import REPO_ROOT
