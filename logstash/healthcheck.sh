@@ -1,19 +1,21 @@
 #!/bin/sh
 # Logstash's healthcheck (docker-compose.yml). Healthy: the django pipeline runs, and its
-# Elasticsearch output is not failing, i.e. its last bulk requests were not all failures.
+# Elasticsearch output is not failing: since its last failure, a document has settled.
 #
 # Node stats (/_node/stats/pipelines/django) answer 404 until the pipeline is loaded
 # (logstash-core lib/logstash/api/modules/node_stats.rb, halt(404) on an empty payload), then list
 # plugins.outputs[] (api/commands/stats.rb, PluginsStats.report; docs/static/spec/openapi/logstash-api.yaml).
-# The elasticsearch output counts in its own "bulk_requests" object (logstash-output-elasticsearch
-# plugin_mixins/elasticsearch/common.rb, submit and safe_bulk): "successes" for a bulk Elasticsearch
-# took whole, "with_errors" for one it took with some documents refused (a 409 duplicate after a
-# retry, a 400 sent to the dead letter queue), "failures" for each attempt that did not reach it or
-# got an error status (unreachable, 401, 5xx: retried for ever); its nested "responses" object of
-# status codes comes from http_client.rb (bulk_send). A bulk taken is either of the first two. The
-# counters are totals, so the last verdict is kept in a state file: failing once failures grow with
-# no bulk taken, until one is taken again.
-# An idle pipeline sends nothing, so its output is judged at its next bulk.
+# The elasticsearch output counts in two objects of its own (logstash-output-elasticsearch
+# lib/logstash/outputs/elasticsearch.rb, register; plugin_mixins/elasticsearch/common.rb, submit and
+# safe_bulk): "bulk_requests.failures" for each attempt that did not reach Elasticsearch or got an
+# error status (unreachable, 401, 5xx), and per document "documents.successes" (indexed),
+# "non_retryable_failures" (a 409 duplicate: dropped), "dlq_routed" (a mapping error: sent to the
+# dead letter queue) and "retryable_failures" (429, a read-only index's 403, a red index's 503).
+# Both kinds of failure are retried for ever. A bulk with any refused item counts in
+# "bulk_requests.with_errors" whether or not it is retried, so it says nothing here. Settled: a
+# document indexed, dropped or sent to the dead letter queue; failing: failures grow with nothing
+# settled, until a document settles again. The counters are totals, so the last verdict is kept in
+# a state file. An idle pipeline sends nothing, so its output is judged at its next bulk.
 #
 # Runs in the Logstash image (UBI9 minimal): sh, curl and grep only.
 set -u
@@ -25,19 +27,20 @@ if ! stats=$(curl -fsS --max-time 8 "$api/_node/stats/pipelines/django"); then
     echo "the django pipeline is not running yet (no node stats for it)"
     exit 1
 fi
-# The output's bulk_requests object, "responses" nested once inside it; empty before its first bulk.
 # On one line first: grep matches within a line, and a ?pretty answer spans many.
-bulk=$(printf '%s\n' "$stats" | while IFS= read -r line; do printf '%s' "$line"; done |
-    grep -oE '"bulk_requests" *: *\{([^{}]|\{[^{}]*\})*\}')
+flat=$(printf '%s\n' "$stats" | while IFS= read -r line; do printf '%s' "$line"; done)
+# The output's two objects ("responses" nested once in bulk_requests); empty before its first bulk.
+bulk=$(printf '%s' "$flat" | grep -oE '"bulk_requests" *: *\{([^{}]|\{[^{}]*\})*\}')
+documents=$(printf '%s' "$flat" | grep -oE '"documents" *: *\{[^{}]*\}')
 
-# count NAME: the bulk_requests counter NAME, 0 when it has not been counted yet.
+# count TEXT NAME: the counter NAME in TEXT, 0 when it has not been counted yet.
 count() {
     # shellcheck disable=SC2046 # word splitting wanted: the first number found
-    set -- $(printf '%s' "$bulk" | grep -oE "\"$1\" *: *[0-9]+" | grep -oE '[0-9]+$') 0
+    set -- $(printf '%s' "$1" | grep -oE "\"$2\" *: *[0-9]+" | grep -oE '[0-9]+$') 0
     echo "$1"
 }
-taken=$(($(count successes) + $(count with_errors)))
-failures=$(count failures)
+taken=$(($(count "$documents" successes) + $(count "$documents" non_retryable_failures) + $(count "$documents" dlq_routed)))
+failures=$(($(count "$bulk" failures) + $(count "$documents" retryable_failures)))
 
 last_taken=0 last_failures=0 last_verdict=ok
 if [ -r "$state" ] && read -r saved_taken saved_failures saved_verdict < "$state"; then
@@ -62,7 +65,7 @@ fi
 printf '%s %s %s\n' "$taken" "$failures" "$verdict" > "$state"
 
 if [ "$verdict" = failing ]; then
-    echo "the Elasticsearch output is failing: $failures failed bulk requests, none taken since; make logs SERVICE=logstash"
+    echo "the Elasticsearch output is failing: $failures failed bulk requests and documents to retry, none settled since; make logs SERVICE=logstash"
     exit 1
 fi
-echo "the django pipeline runs; its output: $taken bulk requests taken, $failures failed"
+echo "the django pipeline runs; its output: $taken documents settled, $failures failed bulk requests and documents to retry"

@@ -70,25 +70,29 @@ def check(request, logstash, tmp_path):
     return run
 
 
-def stats(successes: int | None, failures: int | None, grok_failures: int = 7, indent: int | None = None,
-          reordered: bool = False, with_errors: int | None = None) -> tuple[int, str]:
-    """The sample with the output's bulk counters set; None: not created yet (the metric store creates a
-    counter at its first increment). ``reordered`` puts the output's bulk_requests first, its keys reversed."""
+def stats(settled: int | None, failures: int | None, grok_failures: int = 7, indent: int | None = None,
+          reordered: bool = False, *, retryable: int | None = None, non_retryable: int | None = None,
+          dlq_routed: int | None = None, with_errors: int | None = None) -> tuple[int, str]:
+    """The sample with the output's counters set: ``settled`` documents.successes, ``failures``
+    bulk_requests.failures, the keywords the other document counters and bulk_requests.with_errors. None:
+    not created yet (the metric store creates a counter at its first increment); all None, an output
+    that sent nothing. ``reordered`` puts the output's two objects first, their keys reversed."""
     body = copy.deepcopy(SAMPLE)
     plugins = body["pipelines"]["django"]["plugins"]
     plugins["filters"][0]["failures"] = grok_failures
     output = plugins["outputs"][0]
-    bulk = output.pop("bulk_requests")
-    for key, value in (("successes", successes), ("failures", failures), ("with_errors", with_errors)):
-        bulk[key] = value
-        if value is None:
-            del bulk[key]
-    if successes is None and failures is None and with_errors is None:
-        bulk = {}
+    bulk, documents = output.pop("bulk_requests"), output.pop("documents")
+    bulk.update(failures=failures, with_errors=with_errors)
+    documents = {"successes": settled, "non_retryable_failures": non_retryable, "dlq_routed": dlq_routed,
+                 "retryable_failures": retryable}
+    counters = {name: {key: value for key, value in values.items() if value is not None}
+                for name, values in (("bulk_requests", bulk), ("documents", documents))}
+    if all(value is None for value in (settled, failures, retryable, non_retryable, dlq_routed, with_errors)):
+        counters = {}
     if reordered:
-        plugins["outputs"][0] = {"bulk_requests": dict(reversed(bulk.items())), **output} if bulk else output
-    elif bulk:
-        output["bulk_requests"] = bulk
+        plugins["outputs"][0] = {**{name: dict(reversed(values.items())) for name, values in counters.items()}, **output}
+    else:
+        output.update(counters)
     return 200, json.dumps(body, indent=indent)
 
 
@@ -104,27 +108,40 @@ def test_not_healthy_when_logstash_does_not_answer(check, logstash):
 
 
 def test_an_idle_pipeline_whose_output_sent_nothing_is_healthy(check):
-    assert check(stats(None, None)) == (0, "the django pipeline runs; its output: 0 bulk requests taken, 0 failed")
+    assert check(stats(None, None)) == (
+        0, "the django pipeline runs; its output: 0 documents settled, 0 failed bulk requests and documents to retry")
 
 
 def test_failing_bulk_requests_make_it_unhealthy_until_one_succeeds(check):
     assert check(stats(4, 0))[0] == 0
     code, line = check(stats(4, 3))
-    assert (code, line) == (1, "the Elasticsearch output is failing: 3 failed bulk requests, none taken since; "
-                               "make logs SERVICE=logstash")
+    assert (code, line) == (1, "the Elasticsearch output is failing: 3 failed bulk requests and documents to retry, "
+                               "none settled since; make logs SERVICE=logstash")
     assert check(stats(4, 3))[0] == 1  # backing off between retries: nothing new, still failing
     assert check(stats(4, 5))[0] == 1
     assert check(stats(5, 5))[0] == 0  # the retried bulk got through
     assert check(stats(5, 5))[0] == 0
 
 
-def test_a_bulk_taken_with_some_documents_refused_is_taken(check):
-    # After an outage the retried bulk meets the documents Elasticsearch had already written: 409s, so the
-    # output counts it in with_errors, never in successes (common.rb, submit).
+def test_documents_dropped_as_duplicates_or_sent_to_the_dead_letter_queue_are_settled(check):
+    # After an outage the retried bulk meets the documents Elasticsearch had already written: 409s,
+    # dropped (non_retryable_failures); a mapping error goes to the dead letter queue (common.rb, submit).
     assert check(stats(5, 0))[0] == 0
     assert check(stats(5, 3))[0] == 1
-    assert check(stats(5, 3, with_errors=1)) == (0, "the django pipeline runs; its output: 6 bulk requests taken, 3 failed")
-    assert check(stats(5, 3, with_errors=1))[0] == 0  # then idle: still healthy
+    assert check(stats(5, 3, non_retryable=1, with_errors=1)) == (
+        0, "the django pipeline runs; its output: 6 documents settled, 3 failed bulk requests and documents to retry")
+    assert check(stats(5, 3, non_retryable=1, with_errors=1))[0] == 0  # then idle: still healthy
+    assert check(stats(5, 4, non_retryable=1, with_errors=1))[0] == 1
+    assert check(stats(5, 4, non_retryable=1, dlq_routed=1, with_errors=2))[0] == 0
+
+
+def test_documents_elasticsearch_refuses_for_now_are_failures_whatever_with_errors_counts(check):
+    # A read-only index (403), too many requests (429), a red index (503): Elasticsearch answers the bulk,
+    # with_errors grows, and each refused document is retried for ever (retryable_failures).
+    assert check(stats(5, 0))[0] == 0
+    assert check(stats(5, 0, retryable=10, with_errors=3))[0] == 1
+    assert check(stats(5, 0, retryable=20, with_errors=6))[0] == 1
+    assert check(stats(6, 0, retryable=20, with_errors=7))[0] == 0  # a retried document got in
 
 
 def test_a_first_check_that_finds_only_failures_is_unhealthy(check):
