@@ -23,7 +23,6 @@ LINE_START = re.compile(
     re.S)
 NAMES = st.text(
     alphabet=st.sampled_from(["a", " ", ":", "\\", "\n", "\r", "\t", "\u00a0", "\u2028", "\u202e", "<", ">", "é"]),
-    min_size=1,
 )
 
 
@@ -55,6 +54,7 @@ def test_examples():
         ("/app/views.py", "AUDIT:"): (r"AUDIT\x3a", "views"),
         ("/app/a\\b.py", "Level 25"): ("Level 25", r"a\\b"),
         ("/app/x\ny.py", "BAD\nLEVEL"): (r"BAD\nLEVEL", r"x\ny"),
+        ("", ""): ("-", "-"),
     }
     for (pathname, level_name), expected in cases.items():
         level, module, _ = LINE_START.fullmatch(SafeFormatter(FORMAT).format(_record(pathname, level_name))).groups()

@@ -91,8 +91,8 @@ def original_message(record: logging.LogRecord) -> str:
 
 
 def _is_word(text: str) -> bool:
-    """Nothing in ``text`` to escape, and no space: it stays one field as it is."""
-    return text.isprintable() and " " not in text and "\\" not in text
+    """Not empty, nothing in ``text`` to escape, and no space: it stays one field as it is."""
+    return text != "" and text.isprintable() and " " not in text and "\\" not in text
 
 
 def _render_value(value: object) -> str:
@@ -147,9 +147,10 @@ class SafeFormatter(logging.Formatter):
         if _is_word(module) and level_is_word:
             return super().formatMessage(record)
         shown = copy.copy(record)
-        shown.module = one_word(neutralise(module, MAX_FIELD_CHARS))
+        # An empty name would leave two spaces in a row: "-", as for any field with no value.
+        shown.module = one_word(neutralise(module, MAX_FIELD_CHARS)) or "-"
         if not level_is_word:
-            shown.levelname = one_word(neutralise(level, MAX_FIELD_CHARS)).replace(":", "\\x3a")
+            shown.levelname = one_word(neutralise(level, MAX_FIELD_CHARS)).replace(":", "\\x3a") or "-"
         return super().formatMessage(shown)
 
     @staticmethod
