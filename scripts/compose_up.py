@@ -110,18 +110,26 @@ def signal_group(up: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def forward_signals(up: subprocess.Popen) -> list[int]:
+class SignalForwarder:
     """In its own process group, `up` no longer gets the terminal's Ctrl-C or hangup: this forwards them
-    (and kill's SIGTERM); returns the list of the signals received, which it fills."""
-    received: list[int] = []
+    (and kill's SIGTERM). Installed before `up` starts, so a signal in between is kept and sent as soon
+    as it exists; ``received`` lists the signals, in order."""
 
-    def forward(signum: int, _frame: object) -> None:
-        received.append(signum)
-        signal_group(up, signum)
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.up: subprocess.Popen | None = None
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self._forward)
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, forward)
-    return received
+    def _forward(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
+        if self.up is not None:
+            signal_group(self.up, signum)
+
+    def attach(self, up: subprocess.Popen) -> None:
+        self.up = up
+        for signum in self.received:
+            signal_group(up, signum)
 
 
 def wait_watching(up: subprocess.Popen, compose: list[str], before: set[str]) -> list[Container]:
@@ -170,11 +178,15 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     compose = argv[:argv.index("up")]
+    forwarder = SignalForwarder()
     # Compared by id, not by time: ps gives no creation time but a string of the engine's clock.
     before = {container.id for container in containers(compose)}
+    if forwarder.received:  # stopped before anything started
+        return 128 + forwarder.received[0]
     # Its own group, so that stopping it reaches the compose plugin too (signal_group).
     up = subprocess.Popen(argv, start_new_session=True)
-    received = forward_signals(up)
+    forwarder.attach(up)
+    received = forwarder.received
     looping = wait_watching(up, compose, before)
     if received:  # stopped by Ctrl-C or kill: no report
         return up.returncode if up.returncode > 0 else 128 + received[0]

@@ -1,10 +1,15 @@
 """scripts/compose_up.py's decisions: which containers failed, which keep restarting."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
 from compose_up import CRASH_LOOP_RESTARTS, Container, crash_looping
+from tests.support.paths import SCRIPTS_DIR
 
 ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.5.7"
 
@@ -51,3 +56,20 @@ def test_a_line_of_compose_ps_json_reads_without_a_created_key():
         "Ports": "", "Labels": "", "Mounts": "", "LocalVolumes": "1", "Networks": "stack_default", "Size": "0B",
     })
     assert Container.from_json(line) == Container("9f" * 32, "elasticsearch", ES_IMAGE, "running", "starting", 0)
+
+
+def test_a_signal_before_up_starts_is_kept_and_sent_to_ups_process_group_once_it_exists():
+    # A real process: SIGINT reaches the Python that will start `up` before `up` exists (Ctrl-C while
+    # compose ps runs), then `up`'s whole group gets it as soon as it starts.
+    program = (
+        "import os, signal, subprocess, sys\n"
+        "from compose_up import SignalForwarder\n"
+        "forwarder = SignalForwarder()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "up = subprocess.Popen(['sleep', '30'], start_new_session=True)\n"
+        "forwarder.attach(up)\n"
+        "print(forwarder.received, up.wait(timeout=20))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(SCRIPTS_DIR)}, check=True)
+    assert result.stdout.split() == [f"[{int(signal.SIGINT)}]", str(-signal.SIGINT)]
