@@ -28,6 +28,7 @@ from tests.support.elastic_api import (
     RULE_REQUIRED_KEYS,
 )
 from tests.support.env_file import ELASTIC_VERSION
+from tests.support.fake_elastic import MAX_GROUPS
 from tests.support.kibana_objects import (
     ALERT_DOCUMENT_VARIABLES,
     ALERTS_DATA_VIEW_ID,
@@ -578,7 +579,7 @@ def test_rule_params_are_valid_es_query_params(rule):
         assert params["index"] == ["django-logs-*"]
         assert params.get("groupBy", "all") in ("all", "top")
         if params.get("groupBy") == "top":
-            assert 1 <= params["termSize"] <= 1000
+            assert 1 <= params["termSize"] <= MAX_GROUPS
         # Kibana rejects an esQuery that is not JSON or has no "query".
         assert "query" in es_query(rule)
 

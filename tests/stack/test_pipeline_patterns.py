@@ -6,6 +6,7 @@ installed (stack_models/grok.py raises EngineDisagreement on any difference).
 """
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,10 +122,30 @@ def test_codec_and_grok_share_one_definition_of_where_a_record_starts(pipeline):
     assert "%{DJANGO_RECORD_START}" in definitions["DJANGO_EVENT_START"]
 
 
-def test_our_longest_record_fits_in_one_event(pipeline):
-    # The first line and at most MAX_TRACEBACK_LINES continuations (log_lines.py keeps the last ones).
+# Two functions calling each other: Python folds a frame repeated in a row ("[Previous line repeated ...]").
+def _recurse(depth: int) -> None:
+    if depth:
+        _recurse_again(depth - 1)
+    raise ValueError("deep")
+
+
+def _recurse_again(depth: int) -> None:
+    _recurse(depth)
+
+
+def test_our_longest_record_fits_in_one_event(pipeline, tmp_path):
     assert {codec.get("max_lines") for codec in _codecs(pipeline)} == {10_000}
-    assert 1 + MAX_TRACEBACK_LINES < 10_000
+    try:
+        _recurse(MAX_TRACEBACK_LINES)  # two lines a frame: twice as many lines as the formatter keeps
+    except ValueError:
+        record = logging.LogRecord("myapp", logging.ERROR, "/app/views.py", 1, "boom", None, sys.exc_info())
+    # The package's real formatter keeps the first line and the last MAX_TRACEBACK_LINES lines (log_lines.py).
+    line = SafeFormatter("{levelname} {asctime} {module} {message}").format(record)
+    assert line.count("\n") == MAX_TRACEBACK_LINES and "traceback lines omitted]" in line
+
+    [event] = _process(pipeline, tmp_path, "django_debug.log", line.split("\n"))
+
+    assert event["tags"] == ["multiline"] and event["error"]["stack_trace"].count("\n") == MAX_TRACEBACK_LINES - 1
 
 
 @pytest.mark.parametrize("line", HOSTILE)
