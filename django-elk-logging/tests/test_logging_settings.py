@@ -20,9 +20,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django_elk_logging.logging_settings import (
     ACCESS_LOGGER,
     APP_HANDLER,
+    NOT_SECURITY,
     SECURITY_HANDLER,
     TEST_DIR_VARIABLE,
     elk_logging,
+    log_file_handler,
 )
 from projects import new_project, readme_block
 from servers import environment, free_port, request, serving
@@ -183,6 +185,17 @@ def test_a_handler_of_the_project_writing_one_of_our_files_is_named(tmp_path):
 
     with pytest.raises(ValueError, match=re.escape(f"LOGGING handler 'file' already writes {tmp_path / 'django_debug.log'}")):
         elk_logging(tmp_path, project)
+
+
+def test_a_project_handler_on_our_file_is_named_during_a_test_run_too(tmp_path, monkeypatch):
+    # Under the pytest plugin both the package's files and the project's log_file_handler move to the
+    # test folder: the two handlers would write one file there, as they would in production.
+    test_dir = tmp_path / "test-run"
+    monkeypatch.setenv(TEST_DIR_VARIABLE, str(test_dir))
+    project = {"version": 1, "handlers": {"file": log_file_handler(tmp_path / "logs" / "django_debug.log", NOT_SECURITY)}}
+
+    with pytest.raises(ValueError, match=re.escape(f"LOGGING handler 'file' already writes {test_dir / 'django_debug.log'}")):
+        elk_logging(tmp_path / "logs", project)
 
 
 def test_an_unwritable_folder_is_named():

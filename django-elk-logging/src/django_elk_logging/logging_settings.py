@@ -154,8 +154,9 @@ def elk_logging(log_dir, project_logging: dict | None = None, *, level: str = "I
         raise ValueError(f"elk_logging: LOGGING version {project.get('version')!r} is not 1, the only dictConfig schema")
     if project.get("incremental"):
         raise ValueError("elk_logging: an incremental LOGGING only changes levels; merge into a complete one")
-    _refuse_handlers_writing_our_files(project.get("handlers", {}), Path(log_dir))
-    ours = _ours(writable_log_folder(log_folder(log_dir), "elk_logging log_dir"), level)
+    folder = log_folder(log_dir)
+    _refuse_handlers_writing_our_files(project.get("handlers", {}), folder)
+    ours = _ours(writable_log_folder(folder, "elk_logging log_dir"), level)
     defaults = _django_defaults(DEFAULT_LOGGING)
     merged = {"version": 1, "disable_existing_loggers": project.get("disable_existing_loggers", False)}
     for section in ("formatters", "filters", "handlers"):
@@ -213,8 +214,10 @@ def _with(handlers: list, added: list) -> list:
     return [*handlers, *(name for name in added if name not in handlers)]
 
 
-def _refuse_handlers_writing_our_files(handlers: dict, log_dir: Path) -> None:
-    ours = {os.path.realpath(log_dir / name) for name in (APP_LOG, SECURITY_LOG, ACCESS_LOG)}
+def _refuse_handlers_writing_our_files(handlers: dict, folder: Path) -> None:
+    """``folder`` is where the package's files go (log_folder): a project handler made with log_file
+    is moved there too during a test run."""
+    ours = {os.path.realpath(folder / name) for name in (APP_LOG, SECURITY_LOG, ACCESS_LOG)}
     for name, definition in handlers.items():
         filename = definition.get("filename") if isinstance(definition, dict) else None
         if filename is not None and os.path.realpath(filename) in ours and name not in (APP_HANDLER, SECURITY_HANDLER, ACCESS_HANDLER):
