@@ -13,6 +13,7 @@ import shlex
 import pytest
 from django.conf import settings
 from django.core.management import get_commands, load_command_class
+from django_elk_logging.log_lines import CUT_MARKER
 
 from drill.scenarios import SCENARIOS
 from stack_models.es_fields import mapped_fields
@@ -117,7 +118,6 @@ def test_the_dashboards_searches_and_panels_a_rule_section_names_exist(runbook):
 # What each parse-failure tag leaves of a record, as the pipeline model makes it (tutorial-format lines of
 # django_debug.log): the tagged event, and the events it was split into.
 RECORD = "WARNING 2026-12-01 12:00:00,000 signals Login failed: alice"
-CUT_MARKER = "...[record cut short by a failed write]"
 TRACE = "ERROR 2026-12-01 12:00:00,000 log Internal Server Error: /boom/\nTraceback (most recent call last):\n"
 FRAME = '  File "x.py", line 1, in f\n'
 

@@ -7,7 +7,7 @@ from .denylist import parse_networks
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
 from .request_context import RequestIdMiddleware
-from .signals import account_keys
+from .signals import is_secret_key
 
 
 def _dotted_path(cls: type) -> str:
@@ -78,7 +78,7 @@ def check_login_account_keys(app_configs=None, **kwargs) -> list[checks.CheckMes
     if isinstance(keys, str) or not all(isinstance(key, str) for key in keys):
         return [checks.Error(f"LOGIN_ACCOUNT_KEYS must be a list of credential key names; it is {keys!r}.",
                              id="django_elk_logging.E006")]
-    secret = [key for key in keys if key not in account_keys()]
+    secret = [key for key in keys if is_secret_key(key)]
     if secret:
         return [checks.Warning(
             f"LOGIN_ACCOUNT_KEYS names {', '.join(secret)}, which look like secrets: their values are never logged.",

@@ -23,12 +23,17 @@ ACCOUNT_KEYS = ("username", "email", "login", "phone", "remote_user")
 _SECRET_KEY = re.compile(r"api|token|key|secret|pass|signature|otp|code|pin|credential|auth|hash|nonce|cvv", re.I)
 
 
+def is_secret_key(name: str) -> bool:
+    """A credential key whose value is never logged, whoever names it."""
+    return bool(_SECRET_KEY.search(name))
+
+
 def account_keys() -> tuple[str, ...]:
     """The credential keys that name an account, in the order they are believed."""
     model = get_user_model()
     extra = tuple(getattr(settings, "LOGIN_ACCOUNT_KEYS", ()))
     names = (model.USERNAME_FIELD, model.get_email_field_name(), *ACCOUNT_KEYS, *extra)
-    return tuple(dict.fromkeys(name for name in names if not _SECRET_KEY.search(name)))
+    return tuple(dict.fromkeys(name for name in names if not is_secret_key(name)))
 
 
 def attempted_account(credentials: dict) -> str | None:
