@@ -23,11 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stack_models.logstash_events import Document, Event
+from stack_models.logstash_events import Document, Event, field_value
 
 WHOLE_RECORD_TAGS = frozenset({"multiline"})
 LOGIN_ACTIONS = frozenset({"user_logged_in", "user_logged_out", "user_login_failed"})
-APP_DATASETS = frozenset({"django.app", "django.security"})
 ACCESS_DATASET = "django.access"
 SECURITY_DATASET = "django.security"
 # Django logs its 4xx/5xx and security responses through django/utils/log.py's log_response (from
@@ -49,41 +48,32 @@ class Facts:
 def facts(event: Event, document: Document, random_document_id: bool) -> Facts:
     """``random_document_id``: a uuid filter ran on the event, so its document id is random."""
     source = document.source
-    dataset = _get(source, "event", "dataset") or ""
+    dataset = field_value(source, ("event", "dataset")) or ""
     failure_tags = tuple(tag for tag in source.get("tags", []) if tag not in WHOLE_RECORD_TAGS)
     if failure_tags:
         return Facts(dataset, failure_tags, "failed")
     metadata = event.get("@metadata", {})
     record_id_lost = random_document_id or metadata.get("record_id") == "-"
-    request_id = _get(source, "http", "request", "id")
+    request_id = field_value(source, ("http", "request", "id"))
     if dataset == ACCESS_DATASET:
         return Facts(dataset, (), "access", record_id_lost, "present" if request_id else "lost")
     if metadata.get("context") is None:  # the pipeline tells the formats apart by the context alone
         return Facts(dataset, (), "tutorial", missing_user=_missing_user(source, dataset))
-    action = _get(source, "event", "action")
+    action = field_value(source, ("event", "action"))
     during_request = bool(
-        request_id or _get(source, "django", "module") in REQUEST_MODULES or _get(source, "source", "ip")
-        or _get(source, "url", "path") or action in LOGIN_ACTIONS
+        request_id or field_value(source, ("django", "module")) in REQUEST_MODULES or field_value(source, ("source", "ip"))
+        or field_value(source, ("url", "path")) or action in LOGIN_ACTIONS
     )
     if request_id:
         request = "present"
     else:
         request = "lost" if during_request else "outside"
-    missing_address = dataset == SECURITY_DATASET and during_request and not _get(source, "source", "ip")
+    missing_address = dataset == SECURITY_DATASET and during_request and not field_value(source, ("source", "ip"))
     return Facts(dataset, (), "ours", record_id_lost, request, _missing_user(source, dataset), missing_address)
 
 
 def _missing_user(source: dict, dataset: str) -> bool:
-    return dataset == SECURITY_DATASET and _get(source, "event", "action") in LOGIN_ACTIONS and not _get(source, "user", "name")
-
-
-def _get(source: dict, *path: str):
-    node = source
-    for part in path:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
+    return dataset == SECURITY_DATASET and field_value(source, ("event", "action")) in LOGIN_ACTIONS and not field_value(source, ("user", "name"))
 
 
 def field_paths(source: dict, prefix: str = "") -> list[str]:

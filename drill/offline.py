@@ -21,7 +21,7 @@ from drill.scenarios import SOURCE_IP, Scenario
 from drill.settings import DrillError, DrillSettings
 from myapp import drills as generator
 from stack_models.alert_rules import firing_alerts
-from stack_models.logstash_events import Document
+from stack_models.logstash_events import Document, field_value
 
 # Offline only the drill's own lines are judged, so any source address does; 127.0.0.1 exists everywhere.
 SOURCE_ADDRESS = "127.0.0.1"
@@ -41,19 +41,13 @@ class OfflineVerdict:
     documents: list[Document]
 
 
-def _value(source: dict, dotted: str):
-    for part in dotted.split("."):
-        source = source.get(part) if isinstance(source, dict) else None
-    return source
-
-
 def _security_events(documents: list[Document], field: str, value: str) -> Counter[str]:
     """The security events whose ``field`` is ``value`` (the drill's address or account), per action."""
     return Counter(
         document.source.get("event", {}).get("action")
         for document in documents
         if document.source.get("event", {}).get("dataset") == "django.security"
-        and _value(document.source, field) == value
+        and field_value(document.source, tuple(field.split("."))) == value
     )
 
 

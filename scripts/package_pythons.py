@@ -81,11 +81,10 @@ def prepared_venv(python: str, version: str, files: list[Path]) -> Path:
     if stamp.is_file() and stamp.read_text() == fingerprint:
         return venv
     subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
-    requirements = [argument for path in files for argument in ("-r", str(path))]
     # One pip call per file: the newest Django replaces the app's pin rather than conflicting with it.
-    for index in range(0, len(requirements), 2):
+    for path in files:
         subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        *requirements[index:index + 2]], check=True, timeout=PIP_TIMEOUT)
+                        "-r", str(path)], check=True, timeout=PIP_TIMEOUT)
     stamp.write_text(fingerprint)
     return venv
 

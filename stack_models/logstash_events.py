@@ -10,16 +10,21 @@ from .logstash_dates import joda_format
 _SPRINTF = re.compile(r"%\{(?P<ref>[^}]+)\}")
 
 
+def field_value(source: dict, path: tuple[str, ...]):
+    """The value at ``path`` of nested dicts (an event, a document's source), None where it stops."""
+    node = source
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 class Event(dict):
     """A Logstash event: nested fields, with ``@metadata`` kept out of the output."""
 
     def get_field(self, path: tuple[str, ...]):
-        node = self
-        for part in path:
-            if not isinstance(node, dict) or part not in node:
-                return None
-            node = node[part]
-        return node
+        return field_value(self, path)
 
     def set_field(self, path: tuple[str, ...], value) -> None:
         node = self
