@@ -88,23 +88,26 @@ class FileLines:
     def __iter__(self) -> Iterator[tuple[str, int]]:
         with self.path.open("rb") as file:
             size = os.fstat(file.fileno()).st_size  # a file still written to is read to this size
-            pending, offset = b"", 0  # offset: where ``pending`` starts in the file
+            # An unfinished line's chunks, joined only once its newline comes: a long line is copied once.
+            pending: list[bytes] = []
+            pending_size, offset = 0, 0  # offset: where ``pending`` starts in the file
             while self.bytes_read < size:
                 chunk = file.read(min(self.chunk_bytes, size - self.bytes_read))
                 if not chunk:
                     break
                 self.bytes_read += len(chunk)
-                data = pending + chunk
-                end = data.rfind(b"\n") + 1
+                end = chunk.rfind(b"\n") + 1
                 if end == 0:
-                    pending = data
-                    if len(pending) > self.max_line_bytes:
+                    pending.append(chunk)
+                    pending_size += len(chunk)
+                    if pending_size > self.max_line_bytes:
                         self.too_long_at = self.lines + 1
                         return
                     continue
-                yield from self._lines(data[:end], offset)
-                pending, offset = data[end:], offset + end
-            self.pending_bytes = len(pending)
+                yield from self._lines(b"".join([*pending, chunk[:end]]), offset)
+                offset += pending_size + end
+                pending, pending_size = [chunk[end:]], len(chunk) - end
+            self.pending_bytes = pending_size
 
     def _lines(self, data: bytes, offset: int) -> Iterator[tuple[str, int]]:
         """The lines of ``data`` (whole lines, from byte ``offset`` of the file)."""
