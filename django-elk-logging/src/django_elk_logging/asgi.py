@@ -105,15 +105,15 @@ class AccessLogMiddleware:
                 response["sent"] += len(message.get("body", b""))
             await send(message)
 
-        status = APP_FAILED_STATUS
+        cancelled = False
         try:
             await self.app(scope, receive_and_watch, send_and_count)
-            status = response["status"] or (CLIENT_CLOSED_STATUS if response["disconnected"] else APP_FAILED_STATUS)
         except BaseException as error:
-            cancelled = response["disconnected"] or not isinstance(error, Exception)
-            status = response["status"] or (CLIENT_CLOSED_STATUS if cancelled else APP_FAILED_STATUS)
+            cancelled = not isinstance(error, Exception)  # the server cancelled the request: its client left
             raise
         finally:
+            status = response["status"] or (
+                CLIENT_CLOSED_STATUS if response["disconnected"] or cancelled else APP_FAILED_STATUS)
             if not (status == 200 and scope.get("path") in self.skipped_paths):
                 self._log(scope, status, response, time.perf_counter_ns() - started)
 
