@@ -9,9 +9,12 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django_elk_logging.denylist import parse_networks
 from django_elk_logging.logging_settings import (
+    ACCESS_LOG,
     ACCESS_LOGGER,
+    APP_LOG,
     LOG_FILTERS,
     NOT_SECURITY,
+    SECURITY_LOG,
     SECURITY_ONLY,
     access_file_handler,
     log_file_handler,
@@ -202,10 +205,10 @@ LOGGING = {
     },
     "filters": LOG_FILTERS,
     "handlers": {
-        "file": log_file_handler(LOG_DIR / "django_debug.log", NOT_SECURITY),
-        "security_file": log_file_handler(LOG_DIR / "security.log", SECURITY_ONLY),
+        "file": log_file_handler(LOG_DIR / APP_LOG, NOT_SECURITY),
+        "security_file": log_file_handler(LOG_DIR / SECURITY_LOG, SECURITY_ONLY),
         # The access lines of config/asgi.py; under gunicorn (config/wsgi.py) gunicorn writes them.
-        "access_file": access_file_handler(LOG_DIR / "access.log", "access"),
+        "access_file": access_file_handler(LOG_DIR / ACCESS_LOG, "access"),
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "simple",
