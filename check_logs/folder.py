@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from check_logs.errors import CannotRun
-from stack_models.logstash_config_tree import Plugin
 from stack_models.logstash_inputs import excluding_patterns, reading_inputs
 from stack_models.logstash_pipeline import Pipeline
 
@@ -29,12 +28,6 @@ class Survey:
     not_read: list[dict] = field(default_factory=list)  # {"name", "reason"}
 
 
-def read_names(pipeline: Pipeline) -> list[str]:
-    """The file name patterns the inputs read (``django_debug.log``, ``django_debug.log.*``, ...)."""
-    return [pattern.rpartition("/")[2] for plugin in pipeline.config["input"] if isinstance(plugin, Plugin)
-            for pattern in plugin.get("path", [])]
-
-
 def survey(folder: Path, pipeline: Pipeline) -> Survey:
     """The files the pipeline reads in ``folder``, and every other entry with the reason it is not read."""
     if not folder.exists():
@@ -45,7 +38,7 @@ def survey(folder: Path, pipeline: Pipeline) -> Survey:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as error:
         raise CannotRun(f"{folder} cannot be read: {error.strerror}") from None
-    inputs, names = pipeline.config["input"], ", ".join(read_names(pipeline))
+    inputs, names = pipeline.config["input"], ", ".join(pipeline.read_names())
     found = Survey()
     for entry in entries:
         if entry.is_dir():

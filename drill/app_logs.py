@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from drill.settings import DrillError
 from stack_models.logstash_events import Document
@@ -42,13 +42,7 @@ class AppLogs:
     @property
     def file_names(self) -> list[str]:
         """The live names of the files the pipeline's file inputs read (their rotated copies aside)."""
-        names: list[str] = []
-        for plugin in self.pipeline.config["input"]:
-            for pattern in plugin.get("path") or []:
-                name = PurePosixPath(pattern).name
-                if "*" not in name and name not in names:
-                    names.append(name)
-        return names
+        return list(dict.fromkeys(name for name in self.pipeline.read_names() if "*" not in name))
 
     def _read_by_pipeline(self, path: Path) -> bool:
         try:

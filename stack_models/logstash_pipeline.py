@@ -104,6 +104,11 @@ class Pipeline:
                                                item.get("pattern_definitions", {}), files))
         return found
 
+    def read_names(self) -> list[str]:
+        """The file name patterns the file inputs read (``django_debug.log``, ``django_debug.log.*``, ...)."""
+        return [pattern.rpartition("/")[2] for plugin in self.config["input"] if isinstance(plugin, Plugin)
+                for pattern in plugin.get("path") or []]
+
     def file_input(self, file_name: str) -> Plugin:
         """The file input whose ``path`` patterns match ``file_name`` (a live or a rotated name)."""
         return file_input_for(self.config["input"], file_name, self.engine)
