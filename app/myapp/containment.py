@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core import signing
 from django.utils import timezone
+from django_elk_logging.security_events import log_security_event
 
 logger = logging.getLogger("security")
 
@@ -63,8 +64,8 @@ def deactivate_user(user, *, actor: str, via: str, reason: str = "") -> Deactiva
     username = user.get_username()
     state = "User deactivated" if was_active else "User already inactive"
     because = f"; reason: {reason}" if reason else ""
-    logger.info(
-        "%s: %s by %s via %s; %d session(s) ended%s", state, username, actor, via, ended, because,
-        extra={"event": "user_deactivated", "user": actor, "target_user": username},
+    log_security_event(
+        logger, "user_deactivated", "%s: %s by %s via %s; %d session(s) ended%s", state, username, actor, via, ended,
+        because, user=actor, target_user=username,
     )
     return Deactivation(username=username, was_active=was_active, sessions_ended=ended)

@@ -73,7 +73,7 @@ def test_a_malformed_request_id_is_one_security_event_with_the_client(tail):
     [event] = tail.lines("security.log")
     assert record(
         "WARNING", "request_context", response["X-Request-ID"], r"Rejected malformed X-Request-ID header: bad id",
-        r" event=malformed_request_id client_ip=127\.0\.0\.1 path=/async user_agent=a/1",
+        r" event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/async user_agent=a/1",
     ).fullmatch(event), event
 
 
@@ -88,12 +88,12 @@ def test_a_failed_login_under_asgi_records_the_request_and_the_client(tail):
     failed, forbidden = tail.lines("security.log")
     assert record(
         "WARNING", "signals", response["X-Request-ID"], "Login failed: mallory",
-        r" event=user_login_failed user=mallory client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
+        r" event=user_login_failed event_code=authn_login_fail user=mallory client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
     ).fullmatch(failed), failed
     # Django logs the 403 after the middleware chain has returned: the context is still the request's.
     assert record(
         "WARNING", "log", response["X-Request-ID"], "Forbidden: /login",
-        r" event=permission_denied client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
+        r" event=permission_denied event_code=authz_fail client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
     ).fullmatch(forbidden), forbidden
 
 
@@ -274,7 +274,7 @@ def test_uvicorn_records_the_connecting_address_not_a_forwarded_one(uvicorn_run)
     [event], _ = split_off(read_lines(log_dir / "security.log"), "event=malformed_request_id")
     assert record(
         "WARNING", "request_context", malformed_answer["X-Request-ID"], "Rejected malformed X-Request-ID header: bad id",
-        r" event=malformed_request_id client_ip=127\.0\.0\.1 path=/async",
+        r" event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/async",
     ).fullmatch(event), event
 
 

@@ -52,11 +52,11 @@ def login_twice(address: str, path: str, account: dict) -> str:
 def failed_login(account: str, module: str = "signals", context: str = "") -> re.Pattern:
     user = f" user={re.escape(account)}" if account else ""
     return re.compile(rf"WARNING {TIMESTAMP} {module} \[request_id=(-|{REQUEST_ID}) record_id={RECORD_ID} "
-                      rf"event=user_login_failed{user}{context}\] Login failed: {re.escape(account)}")
+                      rf"event=user_login_failed event_code=authn_login_fail{user}{context}\] Login failed: {re.escape(account)}")
 
 
 def no_account(keys: str) -> re.Pattern:
-    return re.compile(rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed\] "
+    return re.compile(rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed event_code=authn_login_fail\] "
                       rf"Login failed: no account name in the credentials \(keys: {keys}\)")
 
 
@@ -148,7 +148,7 @@ def check_login_twice(project, answers, account: str, address: str, path: str, u
     failed, success = project.lines("security.log")
     context = rf" client_ip={re.escape(address)} path={re.escape(path)}"
     assert failed_login(account, context=context).fullmatch(failed), failed
-    assert f" event=user_logged_in user={username} " in success
+    assert f" event=user_logged_in event_code=authn_login_success user={username} " in success
     assert "wrong" not in failed and "Right-Horse" not in "".join(project.lines("security.log"))
 
 

@@ -69,7 +69,7 @@ def test_a_well_formed_incoming_request_id_is_kept_and_a_malformed_one_is_a_secu
     [event] = tail.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} request_context \[request_id={new_id} record_id={RECORD_ID} "
-        r"event=malformed_request_id client_ip=127\.0\.0\.1 path=/ user_agent=agent/1\] "
+        r"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/ user_agent=agent/1\] "
         r"Rejected malformed X-Request-ID header: bad id\\nINFO forged",
         event,
     ), event
@@ -84,11 +84,11 @@ def test_logins_logouts_and_failures_are_security_events_with_the_user(tail, ali
     events = tail.lines("security.log")
     # Client.login and logout call auth directly, outside a request: no request id, no client.
     expected = [
-        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in user=alice\] "
+        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in event_code=authn_login_success user=alice\] "
         r"User logged in: alice",
-        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_out user=alice\] "
+        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_out event_code=session_expired user=alice\] "
         r"User logged out: alice",
-        rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed "
+        rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed event_code=authn_login_fail "
         r"user=\"alice\\u2028root\"\] Login failed: alice\\u2028root",
     ]
     assert len(events) == len(expected), events
@@ -105,7 +105,7 @@ def test_a_login_inside_a_request_records_the_client(tail, alice):
     [event] = tail.lines("security.log")
     request_id = response["X-Request-ID"]
     assert re.fullmatch(
-        rf"INFO {TIMESTAMP} signals \[request_id={request_id} record_id={RECORD_ID} event=user_logged_in "
+        rf"INFO {TIMESTAMP} signals \[request_id={request_id} record_id={RECORD_ID} event=user_logged_in event_code=authn_login_success "
         r"user=alice client_ip=192\.0\.2\.7 path=/login user_agent=agent/2\] User logged in: alice",
         event,
     ), event

@@ -19,7 +19,7 @@ PASSWORD = "Sup3r-Secret-Passw0rd!"
 
 def deactivated_line(actor, target, message) -> re.Pattern:
     return re.compile(
-        rf"INFO {TIMESTAMP} containment \[request_id=- record_id={RECORD_ID} event=user_deactivated"
+        rf"WARNING {TIMESTAMP} containment \[request_id=- record_id={RECORD_ID} event=user_deactivated event_code=user_archived"
         rf" user={re.escape(actor)} target_user={re.escape(target)}\] {re.escape(message)}"
     )
 
@@ -116,7 +116,7 @@ def test_from_the_command_line_an_unknown_user_exits_1_and_the_actor_is_required
     assert no_actor.returncode == 2 and "the following arguments are required: --actor" in no_actor.stderr
     assert (done.returncode, done.stdout) == (0, f"User '{DEMO_USERNAME}' deactivated; 0 session(s) ended.\n")
     lines = (tmp_path / "log" / "security.log").read_text().splitlines()
-    assert len(lines) == 1 and "event=user_deactivated user=ops-carol target_user=demo]" in lines[0]
+    assert len(lines) == 1 and "event=user_deactivated event_code=user_archived user=ops-carol target_user=demo]" in lines[0]
 
 
 def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor(bob, alice, app_logs):
@@ -145,7 +145,7 @@ def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor
     assert len(lines) == 2
     for line, target in zip(lines, ["bob", "alice"], strict=True):
         assert re.fullmatch(
-            rf"INFO {TIMESTAMP} containment \[request_id=[0-9a-f]{{32}} record_id={RECORD_ID} event=user_deactivated"
+            rf"WARNING {TIMESTAMP} containment \[request_id=[0-9a-f]{{32}} record_id={RECORD_ID} event=user_deactivated event_code=user_archived"
             rf" user=root target_user={target} client_ip=127\.0\.0\.1 path=/admin/auth/user/ user_agent=pytest-agent\]"
             rf" User deactivated: {target} by root via admin; 1 session\(s\) ended",
             line,

@@ -24,10 +24,17 @@ def app_line(level: str, module: str, request_id: str, message: str) -> re.Patte
     )
 
 
+# The OWASP Logging Vocabulary's identifiers of the events these tests see.
+OWASP_CODES = {"user_logged_in": "authn_login_success", "user_logged_out": "session_expired",
+               "user_login_failed": "authn_login_fail", "permission_denied": "authz_fail",
+               "disallowed_host": "input_validation_fail"}
+
+
 def security_line(level, module, request_id, event, message, user=None, path="/accounts/login/", user_agent="pytest-agent"):
     user_part = f" user={user}" if user is not None else ""
+    code_part = f" event_code={OWASP_CODES[event]}" if event in OWASP_CODES else ""
     return re.compile(
-        rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} event={event}{user_part}"
+        rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} event={event}{code_part}{user_part}"
         rf" client_ip=127\.0\.0\.1 path={re.escape(path)} user_agent={re.escape(user_agent)}\] {re.escape(message)}"
     )
 
@@ -133,7 +140,7 @@ def test_malformed_incoming_request_id_is_replaced_and_reported(client, app_logs
     [line] = app_logs.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} request_context \[request_id={request_id} record_id={RECORD_ID} "
-        rf"event=malformed_request_id client_ip=127\.0\.0\.1 path=/ user_agent=pytest-agent\] "
+        rf"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/ user_agent=pytest-agent\] "
         r"Rejected malformed X-Request-ID header: .*",
         line,
     )
@@ -232,7 +239,7 @@ def test_other_suspicious_operations_are_named_after_their_exception(client, app
     [record] = app_logs.records("security.log")
     assert re.match(
         rf"ERROR {TIMESTAMP} log \[request_id={response['X-Request-ID']} record_id={RECORD_ID} "
-        r"event=too_many_fields_sent client_ip=127\.0\.0\.1 path=/accounts/login/ user_agent=pytest-agent\] "
+        r"event=too_many_fields_sent event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/accounts/login/ user_agent=pytest-agent\] "
         r"The number of GET/POST parameters exceeded settings\.DATA_UPLOAD_MAX_NUMBER_FIELDS\.",
         record,
     )

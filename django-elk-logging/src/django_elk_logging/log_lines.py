@@ -9,7 +9,7 @@ Line contract (read by the stack's Logstash pipeline, logstash/pipeline/django.c
 The bracketed context always starts with ``request_id`` and ``record_id`` (random,
 per record: Logstash fingerprints it, so a replay is not indexed twice and
 two identical lines are never merged). Security records add
-``event``, ``user``, ``target_user``, ``client_ip``, ``path`` and ``user_agent``. Everything
+the fields of CONTEXT_FIELDS that apply (``event``, ``user``, ``client_ip``, ...). Everything
 that can hold untrusted text is escaped (see escaping.py), so a record is one
 line plus TAB-indented continuation lines and no input can forge a record.
 """
@@ -38,8 +38,18 @@ CONTINUATION_PREFIX = "\t"
 
 # The request_id of a record logged outside any request.
 NO_REQUEST_ID = "-"
-# user: who acted (logged in, deactivated someone); target_user: whom an action was on (ECS user.target.name).
-CONTEXT_FIELDS = ("request_id", "record_id", "event", "user", "target_user", "client_ip", "path", "user_agent")
+# The context fields, in the order written; the pipeline's kv filter reads these keys (logstash/pipeline/django.conf).
+# event: the action; event_code: its OWASP identifier (security_events.py). user: who acted (logged in, deactivated
+# someone); target_user / target_group: whom an action was on (ECS user.target.*). privilege, old, new: one privilege
+# of the target and its value before and after. object_type, object_id, operation: what an admin action changed
+# (Django's LogEntry: "app_label.model", the primary key, addition/change/deletion). client_ip: the client, resolved
+# through the trusted proxies; peer_ip: the address that connected (a proxy, or the client itself).
+# client_request_id: the X-Request-ID the client sent, when well formed (request_id is always the server's own).
+CONTEXT_FIELDS = (
+    "request_id", "record_id", "event", "event_code", "user", "target_user", "target_group",
+    "privilege", "old", "new", "object_type", "object_id", "operation",
+    "client_ip", "peer_ip", "client_request_id", "path", "user_agent",
+)
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 # django.utils.log.log_response and log_message escape their str arguments with
 # unicode_escape (Django 5.2.2, CVE-2025-48432) before they call the logger.

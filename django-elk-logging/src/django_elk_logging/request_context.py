@@ -41,7 +41,7 @@ REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{8,128}")
 security_logger = logging.getLogger("security")
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestContext:
     request_id: str
     client_ip: str
@@ -49,6 +49,12 @@ class RequestContext:
     path: str
     # The request's META (WSGI: its environ): tells this request's context from an earlier one's.
     meta: dict = field(compare=False, repr=False)
+    # The address that connected: a proxy, or the client itself (client_ip is resolved through the proxies).
+    peer_ip: str = ""
+    # The X-Request-ID the client sent, when well formed; request_id is always the server's own.
+    client_request_id: str = ""
+    # Who is logged in, once known: set when the request's user is resolved, or logs in or out during it.
+    username: str = ""
 
 
 _current_request: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(

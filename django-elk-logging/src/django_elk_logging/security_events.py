@@ -1,0 +1,66 @@
+"""The security events the package logs: each ``event`` (ECS event.action), its OWASP identifier and its level.
+
+One table for every layer that logs them (signals, middleware, gunicorn) and for the request-context filter
+(log_filters.py), which adds the identifier, as ``event_code`` (ECS event.code), to the records Django logs
+itself. The identifiers and levels are those of the OWASP Application Logging Vocabulary
+(OWASP/CheatSheetSeries, cheatsheets/Logging_Vocabulary_Cheat_Sheet.md), except that a failure is WARNING,
+never CRITICAL: a mistyped old password is routine, and CRITICAL is kept for what needs a person now.
+Events OWASP has no word for (a blocked address, a CSRF failure) carry no code. Standard library only.
+"""
+
+import logging
+from typing import NamedTuple
+
+
+class SecurityEvent(NamedTuple):
+    code: str
+    level: int
+
+
+INFO, WARNING = logging.INFO, logging.WARNING
+
+EVENTS: dict[str, SecurityEvent] = {
+    # Authentication
+    "user_logged_in": SecurityEvent("authn_login_success", INFO),
+    "user_login_failed": SecurityEvent("authn_login_fail", WARNING),
+    # OWASP's session_expired, with the reason "logout".
+    "user_logged_out": SecurityEvent("session_expired", INFO),
+    "password_changed": SecurityEvent("authn_password_change", INFO),
+    "password_change_failed": SecurityEvent("authn_password_change_fail", WARNING),
+    # A reset is a password change (OWASP has no word of its own); the action tells them apart.
+    "password_reset_requested": SecurityEvent("authn_password_change", INFO),
+    "password_reset_completed": SecurityEvent("authn_password_change", INFO),
+    # A session cookie Django cannot use: unknown, expired, forged, or its user's password changed since.
+    "session_rejected": SecurityEvent("session_use_after_expire", WARNING),
+    # Authorization
+    "permission_denied": SecurityEvent("authz_fail", WARNING),
+    "privilege_changed": SecurityEvent("authz_change", WARNING),
+    "admin_action": SecurityEvent("authz_admin", WARNING),
+    # User management
+    "user_created": SecurityEvent("user_created", WARNING),
+    "user_deleted": SecurityEvent("user_deleted", WARNING),
+    "user_deactivated": SecurityEvent("user_archived", WARNING),
+    # Input the server refused
+    "request_refused": SecurityEvent("input_validation_fail", WARNING),
+    "malformed_request_id": SecurityEvent("input_validation_fail", WARNING),
+    # A worker the server killed (a stuck request, or a client sending its headers slowly)
+    "worker_timeout": SecurityEvent("sys_crash", WARNING),
+}
+
+# The events of Django's django.security.<ExceptionName> loggers (log_filters.security_event_name) are
+# input it refused: OWASP's input_validation_fail. Django logs them at its own levels.
+DJANGO_SECURITY_CODE = "input_validation_fail"
+
+
+def event_code(action: str) -> str | None:
+    """The OWASP identifier of ``action``, or None when OWASP has none."""
+    event = EVENTS.get(action)
+    return event.code if event is not None else None
+
+
+def log_security_event(logger: logging.Logger, action: str, message: str, *args, **fields) -> None:
+    """Logs ``message % args`` as the event ``action`` at its level, with its code and the context ``fields``
+    (log_lines.CONTEXT_FIELDS: user, target_user, ...). KeyError for an action not in EVENTS."""
+    event = EVENTS[action]
+    logger.log(event.level, message, *args, extra={"event": action, "event_code": event.code, **fields},
+               stacklevel=2)
