@@ -7,6 +7,8 @@ repr (so the line's own escaping doubles its backslashes).
 
 import re
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -141,6 +143,36 @@ def test_an_accepted_request_is_no_security_record(server):
     status, _, _ = request(port, "GET", "/fine")
 
     assert status == 200 and lines(security_log) == before
+
+
+def test_on_a_unix_socket_a_refusal_has_no_client_ip(tmp_path):
+    # handle_error logs the peer of a Unix socket as "" (gunicorn/workers/base.py: addr or ('', -1)).
+    path = tmp_path / "gunicorn.sock"
+    config = CONFIG.format(port=0, timeout=30, log_dir=str(tmp_path)).replace('"127.0.0.1:0"', f'"unix:{path}"')
+    (tmp_path / "gunicorn.conf.py").write_text(config)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"),
+                                "wsgi_for_tests:application"], cwd=tmp_path, env=environment(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not path.exists():
+            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not bind its socket"
+            time.sleep(0.1)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(20)
+            sock.connect(str(path))
+            sock.sendall(b"GET / HTTP/1.1\r\nX-Long: " + b"b" * 100 + b"\r\n\r\n")
+            assert sock.recv(4096).startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+    [record] = lines(tmp_path / "security.log")
+    assert re.fullmatch(
+        LINE_START + re.escape("event=request_refused event_code=input_validation_fail] Refused by gunicorn with "
+                               "431 Request Header Fields Too Large: limit request headers fields size"),
+        record,
+    ), record
 
 
 def test_a_slow_header_client_times_out_the_sync_worker_and_the_arbiter_logs_it(tmp_path):
