@@ -87,8 +87,9 @@ def log_config_dict(log_dir) -> dict:
     (gunicorn_events.py) to ``log_dir``/security.log in the package's line, errors to stderr.
 
     Complete, since gunicorn merges it shallowly over its defaults. Each file is opened by a process
-    at its first line: the arbiter, which writes no access line and rarely a security one, would
-    otherwise hold every rotated copy open, and the disk space of deleted copies with it.
+    at its first line: the arbiter, which writes no access line, would otherwise hold every rotated
+    copy open, and the disk space of deleted copies with it. After a worker timeout it holds the
+    security.log it wrote, until its next record, after a rotation, opens the new one.
 
     SECURITY_LOGGER does not propagate: where Django's LOGGING, applied later in each worker, does not
     name "security", its records reach security.log through this handler only. Where it does (the
