@@ -145,6 +145,21 @@ def test_an_accepted_request_is_no_security_record(server):
     assert status == 200 and lines(security_log) == before
 
 
+def test_the_threaded_worker_logs_its_refusals_too(tmp_path):
+    # gthread handles each connection in a thread of its pool (gunicorn/workers/gthread.py, handle): the
+    # exception being handled is that thread's.
+    port = free_port()
+    config = CONFIG.format(port=port, timeout=30, log_dir=str(tmp_path)) + 'worker_class = "gthread"\nthreads = 2\n'
+    (tmp_path / "gunicorn.conf.py").write_text(config)
+    command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "wsgi_for_tests:application"]
+    with serving(command, port, environment(), tmp_path):
+        answered = send_raw(port, b"GET /" + b"a" * 2100 + b" HTTP/1.1\r\n\r\n")
+
+    assert answered == b"HTTP/1.1 414 URI Too Long"
+    [record] = lines(tmp_path / "security.log")
+    assert refusal_line("414 URI Too Long", "Request Line is too large (2114 > 2000)").fullmatch(record), record
+
+
 def test_on_a_unix_socket_a_refusal_has_no_client_ip(tmp_path):
     # handle_error logs the peer of a Unix socket as "" (gunicorn/workers/base.py: addr or ('', -1)).
     path = tmp_path / "gunicorn.sock"
