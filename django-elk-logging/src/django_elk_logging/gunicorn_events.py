@@ -7,9 +7,10 @@ tells only its error log (stderr). SecurityEventsLogger, a gunicorn Logger, also
 ``request_refused`` and ``worker_timeout`` (security_events.EVENTS) to SECURITY_LOGGER, which
 gunicorn.log_config_dict sends to security.log.
 
-gunicorn hands its Logger no structure for either, only a message: each is recognised by the exact
-call gunicorn makes (cited below, gunicorn 27.0.1); the package's tests run real gunicorn and fail
-when it changes them.
+gunicorn calls no hook for either: each is recognised by the exact call it makes to its Logger (cited
+below, gunicorn 27.0.1). A refusal's status and reason come from the exception being handled, only the
+peer's address from the message text; a timeout's pid is the call's argument. The package's tests run
+real gunicorn and fail when it changes these calls or the statuses it answers.
 """
 
 import logging
@@ -35,7 +36,7 @@ MAX_REASON_CHARS = 512
 # logged only for the errors it counts as the client's; addr[0] is the peer ("" on a unix socket).
 _REFUSAL_PREFIX = "Invalid request from ip="
 # The status handle_error then answers (util.write_error), by the exception's class; "400 Bad Request" for
-# every other client error. Its reason stays "Bad Request" with 501 and 500.
+# every other client error. Its reason stays "Bad Request" with 501 and 500. No subclass of one is another.
 _REFUSAL_STATUSES = (
     (errors.LimitRequestLine, "414 URI Too Long"),
     (errors.LimitRequestHeaders, "431 Request Header Fields Too Large"),
@@ -84,7 +85,7 @@ class SecurityEventsLogger(Logger):
 
     def warning(self, msg, *args, **kwargs):
         super().warning(msg, *args, **kwargs)
-        # handle_error runs inside the except block of the parse error: sys.exc_info() holds it.
+        # handle_error runs inside the except block of the parse error: sys.exc_info() (this thread's) holds it.
         error = sys.exc_info()[1]
         refusal = refused_request(msg, error) if not args else None
         if refusal is not None:
