@@ -196,7 +196,12 @@ def test_a_slow_header_client_times_out_the_sync_worker_and_the_arbiter_logs_it(
     command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "wsgi_for_tests:application"]
     security_log = tmp_path / "security.log"
     with serving(command, port, environment(), tmp_path) as output:
-        [worker] = re.findall(r"Booting worker with pid: (\d+)", output.read_text())
+        # gunicorn listens before its worker has booted and logged its pid (arbiter.py, spawn_worker).
+        deadline = time.monotonic() + 30
+        while not (booted := re.findall(r"Booting worker with pid: (\d+)", output.read_text())):
+            assert time.monotonic() < deadline, f"no worker booted within 30 s:\n{output.read_text()}"
+            time.sleep(0.1)
+        [worker] = booted
         # The request line and a header, then nothing: the sync worker waits in recv(2) and stops beating.
         with socket.create_connection(("127.0.0.1", port), timeout=20) as slow:
             slow.sendall(b"GET / HTTP/1.1\r\nHost: example\r\n")
