@@ -120,6 +120,8 @@ def test_every_refusal_is_logged_and_other_addresses_pass(settings, tail):
         (["127.0.0.1", "198.51.100.0/24"], 2, "127.0.0.1", "203.0.113.7, 198.51.100.1", 403),  # two proxies
         (["127.0.0.1"], 2, "127.0.0.1", "203.0.113.7, 198.51.100.1", 200),  # 198.51.100.1 is no proxy: it is the client
         (["127.0.0.1"], 1, "::ffff:127.0.0.1", "203.0.113.7", 403),  # a dual-stack socket's IPv4 peer
+        (["127.0.0.1"], 1, "127.0.0.1", "203.0.113.7\r\nINFO forged", 200),  # not an address: the proxy is the client
+        (["127.0.0.1"], 1, "127.0.0.1", "198.51.100.1, " * 100_000 + "203.0.113.7", 403),  # 1.4 MB: its last hop
         (["203.0.113.7"], 1, "203.0.113.7", "198.51.100.1", 200),  # a blocked proxy address is not the client
     ],
 )
