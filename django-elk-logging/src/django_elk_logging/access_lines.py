@@ -64,11 +64,11 @@ def parse_probe_networks(entries) -> tuple[Network, ...]:
         raise ValueError(f"probe networks: {error}") from None
 
 
-def is_quiet_probe(path: str, status: int, peer: str, skipped_paths: frozenset[str],
+def is_quiet_probe(path: str, answered_200: bool, peer: str, skipped_paths: frozenset[str],
                    probe_from: tuple[Network, ...]) -> bool:
     """A successful answer on a health-probe path to a prober's address: not logged. The same path asked
     from anywhere else is logged, so nobody can hide requests behind it."""
-    if status != 200 or path not in skipped_paths:
+    if not answered_200 or path not in skipped_paths:
         return False
     ip = parse_address(peer)
     return ip is not None and network_holding(ip, probe_from) is not None

@@ -135,7 +135,7 @@ class AccessLogMiddleware:
             status = response["status"] or (
                 CLIENT_CLOSED_STATUS if response["disconnected"] or cancelled else APP_FAILED_STATUS)
             peer = _peer(scope)
-            if not is_quiet_probe(scope.get("path"), status, peer, self.skipped_paths, self.probe_from):
+            if not is_quiet_probe(scope.get("path"), status == 200, peer, self.skipped_paths, self.probe_from):
                 self._log(scope, peer, status, response, time.perf_counter_ns() - started)
 
     def _log(self, scope: dict, peer: str, status: int, response: dict, duration_ns: int) -> None:

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .denylist import parse_networks
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
-from .request_context import RequestIdMiddleware, trusted_proxies
+from .request_context import RequestIdMiddleware, trusted_proxies, trusted_proxy_count
 from .signals import is_secret_key
 
 
@@ -63,10 +63,11 @@ def check_client_address_settings(app_configs=None, **kwargs) -> list[checks.Che
         parse_networks(getattr(settings, "BLOCKED_IPS", ()))
     except ValueError as error:
         found.append(checks.Error(f"BLOCKED_IPS {error}", id="django_elk_logging.E004"))
-    hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+    try:
+        hops = trusted_proxy_count()
+    except ImproperlyConfigured as error:
         return [*found, checks.Error(
-            f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {hops!r}.",
+            str(error),
             hint="0 (the default) believes no X-Forwarded-For, so no client can choose the address the logs record.",
             id="django_elk_logging.E003",
         )]

@@ -76,9 +76,10 @@ class AccessLogger(Logger):
         return escaped_atoms(atoms, rendered_atoms(self.cfg.access_log_format), self.max_request_line_chars)
 
     def access(self, resp, req, environ, request_time):
-        # resp.status is "200 OK" under WSGI workers, an int under the ASGI worker (gunicorn/asgi/protocol.py).
-        status = int(str(resp.status).split(None, 1)[0])
-        if is_quiet_probe(environ.get("PATH_INFO"), status, environ.get("REMOTE_ADDR", ""), self.skipped_paths,
+        # resp.status is "200 OK" under WSGI workers (None before the app answered), an int under the
+        # ASGI worker (gunicorn/asgi/protocol.py, ASGIResponseInfo).
+        answered_200 = str(resp.status).split(None, 1)[:1] == ["200"]
+        if is_quiet_probe(environ.get("PATH_INFO"), answered_200, environ.get("REMOTE_ADDR", ""), self.skipped_paths,
                           self.probe_from):
             return
         super().access(resp, req, environ, request_time)

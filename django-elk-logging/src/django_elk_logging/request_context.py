@@ -102,7 +102,7 @@ def trusted_proxies() -> tuple[Network, ...]:
 def trusted_proxy_count() -> int:
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {count!r}")
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {count!r}.")
     return count
 
 
