@@ -50,7 +50,12 @@ async def probe(request):
     return HttpResponse("probed")
 
 
+def healthz(request):
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     path("", hello), path("boom", boom), path("login", sign_in),
     path("async", async_token), path("sync", sync_token), path("probe", probe),
+    path("healthz", healthz),
 ]

@@ -34,6 +34,7 @@ SECURITY_LINE = re.compile(
     r"event_code=(?P<event_code>[a-z_]+) "
     r"user=(?P<user>[A-Za-z0-9._:/@+-]+) "
     r"client_ip=127\.0\.0\.1 "
+    r"peer_ip=127\.0\.0\.1 "
     r"path=(?P<path>/[A-Za-z0-9._/-]*) "
     r'user_agent="(?P<user_agent>[^"]*(?:Headless)?Chrome/[0-9][^"]*)"\] '
     r"(?P<message>.+)$"

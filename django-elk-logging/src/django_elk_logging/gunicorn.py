@@ -14,7 +14,16 @@ import os
 
 from gunicorn.config import AccessLogFormat
 
-from .access_lines import ACCESS_LOG_FORMAT, escaped_atoms, rendered_atoms
+from .access_lines import (
+    ACCESS_LOG_FORMAT,
+    CLIENT_ADDRESS_KEY,
+    DEFAULT_PROBE_NETWORKS,
+    PEER_ATOM,
+    escaped_atoms,
+    is_quiet_probe,
+    parse_probe_networks,
+    rendered_atoms,
+)
 from .gunicorn_events import SECURITY_LOGGER, SecurityEventsLogger
 from .log_lines import new_record_id
 from .logging_settings import (
@@ -43,20 +52,29 @@ def max_request_line_chars(limit_request_line: int) -> int:
 class AccessLogger(SecurityEventsLogger):
     """Escapes every request-controlled atom and never logs credentials.
 
-    Its format is ACCESS_LOG_FORMAT unless the config file chose another ``access_log_format``.
+    Its format is ACCESS_LOG_FORMAT unless the config file chose another ``access_log_format``. The
+    client (``h``) is the one the app resolved through the trusted proxies, which it leaves in the environ
+    (access_lines.CLIENT_ADDRESS_KEY); the peer when the app did not run (a request gunicorn refused), and
+    under gunicorn's own ASGI worker, which logs a new dict rather than the scope the app saw
+    (gunicorn/asgi/protocol.py, _build_environ).
     """
 
-    # Health probes run every few seconds; a successful one is not logged.
+    # Health probes run every few seconds: a successful one on these paths from probe_networks (addresses
+    # and CIDR networks) is not logged.
     skipped_paths: frozenset[str] = frozenset()
+    probe_networks = DEFAULT_PROBE_NETWORKS
 
     def setup(self, cfg):
         if cfg.access_log_format == AccessLogFormat.default:
             cfg.set("access_log_format", ACCESS_LOG_FORMAT)
         self.max_request_line_chars = max_request_line_chars(cfg.limit_request_line)
+        self.probe_from = parse_probe_networks(self.probe_networks)
         super().setup(cfg)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
+        atoms[PEER_ATOM] = atoms["h"]
+        atoms["h"] = environ.get(CLIENT_ADDRESS_KEY) or atoms["h"]
         # %(u)s would decode the user name out of an Authorization header.
         atoms["u"] = "-"
         atoms["duration_ns"] = str(atoms["D"] * 1000)  # D is in microseconds
@@ -66,7 +84,11 @@ class AccessLogger(SecurityEventsLogger):
         return escaped_atoms(atoms, rendered_atoms(self.cfg.access_log_format), self.max_request_line_chars)
 
     def access(self, resp, req, environ, request_time):
-        if environ.get("PATH_INFO") in self.skipped_paths and str(resp.status).startswith("200"):
+        # resp.status is "200 OK" under WSGI workers (None before the app answered), an int under the
+        # ASGI worker (gunicorn/asgi/protocol.py, ASGIResponseInfo).
+        answered_200 = str(resp.status).split(None, 1)[:1] == ["200"]
+        if is_quiet_probe(environ.get("PATH_INFO"), answered_200, environ.get("REMOTE_ADDR", ""), self.skipped_paths,
+                          self.probe_from):
             return
         super().access(resp, req, environ, request_time)
 
