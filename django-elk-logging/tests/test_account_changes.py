@@ -121,6 +121,24 @@ def test_groups_added_removed_and_cleared_from_either_side_only_when_they_change
     ])
 
 
+def test_deleting_a_group_or_a_permission_takes_it_from_everyone_who_held_it(bob, editors):
+    alice = User.objects.create_user("alice", password=PASSWORD)
+    editors.user_set.add(bob, alice)
+    editors.permissions.add(add_user_permission())
+    bob.user_permissions.add(add_user_permission())
+    tail = Tail()
+
+    editors.delete()
+    add_user_permission().delete()
+
+    # The deleted group's own permissions go with it: nobody else held them through it.
+    matches(tail.lines("security.log"), [
+        privilege("bob", "group:editors", "true", "false"),
+        privilege("alice", "group:editors", "true", "false"),
+        privilege("bob", "permission:auth.add_user", "true", "false"),
+    ])
+
+
 def test_permissions_of_a_user_and_of_a_group(bob, editors, tail):
     add_user = add_user_permission()
     delete_group = Permission.objects.get(content_type__app_label="auth", codename="delete_group")

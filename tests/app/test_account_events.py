@@ -134,6 +134,20 @@ def test_granting_a_group_a_permission(admin, editors, app_logs):
     ])
 
 
+def test_deleting_a_group_takes_it_from_its_members(admin, bob, editors, app_logs):
+    bob.groups.add(editors)
+    app_logs.mark()
+    path = f"/admin/auth/group/{editors.pk}/delete/"
+
+    request_id, status = submit(admin, path, "")
+
+    assert status == 302 and not Group.objects.exists()
+    check(app_logs.lines("security.log"), [
+        admin_action("deletion", "auth.group", editors.pk, "", "", request_id, path),
+        privilege("bob", "group:editors", "true", "false", request_id, path),
+    ])
+
+
 def test_a_password_set_in_the_admin_is_an_admin_change_and_never_logged(admin, bob, app_logs):
     app_logs.mark()  # after the fixtures' users
     path = f"/admin/auth/user/{bob.pk}/password/"

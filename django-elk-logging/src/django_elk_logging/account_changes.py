@@ -71,7 +71,8 @@ def read_stored_flags(sender, instance, raw=False, using=None, update_fields=Non
     flags = privilege_flags(sender)
     if update_fields is not None:
         flags = tuple(flag for flag in flags if flag in update_fields)
-    if not flags or instance._state.adding or instance.pk is None:
+    # A new object with a primary key may still overwrite a stored row (save() tries an UPDATE first).
+    if not flags or instance.pk is None:
         return
     stored = sender._base_manager.using(using).filter(pk=instance.pk).values(*flags).first()
     if stored is not None:

@@ -9,7 +9,7 @@ options.py, log_deletions). An entry read from the database has its primary key 
 (Model.from_db); one being built has none, so reading the admin's history logs nothing.
 
 The change message is LogEntry.get_change_message(): field names and related objects, never a value (a
-password change is "Changed password."). object_repr (the object's str()) is not logged: a model's str()
+password change is "Changed password."), in Django's own words, untranslated. object_repr (the object's str()) is not logged: a model's str()
 may be a token.
 """
 
@@ -18,6 +18,7 @@ import logging
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.utils import translation
 
 from .security_events import log_security_event
 
@@ -48,7 +49,10 @@ def log_admin_entry(sender, instance, **kwargs):
     object_type = f"{content_type.app_label}.{content_type.model}" if content_type is not None else ""
     operation = OPERATIONS[instance.action_flag]
     target = f" ({target_user})" if target_user else ""
-    change_message = instance.get_change_message()
+    # Untranslated, as the admin stores it (django/contrib/admin/utils.py, construct_change_message): the same
+    # words whatever the admin's language.
+    with translation.override(None):
+        change_message = instance.get_change_message()
     log_security_event(
         logger, "admin_action", "Admin %s of %s %s%s by %s%s", operation, object_type or "an unknown type",
         object_id, target, actor or "an unknown user", f": {change_message}" if change_message else "",

@@ -1,7 +1,7 @@
 from django.apps import AppConfig, apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.signals import request_finished, request_started
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
 
 # The many-to-many fields that grant privileges: (app model label, field name).
 MEMBERSHIPS = (("user", "groups"), ("user", "user_permissions"), ("auth.group", "permissions"))
@@ -54,5 +54,9 @@ def connect_account_changes():
         if field is not None:
             membership = Membership(owner, field_name)
             # weak=False: the bound method is the only reference to its Membership.
-            m2m_changed.connect(membership.changed, sender=membership.through, weak=False,
-                                dispatch_uid=f"django_elk_logging.membership.{owner._meta.label_lower}.{field_name}")
+            uid = f"django_elk_logging.membership.{owner._meta.label_lower}.{field_name}"
+            m2m_changed.connect(membership.changed, sender=membership.through, weak=False, dispatch_uid=uid)
+            pre_delete.connect(membership.related_deleting, sender=membership.related_model, weak=False,
+                               dispatch_uid=f"{uid}.related_deleting")
+            post_delete.connect(membership.related_deleted, sender=membership.related_model, weak=False,
+                                dispatch_uid=f"{uid}.related_deleted")

@@ -4,7 +4,10 @@ group's permissions, changed from either side (``user.groups.add(group)`` or ``g
 One record per (user or group, group or permission) that really changed. Django's m2m_changed
 (django/db/models/fields/related_descriptors.py, ManyRelatedManager) names in post_add only the rows it
 inserted, but in pre_remove every object it was asked to remove, and in pre_clear none: so before a
-remove or a clear the rows that are there are read (one query), and logged once they are gone.
+remove or a clear the rows that are there are read (one query), and logged once they are gone. Deleting a
+group or a permission takes it from everyone who held it, with no m2m_changed: that is logged too.
+Not seen: QuerySet.update() and bulk_update() of the user model, and rows written by raw SQL (Django sends
+no signal for them).
 """
 
 from .account_changes import log_privilege_change
@@ -47,14 +50,20 @@ class Membership:
         return {pk: f"permission:{app_label}.{codename}"
                 for pk, app_label, codename in rows.values_list("pk", "content_type__app_label", "codename")}
 
-    def log(self, pairs: set[tuple], granted: bool) -> None:
+    def describe(self, pairs: set[tuple]) -> list[tuple[dict, str]]:
+        """Each pair's (target field, privilege), in primary-key order."""
         if not pairs:
-            return
+            return []
         owners = self.owner_names({owner for owner, _ in pairs})
         privileges = self.privilege_names({related for _, related in pairs})
-        for owner, related in sorted(pairs):
-            target = {"target_group" if self.owner_is_group else "target_user": owners.get(owner, str(owner))}
-            log_privilege_change(privileges.get(related, str(related)), not granted, granted, **target)
+        target_field = "target_group" if self.owner_is_group else "target_user"
+        return [({target_field: owners.get(owner, str(owner))}, privileges.get(related, str(related)))
+                for owner, related in sorted(pairs)]
+
+    @staticmethod
+    def log(described: list[tuple[dict, str]], granted: bool) -> None:
+        for target, privilege in described:
+            log_privilege_change(privilege, not granted, granted, **target)
 
     def changed(self, sender, instance, action, reverse, model, pk_set, **kwargs):
         """The m2m_changed receiver. ``reverse``: ``instance`` is the related object and pk_set holds owners."""
@@ -63,7 +72,16 @@ class Membership:
             pairs = self.present_pairs(ids, [instance.pk]) if reverse else self.present_pairs([instance.pk], ids)
             instance.__dict__.setdefault(_LEAVING, {})[sender] = pairs
         elif action in ("post_remove", "post_clear"):
-            self.log(instance.__dict__.get(_LEAVING, {}).pop(sender, set()), granted=False)
+            self.log(self.describe(instance.__dict__.get(_LEAVING, {}).pop(sender, set())), granted=False)
         elif action == "post_add" and pk_set:
             pairs = {(owner, instance.pk) for owner in pk_set} if reverse else {(instance.pk, related) for related in pk_set}
-            self.log(pairs, granted=True)
+            self.log(self.describe(pairs), granted=True)
+
+    def related_deleting(self, sender, instance, **kwargs):
+        """pre_delete of the related model (a group, a permission): its rows go without an m2m_changed (the
+        collector deletes them as a cascade), so whoever held it is read now, by name, while it exists."""
+        instance.__dict__.setdefault(_LEAVING, {})[self.through] = self.describe(self.present_pairs(None, [instance.pk]))
+
+    def related_deleted(self, sender, instance, **kwargs):
+        """post_delete of the related model: everyone who held it lost it."""
+        self.log(instance.__dict__.get(_LEAVING, {}).pop(self.through, []), granted=False)
