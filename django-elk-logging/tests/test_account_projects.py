@@ -125,3 +125,68 @@ def test_a_user_model_with_no_flag_and_no_group_still_logs_creation_and_deletion
 
     check(project.lines("security.log"), [created("kim"), deleted("kim")])
     assert project.lines("django_debug.log") == []
+
+
+# ---- the admin's "delete selected", in a project shaped like startproject's, under whichever Django runs ------
+
+KNOWN_USER_MIDDLEWARE = """
+from django_elk_logging.request_context import current_request
+
+
+class KnownUserMiddleware:
+    # Stands in for the package's middleware that names the request's user (issue 19, another branch).
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        context = current_request()
+        if context is not None and request.user.is_authenticated:
+            context.username = request.user.get_username()
+        return self.get_response(request)
+"""
+
+
+def test_the_admins_delete_selected_logs_each_bulk_created_entry_and_each_deleted_user(tmp_path):
+    project = new_project(tmp_path, STARTPROJECT_LIKE_TUPLES, readme_block("Switch it on"), """
+        MIDDLEWARE = (*MIDDLEWARE, "known_user.KnownUserMiddleware")
+    """, urls='from django.contrib import admin\nfrom django.urls import path\n\n'
+              'urlpatterns = [path("admin/", admin.site.urls)]\n')
+    project.write("known_user.py", KNOWN_USER_MIDDLEWARE)
+    answers, _ = project.run("""
+        import re
+        from django.contrib.auth import get_user_model
+        User = get_user_model()
+        User.objects.create_superuser("root", "root@example.com", PASSWORD)
+        ids = [User.objects.create_user(name, password=PASSWORD).pk for name in ("bob", "carl")]
+        browser = Client(enforce_csrf_checks=True, HTTP_USER_AGENT="admin-test/1")
+
+        def token(page):
+            return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+
+        login = browser.get("/admin/login/")
+        browser.post("/admin/login/", {"csrfmiddlewaretoken": token(login), "username": "root", "password": PASSWORD})
+        selection = {"action": "delete_selected", "_selected_action": ids}
+        confirmation = browser.post("/admin/auth/user/", {**selection, "csrfmiddlewaretoken": token(browser.get("/admin/auth/user/"))})
+        before = len(open("logs/security.log").readlines())
+        done = browser.post("/admin/auth/user/", {**selection, "post": "yes", "csrfmiddlewaretoken": token(confirmation)})
+        print(json.dumps({"ids": ids, "before": before, "status": [confirmation.status_code, done.status_code],
+                          "request_id": done["X-Request-ID"], "left": list(User.objects.values_list("username", flat=True))}))
+    """)
+
+    assert answers["status"] == [200, 302] and answers["left"] == ["root"]
+    (bob, carl), request_id = answers["ids"], answers["request_id"]
+    context = r" client_ip=127\.0\.0\.1 path=/admin/auth/user/ user_agent=admin-test/1\] "
+
+    def start(module: str) -> str:
+        return rf"WARNING {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} "
+
+    check(project.lines("security.log")[answers["before"]:], [
+        re.compile(start("admin_actions") + rf"event=admin_action event_code=authz_admin user=root target_user={name} "
+                   rf"object_type=auth\.user object_id={pk} operation=deletion{context}"
+                   rf"Admin deletion of auth\.user {pk} \({name}\) by root")
+        for pk, name in ((bob, "bob"), (carl, "carl"))
+    ] + [
+        re.compile(start("account_changes") + rf"event=user_deleted event_code=user_deleted user=root target_user={name}{context}"
+                   rf"User deleted: {name} by root")
+        for name in ("carl", "bob")
+    ])
