@@ -12,7 +12,7 @@ no signal for them).
 
 from .account_changes import log_privilege_change
 
-# The pairs a remove or a clear is about to delete, kept on the instance until its post_ signal.
+# What a remove, a clear or a deletion is about to take away, kept on the instance until its post_ signal.
 _LEAVING = "_elk_logging_leaving_pairs"
 
 
