@@ -31,6 +31,7 @@ SECURITY_LINE = re.compile(
     r"\[request_id=(?P<request_id>[0-9a-f]{32}) "
     r"record_id=[0-9a-f]{16} "
     r"event=(?P<event>[a-z_]+) "
+    r"event_code=[a-z_]+ "
     r"user=(?P<user>[A-Za-z0-9._:/@+-]+) "
     r"client_ip=127\.0\.0\.1 "
     r"path=(?P<path>/[A-Za-z0-9._/-]*) "
