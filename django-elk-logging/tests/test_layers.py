@@ -72,8 +72,8 @@ def test_a_file_handler_takes_only_a_route_the_filters_define():
 
 # The package's modules, lowest layer first (django_elk_logging/__init__.py); sentry and pytest_plugin stand apart.
 LAYERS = ["escaping", "security_events", "log_lines", "denylist", "proxies", "logging_settings", "access_lines",
-          "asgi", "gunicorn_events", "gunicorn", "request_context", "log_filters", "ip_blocking", "signals", "checks",
-          "apps", "sentry", "pytest_plugin"]
+          "asgi", "gunicorn_events", "gunicorn", "request_context", "log_filters", "ip_blocking", "signals",
+          "account_changes", "membership_changes", "admin_actions", "checks", "apps", "sentry", "pytest_plugin"]
 
 
 def imported_package_modules(module: str) -> set[str]:

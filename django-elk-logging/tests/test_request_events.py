@@ -92,7 +92,7 @@ def test_a_client_request_id_can_never_become_the_request_id(tail):
     assert all(" client_request_id=shared-id-0001]" in line for line in lines), lines
 
 
-def test_logins_logouts_and_failures_are_security_events_with_the_user(tail, alice):
+def test_logins_logouts_and_failures_are_security_events_with_the_user(alice, tail):
     client = Client()
     assert client.login(username="alice", password="s3cret-Pass-42")
     client.logout()
@@ -114,7 +114,7 @@ def test_logins_logouts_and_failures_are_security_events_with_the_user(tail, ali
     assert "s3cret" not in "\n".join(events) and "wrong" not in "\n".join(events)
 
 
-def test_a_login_inside_a_request_records_the_client(tail, alice):
+def test_a_login_inside_a_request_records_the_client(alice, tail):
     client = Client(HTTP_USER_AGENT="agent/2", REMOTE_ADDR="192.0.2.7")
     response = client.post("/login", {"username": "alice", "password": "s3cret-Pass-42"})
 

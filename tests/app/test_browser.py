@@ -83,8 +83,18 @@ def submit_login(page: Page, username: str, password: str) -> Response:
     return login_post.value
 
 
+# running_app's create_demo_user, before the browser: the demo user's creation, outside any request.
+DEMO_USER_CREATED = re.compile(
+    r"WARNING \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} account_changes \[request_id=- record_id=[0-9a-f]{16} "
+    rf"event=user_created event_code=user_created target_user={DEMO_USERNAME}\] "
+    rf"User created: {DEMO_USERNAME} via manage\.py create_demo_user"
+)
+
+
 def security_lines(log_dir: Path) -> list[dict[str, str]]:
-    lines = (log_dir / "security.log").read_text(encoding="utf-8").splitlines()
+    """The browser's records, parsed, after the demo user's creation."""
+    created, *lines = (log_dir / "security.log").read_text(encoding="utf-8").splitlines()
+    assert DEMO_USER_CREATED.fullmatch(created), created
     parsed = []
     for line in lines:
         match = SECURITY_LINE.fullmatch(line)
