@@ -1,9 +1,9 @@
 """The package's layers point down: the line format loads only the standard library, the access log no Django.
 
 escaping -> log_lines, denylist, logging_settings, access_lines and asgi (standard library only) ->
-gunicorn (gunicorn) and request_context, log_filters (Django) -> ip_blocking, signals (security events),
-checks, apps. Each check runs in a fresh interpreter, so
-nothing another test imported counts.
+gunicorn (gunicorn) and request_context, log_filters (Django) -> ip_blocking, signals, password_events,
+auth_events (security events), checks, apps. Each check runs in a fresh interpreter, so nothing another test
+imported counts.
 """
 
 import ast
@@ -69,7 +69,8 @@ def test_a_file_handler_takes_only_a_route_the_filters_define():
 
 # The package's modules, lowest layer first (django_elk_logging/__init__.py); sentry and pytest_plugin stand apart.
 LAYERS = ["escaping", "security_events", "log_lines", "denylist", "logging_settings", "access_lines", "asgi", "gunicorn",
-          "request_context", "log_filters", "ip_blocking", "signals", "checks", "apps", "sentry", "pytest_plugin"]
+          "request_context", "log_filters", "ip_blocking", "signals", "password_events", "auth_events", "checks", "apps", "sentry",
+          "pytest_plugin"]
 
 
 def imported_package_modules(module: str) -> set[str]:
