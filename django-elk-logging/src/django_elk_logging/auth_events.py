@@ -43,16 +43,14 @@ def error_codes(form) -> str:
 
 
 def rejection_reason(user, backend_path, session_hash) -> str:
-    """Why django.contrib.auth.get_user (django/contrib/auth/__init__.py) refused a session's user."""
-    if user is None:
-        return "its user no longer exists"
+    """Why django.contrib.auth.get_user (django/contrib/auth/__init__.py) refused an existing user's session."""
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return "its authentication backend is no longer configured"
     if not user.is_active:
-        return "its user is inactive"
+        return "the user is inactive"
     if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
-        return "its user's password (or SECRET_KEY) changed since it began"
-    return "its authentication backend refused its user"
+        return "the password (or SECRET_KEY) changed since the session began"
+    return "the authentication backend refused the user"
 
 
 def _user_by_id(user_id):
@@ -69,9 +67,13 @@ def _log_unknown_session():
 
 
 def _log_refused_user(user, saved):
+    if user is None:
+        log_security_event(logger, "session_rejected", "Session rejected: its user (id %s) no longer exists",
+                           saved[SESSION_KEY])
+        return
+    username = user.get_username()
     reason = rejection_reason(user, saved[BACKEND_SESSION_KEY], saved[HASH_SESSION_KEY])
-    username = user.get_username() if user is not None else ""
-    log_security_event(logger, "session_rejected", "Session rejected: %s: %s", reason, username, user=username)
+    log_security_event(logger, "session_rejected", "Session rejected for %s: %s", username, reason, user=username)
 
 
 def _is_view(request, view_class) -> bool:
