@@ -2,13 +2,14 @@
 ORM, with real CSRF tokens: each one security record (password_events.py, auth_events.py), with the actor
 and the target, and never a password, token or session id in any log file."""
 
+import asyncio
 import re
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.test import Client
+from django.test import AsyncClient, Client
 
 from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
 
@@ -59,8 +60,10 @@ def admin_login(client: Client, username: str, password: str):
 
 
 def line(level: str, module: str, response, context: str, message: str) -> str:
+    """A security record of the request ``response`` answered (a WSGI environ's path, or an ASGI scope's)."""
+    path = response.request.get("PATH_INFO") or response.request["path"]
     return (rf"{level} {TIMESTAMP} {module} \[request_id={response['X-Request-ID']} record_id={RECORD_ID} "
-            rf"{context} client_ip=127\.0\.0\.1 path={re.escape(response.request['PATH_INFO'])}\] {message}")
+            rf"{context} client_ip=127\.0\.0\.1 path={re.escape(path)}\] {message}")
 
 
 def assert_lines(lines: list[str], patterns: list[str]) -> None:
@@ -357,3 +360,60 @@ def test_a_hostile_username_is_escaped_in_user_and_target_user():
         line("INFO", "password_events", changed, f"event=password_changed event_code=authn_password_change "
              f"user={HOSTILE_FIELD} target_user={HOSTILE_FIELD}", rf"Password changed for {HOSTILE_MESSAGE}"),
     ])
+
+
+# ---- under ASGI ----------------------------------------------------------------------------------------------
+
+
+async def async_submit(client: AsyncClient, path: str, data: dict):
+    page = await client.get(path)
+    assert page.status_code == 200, page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    return await client.post(path, {**data, "csrfmiddlewaretoken": token})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_session_is_read_and_the_user_resolved_without_a_synchronous_only_error(bob):
+    client = AsyncClient(enforce_csrf_checks=True)
+
+    async def logged_in():
+        assert await client.alogin(username="bob", password=OLD_PASSWORD)
+        tail = Tail()
+        return tail, await client.get("/forbidden")
+
+    tail, denied = asyncio.run(logged_in())
+    bob.set_password(NEW_PASSWORD)  # elsewhere: another process
+    bob.save()
+
+    async def stale_then_forged_then_reset():
+        stale = await client.get("/")
+        forged_client = AsyncClient()
+        forged_client.cookies["sessionid"] = "forgedsessionkey0123456789abcdef"
+        forged = await forged_client.get("/")
+        requested = await async_submit(client, "/accounts/password_reset/", {"email": "bob@example.com"})
+        link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body)[1]
+        set_password = (await client.get(link))["Location"]
+        completed = await async_submit(client, set_password, {"new_password1": WRONG_PASSWORD,
+                                                              "new_password2": WRONG_PASSWORD})
+        return stale, forged, requested, completed, link
+
+    stale, forged, requested, completed, link = asyncio.run(stale_then_forged_then_reset())
+
+    assert (denied.status_code, stale.status_code, forged.status_code, requested.status_code,
+            completed.status_code) == (403, 200, 200, 302, 302)
+    lines = [found for found in tail.lines("security.log") if not found.startswith("\t")]
+    assert_lines(lines, [
+        line("WARNING", "log", denied, "event=permission_denied event_code=authz_fail user=bob",
+             r"Forbidden \(Permission denied\): /forbidden"),
+        rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
+        r"event_code=authn_password_change target_user=bob\] Password changed for bob by \S+ \(pid \d+\)",
+        line("WARNING", "auth_events", stale, "event=session_rejected event_code=session_use_after_expire user=bob",
+             r"Session rejected for bob: the password \(or SECRET_KEY\) changed since the session began"),
+        line("WARNING", "auth_events", forged, "event=session_rejected event_code=session_use_after_expire",
+             r"Session rejected: the session cookie names no session \(expired, ended or forged\)"),
+        line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
+             r"user=bob@example\.com", r"Password reset requested for bob@example\.com"),
+        line("INFO", "password_events", completed, "event=password_reset_completed event_code=authn_password_change "
+             "target_user=bob", "Password reset completed for bob"),
+    ])
+    assert_nowhere_in_the_logs(link.rstrip("/").rsplit("/", 1)[1], OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD)

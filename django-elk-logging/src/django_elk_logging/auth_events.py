@@ -127,9 +127,10 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
 
     @staticmethod
     def _has_session_cookie(request) -> bool:
-        # Without Django's session and authentication middleware above it there is nothing to read.
-        return hasattr(request, "session") and hasattr(request, "auser") and (
-            settings.SESSION_COOKIE_NAME in request.COOKIES)
+        # Without Django's session and authentication middleware above it there is nothing to read. An empty
+        # cookie claims no session: it is what SessionMiddleware sends to delete one.
+        return hasattr(request, "session") and hasattr(request, "auser") and bool(
+            request.COOKIES.get(settings.SESSION_COOKIE_NAME))
 
     @staticmethod
     def _saved_keys(get) -> dict:
