@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import AsyncClient, Client
 
-from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
+from test_request_events import RECORD_ID, TIMESTAMP, Tail
 
 pytestmark = pytest.mark.django_db
 
