@@ -34,6 +34,8 @@ logger = logging.getLogger("security")
 # PasswordChangeForm and the admin's own password form are SetPasswordForms; the admin's form for
 # another user's password is not (django/contrib/auth/forms.py).
 PASSWORD_FORMS = (SetPasswordForm, AdminPasswordChangeForm)
+# What a session says of its user, read before the user is resolved: get_user flushes a session it refuses.
+_SAVED_KEYS = (SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY)
 
 
 def error_codes(form) -> str:
@@ -88,7 +90,7 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
 
     def call(self, request):
         if self._has_session_cookie(request):
-            saved = self._saved_keys(request.session.get)
+            saved = {key: request.session.get(key) for key in _SAVED_KEYS}
             if request.session.session_key is None:
                 _log_unknown_session()
             elif saved[SESSION_KEY] is not None:
@@ -107,8 +109,7 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
 
     async def acall(self, request):
         if self._has_session_cookie(request):
-            saved = {key: await request.session.aget(key) for key in (SESSION_KEY, BACKEND_SESSION_KEY,
-                                                                       HASH_SESSION_KEY)}
+            saved = {key: await request.session.aget(key) for key in _SAVED_KEYS}
             if request.session.session_key is None:
                 _log_unknown_session()
             elif saved[SESSION_KEY] is not None:
@@ -131,11 +132,6 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
         # cookie claims no session: it is what SessionMiddleware sends to delete one.
         return hasattr(request, "session") and hasattr(request, "auser") and bool(
             request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-
-    @staticmethod
-    def _saved_keys(get) -> dict:
-        # Read before the user is resolved: get_user flushes the session of a user it refuses.
-        return {key: get(key) for key in (SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY)}
 
     @staticmethod
     def _log_reset_request(request, response):
