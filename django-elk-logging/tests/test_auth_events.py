@@ -96,9 +96,9 @@ def test_password_change_view_logs_a_refusal_with_its_code_and_then_the_change(b
     assert refused.status_code == 200 and changed.status_code == 302
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", refused, "event=password_change_failed event_code=authn_password_change_fail "
-             "user=bob target_user=bob", "Password change failed for bob: password_incorrect"),
+             "user=bob target_user=bob", r"Password change failed \(password_incorrect\): bob"),
         line("INFO", "password_events", changed, "event=password_changed event_code=authn_password_change "
-             "user=bob target_user=bob", "Password changed for bob"),
+             "user=bob target_user=bob", "Password changed: bob"),
     ])
     assert_nowhere_in_the_logs(OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, client.cookies["sessionid"].value)
 
@@ -117,9 +117,9 @@ def test_the_admins_change_of_another_users_password_names_both(root, bob):
     assert mismatch.status_code == 200 and changed.status_code == 302
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", mismatch, "event=password_change_failed event_code=authn_password_change_fail "
-             "user=root target_user=bob", "Password change failed for bob: password_mismatch"),
+             "user=root target_user=bob", r"Password change failed \(password_mismatch\): bob"),
         line("INFO", "password_events", changed, "event=password_changed event_code=authn_password_change "
-             "user=root target_user=bob", "Password changed for bob"),
+             "user=root target_user=bob", "Password changed: bob"),
     ])
     assert_nowhere_in_the_logs(OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD)
 
@@ -139,7 +139,7 @@ def test_a_validators_refusal_is_named_by_its_codes(bob, settings):
     assert refused.status_code == 200
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", refused, "event=password_change_failed event_code=authn_password_change_fail "
-             "user=bob target_user=bob", "Password change failed for bob: password_too_short, password_entirely_numeric"),
+             "user=bob target_user=bob", r"Password change failed \(password_too_short, password_entirely_numeric\): bob"),
     ])
 
 
@@ -152,7 +152,7 @@ def test_set_password_and_save_outside_a_request_names_the_process(tail, bob):
     [found] = tail.lines("security.log")
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password changed for bob by \S+ \(pid \d+\)", found), found
+        r"event_code=authn_password_change target_user=bob\] Password changed by \S+ \(pid \d+\): bob", found), found
     assert_nowhere_in_the_logs(NEW_PASSWORD)
 
 
@@ -180,11 +180,11 @@ def test_a_reset_request_names_the_address_typed_and_its_completion_is_one_recor
     assert requested.status_code == 302 and mismatch.status_code == 200 and completed.status_code == 302
     assert_lines(tail.lines("security.log"), [
         line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
-             r"user=bob@example\.com", r"Password reset requested for bob@example\.com"),
+             r"user=bob@example\.com", r"Password reset requested: bob@example\.com"),
         line("WARNING", "auth_events", mismatch, "event=password_change_failed event_code=authn_password_change_fail "
-             "target_user=bob", "Password change failed for bob: password_mismatch"),
+             "target_user=bob", r"Password change failed \(password_mismatch\): bob"),
         line("INFO", "password_events", completed, "event=password_reset_completed event_code=authn_password_change "
-             "target_user=bob", "Password reset completed for bob"),
+             "target_user=bob", "Password reset completed: bob"),
     ])
     assert get_user_model().objects.get(pk=bob.pk).check_password(NEW_PASSWORD)
     assert_nowhere_in_the_logs(token, NEW_PASSWORD, WRONG_PASSWORD, OLD_PASSWORD)
@@ -200,7 +200,7 @@ def test_a_reset_request_for_a_hostile_address_is_escaped(tail):
     assert_lines(tail.lines("security.log"), [
         line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
              r'user="\\x22\\x1b\[31m\\x0b\\x22@exam\\u202eple\.com"',
-             r'Password reset requested for "\\x1b\[31m\\x0b"@exam\\u202eple\.com'),
+             r'Password reset requested: "\\x1b\[31m\\x0b"@exam\\u202eple\.com'),
     ])
 
 
@@ -214,7 +214,7 @@ def test_a_non_staff_user_with_the_right_password_at_the_admin_login_is_refused(
     assert refused.status_code == 200
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", refused, "event=user_login_failed event_code=authn_login_fail user=bob",
-             r"Login failed: correct password, login refused \(not staff\): bob"),
+             r"Login failed \(correct password, login refused: not staff\): bob"),
     ])
     assert_nowhere_in_the_logs(OLD_PASSWORD)
 
@@ -230,7 +230,7 @@ def test_an_inactive_user_refused_by_the_form_not_the_backend(tail, bob, setting
     assert refused.status_code == 200
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", refused, "event=user_login_failed event_code=authn_login_fail user=bob",
-             r"Login failed: correct password, login refused \(inactive\): bob"),
+             r"Login failed \(correct password, login refused: inactive\): bob"),
     ])
 
 
@@ -240,7 +240,7 @@ def test_an_empty_password_is_a_failed_login_though_nothing_was_authenticated(ta
     assert refused.status_code == 200
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", refused, f"event=user_login_failed event_code=authn_login_fail user={HOSTILE_FIELD}",
-             rf"Login failed: empty password: {HOSTILE_MESSAGE}"),
+             rf"Login failed \(empty password\): {HOSTILE_MESSAGE}"),
     ])
 
 
@@ -282,7 +282,7 @@ def test_a_session_from_before_a_password_change_elsewhere_is_rejected_naming_it
 
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", response, "event=session_rejected event_code=session_use_after_expire user=bob",
-             r"Session rejected for bob: the password \(or SECRET_KEY\) changed since the session began"),
+             r"Session rejected \(the password \(or SECRET_KEY\) changed since the session began\): bob"),
     ])
     assert_nowhere_in_the_logs(stale, NEW_PASSWORD, OLD_PASSWORD)
 
@@ -299,6 +299,22 @@ def test_a_session_of_a_deleted_user_is_rejected(tail, bob):
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", response, "event=session_rejected event_code=session_use_after_expire",
              rf"Session rejected: its user \(id {bob_id}\) no longer exists"),
+    ])
+
+
+def test_a_session_of_a_deactivated_user_with_a_hostile_name_is_rejected_escaped(tail):
+    user = get_user_model().objects.create_user(HOSTILE_NAME, password=OLD_PASSWORD)
+    client = Client()
+    assert client.login(username=HOSTILE_NAME, password=OLD_PASSWORD)
+    user.is_active = False
+    user.save()
+    tail = Tail()
+
+    response = client.get("/")
+
+    assert_lines(tail.lines("security.log"), [
+        line("WARNING", "auth_events", response, "event=session_rejected event_code=session_use_after_expire "
+             f"user={HOSTILE_FIELD}", rf"Session rejected \(the user is inactive\): {HOSTILE_MESSAGE}"),
     ])
 
 
@@ -358,7 +374,7 @@ def test_a_hostile_username_is_escaped_in_user_and_target_user():
     assert changed.status_code == 302 and user.pk
     assert_lines(tail.lines("security.log"), [
         line("INFO", "password_events", changed, f"event=password_changed event_code=authn_password_change "
-             f"user={HOSTILE_FIELD} target_user={HOSTILE_FIELD}", rf"Password changed for {HOSTILE_MESSAGE}"),
+             f"user={HOSTILE_FIELD} target_user={HOSTILE_FIELD}", rf"Password changed: {HOSTILE_MESSAGE}"),
     ])
 
 
@@ -406,14 +422,14 @@ def test_under_asgi_the_session_is_read_and_the_user_resolved_without_a_synchron
         line("WARNING", "log", denied, "event=permission_denied event_code=authz_fail user=bob",
              r"Forbidden \(Permission denied\): /forbidden"),
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password changed for bob by \S+ \(pid \d+\)",
+        r"event_code=authn_password_change target_user=bob\] Password changed by \S+ \(pid \d+\): bob",
         line("WARNING", "auth_events", stale, "event=session_rejected event_code=session_use_after_expire user=bob",
-             r"Session rejected for bob: the password \(or SECRET_KEY\) changed since the session began"),
+             r"Session rejected \(the password \(or SECRET_KEY\) changed since the session began\): bob"),
         line("WARNING", "auth_events", forged, "event=session_rejected event_code=session_use_after_expire",
              r"Session rejected: the session cookie names no session \(expired, ended or forged\)"),
         line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
-             r"user=bob@example\.com", r"Password reset requested for bob@example\.com"),
+             r"user=bob@example\.com", r"Password reset requested: bob@example\.com"),
         line("INFO", "password_events", completed, "event=password_reset_completed event_code=authn_password_change "
-             "target_user=bob", "Password reset completed for bob"),
+             "target_user=bob", "Password reset completed: bob"),
     ])
     assert_nowhere_in_the_logs(link.rstrip("/").rsplit("/", 1)[1], OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD)

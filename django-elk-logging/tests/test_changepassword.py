@@ -5,6 +5,7 @@ import os
 import pty
 import re
 import select
+import subprocess
 import sys
 import time
 
@@ -37,14 +38,20 @@ def project(tmp_path):
     return project
 
 
+# Makes the terminal on stdin the controlling one of this new session (subprocess's start_new_session), so
+# /dev/tty is it, then runs Django's command line.
+ON_ITS_TERMINAL = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+                   "os.execv(sys.executable, [sys.executable, '-m', 'django', *sys.argv[1:]])")
+
+
 def in_terminal(project, answers: list[str], *argv: str) -> tuple[int, str]:
     """``python -m django *argv`` on a terminal of its own (getpass reads /dev/tty), typing each answer at a
     password prompt; its exit status and what it wrote."""
     env = environment(project.folder, DJANGO_SETTINGS_MODULE="project_settings")
-    pid, terminal = pty.fork()
-    if pid == 0:
-        os.chdir(project.folder)
-        os.execve(sys.executable, [sys.executable, "-m", "django", *argv], env)
+    terminal, its_end = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-c", ON_ITS_TERMINAL, *argv], cwd=project.folder, env=env,
+                               stdin=its_end, stdout=its_end, stderr=its_end, start_new_session=True)
+    os.close(its_end)
     written = b""
     deadline = time.monotonic() + TERMINAL_TIMEOUT
     while time.monotonic() < deadline:
@@ -57,12 +64,11 @@ def in_terminal(project, answers: list[str], *argv: str) -> tuple[int, str]:
             if not chunk:
                 break
             written += chunk
-            prompts = len(PROMPT.findall(written))
-            if 0 < prompts <= len(answers) and written.endswith(PROMPT.findall(written)[-1]):
-                os.write(terminal, answers[prompts - 1].encode() + b"\n")
+            prompts = PROMPT.findall(written)
+            if 0 < len(prompts) <= len(answers) and written.endswith(prompts[-1]):
+                os.write(terminal, answers[len(prompts) - 1].encode() + b"\n")
     os.close(terminal)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), written.decode(errors="replace")
+    return process.wait(timeout=TERMINAL_TIMEOUT), written.decode(errors="replace")
 
 
 def assert_no_password_in(project, *passwords: str) -> None:
@@ -79,8 +85,8 @@ def test_a_password_changed_by_the_command_names_the_command(project):
     [found] = project.lines("security.log")
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password changed for bob by manage\.py changepassword "
-        r"\(pid \d+\)", found), found
+        r"event_code=authn_password_change target_user=bob\] Password changed by manage\.py changepassword \(pid \d+\): "
+        r"bob", found), found
     assert_no_password_in(project, FIRST)
 
 
@@ -92,8 +98,8 @@ def test_three_mismatches_are_a_failed_change_naming_the_command(project):
     [found] = project.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} changepassword \[request_id=- record_id={RECORD_ID} event=password_change_failed "
-        r"event_code=authn_password_change_fail target_user=bob\] Password change failed for bob by manage\.py "
-        r"changepassword \(pid \d+\): Aborting password change for user 'bob' after 3 attempts", found), found
+        r"event_code=authn_password_change_fail target_user=bob\] Password change by manage\.py changepassword "
+        r"\(pid \d+\) failed: Aborting password change for user 'bob' after 3 attempts", found), found
     assert_no_password_in(project, FIRST, SECOND)
 
 
@@ -104,5 +110,5 @@ def test_an_unknown_user_is_a_failed_change(project):
     [found] = project.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} changepassword \[request_id=- record_id={RECORD_ID} event=password_change_failed "
-        r'event_code=authn_password_change_fail target_user="nobody\\u202e"\] Password change failed for '
-        r"nobody\\u202e by manage\.py changepassword \(pid \d+\): user 'nobody\\u202e' does not exist", found), found
+        r'event_code=authn_password_change_fail target_user="nobody\\u202e"\] Password change by manage\.py '
+        r"changepassword \(pid \d+\) failed: user 'nobody\\u202e' does not exist", found), found

@@ -75,7 +75,8 @@ def _log_refused_user(user, saved):
         return
     username = user.get_username()
     reason = rejection_reason(user, saved[BACKEND_SESSION_KEY], saved[HASH_SESSION_KEY])
-    log_security_event(logger, "session_rejected", "Session rejected for %s: %s", username, reason, user=username)
+    # The reason first: a long name is cut at the end of the message.
+    log_security_event(logger, "session_rejected", "Session rejected (%s): %s", reason, username, user=username)
 
 
 def _is_view(request, view_class) -> bool:
@@ -139,7 +140,7 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
         # and renders the form again when it is not. request.POST was parsed by the view already.
         if request.method == "POST" and response.status_code == 302 and _is_view(request, PasswordResetView):
             email = request.POST.get("email", "")
-            log_security_event(logger, "password_reset_requested", "Password reset requested for %s", email,
+            log_security_event(logger, "password_reset_requested", "Password reset requested: %s", email,
                                user=email)
 
     def process_template_response(self, request, response):
@@ -150,8 +151,8 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
             return response
         if isinstance(form, PASSWORD_FORMS):
             target = form.user.get_username()
-            log_security_event(logger, "password_change_failed", "Password change failed for %s: %s",
-                               target, error_codes(form), target_user=target)
+            log_security_event(logger, "password_change_failed", "Password change failed (%s): %s",
+                               error_codes(form), target, target_user=target)
         elif isinstance(form, AuthenticationForm):
             self._log_refused_login(form)
         return response
@@ -166,9 +167,9 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
             # AdminAuthenticationForm (django/contrib/admin/forms.py) refuses a non-staff user as invalid_login.
             refused = isinstance(form, AdminAuthenticationForm) and not user.is_staff
             reason = "not staff" if refused else error_codes(form)
-            log_security_event(logger, "user_login_failed", "Login failed: correct password, login refused (%s): %s",
+            log_security_event(logger, "user_login_failed", "Login failed (correct password, login refused: %s): %s",
                                reason, username, user=username)
         elif not form.data.get(form.add_prefix("password")):
             account = form.data.get(form.add_prefix("username"), "")
-            log_security_event(logger, "user_login_failed", "Login failed: empty password: %s", account,
+            log_security_event(logger, "user_login_failed", "Login failed (empty password): %s", account,
                                user=account)

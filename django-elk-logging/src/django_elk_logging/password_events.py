@@ -81,10 +81,10 @@ def log_password_saved(sender, instance, created, **kwargs):
     target = instance.get_username()
     request = _http_request.get()
     if request is not None and is_reset_confirm(request):
-        log_security_event(logger, "password_reset_completed", "Password reset completed for %s", target,
+        log_security_event(logger, "password_reset_completed", "Password reset completed: %s", target,
                            target_user=target)
     elif current_request() is not None:
-        log_security_event(logger, "password_changed", "Password changed for %s", target, target_user=target)
+        log_security_event(logger, "password_changed", "Password changed: %s", target, target_user=target)
     else:
-        log_security_event(logger, "password_changed", "Password changed for %s by %s", target, process_name(),
+        log_security_event(logger, "password_changed", "Password changed by %s: %s", process_name(), target,
                            target_user=target)

@@ -27,6 +27,6 @@ class Command(changepassword.Command):
                 # Django's reasons name the user and the number of attempts (three mismatched or invalid
                 # passwords), never a password. The account is the one Django looked up.
                 target = options["username"] or getpass.getuser()
-                log_security_event(logger, "password_change_failed", "Password change failed for %s by %s: %s",
-                                   target, process_name(), error, target_user=target)
+                log_security_event(logger, "password_change_failed", "Password change by %s failed: %s",
+                                   process_name(), error, target_user=target)
                 raise
