@@ -11,6 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import AsyncClient, Client
 
+from projects import new_project, readme_block
+from servers import environment, free_port, request, serving
+from test_projects import STARTPROJECT_LIKE_TUPLES
 from test_request_events import RECORD_ID, TIMESTAMP, Tail
 
 pytestmark = pytest.mark.django_db
@@ -433,3 +436,59 @@ def test_under_asgi_the_session_is_read_and_the_user_resolved_without_a_synchron
              "target_user=bob", "Password reset completed: bob"),
     ])
     assert_nowhere_in_the_logs(link.rstrip("/").rsplit("/", 1)[1], OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD)
+
+
+def test_under_uvicorn_a_session_is_read_and_rejected_without_a_synchronous_only_error(tmp_path):
+    """A project of the README's settings (a database file, so the server and the drivers share sessions)."""
+    project = new_project(tmp_path, STARTPROJECT_LIKE_TUPLES, readme_block("Switch it on"),
+                          'ALLOWED_HOSTS = ["testserver", "127.0.0.1"]\n', urls=(
+        "from django.core.exceptions import PermissionDenied\nfrom django.http import HttpResponse\n"
+        "from django.urls import path\n\n\ndef forbidden(request):\n    raise PermissionDenied\n\n\n"
+        'urlpatterns = [path("", lambda request: HttpResponse("hi")), path("forbidden", forbidden)]\n'))
+    project.write("project_asgi.py", "from django.core.asgi import get_asgi_application\n\n"
+                                     "application = get_asgi_application()\n")
+    signed_in, _ = project.run(f"""
+        from django.contrib.auth import get_user_model
+        get_user_model().objects.create_user("bob", password={OLD_PASSWORD!r})
+        client = Client()
+        assert client.login(username="bob", password={OLD_PASSWORD!r})
+        print(json.dumps({{"session": client.cookies["sessionid"].value}}))
+    """)
+    cookie = {"Cookie": f"sessionid={signed_in['session']}"}
+    port = free_port()
+    command = ["uvicorn", "project_asgi:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    with serving(command, port, environment(project.folder, DJANGO_SETTINGS_MODULE="project_settings"), tmp_path):
+        denied = request(port, "GET", "/forbidden", cookie)
+        project.run(f"""
+            from django.contrib.auth import get_user_model
+            bob = get_user_model().objects.get(username="bob")
+            bob.set_password({NEW_PASSWORD!r})
+            bob.save()
+            print(json.dumps({{}}))
+        """)
+        stale = request(port, "GET", "/", cookie)
+        forged = request(port, "GET", "/", {"Cookie": "sessionid=forgedsessionkey0123456789abcdef"})
+
+    assert (denied[0], stale[0], forged[0]) == (403, 200, 200)
+    records = [found for found in project.lines("security.log") if not found.startswith("\t")]
+
+    def served(answer, context: str, message: str) -> str:
+        return (rf"WARNING {TIMESTAMP} (log|auth_events) \[request_id={answer[1]['X-Request-ID']} record_id={RECORD_ID} "
+                rf"{context} client_ip=127\.0\.0\.1 path=/\w*\] {message}")
+
+    assert_lines(records, [
+        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in "
+        r"event_code=authn_login_success user=bob\] User logged in: bob",  # the driver's Client.login
+        served(denied, "event=permission_denied event_code=authz_fail user=bob", r"Forbidden \(Permission denied\): /forbidden"),
+        rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
+        r"event_code=authn_password_change target_user=bob\] Password changed by \S+ \(pid \d+\): bob",
+        served(stale, "event=session_rejected event_code=session_use_after_expire user=bob",
+               r"Session rejected \(the password \(or SECRET_KEY\) changed since the session began\): bob"),
+        served(forged, "event=session_rejected event_code=session_use_after_expire",
+               r"Session rejected: the session cookie names no session \(expired, ended or forged\)"),
+    ])
+    server_output = "\n".join(path.read_text() for path in tmp_path.glob("server-*.out"))
+    assert "SynchronousOnlyOperation" not in server_output and "Traceback" not in server_output
+    for path in project.log_dir.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert signed_in["session"] not in text and OLD_PASSWORD not in text and NEW_PASSWORD not in text
