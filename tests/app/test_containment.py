@@ -115,8 +115,11 @@ def test_from_the_command_line_an_unknown_user_exits_1_and_the_actor_is_required
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "CommandError: No user named 'nobody': nothing was changed.")
     assert no_actor.returncode == 2 and "the following arguments are required: --actor" in no_actor.stderr
     assert (done.returncode, done.stdout) == (0, f"User '{DEMO_USERNAME}' deactivated; 0 session(s) ended.\n")
-    lines = (tmp_path / "log" / "security.log").read_text().splitlines()
-    assert len(lines) == 1 and "event=user_deactivated event_code=user_archived user=ops-carol target_user=demo]" in lines[0]
+    password_set, deactivated = (tmp_path / "log" / "security.log").read_text().splitlines()
+    # create_demo_user sets the demo user's password: a password change, by that command.
+    assert re.search(r"event=password_changed event_code=authn_password_change target_user=demo\] "
+                     r"Password changed by manage\.py create_demo_user \(pid \d+\): demo$", password_set), password_set
+    assert "event=user_deactivated event_code=user_archived user=ops-carol target_user=demo]" in deactivated
 
 
 def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor(bob, alice, app_logs):
@@ -193,7 +196,7 @@ def test_a_rotated_secret_key_keeps_sessions_while_the_old_key_is_a_fallback_and
     assert idle.get("/account/").status_code == 302  # still signed with the old key: ended
 
 
-def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers_out_quietly(settings, bob, app_logs):
+def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers_out_with_one_event_each(settings, bob, app_logs):
     # docs/incident-response.md, "The key leaked": no fallback, and the stored sessions deleted.
     stale, deleted = logged_in(bob), logged_in(bob)
     settings.SECRET_KEY = "leaked-" + settings.SECRET_KEY[::-1]
@@ -208,4 +211,6 @@ def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers
     Session.objects.all().delete()
     assert deleted.get("/account/").status_code == 302
     assert deleted.get("/account/").status_code == 302
-    assert app_logs.lines("security.log") == []
+    # One event for the returning browser: SessionMiddleware deletes the cookie that names no session.
+    [rejected] = app_logs.lines("security.log")
+    assert rejected.endswith("Session rejected: the session cookie names no session (expired, ended or forged)")
