@@ -20,7 +20,8 @@ preload_app = False
 AccessLogger.skipped_paths = frozenset(
     path.strip() for path in os.environ.get("GUNICORN_ACCESS_LOG_SKIP_PATHS", "/healthz").split(",") if path.strip()
 )
-# Its access format is the package's (access_lines.ACCESS_LOG_FORMAT), which the pipeline parses.
+# Its access format is the package's (access_lines.ACCESS_LOG_FORMAT), which the pipeline parses; the requests
+# gunicorn refuses itself and the workers it kills are security events (request_refused, worker_timeout).
 logger_class = AccessLogger
-# Errors to stderr (docker logs), access lines to the shared log directory.
+# Errors to stderr (docker logs); access lines, and the arbiter's worker timeouts, to the shared log directory.
 logconfig_dict = log_config_dict(os.environ.get("DJANGO_LOG_DIR", "/var/log/django"))

@@ -31,6 +31,7 @@ SECURITY_LINE = re.compile(
     r"\[request_id=(?P<request_id>[0-9a-f]{32}) "
     r"record_id=[0-9a-f]{16} "
     r"event=(?P<event>[a-z_]+) "
+    r"event_code=(?P<event_code>[a-z_]+) "
     r"user=(?P<user>[A-Za-z0-9._:/@+-]+) "
     r"client_ip=127\.0\.0\.1 "
     r"path=(?P<path>/[A-Za-z0-9._/-]*) "
@@ -129,6 +130,7 @@ def test_browser_login_logout_and_failed_login_are_security_events(tmp_path):
             "level": "INFO",
             "request_id": request_ids["user_logged_in"],
             "event": "user_logged_in",
+            "event_code": "authn_login_success",
             "user": DEMO_USERNAME,
             "path": "/accounts/login/",
             "user_agent": user_agent,
@@ -138,6 +140,7 @@ def test_browser_login_logout_and_failed_login_are_security_events(tmp_path):
             "level": "INFO",
             "request_id": request_ids["user_logged_out"],
             "event": "user_logged_out",
+            "event_code": "session_expired",
             "user": DEMO_USERNAME,
             "path": "/accounts/logout/",
             "user_agent": user_agent,
@@ -147,6 +150,7 @@ def test_browser_login_logout_and_failed_login_are_security_events(tmp_path):
             "level": "WARNING",
             "request_id": request_ids["user_login_failed"],
             "event": "user_login_failed",
+            "event_code": "authn_login_fail",
             "user": INTRUDER_USERNAME,
             "path": "/accounts/login/",
             "user_agent": user_agent,
