@@ -95,13 +95,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Apps and middleware
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # First: its changepassword (which logs its refusals) wins over django.contrib.auth's.
+    "django_elk_logging",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_elk_logging",
     "myapp",
 ]
 
@@ -117,6 +118,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After AuthenticationMiddleware: rejected sessions, refused logins and password forms, and the
+    # user on permission_denied and csrf_failure records.
+    "django_elk_logging.auth_events.AuthEventsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -136,7 +136,10 @@ def adaptations(settings, caplog, middleware: list[str]) -> list[str]:
 
 
 def test_an_all_async_chain_with_the_package_needs_no_thread_switch(settings, caplog):
-    ours = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
+    ours = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django_elk_logging.auth_events.AuthEventsMiddleware"]
 
     assert adaptations(settings, caplog, ours) == []
     # The same check sees a sync-only middleware, below which Django switches threads.

@@ -10,6 +10,7 @@ from django.core.handlers.wsgi import WSGIHandler
 OURS = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
+AUTH_EVENTS = "django_elk_logging.auth_events.AuthEventsMiddleware"
 
 
 def found() -> dict[str, str]:
@@ -23,17 +24,29 @@ def test_the_test_projects_settings_pass(settings):
 @pytest.mark.parametrize(
     "middleware, expected",
     [
-        ([SESSION, AUTHENTICATION], {"django_elk_logging.W001"}),
-        ([SESSION, OURS[0], AUTHENTICATION], {"django_elk_logging.W009"}),
-        ([OURS[0], SESSION, OURS[1], AUTHENTICATION], {"django_elk_logging.W002"}),
-        ([OURS[0], SESSION, AUTHENTICATION, OURS[1]], {"django_elk_logging.W002"}),
-        ((*OURS, SESSION, AUTHENTICATION), set()),  # a tuple, as some projects keep it
+        ([SESSION, AUTHENTICATION, AUTH_EVENTS], {"django_elk_logging.W001"}),
+        ([SESSION, OURS[0], AUTHENTICATION, AUTH_EVENTS], {"django_elk_logging.W009"}),
+        ([OURS[0], SESSION, OURS[1], AUTHENTICATION, AUTH_EVENTS], {"django_elk_logging.W002"}),
+        ([OURS[0], SESSION, AUTHENTICATION, OURS[1], AUTH_EVENTS], {"django_elk_logging.W002"}),
+        ((*OURS, SESSION, AUTHENTICATION, AUTH_EVENTS), set()),  # a tuple, as some projects keep it
+        ([*OURS, SESSION, AUTHENTICATION], {"django_elk_logging.W020"}),
+        ([*OURS, SESSION, AUTH_EVENTS, AUTHENTICATION], {"django_elk_logging.W021"}),
+        ([*OURS], set()),  # no authentication: nothing for it to read
     ],
 )
 def test_middleware_missing_or_misplaced(settings, middleware, expected):
     settings.MIDDLEWARE = middleware
 
     assert set(found()) == expected
+
+
+def test_the_package_after_django_contrib_auth_leaves_changepassword_unlogged(settings):
+    settings.INSTALLED_APPS = [name for name in settings.INSTALLED_APPS if name != "django_elk_logging"] + [
+        "django_elk_logging"]
+
+    assert found() == {"django_elk_logging.W022": (
+        "django_elk_logging comes after django.contrib.auth in INSTALLED_APPS: manage.py changepassword runs "
+        "Django's command, whose refusals are not logged.")}
 
 
 def test_a_blocked_ip_middleware_after_the_session_says_which(settings):

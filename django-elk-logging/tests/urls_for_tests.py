@@ -2,9 +2,11 @@ import asyncio
 import logging
 import time
 
+from django.contrib import admin
 from django.contrib.auth import authenticate, login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 
 logger = logging.getLogger("views_for_tests")
 
@@ -54,8 +56,21 @@ def healthz(request):
     return HttpResponse("ok")
 
 
+def forbidden(request):
+    raise PermissionDenied
+
+
+def whoami(request):
+    """A POST, so CSRF applies; answers who Django took the requester for."""
+    return HttpResponse(request.user.get_username())
+
+
 urlpatterns = [
     path("", hello), path("boom", boom), path("login", sign_in),
     path("async", async_token), path("sync", sync_token), path("probe", probe),
     path("healthz", healthz),
+    path("forbidden", forbidden), path("whoami", whoami),
+    # Django's own: password_change/, password_reset/, reset/<uidb64>/<token>/ (django/contrib/auth/urls.py)
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
 ]

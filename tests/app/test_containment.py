@@ -232,7 +232,7 @@ def test_a_rotated_secret_key_keeps_sessions_while_the_old_key_is_a_fallback_and
     assert idle.get("/account/").status_code == 302  # still signed with the old key: ended
 
 
-def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers_out_quietly(settings, bob, app_logs):
+def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers_out_with_one_event_each(settings, bob, app_logs):
     # docs/incident-response.md, "The key leaked": no fallback, and the stored sessions deleted.
     stale, deleted = logged_in(bob), logged_in(bob)
     settings.SECRET_KEY = "leaked-" + settings.SECRET_KEY[::-1]
@@ -247,4 +247,6 @@ def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers
     Session.objects.all().delete()
     assert deleted.get("/account/").status_code == 302
     assert deleted.get("/account/").status_code == 302
-    assert app_logs.lines("security.log") == []
+    # One event for the returning browser: SessionMiddleware deletes the cookie that names no session.
+    [rejected] = app_logs.lines("security.log")
+    assert rejected.endswith("Session rejected: the session cookie names no session (expired, ended or forged)")

@@ -197,7 +197,7 @@ def test_no_password_session_or_csrf_token_reaches_any_log(user, app_logs, setti
         assert secret not in written
 
 
-def test_permission_denied_goes_to_the_security_log_only(user, client, app_logs):
+def test_permission_denied_goes_to_the_security_log_only_naming_the_user(user, client, app_logs):
     client.force_login(user)
     app_logs.mark()
 
@@ -207,7 +207,7 @@ def test_permission_denied_goes_to_the_security_log_only(user, client, app_logs)
     [record] = app_logs.records("security.log")
     assert security_line(
         "WARNING", "log", response["X-Request-ID"], "permission_denied",
-        "Forbidden (Permission denied): /restricted/", path="/restricted/",
+        "Forbidden (Permission denied): /restricted/", user="alice", path="/restricted/",
     ).fullmatch(record.split("\n")[0])
     assert app_logs.lines("django_debug.log") == []
 
@@ -223,6 +223,22 @@ def test_csrf_failure_is_a_security_event(client, app_logs):
         "WARNING", "log", response["X-Request-ID"], "csrf_failure", "Forbidden (CSRF cookie not set.): /accounts/login/"
     ).fullmatch(line)
     assert app_logs.lines("django_debug.log") == []
+
+
+def test_a_csrf_failure_of_a_logged_in_user_names_the_user(user, app_logs):
+    # CsrfViewMiddleware refuses in process_view, after AuthEventsMiddleware resolved the user.
+    client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT="pytest-agent")
+    client.force_login(user)
+    app_logs.mark()
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 403
+    [line] = app_logs.lines("security.log")
+    assert security_line(
+        "WARNING", "log", response["X-Request-ID"], "csrf_failure", "Forbidden (CSRF cookie not set.): /accounts/logout/",
+        user="alice", path="/accounts/logout/",
+    ).fullmatch(line), line
 
 
 def test_disallowed_host_is_a_security_event(client, app_logs):

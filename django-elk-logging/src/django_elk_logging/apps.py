@@ -8,8 +8,8 @@ MEMBERSHIPS = (("user", "groups"), ("user", "user_permissions"), ("auth.group", 
 
 
 class ElkLoggingConfig(AppConfig):
-    """Connects the request context (request_started/finished), the auth security events and the account, privilege
-    and admin events; registers the checks."""
+    """Connects the request context (request_started/finished), the auth security events and the account, password,
+    privilege and admin events; registers the checks."""
 
     name = "django_elk_logging"
     verbose_name = "ELK logging"
@@ -40,6 +40,7 @@ def connect_account_changes():
 
     from .account_changes import log_deleted_user, log_saved_user, read_stored_flags
     from .membership_changes import Membership
+    from .password_events import log_password_saved
 
     user_model = get_user_model()
     for model in apps.get_models():
@@ -47,6 +48,7 @@ def connect_account_changes():
             label = model._meta.label_lower
             pre_save.connect(read_stored_flags, sender=model, dispatch_uid=f"django_elk_logging.stored_flags.{label}")
             post_save.connect(log_saved_user, sender=model, dispatch_uid=f"django_elk_logging.saved_user.{label}")
+            post_save.connect(log_password_saved, sender=model, dispatch_uid=f"django_elk_logging.password_saved.{label}")
             post_delete.connect(log_deleted_user, sender=model, dispatch_uid=f"django_elk_logging.deleted_user.{label}")
     for owner_label, field_name in MEMBERSHIPS:
         owner = user_model if owner_label == "user" else apps.get_model(owner_label)

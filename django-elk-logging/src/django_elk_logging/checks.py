@@ -1,9 +1,11 @@
 """System checks (``manage.py check``, and every runserver and test run): the settings the package needs."""
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from .auth_events import AuthEventsMiddleware
 from .denylist import parse_networks
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
@@ -17,10 +19,12 @@ def _dotted_path(cls: type) -> str:
 
 REQUEST_ID_MIDDLEWARE = _dotted_path(RequestIdMiddleware)
 BLOCKED_IP_MIDDLEWARE = _dotted_path(BlockedIPMiddleware)
+AUTH_EVENTS_MIDDLEWARE = _dotted_path(AuthEventsMiddleware)
+AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 # What a refused request must not reach: a session read, a user loaded from the database.
 _STATEFUL_MIDDLEWARE = (
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    AUTHENTICATION_MIDDLEWARE,
 )
 _REQUEST_CONTEXT_FILTER = LOG_FILTERS[REQUEST_CONTEXT]["()"]
 
@@ -53,7 +57,41 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 hint="Put it before them, right after RequestIdMiddleware.",
                 id="django_elk_logging.W002",
             ))
-    return found
+    return [*found, *_auth_events_middleware_findings(middleware)]
+
+
+def _auth_events_middleware_findings(middleware: list) -> list[checks.CheckMessage]:
+    if AUTHENTICATION_MIDDLEWARE not in middleware:
+        return []  # no logins, no sessions' users: nothing for it to log
+    if AUTH_EVENTS_MIDDLEWARE not in middleware:
+        return [checks.Warning(
+            f"{AUTH_EVENTS_MIDDLEWARE} is not in MIDDLEWARE: no session_rejected, password_reset_requested or "
+            "password_change_failed events, no refused logins with the right password, and permission_denied "
+            "and csrf_failure records carry no user.",
+            hint=f"Add it after {AUTHENTICATION_MIDDLEWARE}.",
+            id="django_elk_logging.W020",
+        )]
+    if middleware.index(AUTH_EVENTS_MIDDLEWARE) < middleware.index(AUTHENTICATION_MIDDLEWARE):
+        return [checks.Warning(
+            f"{AUTH_EVENTS_MIDDLEWARE} comes before {AUTHENTICATION_MIDDLEWARE}: it finds no user to read.",
+            hint=f"Move it after {AUTHENTICATION_MIDDLEWARE}.",
+            id="django_elk_logging.W021",
+        )]
+    return []
+
+
+@checks.register()
+def check_app_order(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    names = [config.name for config in apps.get_app_configs()]
+    # The first app with a command of a name wins (get_commands, django/core/management/__init__.py).
+    if "django.contrib.auth" in names and names.index("django.contrib.auth") < names.index("django_elk_logging"):
+        return [checks.Warning(
+            "django_elk_logging comes after django.contrib.auth in INSTALLED_APPS: manage.py changepassword runs "
+            "Django's command, whose refusals are not logged.",
+            hint='INSTALLED_APPS = ["django_elk_logging", *INSTALLED_APPS]',
+            id="django_elk_logging.W022",
+        )]
+    return []
 
 
 @checks.register()
