@@ -26,6 +26,7 @@ import time
 import weakref
 
 from .escaping import neutralise, one_word
+from .redaction import redact_request_line, redact_url
 
 MAX_MESSAGE_CHARS = 8192
 MAX_FIELD_CHARS = 512
@@ -88,14 +89,20 @@ def _escaped_by_django(record: logging.LogRecord) -> bool:
     )
 
 
+def _redacted_django_argument(text: str) -> str:
+    """A path ("Not Found: %s" gets request.path) or a request line (runserver's log_message) of Django's, redacted."""
+    return redact_url(text) if text.startswith("/") else redact_request_line(text) if " /" in text else text
+
+
 def original_message(record: logging.LogRecord) -> str:
-    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given.
+    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given, paths redacted.
 
     neutralise() then escapes the whole message once, so one decode gives the
     original; Django's escaped form would otherwise get its backslashes doubled.
     """
     if record.args and isinstance(record.args, tuple) and _escaped_by_django(record):
-        args = tuple(arg.encode("ascii").decode("unicode_escape") if isinstance(arg, str) else arg for arg in record.args)
+        args = tuple(_redacted_django_argument(arg.encode("ascii").decode("unicode_escape")) if isinstance(arg, str)
+                     else arg for arg in record.args)
         return str(record.msg) % args
     return record.getMessage()
 

@@ -28,6 +28,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.handlers.wsgi import get_path_info
 
+from .redaction import redact_url
+
 try:
     import sentry_sdk
 except ModuleNotFoundError:  # without the [sentry] extra there are no Sentry events to tag
@@ -98,7 +100,7 @@ def _begin(meta: dict, path: str) -> RequestContext:
         request_id=incoming if accepted else new_request_id(),
         client_ip=client_ip(meta),
         user_agent=meta.get("HTTP_USER_AGENT", ""),
-        path=path or "/",
+        path=redact_url(path or "/"),  # a reset link's token, for one, never reaches a record
         meta=meta,
     )
     _current_request.set(context)
