@@ -39,4 +39,8 @@ ADMINS = [("Ops", "ops@example.com")]
 # Empty here; the tests that run a server set it to block one loopback address.
 BLOCKED_IPS = [entry for entry in os.environ.get("PACKAGE_TESTS_BLOCKED_IPS", "").split(",") if entry]
 
+# Redacted besides the defaults (redaction.py): the servers' tests see them reach gunicorn's access logger.
+LOG_REDACTED_PARAMETERS = ["ticket"]
+LOG_REDACTED_PATHS = [r"/invite/([^/]+)"]
+
 LOGGING = elk_logging(MONITORED_DIR)
