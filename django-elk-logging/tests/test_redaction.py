@@ -47,6 +47,8 @@ REDACTOR = Redactor()
     ("/en/accounts/reset/MQ/c4p5zs-0123456789abcdef", "/en/accounts/reset/MQ/[REDACTED]"),
     ("/reset/MQ/set-password/", None),
     ("/reset/done/", None),
+    # A route's placeholders (a Sentry transaction's name) are no secret.
+    ("/reset/{uidb64}/{token}/", None), ("/reset/<uidb64>/<str:token>/", None),
     # Django decodes %2F and any escape in PATH_INFO before it resolves: so does the redaction.
     ("/%72eset/MQ/tok/", "/%72eset/MQ/[REDACTED]/"),
     ("/reset%2FMQ%2Ftok/", "/reset%2FMQ%2F[REDACTED]/"),

@@ -36,6 +36,8 @@ _TEXT_TOKEN = re.compile(r"[^\s'\"<>`]+")
 # allauth/account/views/_password_reset.py, reset_url_key): no secret.
 _SESSION_TOKEN_SEGMENT = "set-password"
 _ALLAUTH_RESET_KEY = re.compile(r"([0-9A-Za-z]+-)(.+)")
+# A route's placeholder, as Sentry names a transaction (/reset/{uidb64}/{token}/) or Django writes it: no secret.
+_PLACEHOLDER = re.compile(r"\{\w+\}|<(?:\w+:)?\w+>")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Redactor:
     def _token_segment(names: list, index: int) -> str | None:
         """The segment at ``index`` redacted, when it holds a token; else None."""
         name = names[index]
-        if name in ("", _SESSION_TOKEN_SEGMENT):
+        if name in ("", _SESSION_TOKEN_SEGMENT) or _PLACEHOLDER.fullmatch(name):
             return None
         # allauth: password/reset/key/<uidb36>-<key>/ and confirm-email/<key>/ (allauth/account/urls.py).
         if index >= 3 and names[index - 3 : index] == ["password", "reset", "key"]:
