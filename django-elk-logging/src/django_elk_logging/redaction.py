@@ -23,7 +23,7 @@ DEFAULT_PARAMETERS = frozenset({
     "api_key", "apikey", "signature", "sig", "auth", "session", "sessionid", "csrf", "csrfmiddlewaretoken",
 })
 # Request headers whose value is a credential (for Sentry, and access-log formats that render headers).
-_SECRET_HEADER = re.compile(r"token|secret|key|auth|session|csrf|signature|password|passw|cookie", re.I)
+_SECRET_HEADER = re.compile(r"token|secret|key|auth|session|csrf|signature|passw|pwd|cookie", re.I)
 _WORD_BOUNDARY = re.compile(r"[\W\d_]+|(?<=[a-z])(?=[A-Z])")
 _PARAMETER_SEPARATOR = re.compile(r"([&;])")
 # A "/" Django decodes from %2F in PATH_INFO separates segments too (django/core/handlers/wsgi.py, get_path_info).

@@ -59,8 +59,11 @@ def _account_keys() -> frozenset:
 
 
 def _is_secret_key(key: str, account_keys: frozenset) -> bool:
-    return (is_secret_header(key) or "credential" in key.casefold() or key.casefold() in account_keys
-            or redactor().is_secret_parameter(key))
+    """A credential's name anywhere in it, or exactly a secret parameter's (not its last word: status_code is no
+    secret), or an account key."""
+    folded = key.casefold()
+    return (is_secret_header(key) or "credential" in folded or folded in redactor().parameters
+            or folded in account_keys)
 
 
 def _scrubbed(value, account_keys: frozenset, key: str = "", kept=_SOURCE_KEYS):
@@ -76,7 +79,7 @@ def _scrubbed(value, account_keys: frozenset, key: str = "", kept=_SOURCE_KEYS):
 
 
 def scrub_event(event: dict, hint: dict) -> dict:
-    """A ``before_send`` (and ``before_send_transaction``, ``before_send_log``): the event with every value under
+    """A ``before_send`` (and ``before_send_transaction``): the event with every value under
     a secret-looking key (a credential header, a secret query parameter's name, an account key) REDACTED and
     every URL, path and query in its text redacted as in the log files (redaction.py)."""
     return _scrubbed(event, _account_keys(), kept=_SOURCE_KEYS | _KEPT_EVENT_KEYS)
