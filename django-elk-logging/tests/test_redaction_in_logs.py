@@ -6,9 +6,11 @@ django_debug.log: secret values gone, names kept, the line still parsed as the p
 import re
 
 import pytest
+from django.test import Client
 
 from servers import environment, free_port, request, serving
 from test_asgi import BLOCKED_ADDRESS, gunicorn_config
+from test_request_events import Tail
 
 # (what is sent, and the secret values in it that no file may hold)
 RESET_PATH = "/reset/MQ/c4p5zs-RESETSECRET1/"
@@ -102,3 +104,17 @@ def test_djangos_not_found_message_is_redacted(files):
     not_found = re.findall(r"\] (Not Found: .*)", files["django_debug.log"])
     assert not_found == ["Not Found: /reset/MQ/[REDACTED]/", "Not Found: /reset/MQ/[REDACTED]/",
                          "Not Found: /search"], files["django_debug.log"]
+
+
+def test_djangos_forbidden_message_and_the_csrf_records_path_are_redacted(settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.csrf.CsrfViewMiddleware"]
+    tail = Tail()
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/reset/MQ/c4p5zs-CSRFSECRET1/?token=CSRFSECRET2")
+
+    assert response.status_code == 403
+    [line] = tail.lines("security.log")
+    assert "CSRFSECRET" not in line
+    assert " event=csrf_failure " in line and ' path="/accounts/reset/MQ/[REDACTED]/"' in line, line
+    assert line.endswith("] Forbidden (CSRF cookie not set.): /accounts/reset/MQ/[REDACTED]/"), line
+    assert tail.lines("django_debug.log") == []

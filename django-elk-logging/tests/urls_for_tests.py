@@ -50,7 +50,13 @@ async def probe(request):
     return HttpResponse("probed")
 
 
+def reset_link(request, uidb64, token):
+    """Where Django's password reset puts its links' tokens (django/contrib/auth/urls.py)."""
+    return HttpResponse("reset")
+
+
 urlpatterns = [
     path("", hello), path("boom", boom), path("login", sign_in),
     path("async", async_token), path("sync", sync_token), path("probe", probe),
+    path("accounts/reset/<uidb64>/<token>/", reset_link),
 ]

@@ -26,7 +26,7 @@ import time
 import weakref
 
 from .escaping import neutralise, one_word
-from .redaction import redact_request_line, redact_url
+from .redaction import redact_url
 
 MAX_MESSAGE_CHARS = 8192
 MAX_FIELD_CHARS = 512
@@ -90,8 +90,9 @@ def _escaped_by_django(record: logging.LogRecord) -> bool:
 
 
 def _redacted_django_argument(text: str) -> str:
-    """A path ("Not Found: %s" gets request.path) or a request line (runserver's log_message) of Django's, redacted."""
-    return redact_url(text) if text.startswith("/") else redact_request_line(text) if " /" in text else text
+    """The path of Django's "Not Found: %s", "Forbidden (%s): %s"... (request.path, django/core/handlers/exception.py
+    and base.py), redacted."""
+    return redact_url(text) if text.startswith("/") else text
 
 
 def original_message(record: logging.LogRecord) -> str:
