@@ -35,6 +35,8 @@ _TEXT_TOKEN = re.compile(r"[^\s'\"<>`]+")
 # have put the token in the session (django/contrib/auth/views.py, reset_url_token;
 # allauth/account/views/_password_reset.py, reset_url_key): no secret.
 _SESSION_TOKEN_SEGMENT = "set-password"
+# The segments _token_segment looks after (percent-encoded, a path holds a "%").
+_TOKEN_ROUTE_WORDS = ("reset", "confirm-email")
 _ALLAUTH_RESET_KEY = re.compile(r"([0-9A-Za-z]+-)(.+)")
 # A route's placeholder, as Sentry names a transaction (/reset/{uidb64}/{token}/) or Django writes it: no secret.
 _PLACEHOLDER = re.compile(r"\{\w+\}|<(?:\w+:)?\w+>")
@@ -69,6 +71,8 @@ class Redactor:
 
     def path(self, path: str) -> str:
         """``path`` with the reset tokens and the configured patterns' groups REDACTED."""
+        if not self.paths and "%" not in path and not any(word in path for word in _TOKEN_ROUTE_WORDS):
+            return path  # most paths: no segment to look at
         parts = _SEGMENT_SEPARATOR.split(path)
         segments = parts[::2]
         names = [urllib.parse.unquote(segment, errors="replace") for segment in segments]
