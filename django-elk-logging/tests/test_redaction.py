@@ -5,6 +5,9 @@ import re
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from django_elk_logging.redaction import (
     DEFAULT_PARAMETERS,
@@ -153,3 +156,24 @@ def test_bad_path_settings(setting, message):
 ])
 def test_secret_headers(name, secret):
     assert is_secret_header(name) is secret
+
+
+# Text a client may send: URL punctuation, escapes good and bad, controls, bidi, non-ASCII.
+HOSTILE_TEXT = st.text(alphabet=st.sampled_from(list("/?#&;=%:@+ ab2FZ-_.[]\r\n\x00\u202e\u2028é")), max_size=60)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(HOSTILE_TEXT)
+def test_any_text_is_redacted_without_raising_and_a_second_time_changes_nothing(text):
+    for redact in (REDACTOR.url, REDACTOR.request_line, REDACTOR.query, REDACTOR.text):
+        once = redact(text)
+        assert redact(once) == once
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(before=HOSTILE_TEXT, name=st.sampled_from(["password", "PASS%77ORD", "client_secret", "x-api-key", "sig"]),
+       secret=st.text(alphabet="ABCDEFGHJKMNPQRSTUVWXYZ", min_size=12, max_size=20), after=HOSTILE_TEXT)
+def test_a_secret_parameter_in_any_query_loses_its_value(before, name, secret, after):
+    query = f"{before.replace('#', '')}&{name}={secret}&{after}"
+    assert secret not in REDACTOR.url("/p?" + query)
+    assert secret not in REDACTOR.request_line(f"GET /p?{query} HTTP/1.1")
