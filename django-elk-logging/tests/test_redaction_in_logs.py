@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from projects import new_project
 from servers import environment, free_port, request, serving
 from test_asgi import BLOCKED_ADDRESS, gunicorn_config
 from test_request_events import Tail
@@ -118,3 +119,26 @@ def test_djangos_forbidden_message_and_the_csrf_records_path_are_redacted(settin
     assert " event=csrf_failure " in line and ' path="/accounts/reset/MQ/[REDACTED]/"' in line, line
     assert line.endswith("] Forbidden (CSRF cookie not set.): /accounts/reset/MQ/[REDACTED]/"), line
     assert tail.lines("django_debug.log") == []
+
+
+def test_a_project_with_a_bad_path_setting_starts_redacts_with_the_rest_and_check_names_the_error(tmp_path):
+    project = new_project(tmp_path, """
+        INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django_elk_logging"]
+        LOG_REDACTED_PARAMETERS = ["ticket"]
+        LOG_REDACTED_PATHS = [r"/invite/([^/]+"]
+    """)
+    result, _ = project.run("""
+        from django.core.management.base import SystemCheckError
+        from django_elk_logging.redaction import redact_url
+        try:
+            call_command("check")
+            failure = None
+        except SystemCheckError as error:
+            failure = str(error)
+        print(json.dumps({"redacted": redact_url("/invite/abc/?ticket=t&password=p"), "check": failure}))
+    """)
+
+    assert result["redacted"] == "/invite/abc/?ticket=[REDACTED]&password=[REDACTED]"
+    assert ("?: (django_elk_logging.E018) LOG_REDACTED_PATHS entry '/invite/([^/]+' is not a regular expression: "
+            "missing ), unterminated subpattern at position 8; until it is fixed, redaction goes on without it."
+            ) in result["check"]

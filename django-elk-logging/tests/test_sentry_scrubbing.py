@@ -3,6 +3,7 @@ transactions) to an envelope endpoint on loopback, and no secret of the request 
 while the events are there. The same project without scrub_event shows what sentry-sdk alone lets through."""
 
 import gzip
+import json
 import subprocess
 import sys
 import threading
@@ -109,7 +110,7 @@ class EnvelopeEndpoint(ThreadingHTTPServer):
     def items(self, kind: str) -> list[dict]:
         found = []
         for body in list(self.bodies):
-            found += [item.payload.json for item in Envelope.deserialize(body).items if item.type == kind]
+            found += [json.loads(item.get_bytes()) for item in Envelope.deserialize(body).items if item.type == kind]
         return found
 
 
@@ -183,3 +184,35 @@ def test_without_scrub_event_sentry_sdk_lets_the_secrets_through(tmp_path):
     leaked = {secret for secret in SECRETS if secret in sent}
     assert {b"HEADERSECRET1", b"HEADERSECRET3", b"QUERYSECRET1", b"REFERERSECRET1", b"PATHSECRET1",
             b"hunter2-password"} <= leaked, leaked
+
+
+LOGS_DRIVER = """
+import logging, os
+import sentry_sdk
+from django_elk_logging.sentry import ignore_security_loggers, scrub_event
+
+ignore_security_loggers()
+sentry_sdk.init(dsn=os.environ["SENTRY_DSN"], enable_logs=True, before_send_log=scrub_event)
+logging.basicConfig(level=logging.INFO)
+logging.getLogger("django.request").warning("Not Found: %s", "/reset/MQ/c4p5zs-LOGSECRET1/")
+logging.getLogger("shop").info("redirecting to %s", "/login/?next=/x&token=LOGSECRET2")
+sentry_sdk.flush(timeout=10)
+"""
+
+
+def test_sentry_logs_get_the_same_scrubbing_as_before_send_log():
+    endpoint = EnvelopeEndpoint()
+    thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = environment(SENTRY_DSN=f"http://public@127.0.0.1:{endpoint.server_address[1]}/1",
+                          NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+        subprocess.run([sys.executable, "-c", LOGS_DRIVER], env=env, check=True, timeout=60)
+    finally:
+        endpoint.shutdown()
+        endpoint.server_close()
+
+    assert not [body for body in endpoint.bodies if b"LOGSECRET" in body]
+    logs = [log for batch in endpoint.items("log") for log in batch["items"]]
+    assert [log["body"] for log in logs] == ["Not Found: /reset/MQ/[REDACTED]/",
+                                              "redirecting to /login/?next=/x&token=[REDACTED]"]

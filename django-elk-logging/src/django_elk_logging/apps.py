@@ -23,7 +23,7 @@ class ElkLoggingConfig(AppConfig):
         user_logged_out.connect(log_user_logged_out, dispatch_uid="django_elk_logging.user_logged_out")
         user_login_failed.connect(log_user_login_failed, dispatch_uid="django_elk_logging.user_login_failed")
         # Here, in the process that serves: gunicorn's access logger redacts with them too. A bad value is the
-        # checks' error (E017, E018); until it is fixed the defaults stand in for it.
+        # checks' error (E017, E018); until it is fixed, redaction goes on without it.
         configure(_valid(parameter_names, getattr(settings, "LOG_REDACTED_PARAMETERS", ())),
                   _valid(path_patterns, getattr(settings, "LOG_REDACTED_PATHS", ())))
 

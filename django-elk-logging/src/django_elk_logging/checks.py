@@ -96,7 +96,7 @@ def check_redaction_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
         try:
             parse(getattr(settings, name, ()))
         except ValueError as error:
-            found.append(checks.Error(f"{name} {error}; until it is fixed only the defaults are redacted.",
+            found.append(checks.Error(f"{name} {error}; until it is fixed, redaction goes on without it.",
                                       id=check_id))
     return found
 

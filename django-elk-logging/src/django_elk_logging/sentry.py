@@ -2,8 +2,8 @@
 
 Security records hold user names (often a password typed into the wrong field) and attacker-chosen headers,
 and they already go to security.log. Call ``ignore_security_loggers()`` before ``sentry_sdk.init``, and give
-``init`` ``before_send=scrub_event, before_send_transaction=scrub_event`` (``scrubbing(yours)`` runs a
-before_send of the project's first). Each request's Sentry events carry its ``request_id`` tag
+``init`` ``before_send=scrub_event, before_send_transaction=scrub_event`` (and ``before_send_log=scrub_event``
+with Sentry Logs; ``scrubbing(yours)`` runs a before_send of the project's first). Each request's Sentry events carry its ``request_id`` tag
 (request_context.py) with no call.
 
 What sentry-sdk 2 leaves in an event with ``send_default_pii`` off, and scrub_event takes out:
@@ -79,7 +79,7 @@ def _scrubbed(value, account_keys: frozenset, key: str = "", kept=_SOURCE_KEYS):
 
 
 def scrub_event(event: dict, hint: dict) -> dict:
-    """A ``before_send`` (and ``before_send_transaction``): the event with every value under
+    """A ``before_send`` (and ``before_send_transaction``, ``before_send_log``): the event with every value under
     a secret-looking key (a credential header, a secret query parameter's name, an account key) REDACTED and
     every URL, path and query in its text redacted as in the log files (redaction.py)."""
     return _scrubbed(event, _account_keys(), kept=_SOURCE_KEYS | _KEPT_EVENT_KEYS)
