@@ -143,6 +143,7 @@ def test_bad_parameter_settings(setting, message):
     ([r"/invite/([^/]+/"], "entry '/invite/([^/]+/' is not a regular expression: missing ), unterminated subpattern"),
     ([r"/invite/[^/]+/"], "entry '/invite/[^/]+/' captures no group: put the secret part in parentheses"),
     ([42], "entry 42 is not a regular expression: first argument must be string or compiled pattern"),
+    ([re.compile(rb"/invite/([^/]+)")], r"entry re.compile(b'/invite/([^/]+)') is a bytes pattern: paths are text"),
 ])
 def test_bad_path_settings(setting, message):
     with pytest.raises(ValueError, match=re.escape(message)):

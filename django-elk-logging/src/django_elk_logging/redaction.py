@@ -187,7 +187,9 @@ def path_patterns(setting) -> tuple:
             pattern = entry if isinstance(entry, re.Pattern) else re.compile(entry)
         except (re.error, TypeError) as error:
             raise ValueError(f"entry {entry!r} is not a regular expression: {error}") from None
-        if not isinstance(pattern.pattern, str) or pattern.groups == 0:
+        if not isinstance(pattern.pattern, str):
+            raise ValueError(f"entry {entry!r} is a bytes pattern: paths are text")
+        if pattern.groups == 0:
             raise ValueError(f"entry {entry!r} captures no group: put the secret part in parentheses")
         patterns.append(pattern)
     return tuple(patterns)
@@ -216,7 +218,3 @@ def redact_request_line(line: str) -> str:
 
 def redact_query(query: str) -> str:
     return _redactor.query(query)
-
-
-def redact_text(text: str) -> str:
-    return _redactor.text(text)
