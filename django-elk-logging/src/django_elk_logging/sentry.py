@@ -3,8 +3,8 @@
 Security records hold user names (often a password typed into the wrong field) and attacker-chosen headers,
 and they already go to security.log. Call ``ignore_security_loggers()`` before ``sentry_sdk.init``, and give
 ``init`` ``before_send=scrub_event, before_send_transaction=scrub_event`` (and ``before_send_log=scrub_event``
-with Sentry Logs; ``scrubbing(yours)`` runs a before_send of the project's first). Each request's Sentry events carry its ``request_id`` tag
-(request_context.py) with no call.
+with Sentry Logs; ``scrubbing(yours)`` runs a before_send of the project's first). Each request's Sentry
+events carry its ``request_id`` tag (request_context.py) with no call.
 
 What sentry-sdk 2 leaves in an event with ``send_default_pii`` off, and scrub_event takes out:
 
