@@ -38,6 +38,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; th
 ADMINS = [("Ops", "ops@example.com")]
 # Empty here; the tests that run a server set it to block one loopback address.
 BLOCKED_IPS = [entry for entry in os.environ.get("PACKAGE_TESTS_BLOCKED_IPS", "").split(",") if entry]
+# None here; the tests that run a server behind pretended proxies set them.
+TRUSTED_PROXIES = [entry for entry in os.environ.get("PACKAGE_TESTS_TRUSTED_PROXIES", "").split(",") if entry]
+TRUSTED_PROXY_COUNT = int(os.environ.get("PACKAGE_TESTS_TRUSTED_PROXY_COUNT", "0"))
 
 # Redacted besides the defaults (redaction.py): the servers' tests see them reach gunicorn's access logger.
 LOG_REDACTED_PARAMETERS = ["ticket"]

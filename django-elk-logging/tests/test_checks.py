@@ -1,7 +1,11 @@
 """The system checks (checks.py): each misconfiguration named by its id, and none for the README's settings."""
 
+import re
+
 import pytest
 from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.wsgi import WSGIHandler
 
 OURS = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
@@ -58,6 +62,39 @@ def test_a_bad_blocked_ips_is_an_error(settings, value, message):
     settings.BLOCKED_IPS = value
 
     assert found()["django_elk_logging.E004"].startswith(message)
+
+
+COUNT_WITHOUT_LIST = ("TRUSTED_PROXY_COUNT is 2 but TRUSTED_PROXIES is empty: X-Forwarded-For is believed only from a "
+                      "trusted proxy's address")
+
+
+@pytest.mark.parametrize(
+    "proxies, count, expected",
+    [
+        (["10.0.0.0/8", "::1"], 2, {}),
+        ([], 2, {"django_elk_logging.E011": COUNT_WITHOUT_LIST + ", so RequestIdMiddleware refuses to start."}),
+        (["10.0.0.0/8"], 0, {"django_elk_logging.W012": "TRUSTED_PROXIES is set but TRUSTED_PROXY_COUNT is 0: no "
+                             "X-Forwarded-For is believed, so the logs record the proxy's address as the client."}),
+        (["10.0.0.0/8", "proxy.internal"], 1, {"django_elk_logging.E010": "TRUSTED_PROXIES entry 'proxy.internal' is "
+                                               "not an IP address or CIDR network: 'proxy.internal' does not appear to "
+                                               "be an IPv4 or IPv6 network"}),
+        ("10.0.0.1", 1, {"django_elk_logging.E010": "TRUSTED_PROXIES must be a list of addresses or networks, not the "
+                         "string '10.0.0.1'"}),
+    ],
+)
+def test_trusted_proxies_and_their_count_agree(settings, proxies, count, expected):
+    settings.TRUSTED_PROXIES = proxies
+    settings.TRUSTED_PROXY_COUNT = count
+
+    assert found() == expected
+
+
+def test_a_count_without_proxies_stops_the_middleware_before_any_request(settings):
+    # What gunicorn sees: no system check, but the handler builds the middleware chain at start.
+    settings.TRUSTED_PROXY_COUNT = 2
+
+    with pytest.raises(ImproperlyConfigured, match=re.escape(COUNT_WITHOUT_LIST)):
+        WSGIHandler()
 
 
 def test_logging_without_the_request_context_filter_is_a_warning(settings):

@@ -95,7 +95,7 @@ def test_the_readme_lines_switch_the_package_on_in_a_project_of_tuples(tuple_pro
     status, request_id = answers["failed"]
     [event] = project.lines("security.log")
     assert status == 200 and failed_login(
-        "alice", context=r" client_ip=192\.0\.2\.10 path=/admin/login/ user_agent=tuple-test/1").fullmatch(event), event
+        "alice", context=r" client_ip=192\.0\.2\.10 peer_ip=192\.0\.2\.10 path=/admin/login/ user_agent=tuple-test/1").fullmatch(event), event
     assert request_id in event
 
 
@@ -146,7 +146,7 @@ def check_login_twice(project, answers, account: str, address: str, path: str, u
     """login_twice's records: the failed login names ``account`` with the client; the login ``username``."""
     assert answers == {"failed": 200, "success": 302}
     failed, success = project.lines("security.log")
-    context = rf" client_ip={re.escape(address)} path={re.escape(path)}"
+    context = rf" client_ip={re.escape(address)} peer_ip={re.escape(address)} path={re.escape(path)}"
     assert failed_login(account, context=context).fullmatch(failed), failed
     assert f" event=user_logged_in event_code=authn_login_success user={username} " in success
     assert "wrong" not in failed and "Right-Horse" not in "".join(project.lines("security.log"))

@@ -55,8 +55,12 @@ def reset_link(request, uidb64, token):
     return HttpResponse("reset")
 
 
+def healthz(request):
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     path("", hello), path("boom", boom), path("login", sign_in),
     path("async", async_token), path("sync", sync_token), path("probe", probe),
-    path("accounts/reset/<uidb64>/<token>/", reset_link),
+    path("healthz", healthz), path("accounts/reset/<uidb64>/<token>/", reset_link),
 ]

@@ -146,7 +146,8 @@ def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor
     for line, target in zip(lines, ["bob", "alice"], strict=True):
         assert re.fullmatch(
             rf"WARNING {TIMESTAMP} containment \[request_id=[0-9a-f]{{32}} record_id={RECORD_ID} event=user_deactivated event_code=user_archived"
-            rf" user=root target_user={target} client_ip=127\.0\.0\.1 path=/admin/auth/user/ user_agent=pytest-agent\]"
+            rf" user=root target_user={target} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/admin/auth/user/"
+            r" user_agent=pytest-agent\]"
             rf" User deactivated: {target} by root via admin; 1 session\(s\) ended",
             line,
         ), line
@@ -169,7 +170,7 @@ def test_the_app_refuses_a_blocked_address_before_sessions_and_logs_it(settings,
     [line] = app_logs.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} ip_blocking \[request_id={response['X-Request-ID']} record_id={RECORD_ID} event=blocked_ip"
-        r" client_ip=203\.0\.113\.9 path=/account/ user_agent=pytest-agent\]"
+        r" client_ip=203\.0\.113\.9 peer_ip=203\.0\.113\.9 path=/account/ user_agent=pytest-agent\]"
         r" Refused a request from blocked address 203\.0\.113\.9 \(BLOCKED_IPS entry 203\.0\.113\.0/24\)",
         line,
     ), line

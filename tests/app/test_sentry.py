@@ -129,12 +129,14 @@ def wait_for_error_event(endpoint: EnvelopeEndpoint) -> dict:
     )
 
 
-def server_error_record(log_file: Path, request_id: str) -> list[str]:
-    """The "Internal Server Error: /boom/" line for ``request_id`` and its TAB-indented traceback."""
+def server_error_record(log_file: Path, request_id: str, client_request_id: str) -> list[str]:
+    """The "Internal Server Error: /boom/" line for ``request_id`` (the server's), which the client sent as
+    ``client_request_id``, and its TAB-indented traceback."""
     lines = log_file.read_text(encoding="utf-8").split("\n")
     header = re.compile(
         r"ERROR \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} log "
-        rf"\[request_id={re.escape(request_id)} record_id=[0-9a-f]{{16}}\] Internal Server Error: /boom/"
+        rf"\[request_id={re.escape(request_id)} record_id=[0-9a-f]{{16}} client_request_id={re.escape(client_request_id)}\]"
+        r" Internal Server Error: /boom/"
     )
     starts = [index for index, line in enumerate(lines) if header.fullmatch(line)]
     assert len(starts) == 1, f"expected one 'Internal Server Error: /boom/' line for {request_id} in {log_file}"
@@ -160,15 +162,16 @@ def test_unhandled_error_reaches_sentry_with_request_id_and_without_personal_dat
         status, echoed_request_id = get_boom(app.base_url, request_id)
         event = wait_for_error_event(sentry_endpoint)
         envelopes = sentry_endpoint.received()
-        log_record = server_error_record(app.log_dir / "django_debug.log", request_id)
+        log_record = server_error_record(app.log_dir / "django_debug.log", echoed_request_id, request_id)
 
     assert status == 500
-    assert echoed_request_id == request_id
+    # The server's own id; the client's is kept in the logs as client_request_id.
+    assert re.fullmatch(r"[0-9a-f]{32}", echoed_request_id)
 
     assert {envelope.project for envelope in envelopes} == {"1"}
     exception = event["exception"]["values"][-1]
     assert (exception["type"], exception["value"]) == ("RuntimeError", BOOM_MESSAGE)
-    assert event["tags"]["request_id"] == request_id
+    assert event["tags"]["request_id"] == echoed_request_id
     assert event["environment"] == "test"
     assert event["release"] == "test-release"
 
@@ -213,10 +216,10 @@ def test_without_dsn_errors_are_still_logged(tmp_path):
     # SENTRY_DSN is unset (running_app drops the caller's SENTRY_* variables).
     with running_app(tmp_path, SENTRY_ENVIRONMENT="test", SENTRY_RELEASE="test-release") as app:
         status, echoed_request_id = get_boom(app.base_url, request_id)
-        log_record = server_error_record(app.log_dir / "django_debug.log", request_id)
+        log_record = server_error_record(app.log_dir / "django_debug.log", echoed_request_id, request_id)
 
     assert status == 500
-    assert echoed_request_id == request_id
+    assert re.fullmatch(r"[0-9a-f]{32}", echoed_request_id)
     assert any(line == f"\tRuntimeError: {BOOM_MESSAGE}" for line in log_record[1:]), log_record
 
 

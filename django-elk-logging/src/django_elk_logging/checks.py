@@ -2,12 +2,13 @@
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 from .denylist import parse_networks
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
 from .redaction import parameter_names, path_patterns
-from .request_context import RequestIdMiddleware
+from .request_context import RequestIdMiddleware, trusted_proxies, trusted_proxy_count
 from .signals import is_secret_key
 
 
@@ -59,17 +60,36 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
 @checks.register()
 def check_client_address_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     found = []
-    hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
-        found.append(checks.Error(
-            f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {hops!r}.",
-            hint="0 (the default) believes no X-Forwarded-For, so no client can choose the address the logs record.",
-            id="django_elk_logging.E003",
-        ))
     try:
         parse_networks(getattr(settings, "BLOCKED_IPS", ()))
     except ValueError as error:
         found.append(checks.Error(f"BLOCKED_IPS {error}", id="django_elk_logging.E004"))
+    try:
+        hops = trusted_proxy_count()
+    except ImproperlyConfigured as error:
+        return [*found, checks.Error(
+            str(error),
+            hint="0 (the default) believes no X-Forwarded-For, so no client can choose the address the logs record.",
+            id="django_elk_logging.E003",
+        )]
+    try:
+        proxies = trusted_proxies()
+    except ImproperlyConfigured as error:
+        return [*found, checks.Error(str(error), id="django_elk_logging.E010")]
+    if hops and not proxies:
+        found.append(checks.Error(
+            f"TRUSTED_PROXY_COUNT is {hops} but TRUSTED_PROXIES is empty: X-Forwarded-For is believed only from a "
+            "trusted proxy's address, so RequestIdMiddleware refuses to start.",
+            hint="List the proxies' addresses or networks in TRUSTED_PROXIES, or set TRUSTED_PROXY_COUNT to 0.",
+            id="django_elk_logging.E011",
+        ))
+    elif proxies and not hops:
+        found.append(checks.Warning(
+            "TRUSTED_PROXIES is set but TRUSTED_PROXY_COUNT is 0: no X-Forwarded-For is believed, so the logs "
+            "record the proxy's address as the client.",
+            hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of the app.",
+            id="django_elk_logging.W012",
+        ))
     return found
 
 

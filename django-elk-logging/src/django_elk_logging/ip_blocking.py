@@ -22,7 +22,7 @@ security_logger = logging.getLogger("security")
 class BlockedIPMiddleware(SyncAndAsyncMiddleware):
     """403 for a client address in ``BLOCKED_IPS`` (IPs and CIDR networks), resolved as the log lines resolve it.
 
-    The address is request_context.client_ip's: X-Forwarded-For only through TRUSTED_PROXY_COUNT proxies.
+    The address is request_context.client_ip's: X-Forwarded-For only from the TRUSTED_PROXIES.
     """
 
     def __init__(self, get_response):
