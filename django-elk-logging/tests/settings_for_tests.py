@@ -55,4 +55,8 @@ BLOCKED_IPS = [entry for entry in os.environ.get("PACKAGE_TESTS_BLOCKED_IPS", ""
 TRUSTED_PROXIES = [entry for entry in os.environ.get("PACKAGE_TESTS_TRUSTED_PROXIES", "").split(",") if entry]
 TRUSTED_PROXY_COUNT = int(os.environ.get("PACKAGE_TESTS_TRUSTED_PROXY_COUNT", "0"))
 
+# Redacted besides the defaults (redaction.py): the servers' tests see them reach gunicorn's access logger.
+LOG_REDACTED_PARAMETERS = ["ticket"]
+LOG_REDACTED_PATHS = [r"/invite/([^/]+)"]
+
 LOGGING = elk_logging(MONITORED_DIR)

@@ -45,7 +45,7 @@ def tail() -> Tail:
 def test_async_view_records_and_a_404_carry_the_request_id_the_response_returns(tail):
     async def requests():
         client = AsyncClient()
-        return await client.get("/async", {"token": "t1"}), await client.get("/missing")
+        return await client.get("/async", {"tag": "t1"}), await client.get("/missing")
 
     found, missing = asyncio.run(requests())
 
@@ -66,7 +66,7 @@ def test_async_view_records_and_a_404_carry_the_request_id_the_response_returns(
 
 def test_a_malformed_request_id_is_one_security_event_with_the_client(tail):
     async def requests():
-        return await AsyncClient().get("/async", {"token": "t2"}, headers={"X-Request-ID": "bad id", "User-Agent": "a/1"})
+        return await AsyncClient().get("/async", {"tag": "t2"}, headers={"X-Request-ID": "bad id", "User-Agent": "a/1"})
 
     response = asyncio.run(requests())
 
@@ -103,7 +103,7 @@ def test_a_failed_login_under_asgi_records_the_request_and_the_client(tail):
 def test_a_blocked_address_is_refused_under_asgi(settings, tail):
     settings.BLOCKED_IPS = ["127.0.0.0/8"]
 
-    response = asyncio.run(AsyncClient().get("/async", {"token": "t3"}))
+    response = asyncio.run(AsyncClient().get("/async", {"tag": "t3"}))
 
     assert response.status_code == 403
     [event] = tail.lines("security.log")
@@ -160,7 +160,7 @@ def concurrent_requests(port: int) -> list[tuple[str, str, int, dict]]:
         headers = {"X-Request-ID": request_id, "User-Agent": f"load/{number}"}
         if number % 4 == 0:
             headers["X-Forwarded-For"] = FORGED_ADDRESS
-        status, answer, _ = request(port, "GET", f"/{view}?token={token}&pause=0.{number % 5 + 1}", headers)
+        status, answer, _ = request(port, "GET", f"/{view}?tag={token}&pause=0.{number % 5 + 1}", headers)
         return token, request_id, status, answer
 
     with ThreadPoolExecutor(max_workers=12) as pool:
@@ -177,7 +177,7 @@ def concurrent_security_requests(port: int) -> list[tuple[int, str, int, str]]:
     def one(number: int):
         blocked = number % 3 == 0
         headers = {"X-Request-ID": f"security-request-{number:04d}", "User-Agent": f"prober/{number}"}
-        status, answer, _ = request(port, "GET", f"/probe?token=P{number:03d}&pause=0.{number % 4 + 1}", headers,
+        status, answer, _ = request(port, "GET", f"/probe?tag=P{number:03d}&pause=0.{number % 4 + 1}", headers,
                                     source=BLOCKED_ADDRESS if blocked else None)
         return number, BLOCKED_ADDRESS if blocked else "127.0.0.1", status, answer["X-Request-ID"]
 
@@ -227,7 +227,7 @@ def check_access_lines(lines: list[str], results) -> None:
         line = by_id[answer["X-Request-ID"]]
         # X-Forwarded-For from a peer that is no trusted proxy changes neither address.
         assert (line["status"], line["client"], line["peer"]) == ("200", "127.0.0.1", "127.0.0.1"), line.group()
-        assert re.fullmatch(rf"GET /a?sync\?token={token}&pause=0\.\d HTTP/1\.1", line["request"]), line.group()
+        assert re.fullmatch(rf"GET /a?sync\?tag={token}&pause=0\.\d HTTP/1\.1", line["request"]), line.group()
         assert line["bytes"] == str(len(token))
         assert int(line["duration_ns"]) >= 100_000_000  # the view's pause is part of the duration
     assert len({line["record_id"] for line in parsed}) == len(parsed)
@@ -252,7 +252,7 @@ def uvicorn_run(tmp_path_factory):
     env = environment(log_dir=workdir / "logs", PACKAGE_TESTS_BLOCKED_IPS=BLOCKED_ADDRESS)
     with serving(command, port, env, workdir):
         results = concurrent_requests(port)
-        malformed = request(port, "GET", "/async?token=M", {"X-Request-ID": "bad id", "X-Forwarded-For": FORGED_ADDRESS})
+        malformed = request(port, "GET", "/async?tag=M", {"X-Request-ID": "bad id", "X-Forwarded-For": FORGED_ADDRESS})
         security = concurrent_security_requests(port)
     return workdir / "logs", results, malformed, security
 
@@ -267,7 +267,7 @@ def test_uvicorn_each_record_carries_its_own_request_id_under_concurrency(uvicor
 def test_uvicorn_writes_the_packages_access_line_once_per_request(uvicorn_run):
     log_dir, results, (_, malformed_answer, _), security = uvicorn_run
     probes, rest = split_off(read_lines(log_dir / "access.log"), "/probe?")
-    [malformed], concurrent = split_off(rest, "token=M ")
+    [malformed], concurrent = split_off(rest, "tag=M ")
     check_access_lines(concurrent, results)
     assert len(probes) == len(security)
     assert ACCESS_LINE.fullmatch(malformed)["request_id"] == malformed_answer["X-Request-ID"]
@@ -335,13 +335,13 @@ def test_gunicorns_own_asgi_worker_writes_the_line_through_access_logger(tmp_pat
     env = environment(log_dir=log_dir, DJANGO_SETTINGS_MODULE="settings_for_tests")
     command = ["gunicorn", *config, "django.core.asgi:get_asgi_application()"]
     with serving(command, port, env, tmp_path):
-        status, answer, _ = request(port, "GET", "/async?token=G", {"X-Forwarded-For": FORGED_ADDRESS})
+        status, answer, _ = request(port, "GET", "/async?tag=G", {"X-Forwarded-For": FORGED_ADDRESS})
 
     [line] = read_lines(log_dir / "access.log")
     parsed = ACCESS_LINE.fullmatch(line)
     assert status == 200 and parsed, line
     assert (parsed["client"], parsed["request"], parsed["request_id"], parsed["peer"]) == (
-        "127.0.0.1", "GET /async?token=G HTTP/1.1", answer["X-Request-ID"], "127.0.0.1")
+        "127.0.0.1", "GET /async?tag=G HTTP/1.1", answer["X-Request-ID"], "127.0.0.1")
 
 
 def test_under_gunicorns_own_asgi_worker_the_middleware_refuses_to_log_twice(tmp_path):

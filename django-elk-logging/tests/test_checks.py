@@ -140,3 +140,26 @@ def test_login_account_keys_are_names_and_never_secrets(settings, keys, expected
     settings.LOGIN_ACCOUNT_KEYS = keys
 
     assert found() == expected
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("LOG_REDACTED_PARAMETERS", "ticket", "LOG_REDACTED_PARAMETERS must be a list of parameter names, not 'ticket'"),
+        ("LOG_REDACTED_PARAMETERS", ["ticket", None], "LOG_REDACTED_PARAMETERS must be a list of parameter names; "
+                                                      "None is not one"),
+        ("LOG_REDACTED_PATHS", r"/invite/([^/]+)", r"LOG_REDACTED_PATHS must be a list of regular expressions, not "
+                                                   r"'/invite/([^/]+)'"),
+        ("LOG_REDACTED_PATHS", [r"/invite/([^/]+"], r"LOG_REDACTED_PATHS entry '/invite/([^/]+' is not a regular "
+                                                    r"expression: missing ), unterminated subpattern at position 8"),
+        ("LOG_REDACTED_PATHS", [r"/invite/[^/]+"], r"LOG_REDACTED_PATHS entry '/invite/[^/]+' captures no group: put "
+                                                   r"the secret part in parentheses"),
+    ],
+)
+def test_a_bad_redaction_setting_is_an_error_that_says_what_is_wrong(settings, name, value, message):
+    setattr(settings, name, value)
+
+    [(check_id, text)] = found().items()
+    assert check_id == {"LOG_REDACTED_PARAMETERS": "django_elk_logging.E017",
+                        "LOG_REDACTED_PATHS": "django_elk_logging.E018"}[name]
+    assert text == f"{message}; until it is fixed, redaction goes on without it."

@@ -78,6 +78,10 @@ REFUSALS = {
         b"GET /a\rb\xe2\x80\xae\x1b[31m HTTP/1.1\r\n\r\n",
         "400 Bad Request", "Invalid HTTP request line: 'GET /a\\\\rb\u00e2\\\\x80\u00ae\\\\x1b[31m HTTP/1.1'",
     ),
+    "a reset link and a password in a request line gunicorn cannot parse": (
+        b"GET /reset/MQ/c4p5zs-SECRET1/?password=SECRET2\r&page=2 HTTP/1.1\r\n\r\n",
+        "400 Bad Request", "Invalid HTTP request line: 'GET /reset/MQ/[REDACTED]/?password=[REDACTED]&page=2 HTTP/1.1'",
+    ),
     "a bare LF ending the request line": (
         b"GET /x HTTP/1.1\nWARNING 2026-01-01 00:00:00,000 forged [event=user_logged_in] x\r\n\r\n",
         "400 Bad Request", "Invalid HTTP request line: 'bare LF as line terminator'",

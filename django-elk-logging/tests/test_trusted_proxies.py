@@ -67,7 +67,7 @@ def send_cases(port: int) -> dict[str, tuple[int, str]]:
     answers = {}
     for name, (source, forwarded_for, _, _) in CASES.items():
         headers = {"X-Forwarded-For": forwarded_for, "X-Request-ID": f"client-id-{name}", "User-Agent": f"proxied/{name}"}
-        status, answer, _ = request(port, "GET", f"/probe?token={name}", headers, source=source)
+        status, answer, _ = request(port, "GET", f"/probe?tag={name}", headers, source=source)
         answers[name] = (status, answer["X-Request-ID"])
     request(port, "GET", "/healthz", {"User-Agent": "probe-loopback"}, source=PROXY)
     request(port, "GET", "/healthz", {"User-Agent": "probe-elsewhere"}, source=UNTRUSTED)
@@ -115,7 +115,7 @@ def test_the_access_line_has_the_resolved_client_first_and_the_peer_last(run):
     answers, _, access = run
     probes = [line for line in access if isinstance(line, re.Match) and line["request"].startswith("GET /probe?")]
     assert len(probes) == len(CASES) == len(access) - 2, access
-    by_token = {line["request"].split("token=")[1].split(" ")[0]: line for line in probes}
+    by_token = {line["request"].split("tag=")[1].split(" ")[0]: line for line in probes}
     for name, (source, _, client, blocked_by) in CASES.items():
         line = by_token[name]
         assert (line["client"], line["peer"], line["status"]) == (client, source, "403" if blocked_by else "200")

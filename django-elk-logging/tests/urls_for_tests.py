@@ -29,8 +29,8 @@ def sign_in(request):
 
 
 async def async_token(request):
-    """Two records around a pause, so concurrent requests interleave (the client chooses the token and the pause)."""
-    token = request.GET["token"]
+    """Two records around a pause, so concurrent requests interleave (the client chooses the tag and the pause)."""
+    token = request.GET["tag"]
     logger.info("async start %s", token)
     await asyncio.sleep(float(request.GET.get("pause", "0")))
     logger.info("async end %s", token)
@@ -38,7 +38,7 @@ async def async_token(request):
 
 
 def sync_token(request):
-    token = request.GET["token"]
+    token = request.GET["tag"]
     logger.info("sync start %s", token)
     time.sleep(float(request.GET.get("pause", "0")))
     logger.info("sync end %s", token)
@@ -48,7 +48,7 @@ def sync_token(request):
 async def probe(request):
     """A security record after a pause: its context (client, path, user agent) must be its own request's."""
     await asyncio.sleep(float(request.GET.get("pause", "0")))
-    logging.getLogger("security").warning("probe %s", request.GET["token"])
+    logging.getLogger("security").warning("probe %s", request.GET["tag"])
     return HttpResponse("probed")
 
 

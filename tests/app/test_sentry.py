@@ -229,3 +229,55 @@ def test_without_dsn_the_sdk_is_never_initialised():
 
     assert settings.SENTRY_DSN == ""
     assert not sentry_sdk.get_client().is_active()
+
+
+# A failed login (its account name is often a password typed into the wrong field), then an error whose URL,
+# headers and Referer hold secrets: sentry-sdk alone sends X-CSRFToken, the query string and the Referer
+# (tests/test_sentry_scrubbing.py in the package shows it); config/sentry.py's scrub_event takes them out.
+URL_SECRETS = (b"hunter2-password", b"WRONGPASSWORD9", b"QUERYSECRET1", b"QUERYSECRET2", b"HEADERSECRET1",
+               b"HEADERSECRET2", b"REFERERSECRET1", b"REFERERSECRET2")
+
+
+def wait_for_transactions(endpoint: EnvelopeEndpoint, count: int) -> list[dict]:
+    deadline = time.monotonic() + EVENT_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        transactions = [item.payload.json for received in endpoint.received()
+                        for item in Envelope.deserialize(received.body).items if item.type == "transaction"]
+        if len(transactions) >= count:
+            return transactions
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} transactions reached the endpoint within {EVENT_WAIT_SECONDS}s")
+
+
+def test_no_secret_of_a_failed_login_or_a_url_reaches_sentry(tmp_path, sentry_endpoint):
+    from myapp.traffic import Session
+
+    with running_app(
+        tmp_path,
+        SENTRY_DSN=f"http://public@127.0.0.1:{sentry_endpoint.port}/1",
+        # Request bodies and transactions too: the failed login's form is in its transaction.
+        SENTRY_MAX_REQUEST_BODY_SIZE="always",
+        SENTRY_TRACES_SAMPLE_RATE="1.0",
+        no_proxy="127.0.0.1",
+        NO_PROXY="127.0.0.1",
+    ) as app:
+        visitor = Session(app.base_url, "sentry-test", timeout=10)
+        assert visitor.login("hunter2-password", "WRONGPASSWORD9") == 200
+        status, _ = visitor.request("/boom/?password=QUERYSECRET1&token=QUERYSECRET2&page=2", headers={
+            "X-CSRFToken": "HEADERSECRET1", "X-Api-Key": "HEADERSECRET2",
+            "Referer": "https://mail.example/reset/MQ/REFERERSECRET1/?code=REFERERSECRET2&lang=fr",
+        })
+        event = wait_for_error_event(sentry_endpoint)
+        transactions = wait_for_transactions(sentry_endpoint, 3)
+        envelopes = sentry_endpoint.received()
+
+    assert status == 500
+    for envelope in envelopes:
+        for secret in URL_SECRETS:
+            assert secret not in envelope.body, f"{secret!r} was sent to Sentry"
+    assert event["exception"]["values"][-1]["value"] == BOOM_MESSAGE
+    assert event["request"]["query_string"] == "password=[REDACTED]&token=[REDACTED]&page=2"
+    assert event["request"]["headers"]["Referer"] == "https://mail.example/reset/MQ/[REDACTED]/?code=[REDACTED]&lang=fr"
+    [login_post] = [t for t in transactions if t["transaction"] == "/accounts/login/" and t["request"]["method"] == "POST"]
+    assert login_post["request"]["data"] == {"csrfmiddlewaretoken": "[REDACTED]", "username": "[REDACTED]",
+                                             "password": "[REDACTED]"}

@@ -1,7 +1,7 @@
 """Django, gunicorn and ASGI log lines for the Elastic Stack: escaped, never glued, with request and record ids.
 
-Layers, each importing only those below it: escaping and security_events (the events and their OWASP
-codes), then log_lines (formatter and file handler), denylist (networks), proxies (the client behind
+Layers, each importing only those below it: escaping, security_events (the events and their OWASP
+codes) and redaction (secrets out of URLs), then log_lines (formatter and file handler), denylist (networks), proxies (the client behind
 trusted proxies), logging_settings (LOGGING), access_lines and asgi (the access line), all standard
 library only; then gunicorn_events (gunicorn's refusals and worker timeouts as security events) and
 gunicorn (gunicorn's logger and log config), request_context and log_filters (Django); then ip_blocking (the denylist

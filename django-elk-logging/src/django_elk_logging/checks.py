@@ -9,6 +9,7 @@ from .auth_events import AuthEventsMiddleware
 from .denylist import parse_networks
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
+from .redaction import parameter_names, path_patterns
 from .request_context import RequestIdMiddleware, trusted_proxies, trusted_proxy_count
 from .signals import is_secret_key
 
@@ -143,6 +144,19 @@ def check_login_account_keys(app_configs=None, **kwargs) -> list[checks.CheckMes
             id="django_elk_logging.W007",
         )]
     return []
+
+
+@checks.register()
+def check_redaction_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    found = []
+    for name, parse, check_id in (("LOG_REDACTED_PARAMETERS", parameter_names, "django_elk_logging.E017"),
+                                  ("LOG_REDACTED_PATHS", path_patterns, "django_elk_logging.E018")):
+        try:
+            parse(getattr(settings, name, ()))
+        except ValueError as error:
+            found.append(checks.Error(f"{name} {error}; until it is fixed, redaction goes on without it.",
+                                      id=check_id))
+    return found
 
 
 @checks.register()

@@ -21,12 +21,14 @@ from gunicorn.glogging import Logger
 from gunicorn.http import errors
 
 from .escaping import truncation_marker
+from .redaction import redactor
 from .security_events import log_security_event
 
 # A child of "security", so its records are security records (logging_settings.in_security_loggers).
 SECURITY_LOGGER = "security.gunicorn"
-# gunicorn's reason holds the refused request line or header (as a Python repr): it is cut here, before the
-# line's own escaping, so a refusal stays one short line (a request line may be 8190 bytes).
+# gunicorn's reason holds the refused request line or header (as a Python repr): its URL's secrets are redacted
+# (redaction.py), and it is cut here, before the line's own escaping, so a refusal stays one short line (a
+# request line may be 8190 bytes).
 MAX_REASON_CHARS = 512
 
 # gunicorn 27.0.1, workers/base.py Worker.handle_error, called inside the worker's ``except`` around the
@@ -91,7 +93,7 @@ class SecurityEventsLogger(Logger):
         if refusal is not None:
             peer, reason = refusal
             log_security_event(_security_log, "request_refused", "Refused by gunicorn with %s: %s",
-                               refusal_status(error), _bounded(reason), client_ip=peer)
+                               refusal_status(error), _bounded(redactor().text(reason)), client_ip=peer)
 
     def critical(self, msg, *args, **kwargs):
         super().critical(msg, *args, **kwargs)

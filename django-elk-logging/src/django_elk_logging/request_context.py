@@ -40,6 +40,7 @@ from django.core.handlers.wsgi import get_path_info
 from .access_lines import CLIENT_ADDRESS_KEY
 from .denylist import Network, parse_networks
 from .proxies import resolve_client
+from .redaction import redact_url
 
 try:
     import sentry_sdk
@@ -136,7 +137,7 @@ def _begin(meta: dict, path: str) -> RequestContext:
         request_id=new_request_id(),
         client_ip=client_ip(meta),
         user_agent=meta.get("HTTP_USER_AGENT", ""),
-        path=path or "/",
+        path=redact_url(path or "/"),  # a reset link's token, for one, never reaches a record
         meta=meta,
         peer_ip=meta.get("REMOTE_ADDR", ""),
         client_request_id=incoming if accepted else "",
