@@ -29,7 +29,8 @@ def security_documents(tmp_path_factory) -> list[dict]:
     workdir = tmp_path_factory.mktemp("containment")
     secret = secrets.token_urlsafe(50)  # manage.py must read the sessions gunicorn signed
     with running_app(
-        workdir, DJANGO_SECRET_KEY=secret, DJANGO_BLOCKED_IPS="203.0.113.0/24", DJANGO_TRUSTED_PROXY_COUNT="1"
+        workdir, DJANGO_SECRET_KEY=secret, DJANGO_BLOCKED_IPS="203.0.113.0/24", DJANGO_TRUSTED_PROXY_COUNT="1",
+        DJANGO_TRUSTED_PROXIES="127.0.0.1/32",
     ) as app:
         visitor = Session(app.base_url + "/", "browser/1", timeout=10)
         assert visitor.login(DEMO_USERNAME, DEMO_PASSWORD) == 302
@@ -59,7 +60,8 @@ def test_a_deactivation_is_one_document_with_the_actor_as_user_and_the_target_as
     assert not event.get("tags")
     assert event["user"] == {"name": ACTOR, "target": {"name": DEMO_USERNAME}}
     assert event["event"]["dataset"] == "django.security"
-    assert event["log"]["level"] == "INFO"
+    assert event["log"]["level"] == "WARNING"
+    assert event["event"]["code"] == "user_archived"
     assert event["message"] == (
         f"User deactivated: {DEMO_USERNAME} by {ACTOR} via manage.py deactivate_user; 1 session(s) ended; "
         f"reason: {REASON}"
@@ -76,7 +78,10 @@ def test_a_refusal_is_one_document_with_the_client_address_the_trusted_proxy_gav
     assert event["user_agent"]["original"] == "hammer/2"
     assert event["log"]["level"] == "WARNING"
     assert event["message"] == f"Refused a request from blocked address {ATTACKER} (BLOCKED_IPS entry 203.0.113.0/24)"
-    assert [d["event"]["action"] for d in security_documents] == ["user_logged_in", "user_deactivated", "blocked_ip"]
+    # The demo user's creation, the login, the deactivation (its is_active change, then the containment
+    # record), the visitor's next request with the session that ended, the refusal.
+    assert [d["event"]["action"] for d in security_documents] == [
+        "user_created", "user_logged_in", "privilege_changed", "user_deactivated", "session_rejected", "blocked_ip"]
 
 
 def _kv_and_renames() -> tuple[list[str], dict[str, str]]:
