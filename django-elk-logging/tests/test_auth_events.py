@@ -123,6 +123,10 @@ def test_the_admins_change_of_another_users_password_names_both(root, bob):
              "user=root target_user=bob", r"Password change failed \(password_mismatch\): bob"),
         line("INFO", "password_events", changed, "event=password_changed event_code=authn_password_change "
              "user=root target_user=bob", "Password changed: bob"),
+        # The admin records its change too (LogEntry, admin_actions.py): the same request, after the save.
+        line("WARNING", "admin_actions", changed, r"event=admin_action event_code=authz_admin user=root target_user=bob "
+             rf"object_type=auth\.user object_id={bob.pk} operation=change",
+             rf"Admin change of auth\.user {bob.pk} \(bob\) by root: Changed password\."),
     ])
     assert_nowhere_in_the_logs(OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD)
 
@@ -146,7 +150,8 @@ def test_a_validators_refusal_is_named_by_its_codes(bob, settings):
     ])
 
 
-def test_set_password_and_save_outside_a_request_names_the_process(tail, bob):
+def test_set_password_and_save_outside_a_request_names_the_process(bob):
+    tail = Tail()
     bob.set_password(NEW_PASSWORD)
     bob.save()
     bob.first_name = "Bob"
@@ -159,16 +164,21 @@ def test_set_password_and_save_outside_a_request_names_the_process(tail, bob):
     assert_nowhere_in_the_logs(NEW_PASSWORD)
 
 
-def test_a_new_user_is_no_password_change(tail):
+def test_a_new_user_is_created_not_a_password_change(tail):
     get_user_model().objects.create_user("carol", password=NEW_PASSWORD)
 
-    assert tail.lines("security.log") == []
+    assert_lines(tail.lines("security.log"), [
+        rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
+        r"event_code=user_created target_user=carol\] User created: carol outside a request",
+    ])
+    assert_nowhere_in_the_logs(NEW_PASSWORD)
 
 
 # ---- password reset ------------------------------------------------------------------------------------------
 
 
-def test_a_reset_request_names_the_address_typed_and_its_completion_is_one_record(tail, bob):
+def test_a_reset_request_names_the_address_typed_and_its_completion_is_one_record(bob):
+    tail = Tail()
     client = csrf_client()
     requested = submit(client, "/accounts/password_reset/", {"email": "bob@example.com"})
     [message] = mail.outbox
@@ -210,7 +220,8 @@ def test_a_reset_request_for_a_hostile_address_is_escaped(tail):
 # ---- logins Django sends no signal for ------------------------------------------------------------------------
 
 
-def test_a_non_staff_user_with_the_right_password_at_the_admin_login_is_refused(tail, bob):
+def test_a_non_staff_user_with_the_right_password_at_the_admin_login_is_refused(bob):
+    tail = Tail()
     client = csrf_client()
     refused = admin_login(client, "bob", OLD_PASSWORD)
 
@@ -222,11 +233,12 @@ def test_a_non_staff_user_with_the_right_password_at_the_admin_login_is_refused(
     assert_nowhere_in_the_logs(OLD_PASSWORD)
 
 
-def test_an_inactive_user_refused_by_the_form_not_the_backend(tail, bob, settings):
+def test_an_inactive_user_refused_by_the_form_not_the_backend(bob, settings):
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
     bob.is_active = False
     bob.is_staff = True
     bob.save()
+    tail = Tail()
 
     refused = admin_login(csrf_client(), "bob", OLD_PASSWORD)
 
@@ -247,11 +259,15 @@ def test_an_empty_password_is_a_failed_login_though_nothing_was_authenticated(ta
     ])
 
 
-def test_a_wrong_password_is_logged_once_by_the_signal(tail, bob):
-    admin_login(csrf_client(), "bob", WRONG_PASSWORD)
+def test_a_wrong_password_is_logged_once_by_the_signal(bob):
+    tail = Tail()
+    refused = admin_login(csrf_client(), "bob", WRONG_PASSWORD)
 
-    [found] = tail.lines("security.log")
-    assert " signals [" in found and "event=user_login_failed" in found, found
+    assert refused.status_code == 200
+    assert_lines(tail.lines("security.log"), [
+        line("WARNING", "signals", refused, "event=user_login_failed event_code=authn_login_fail user=bob",
+             "Login failed: bob"),
+    ])
     assert_nowhere_in_the_logs(WRONG_PASSWORD)
 
 
@@ -477,6 +493,8 @@ def test_under_uvicorn_a_session_is_read_and_rejected_without_a_synchronous_only
                 rf"{context} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/\w*\] {message}")
 
     assert_lines(records, [
+        rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
+        r"event_code=user_created target_user=bob\] User created: bob outside a request",  # the driver's create_user
         rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in "
         r"event_code=authn_login_success user=bob\] User logged in: bob",  # the driver's Client.login
         served(denied, "event=permission_denied event_code=authz_fail user=bob", r"Forbidden \(Permission denied\): /forbidden"),

@@ -48,10 +48,11 @@ def submit(browser: Client, path: str, form_id: str, **changes) -> tuple[str, in
     return response["X-Request-ID"], response.status_code
 
 
-def event(module: str, name: str, code: str, fields: str, message: str, request_id: str, path: str) -> re.Pattern:
+def event(module: str, name: str, code: str, fields: str, message: str, request_id: str, path: str,
+          level: str = "WARNING") -> re.Pattern:
     """A security line of root's request ``request_id`` to ``path``."""
     return re.compile(
-        rf"WARNING {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} event={name} event_code={code}"
+        rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} event={name} event_code={code}"
         rf" user=root {fields} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)} user_agent=pytest-agent\]"
         rf" {re.escape(message)}"
     )
@@ -148,14 +149,17 @@ def test_deleting_a_group_takes_it_from_its_members(admin, bob, editors, app_log
     ])
 
 
-def test_a_password_set_in_the_admin_is_an_admin_change_and_never_logged(admin, bob, app_logs):
+def test_a_password_set_in_the_admin_is_a_password_change_and_an_admin_change_and_never_logged(admin, bob, app_logs):
     app_logs.mark()  # after the fixtures' users
     path = f"/admin/auth/user/{bob.pk}/password/"
 
     request_id, status = submit(admin, path, "user_form", password1=NEW_PASSWORD, password2=NEW_PASSWORD)
 
     assert status == 302
+    # The form's save is a password change (password_events.py), then the admin records it.
     check(app_logs.lines("security.log"), [
+        event("password_events", "password_changed", "authn_password_change", "target_user=bob", "Password changed: bob",
+              request_id, path, level="INFO"),
         admin_action("change", "auth.user", bob.pk, "bob", "Changed password.", request_id, path),
     ])
     no_password_in(app_logs)
