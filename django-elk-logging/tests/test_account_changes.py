@@ -19,17 +19,21 @@ PASSWORD = "Pr1vate-Horse-Staple-77"
 User = get_user_model()
 
 
+# Outside a request the message ends with the process that acted (security_events.process_name).
+BY_THIS_PROCESS = r" via \S+ \(pid \d+\)"
+
+
 def line(module: str, event: str, code: str, fields: str, message: str) -> re.Pattern:
     """A security line logged outside a request: no request id, no user (the process acts)."""
     return re.compile(rf"WARNING {TIMESTAMP} {module} \[request_id=- record_id={RECORD_ID} event={event} "
-                      rf"event_code={code} {fields}\] {re.escape(message)}")
+                      rf"event_code={code} {fields}\] {re.escape(message)}{BY_THIS_PROCESS}")
 
 
 def privilege(target: str, name: str, old: str, new: str, *, group: bool = False) -> re.Pattern:
     kind = "group" if group else "user"
     return line("account_changes", "privilege_changed", "authz_change",
                 rf"target_{kind}={re.escape(target)} privilege={re.escape(name)} old={old} new={new}",
-                f"Privilege changed: {name} of {kind} {target} {old} -> {new} outside a request")
+                f"Privilege changed: {name} of {kind} {target} {old} -> {new}")
 
 
 def matches(lines: list[str], patterns: list[re.Pattern]) -> None:
@@ -61,8 +65,8 @@ def test_creating_and_deleting_a_user_through_the_orm(tail):
     User.objects.create_user("bob", password=PASSWORD).delete()
 
     matches(tail.lines("security.log"), [
-        line("account_changes", "user_created", "user_created", "target_user=bob", "User created: bob outside a request"),
-        line("account_changes", "user_deleted", "user_deleted", "target_user=bob", "User deleted: bob outside a request"),
+        line("account_changes", "user_created", "user_created", "target_user=bob", "User created: bob"),
+        line("account_changes", "user_deleted", "user_deleted", "target_user=bob", "User deleted: bob"),
     ])
 
 
@@ -166,7 +170,7 @@ def test_createsuperuser_logs_the_new_user_and_the_privileges_it_starts_with(mon
     call_command("createsuperuser", interactive=False, username="root", email="root@example.com", verbosity=0)
 
     matches(tail.lines("security.log"), [
-        line("account_changes", "user_created", "user_created", "target_user=root", "User created: root outside a request"),
+        line("account_changes", "user_created", "user_created", "target_user=root", "User created: root"),
         privilege("root", "is_superuser", "false", "true"),
         privilege("root", "is_staff", "false", "true"),
     ])
@@ -199,5 +203,6 @@ def test_hostile_group_names_and_usernames_stay_one_escaped_field(tail):
     assert f' privilege="group:{"g" * 506}...[truncated 9494 chars]" old=false new=true]' in second, second
     assert f' target_group="{HOSTILE_ESCAPED}" privilege=permission:auth.add_user old=false new=true]' in third
     # The message is escaped whole (log_lines.MAX_MESSAGE_CHARS), never split.
-    assert first.endswith("] Privilege changed: group:" + HOSTILE_ESCAPED.replace(r"\x22", '"') + " of user "
-                          + HOSTILE_ESCAPED.replace(r"\x22", '"') + " false -> true outside a request")
+    assert re.search(re.escape("] Privilege changed: group:" + HOSTILE_ESCAPED.replace(r"\x22", '"') + " of user "
+                               + HOSTILE_ESCAPED.replace(r"\x22", '"') + " false -> true") + BY_THIS_PROCESS + "$",
+                     first), first

@@ -66,7 +66,7 @@ def project_with_user_model(folder, model_source: str, model_name: str, driver: 
 
 def event(name: str, code: str, fields: str, message: str) -> re.Pattern:
     return re.compile(rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event={name} "
-                      rf"event_code={code} {fields}\] {re.escape(message)} outside a request")
+                      rf"event_code={code} {fields}\] {re.escape(message)} via \S+ \(pid \d+\)")
 
 
 def privilege(target: str, name: str, old: str, new: str) -> re.Pattern:

@@ -169,7 +169,7 @@ def test_a_new_user_is_created_not_a_password_change(tail):
 
     assert_lines(tail.lines("security.log"), [
         rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
-        r"event_code=user_created target_user=carol\] User created: carol outside a request",
+        r"event_code=user_created target_user=carol\] User created: carol via \S+ \(pid \d+\)",
     ])
     assert_nowhere_in_the_logs(NEW_PASSWORD)
 
@@ -494,7 +494,7 @@ def test_under_uvicorn_a_session_is_read_and_rejected_without_a_synchronous_only
 
     assert_lines(records, [
         rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
-        r"event_code=user_created target_user=bob\] User created: bob outside a request",  # the driver's create_user
+        r"event_code=user_created target_user=bob\] User created: bob via \S+ \(pid \d+\)",  # the driver's create_user
         rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in "
         r"event_code=authn_login_success user=bob\] User logged in: bob",  # the driver's Client.login
         served(denied, "event=permission_denied event_code=authz_fail user=bob", r"Forbidden \(Permission denied\): /forbidden"),

@@ -75,7 +75,7 @@ def lines_since_setup(project) -> list[str]:
     """The security records after the fixture's: its create_user is a user_created record, not the subject."""
     setup, *written = project.lines("security.log")
     assert re.fullmatch(rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
-                        r"event_code=user_created target_user=bob\] User created: bob outside a request", setup), setup
+                        r"event_code=user_created target_user=bob\] User created: bob via \S+ \(pid \d+\)", setup), setup
     return written
 
 

@@ -59,7 +59,7 @@ def user_created(username: str) -> re.Pattern:
     """The record of the driver creating ``username`` (account_changes), before any login."""
     return re.compile(rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
                       rf"event_code=user_created target_user={re.escape(username)}\] "
-                      rf"User created: {re.escape(username)} outside a request")
+                      rf"User created: {re.escape(username)} via \S+ \(pid \d+\)")
 
 
 def no_account(keys: str) -> re.Pattern:

@@ -228,10 +228,10 @@ def test_createsuperuser_from_the_command_line_names_the_command(tmp_path):
     outside = rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} "
     check((tmp_path / "log" / "security.log").read_text().splitlines(), [
         re.compile(outside + r"event=user_created event_code=user_created target_user=ops-root\] "
-                   r"User created: ops-root via manage\.py createsuperuser"),
+                   r"User created: ops-root via manage\.py createsuperuser \(pid \d+\)"),
         *(re.compile(outside + rf"event=privilege_changed event_code=authz_change target_user=ops-root "
                      rf"privilege={flag} old=false new=true\] "
-                     rf"Privilege changed: {flag} of user ops-root false -> true via manage\.py createsuperuser")
+                     rf"Privilege changed: {flag} of user ops-root false -> true via manage\.py createsuperuser \(pid \d+\)")
           for flag in ("is_superuser", "is_staff")),
     ])
     assert PASSWORD not in "".join(path.read_text() for path in (tmp_path / "log").iterdir())

@@ -38,7 +38,7 @@ def test_create_demo_user_is_idempotent_and_updates_a_changed_password(monkeypat
     # was created).
     created, changed = app_logs.lines("security.log")
     assert re.fullmatch(r"WARNING \S+ \S+ account_changes \[request_id=- record_id=[0-9a-f]{16} event=user_created "
-                        r"event_code=user_created target_user=demo\] User created: demo outside a request",
+                        r"event_code=user_created target_user=demo\] User created: demo via \S+ \(pid \d+\)",
                         created), created
     assert re.fullmatch(r"INFO \S+ \S+ password_events \[request_id=- record_id=[0-9a-f]{16} event=password_changed "
                         r"event_code=authn_password_change target_user=demo\] Password changed by \S+ \(pid \d+\): demo",

@@ -11,11 +11,9 @@ update_last_login's ``update_fields=["last_login"]`` at every login (django/cont
 """
 
 import logging
-import os
-import sys
 
 from .request_context import current_request
-from .security_events import log_security_event
+from .security_events import log_security_event, process_name
 
 logger = logging.getLogger("security")
 
@@ -26,8 +24,6 @@ PRIVILEGE_FLAGS = ("is_superuser", "is_staff", "is_active")
 GAINED_AT_CREATION = ("is_superuser", "is_staff")
 # The flags a save is about to change, kept on the instance between pre_save and post_save.
 _STORED_FLAGS = "_elk_logging_stored_privileges"
-# The commands a process runs Django by.
-_DJANGO_SCRIPTS = ("manage.py", "django-admin")
 
 
 def privilege_flags(model) -> tuple[str, ...]:
@@ -43,16 +39,13 @@ def flag_text(value) -> str:
 def actor() -> tuple[str, str]:
     """Who acts now, as (the ``user`` field, the words for the message).
 
-    In a request: its user, once the request knows it. Outside one: no user, and the process, named by
-    its Django command only (never its other arguments, which may hold a secret).
+    In a request: its user, once the request knows it. Outside one: no user, and the process
+    (security_events.process_name).
     """
     request = current_request()
     if request is not None:
         return request.username, f"by {request.username}" if request.username else "in a request by no known user"
-    script = os.path.basename(sys.argv[0]) if sys.argv else ""
-    if script in _DJANGO_SCRIPTS and len(sys.argv) > 1:
-        return "", f"via {script} {sys.argv[1]}"
-    return "", "outside a request"
+    return "", f"via {process_name()}"
 
 
 def log_privilege_change(privilege: str, old: bool, new: bool, *, target_user: str = "", target_group: str = "") -> None:

@@ -13,22 +13,15 @@ outside one, the message names the process. The middleware (auth_events.py) tell
 
 import contextvars
 import logging
-import os
-import re
-import sys
-from contextlib import contextmanager
 
 from django.contrib.auth.views import PasswordResetConfirmView
 
 from .request_context import current_request
-from .security_events import log_security_event
+from .security_events import log_security_event, process_name
 
 logger = logging.getLogger("security")
 
 _http_request = contextvars.ContextVar("django_elk_logging_http_request", default=None)
-# The process a management command names itself, e.g. "manage.py changepassword".
-_acting_process = contextvars.ContextVar("django_elk_logging_acting_process", default=None)
-_COMMAND_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def set_http_request(request) -> contextvars.Token:
@@ -38,33 +31,6 @@ def set_http_request(request) -> contextvars.Token:
 
 def reset_http_request(token: contextvars.Token) -> None:
     _http_request.reset(token)
-
-
-@contextmanager
-def acting_process(name: str):
-    """Names the process in the records of the password changes made inside the ``with``."""
-    token = _acting_process.set(name)
-    try:
-        yield
-    finally:
-        _acting_process.reset(token)
-
-
-def process_name() -> str:
-    """The process outside any request: the command that named itself, else the program, with its pid.
-
-    Only the program's name and a management command's name are taken from argv: further arguments
-    may hold anything, a password included.
-    """
-    name = _acting_process.get()
-    if name is None:
-        argv = sys.argv or [""]
-        name = os.path.basename(argv[0]) or "python"
-        if name == "__main__.py":  # python -m <package>
-            name = os.path.basename(os.path.dirname(argv[0]))
-        if name in ("manage.py", "django-admin") and len(argv) > 1 and _COMMAND_NAME.fullmatch(argv[1]):
-            name = f"{name} {argv[1]}"
-    return f"{name} (pid {os.getpid()})"
 
 
 def is_reset_confirm(request) -> bool:

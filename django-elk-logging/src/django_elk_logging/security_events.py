@@ -8,7 +8,12 @@ never CRITICAL: a mistyped old password is routine, and CRITICAL is kept for wha
 Events OWASP has no word for (a blocked address, a CSRF failure) carry no code. Standard library only.
 """
 
+import contextvars
 import logging
+import os
+import re
+import sys
+from contextlib import contextmanager
 from typing import NamedTuple
 
 
@@ -64,3 +69,36 @@ def log_security_event(logger: logging.Logger, action: str, message: str, *args,
     event = EVENTS[action]
     logger.log(event.level, message, *args, extra={"event": action, "event_code": event.code, **fields},
                stacklevel=2)
+
+
+# The process a management command names itself, e.g. "manage.py changepassword".
+_acting_process: contextvars.ContextVar[str | None] = contextvars.ContextVar("django_elk_logging_acting_process",
+                                                                             default=None)
+_COMMAND_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@contextmanager
+def acting_process(name: str):
+    """Names the process (process_name) in the events logged inside the ``with``."""
+    token = _acting_process.set(name)
+    try:
+        yield
+    finally:
+        _acting_process.reset(token)
+
+
+def process_name() -> str:
+    """Who acts outside any request: the command that named itself, else the program, with its pid.
+
+    Only the program's name and a management command's name are taken from argv: further arguments
+    may hold anything, a password included.
+    """
+    name = _acting_process.get()
+    if name is None:
+        argv = sys.argv or [""]
+        name = os.path.basename(argv[0]) or "python"
+        if name == "__main__.py":  # python -m <package>
+            name = os.path.basename(os.path.dirname(argv[0]))
+        if name in ("manage.py", "django-admin", "django") and len(argv) > 1 and _COMMAND_NAME.fullmatch(argv[1]):
+            name = f"{name} {argv[1]}"
+    return f"{name} (pid {os.getpid()})"

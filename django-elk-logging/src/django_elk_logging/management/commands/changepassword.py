@@ -12,8 +12,7 @@ import logging
 from django.contrib.auth.management.commands import changepassword
 from django.core.management.base import CommandError
 
-from django_elk_logging.password_events import acting_process, process_name
-from django_elk_logging.security_events import log_security_event
+from django_elk_logging.security_events import acting_process, log_security_event, process_name
 
 logger = logging.getLogger("security")
 
