@@ -13,13 +13,13 @@ differ only by characters drawn as nothing, or as blank space, never look alike.
   line and paragraph separators (Zl, Zp) and the other space separators (Zs: U+00A0 is ``\\xa0``,
   U+3000 is ``\\u3000``), so ``admin\\xa0`` never looks like ``admin `` ;
 - the default-ignorable characters that are letters or marks, which ``str.isprintable`` lets through
-  yet every renderer draws as nothing or as blank space (_INVISIBLE_LETTERS_AND_MARKS: Hangul fillers,
-  variation selectors, the combining grapheme joiner...), and U+2800 BRAILLE PATTERN BLANK;
+  yet renderers draw as nothing or as blank space (Hangul fillers, variation selectors, the combining
+  grapheme joiner...), and U+2800 BRAILLE PATTERN BLANK: _INVISIBLE_PRINTABLE;
 - a combining mark (M*) with nothing of its own to combine with: first in the text, or after an ASCII
   space, a double quote, an ``=`` or an escaped character, where it would be drawn over the line's own
   delimiter or over an escape's last digit; and a mark repeating the mark just before it, drawn on top
-  of it (Unicode's UTS #39, section 5.4, flags both). Once one mark of a run is escaped, the rest of the
-  run is too: each follows an escape.
+  of it (Unicode's UTS #39, section 5.4, flags such repeats). Once one mark of a run is escaped, the
+  rest of the run is too: each follows an escape.
 
 Everything else is kept as it is, so text in any script stays readable: ``é`` as one code point or as
 ``e`` + U+0301, ``नमस्ते`` and Thai with their vowel signs. An emoji's presentation selector is escaped
@@ -27,7 +27,7 @@ like any variation selector (``❤\\ufe0f``). Not covered (docs/security.md): lo
 other scripts (Cyrillic ``а`` for Latin ``a``), and canonically equivalent spellings (``é`` and ``e``
 + U+0301), which Unicode defines as the same text.
 
-Apart from _INVISIBLE_LETTERS_AND_MARKS no table of code points is kept: ``unicodedata`` decides each
+Apart from _INVISIBLE_PRINTABLE no table of code points is kept: ``unicodedata`` decides each
 code point the first time it is met, so the set follows the Unicode version of the running Python.
 """
 
@@ -41,7 +41,7 @@ _QUOTE_ESCAPE = "\\x22"
 # Default_Ignorable_Code_Point (Unicode 15.1 and 16.0, DerivedCoreProperties.txt) outside categories C*
 # and Z*, the rest of that property being escaped as not printable already; and U+2800 BRAILLE PATTERN
 # BLANK (So), not ignorable but drawn as blank space. Each range is first to last, inclusive.
-_INVISIBLE_LETTERS_AND_MARKS = (
+_INVISIBLE_PRINTABLE = (
     (0x034F, 0x034F),  # Mn COMBINING GRAPHEME JOINER
     (0x115F, 0x1160),  # Lo HANGUL CHOSEONG FILLER, HANGUL JUNGSEONG FILLER
     (0x17B4, 0x17B5),  # Mn KHMER VOWEL INHERENT AQ, AA
@@ -53,26 +53,19 @@ _INVISIBLE_LETTERS_AND_MARKS = (
     (0xFFA0, 0xFFA0),  # Lo HALFWIDTH HANGUL FILLER
     (0xE0100, 0xE01EF),  # Mn VARIATION SELECTOR-17..256
 )
-_INVISIBLE = frozenset(code for first, last in _INVISIBLE_LETTERS_AND_MARKS for code in range(first, last + 1))
-
-# What a printable text must hold to need more than its backslashes (and quotes) escaped: a character that is
-# not a word character (\w: letters and digits of any script) and not printable ASCII, such as a mark; or
-# an invisible letter. Printable text without one (most text, in any script) is returned as it is.
-_MAY_NEED_ESCAPES = re.compile(
-    r"[^\w\x20-\x7e]|["
-    + "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in _INVISIBLE_LETTERS_AND_MARKS)
-    + "]"
+_INVISIBLE = frozenset(code for first, last in _INVISIBLE_PRINTABLE for code in range(first, last + 1))
+# Printable text holding none of them, no backslash (nor quote) needs no escaping pass.
+_INVISIBLE_CHARACTER = re.compile(
+    "[" + "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in _INVISIBLE_PRINTABLE) + "]"
 )
-# In the other texts' first pass, an escaped character is followed by _ESCAPED and a combining mark led
-# by _MARK (neither can survive the pass as itself: both are controls), so one regex finds the marks
-# to escape; both are then removed.
-_ESCAPED, _MARK = "\x01", "\x02"
-_MARKS_TO_ESCAPE = re.compile(
-    # A run of marks first, or after a space, a quote, an "=" or an escape; a mark repeating the one before.
-    rf'(?:\A|(?<=[ "={_ESCAPED}]))(?P<lone>(?:{_MARK}.)+)'
-    rf"|{_MARK}(?P<first>.)(?P<repeated>(?:{_MARK}(?P=first))+(?:{_MARK}.)*)",
-    re.DOTALL,
-)
+# The escaping pass follows each escape with _ESCAPED, a control: none from the text is left as it is.
+_ESCAPED = "\x01"
+# Where a combining mark may need an escape, found in C: every mark is a character that is neither a word
+# character (\w: letters and digits of any script) nor ASCII. A run of them first, or after a space, a quote,
+# an "=" or an escape; or one repeated. Letters with their marks, in any script, match neither.
+_MAYBE_MARK = r"[^\w\x00-\x7f]"
+_MARKS_TO_CHECK = re.compile(rf'(?:\A|(?<=[ "={_ESCAPED}])){_MAYBE_MARK}+|({_MAYBE_MARK})\1{_MAYBE_MARK}*')
+_NOTHING_TO_COMBINE_WITH = frozenset({"", " ", '"', "=", _ESCAPED})
 
 
 def needs_escape(ch: str, quoted: bool = False) -> bool:
@@ -111,11 +104,7 @@ class _DecisionCache(dict):
 
     @staticmethod
     def _decide(ch: str, quoted: bool) -> str:
-        if needs_escape(ch, quoted):
-            return escape_char(ch) + _ESCAPED
-        if unicodedata.category(ch).startswith("M"):
-            return _MARK + ch
-        return ch
+        return escape_char(ch) + _ESCAPED if needs_escape(ch, quoted) else ch
 
     def __missing__(self, code: int) -> str:
         decided = self._decide(chr(code), self.quoted)
@@ -128,24 +117,25 @@ _TABLES = {False: _DecisionCache(quoted=False), True: _DecisionCache(quoted=True
 
 
 def _escape_marks(match: re.Match[str]) -> str:
-    if match["lone"] is not None:
-        return "".join(map(escape_char, match["lone"][1::2]))
-    return match["first"] + "".join(map(escape_char, match["repeated"][1::2]))
+    """The run ``match`` found, each combining mark in it escaped when it has nothing of its own to combine
+    with: the character before it is escaped (or is the line's delimiter, or nothing), or is the same mark."""
+    before = match.string[match.start() - 1] if match.start() else ""
+    alone = before in _NOTHING_TO_COMBINE_WITH
+    pieces = []
+    for ch in match.group():
+        alone = unicodedata.category(ch)[0] == "M" and (alone or ch == before)
+        pieces.append(escape_char(ch) if alone else ch)
+        before = ch
+    return "".join(pieces)
 
 
 def _escape_all(text: str, quoted: bool) -> str:
-    # Each a scan in C: printable text (most text) with nothing else to escape is returned as it is.
-    if (
-        text.isprintable()
-        and "\\" not in text
-        and not (quoted and '"' in text)
-        and (text.isascii() or _MAY_NEED_ESCAPES.search(text) is None)
-    ):
-        return text
-    marked = text.translate(_TABLES[quoted])
-    if _MARK in marked:
-        marked = _MARKS_TO_ESCAPE.sub(_escape_marks, marked).replace(_MARK, "")
-    return marked.replace(_ESCAPED, "")
+    # Each test a scan in C. Printable ASCII text (most text) with no backslash (nor quote) is returned as it is.
+    plain = text.isprintable() and "\\" not in text and not (quoted and '"' in text)
+    if text.isascii():
+        return text if plain else text.translate(_TABLES[quoted]).replace(_ESCAPED, "")
+    escaped = text if plain and _INVISIBLE_CHARACTER.search(text) is None else text.translate(_TABLES[quoted])
+    return _MARKS_TO_CHECK.sub(_escape_marks, escaped).replace(_ESCAPED, "")
 
 
 def one_word(escaped: str) -> str:
