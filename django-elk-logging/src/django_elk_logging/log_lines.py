@@ -57,6 +57,9 @@ _DJANGO_LOG_MODULE = "django.utils.log"
 _DJANGO_ESCAPING_FUNCTIONS = frozenset({"log_response", "log_message"})
 # What Python names a level that has no name; the pipeline reads it with its space (patterns/django, DJANGO_LEVEL).
 _UNNAMED_LEVEL = re.compile(r"Level -?[0-9]+")
+# The mode of a log file AppendOnlyFileHandler creates: the owner writes, the group (the log shipper's)
+# reads, others nothing.
+FILE_PERMISSIONS = 0o640
 # Closes a line that a cut write left without its newline, before the next record.
 CUT_MARKER = "...[record cut short by a failed write]"
 
@@ -210,9 +213,16 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
     last byte and first closes that line with CUT_MARKER. Each append, with that
     check, holds an exclusive flock(2) of the file, on an open file of this process's
     own: a forked child reopens the file before its first append.
+
+    A file the handler creates gets exactly ``permissions`` (FILE_PERMISSIONS: owner read-write, group
+    read), whatever the process's umask: the log shipper reads it as a member of the file's group, and a
+    umask of 077 would otherwise lock it out of every file created after a rotation, unnoticed until
+    then. A file that already exists keeps its mode.
     """
 
-    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None):
+    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None, permissions=None):
+        # Set before the parent's __init__, which opens the file unless delay.
+        self.permissions = FILE_PERMISSIONS if permissions is None else permissions
         # "a+" (O_APPEND | O_RDWR): the last byte must be readable.
         super().__init__(filename, mode, encoding, delay, errors)
         self.failure: str | None = None
@@ -222,6 +232,29 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
         # Set in a forked child: the file was opened by the parent (_after_fork_in_child).
         self._inherited = False
         _HANDLERS.add(self)
+
+    def _open(self):
+        # logging.FileHandler._open, with an opener that sets the mode of a file it creates.
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=self._opener)
+
+    def _opener(self, path: str, flags: int) -> int:
+        """open(2) for open(): a file this call creates gets exactly ``permissions``."""
+        if not flags & os.O_CREAT:
+            return os.open(path, flags)
+        while True:
+            try:
+                descriptor = os.open(path, flags | os.O_EXCL, self.permissions)
+            except FileExistsError:
+                try:
+                    return os.open(path, flags & ~os.O_CREAT)
+                except FileNotFoundError:  # removed between the two calls: create it after all
+                    continue
+            try:
+                os.fchmod(descriptor, self.permissions)  # the bits the umask took off
+            except OSError:
+                os.close(descriptor)
+                raise
+            return descriptor
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
