@@ -62,9 +62,10 @@ _INVISIBLE_CHARACTER = re.compile(
 _ESCAPED = "\x01"
 # Where a combining mark may need an escape, found in C: every mark is a character that is neither a word
 # character (\w: letters and digits of any script) nor ASCII. A run of them first, or after a space, a quote,
-# an "=" or an escape; or one repeated. Letters with their marks, in any script, match neither.
+# an "=" or an escape; or one repeated. Letters with their marks, in any script, match neither. The pattern
+# starts with that class, so the regex engine skips to its characters without trying each position.
 _MAYBE_MARK = r"[^\w\x00-\x7f]"
-_MARKS_TO_CHECK = re.compile(rf'(?:\A|(?<=[ "={_ESCAPED}])){_MAYBE_MARK}+|({_MAYBE_MARK})\1{_MAYBE_MARK}*')
+_MARKS_TO_CHECK = re.compile(rf'({_MAYBE_MARK})(?:(?<![^ "={_ESCAPED}].)|\1){_MAYBE_MARK}*', re.DOTALL)
 _NOTHING_TO_COMBINE_WITH = frozenset({"", " ", '"', "=", _ESCAPED})
 
 
