@@ -117,6 +117,21 @@ class _DecisionCache(dict):
 _TABLES = {False: _DecisionCache(quoted=False), True: _DecisionCache(quoted=True)}
 
 
+class _MarkEscapes(dict):
+    """Each character's escape when it is a combining mark, else None: decided once, at most MAX_ENTRIES kept."""
+
+    MAX_ENTRIES = 4096
+
+    def __missing__(self, ch: str) -> str | None:
+        decided = escape_char(ch) if unicodedata.category(ch)[0] == "M" else None
+        if len(self) < self.MAX_ENTRIES:
+            self[ch] = decided
+        return decided
+
+
+_MARK_ESCAPES = _MarkEscapes()
+
+
 def _escape_marks(match: re.Match[str]) -> str:
     """The run ``match`` found, each combining mark in it escaped when it has nothing of its own to combine
     with: the character before it is escaped (or is the line's delimiter, or nothing), or is the same mark."""
@@ -124,8 +139,9 @@ def _escape_marks(match: re.Match[str]) -> str:
     alone = before in _NOTHING_TO_COMBINE_WITH
     pieces = []
     for ch in match.group():
-        alone = unicodedata.category(ch)[0] == "M" and (alone or ch == before)
-        pieces.append(escape_char(ch) if alone else ch)
+        escape = _MARK_ESCAPES[ch]
+        alone = escape is not None and (alone or ch == before)
+        pieces.append(escape if alone else ch)
         before = ch
     return "".join(pieces)
 
