@@ -220,9 +220,9 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
     then. A file that already exists keeps its mode.
     """
 
-    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None, permissions=None):
+    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None, permissions=FILE_PERMISSIONS):
         # Set before the parent's __init__, which opens the file unless delay.
-        self.permissions = FILE_PERMISSIONS if permissions is None else permissions
+        self.permissions = permissions
         # "a+" (O_APPEND | O_RDWR): the last byte must be readable.
         super().__init__(filename, mode, encoding, delay, errors)
         self.failure: str | None = None
@@ -234,7 +234,8 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
         _HANDLERS.add(self)
 
     def _open(self):
-        # logging.FileHandler._open, with an opener that sets the mode of a file it creates.
+        # FileHandler._open (logging/__init__.py), with an opener that sets the mode of a file it creates;
+        # WatchedFileHandler reopens through it after a rename (logging/handlers.py, reopenIfNeeded).
         return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=self._opener)
 
     def _opener(self, path: str, flags: int) -> int:
