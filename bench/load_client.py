@@ -6,6 +6,7 @@ sync worker closes after every response, gunicorn/workers/sync.py SyncWorker.han
 """
 
 import http.client
+import re
 import threading
 import time
 import uuid
@@ -14,14 +15,17 @@ from dataclasses import dataclass
 from bench.log_integrity import HELLO_BODY, USER_AGENT
 
 REQUEST_TIMEOUT_SECONDS = 10
+# request_context.new_request_id: the server answers with its own id, never the client's.
+SERVER_REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
 class Outcome:
     marker: str
-    # The answer was a 200 with the view's body and the marker echoed back; None: no answer at all.
+    # The answer was a 200 with the view's body and a request id of the server's own; None: no answer at all.
     answered: bool | None
     done_at: float  # time.monotonic() when the answer was read or the request failed
+    request_id: str = ""  # the X-Request-ID answered: the server's id (the marker is the client's)
 
 
 def _send(connection: http.client.HTTPConnection, marker: str) -> Outcome:
@@ -32,8 +36,9 @@ def _send(connection: http.client.HTTPConnection, marker: str) -> Outcome:
     except (OSError, http.client.HTTPException):
         connection.close()
         return Outcome(marker, None, time.monotonic())
-    good = (response.status, response.getheader("X-Request-ID"), body) == (200, marker, HELLO_BODY)
-    return Outcome(marker, good, time.monotonic())
+    request_id = response.getheader("X-Request-ID") or ""
+    good = (response.status, body) == (200, HELLO_BODY) and SERVER_REQUEST_ID.fullmatch(request_id) is not None
+    return Outcome(marker, good, time.monotonic(), request_id)
 
 
 def run_load(host: str, port: int, threads: int, seconds: float, label: str) -> list[Outcome]:

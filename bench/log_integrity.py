@@ -1,13 +1,16 @@
 """Counts lost, split and doubled log lines, matching every line to the one request that caused it.
 
-Each request carries a unique marker as its X-Request-ID; the app keeps a well-formed one and writes it
-into both of the view's app lines and into the access line (the response header). The patterns are
-written from the line contract (django_elk_logging/log_lines.py, access_lines.py), not from their code.
+Each request carries a unique marker as its X-Request-ID; the app keeps a well-formed one as the
+client_request_id of both of the view's app lines. The access line carries the server's own request id
+(the response header), which the load client maps back to the marker (Requests.server_ids). Lines of the
+older contract, whose request id was the marker itself, still match. The patterns are written from the
+line contract (django_elk_logging/log_lines.py, access_lines.py), not from their code.
 """
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 # request_context.REQUEST_ID_PATTERN: the ids the app keeps.
 MARKER = r"[A-Za-z0-9._-]{8,128}"
@@ -20,19 +23,20 @@ _APP_MESSAGES = {"INFO": "This is an info message", "ERROR": "This is an error m
 
 APP_LINE = re.compile(
     r"(?P<kind>INFO|ERROR) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} views "
-    rf"\[request_id=(?P<marker>{MARKER}) record_id=(?P<record_id>{RECORD_ID})\] (?P<message>.*)"
+    rf"\[request_id=(?P<request_id>{MARKER}) record_id=(?P<record_id>{RECORD_ID})"
+    rf"(?: client_request_id=(?P<marker>{MARKER}))?\] (?P<message>.*)"
 )
 ACCESS_LINE = re.compile(
     r"127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "
     rf'"GET / HTTP/1\.1" 200 {len(HELLO_BODY)} "-" "{re.escape(USER_AGENT)}" '
-    rf"\d+ (?P<marker>{MARKER}) (?P<record_id>{RECORD_ID})"
+    rf"\d+ (?P<request_id>{MARKER}) (?P<record_id>{RECORD_ID})(?: 127\.0\.0\.1)?"
 )
 # Any other whole record: the app's line contract, or an access line of another request, or a
 # traceback's TAB-indented continuation line. Counted as "other", never as split.
 OTHER_RECORD = re.compile(
     rf"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) \d{{4}}-\d{{2}}-\d{{2}} \d{{2}}:\d{{2}}:\d{{2}},\d{{3}} \S+ "
     rf"\[request_id=\S+ record_id={RECORD_ID}[^\]]*\] .*"
-    rf'|\S+ - - \[[^\]]+\] ".*" \d{{3}} (?:\d+|-) ".*" ".*" \d+ \S+ {RECORD_ID}'
+    rf'|\S+ - - \[[^\]]+\] ".*" \d{{3}} (?:\d+|-) ".*" ".*" \d+ \S+ {RECORD_ID}(?: \S+)?'
     r"|\t.*"
 )
 
@@ -45,6 +49,8 @@ class Requests:
     unanswered: frozenset[str]
     answered_near_kill: frozenset[str] = frozenset()
     workers_killed: int = 0
+    # The server's request id (the X-Request-ID answered) of each answered marker's request.
+    server_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,19 +90,22 @@ def file_lines(data: bytes) -> tuple[list[str], int]:
     return lines[:-1], 1 if lines[-1] else 0
 
 
-def _classify(line: str, pattern: re.Pattern[str]) -> tuple[str, str, str] | str:
-    """(marker, kind, record_id) for a line of ours; "other" or "split" for the rest."""
+def _classify(line: str, pattern: re.Pattern[str], markers: Mapping[str, str]) -> tuple[str, str, str] | str:
+    """(marker, kind, record_id) for a line of ours, its marker found through ``markers`` (server id -> marker)
+    when the line has only the server's id; "other" or "split" for the rest."""
     match = pattern.fullmatch(line)
     if match is not None:
         kind = match.groupdict().get("kind", "access")
         if kind == "access" or match["message"] == _APP_MESSAGES[kind]:
-            return match["marker"], kind, match["record_id"]
+            marker = match.groupdict().get("marker") or markers.get(match["request_id"], match["request_id"])
+            return marker, kind, match["record_id"]
     return "other" if OTHER_RECORD.fullmatch(line) else "split"
 
 
 def tally(requests: Requests, access_files: list[bytes], app_files: list[bytes]) -> Tally:
     """Match every line of every (rotated) file to its request and count what is missing, extra or broken."""
     sent = requests.answered | requests.unanswered
+    markers = {server_id: marker for marker, server_id in requests.server_ids.items()}
     seen: Counter[tuple[str, str]] = Counter()
     counts = Counter()
     for files, pattern, name in ((access_files, ACCESS_LINE, "access"), (app_files, APP_LINE, "app")):
@@ -104,7 +113,7 @@ def tally(requests: Requests, access_files: list[bytes], app_files: list[bytes])
             lines, partial = file_lines(data)
             counts["split"] += partial
             for line in lines:
-                result = _classify(line, pattern)
+                result = _classify(line, pattern, markers)
                 if isinstance(result, str):
                     counts[result] += 1
                     continue

@@ -102,6 +102,7 @@ def judge(outcomes: list[Outcome], logs: dict[str, list[bytes]], kill_at: float)
         unanswered=frozenset(outcome.marker for outcome in outcomes if outcome.answered is None),
         answered_near_kill=frozenset(near_kill),
         workers_killed=1,
+        server_ids={outcome.marker: outcome.request_id for outcome in outcomes if outcome.request_id},
     )
     bad_answers = sum(1 for outcome in outcomes if outcome.answered is False)
     return tally(requests, logs["access.log"], logs["django_debug.log"]), bad_answers

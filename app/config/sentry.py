@@ -3,7 +3,7 @@
 import logging
 
 import sentry_sdk
-from django_elk_logging.sentry import ignore_security_loggers
+from django_elk_logging.sentry import ignore_security_loggers, scrub_event
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
@@ -29,6 +29,10 @@ def init_sentry(
         # session data, which are personal data under the GDPR.
         send_default_pii=send_default_pii,
         max_request_body_size=max_request_body_size,
+        # The SDK leaves X-CSRFToken, token headers, the query string, the Referer and reset links' tokens
+        # in events and transactions, even without PII; the package's scrubber takes them out.
+        before_send=scrub_event,
+        before_send_transaction=scrub_event,
         integrations=[
             DjangoIntegration(),
             LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),

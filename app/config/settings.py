@@ -53,15 +53,31 @@ SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-# How many reverse proxies in front of the app append to X-Forwarded-For.
-# 0 trusts none, so clients cannot choose the IP that security events record.
+
+
+def _networks(name: str) -> list[str]:
+    """The comma-separated IPs and CIDR networks of the variable ``name``; a bad entry stops the app."""
+    try:
+        return [str(network) for network in parse_networks(env.list(name, []))]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} {error}") from None
+
+
+# The reverse proxies in front of the app (IPs and CIDR networks), and how many of them append to
+# X-Forwarded-For: the header is believed only from these addresses, one hop per proxy. A count
+# without the list would believe no one, so it stops the app; 0 trusts none, so clients cannot
+# choose the IP that security events record.
+TRUSTED_PROXIES = _networks("DJANGO_TRUSTED_PROXIES")
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+if TRUSTED_PROXY_COUNT and not TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        f"DJANGO_TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} needs DJANGO_TRUSTED_PROXIES: the addresses or CIDR "
+        "networks of the proxies whose X-Forwarded-For is believed (e.g. 172.16.0.0/12 for a proxy on a Docker "
+        "network). Set both, or DJANGO_TRUSTED_PROXY_COUNT=0."
+    )
 # Client addresses refused with 403 (comma-separated IPs and CIDR networks; incident
 # containment, docs/incident-response.md). Resolved like the logs' client_ip, above.
-try:
-    BLOCKED_IPS = [str(network) for network in parse_networks(env.list("DJANGO_BLOCKED_IPS", []))]
-except ValueError as error:
-    raise ImproperlyConfigured(f"DJANGO_BLOCKED_IPS {error}") from None
+BLOCKED_IPS = _networks("DJANGO_BLOCKED_IPS")
 
 TIME_ZONE = env.str("TIME_ZONE", "UTC")
 # Logstash's date filter reads the app's timestamps in this zone too, with Joda-Time.
@@ -79,13 +95,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Apps and middleware
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # First: its changepassword (which logs its refusals) wins over django.contrib.auth's.
+    "django_elk_logging",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_elk_logging",
     "myapp",
 ]
 
@@ -101,6 +118,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After AuthenticationMiddleware: rejected sessions, refused logins and password forms, and the
+    # user on permission_denied and csrf_failure records.
+    "django_elk_logging.auth_events.AuthEventsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

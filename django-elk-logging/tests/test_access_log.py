@@ -20,13 +20,15 @@ bind = "127.0.0.1:{port}"
 workers = 1
 control_socket_disable = True
 AccessLogger.skipped_paths = frozenset({{"/healthz"}})
+AccessLogger.probe_networks = ["127.0.0.1/32"]
 logger_class = AccessLogger
 logconfig_dict = log_config_dict({log_dir!r})
 """
 
 ACCESS_LINE = re.compile(
-    r'127\.0\.0\.1 - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
-    r'"(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) (?P<request_id>\S+) (?P<record_id>[0-9a-f]{16})'
+    r'(?P<client>\S+) - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
+    r'"(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) (?P<request_id>\S+) (?P<record_id>[0-9a-f]{16}) '
+    r'(?P<peer>\S+)'
 )
 
 
@@ -40,7 +42,8 @@ def access_lines(tmp_path_factory) -> list[str]:
         request(port, "GET", "/", {"User-Agent": 'agent "quoted" \\ end', "Referer": 'http://x/"a"'})
         request(port, "GET", "/private", {"Authorization": "Basic YWxpY2U6czNjcjN0", "Cookie": "sessionid=SESSIONSECRET"})
         request(port, "GET", "/caf%C3%A9", {"User-Agent": "agent-\u00e9\u2028end"})
-        request(port, "GET", "/healthz", {})
+        request(port, "GET", "/healthz", {})  # a probe from its network: not logged
+        request(port, "GET", "/healthz", {"User-Agent": "not-a-probe"}, source="127.0.0.2")  # from elsewhere: logged
     return (workdir / "access.log").read_text(encoding="utf-8").splitlines()
 
 
@@ -50,13 +53,20 @@ def parse(line: str) -> re.Match:
     return match
 
 
-def test_one_line_per_request_but_a_successful_health_probe(access_lines):
+def test_one_line_per_request_but_a_successful_health_probe_from_the_probe_network(access_lines):
     assert [parse(line)["request"] for line in access_lines] == [
-        "GET / HTTP/1.1", "GET /private HTTP/1.1", "GET /caf%C3%A9 HTTP/1.1",
+        "GET / HTTP/1.1", "GET /private HTTP/1.1", "GET /caf%C3%A9 HTTP/1.1", "GET /healthz HTTP/1.1",
     ]
     assert {parse(line)["request_id"] for line in access_lines} == {APP_REQUEST_ID}
     assert all(int(parse(line)["duration_ns"]) > 0 for line in access_lines)
-    assert len({parse(line)["record_id"] for line in access_lines}) == 3
+    assert len({parse(line)["record_id"] for line in access_lines}) == 4
+
+
+def test_without_the_app_resolving_a_client_both_address_fields_are_the_peer(access_lines):
+    # This bare WSGI app leaves no resolved client in the environ: the first field falls back to the peer.
+    assert [(parse(line)["client"], parse(line)["peer"]) for line in access_lines] == [
+        ("127.0.0.1", "127.0.0.1")] * 3 + [("127.0.0.2", "127.0.0.2")]
+    assert parse(access_lines[3])["agent"] == "not-a-probe"
 
 
 def test_quotes_and_backslashes_are_escaped_so_fields_stay_apart(access_lines):
@@ -110,5 +120,5 @@ def test_on_a_unix_socket_the_client_is_a_dash_and_the_line_keeps_its_shape(tmp_
         process.wait(timeout=15)
 
     [line] = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
-    assert line.startswith("- - - [") and parse(line.replace("- - - [", "127.0.0.1 - - [", 1))["request"] == (
+    assert line.startswith("- - - [") and line.endswith(" -") and parse(line.replace("- - - [", "127.0.0.1 - - [", 1))["request"] == (
         "GET /over-a-socket HTTP/1.1")

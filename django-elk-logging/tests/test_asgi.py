@@ -23,7 +23,7 @@ from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
 ACCESS_LINE = re.compile(
     r'(?P<client>\S+) - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(?P<request>[^"]*)" '
     r'(?P<status>\d{3}) (?P<bytes>\d+) "(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) '
-    r'(?P<request_id>\S+) (?P<record_id>[0-9a-f]{16})'
+    r'(?P<request_id>\S+) (?P<record_id>[0-9a-f]{16}) (?P<peer>\S+)'
 )
 CONCURRENT_REQUESTS = 48
 FORGED_ADDRESS = "203.0.113.66"
@@ -45,7 +45,7 @@ def tail() -> Tail:
 def test_async_view_records_and_a_404_carry_the_request_id_the_response_returns(tail):
     async def requests():
         client = AsyncClient()
-        return await client.get("/async", {"token": "t1"}), await client.get("/missing")
+        return await client.get("/async", {"tag": "t1"}), await client.get("/missing")
 
     found, missing = asyncio.run(requests())
 
@@ -66,14 +66,15 @@ def test_async_view_records_and_a_404_carry_the_request_id_the_response_returns(
 
 def test_a_malformed_request_id_is_one_security_event_with_the_client(tail):
     async def requests():
-        return await AsyncClient().get("/async", {"token": "t2"}, headers={"X-Request-ID": "bad id", "User-Agent": "a/1"})
+        return await AsyncClient().get("/async", {"tag": "t2"}, headers={"X-Request-ID": "bad id", "User-Agent": "a/1"})
 
     response = asyncio.run(requests())
 
     [event] = tail.lines("security.log")
     assert record(
         "WARNING", "request_context", response["X-Request-ID"], r"Rejected malformed X-Request-ID header: bad id",
-        r" event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/async user_agent=a/1",
+        r" event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1"
+        r" path=/async user_agent=a/1",
     ).fullmatch(event), event
 
 
@@ -88,26 +89,28 @@ def test_a_failed_login_under_asgi_records_the_request_and_the_client(tail):
     failed, forbidden = tail.lines("security.log")
     assert record(
         "WARNING", "signals", response["X-Request-ID"], "Login failed: mallory",
-        r" event=user_login_failed event_code=authn_login_fail user=mallory client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
+        r" event=user_login_failed event_code=authn_login_fail user=mallory client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1"
+        r" path=/login user_agent=a/2",
     ).fullmatch(failed), failed
     # Django logs the 403 after the middleware chain has returned: the context is still the request's.
     assert record(
         "WARNING", "log", response["X-Request-ID"], "Forbidden: /login",
-        r" event=permission_denied event_code=authz_fail client_ip=127\.0\.0\.1 path=/login user_agent=a/2",
+        r" event=permission_denied event_code=authz_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/login"
+        r" user_agent=a/2",
     ).fullmatch(forbidden), forbidden
 
 
 def test_a_blocked_address_is_refused_under_asgi(settings, tail):
     settings.BLOCKED_IPS = ["127.0.0.0/8"]
 
-    response = asyncio.run(AsyncClient().get("/async", {"token": "t3"}))
+    response = asyncio.run(AsyncClient().get("/async", {"tag": "t3"}))
 
     assert response.status_code == 403
     [event] = tail.lines("security.log")
     assert record(
         "WARNING", "ip_blocking", response["X-Request-ID"],
         r"Refused a request from blocked address 127\.0\.0\.1 \(BLOCKED_IPS entry 127\.0\.0\.0/8\)",
-        r" event=blocked_ip client_ip=127\.0\.0\.1 path=/async",
+        r" event=blocked_ip client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/async",
     ).fullmatch(event), event
     assert tail.lines("django_debug.log") == []
 
@@ -133,7 +136,10 @@ def adaptations(settings, caplog, middleware: list[str]) -> list[str]:
 
 
 def test_an_all_async_chain_with_the_package_needs_no_thread_switch(settings, caplog):
-    ours = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
+    ours = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django_elk_logging.auth_events.AuthEventsMiddleware"]
 
     assert adaptations(settings, caplog, ours) == []
     # The same check sees a sync-only middleware, below which Django switches threads.
@@ -154,7 +160,7 @@ def concurrent_requests(port: int) -> list[tuple[str, str, int, dict]]:
         headers = {"X-Request-ID": request_id, "User-Agent": f"load/{number}"}
         if number % 4 == 0:
             headers["X-Forwarded-For"] = FORGED_ADDRESS
-        status, answer, _ = request(port, "GET", f"/{view}?token={token}&pause=0.{number % 5 + 1}", headers)
+        status, answer, _ = request(port, "GET", f"/{view}?tag={token}&pause=0.{number % 5 + 1}", headers)
         return token, request_id, status, answer
 
     with ThreadPoolExecutor(max_workers=12) as pool:
@@ -164,16 +170,16 @@ def concurrent_requests(port: int) -> list[tuple[str, str, int, dict]]:
 BLOCKED_ADDRESS = "127.0.0.2"
 
 
-def concurrent_security_requests(port: int) -> list[tuple[int, str, int]]:
+def concurrent_security_requests(port: int) -> list[tuple[int, str, int, str]]:
     """24 requests from 8 threads, each with its own user agent and X-Request-ID: from 127.0.0.1 to a view
     that logs a security record after a pause, or from BLOCKED_ADDRESS (refused)."""
 
     def one(number: int):
         blocked = number % 3 == 0
         headers = {"X-Request-ID": f"security-request-{number:04d}", "User-Agent": f"prober/{number}"}
-        status, _, _ = request(port, "GET", f"/probe?token=P{number:03d}&pause=0.{number % 4 + 1}", headers,
-                               source=BLOCKED_ADDRESS if blocked else None)
-        return number, BLOCKED_ADDRESS if blocked else "127.0.0.1", status
+        status, answer, _ = request(port, "GET", f"/probe?tag=P{number:03d}&pause=0.{number % 4 + 1}", headers,
+                                    source=BLOCKED_ADDRESS if blocked else None)
+        return number, BLOCKED_ADDRESS if blocked else "127.0.0.1", status, answer["X-Request-ID"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(one, range(24)))
@@ -182,10 +188,11 @@ def concurrent_security_requests(port: int) -> list[tuple[int, str, int]]:
 def check_each_security_event_belongs_to_its_request(lines: list[str], results) -> None:
     """Each event carries its own request's id, client address and user agent, under concurrency."""
     assert len(lines) == len(results)
-    for number, address, status in results:
-        request_id, agent = f"security-request-{number:04d}", f"prober/{number}"
-        [line] = [line for line in lines if f"request_id={request_id} " in line]
-        context = rf" client_ip={re.escape(address)} path=/probe user_agent={re.escape(agent)}"
+    for number, address, status, request_id in results:
+        client_request_id, agent = f"security-request-{number:04d}", f"prober/{number}"
+        [line] = [line for line in lines if f"[request_id={request_id} " in line]
+        context = (rf" client_ip={re.escape(address)} peer_ip={re.escape(address)} client_request_id={client_request_id}"
+                   rf" path=/probe user_agent={re.escape(agent)}")
         if address == BLOCKED_ADDRESS:
             assert status == 403 and record(
                 "WARNING", "ip_blocking", request_id, rf"Refused a request from blocked address {re.escape(address)} "
@@ -197,13 +204,15 @@ def check_each_security_event_belongs_to_its_request(lines: list[str], results) 
 
 def check_each_record_belongs_to_its_request(lines: list[str], results) -> None:
     assert len(lines) == 2 * len(results)
-    for token, request_id, status, answer in results:
-        assert (status, answer["X-Request-ID"]) == (200, request_id)
+    for token, client_request_id, status, answer in results:
+        # The server's own id, and beside it in each record the one the client sent.
+        request_id = answer["X-Request-ID"]
+        assert status == 200 and re.fullmatch(REQUEST_ID, request_id), (status, request_id)
         mine = [line for line in lines if line.endswith(f" {token}")]
         assert len(mine) == 2, mine
         for line in mine:
-            assert re.fullmatch(rf"INFO {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID}\] "
-                                rf"a?sync (start|end) {token}", line), line
+            assert re.fullmatch(rf"INFO {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID} "
+                                rf"client_request_id={client_request_id}\] a?sync (start|end) {token}", line), line
     # The requests overlapped: the order in which they ended is not the order in which they started.
     starts = [line.rsplit(" ", 1)[1] for line in lines if " start " in line]
     ends = [line.rsplit(" ", 1)[1] for line in lines if " end " in line]
@@ -214,10 +223,11 @@ def check_access_lines(lines: list[str], results) -> None:
     parsed = [ACCESS_LINE.fullmatch(line) for line in lines]
     assert all(parsed) and len(parsed) == len(results), lines
     by_id = {line["request_id"]: line for line in parsed}
-    for token, request_id, _, _ in results:
-        line = by_id[request_id]
-        assert line["status"] == "200" and line["client"] == "127.0.0.1", line.group()
-        assert re.fullmatch(rf"GET /a?sync\?token={token}&pause=0\.\d HTTP/1\.1", line["request"]), line.group()
+    for token, _, _, answer in results:
+        line = by_id[answer["X-Request-ID"]]
+        # X-Forwarded-For from a peer that is no trusted proxy changes neither address.
+        assert (line["status"], line["client"], line["peer"]) == ("200", "127.0.0.1", "127.0.0.1"), line.group()
+        assert re.fullmatch(rf"GET /a?sync\?tag={token}&pause=0\.\d HTTP/1\.1", line["request"]), line.group()
         assert line["bytes"] == str(len(token))
         assert int(line["duration_ns"]) >= 100_000_000  # the view's pause is part of the duration
     assert len({line["record_id"] for line in parsed}) == len(parsed)
@@ -242,7 +252,7 @@ def uvicorn_run(tmp_path_factory):
     env = environment(log_dir=workdir / "logs", PACKAGE_TESTS_BLOCKED_IPS=BLOCKED_ADDRESS)
     with serving(command, port, env, workdir):
         results = concurrent_requests(port)
-        malformed = request(port, "GET", "/async?token=M", {"X-Request-ID": "bad id", "X-Forwarded-For": FORGED_ADDRESS})
+        malformed = request(port, "GET", "/async?tag=M", {"X-Request-ID": "bad id", "X-Forwarded-For": FORGED_ADDRESS})
         security = concurrent_security_requests(port)
     return workdir / "logs", results, malformed, security
 
@@ -257,7 +267,7 @@ def test_uvicorn_each_record_carries_its_own_request_id_under_concurrency(uvicor
 def test_uvicorn_writes_the_packages_access_line_once_per_request(uvicorn_run):
     log_dir, results, (_, malformed_answer, _), security = uvicorn_run
     probes, rest = split_off(read_lines(log_dir / "access.log"), "/probe?")
-    [malformed], concurrent = split_off(rest, "token=M ")
+    [malformed], concurrent = split_off(rest, "tag=M ")
     check_access_lines(concurrent, results)
     assert len(probes) == len(security)
     assert ACCESS_LINE.fullmatch(malformed)["request_id"] == malformed_answer["X-Request-ID"]
@@ -274,7 +284,8 @@ def test_uvicorn_records_the_connecting_address_not_a_forwarded_one(uvicorn_run)
     [event], _ = split_off(read_lines(log_dir / "security.log"), "event=malformed_request_id")
     assert record(
         "WARNING", "request_context", malformed_answer["X-Request-ID"], "Rejected malformed X-Request-ID header: bad id",
-        r" event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/async",
+        r" event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1"
+        r" path=/async",
     ).fullmatch(event), event
 
 
@@ -324,13 +335,13 @@ def test_gunicorns_own_asgi_worker_writes_the_line_through_access_logger(tmp_pat
     env = environment(log_dir=log_dir, DJANGO_SETTINGS_MODULE="settings_for_tests")
     command = ["gunicorn", *config, "django.core.asgi:get_asgi_application()"]
     with serving(command, port, env, tmp_path):
-        status, answer, _ = request(port, "GET", "/async?token=G", {"X-Forwarded-For": FORGED_ADDRESS})
+        status, answer, _ = request(port, "GET", "/async?tag=G", {"X-Forwarded-For": FORGED_ADDRESS})
 
     [line] = read_lines(log_dir / "access.log")
     parsed = ACCESS_LINE.fullmatch(line)
     assert status == 200 and parsed, line
-    assert (parsed["client"], parsed["request"], parsed["request_id"]) == (
-        "127.0.0.1", "GET /async?token=G HTTP/1.1", answer["X-Request-ID"])
+    assert (parsed["client"], parsed["request"], parsed["request_id"], parsed["peer"]) == (
+        "127.0.0.1", "GET /async?tag=G HTTP/1.1", answer["X-Request-ID"], "127.0.0.1")
 
 
 def test_under_gunicorns_own_asgi_worker_the_middleware_refuses_to_log_twice(tmp_path):
@@ -397,7 +408,7 @@ def test_the_status_is_the_answer_or_what_the_server_does_without_one(access_fil
     call(app)
 
     line = ACCESS_LINE.fullmatch(access_file.read_text().strip())
-    assert line and line["status"] == status and line["client"] == "192.0.2.1"
+    assert line and line["status"] == status and line["client"] == line["peer"] == "192.0.2.1"
     assert line["request"] == "POST /p?a=1 HTTP/2"
     assert (line["bytes"], line["request_id"]) == (("5", "app-id-0001") if status == "201" else ("0", "-"))
 
@@ -459,4 +470,5 @@ def test_spaces_in_unquoted_fields_are_escaped_so_fields_stay_apart(access_file)
     call(answers_with_a_spaced_id, {"client": ("1.2.3.4 forged-field", 1)})
 
     line = ACCESS_LINE.fullmatch(access_file.read_text().strip())
-    assert (line["client"], line["request_id"]) == (r"1.2.3.4\x20forged-field", r"id\x20with\x20space")
+    assert (line["client"], line["request_id"], line["peer"]) == (
+        r"1.2.3.4\x20forged-field", r"id\x20with\x20space", r"1.2.3.4\x20forged-field")

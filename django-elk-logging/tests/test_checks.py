@@ -1,11 +1,16 @@
 """The system checks (checks.py): each misconfiguration named by its id, and none for the README's settings."""
 
+import re
+
 import pytest
 from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.wsgi import WSGIHandler
 
 OURS = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
+AUTH_EVENTS = "django_elk_logging.auth_events.AuthEventsMiddleware"
 
 
 def found() -> dict[str, str]:
@@ -19,17 +24,29 @@ def test_the_test_projects_settings_pass(settings):
 @pytest.mark.parametrize(
     "middleware, expected",
     [
-        ([SESSION, AUTHENTICATION], {"django_elk_logging.W001"}),
-        ([SESSION, OURS[0], AUTHENTICATION], {"django_elk_logging.W009"}),
-        ([OURS[0], SESSION, OURS[1], AUTHENTICATION], {"django_elk_logging.W002"}),
-        ([OURS[0], SESSION, AUTHENTICATION, OURS[1]], {"django_elk_logging.W002"}),
-        ((*OURS, SESSION, AUTHENTICATION), set()),  # a tuple, as some projects keep it
+        ([SESSION, AUTHENTICATION, AUTH_EVENTS], {"django_elk_logging.W001"}),
+        ([SESSION, OURS[0], AUTHENTICATION, AUTH_EVENTS], {"django_elk_logging.W009"}),
+        ([OURS[0], SESSION, OURS[1], AUTHENTICATION, AUTH_EVENTS], {"django_elk_logging.W002"}),
+        ([OURS[0], SESSION, AUTHENTICATION, OURS[1], AUTH_EVENTS], {"django_elk_logging.W002"}),
+        ((*OURS, SESSION, AUTHENTICATION, AUTH_EVENTS), set()),  # a tuple, as some projects keep it
+        ([*OURS, SESSION, AUTHENTICATION], {"django_elk_logging.W020"}),
+        ([*OURS, SESSION, AUTH_EVENTS, AUTHENTICATION], {"django_elk_logging.W021"}),
+        ([*OURS], set()),  # no authentication: nothing for it to read
     ],
 )
 def test_middleware_missing_or_misplaced(settings, middleware, expected):
     settings.MIDDLEWARE = middleware
 
     assert set(found()) == expected
+
+
+def test_the_package_after_django_contrib_auth_leaves_changepassword_unlogged(settings):
+    settings.INSTALLED_APPS = [name for name in settings.INSTALLED_APPS if name != "django_elk_logging"] + [
+        "django_elk_logging"]
+
+    assert found() == {"django_elk_logging.W022": (
+        "django_elk_logging comes after django.contrib.auth in INSTALLED_APPS: manage.py changepassword runs "
+        "Django's command, whose refusals are not logged.")}
 
 
 def test_a_blocked_ip_middleware_after_the_session_says_which(settings):
@@ -58,6 +75,39 @@ def test_a_bad_blocked_ips_is_an_error(settings, value, message):
     settings.BLOCKED_IPS = value
 
     assert found()["django_elk_logging.E004"].startswith(message)
+
+
+COUNT_WITHOUT_LIST = ("TRUSTED_PROXY_COUNT is 2 but TRUSTED_PROXIES is empty: X-Forwarded-For is believed only from a "
+                      "trusted proxy's address")
+
+
+@pytest.mark.parametrize(
+    "proxies, count, expected",
+    [
+        (["10.0.0.0/8", "::1"], 2, {}),
+        ([], 2, {"django_elk_logging.E011": COUNT_WITHOUT_LIST + ", so RequestIdMiddleware refuses to start."}),
+        (["10.0.0.0/8"], 0, {"django_elk_logging.W012": "TRUSTED_PROXIES is set but TRUSTED_PROXY_COUNT is 0: no "
+                             "X-Forwarded-For is believed, so the logs record the proxy's address as the client."}),
+        (["10.0.0.0/8", "proxy.internal"], 1, {"django_elk_logging.E010": "TRUSTED_PROXIES entry 'proxy.internal' is "
+                                               "not an IP address or CIDR network: 'proxy.internal' does not appear to "
+                                               "be an IPv4 or IPv6 network"}),
+        ("10.0.0.1", 1, {"django_elk_logging.E010": "TRUSTED_PROXIES must be a list of addresses or networks, not the "
+                         "string '10.0.0.1'"}),
+    ],
+)
+def test_trusted_proxies_and_their_count_agree(settings, proxies, count, expected):
+    settings.TRUSTED_PROXIES = proxies
+    settings.TRUSTED_PROXY_COUNT = count
+
+    assert found() == expected
+
+
+def test_a_count_without_proxies_stops_the_middleware_before_any_request(settings):
+    # What gunicorn sees: no system check, but the handler builds the middleware chain at start.
+    settings.TRUSTED_PROXY_COUNT = 2
+
+    with pytest.raises(ImproperlyConfigured, match=re.escape(COUNT_WITHOUT_LIST)):
+        WSGIHandler()
 
 
 def test_logging_without_the_request_context_filter_is_a_warning(settings):
@@ -90,3 +140,26 @@ def test_login_account_keys_are_names_and_never_secrets(settings, keys, expected
     settings.LOGIN_ACCOUNT_KEYS = keys
 
     assert found() == expected
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("LOG_REDACTED_PARAMETERS", "ticket", "LOG_REDACTED_PARAMETERS must be a list of parameter names, not 'ticket'"),
+        ("LOG_REDACTED_PARAMETERS", ["ticket", None], "LOG_REDACTED_PARAMETERS must be a list of parameter names; "
+                                                      "None is not one"),
+        ("LOG_REDACTED_PATHS", r"/invite/([^/]+)", r"LOG_REDACTED_PATHS must be a list of regular expressions, not "
+                                                   r"'/invite/([^/]+)'"),
+        ("LOG_REDACTED_PATHS", [r"/invite/([^/]+"], r"LOG_REDACTED_PATHS entry '/invite/([^/]+' is not a regular "
+                                                    r"expression: missing ), unterminated subpattern at position 8"),
+        ("LOG_REDACTED_PATHS", [r"/invite/[^/]+"], r"LOG_REDACTED_PATHS entry '/invite/[^/]+' captures no group: put "
+                                                   r"the secret part in parentheses"),
+    ],
+)
+def test_a_bad_redaction_setting_is_an_error_that_says_what_is_wrong(settings, name, value, message):
+    setattr(settings, name, value)
+
+    [(check_id, text)] = found().items()
+    assert check_id == {"LOG_REDACTED_PARAMETERS": "django_elk_logging.E017",
+                        "LOG_REDACTED_PATHS": "django_elk_logging.E018"}[name]
+    assert text == f"{message}; until it is fixed, redaction goes on without it."

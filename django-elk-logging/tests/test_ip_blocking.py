@@ -19,10 +19,12 @@ def tail() -> Tail:
     return Tail()
 
 
-def refusal(address: str, entry: str, path: str = "/", user_agent: str = "pytest-agent") -> re.Pattern:
+def refusal(address: str, entry: str, path: str = "/", user_agent: str = "pytest-agent", peer: str = "") -> re.Pattern:
+    """The refusal of ``address``, which connected from ``peer`` (itself when not given)."""
     return re.compile(
         rf"WARNING {TIMESTAMP} ip_blocking \[request_id={REQUEST_ID} record_id={RECORD_ID} event=blocked_ip"
-        rf" client_ip={re.escape(address)} path={re.escape(path)} user_agent={re.escape(user_agent)}\]"
+        rf" client_ip={re.escape(address)} peer_ip={re.escape(peer or address)} path={re.escape(path)}"
+        rf" user_agent={re.escape(user_agent)}\]"
         rf" Refused a request from blocked address {re.escape(address)} \(BLOCKED_IPS entry {re.escape(entry)}\)"
     )
 
@@ -108,17 +110,25 @@ def test_every_refusal_is_logged_and_other_addresses_pass(settings, tail):
 
 
 @pytest.mark.parametrize(
-    "proxies, remote_addr, forwarded_for, status",
+    "trusted, proxies, remote_addr, forwarded_for, status",
     [
-        (0, "127.0.0.1", "203.0.113.7", 200),  # no trusted proxy: anyone can write X-Forwarded-For
-        (1, "127.0.0.1", "203.0.113.7", 403),  # the proxy's entry is the client
-        (1, "127.0.0.1", "203.0.113.7, 198.51.100.1", 200),  # the proxy added 198.51.100.1; 203.0.113.7 is forged
-        (2, "127.0.0.1", "203.0.113.7, 198.51.100.1", 403),
-        (1, "203.0.113.7", "198.51.100.1", 200),  # a blocked proxy address is not the client
+        ([], 0, "127.0.0.1", "203.0.113.7", 200),  # no trusted proxy: anyone can write X-Forwarded-For
+        (["127.0.0.1"], 0, "127.0.0.1", "203.0.113.7", 200),  # a list, but no hop to believe
+        (["127.0.0.1"], 1, "127.0.0.1", "203.0.113.7", 403),  # the proxy's entry is the client
+        (["127.0.0.1"], 1, "198.51.100.9", "203.0.113.7", 200),  # the same header from a peer that is no proxy
+        (["127.0.0.1"], 1, "127.0.0.1", "203.0.113.7, 198.51.100.1", 200),  # 203.0.113.7 is forged
+        (["127.0.0.1", "198.51.100.0/24"], 2, "127.0.0.1", "203.0.113.7, 198.51.100.1", 403),  # two proxies
+        (["127.0.0.1"], 2, "127.0.0.1", "203.0.113.7, 198.51.100.1", 200),  # 198.51.100.1 is no proxy: it is the client
+        (["127.0.0.1"], 1, "::ffff:127.0.0.1", "203.0.113.7", 403),  # a dual-stack socket's IPv4 peer
+        (["127.0.0.1"], 1, "127.0.0.1", "203.0.113.7\r\nINFO forged", 200),  # not an address: the proxy is the client
+        (["127.0.0.1"], 1, "127.0.0.1", "198.51.100.1, " * 100_000 + "203.0.113.7", 403),  # 1.4 MB: its last hop
+        (["203.0.113.7"], 1, "203.0.113.7", "198.51.100.1", 200),  # a blocked proxy address is not the client
     ],
 )
-def test_x_forwarded_for_counts_only_through_trusted_proxies(settings, tail, proxies, remote_addr, forwarded_for, status):
+def test_x_forwarded_for_counts_only_through_trusted_proxies(settings, tail, trusted, proxies, remote_addr,
+                                                              forwarded_for, status):
     settings.BLOCKED_IPS = ["203.0.113.0/24"]
+    settings.TRUSTED_PROXIES = trusted
     settings.TRUSTED_PROXY_COUNT = proxies
     client = Client(REMOTE_ADDR=remote_addr, HTTP_USER_AGENT="pytest-agent")
 
@@ -128,7 +138,7 @@ def test_x_forwarded_for_counts_only_through_trusted_proxies(settings, tail, pro
     lines = tail.lines("security.log")
     if status == 403:
         [line] = lines
-        assert refusal("203.0.113.7", "203.0.113.0/24").fullmatch(line), line
+        assert refusal("203.0.113.7", "203.0.113.0/24", peer=remote_addr).fullmatch(line), line
     else:
         assert lines == []
 

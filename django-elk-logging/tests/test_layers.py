@@ -1,8 +1,9 @@
 """The package's layers point down: the line format loads only the standard library, the access log no Django.
 
-escaping -> log_lines, denylist, logging_settings, access_lines and asgi (standard library only) ->
-gunicorn (gunicorn) and request_context, log_filters (Django) -> ip_blocking, signals (security events),
-checks, apps. Each check runs in a fresh interpreter, so
+escaping, redaction -> log_lines, denylist, proxies, logging_settings, access_lines and asgi (standard library only) ->
+gunicorn_events, gunicorn (gunicorn) and request_context, log_filters (Django) -> ip_blocking, signals,
+account_changes, membership_changes, admin_actions, password_events, auth_events (security events), checks,
+apps. Each check runs in a fresh interpreter, so
 nothing another test imported counts.
 """
 
@@ -39,7 +40,8 @@ def packages_loaded_by(code: str) -> list[str]:
 @pytest.mark.parametrize(
     "module",
     [
-        "django_elk_logging.escaping", "django_elk_logging.log_lines", "django_elk_logging.denylist",
+        "django_elk_logging.escaping", "django_elk_logging.redaction", "django_elk_logging.log_lines",
+        "django_elk_logging.denylist", "django_elk_logging.proxies",
         "django_elk_logging.logging_settings",  # settings.py imports it before Django is set up
         "django_elk_logging.access_lines", "django_elk_logging.asgi",  # asgi wraps any ASGI app
         "django_elk_logging.pytest_plugin",  # loaded before Django is set up
@@ -49,8 +51,10 @@ def test_the_line_format_loads_only_the_standard_library(module):
     assert packages_loaded_by(f"import {module}") == ["django_elk_logging"]
 
 
-def test_the_gunicorn_module_loads_gunicorn_but_neither_django_nor_sentry():
-    assert packages_loaded_by("import django_elk_logging.gunicorn") == ["django_elk_logging", "gunicorn"]
+@pytest.mark.parametrize("module", ["django_elk_logging.gunicorn_events", "django_elk_logging.gunicorn"])
+def test_the_gunicorn_modules_load_gunicorn_but_neither_django_nor_sentry(module):
+    # gunicorn's arbiter imports them without Django (preload_app off).
+    assert packages_loaded_by(f"import {module}") == ["django_elk_logging", "gunicorn"]
 
 
 @pytest.mark.parametrize("module", ["django_elk_logging.log_filters", "django_elk_logging.apps"])
@@ -68,8 +72,10 @@ def test_a_file_handler_takes_only_a_route_the_filters_define():
 
 
 # The package's modules, lowest layer first (django_elk_logging/__init__.py); sentry and pytest_plugin stand apart.
-LAYERS = ["escaping", "security_events", "log_lines", "denylist", "logging_settings", "access_lines", "asgi", "gunicorn",
-          "request_context", "log_filters", "ip_blocking", "signals", "checks", "apps", "sentry", "pytest_plugin"]
+LAYERS = ["escaping", "security_events", "redaction", "log_lines", "denylist", "proxies", "logging_settings", "access_lines",
+          "asgi", "gunicorn_events", "gunicorn", "request_context", "log_filters", "ip_blocking", "signals",
+          "account_changes", "membership_changes", "admin_actions", "password_events", "auth_events", "checks",
+          "apps", "sentry", "pytest_plugin"]
 
 
 def imported_package_modules(module: str) -> set[str]:

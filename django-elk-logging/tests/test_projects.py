@@ -55,6 +55,13 @@ def failed_login(account: str, module: str = "signals", context: str = "") -> re
                       rf"event=user_login_failed event_code=authn_login_fail{user}{context}\] Login failed: {re.escape(account)}")
 
 
+def user_created(username: str) -> re.Pattern:
+    """The record of the driver creating ``username`` (account_changes), before any login."""
+    return re.compile(rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
+                      rf"event_code=user_created target_user={re.escape(username)}\] "
+                      rf"User created: {re.escape(username)} outside a request")
+
+
 def no_account(keys: str) -> re.Pattern:
     return re.compile(rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed event_code=authn_login_fail\] "
                       rf"Login failed: no account name in the credentials \(keys: {keys}\)")
@@ -93,9 +100,12 @@ def test_the_readme_lines_switch_the_package_on_in_a_project_of_tuples(tuple_pro
     assert status == 404 and re.fullmatch(
         rf"WARNING {TIMESTAMP} log \[request_id={request_id} record_id={RECORD_ID}\] Not Found: /nope/", line), line
     status, request_id = answers["failed"]
-    [event] = project.lines("security.log")
+    created, superuser, staff, event = project.lines("security.log")
+    assert user_created("alice").fullmatch(created), created
+    assert " target_user=alice privilege=is_superuser old=false new=true]" in superuser, superuser
+    assert " target_user=alice privilege=is_staff old=false new=true]" in staff, staff
     assert status == 200 and failed_login(
-        "alice", context=r" client_ip=192\.0\.2\.10 path=/admin/login/ user_agent=tuple-test/1").fullmatch(event), event
+        "alice", context=r" client_ip=192\.0\.2\.10 peer_ip=192\.0\.2\.10 path=/admin/login/ user_agent=tuple-test/1").fullmatch(event), event
     assert request_id in event
 
 
@@ -145,8 +155,9 @@ def email_project(tmp_path_factory):
 def check_login_twice(project, answers, account: str, address: str, path: str, username: str) -> None:
     """login_twice's records: the failed login names ``account`` with the client; the login ``username``."""
     assert answers == {"failed": 200, "success": 302}
-    failed, success = project.lines("security.log")
-    context = rf" client_ip={re.escape(address)} path={re.escape(path)}"
+    created, failed, success = project.lines("security.log")
+    assert user_created(username).fullmatch(created), created
+    context = rf" client_ip={re.escape(address)} peer_ip={re.escape(address)} path={re.escape(path)}"
     assert failed_login(account, context=context).fullmatch(failed), failed
     assert f" event=user_logged_in event_code=authn_login_success user={username} " in success
     assert "wrong" not in failed and "Right-Horse" not in "".join(project.lines("security.log"))

@@ -59,23 +59,40 @@ def test_a_view_line_carries_the_request_id_the_response_returns(tail):
     assert tail.lines("security.log") == []
 
 
-def test_a_well_formed_incoming_request_id_is_kept_and_a_malformed_one_is_a_security_event(tail):
+def test_a_client_request_id_is_kept_beside_the_servers_own_and_a_malformed_one_is_a_security_event(tail):
     kept = Client().get("/", HTTP_X_REQUEST_ID="upstream-id-0001")
     replaced = Client().get("/", HTTP_X_REQUEST_ID="bad id\nINFO forged", HTTP_USER_AGENT="agent/1")
 
-    assert kept["X-Request-ID"] == "upstream-id-0001"
+    server_id = kept["X-Request-ID"]
+    assert re.fullmatch(REQUEST_ID, server_id) and kept.content.decode() == server_id
+    [view_line, _] = tail.lines("django_debug.log")
+    assert re.fullmatch(
+        rf"INFO {TIMESTAMP} urls_for_tests \[request_id={server_id} record_id={RECORD_ID} "
+        r"client_request_id=upstream-id-0001\] hello from a view", view_line), view_line
     new_id = replaced["X-Request-ID"]
-    assert re.fullmatch(REQUEST_ID, new_id)
+    assert re.fullmatch(REQUEST_ID, new_id) and new_id != server_id
     [event] = tail.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} request_context \[request_id={new_id} record_id={RECORD_ID} "
-        r"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/ user_agent=agent/1\] "
-        r"Rejected malformed X-Request-ID header: bad id\\nINFO forged",
+        r"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 "
+        r"path=/ user_agent=agent/1\] Rejected malformed X-Request-ID header: bad id\\nINFO forged",
         event,
     ), event
 
 
-def test_logins_logouts_and_failures_are_security_events_with_the_user(tail, alice):
+def test_a_client_request_id_can_never_become_the_request_id(tail):
+    # Two unrelated requests sending one id: each still gets an id of its own.
+    first = Client().get("/", HTTP_X_REQUEST_ID="shared-id-0001")
+    second = Client().get("/", HTTP_X_REQUEST_ID="shared-id-0001")
+
+    assert len({first["X-Request-ID"], second["X-Request-ID"], "shared-id-0001"}) == 3
+    lines = tail.lines("django_debug.log")
+    assert [re.search(r"\[request_id=(\S+) ", line)[1] for line in lines] == [first["X-Request-ID"],
+                                                                          second["X-Request-ID"]]
+    assert all(" client_request_id=shared-id-0001]" in line for line in lines), lines
+
+
+def test_logins_logouts_and_failures_are_security_events_with_the_user(alice, tail):
     client = Client()
     assert client.login(username="alice", password="s3cret-Pass-42")
     client.logout()
@@ -97,7 +114,7 @@ def test_logins_logouts_and_failures_are_security_events_with_the_user(tail, ali
     assert "s3cret" not in "\n".join(events) and "wrong" not in "\n".join(events)
 
 
-def test_a_login_inside_a_request_records_the_client(tail, alice):
+def test_a_login_inside_a_request_records_the_client(alice, tail):
     client = Client(HTTP_USER_AGENT="agent/2", REMOTE_ADDR="192.0.2.7")
     response = client.post("/login", {"username": "alice", "password": "s3cret-Pass-42"})
 
@@ -106,7 +123,7 @@ def test_a_login_inside_a_request_records_the_client(tail, alice):
     request_id = response["X-Request-ID"]
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} signals \[request_id={request_id} record_id={RECORD_ID} event=user_logged_in event_code=authn_login_success "
-        r"user=alice client_ip=192\.0\.2\.7 path=/login user_agent=agent/2\] User logged in: alice",
+        r"user=alice client_ip=192\.0\.2\.7 peer_ip=192\.0\.2\.7 path=/login user_agent=agent/2\] User logged in: alice",
         event,
     ), event
 

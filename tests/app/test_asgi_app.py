@@ -4,9 +4,11 @@ every line parses (grok and dates on Joni and Joda when jruby is here), and each
 import asyncio
 import http.client
 import logging
+import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 from django_elk_logging.asgi import AccessLogMiddleware
@@ -31,12 +33,11 @@ def pipeline() -> Pipeline:
                                       engine=engine_for_tests())
 
 
-@pytest.fixture(scope="module")
-def uvicorn_app(tmp_path_factory):
-    """The requests' answers and the log folder, after the app served them under uvicorn."""
-    workdir = tmp_path_factory.mktemp("asgi-app")
+@contextmanager
+def serving_under_uvicorn(workdir, **env_overrides: str):
+    """The app under uvicorn on a free loopback port (yielded) until the block ends, once /healthz answers."""
     (workdir / "log").mkdir()
-    env = app_environment(workdir, TIME_ZONE=APP_TIME_ZONE)
+    env = app_environment(workdir, TIME_ZONE=APP_TIME_ZONE, **env_overrides)
     migrate(env)
     port = free_port()
     with (workdir / "uvicorn.out").open("w") as output:
@@ -56,12 +57,20 @@ def uvicorn_app(tmp_path_factory):
             except OSError:
                 assert time.monotonic() < deadline, "uvicorn did not answer"
                 time.sleep(0.1)
-        visitor = Session(f"http://127.0.0.1:{port}/", "asgi-visitor/1", timeout=10)
-        answers = {path: visitor.request(path)[0] for path in ("/", "/missing/", "/boom/", "/restricted/")}
-        answers["failed login"] = visitor.login("mallory", "wrong")
+        yield port
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def uvicorn_app(tmp_path_factory):
+    """The requests' answers and the log folder, after the app served them under uvicorn."""
+    workdir = tmp_path_factory.mktemp("asgi-app")
+    with serving_under_uvicorn(workdir) as port:
+        visitor = Session(f"http://127.0.0.1:{port}/", "asgi-visitor/1", timeout=10)
+        answers = {path: visitor.request(path)[0] for path in ("/", "/missing/", "/boom/", "/restricted/")}
+        answers["failed login"] = visitor.login("mallory", "wrong")
     return answers, workdir / "log"
 
 
@@ -127,3 +136,36 @@ def test_an_access_line_without_a_client_address_parses_without_one(tmp_path, pi
     assert "tags" not in document.source and "source" not in document.source
     assert document.source["http"]["request"]["id"] == "unix-socket-1"
     assert document.source["http"]["response"]["status_code"] == 204
+
+
+def get(port: int, path: str, headers: dict[str, str], source: str) -> str:
+    """GET ``path`` from the loopback address ``source``; the X-Request-ID answered."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.getheader("X-Request-ID")
+    finally:
+        connection.close()
+
+
+def test_behind_a_trusted_proxy_the_client_is_resolved_and_the_peer_kept(tmp_path):
+    # 127.0.0.1 is the proxy; 127.0.0.2 a client that is none. A malformed X-Request-ID makes a security event.
+    with serving_under_uvicorn(tmp_path, DJANGO_TRUSTED_PROXIES="127.0.0.1/32", DJANGO_TRUSTED_PROXY_COUNT="1") as port:
+        proxied = get(port, "/", {"X-Forwarded-For": "198.51.100.7", "X-Request-ID": "bad id"}, "127.0.0.1")
+        forged = get(port, "/", {"X-Forwarded-For": "198.51.100.8", "X-Request-ID": "bad id"}, "127.0.0.2")
+    access = (tmp_path / "log" / "access.log").read_text(encoding="utf-8").splitlines()
+    security = (tmp_path / "log" / "security.log").read_text(encoding="utf-8").splitlines()
+
+    def address_fields(request_id: str) -> tuple[str, str]:
+        [line] = [line for line in access if f" {request_id} " in line]
+        return line.split(" ", 1)[0], line.rsplit(" ", 1)[1]
+
+    assert address_fields(proxied) == ("198.51.100.7", "127.0.0.1")
+    assert address_fields(forged) == ("127.0.0.2", "127.0.0.2")
+    for request_id, context in ((proxied, "client_ip=198.51.100.7 peer_ip=127.0.0.1"),
+                                (forged, "client_ip=127.0.0.2 peer_ip=127.0.0.2")):
+        [event] = [line for line in security if f"[request_id={request_id} " in line]
+        assert re.search(rf" event=malformed_request_id event_code=input_validation_fail {re.escape(context)} path=/\] "
+                         r"Rejected malformed X-Request-ID header: bad id$", event), event

@@ -31,8 +31,10 @@ SECURITY_LINE = re.compile(
     r"\[request_id=(?P<request_id>[0-9a-f]{32}) "
     r"record_id=[0-9a-f]{16} "
     r"event=(?P<event>[a-z_]+) "
+    r"event_code=(?P<event_code>[a-z_]+) "
     r"user=(?P<user>[A-Za-z0-9._:/@+-]+) "
     r"client_ip=127\.0\.0\.1 "
+    r"peer_ip=127\.0\.0\.1 "
     r"path=(?P<path>/[A-Za-z0-9._/-]*) "
     r'user_agent="(?P<user_agent>[^"]*(?:Headless)?Chrome/[0-9][^"]*)"\] '
     r"(?P<message>.+)$"
@@ -81,8 +83,18 @@ def submit_login(page: Page, username: str, password: str) -> Response:
     return login_post.value
 
 
+# running_app's create_demo_user, before the browser: the demo user's creation, outside any request.
+DEMO_USER_CREATED = re.compile(
+    r"WARNING \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} account_changes \[request_id=- record_id=[0-9a-f]{16} "
+    rf"event=user_created event_code=user_created target_user={DEMO_USERNAME}\] "
+    rf"User created: {DEMO_USERNAME} via manage\.py create_demo_user"
+)
+
+
 def security_lines(log_dir: Path) -> list[dict[str, str]]:
-    lines = (log_dir / "security.log").read_text(encoding="utf-8").splitlines()
+    """The browser's records, parsed, after the demo user's creation."""
+    created, *lines = (log_dir / "security.log").read_text(encoding="utf-8").splitlines()
+    assert DEMO_USER_CREATED.fullmatch(created), created
     parsed = []
     for line in lines:
         match = SECURITY_LINE.fullmatch(line)
@@ -129,6 +141,7 @@ def test_browser_login_logout_and_failed_login_are_security_events(tmp_path):
             "level": "INFO",
             "request_id": request_ids["user_logged_in"],
             "event": "user_logged_in",
+            "event_code": "authn_login_success",
             "user": DEMO_USERNAME,
             "path": "/accounts/login/",
             "user_agent": user_agent,
@@ -138,6 +151,7 @@ def test_browser_login_logout_and_failed_login_are_security_events(tmp_path):
             "level": "INFO",
             "request_id": request_ids["user_logged_out"],
             "event": "user_logged_out",
+            "event_code": "session_expired",
             "user": DEMO_USERNAME,
             "path": "/accounts/logout/",
             "user_agent": user_agent,
@@ -147,6 +161,7 @@ def test_browser_login_logout_and_failed_login_are_security_events(tmp_path):
             "level": "WARNING",
             "request_id": request_ids["user_login_failed"],
             "event": "user_login_failed",
+            "event_code": "authn_login_fail",
             "user": INTRUDER_USERNAME,
             "path": "/accounts/login/",
             "user_agent": user_agent,

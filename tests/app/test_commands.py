@@ -22,7 +22,7 @@ def run(command: str, *args: str) -> str:
 
 
 @pytest.mark.django_db
-def test_create_demo_user_is_idempotent_and_updates_a_changed_password(monkeypatch):
+def test_create_demo_user_is_idempotent_and_updates_a_changed_password(monkeypatch, app_logs):
     monkeypatch.setenv("DEMO_USERNAME", "demo")
     monkeypatch.setenv("DEMO_PASSWORD", STRONG_PASSWORD)
 
@@ -34,6 +34,12 @@ def test_create_demo_user_is_idempotent_and_updates_a_changed_password(monkeypat
     [user] = User.objects.filter(username="demo")
     assert user.check_password(STRONG_PASSWORD + "-rotated")
     assert not user.is_staff and not user.is_superuser
+    # Only the update is a password change (the new user got its password as it was created).
+    [changed] = app_logs.lines("security.log")
+    assert re.fullmatch(r"INFO \S+ \S+ password_events \[request_id=- record_id=[0-9a-f]{16} event=password_changed "
+                        r"event_code=authn_password_change target_user=demo\] Password changed by \S+ \(pid \d+\): demo",
+                        changed), changed
+    assert STRONG_PASSWORD not in app_logs.text("security.log") + app_logs.text("django_debug.log")
 
 
 @pytest.mark.django_db

@@ -1,4 +1,9 @@
-"""Containment through the real app: deactivate_user (command and admin action) and the IP denylist."""
+"""Containment through the real app: deactivate_user (command and admin action) and the IP denylist.
+
+A deactivation is two facts, each with its record: the account lost is_active (privilege_changed, from the
+user model's save, whoever saves it) and it was contained (user_deactivated, with the operator and the
+sessions ended). Through the admin, the admin's own record of the change follows (admin_action).
+"""
 
 import io
 import re
@@ -11,8 +16,9 @@ from django.test import Client
 
 from tests.app.test_log_records import RECORD_ID, TIMESTAMP
 from tests.support.app_server import DEMO_USERNAME, app_environment, manage
+from tests.support.known_user import known_user  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("known_user")]
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 
@@ -21,6 +27,18 @@ def deactivated_line(actor, target, message) -> re.Pattern:
     return re.compile(
         rf"WARNING {TIMESTAMP} containment \[request_id=- record_id={RECORD_ID} event=user_deactivated event_code=user_archived"
         rf" user={re.escape(actor)} target_user={re.escape(target)}\] {re.escape(message)}"
+    )
+
+
+def deactivation_line(target, acting, context="") -> re.Pattern:
+    """The is_active privilege_changed record of a deactivation ``acting`` ("by root", "outside a request"); in root's
+    request (``context``: its client, path and agent) it names root."""
+    actor = " user=root" if context else ""
+    return re.compile(
+        rf"WARNING {TIMESTAMP} account_changes \[request_id=(-|[0-9a-f]{{32}}) record_id={RECORD_ID}"
+        rf" event=privilege_changed event_code=authz_change{actor} target_user={re.escape(target)}"
+        rf" privilege=is_active old=true new=false{context}\]"
+        rf" {re.escape(f'Privilege changed: is_active of user {target} true -> false {acting}')}"
     )
 
 
@@ -46,7 +64,7 @@ def alice():
     return User.objects.create_user("alice", password=PASSWORD)
 
 
-def test_the_command_deactivates_ends_every_session_and_logs_one_event(bob, alice, app_logs):
+def test_the_command_deactivates_ends_every_session_and_logs_it_with_the_lost_privilege(bob, alice, app_logs):
     bob_phone, bob_laptop, alice_browser = logged_in(bob), logged_in(bob), logged_in(alice)
     app_logs.mark()
 
@@ -55,7 +73,9 @@ def test_the_command_deactivates_ends_every_session_and_logs_one_event(bob, alic
     assert output == "User 'bob' deactivated; 2 session(s) ended.\n"
     bob.refresh_from_db()
     assert not bob.is_active
-    [line] = app_logs.lines("security.log")
+    # In-process the command is not manage.py: the save happened "outside a request".
+    privilege_line, line = app_logs.lines("security.log")
+    assert deactivation_line("bob", "outside a request").fullmatch(privilege_line), privilege_line
     assert deactivated_line(
         "ops-carol", "bob", 'User deactivated: bob by ops-carol via manage.py deactivate_user; 2 session(s) ended; '
         "reason: INC-7 phished",
@@ -115,8 +135,16 @@ def test_from_the_command_line_an_unknown_user_exits_1_and_the_actor_is_required
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "CommandError: No user named 'nobody': nothing was changed.")
     assert no_actor.returncode == 2 and "the following arguments are required: --actor" in no_actor.stderr
     assert (done.returncode, done.stdout) == (0, f"User '{DEMO_USERNAME}' deactivated; 0 session(s) ended.\n")
-    lines = (tmp_path / "log" / "security.log").read_text().splitlines()
-    assert len(lines) == 1 and "event=user_deactivated event_code=user_archived user=ops-carol target_user=demo]" in lines[0]
+    created, privilege_line, line = (tmp_path / "log" / "security.log").read_text().splitlines()
+    assert re.fullmatch(
+        rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created"
+        r" event_code=user_created target_user=demo\] User created: demo via manage\.py create_demo_user",
+        created,
+    ), created
+    assert deactivation_line("demo", "via manage.py deactivate_user").fullmatch(privilege_line), privilege_line
+    assert deactivated_line(
+        "ops-carol", "demo", "User deactivated: demo by ops-carol via manage.py deactivate_user; 0 session(s) ended"
+    ).fullmatch(line), line
 
 
 def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor(bob, alice, app_logs):
@@ -142,14 +170,25 @@ def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor
         "You cannot deactivate yourself (root) here.",
     ]
     lines = app_logs.lines("security.log")
-    assert len(lines) == 2
-    for line, target in zip(lines, ["bob", "alice"], strict=True):
+    assert len(lines) == 6, lines
+    context = r" client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/admin/auth/user/ user_agent=pytest-agent"
+    for (privilege_line, line, admin_line), target in zip([lines[:3], lines[3:]], [bob, alice], strict=True):
+        name = target.get_username()
+        assert deactivation_line(name, "by root", context).fullmatch(privilege_line), privilege_line
         assert re.fullmatch(
             rf"WARNING {TIMESTAMP} containment \[request_id=[0-9a-f]{{32}} record_id={RECORD_ID} event=user_deactivated event_code=user_archived"
-            rf" user=root target_user={target} client_ip=127\.0\.0\.1 path=/admin/auth/user/ user_agent=pytest-agent\]"
-            rf" User deactivated: {target} by root via admin; 1 session\(s\) ended",
+            rf" user=root target_user={name}{context}\]"
+            rf" User deactivated: {name} by root via admin; 1 session\(s\) ended",
             line,
         ), line
+        # The action's own LogEntry (ModelAdmin.log_change), its message as the action wrote it.
+        assert re.fullmatch(
+            rf"WARNING {TIMESTAMP} admin_actions \[request_id=[0-9a-f]{{32}} record_id={RECORD_ID} event=admin_action"
+            rf" event_code=authz_admin user=root target_user={name} object_type=auth\.user object_id={target.pk}"
+            rf" operation=change{context}\] Admin change of auth\.user {target.pk} \({name}\) by root:"
+            rf" Deactivated; 1 session\(s\) ended",
+            admin_line,
+        ), admin_line
     assert bob_browser.get("/account/").status_code == 302
     assert alice_browser.get("/account/").status_code == 302
     assert admin.get("/admin/").status_code == 200  # the acting admin is still in
@@ -169,7 +208,7 @@ def test_the_app_refuses_a_blocked_address_before_sessions_and_logs_it(settings,
     [line] = app_logs.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} ip_blocking \[request_id={response['X-Request-ID']} record_id={RECORD_ID} event=blocked_ip"
-        r" client_ip=203\.0\.113\.9 path=/account/ user_agent=pytest-agent\]"
+        r" client_ip=203\.0\.113\.9 peer_ip=203\.0\.113\.9 path=/account/ user_agent=pytest-agent\]"
         r" Refused a request from blocked address 203\.0\.113\.9 \(BLOCKED_IPS entry 203\.0\.113\.0/24\)",
         line,
     ), line
@@ -193,7 +232,7 @@ def test_a_rotated_secret_key_keeps_sessions_while_the_old_key_is_a_fallback_and
     assert idle.get("/account/").status_code == 302  # still signed with the old key: ended
 
 
-def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers_out_quietly(settings, bob, app_logs):
+def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers_out_with_one_event_each(settings, bob, app_logs):
     # docs/incident-response.md, "The key leaked": no fallback, and the stored sessions deleted.
     stale, deleted = logged_in(bob), logged_in(bob)
     settings.SECRET_KEY = "leaked-" + settings.SECRET_KEY[::-1]
@@ -208,4 +247,6 @@ def test_after_a_leaked_secret_key_deleting_the_sessions_logs_returning_browsers
     Session.objects.all().delete()
     assert deleted.get("/account/").status_code == 302
     assert deleted.get("/account/").status_code == 302
-    assert app_logs.lines("security.log") == []
+    # One event for the returning browser: SessionMiddleware deletes the cookie that names no session.
+    [rejected] = app_logs.lines("security.log")
+    assert rejected.endswith("Session rejected: the session cookie names no session (expired, ended or forged)")

@@ -33,17 +33,20 @@ HELLO_BODY = b"Hello, World!"
 APP_LOG = "django_debug.log"
 ACCESS_LOG = "access.log"
 
-# Written from the documented line contract, not from the app's code.
-REQUEST_ID = r"[A-Za-z0-9._-]{8,128}"
+# Written from the documented line contract, not from the app's code: the request id is the server's,
+# the client's own X-Request-ID rides beside it.
+REQUEST_ID = r"[0-9a-f]{32}"
+CLIENT_REQUEST_ID = r"[A-Za-z0-9._-]{8,128}"
 APP_LINE = re.compile(
     r"(?P<level>INFO|ERROR) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} views "
-    rf"\[request_id=(?P<request_id>{REQUEST_ID}) record_id=[0-9a-f]{{16}}\] "
+    rf"\[request_id=(?P<request_id>{REQUEST_ID}) record_id=[0-9a-f]{{16}} "
+    rf"client_request_id=(?P<client_request_id>{CLIENT_REQUEST_ID})\] "
     r"(?P<message>This is an info message|This is an error message)"
 )
 ACCESS_LINE = re.compile(
     r"127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "
     r'"GET / HTTP/1\.1" (?P<status>\d{3}) (?P<bytes>\d+) "-" "' + re.escape(USER_AGENT) + r'" '
-    rf"\d+ (?P<request_id>{REQUEST_ID}) [0-9a-f]{{16}}"
+    rf"\d+ (?P<request_id>{REQUEST_ID}) [0-9a-f]{{16}} 127\.0\.0\.1"
 )
 # Per request, sorted: the two lines the view logs.
 EXPECTED_APP_RECORDS = [("ERROR", "This is an error message"), ("INFO", "This is an info message")]
@@ -134,9 +137,13 @@ def test_concurrent_requests_survive_log_rotation_without_losing_or_splitting_li
     # gunicorn has stopped gracefully, so every access line has been written.
 
     assert len(outcomes) == REQUEST_COUNT
-    failures = [o for o in outcomes if (o.status, o.echoed_request_id, o.body) != (200, o.request_id, HELLO_BODY)]
+    failures = [o for o in outcomes if (o.status, o.body) != (200, HELLO_BODY)
+                or not re.fullmatch(REQUEST_ID, o.echoed_request_id or "")]
     assert not failures, f"{len(failures)} bad responses, first: {failures[0]}"
+    # Each request's id is the server's own, one per request; the client's ids map to them.
+    server_id_of = {o.request_id: o.echoed_request_id for o in outcomes}
     request_ids = {o.request_id for o in outcomes}
+    assert len(set(server_id_of.values())) == REQUEST_COUNT
     answered_before_rotation = {o.request_id for o in outcomes[:ROTATE_AFTER_RESPONSES]}
     sent_after_rotation = {o.request_id for o in outcomes if o.sent_after_rotation}
     # The rotation happened mid-run: half the responses came before it, and the
@@ -157,7 +164,7 @@ def test_concurrent_requests_survive_log_rotation_without_losing_or_splitting_li
     # Access log: one line per request, status 200, all of "Hello, World!".
     all_access = access_lines[".1"] + access_lines[""]
     assert len(all_access) == REQUEST_COUNT
-    assert Counter(m["request_id"] for m in all_access) == Counter(request_ids)
+    assert Counter(m["request_id"] for m in all_access) == Counter(server_id_of.values())
     assert {(m["status"], m["bytes"]) for m in all_access} == {("200", str(len(HELLO_BODY)))}
 
     # App log: exactly one INFO and one ERROR line per request, nothing else.
@@ -165,17 +172,18 @@ def test_concurrent_requests_survive_log_rotation_without_losing_or_splitting_li
     assert len(all_app) == 2 * REQUEST_COUNT
     records_by_request: dict[str, list[tuple[str, str]]] = {}
     for match in all_app:
-        records_by_request.setdefault(match["request_id"], []).append((match["level"], match["message"]))
+        assert match["request_id"] == server_id_of[match["client_request_id"]], match[0]
+        records_by_request.setdefault(match["client_request_id"], []).append((match["level"], match["message"]))
     assert records_by_request.keys() == request_ids
     wrong = {rid: records for rid, records in records_by_request.items() if sorted(records) != EXPECTED_APP_RECORDS}
     assert not wrong, f"{len(wrong)} requests lack one INFO and one ERROR line, e.g. {next(iter(wrong.items()))}"
 
     # Both files of each pair received lines, on the side of the rename each request was on.
-    app_ids_in_renamed = {m["request_id"] for m in app_lines[".1"]}
-    app_ids_in_recreated = {m["request_id"] for m in app_lines[""]}
+    app_ids_in_renamed = {m["client_request_id"] for m in app_lines[".1"]}
+    app_ids_in_recreated = {m["client_request_id"] for m in app_lines[""]}
     assert answered_before_rotation <= app_ids_in_renamed
     assert sent_after_rotation <= app_ids_in_recreated
-    assert sent_after_rotation <= {m["request_id"] for m in access_lines[""]}
+    assert {server_id_of[rid] for rid in sent_after_rotation} <= {m["request_id"] for m in access_lines[""]}
     assert access_lines[".1"], "no access line was written before the rename"
 
 

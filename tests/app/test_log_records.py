@@ -35,7 +35,8 @@ def security_line(level, module, request_id, event, message, user=None, path="/a
     code_part = f" event_code={OWASP_CODES[event]}" if event in OWASP_CODES else ""
     return re.compile(
         rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} event={event}{code_part}{user_part}"
-        rf" client_ip=127\.0\.0\.1 path={re.escape(path)} user_agent={re.escape(user_agent)}\] {re.escape(message)}"
+        rf" client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)} user_agent={re.escape(user_agent)}\]"
+        rf" {re.escape(message)}"
     )
 
 
@@ -115,11 +116,16 @@ def test_lines_outside_a_request_carry_a_dash_request_id(app_logs):
     assert app_line("WARNING", "test_log_records", "-", "Nightly job finished").fullmatch(line)
 
 
-def test_well_formed_incoming_request_id_is_kept(client, app_logs):
+def test_a_well_formed_incoming_request_id_is_kept_beside_the_servers_own(client, app_logs):
     response = client.get("/", HTTP_X_REQUEST_ID="upstream-trace.0042_abc")
 
-    assert response["X-Request-ID"] == "upstream-trace.0042_abc"
-    assert all("[request_id=upstream-trace.0042_abc " in line for line in app_logs.lines("django_debug.log"))
+    request_id = response["X-Request-ID"]
+    assert re.fullmatch(HEX_ID, request_id)
+    lines = app_logs.lines("django_debug.log")
+    assert len(lines) == 2
+    for line in lines:
+        assert re.fullmatch(rf"(INFO|ERROR) {TIMESTAMP} views \[request_id={request_id} record_id={RECORD_ID} "
+                            r"client_request_id=upstream-trace\.0042_abc\] This is an? (info|error) message", line), line
 
 
 @pytest.mark.parametrize(
@@ -140,7 +146,8 @@ def test_malformed_incoming_request_id_is_replaced_and_reported(client, app_logs
     [line] = app_logs.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} request_context \[request_id={request_id} record_id={RECORD_ID} "
-        rf"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/ user_agent=pytest-agent\] "
+        rf"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/ "
+        r"user_agent=pytest-agent\] "
         r"Rejected malformed X-Request-ID header: .*",
         line,
     )
@@ -190,7 +197,7 @@ def test_no_password_session_or_csrf_token_reaches_any_log(user, app_logs, setti
         assert secret not in written
 
 
-def test_permission_denied_goes_to_the_security_log_only(user, client, app_logs):
+def test_permission_denied_goes_to_the_security_log_only_naming_the_user(user, client, app_logs):
     client.force_login(user)
     app_logs.mark()
 
@@ -200,7 +207,7 @@ def test_permission_denied_goes_to_the_security_log_only(user, client, app_logs)
     [record] = app_logs.records("security.log")
     assert security_line(
         "WARNING", "log", response["X-Request-ID"], "permission_denied",
-        "Forbidden (Permission denied): /restricted/", path="/restricted/",
+        "Forbidden (Permission denied): /restricted/", user="alice", path="/restricted/",
     ).fullmatch(record.split("\n")[0])
     assert app_logs.lines("django_debug.log") == []
 
@@ -216,6 +223,22 @@ def test_csrf_failure_is_a_security_event(client, app_logs):
         "WARNING", "log", response["X-Request-ID"], "csrf_failure", "Forbidden (CSRF cookie not set.): /accounts/login/"
     ).fullmatch(line)
     assert app_logs.lines("django_debug.log") == []
+
+
+def test_a_csrf_failure_of_a_logged_in_user_names_the_user(user, app_logs):
+    # CsrfViewMiddleware refuses in process_view, after AuthEventsMiddleware resolved the user.
+    client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT="pytest-agent")
+    client.force_login(user)
+    app_logs.mark()
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 403
+    [line] = app_logs.lines("security.log")
+    assert security_line(
+        "WARNING", "log", response["X-Request-ID"], "csrf_failure", "Forbidden (CSRF cookie not set.): /accounts/logout/",
+        user="alice", path="/accounts/logout/",
+    ).fullmatch(line), line
 
 
 def test_disallowed_host_is_a_security_event(client, app_logs):
@@ -239,7 +262,8 @@ def test_other_suspicious_operations_are_named_after_their_exception(client, app
     [record] = app_logs.records("security.log")
     assert re.match(
         rf"ERROR {TIMESTAMP} log \[request_id={response['X-Request-ID']} record_id={RECORD_ID} "
-        r"event=too_many_fields_sent event_code=input_validation_fail client_ip=127\.0\.0\.1 path=/accounts/login/ user_agent=pytest-agent\] "
+        r"event=too_many_fields_sent event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 "
+        r"path=/accounts/login/ user_agent=pytest-agent\] "
         r"The number of GET/POST parameters exceeded settings\.DATA_UPLOAD_MAX_NUMBER_FIELDS\.",
         record,
     )

@@ -129,12 +129,14 @@ def wait_for_error_event(endpoint: EnvelopeEndpoint) -> dict:
     )
 
 
-def server_error_record(log_file: Path, request_id: str) -> list[str]:
-    """The "Internal Server Error: /boom/" line for ``request_id`` and its TAB-indented traceback."""
+def server_error_record(log_file: Path, request_id: str, client_request_id: str) -> list[str]:
+    """The "Internal Server Error: /boom/" line for ``request_id`` (the server's), which the client sent as
+    ``client_request_id``, and its TAB-indented traceback."""
     lines = log_file.read_text(encoding="utf-8").split("\n")
     header = re.compile(
         r"ERROR \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} log "
-        rf"\[request_id={re.escape(request_id)} record_id=[0-9a-f]{{16}}\] Internal Server Error: /boom/"
+        rf"\[request_id={re.escape(request_id)} record_id=[0-9a-f]{{16}} client_request_id={re.escape(client_request_id)}\]"
+        r" Internal Server Error: /boom/"
     )
     starts = [index for index, line in enumerate(lines) if header.fullmatch(line)]
     assert len(starts) == 1, f"expected one 'Internal Server Error: /boom/' line for {request_id} in {log_file}"
@@ -160,15 +162,16 @@ def test_unhandled_error_reaches_sentry_with_request_id_and_without_personal_dat
         status, echoed_request_id = get_boom(app.base_url, request_id)
         event = wait_for_error_event(sentry_endpoint)
         envelopes = sentry_endpoint.received()
-        log_record = server_error_record(app.log_dir / "django_debug.log", request_id)
+        log_record = server_error_record(app.log_dir / "django_debug.log", echoed_request_id, request_id)
 
     assert status == 500
-    assert echoed_request_id == request_id
+    # The server's own id; the client's is kept in the logs as client_request_id.
+    assert re.fullmatch(r"[0-9a-f]{32}", echoed_request_id)
 
     assert {envelope.project for envelope in envelopes} == {"1"}
     exception = event["exception"]["values"][-1]
     assert (exception["type"], exception["value"]) == ("RuntimeError", BOOM_MESSAGE)
-    assert event["tags"]["request_id"] == request_id
+    assert event["tags"]["request_id"] == echoed_request_id
     assert event["environment"] == "test"
     assert event["release"] == "test-release"
 
@@ -213,10 +216,10 @@ def test_without_dsn_errors_are_still_logged(tmp_path):
     # SENTRY_DSN is unset (running_app drops the caller's SENTRY_* variables).
     with running_app(tmp_path, SENTRY_ENVIRONMENT="test", SENTRY_RELEASE="test-release") as app:
         status, echoed_request_id = get_boom(app.base_url, request_id)
-        log_record = server_error_record(app.log_dir / "django_debug.log", request_id)
+        log_record = server_error_record(app.log_dir / "django_debug.log", echoed_request_id, request_id)
 
     assert status == 500
-    assert echoed_request_id == request_id
+    assert re.fullmatch(r"[0-9a-f]{32}", echoed_request_id)
     assert any(line == f"\tRuntimeError: {BOOM_MESSAGE}" for line in log_record[1:]), log_record
 
 
@@ -226,3 +229,55 @@ def test_without_dsn_the_sdk_is_never_initialised():
 
     assert settings.SENTRY_DSN == ""
     assert not sentry_sdk.get_client().is_active()
+
+
+# A failed login (its account name is often a password typed into the wrong field), then an error whose URL,
+# headers and Referer hold secrets: sentry-sdk alone sends X-CSRFToken, the query string and the Referer
+# (tests/test_sentry_scrubbing.py in the package shows it); config/sentry.py's scrub_event takes them out.
+URL_SECRETS = (b"hunter2-password", b"WRONGPASSWORD9", b"QUERYSECRET1", b"QUERYSECRET2", b"HEADERSECRET1",
+               b"HEADERSECRET2", b"REFERERSECRET1", b"REFERERSECRET2")
+
+
+def wait_for_transactions(endpoint: EnvelopeEndpoint, count: int) -> list[dict]:
+    deadline = time.monotonic() + EVENT_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        transactions = [item.payload.json for received in endpoint.received()
+                        for item in Envelope.deserialize(received.body).items if item.type == "transaction"]
+        if len(transactions) >= count:
+            return transactions
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} transactions reached the endpoint within {EVENT_WAIT_SECONDS}s")
+
+
+def test_no_secret_of_a_failed_login_or_a_url_reaches_sentry(tmp_path, sentry_endpoint):
+    from myapp.traffic import Session
+
+    with running_app(
+        tmp_path,
+        SENTRY_DSN=f"http://public@127.0.0.1:{sentry_endpoint.port}/1",
+        # Request bodies and transactions too: the failed login's form is in its transaction.
+        SENTRY_MAX_REQUEST_BODY_SIZE="always",
+        SENTRY_TRACES_SAMPLE_RATE="1.0",
+        no_proxy="127.0.0.1",
+        NO_PROXY="127.0.0.1",
+    ) as app:
+        visitor = Session(app.base_url, "sentry-test", timeout=10)
+        assert visitor.login("hunter2-password", "WRONGPASSWORD9") == 200
+        status, _ = visitor.request("/boom/?password=QUERYSECRET1&token=QUERYSECRET2&page=2", headers={
+            "X-CSRFToken": "HEADERSECRET1", "X-Api-Key": "HEADERSECRET2",
+            "Referer": "https://mail.example/reset/MQ/REFERERSECRET1/?code=REFERERSECRET2&lang=fr",
+        })
+        event = wait_for_error_event(sentry_endpoint)
+        transactions = wait_for_transactions(sentry_endpoint, 3)
+        envelopes = sentry_endpoint.received()
+
+    assert status == 500
+    for envelope in envelopes:
+        for secret in URL_SECRETS:
+            assert secret not in envelope.body, f"{secret!r} was sent to Sentry"
+    assert event["exception"]["values"][-1]["value"] == BOOM_MESSAGE
+    assert event["request"]["query_string"] == "password=[REDACTED]&token=[REDACTED]&page=2"
+    assert event["request"]["headers"]["Referer"] == "https://mail.example/reset/MQ/[REDACTED]/?code=[REDACTED]&lang=fr"
+    [login_post] = [t for t in transactions if t["transaction"] == "/accounts/login/" and t["request"]["method"] == "POST"]
+    assert login_post["request"]["data"] == {"csrfmiddlewaretoken": "[REDACTED]", "username": "[REDACTED]",
+                                             "password": "[REDACTED]"}

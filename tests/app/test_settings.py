@@ -68,6 +68,8 @@ def test_weak_secret_key_is_refused(tmp_path, key):
         ("DJANGO_TRUSTED_PROXY_COUNT", "99", "DJANGO_TRUSTED_PROXY_COUNT=99 is out of range: expected 0 to 10"),
         ("DJANGO_BLOCKED_IPS", "203.0.113.7, nonsense", "DJANGO_BLOCKED_IPS entry 'nonsense' is not an IP address or CIDR network"),
         ("DJANGO_BLOCKED_IPS", "10.0.0.1/8", "DJANGO_BLOCKED_IPS entry '10.0.0.1/8' is not an IP address or CIDR network: 10.0.0.1/8 has host bits set"),
+        ("DJANGO_TRUSTED_PROXIES", "172.18.0.0/16, proxy.internal", "DJANGO_TRUSTED_PROXIES entry 'proxy.internal' is not an IP address or CIDR network"),
+        ("DJANGO_TRUSTED_PROXY_COUNT", "1", "DJANGO_TRUSTED_PROXY_COUNT=1 needs DJANGO_TRUSTED_PROXIES: the addresses or CIDR networks of the proxies whose X-Forwarded-For is believed"),
     ],
 )
 def test_bad_values_are_named_in_the_error(tmp_path, name, value, message):
@@ -84,6 +86,16 @@ def test_blocked_ips_are_read_as_networks(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['203.0.113.7/32', '2001:db8::/32', '198.51.100.0/24']"
+
+
+def test_trusted_proxies_are_read_as_networks_with_their_count(tmp_path):
+    env = app_environment(tmp_path, DJANGO_TRUSTED_PROXIES="172.18.0.0/16, ::1", DJANGO_TRUSTED_PROXY_COUNT="2")
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.TRUSTED_PROXIES, settings.TRUSTED_PROXY_COUNT)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['172.18.0.0/16', '::1/128'] 2"
 
 
 @pytest.mark.parametrize(("overrides", "level"), [({}, "WARNING"), ({"CONSOLE_LOG_LEVEL": "info"}, "INFO")])
@@ -161,6 +173,20 @@ def test_gunicorn_config_refuses_a_bad_worker_count(tmp_path, workers, message):
 
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_gunicorn_config_refuses_a_bad_health_probe_network(tmp_path):
+    env = app_environment(tmp_path, GUNICORN_HEALTH_PROBE_NETWORKS="127.0.0.1, docker-host")
+    (tmp_path / "log").mkdir()
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py", "--check-config", "config.wsgi"],
+        cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert ("GUNICORN_HEALTH_PROBE_NETWORKS entry 'docker-host' is not an IP address or CIDR network"
+            in result.stdout + result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
 
 

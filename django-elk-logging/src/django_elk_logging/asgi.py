@@ -17,7 +17,17 @@ import sys
 import time
 import urllib.parse
 
-from .access_lines import ACCESS_LOG_FORMAT, REQUEST_ID_ATOM, escaped_atoms, rendered_atoms
+from .access_lines import (
+    ACCESS_LOG_FORMAT,
+    CLIENT_ADDRESS_KEY,
+    DEFAULT_PROBE_NETWORKS,
+    PEER_ATOM,
+    REQUEST_ID_ATOM,
+    escaped_atoms,
+    is_quiet_probe,
+    parse_probe_networks,
+    rendered_atoms,
+)
 from .log_lines import new_record_id
 from .logging_settings import ACCESS_LOGGER
 
@@ -58,15 +68,25 @@ def _header(headers, name: bytes) -> str:
     return "-"
 
 
+def _peer(scope: dict) -> str:
+    """The scope's client address: a (host, port) pair, or None when unknown (a Unix socket)."""
+    client = scope.get("client")
+    return client[0] if client else "-"
+
+
 class AccessLogMiddleware:
     """Writes gunicorn's access line for each HTTP request the wrapped ASGI app answers.
 
-    ``skipped_paths``: paths whose successful (200) answers are not logged, such as health probes.
+    ``skipped_paths``: paths whose successful (200) answers to an address of ``probe_networks`` (addresses and
+    CIDR networks; the loopback ones by default) are not logged, such as health probes. The line's client
+    is the one the app resolved through the trusted proxies and left in the scope (access_lines.CLIENT_ADDRESS_KEY;
+    Django's request keeps the scope it was given, django/core/handlers/asgi.py), else the peer.
     """
 
-    def __init__(self, app, *, skipped_paths=frozenset()):
+    def __init__(self, app, *, skipped_paths=frozenset(), probe_networks=DEFAULT_PROBE_NETWORKS):
         self.app = app
         self.skipped_paths = frozenset(skipped_paths)
+        self.probe_from = parse_probe_networks(probe_networks)
         self.logger = logging.getLogger(ACCESS_LOGGER)
         if _GUNICORN_ASGI_WORKER in sys.modules:
             raise RuntimeError(
@@ -114,14 +134,14 @@ class AccessLogMiddleware:
         finally:
             status = response["status"] or (
                 CLIENT_CLOSED_STATUS if response["disconnected"] or cancelled else APP_FAILED_STATUS)
-            if not (status == 200 and scope.get("path") in self.skipped_paths):
-                self._log(scope, status, response, time.perf_counter_ns() - started)
+            peer = _peer(scope)
+            if not is_quiet_probe(scope.get("path"), status == 200, peer, self.skipped_paths, self.probe_from):
+                self._log(scope, peer, status, response, time.perf_counter_ns() - started)
 
-    def _log(self, scope: dict, status: int, response: dict, duration_ns: int) -> None:
-        client = scope.get("client")
+    def _log(self, scope: dict, peer: str, status: int, response: dict, duration_ns: int) -> None:
         headers = scope.get("headers", ())
         atoms = {
-            "h": client[0] if client else "-",
+            "h": scope.get(CLIENT_ADDRESS_KEY) or peer,
             "t": apache_time(time.time()),
             "r": f"{scope.get('method', '-')} {request_target(scope)} HTTP/{scope.get('http_version', '1.1')}",
             "s": str(status),
@@ -131,5 +151,6 @@ class AccessLogMiddleware:
             "duration_ns": str(duration_ns),
             REQUEST_ID_ATOM: response["request_id"],
             "record_id": new_record_id(),
+            PEER_ATOM: peer,
         }
         self.logger.info(ACCESS_LOG_FORMAT % escaped_atoms(atoms, _RENDERED, MAX_REQUEST_LINE_CHARS))

@@ -1,12 +1,16 @@
 """System checks (``manage.py check``, and every runserver and test run): the settings the package needs."""
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
+from .auth_events import AuthEventsMiddleware
 from .denylist import parse_networks
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
-from .request_context import RequestIdMiddleware
+from .redaction import parameter_names, path_patterns
+from .request_context import RequestIdMiddleware, trusted_proxies, trusted_proxy_count
 from .signals import is_secret_key
 
 
@@ -16,10 +20,12 @@ def _dotted_path(cls: type) -> str:
 
 REQUEST_ID_MIDDLEWARE = _dotted_path(RequestIdMiddleware)
 BLOCKED_IP_MIDDLEWARE = _dotted_path(BlockedIPMiddleware)
+AUTH_EVENTS_MIDDLEWARE = _dotted_path(AuthEventsMiddleware)
+AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 # What a refused request must not reach: a session read, a user loaded from the database.
 _STATEFUL_MIDDLEWARE = (
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    AUTHENTICATION_MIDDLEWARE,
 )
 _REQUEST_CONTEXT_FILTER = LOG_FILTERS[REQUEST_CONTEXT]["()"]
 
@@ -52,23 +58,76 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 hint="Put it before them, right after RequestIdMiddleware.",
                 id="django_elk_logging.W002",
             ))
-    return found
+    return [*found, *_auth_events_middleware_findings(middleware)]
+
+
+def _auth_events_middleware_findings(middleware: list) -> list[checks.CheckMessage]:
+    if AUTHENTICATION_MIDDLEWARE not in middleware:
+        return []  # no logins, no sessions' users: nothing for it to log
+    if AUTH_EVENTS_MIDDLEWARE not in middleware:
+        return [checks.Warning(
+            f"{AUTH_EVENTS_MIDDLEWARE} is not in MIDDLEWARE: no session_rejected, password_reset_requested or "
+            "password_change_failed events, no refused logins with the right password, and permission_denied "
+            "and csrf_failure records carry no user.",
+            hint=f"Add it after {AUTHENTICATION_MIDDLEWARE}.",
+            id="django_elk_logging.W020",
+        )]
+    if middleware.index(AUTH_EVENTS_MIDDLEWARE) < middleware.index(AUTHENTICATION_MIDDLEWARE):
+        return [checks.Warning(
+            f"{AUTH_EVENTS_MIDDLEWARE} comes before {AUTHENTICATION_MIDDLEWARE}: it finds no user to read.",
+            hint=f"Move it after {AUTHENTICATION_MIDDLEWARE}.",
+            id="django_elk_logging.W021",
+        )]
+    return []
+
+
+@checks.register()
+def check_app_order(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    names = [config.name for config in apps.get_app_configs()]
+    # The first app with a command of a name wins (get_commands, django/core/management/__init__.py).
+    if "django.contrib.auth" in names and names.index("django.contrib.auth") < names.index("django_elk_logging"):
+        return [checks.Warning(
+            "django_elk_logging comes after django.contrib.auth in INSTALLED_APPS: manage.py changepassword runs "
+            "Django's command, whose refusals are not logged.",
+            hint='INSTALLED_APPS = ["django_elk_logging", *INSTALLED_APPS]',
+            id="django_elk_logging.W022",
+        )]
+    return []
 
 
 @checks.register()
 def check_client_address_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     found = []
-    hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
-        found.append(checks.Error(
-            f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {hops!r}.",
-            hint="0 (the default) believes no X-Forwarded-For, so no client can choose the address the logs record.",
-            id="django_elk_logging.E003",
-        ))
     try:
         parse_networks(getattr(settings, "BLOCKED_IPS", ()))
     except ValueError as error:
         found.append(checks.Error(f"BLOCKED_IPS {error}", id="django_elk_logging.E004"))
+    try:
+        hops = trusted_proxy_count()
+    except ImproperlyConfigured as error:
+        return [*found, checks.Error(
+            str(error),
+            hint="0 (the default) believes no X-Forwarded-For, so no client can choose the address the logs record.",
+            id="django_elk_logging.E003",
+        )]
+    try:
+        proxies = trusted_proxies()
+    except ImproperlyConfigured as error:
+        return [*found, checks.Error(str(error), id="django_elk_logging.E010")]
+    if hops and not proxies:
+        found.append(checks.Error(
+            f"TRUSTED_PROXY_COUNT is {hops} but TRUSTED_PROXIES is empty: X-Forwarded-For is believed only from a "
+            "trusted proxy's address, so RequestIdMiddleware refuses to start.",
+            hint="List the proxies' addresses or networks in TRUSTED_PROXIES, or set TRUSTED_PROXY_COUNT to 0.",
+            id="django_elk_logging.E011",
+        ))
+    elif proxies and not hops:
+        found.append(checks.Warning(
+            "TRUSTED_PROXIES is set but TRUSTED_PROXY_COUNT is 0: no X-Forwarded-For is believed, so the logs "
+            "record the proxy's address as the client.",
+            hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of the app.",
+            id="django_elk_logging.W012",
+        ))
     return found
 
 
@@ -85,6 +144,19 @@ def check_login_account_keys(app_configs=None, **kwargs) -> list[checks.CheckMes
             id="django_elk_logging.W007",
         )]
     return []
+
+
+@checks.register()
+def check_redaction_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    found = []
+    for name, parse, check_id in (("LOG_REDACTED_PARAMETERS", parameter_names, "django_elk_logging.E017"),
+                                  ("LOG_REDACTED_PATHS", path_patterns, "django_elk_logging.E018")):
+        try:
+            parse(getattr(settings, name, ()))
+        except ValueError as error:
+            found.append(checks.Error(f"{name} {error}; until it is fixed, redaction goes on without it.",
+                                      id=check_id))
+    return found
 
 
 @checks.register()

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.http import HttpResponseForbidden
 
 from .denylist import blocking_network, parse_networks
+from .redaction import redact_url
 from .request_context import SyncAndAsyncMiddleware, request_context_for
 
 security_logger = logging.getLogger("security")
@@ -21,7 +22,7 @@ security_logger = logging.getLogger("security")
 class BlockedIPMiddleware(SyncAndAsyncMiddleware):
     """403 for a client address in ``BLOCKED_IPS`` (IPs and CIDR networks), resolved as the log lines resolve it.
 
-    The address is request_context.client_ip's: X-Forwarded-For only through TRUSTED_PROXY_COUNT proxies.
+    The address is request_context.client_ip's: X-Forwarded-For only from the TRUSTED_PROXIES.
     """
 
     def __init__(self, get_response):
@@ -53,7 +54,7 @@ class BlockedIPMiddleware(SyncAndAsyncMiddleware):
             extra={
                 "event": "blocked_ip",
                 "client_ip": address,
-                "path": request.path_info,
+                "path": redact_url(request.path_info),
                 "user_agent": request.META.get("HTTP_USER_AGENT", ""),
             },
         )

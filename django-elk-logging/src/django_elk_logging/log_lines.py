@@ -26,6 +26,7 @@ import time
 import weakref
 
 from .escaping import neutralise, one_word
+from .redaction import redact_url
 
 MAX_MESSAGE_CHARS = 8192
 MAX_FIELD_CHARS = 512
@@ -91,14 +92,21 @@ def _escaped_by_django(record: logging.LogRecord) -> bool:
     )
 
 
+def _redacted_django_argument(text: str) -> str:
+    """The path of Django's "Not Found: %s", "Forbidden (%s): %s"... (request.path, django/core/handlers/exception.py
+    and base.py), redacted."""
+    return redact_url(text) if text.startswith("/") else text
+
+
 def original_message(record: logging.LogRecord) -> str:
-    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given.
+    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given, paths redacted.
 
     neutralise() then escapes the whole message once, so one decode gives the
     original; Django's escaped form would otherwise get its backslashes doubled.
     """
     if record.args and isinstance(record.args, tuple) and _escaped_by_django(record):
-        args = tuple(arg.encode("ascii").decode("unicode_escape") if isinstance(arg, str) else arg for arg in record.args)
+        args = tuple(_redacted_django_argument(arg.encode("ascii").decode("unicode_escape")) if isinstance(arg, str)
+                     else arg for arg in record.args)
         return str(record.msg) % args
     return record.getMessage()
 

@@ -95,6 +95,22 @@ def access_file_handler(filename, formatter: str) -> dict:
     }
 
 
+def security_file_handler(filename, formatter: str) -> dict:
+    """The records of a logger that logs only security events (gunicorn_events.SECURITY_LOGGER), appended to
+    ``filename`` in a process that may not load Django (gunicorn's arbiter): with no route filter, as
+    log_filters loads Django, and, like the access file, opened at the first record."""
+    return access_file_handler(filename, formatter)
+
+
+def line_formatter() -> dict:
+    """The package's line (log_lines.py): level, time, module, the record's context, its escaped message."""
+    return {
+        "()": "django_elk_logging.log_lines.SafeFormatter",
+        "format": "{levelname} {asctime} {module} {message}",
+        "style": "{",
+    }
+
+
 def writable_log_folder(folder, name: str) -> Path:
     """``folder``, created if missing; ImproperlyConfigured naming ``name`` (the setting) when it cannot be
     created or written."""
@@ -113,11 +129,7 @@ def writable_log_folder(folder, name: str) -> Path:
 def _ours(folder: Path, level: str) -> dict:
     return {
         "formatters": {
-            LINE_FORMATTER: {
-                "()": "django_elk_logging.log_lines.SafeFormatter",
-                "format": "{levelname} {asctime} {module} {message}",
-                "style": "{",
-            },
+            LINE_FORMATTER: line_formatter(),
             ACCESS_FORMATTER: {"format": "%(message)s"},
         },
         "filters": LOG_FILTERS,

@@ -1,7 +1,15 @@
 """Per-request context (request id, client address) that every log line can carry, under WSGI and ASGI.
 
-A well-formed incoming X-Request-ID is kept so ids can follow a request
-across services; a malformed one is replaced and reported as a security event.
+The request id is always the server's own: a client-chosen one could join unrelated requests under one
+id. A well-formed incoming X-Request-ID is kept beside it, as ``client_request_id``, so ids can still be
+followed across services; a malformed one is reported as a security event.
+
+The client address is resolved through the trusted proxies (proxies.py) and handed to the server's
+access line under access_lines.CLIENT_ADDRESS_KEY: in the WSGI environ, which is the request's META
+(django/core/handlers/wsgi.py, WSGIRequest.__init__) and the dict gunicorn's workers log
+(gunicorn/workers/sync.py and gthread.py, handle_request: the same ``environ`` goes to the app and to
+``log.access``); under ASGI in the scope, which Django's request keeps as it came
+(django/core/handlers/asgi.py, ASGIRequest.__init__: ``self.scope = scope``).
 
 Where the context is set:
 
@@ -18,7 +26,7 @@ Where the context is set:
 """
 
 import contextvars
-import ipaddress
+import functools
 import logging
 import re
 import uuid
@@ -26,7 +34,13 @@ from dataclasses import dataclass, field
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import get_path_info
+
+from .access_lines import CLIENT_ADDRESS_KEY
+from .denylist import Network, parse_networks
+from .proxies import resolve_client
+from .redaction import redact_url
 
 try:
     import sentry_sdk
@@ -70,37 +84,65 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def client_ip(meta: dict) -> str:
-    """REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost trusted proxy; "" if unknown.
+@functools.lru_cache(maxsize=4)
+def _parsed_networks(entries) -> tuple[Network, ...]:
+    return parse_networks(entries)
 
-    X-Forwarded-For is only believed when the ``TRUSTED_PROXY_COUNT`` setting (default 0)
-    says that many proxies sit in front of the app; otherwise any client could choose its IP.
-    ``meta`` is a WSGI environ or an ASGI request's META (Django fills REMOTE_ADDR from the
-    scope's client, and the headers alike).
+
+def trusted_proxies() -> tuple[Network, ...]:
+    """The ``TRUSTED_PROXIES`` setting's networks; ImproperlyConfigured names a bad entry."""
+    entries = getattr(settings, "TRUSTED_PROXIES", ())
+    try:
+        return _parsed_networks(entries if isinstance(entries, str) else tuple(entries))
+    except TypeError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES must be a list of addresses or networks; it is {entries!r}") from None
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES {error}") from None
+
+
+def trusted_proxy_count() -> int:
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be a whole number of proxies, 0 or more; it is {count!r}.")
+    return count
+
+
+def check_proxy_settings() -> None:
+    """ImproperlyConfigured for settings that would believe no X-Forwarded-For while saying they do."""
+    networks, count = trusted_proxies(), trusted_proxy_count()
+    if count and not networks:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXY_COUNT is {count} but TRUSTED_PROXIES is empty: X-Forwarded-For is believed only from a "
+            "trusted proxy's address, so no client address would be resolved. List your proxies' addresses or "
+            "networks in TRUSTED_PROXIES, or set TRUSTED_PROXY_COUNT to 0."
+        )
+
+
+def client_ip(meta: dict) -> str:
+    """REMOTE_ADDR, or the client the trusted proxies reported in X-Forwarded-For; "" if unknown.
+
+    X-Forwarded-For is believed only from a peer in the ``TRUSTED_PROXIES`` setting, and for at most
+    ``TRUSTED_PROXY_COUNT`` hops (proxies.resolve_client); otherwise any client could choose its address.
+    ``meta`` is a WSGI environ or an ASGI request's META (Django fills REMOTE_ADDR from the scope's
+    client, and joins repeated headers with commas, as gunicorn does).
     """
-    remote_addr = meta.get("REMOTE_ADDR", "")
-    hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if hops:
-        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= hops:
-            candidate = forwarded[-hops]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                pass
-    return remote_addr
+    return resolve_client(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""),
+                          trusted_proxies(), trusted_proxy_count())
 
 
 def _begin(meta: dict, path: str) -> RequestContext:
     incoming = meta.get("HTTP_X_REQUEST_ID")
     accepted = incoming is not None and REQUEST_ID_PATTERN.fullmatch(incoming) is not None
     context = RequestContext(
-        request_id=incoming if accepted else new_request_id(),
+        request_id=new_request_id(),
         client_ip=client_ip(meta),
         user_agent=meta.get("HTTP_USER_AGENT", ""),
-        path=path or "/",
+        path=redact_url(path or "/"),  # a reset link's token, for one, never reaches a record
         meta=meta,
+        peer_ip=meta.get("REMOTE_ADDR", ""),
+        client_request_id=incoming if accepted else "",
     )
+    meta[CLIENT_ADDRESS_KEY] = context.client_ip
     _current_request.set(context)
     if sentry_sdk is not None:
         sentry_sdk.set_tag("request_id", context.request_id)
@@ -129,7 +171,11 @@ def request_context_for(request) -> RequestContext:
     context = current_request()
     if context is not None and context.meta is request.META:
         return context
-    return _begin(request.META, request.path_info)
+    context = _begin(request.META, request.path_info)
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict):
+        scope[CLIENT_ADDRESS_KEY] = context.client_ip
+    return context
 
 
 class SyncAndAsyncMiddleware:
@@ -152,7 +198,16 @@ class SyncAndAsyncMiddleware:
 
 
 class RequestIdMiddleware(SyncAndAsyncMiddleware):
-    """Exposes the request id as ``request.request_id`` and returns it in the X-Request-ID header."""
+    """Exposes the request id as ``request.request_id`` and returns it in the X-Request-ID header.
+
+    It refuses to start on proxy settings that cannot work: the WSGI handler builds the middleware
+    when the server loads the app (django/core/handlers/wsgi.py, WSGIHandler.__init__), and gunicorn
+    never runs the system checks.
+    """
+
+    def __init__(self, get_response):
+        check_proxy_settings()
+        super().__init__(get_response)
 
     def call(self, request):
         request.request_id = request_context_for(request).request_id

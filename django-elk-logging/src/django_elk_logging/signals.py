@@ -10,6 +10,8 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from .request_context import current_request
+
 logger = logging.getLogger("security")
 
 # Keys that name an account, besides the user model's USERNAME_FIELD and EMAIL_FIELD: Django's LoginView
@@ -43,14 +45,24 @@ def attempted_account(credentials: dict) -> str | None:
     return next((value for value in named if value), "" if named else None)
 
 
+def _set_request_user(request, username: str) -> None:
+    """The request's user changed: later security records of the request carry the new one. Client.login()
+    sends the signal with a request of its own, outside any request: no context to change then."""
+    context = current_request()
+    if request is not None and context is not None and context.meta is request.META:
+        context.username = username
+
+
 def log_user_logged_in(sender, request, user, **kwargs):
     username = user.get_username()
+    _set_request_user(request, username)
     logger.info("User logged in: %s", username, extra={"event": "user_logged_in", "user": username})
 
 
 def log_user_logged_out(sender, request, user, **kwargs):
     username = user.get_username() if user is not None else ""
     logger.info("User logged out: %s", username, extra={"event": "user_logged_out", "user": username})
+    _set_request_user(request, "")
 
 
 def log_user_login_failed(sender, credentials, request=None, **kwargs):

@@ -27,8 +27,13 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError("DEMO_PASSWORD is too weak: " + " ".join(error.messages)) from None
 
-        user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})
-        changed = created or not user.check_password(password) or user.email != email
+        user = user_model.objects.filter(username=username).first()
+        created = user is None
+        # A new user gets its password as it is created: only a later one is a password change, which
+        # the logging package logs (event password_changed).
+        if created:
+            user_model.objects.create_user(username, email, password)
+        changed = not created and (not user.check_password(password) or user.email != email)
         if changed:
             user.email = email
             user.set_password(password)

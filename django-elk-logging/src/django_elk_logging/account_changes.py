@@ -1,0 +1,106 @@
+"""Security events for accounts changed through the ORM, whoever changes them: the admin, a command, a view.
+
+user_created and user_deleted, and privilege_changed for the user model's is_superuser, is_staff and
+is_active (only those the model has: a custom user model may lack them). The receivers are connected by
+apps.py to the user model and its proxies (a proxy's save sends its own class as the sender,
+django/db/models/base.py, save_base).
+
+A save reads the stored flags first (pre_save, one query) and compares them once the save has succeeded
+(post_save). No query when the save cannot change them: a save whose update_fields leaves them out, as
+update_last_login's ``update_fields=["last_login"]`` at every login (django/contrib/auth/models.py).
+"""
+
+import logging
+import os
+import sys
+
+from .request_context import current_request
+from .security_events import log_security_event
+
+logger = logging.getLogger("security")
+
+# In the contract's order (privilege=...). Only flags that are database fields are watched:
+# AbstractBaseUser's is_active is a class attribute unless the model declares the field.
+PRIVILEGE_FLAGS = ("is_superuser", "is_staff", "is_active")
+# A new user with these set has gained them (is_active is every new user's default: no record).
+GAINED_AT_CREATION = ("is_superuser", "is_staff")
+# The flags a save is about to change, kept on the instance between pre_save and post_save.
+_STORED_FLAGS = "_elk_logging_stored_privileges"
+# The commands a process runs Django by.
+_DJANGO_SCRIPTS = ("manage.py", "django-admin")
+
+
+def privilege_flags(model) -> tuple[str, ...]:
+    """The flags of PRIVILEGE_FLAGS that ``model`` stores as fields."""
+    stored = {field.attname for field in model._meta.concrete_fields}
+    return tuple(flag for flag in PRIVILEGE_FLAGS if flag in stored)
+
+
+def flag_text(value) -> str:
+    return "true" if value else "false"
+
+
+def actor() -> tuple[str, str]:
+    """Who acts now, as (the ``user`` field, the words for the message).
+
+    In a request: its user, once the request knows it. Outside one: no user, and the process, named by
+    its Django command only (never its other arguments, which may hold a secret).
+    """
+    request = current_request()
+    if request is not None:
+        return request.username, f"by {request.username}" if request.username else "in a request by no known user"
+    script = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if script in _DJANGO_SCRIPTS and len(sys.argv) > 1:
+        return "", f"via {script} {sys.argv[1]}"
+    return "", "outside a request"
+
+
+def log_privilege_change(privilege: str, old: bool, new: bool, *, target_user: str = "", target_group: str = "") -> None:
+    user, acting = actor()
+    target = f"user {target_user}" if target_user else f"group {target_group}"
+    log_security_event(
+        logger, "privilege_changed", "Privilege changed: %s of %s %s -> %s %s", privilege, target, flag_text(old),
+        flag_text(new), acting, user=user, target_user=target_user, target_group=target_group, privilege=privilege,
+        old=flag_text(old), new=flag_text(new),
+    )
+
+
+def read_stored_flags(sender, instance, raw=False, using=None, update_fields=None, **kwargs):
+    """pre_save: the flags as stored, when this save may change them."""
+    instance.__dict__.pop(_STORED_FLAGS, None)
+    flags = privilege_flags(sender)
+    if update_fields is not None:
+        flags = tuple(flag for flag in flags if flag in update_fields)
+    # A new object with a primary key may still overwrite a stored row (save() tries an UPDATE first).
+    if not flags or instance.pk is None:
+        return
+    stored = sender._base_manager.using(using).filter(pk=instance.pk).values(*flags).first()
+    if stored is not None:
+        instance.__dict__[_STORED_FLAGS] = stored
+
+
+def log_saved_user(sender, instance, created, raw=False, using=None, update_fields=None, **kwargs):
+    """post_save: user_created for a new user (and the privileges it starts with), else each changed flag."""
+    stored = instance.__dict__.pop(_STORED_FLAGS, None)
+    username = instance.get_username()
+    if created:
+        user, acting = actor()
+        log_security_event(logger, "user_created", "User created: %s %s", username, acting, user=user,
+                           target_user=username)
+        for flag in privilege_flags(sender):
+            if flag in GAINED_AT_CREATION and getattr(instance, flag):
+                log_privilege_change(flag, False, True, target_user=username)
+        return
+    for flag, old in (stored or {}).items():
+        new = getattr(instance, flag)
+        if bool(old) != bool(new):
+            log_privilege_change(flag, old, new, target_user=username)
+
+
+def log_deleted_user(sender, instance, **kwargs):
+    """post_delete: sent once per user, also by a queryset's delete() (the admin's "delete selected"), since
+    a model with delete receivers is never fast-deleted (django/db/models/deletion.py, can_fast_delete)."""
+    username = instance.get_username()
+    user, acting = actor()
+    log_security_event(logger, "user_deleted", "User deleted: %s %s", username, acting, user=user,
+                       target_user=username)
