@@ -112,8 +112,8 @@ def original_message(record: logging.LogRecord) -> str:
 
 
 def _is_word(text: str) -> bool:
-    """Not empty, nothing in ``text`` to escape, and no space: it stays one field as it is."""
-    return text != "" and text.isprintable() and " " not in text and "\\" not in text
+    """Not empty, written as it is (nothing to escape, nothing cut), and no space: it stays one field as it is."""
+    return text != "" and " " not in text and neutralise(text, MAX_FIELD_CHARS) == text
 
 
 def _render_value(value: object) -> str:
