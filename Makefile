@@ -41,7 +41,7 @@ COLD_START ?=
 # `make drill SCENARIO=brute-force [OFFLINE=1 [BELOW_THRESHOLD=1]]`; every drill appends a line to DRILL_LOG.
 # Offline, BASE_URL (default http://127.0.0.1:8000/, make run-app) and LOG_DIR (default var/log) name another
 # app on loopback and its log folder: it must answer like the sample app and log with django_elk_logging.
-DRILL_SCENARIOS := brute-force credential-stuffing brute-force-success suspicious error-burst
+DRILL_SCENARIOS := brute-force brute-force-account credential-stuffing brute-force-success suspicious error-burst privilege-gain
 SCENARIO ?=
 OFFLINE ?=
 BELOW_THRESHOLD ?=
@@ -204,7 +204,7 @@ demo: ## Send 300 realistic requests (views, 404s, 500s, logins, 403s) from insi
 	@$(COMPOSE) exec -T app python manage.py generate_traffic --base-url http://127.0.0.1:8000/ --requests 300
 	@echo "Now open Kibana's dashboards (see make up's output); events arrive within a few seconds."
 
-drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|credential-stuffing|brute-force-success|suspicious|error-burst); OFFLINE=1: against make run-app (BASE_URL=, LOG_DIR=: another app like it)
+drill: $(VENV)/.installed ## Rehearse a detection (SCENARIO=brute-force|brute-force-account|credential-stuffing|brute-force-success|suspicious|error-burst|privilege-gain); OFFLINE=1: against make run-app (BASE_URL=, LOG_DIR=: another app like it)
 	$(call require_python,VENV_PYTHON)
 	@case " $(DRILL_SCENARIOS) " in *" $(SCENARIO) "*) ;; *) echo "error: set SCENARIO to one of: $(DRILL_SCENARIOS) (e.g. make drill SCENARIO=brute-force)" >&2; exit 2;; esac
 ifeq ($(OFFLINE),)

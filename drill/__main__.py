@@ -36,6 +36,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.below_threshold and not arguments.offline:
         parser.error("--below-threshold runs offline only: live, the absence of an alert is proven only by waiting")
+    if arguments.below_threshold and SCENARIOS[arguments.scenario].size_setting is None:
+        parser.error(f"{arguments.scenario} has no threshold to stay below: its rule fires on every event")
     if not arguments.offline and (arguments.base_url or arguments.log_dir):
         parser.error("--base-url and --log-dir (make drill's BASE_URL and LOG_DIR) apply to an offline drill only: "
                      "live, the traffic goes to the sample app inside its container and the stack reads its logs")
@@ -90,10 +92,13 @@ def _live(arguments, settings, assets, scenario) -> drill_log.DrillRecord:
             print(f"note: {already} records in the last {params['timeWindowSize']} minutes already match {scenario.rule}")
     report = traffic.run_in_app_container(shlex.split(arguments.compose), scenario, size, source_address)
     finished = report.ended_at
-    print(f"sent {scenario.name} traffic (size {size}) from {source_address}; waiting for the alert "
+    what = f"made {scenario.name}'s change" if scenario.size_option is None else f"sent {scenario.name} traffic (size {size})"
+    print(f"{what} from {source_address}; waiting for the alert "
           f"(up to {arguments.timeout_seconds:g} s)")
     alert_id = scenario.alert_id(source_address)
-    found = live.wait_for_alert(es, rule.rule_id, started, alert_id, arguments.timeout_seconds)
+    # One alert per event: its id holds the event's time, so it is found by the drill's target among its columns.
+    target = scenario.drill_events(source_address)[1] if alert_id is None and scenario.alerts_per else None
+    found = live.wait_for_alert(es, rule.rule_id, started, alert_id, arguments.timeout_seconds, target)
     if found is not None:
         # From the end of the traffic to the rule run that found it; a run may start before the traffic ends.
         latency = max(0.0, (found.detected_at - finished).total_seconds())

@@ -45,12 +45,16 @@ def _parse_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def find_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: str | None) -> AlertDocument | None:
-    """The first alert document of the rule written at or after ``since`` (for ``alert_id`` when given)."""
+def find_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: str | None,
+               column: str | None = None) -> AlertDocument | None:
+    """The first alert document of the rule written at or after ``since`` (for ``alert_id`` when given; for an
+    alert id holding ``column`` among its comma-separated columns, when that is given: a per-event rule's)."""
     filters = [{"term": {"rule.id": rule_id}},
                {"range": {"@timestamp": {"gte": since.isoformat(timespec="milliseconds")}}}]
     if alert_id is not None:
         filters.append({"term": {"alert.id": alert_id}})
+    if column is not None:
+        filters.append({"wildcard": {"alert.id": {"value": f"*,{_wildcard_escaped(column)},*"}}})
     try:
         found = es.search(index=ALERTS_INDEX, query={"bool": {"filter": filters}}, sort=[{"@timestamp": "asc"}],
                           size=1, ignore_unavailable=True)
@@ -69,6 +73,11 @@ def find_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: st
     return AlertDocument(alert.get("id", ""), detected_at, alert.get("reason", ""))
 
 
+def _wildcard_escaped(text: str) -> str:
+    """``text`` matched literally in a wildcard query: its * ? and \\ escaped with a backslash."""
+    return "".join("\\" + ch if ch in "*?\\" else ch for ch in text)
+
+
 def count_matching(es: Elasticsearch, es_query: str, since: dt.datetime) -> int:
     """How many documents of django-logs-* a query-DSL rule's query matches since ``since``."""
     query = {"bool": {"filter": [json.loads(es_query)["query"],
@@ -80,10 +89,10 @@ def count_matching(es: Elasticsearch, es_query: str, since: dt.datetime) -> int:
 
 
 def wait_for_alert(es: Elasticsearch, rule_id: str, since: dt.datetime, alert_id: str | None,
-                   timeout_seconds: float) -> AlertDocument | None:
+                   timeout_seconds: float, column: str | None = None) -> AlertDocument | None:
     deadline = time.monotonic() + timeout_seconds
     while True:
-        found = find_alert(es, rule_id, since, alert_id)
+        found = find_alert(es, rule_id, since, alert_id, column)
         if found is not None or time.monotonic() >= deadline:
             return found
         time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))

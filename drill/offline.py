@@ -78,8 +78,7 @@ def judge(scenario: Scenario, size: int, below_threshold: bool, source_ip: str, 
     if errors != report.expected_error_records:
         problems.append(f"expected {report.expected_error_records} ERROR records, the logs hold {errors}")
     own = fired.get(scenario.rule, [])
-    alert_id = scenario.alert_id(source_ip)
-    own_fired = alert_id in own if alert_id is not None else bool(own)
+    own_fired = scenario.drill_alert(own, source_ip)
     if below_threshold and own_fired:
         problems.append(f"{scenario.rule} fired at its threshold ({size}); it must fire only above it")
     if not below_threshold and not own_fired:
@@ -173,19 +172,23 @@ def check_judgeable(scenario: Scenario, report: traffic.TrafficReport, documents
 
 
 def run(scenario: Scenario, size: int, below_threshold: bool, settings: DrillSettings, assets: ProvisionedAssets,
-        base_url: str, log_dir: Path, engine=None) -> OfflineVerdict:
+        base_url: str, log_dir: Path, engine=None, app_env: dict[str, str] | None = None) -> OfflineVerdict:
     """Send the scenario to the app at ``base_url`` and judge what it wrote to ``log_dir`` (grok and dates on
-    Joni and Joda too, when given their engine)."""
+    Joni and Joda too, when given their engine); a change the app makes itself (privilege-gain) runs with
+    ``app_env``, by default make run-app's environment."""
     started = dt.datetime.now(dt.timezone.utc)
     logs = AppLogs(log_dir, settings.time_zone, engine=engine)
     if size:
         env = {**os.environ, "DEMO_USERNAME": settings.demo_username, "DEMO_PASSWORD": settings.demo_password}
         try:
-            report = traffic.run_here(scenario, size, base_url, SOURCE_ADDRESS, env)
+            report = traffic.run_here(scenario, size, base_url, SOURCE_ADDRESS, env, app_env)
         except traffic.GeneratorFailed as error:
             if error.status != generator.EXIT_UNEXPECTED:
                 raise
             detail = error.detail.removeprefix(f"drill {scenario.name}: ")
+            if scenario.size_option is None:  # the app's own command, not traffic
+                raise DrillError(f"the drill's change in the app failed: {detail}. "
+                                 f"{requirements(scenario, log_dir, logs.file_names)}") from None
             raise DrillError(f"the app at {base_url} did not answer as the drill needs: {detail}. "
                              f"{requirements(scenario, log_dir, logs.file_names)}") from None
     else:  # a threshold of 0: the scenario at its threshold sends nothing

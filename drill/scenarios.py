@@ -3,7 +3,9 @@
 Each sends one more than its rule's threshold (or, below the threshold, exactly the threshold), from
 one source address (and, for a per-account rule, for a user name of that address's own), so the rule
 fires (or would not) on the drill's traffic alone. The traffic
-itself, and what the app logs for it, is the generator's (app/myapp/drills.py).
+itself, and what the app logs for it, is the generator's (app/myapp/drills.py). A rule with no threshold
+(privilege-gain: every event) is drilled by one change the app makes itself, named after the source
+address too (app/myapp/management/commands/drill_privilege_gain.py).
 """
 
 from __future__ import annotations
@@ -22,32 +24,50 @@ MAX_SIZE = generator.MAX_SIZE
 LOGIN_FORM = "/accounts/login/ served by Django's LoginView (a failed login shows the form again)"
 # What a rule's alerts are grouped by, hence the field that tells the drill's security events from others'.
 SOURCE_IP, ACCOUNT = "source.ip", "user.name"
+# One alert per event, whose id holds the target user's name among its other columns.
+TARGET = "user.target.name"
+PRIVILEGE_COMMAND = "manage.py drill_privilege_gain, run where the app runs (its database and LOGGING)"
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     rule: str  # the rule it proves: kibana/rules/<rule>.json
-    size_setting: str  # the detection setting its traffic exceeds by one
-    alerts_per: str | None  # SOURCE_IP, ACCOUNT, or None: one alert for all matching records
+    size_setting: str | None  # the detection setting its traffic exceeds by one; None: no threshold, one event
+    alerts_per: str | None  # SOURCE_IP, ACCOUNT, TARGET (one per event), or None: one alert for all matching records
     needs: str  # the app's routes and answers the traffic relies on
 
     @property
-    def size_option(self) -> str:
-        """The generator's option for the size."""
-        return generator.SCENARIOS[self.name][1]
+    def size_option(self) -> str | None:
+        """The generator's option for the size (None: not the generator's, one event)."""
+        return generator.SCENARIOS[self.name][1] if self.name in generator.SCENARIOS else None
 
     def drill_events(self, source_address: str) -> tuple[str, str]:
         """The field and value the drill's security events carry: its account's name, else its address."""
         if self.alerts_per == ACCOUNT:
             return ACCOUNT, generator.drill_account(source_address)
+        if self.alerts_per == TARGET:
+            return TARGET, generator.drill_privilege_account(source_address)
         return SOURCE_IP, source_address
 
     def alert_id(self, source_address: str) -> str | None:
-        """The id of the rule's alert for the drill's traffic; None when the rule has one alert for all."""
-        return None if self.alerts_per is None else self.drill_events(source_address)[1]
+        """The id of the rule's alert for the drill's traffic; None when the rule has one alert for all, or one
+        per event (its id holds the event's time: drill_alert tells it)."""
+        return None if self.alerts_per in (None, TARGET) else self.drill_events(source_address)[1]
+
+    def drill_alert(self, alert_ids: list[str], source_address: str) -> bool:
+        """Whether the rule's alerts include the drill's own."""
+        if self.alerts_per == TARGET:
+            target = self.drill_events(source_address)[1]
+            return any(target in alert_id.split(",") for alert_id in alert_ids)
+        alert_id = self.alert_id(source_address)
+        return alert_id in alert_ids if alert_id is not None else bool(alert_ids)
 
     def size(self, detections: Mapping[str, int], below_threshold: bool) -> int:
+        if self.size_setting is None:
+            if below_threshold:
+                raise ValueError(f"{self.name} has no threshold to stay below: its rule fires on every event")
+            return 1
         threshold = detections[self.size_setting]
         return threshold if below_threshold else threshold + 1
 
@@ -69,5 +89,8 @@ SCENARIOS = {
         # Its records carry no client address and the rule counts them all (groupBy all).
         Scenario("error-burst", "error-burst", "ERROR_BURST_THRESHOLD", alerts_per=None,
                  needs="/boom/ answering 500 with one ERROR record"),
+        # One change, no threshold; its events name the drill's user as their target (user.target.name).
+        Scenario("privilege-gain", "privilege-gain", None, alerts_per=TARGET,
+                 needs=f"{PRIVILEGE_COMMAND}, and django_elk_logging's account events"),
     )
 }

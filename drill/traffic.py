@@ -43,9 +43,19 @@ class TrafficReport:
     requests: int = 0
 
 
+# The privilege-gain drill's change is the app's own (a management command), not traffic.
+PRIVILEGE_COMMAND = ("manage.py", "drill_privilege_gain")
+# Gives a command make run-app's environment (its database and log folder): offline, the change is made there.
+RUN_APP_ENV = REPO_ROOT / "scripts" / "run_app_env.py"
+
+
 def generator_arguments(scenario: Scenario, size: int, base_url: str, source_address: str) -> list[str]:
     return [scenario.name, "--base-url", base_url, "--source-address", source_address,
             "--max-seconds", str(GENERATOR_MAX_SECONDS), f"--{scenario.size_option}", str(size)]
+
+
+def privilege_arguments(source_address: str) -> list[str]:
+    return [*PRIVILEGE_COMMAND, "--account", generator.drill_privilege_account(source_address)]
 
 
 def _run(command: list[str], cwd: Path | None, env: dict[str, str] | None) -> TrafficReport:
@@ -66,14 +76,24 @@ def _run(command: list[str], cwd: Path | None, env: dict[str, str] | None) -> Tr
         raise DrillError(f"the traffic generator printed no report the drill reads: {done.stdout[:200]!r}") from None
 
 
-def run_here(scenario: Scenario, size: int, base_url: str, source_address: str, env: dict[str, str]) -> TrafficReport:
+def run_here(scenario: Scenario, size: int, base_url: str, source_address: str, env: dict[str, str],
+             app_env: dict[str, str] | None = None) -> TrafficReport:
     """Against an app on this machine (make run-app), with this interpreter: the generator uses only
-    the standard library, so it needs none of the app's settings."""
+    the standard library, so it needs none of the app's settings. The privilege-gain change runs as a
+    management command with ``app_env`` (the app's environment), by default make run-app's."""
+    if scenario.size_option is None:
+        if app_env is None:
+            return _run([sys.executable, str(RUN_APP_ENV), "--quiet", sys.executable,
+                         *privilege_arguments(source_address)], APP_DIR, env)
+        return _run([sys.executable, *privilege_arguments(source_address)], APP_DIR, app_env)
     return _run([sys.executable, *GENERATOR, *generator_arguments(scenario, size, base_url, source_address)],
                 APP_DIR, env)
 
 
 def run_in_app_container(compose: list[str], scenario: Scenario, size: int, source_address: str) -> TrafficReport:
-    """Inside the app container (docker compose exec), against gunicorn on the container's loopback."""
+    """Inside the app container (docker compose exec), against gunicorn on the container's loopback; the
+    privilege-gain change through the app's own manage.py there."""
+    if scenario.size_option is None:
+        return _run([*compose, "exec", "-T", "app", "python", *privilege_arguments(source_address)], None, None)
     arguments = generator_arguments(scenario, size, "http://127.0.0.1:8000/", source_address)
     return _run([*compose, "exec", "-T", "app", "python", *GENERATOR, *arguments], None, None)

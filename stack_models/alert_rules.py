@@ -182,5 +182,7 @@ def _to_string(value: Any, kind: str) -> str | None:
         return None
     if isinstance(value, tuple):
         return ",".join(_to_string(item, kind) or "" for item in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = format_ip(value) if kind == "ip" else format_millis(value) if kind == "datetime" else str(value)
     return text or None

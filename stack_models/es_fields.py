@@ -9,6 +9,8 @@ all read documents through this module, so a value the mapping would not index i
   are one address, shown as "10.0.0.1" (IpFieldMapper.java, Lucene InetAddressPoint.encode/decode).
 - long: coerce (the default) takes numeric strings and truncates decimals (NumberFieldMapper.java).
 - a malformed ip or long with ignore_malformed is not indexed; any other malformed value rejects the document.
+- boolean: JSON true and false, and the strings "true", "false" and "" (false); anything else is malformed
+  (docs/reference/elasticsearch/mapping-reference/boolean.md).
 - date: strict_date_optional_time||epoch_millis, the date type's default format, at millisecond resolution
   (DateFieldMapper.java: DEFAULT_DATE_TIME_FORMATTER, Resolution.MILLISECONDS).
 - null and [] are not indexed (docs/reference/elasticsearch/mapping-reference/null-value.md).
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # The field types this model reads; any other type in a mapping is refused when a query reads it.
-KNOWN_TYPES = frozenset({"keyword", "ip", "long", "date", "match_only_text", "text"})
+KNOWN_TYPES = frozenset({"keyword", "ip", "long", "date", "boolean", "match_only_text", "text"})
 TEXT_TYPES = frozenset({"match_only_text", "text"})
 _IPV4_MAPPED = 0xFFFF << 32
 
@@ -85,7 +87,7 @@ def source_values(source: Mapping[str, Any]) -> dict[str, list]:
 
 
 def indexed_values(field: Field, flat_source: Mapping[str, list]) -> list:
-    """The values Elasticsearch indexes for ``field``, in source order: str, ip key (int), int or epoch ms."""
+    """The values Elasticsearch indexes for ``field``, in source order: str, ip key (int), int, bool or epoch ms."""
     out = []
     for raw in flat_source.get(field.source_path, []):
         value = _indexed(field, raw)
@@ -108,6 +110,12 @@ def _indexed(field: Field, raw: Any) -> Any:
             return int(float(raw)) if isinstance(raw, str) and not raw.lstrip("-").isdigit() else int(raw)
         if field.type == "date":
             return raw if isinstance(raw, int) and not isinstance(raw, bool) else parse_date(str(raw))
+        if field.type == "boolean":
+            if isinstance(raw, bool):
+                return raw
+            if raw in ("true", "false", ""):
+                return raw == "true"
+            raise ValueError(f"{raw!r} is not a boolean")
     except ValueError as error:
         if field.ignore_malformed:
             return None

@@ -10,12 +10,13 @@ for the unquoted index pattern) and refuses everything else, valid ES|QL or not:
           [BY <column>, ...]
   condition: OR, AND, NOT, parentheses; <operand> (== != < <= > >=) <operand>;
              <column> IN ("literal", ...); <column> IS NOT NULL
-  operand:   a column, a "string" (no escapes), a whole number, CASE(<condition>, <operand>),
+  operand:   a column, a "string" (no escapes), a whole number, true or false, CASE(<condition>, <operand>),
              TO_LOWER(<operand>)
 Keywords and function names in capitals only. A column is a document field until EVAL or STATS
 names it; after STATS only the names it made and its BY columns exist, as in ES|QL.
 The reader also returns the query as a tree (EsqlQuery.commands) that esql_run.py executes; nodes are
-tuples: ("column", name), ("string", text), ("number", n), ("case", condition, operand), ("to_lower", operand),
+tuples: ("column", name), ("string", text), ("number", n), ("boolean", value), ("case", condition, operand),
+("to_lower", operand),
 ("compare", op, left, right), ("in", column, [texts]), ("is_not_null", column), ("and"|"or", left, right),
 ("not", condition); commands ("where", condition), ("eval", [(name, operand)]),
 ("stats", [(name, function, column or None)], [by columns]).
@@ -198,6 +199,9 @@ class _Reader:
         if kind == "number":
             self.pos += 1
             return ("number", int(value))
+        if kind == "word" and value in ("true", "false"):  # Expression.g4 booleanValue, read in lower case only
+            self.pos += 1
+            return ("boolean", value == "true")
         if (kind, value) == ("keyword", "CASE"):
             self.pos += 1
             self._expect("op", "(")

@@ -35,7 +35,7 @@ from stack_models.esql import EsqlQuery
 
 # ES|QL's type of each mapped field type (esql-supported-types in the ES|QL docs), and its comparison family.
 ESQL_TYPES = {"keyword": "keyword", "match_only_text": "text", "text": "text", "ip": "ip", "long": "long",
-              "date": "datetime"}
+              "date": "datetime", "boolean": "boolean"}
 FAMILIES = {"keyword": "string", "text": "string", "long": "numeric", "integer": "numeric", "datetime": "datetime",
             "ip": "ip", "boolean": "boolean"}
 MIN_MAX_TYPES = frozenset({"long", "integer", "datetime"})
@@ -95,6 +95,8 @@ def _type(node: tuple, columns: Mapping[str, str]) -> str:
         return "keyword"
     if kind == "number":
         return "integer" if node[1] < 2**31 else "long"
+    if kind == "boolean":
+        return "boolean"
     if kind == "to_lower":
         operand = _type(node[1], columns)
         if FAMILIES[operand] != "string":
@@ -107,7 +109,9 @@ def _type(node: tuple, columns: Mapping[str, str]) -> str:
         return _type(node[2], columns)
     if kind == "compare":
         left, right = _type(node[2], columns), _type(node[3], columns)
-        if FAMILIES[left] != FAMILIES[right] or left == "boolean":
+        # Booleans are equal or not; they have no order (Equals and NotEquals take boolean, the ordering
+        # comparisons do not: x-pack/plugin/esql .../predicate/operator/comparison/).
+        if FAMILIES[left] != FAMILIES[right] or (left == "boolean" and node[1] not in ("==", "!=")):
             raise EsqlError(f"{node[1]} compares [{left}] with [{right}]: outside the modelled types")
         return "boolean"
     if kind == "in":
@@ -123,6 +127,8 @@ def _type(node: tuple, columns: Mapping[str, str]) -> str:
 
 
 def _name(node: tuple) -> str:
+    if node[0] == "boolean":
+        return "true" if node[1] else "false"
     return str(node[1]) if node[0] in ("column", "string", "number") else node[0].upper()
 
 
@@ -130,7 +136,7 @@ def _eval(node: tuple, row: Mapping[str, Any], result: EsqlResult) -> Any:
     kind = node[0]
     if kind == "column":
         return row[node[1]]
-    if kind in ("string", "number"):
+    if kind in ("string", "number", "boolean"):
         return node[1]
     if kind == "is_not_null":
         return row[node[1][1]] is not None

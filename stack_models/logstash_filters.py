@@ -11,6 +11,8 @@ import re
 import uuid
 from collections.abc import Callable
 
+import regex
+
 from config.time_zones import time_zone_problem
 
 from .grok import EngineDisagreement, GrokTimeout, plain_ruby_regex
@@ -23,6 +25,10 @@ from .logstash_patterns import PatternLibrary, patterns_dir_files
 # The zone of the Logstash image's JVM, used by a date filter without timezone (TimestampParserFactory.java).
 JVM_TIME_ZONE = "UTC"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+# mutate.rb's TRUE_REGEX and FALSE_REGEX (both /.../i), which convert_boolean matches value.to_s against.
+_TRUE_REGEX = r"^(true|t|yes|y|1|1.0)$"
+_FALSE_REGEX = r"^(false|f|no|n|0|0.0)$"
 
 # A registered filter: runs on an event, True when it succeeded (then the common options apply).
 Filter = Callable[[Event], bool]
@@ -166,10 +172,13 @@ class FilterPlugins:
 
     def _register_mutate(self, plugin: Plugin) -> Filter:
         # logstash-plugins/logstash-filter-mutate lib/logstash/filters/mutate.rb (filter): rename (of a present
-        # field), then replace, then gsub, whatever the order in the config.
-        require_options(plugin, {"rename", "replace", "gsub"})
+        # field), then replace, then convert, then gsub, whatever the order in the config.
+        require_options(plugin, {"rename", "replace", "convert", "gsub"})
         renames = [(field_path(source), field_path(target)) for source, target in plugin.get("rename", {}).items()]
         replaces = [(field_path(reference), value) for reference, value in plugin.get("replace", {}).items()]
+        converts = [(field_path(reference), kind) for reference, kind in plugin.get("convert", {}).items()]
+        if any(kind != "boolean" for _, kind in converts):
+            raise NotImplementedError("mutate's convert is modelled for boolean only")
         gsubs = self._gsubs(plugin.get("gsub", []))
 
         def mutate(event: Event) -> bool:
@@ -179,6 +188,14 @@ class FilterPlugins:
                     event.set_field(target, value)
             for path, value in replaces:
                 event.set_field(path, event.sprintf(value))
+            for path, _ in converts:
+                value = event.get_field(path)
+                if isinstance(value, dict):
+                    continue  # convert: a hash is skipped; a missing (nil) field too
+                if isinstance(value, list):
+                    event.set_field(path, [item if item is None else self._boolean(item) for item in value])
+                elif value is not None:
+                    event.set_field(path, self._boolean(value))
             for path, pattern, compiled, replacement in gsubs:
                 text = event.get_field(path)
                 if not isinstance(text, str):
@@ -190,6 +207,23 @@ class FilterPlugins:
             return True
 
         return mutate
+
+    def _boolean(self, value):
+        """mutate.rb convert_boolean: true for value.to_s matching TRUE_REGEX, false for "" or FALSE_REGEX, else the
+        value as it was. Each regexp is /.../i with Ruby's line anchors, checked on Joni too."""
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if self._matches_boolean_regex(_TRUE_REGEX, text):
+            return True
+        if text == "" or self._matches_boolean_regex(_FALSE_REGEX, text):
+            return False
+        return value
+
+    def _matches_boolean_regex(self, pattern: str, text: str) -> bool:
+        found = regex.compile(pattern, regex.IGNORECASE | regex.MULTILINE).search(text) is not None
+        if self.engine is not None:
+            self.engine.check_regex_match("(?i)" + pattern, text, found, lambda real: EngineDisagreement(
+                f"convert_boolean model and Joni disagree on {text!r} =~ /{pattern}/i: {found} != {real}"))
+        return found
 
     @staticmethod
     def _gsubs(config: list) -> list[tuple[tuple[str, ...], str, object, str]]:

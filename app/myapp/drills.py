@@ -120,6 +120,15 @@ def drill_account(source_address: str | None) -> str:
     return "drill-account-" + (source_address or "any").replace(".", "-").replace(":", "-")
 
 
+# The user the privilege-gain drill creates, promotes to staff and deletes (manage.py drill_privilege_gain):
+# named after the source address like drill_account, so each live drill's alert names its own user.
+PRIVILEGE_ACCOUNT_PREFIX = "drill-privilege-"
+
+
+def drill_privilege_account(source_address: str | None) -> str:
+    return PRIVILEGE_ACCOUNT_PREFIX + (source_address or "any").replace(".", "-").replace(":", "-")
+
+
 def brute_force_account(drill: Drill, args) -> None:
     """N failed logins for that user name."""
     _failed_logins(drill, drill_account(args.source_address), args.failures)

@@ -15,9 +15,10 @@ from drill.scenarios import SCENARIOS
 from drill.settings import DrillError, load_drill_settings
 from drill.traffic import TrafficReport
 from stack_models.logstash_events import Document
-from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
+from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, app_environment, running_app
 from tests.support.drills import command_env, drill_command
 from tests.support.engines import engine_for_tests
+from tests.support.paths import PACKAGE_SRC
 
 NO_ENV_FILE = Path("/nonexistent/.env")
 DEMO = {"DEMO_USERNAME": DEMO_USERNAME, "DEMO_PASSWORD": DEMO_PASSWORD}
@@ -129,6 +130,47 @@ def test_an_app_that_wrote_nothing_to_the_log_folder_cannot_be_drilled(app, sett
         f"form again)) and writes its records into {tmp_path} (django_debug.log, security.log, access.log) with "
         "django_elk_logging's request context (request_id=, and client_ip= on security events)."
     )
+
+
+def package_logs(action: str) -> bool:
+    """Whether the logging package logs ``action`` anywhere but in its table of events (security_events.py)."""
+    modules = (PACKAGE_SRC / "django_elk_logging").glob("*.py")
+    return any(f'"{action}"' in path.read_text() for path in modules if path.name != "security_events.py")
+
+
+@pytest.mark.skipif(not package_logs("privilege_changed"), reason="the package does not log privilege changes yet "
+                    "(issue 19's package side, merged separately)")
+def test_the_privilege_gain_drill_makes_its_change_in_the_app_and_fires_its_rule_for_its_user(app, settings):
+    """The app's own command, with the app's environment (its database and log folder), not traffic."""
+    scenario = SCENARIOS["privilege-gain"]
+    verdict = offline.run(scenario, 1, False, settings, load_rules(settings.detections), app.base_url, app.log_dir,
+                          engine=engine_for_tests(), app_env=app_environment(app.log_dir.parent))
+
+    assert (verdict.passed, verdict.problems) == (True, [])
+    targets = Counter(doc.source["event"]["action"] for doc in verdict.documents
+                      if doc.source.get("user", {}).get("target", {}).get("name") == "drill-privilege-127-0-0-1")
+    assert targets == Counter({"user_created": 1, "privilege_changed": 1, "user_deleted": 1})
+    assert set(verdict.fired) == {"privilege-gain"}
+    [promoted, deleted] = sorted(verdict.fired["privilege-gain"], key=lambda alert_id: alert_id.split(",")[1])
+    assert promoted.split(",")[1:] == ["privilege_changed", "drill-privilege-127-0-0-1", "is_staff"]
+    assert deleted.split(",")[1:] == ["user_deleted", "drill-privilege-127-0-0-1"]
+
+
+def test_the_drill_tells_its_own_per_event_alert_by_its_user():
+    scenario = SCENARIOS["privilege-gain"]
+    own = "2026-12-08T10:00:00.000Z,privilege_changed,drill-privilege-127-0-0-1,is_staff"
+    other = "2026-12-08T10:00:00.000Z,privilege_changed,drill-privilege-127-0-0-10,is_staff"
+
+    assert scenario.drill_alert([other, own], "127.0.0.1") and not scenario.drill_alert([other], "127.0.0.1")
+    assert scenario.alert_id("127.0.0.1") is None and scenario.size({}, below_threshold=False) == 1
+    assert scenario.drill_events("127.0.0.1") == ("user.target.name", "drill-privilege-127-0-0-1")
+
+
+def test_the_privilege_gain_drill_has_no_below_the_threshold_run(tmp_path):
+    refused = drill_command("privilege-gain", "--offline", "--below-threshold", env=command_env(tmp_path))
+
+    assert refused.returncode == 2
+    assert "privilege-gain has no threshold to stay below: its rule fires on every event" in refused.stderr
 
 
 # --- the command: python -m drill, as make drill runs it ----------------------------------------------------

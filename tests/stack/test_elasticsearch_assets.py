@@ -63,6 +63,18 @@ INTENDED_FIELD_TYPES = {
     "user.name": "keyword",
     "user.target.name": "keyword",
     "source.ip": "ip",
+    # issue 19: the account, privilege and admin events, and the proxy's peer (ECS where ECS has the field:
+    # elastic/ecs generated/ecs/ecs_flat.yml gives event.code and user.target.group.name keyword, client.ip ip).
+    "event.code": "keyword",
+    "client.ip": "ip",
+    "user.target.group.name": "keyword",
+    "django.privilege.name": "keyword",
+    "django.privilege.old": "boolean",
+    "django.privilege.new": "boolean",
+    "django.object.type": "keyword",
+    "django.object.id": "keyword",
+    "django.object.operation": "keyword",
+    "django.client_request_id": "keyword",
     "url.path": "keyword",
     "url.query": "keyword",
     "url.original": "keyword",
@@ -72,7 +84,7 @@ INTENDED_FIELD_TYPES = {
 }
 # Fields whose values come from the request (or whose parse could go wrong): a bad value must be
 # dropped from the index, not reject the whole document.
-MALFORMED_TOLERANT_FIELDS = ("source.ip", "event.duration", "http.response.status_code", "http.response.body.bytes")
+MALFORMED_TOLERANT_FIELDS = ("source.ip", "client.ip", "event.duration", "http.response.status_code", "http.response.body.bytes")
 # Lucene refuses keyword terms over 32766 bytes; a UTF-8 character is at most 4 bytes.
 MAX_SAFE_IGNORE_ABOVE = 32766 // 4
 

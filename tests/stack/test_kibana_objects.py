@@ -452,8 +452,8 @@ def test_django_overview_dashboard_shows_volume_modules_status_latency_and_error
 
 def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_events():
     panels = panel_targets(by_title("dashboard", "Security events"))
-    assert [panel["type"] for panel in panels] == ["lens", "lens", "lens", "search", "search"]
-    auth, usernames, addresses, latest, alerts = panels
+    assert [panel["type"] for panel in panels] == ["lens", "lens", "lens", "search", "search", "search", "search"]
+    auth, usernames, addresses, latest, alerts, accounts, refused = panels
     buckets = [column for column in lens_columns(auth) if column["operationType"] == "filters"]
     assert [bucket["input"]["query"] for bucket in buckets[0]["params"]["filters"]] == [
         'event.action:"user_logged_in"',
@@ -467,6 +467,8 @@ def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_e
     assert latest["attributes"]["title"] == "Latest security events"
     assert alerts["attributes"]["title"] == "Security alerts"
     assert alerts["references"][0]["id"] == ALERTS_DATA_VIEW_ID
+    assert accounts["attributes"]["title"] == "Account and privilege changes"
+    assert refused["attributes"]["title"] == "Refused requests and worker timeouts"
 
 
 def test_alerts_data_view_reads_the_alerts_data_stream_by_the_time_the_connector_sets():
@@ -490,6 +492,20 @@ def test_alerts_data_view_reads_the_alerts_data_stream_by_the_time_the_connector
             ["event.action", "user.name", "source.ip", "url.path", "user_agent.original", "message"],
         ),
         ("Security alerts", "", ["rule.name", "alert.id", "alert.conditions", "runbook"]),
+        (
+            "Account and privilege changes",
+            "event.action:(password_changed or password_change_failed or password_reset_requested or "
+            "password_reset_completed or privilege_changed or user_created or user_deleted or user_deactivated or "
+            "admin_action or session_rejected)",
+            ["event.action", "user.name", "user.target.name", "user.target.group.name", "django.privilege.name",
+             "django.privilege.old", "django.privilege.new", "django.object.type", "django.object.id",
+             "django.object.operation", "source.ip", "client.ip", "message"],
+        ),
+        (
+            "Refused requests and worker timeouts",
+            "event.action:(request_refused or worker_timeout)",
+            ["event.action", "event.code", "source.ip", "message"],
+        ),
         (
             "Parse failures",
             'tags:("_grokparsefailure" or "_groktimeout" or "_dateparsefailure" or "multiline_codec_max_lines_reached"'
@@ -572,7 +588,8 @@ def test_rule_params_are_valid_es_query_params(rule):
         assert params["groupBy"] == "row"
         query = rule_esql(rule)
         assert query.index == "django-logs-*"
-        assert len(query.group_by) == 1  # one alert per source IP or per account
+        # One alert per source IP, per account, or per event (SECURITY_RULE_GROUPS).
+        assert len(query.group_by) == len(SECURITY_RULE_GROUPS[rule.path.stem])
     else:
         assert set(params) <= ES_QUERY_PARAM_KEYS
         assert params["searchType"] == "esQuery"
@@ -597,8 +614,12 @@ def test_rule_fields_are_mapped_and_the_time_field_is_a_date(rule):
 # tutorial format's "Login failed: <name>", "User logged in: <name>": docs/log-lines.md). An account is its
 # user name lowercased: ModelBackend's exact lookup is case-insensitive on a case-insensitive collation
 # (MySQL's default), so "alice", "Alice" and "ALICE" are one account an attacker could spread guesses over.
-PER_IP = ("column", "source.ip")
-PER_ACCOUNT = ("to_lower", ("column", "user.name"))
+# A rule that fires at once on each event (no threshold) alerts per event: its time, action, target and
+# privilege, so a second event while the first's alert is active is a new alert, not hidden in the first.
+PER_IP = [("column", "source.ip")]
+PER_ACCOUNT = [("to_lower", ("column", "user.name"))]
+PER_EVENT = [("column", "@timestamp"), ("column", "event.action"), ("column", "user.target.name"),
+             ("column", "django.privilege.name")]
 SECURITY_RULE_GROUPS = {
     "brute-force-account": PER_ACCOUNT,
     "brute-force-account-success": PER_ACCOUNT,
@@ -606,6 +627,7 @@ SECURITY_RULE_GROUPS = {
     "brute-force-success": PER_IP,
     "credential-stuffing": PER_IP,
     "suspicious-requests": PER_IP,
+    "privilege-gain": PER_EVENT,
 }
 
 
@@ -622,7 +644,7 @@ def test_every_security_detection_alerts_per_source_ip_or_per_account():
     security = {rule.path.stem: rule for rule in RULES if "security" in rule.body["tags"]}
     assert sorted(security) == sorted(SECURITY_RULE_GROUPS)
     for stem, rule in security.items():
-        assert grouping_expressions(rule) == [SECURITY_RULE_GROUPS[stem]], rule.path.name
+        assert grouping_expressions(rule) == SECURITY_RULE_GROUPS[stem], rule.path.name
 
 
 def actions_by_type(rule) -> dict[str, dict]:

@@ -23,6 +23,7 @@ from stack_models.logstash_config import parse_config
 from stack_models.logstash_config_tree import ConfigSyntaxError, Plugin, plugins
 from stack_models.logstash_inputs import path_matches
 from stack_models.logstash_pipeline import Pipeline
+from tests.support import contract_lines
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.config_files import flat_yaml
 from tests.support.engines import engine_for_tests, require_engine
@@ -365,8 +366,21 @@ def _dotted_fields(node: dict, prefix: str = "") -> set[str]:
     return fields
 
 
-def test_every_field_kibana_uses_is_produced_by_the_pipeline_and_mapped(documents):
-    produced = set().union(*(_dotted_fields(d.source) for name in LOG_FILES for d in documents[name]))
+@pytest.fixture(scope="module")
+def contract_documents(pipeline, tmp_path_factory) -> list:
+    """The documents of issue 19's sample lines (tests/support/contract_lines.py), which the app writes once the
+    package logs those events: every new event action, and an access line with its peer."""
+    folder = tmp_path_factory.mktemp("contract-lines")
+    samples = [*contract_lines.SECURITY_SAMPLES.values(), contract_lines.GROUP_MEMBERSHIP, contract_lines.GROUP_PERMISSION]
+    (folder / "security.log").write_text("".join(contract_lines.security_line(*sample, record_number=number)
+                                                 for number, sample in enumerate(samples, 1)))
+    (folder / "access.log").write_text(contract_lines.access_line(contract_lines.PEER_IP))
+    return [d for name in ("security.log", "access.log") for _, d in pipeline.process_file(folder / name)]
+
+
+def test_every_field_kibana_uses_is_produced_by_the_pipeline_and_mapped(documents, contract_documents):
+    produced = set().union(*(_dotted_fields(d.source) for name in LOG_FILES for d in documents[name]),
+                           *(_dotted_fields(d.source) for d in contract_documents))
     template = json.loads(INDEX_TEMPLATE_PATH.read_text())
     mapped = set(mapped_field_types(template))
     used = used_field_names()

@@ -621,7 +621,7 @@ def test_every_repository_rule_is_created_with_the_detection_settings_filled_in(
     rules = {stem: stack.rules[rule["id"]] for stem, rule in repository_rules().items()}
     assert set(rules) == {"brute-force-account", "brute-force-account-success", "brute-force-logins",
                           "brute-force-success", "credential-stuffing", "error-burst", "parse-failures",
-                          "suspicious-requests"}
+                          "privilege-gain", "suspicious-requests"}
     assert "${" not in json.dumps(list(rules.values()))
     assert rules["brute-force-logins"]["params"]["threshold"] == [3]
     assert rules["brute-force-success"]["params"]["esqlQuery"]["esql"].endswith("WHERE failures > 3 AND last_login > first_failure")

@@ -316,7 +316,7 @@ def test_every_repository_rule_is_owned_by_django_alerting(stack, passwords):
     assert run_setup(stack, REPO_ROOT, passwords).returncode == 0
 
     rule_ids = [json.loads(path.read_text())["id"] for path in sorted((REPO_ROOT / "kibana" / "rules").glob("*.json"))]
-    assert len(rule_ids) == 8
+    assert len(rule_ids) == 9
     assert {stack.rules[rule_id]["api_key_owner"] for rule_id in rule_ids} == {"django_alerting"}
 
 

@@ -1,0 +1,119 @@
+"""Sample lines of issue 19's line contract (/tmp/plan/contract.md, django_elk_logging/log_lines.py's
+CONTEXT_FIELDS), written out literally as the package writes them: one per new event action, and the access
+line with and without its trailing peer field.
+
+Each value is escaped as log_lines._render_value escapes it (escaping.neutralise with quoted=True: a quote as
+\\x22, a backslash doubled, a bidi or control character as \\uXXXX or \\xXX; quoted unless it is all
+[A-Za-z0-9._:/@+-]). tests/stack/test_pipeline_account_events.py checks that the package's formatter writes
+exactly these contexts from the raw values, so a drift of either side fails there.
+"""
+
+# A request id and the peer of every sample; the record ids tell the documents apart.
+REQUEST_ID = "0123456789abcdef0123456789abcdef"
+PEER_IP = "10.0.0.2"
+CLIENT_IP = "203.0.113.7"
+TIMESTAMP = "2026-12-08 10:00:00,000"
+
+# action -> (level, the context after request_id and record_id, the message), with the raw field values
+# the context renders (None: a value the sample does not check against the package).
+SECURITY_SAMPLES = {
+    "password_changed": (
+        "INFO",
+        'event=password_changed event_code=authn_password_change user=alice target_user="bob\\u202e" '
+        f"client_ip={CLIENT_IP} peer_ip={PEER_IP} client_request_id=client-req-0001 "
+        "path=/accounts/password_change/ user_agent=\"Mozilla/5.0 (X11)\"",
+        "Password changed for bob\\u202e",
+    ),
+    "password_change_failed": (
+        "WARNING",
+        "event=password_change_failed event_code=authn_password_change_fail user=alice target_user=alice "
+        f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/password_change/",
+        "Password change failed for alice: password_incorrect, password_too_short",
+    ),
+    "password_reset_requested": (
+        "INFO",
+        'event=password_reset_requested event_code=authn_password_change user="mallory\\x22 new=true" '
+        f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/password_reset/",
+        'Password reset requested for mallory" new=true',
+    ),
+    "password_reset_completed": (
+        "INFO",
+        "event=password_reset_completed event_code=authn_password_change target_user=bob "
+        f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/reset/MQ/set-password/",
+        "Password reset completed for bob",
+    ),
+    "session_rejected": (
+        "WARNING",
+        "event=session_rejected event_code=session_use_after_expire user=alice "
+        f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/profile/",
+        "Session rejected: the user's password changed since",
+    ),
+    "privilege_changed": (
+        "WARNING",
+        'event=privilege_changed event_code=authz_change user=admin target_user=bob privilege=is_superuser '
+        f"old=false new=true client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/42/change/",
+        "Privilege is_superuser of bob changed from false to true",
+    ),
+    "user_created": (
+        "WARNING",
+        "event=user_created event_code=user_created user=admin target_user=carol "
+        f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/add/",
+        "User carol created",
+    ),
+    "user_deleted": (
+        "WARNING",
+        "event=user_deleted event_code=user_deleted user=admin target_user=carol "
+        f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/43/delete/",
+        "User carol deleted",
+    ),
+    "admin_action": (
+        "WARNING",
+        "event=admin_action event_code=authz_admin user=admin target_user=bob object_type=auth.user object_id=42 "
+        f"operation=change client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/42/change/",
+        "Admin change of auth.user 42",
+    ),
+    "request_refused": (
+        "WARNING",
+        f"event=request_refused event_code=input_validation_fail client_ip={CLIENT_IP}",
+        "Request refused: 400 Invalid HTTP request line: 'GET /x HTTP/1.1 junk'",
+    ),
+    "worker_timeout": (
+        "WARNING",
+        "event=worker_timeout event_code=sys_crash",
+        "Worker timeout (pid:4242)",
+    ),
+}
+# privilege_changed on a group, and on a group's permissions (target_group, no target_user).
+GROUP_MEMBERSHIP = (
+    "WARNING",
+    'event=privilege_changed event_code=authz_change user=admin target_user=bob privilege="group:ops team" '
+    "old=false new=true",
+    "Privilege group:ops team of bob changed from false to true",
+)
+GROUP_PERMISSION = (
+    "WARNING",
+    'event=privilege_changed event_code=authz_change user=admin target_group="ops team" '
+    "privilege=permission:auth.delete_user old=false new=true",
+    "Privilege permission:auth.delete_user of group ops team changed from false to true",
+)
+
+# A value written to forge a field, a record or the context's end, and its rendering (quoted, escaped).
+HOSTILE_VALUE = 'x" ] user=root new=true \\ \u202e\nINFO'
+HOSTILE_WRITTEN = '"x\\x22 ] user=root new=true \\\\ \\u202e\\nINFO"'
+
+
+def security_line(level: str, context: str, message: str, record_number: int = 1, module: str = "signals",
+                  request_id: str = REQUEST_ID) -> str:
+    """One security record as log_lines.SafeFormatter writes it (the app's verbose format)."""
+    return (f"{level} {TIMESTAMP} {module} [request_id={request_id} record_id={record_number:016x} {context}] "
+            f"{message}\n")
+
+
+# The access line (access_lines.ACCESS_LOG_FORMAT): before issue 19, and with the trailing peer field.
+ACCESS_BEFORE = (f'{CLIENT_IP} - - [08/Dec/2026:10:00:00 +0000] "GET /x?a=1 HTTP/1.1" 200 5 "-" "curl/8" 1234567 '
+                 f"{REQUEST_ID} 00000000000000a1")
+
+
+def access_line(peer: str | None) -> str:
+    """The access line, with ``peer`` as its trailing field (None: a line written before it existed)."""
+    return ACCESS_BEFORE + ("" if peer is None else f" {peer}") + "\n"
