@@ -235,7 +235,7 @@ test-integration: $(VENV)/.installed ## Run the live tests against the running s
 # prints its figures and appends them to bench/RESULTS.md.
 # `make bench BENCH_BEFORE=<git revision>` also serves our logging package as it was then, interleaved.
 BENCH_BEFORE ?=
-BENCHMARKS := logging_overhead request_overhead first_request sustained_integrity parse_cost memory_budget check_logs_rate
+BENCHMARKS := logging_overhead escaping_cost request_overhead first_request sustained_integrity parse_cost memory_budget check_logs_rate
 
 bench: $(VENV)/.installed ## Run the benchmarks (bench/), print their ratios and append them to bench/RESULTS.md
 	$(call require_python,VENV_PYTHON)

@@ -33,12 +33,13 @@ def environment(*paths: Path, log_dir: Path | None = None, **variables: str) -> 
 
 
 @contextmanager
-def serving(command: list[str], port: int, env: dict[str, str], cwd: Path):
-    """``command`` (a server listening on ``port``) until the block ends; its output on failure."""
+def serving(command: list[str], port: int, env: dict[str, str], cwd: Path, umask: int = -1):
+    """``command`` (a server listening on ``port``, started with ``umask`` unless -1) until the block ends;
+    its output on failure."""
     output = cwd / f"server-{port}.out"
     with output.open("w") as sink:
         process = subprocess.Popen([sys.executable, "-m", *command], cwd=cwd, env=env, stdout=sink,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, umask=umask)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:

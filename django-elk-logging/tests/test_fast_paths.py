@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -22,19 +23,28 @@ from django_elk_logging.access_lines import ACCESS_LOG_FORMAT, rendered_atoms
 from django_elk_logging.log_lines import CUT_MARKER, AppendOnlyFileHandler, SafeFormatter
 
 FORMAT = "{levelname} {asctime} {module} {message}"
+# The printable characters drawn as nothing or as blank space, by their Unicode names.
+INVISIBLE_NAMES = ("HANGUL FILLER", "HANGUL CHOSEONG FILLER", "HANGUL JUNGSEONG FILLER", "VARIATION SELECTOR", "COMBINING GRAPHEME JOINER", "KHMER VOWEL INHERENT", "BRAILLE PATTERN BLANK")
 
 
 def escaped_the_long_way(text: str, quoted: bool) -> str:
-    """Every character asked on its own, as the truncating path does."""
-    return "".join(escaping.escape_char(ch) if escaping.needs_escape(ch, quoted) else ch for ch in text)
+    """Every character asked on its own, a combining mark with the character before it."""
+    pieces = []
+    before = ""  # what the character before was logged as
+    for index, ch in enumerate(text):
+        lone_mark = unicodedata.category(ch).startswith("M") and (
+            before in ("", " ", '"', "=") or before.startswith("\\") or ch == text[index - 1]
+        )
+        before = escaping.escape_char(ch) if escaping.needs_escape(ch, quoted) or lone_mark else ch
+        pieces.append(before)
+    return "".join(pieces)
 
 
 TEXT = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(codec="ascii")),
-    st.lists(st.sampled_from(["a", " ", "\\", '"', "\n", "\x1b", "\u00a0", "\u2028", "\u202e", "\ud800", "é", "\ue000", "\u3000", "字"])).map(
-        "".join
-    ),
+    st.lists(st.sampled_from(["a", " ", "\\", '"', "=", "\n", "\x1b", "\u00a0", "\u2028", "\u202e", "\ud800", "é", "\ue000",
+                              "\u3000", "字", "\u0301", "\u0302", "\u093f", "\u3164", "\ufe0f", "\u2800", "’"])).map("".join),
 )
 
 
@@ -43,10 +53,12 @@ def test_neutralise_returns_what_the_pattern_alone_returns(text, quoted):
     assert escaping.neutralise(text, 10**6, quoted=quoted) == escaped_the_long_way(text, quoted)
 
 
-def test_no_printable_character_but_the_backslash_and_the_quote_is_ever_escaped():
+def test_the_printable_characters_escaped_wherever_they_stand_are_the_backslash_the_quote_and_the_invisible():
+    # Text with none of them and no combining mark is returned as it is: test_neutralise_examples.
     printable = [ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isprintable()]
-    assert {ch for ch in printable if escaping.needs_escape(ch)} == {"\\"}
-    assert {ch for ch in printable if escaping.needs_escape(ch, quoted=True)} == {"\\", '"'}
+    invisible = {ch for ch in printable if any(part in unicodedata.name(ch, "") for part in INVISIBLE_NAMES)}
+    assert {ch for ch in printable if escaping.needs_escape(ch)} == {"\\"} | invisible
+    assert {ch for ch in printable if escaping.needs_escape(ch, quoted=True)} == {"\\", '"'} | invisible
 
 
 @pytest.mark.parametrize(
@@ -56,7 +68,8 @@ def test_no_printable_character_but_the_backslash_and_the_quote_is_ever_escaped(
         ('say "hi"', False, 'say "hi"'),
         ('say "hi"', True, "say \\x22hi\\x22"),
         ("a\\b", False, "a\\\\b"),
-        ("no\u00a0break", True, "no\u00a0break"),  # not printable, yet not escaped (Zs)
+        ("no\u00a0break", True, "no\\xa0break"),  # a space separator but the ASCII space
+        ("caf\u00e9 \u65e5\u672c", True, "caf\u00e9 \u65e5\u672c"),  # printable, no mark: as it is
         ("x\x1b[31m\r\n\x85\u2028", False, "x\\x1b[31m\\r\\n\\x85\\u2028"),
     ],
 )

@@ -22,7 +22,8 @@ LINE_START = re.compile(
     r"(Level -?[0-9]+|[^ \t\n\v\f\r:]+) [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{3} ([^ \t\n\v\f\r]+) (.*)",
     re.S)
 NAMES = st.text(
-    alphabet=st.sampled_from(["a", " ", ":", "\\", "\n", "\r", "\t", "\u00a0", "\u2028", "\u202e", "<", ">", "é"]),
+    alphabet=st.sampled_from(["a", " ", ":", "\\", "\n", "\r", "\t", "\u00a0", "\u2028", "\u202e", "<", ">", "é", "\u3164",
+                              "\u0301"]),
 )
 
 
@@ -55,6 +56,9 @@ def test_examples():
         ("/app/a\\b.py", "Level 25"): ("Level 25", r"a\\b"),
         ("/app/x\ny.py", "BAD\nLEVEL"): (r"BAD\nLEVEL", r"x\ny"),
         ("", ""): ("-", "-"),
+        # Printable, yet escaped: an invisible letter, a mark with nothing to combine with, a no-break space.
+        ("/app/views\u3164.py", "\u0301INFO"): (r"\u0301INFO", r"views\u3164"),
+        ("/app/\u0301views.py", "INFO\u00a0"): (r"INFO\xa0", r"\u0301views"),
     }
     for (pathname, level_name), expected in cases.items():
         level, module, _ = LINE_START.fullmatch(SafeFormatter(FORMAT).format(_record(pathname, level_name))).groups()

@@ -141,3 +141,39 @@ def test_hostile_path_in_a_security_event_is_one_parsable_line(app_logs, path):
     assert event["event"]["action"] == "disallowed_host"
     assert_round_trips(event["url"]["path"], "/" + path)
     assert text.startswith(first_line)
+
+
+# "admin" with a piece drawn as nothing or as blank space (escaping.py's classes), before, inside or after it.
+LOOK_ALIKE_PIECES = [
+    " ", "\u00a0", "\u2000", "\u200a", "\u202f", "\u3000", "\u115f", "\u1160", "\u3164", "\uffa0", "\u2800",
+    "\u034f", "\ufe0f", "\U000e0100", "\u180b", "\u17b4", "\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad",
+    "\u0301", "\u0301\u0301",
+]
+# What renderers draw as nothing (besides format characters): escaping.py's table, copied from Unicode's
+# DerivedCoreProperties.txt (Default_Ignorable_Code_Point outside C* and Z*) with U+2800.
+INVISIBLE = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x2800, 0x3164,
+             *range(0xFE00, 0xFE10), 0xFFA0, *range(0xE0100, 0xE01F0)}
+
+
+def visible(text: str) -> str:
+    """What a reader sees: what is drawn as nothing removed, blank space as a space, the line's end trimmed."""
+    shown = (" " if unicodedata.category(ch)[0] == "Z" else ch for ch in text
+             if ord(ch) not in INVISIBLE and unicodedata.category(ch) not in ("Cf", "Cc"))
+    return "".join(shown).rstrip(" ")
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+def test_look_alike_variants_of_admin_never_give_lines_that_look_alike(app_logs):
+    # authenticate(), as an API calls it: no form normalises the name first.
+    variants = ["admin", *(("admin"[:at] + piece + "admin"[at:]) for piece in LOOK_ALIKE_PIECES for at in (0, 3, 5))]
+    shown = {}
+    for variant in variants:
+        app_logs.mark()
+        assert authenticate(username=variant, password="x") is None
+        text = app_logs.text("security.log")
+        event = check_single_line_event(app_logs.log_dir / "security.log", text)
+        assert_round_trips(event["user"]["name"], variant)
+        # The line from the user field on: what the timestamp and record id leave the same for one name.
+        shown[variant] = visible(text[text.index(" user="):])
+
+    assert len(set(shown.values())) == len(variants), [name for name in variants if list(shown.values()).count(shown[name]) > 1]

@@ -1,5 +1,6 @@
 """The stack's log rotation: rename only, bounded copies, and nothing lost while the app writes."""
 
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -76,3 +77,6 @@ def test_rotating_under_a_running_app_loses_no_line(tmp_path):
     assert len(list(app.log_dir.glob("django_debug.log.*"))) == 6
     assert len(app_lines) == 2 * requests
     assert len(access_lines) == requests
+    # Created 0640 by the package's handler (the group reads: Logstash's), kept by every rename.
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in app.log_dir.glob("*.log*")} == dict.fromkeys(
+        (path.name for path in app.log_dir.glob("*.log*")), 0o640)

@@ -58,6 +58,9 @@ _DJANGO_LOG_MODULE = "django.utils.log"
 _DJANGO_ESCAPING_FUNCTIONS = frozenset({"log_response", "log_message"})
 # What Python names a level that has no name; the pipeline reads it with its space (patterns/django, DJANGO_LEVEL).
 _UNNAMED_LEVEL = re.compile(r"Level -?[0-9]+")
+# The mode of a log file AppendOnlyFileHandler creates: the owner writes, the group (the log shipper's)
+# reads, others nothing.
+FILE_PERMISSIONS = 0o640
 # Closes a line that a cut write left without its newline, before the next record.
 CUT_MARKER = "...[record cut short by a failed write]"
 
@@ -109,8 +112,8 @@ def original_message(record: logging.LogRecord) -> str:
 
 
 def _is_word(text: str) -> bool:
-    """Not empty, nothing in ``text`` to escape, and no space: it stays one field as it is."""
-    return text != "" and text.isprintable() and " " not in text and "\\" not in text
+    """Not empty, written as it is (nothing to escape, nothing cut), and no space: it stays one field as it is."""
+    return text != "" and " " not in text and neutralise(text, MAX_FIELD_CHARS) == text
 
 
 def _render_value(value: object) -> str:
@@ -218,9 +221,16 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
     last byte and first closes that line with CUT_MARKER. Each append, with that
     check, holds an exclusive flock(2) of the file, on an open file of this process's
     own: a forked child reopens the file before its first append.
+
+    A file the handler creates gets exactly ``permissions`` (FILE_PERMISSIONS: owner read-write, group
+    read), whatever the process's umask: the log shipper reads it as a member of the file's group, and a
+    umask of 077 would otherwise lock it out of every file created after a rotation, unnoticed until
+    then. A file that already exists keeps its mode.
     """
 
-    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None):
+    def __init__(self, filename, mode="a+", encoding=None, delay=False, errors=None, permissions=FILE_PERMISSIONS):
+        # Set before the parent's __init__, which opens the file unless delay.
+        self.permissions = permissions
         # "a+" (O_APPEND | O_RDWR): the last byte must be readable.
         super().__init__(filename, mode, encoding, delay, errors)
         self.failure: str | None = None
@@ -230,6 +240,30 @@ class AppendOnlyFileHandler(logging.handlers.WatchedFileHandler):
         # Set in a forked child: the file was opened by the parent (_after_fork_in_child).
         self._inherited = False
         _HANDLERS.add(self)
+
+    def _open(self):
+        # FileHandler._open (logging/__init__.py), with an opener that sets the mode of a file it creates;
+        # WatchedFileHandler reopens through it after a rename (logging/handlers.py, reopenIfNeeded).
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=self._opener)
+
+    def _opener(self, path: str, flags: int) -> int:
+        """open(2) for open(): a file this call creates gets exactly ``permissions``."""
+        if not flags & os.O_CREAT:
+            return os.open(path, flags)
+        while True:
+            try:
+                descriptor = os.open(path, flags | os.O_EXCL, self.permissions)
+            except FileExistsError:
+                try:
+                    return os.open(path, flags & ~os.O_CREAT)
+                except FileNotFoundError:  # removed between the two calls: create it after all
+                    continue
+            try:
+                os.fchmod(descriptor, self.permissions)  # the bits the umask took off
+            except OSError:
+                os.close(descriptor)
+                raise
+            return descriptor
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
