@@ -25,7 +25,8 @@ from pathlib import Path
 # make bench runs it in the venv that installed the package (requirements-dev.txt).
 from django_elk_logging.access_lines import ACCESS_LOG_FORMAT
 from django_elk_logging.gunicorn import AccessLogger
-from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter
+from django_elk_logging.log_files import AppendOnlyFileHandler
+from django_elk_logging.log_lines import SafeFormatter
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
@@ -37,7 +38,8 @@ FIRST_RECORD_PROGRAM = """
 import logging, statistics, sys, time
 import django.core.handlers.wsgi, sentry_sdk  # a worker has these loaded anyway: not counted
 start = time.perf_counter()
-from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter
+from django_elk_logging.log_files import AppendOnlyFileHandler
+from django_elk_logging.log_lines import SafeFormatter
 imported = time.perf_counter()
 handler = AppendOnlyFileHandler(sys.argv[1])
 handler.setFormatter(SafeFormatter("{levelname} {asctime} {module} {message}", style="{"))
@@ -122,7 +124,7 @@ def access_line_ratio(directory: str) -> str:
     runs = {}
     for name, logger_class, handler_class in (
         ("baseline", Logger, "logging.handlers.WatchedFileHandler"),
-        ("safe", AccessLogger, "django_elk_logging.log_lines.AppendOnlyFileHandler"),
+        ("safe", AccessLogger, "django_elk_logging.log_files.AppendOnlyFileHandler"),
     ):
         # gunicorn configures the one gunicorn.access logger: each run takes its turn with its own.
         logger = access_logger(logger_class, handler_class, Path(directory) / f"access-{name}.log")

@@ -22,7 +22,8 @@ from pathlib import Path
 # The package from this folder, whether or not the venv installed it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from django_elk_logging.log_lines import AppendOnlyFileHandler, SafeFormatter  # noqa: E402
+from django_elk_logging.log_files import AppendOnlyFileHandler  # noqa: E402
+from django_elk_logging.log_lines import SafeFormatter  # noqa: E402
 
 FORMAT = "{levelname} {asctime} {module} {message}"
 

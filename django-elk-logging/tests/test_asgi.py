@@ -15,7 +15,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.test import AsyncClient
 
 from django_elk_logging.asgi import AccessLogMiddleware
-from django_elk_logging.log_lines import AppendOnlyFileHandler
+from django_elk_logging.log_files import AppendOnlyFileHandler
 from django_elk_logging.logging_settings import ACCESS_LOGGER
 from servers import environment, free_port, request, serving
 from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from django_elk_logging import escaping, log_lines
 from django_elk_logging.access_lines import ACCESS_LOG_FORMAT, rendered_atoms
-from django_elk_logging.log_lines import CUT_MARKER, AppendOnlyFileHandler, SafeFormatter
+from django_elk_logging.log_files import CUT_MARKER, AppendOnlyFileHandler
+from django_elk_logging.log_lines import SafeFormatter
 
 FORMAT = "{levelname} {asctime} {module} {message}"
 # The printable characters drawn as nothing or as blank space, by their Unicode names.

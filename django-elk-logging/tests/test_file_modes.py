@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from django_elk_logging.log_lines import AppendOnlyFileHandler
+from django_elk_logging.log_files import AppendOnlyFileHandler
 from servers import environment, free_port, request, serving
 
 UMASKS = [0o022, 0o077, 0o002, 0o000]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from django_elk_logging.log_lines import CUT_MARKER
+from django_elk_logging.log_files import CUT_MARKER
 from log_writer import Writer, message
 
 TIMESTAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 from django_elk_logging.asgi import AccessLogMiddleware
-from django_elk_logging.log_lines import AppendOnlyFileHandler
+from django_elk_logging.log_files import AppendOnlyFileHandler
 from django_elk_logging.logging_settings import ACCESS_LOGGER
 
 from bench.gunicorn_runner import APP_DIR, free_port, migrate

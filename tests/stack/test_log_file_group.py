@@ -1,4 +1,4 @@
-"""The app's log files are 0640 (django_elk_logging.log_lines.FILE_PERMISSIONS, django-elk-logging/tests/
+"""The app's log files are 0640 (django_elk_logging.log_files.FILE_PERMISSIONS, django-elk-logging/tests/
 test_file_modes.py): Logstash, which reads them
 from the shared app-logs volume, must be in the group they are created with.
 

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django_elk_logging.log_lines import CUT_MARKER, MAX_TRACEBACK_LINES, SafeFormatter
+from django_elk_logging.log_files import CUT_MARKER
+from django_elk_logging.log_lines import MAX_TRACEBACK_LINES, SafeFormatter
 
 from stack_models.grok import PYGROK_PATTERNS_DIR, GrokError, load_patterns, read_patterns_file
 from stack_models.logstash_config_tree import Plugin, plugins

@@ -13,7 +13,7 @@ import shlex
 import pytest
 from django.conf import settings
 from django.core.management import get_commands, load_command_class
-from django_elk_logging.log_lines import CUT_MARKER
+from django_elk_logging.log_files import CUT_MARKER
 
 from drill.scenarios import SCENARIOS
 from stack_models.es_fields import mapped_fields

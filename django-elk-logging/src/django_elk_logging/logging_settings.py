@@ -76,7 +76,7 @@ def log_file_handler(filename, route: str, formatter: str = "verbose") -> dict:
     if route not in (SECURITY_ONLY, NOT_SECURITY):
         raise ValueError(f"route must be {SECURITY_ONLY!r} or {NOT_SECURITY!r}, not {route!r}")
     return {
-        "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
+        "class": "django_elk_logging.log_files.AppendOnlyFileHandler",
         "filename": log_file(filename),
         "encoding": "utf-8",
         "formatter": formatter,
@@ -87,7 +87,7 @@ def log_file_handler(filename, route: str, formatter: str = "verbose") -> dict:
 def access_file_handler(filename, formatter: str) -> dict:
     """Access lines appended to ``filename``, opened at the first line (a process that writes none never opens it)."""
     return {
-        "class": "django_elk_logging.log_lines.AppendOnlyFileHandler",
+        "class": "django_elk_logging.log_files.AppendOnlyFileHandler",
         "filename": log_file(filename),
         "encoding": "utf-8",
         "delay": True,
