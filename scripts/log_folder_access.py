@@ -112,7 +112,8 @@ def fixes(folder: Path, folder_blocked: bool, files: list[Path]) -> list[str]:
     )
     return [
         "Fix it with one of these, then make up again:",
-        "  " + " && ".join(by_mode) + "   (your app must then create its log files readable by others too, e.g. umask 022)",
+        "  " + " && ".join(by_mode) + "   (your app must then create its log files readable by others too: "
+        'django-elk-logging creates them 0640 whatever the umask, unless its handlers say "permissions": 0o644)',
         "  " + " && ".join(by_acl) + f"   (only uid {LOGSTASH_UID}; the default entry covers files created later)",
     ]
 

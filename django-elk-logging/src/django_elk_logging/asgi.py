@@ -31,8 +31,9 @@ from .access_lines import (
 from .log_lines import new_record_id
 from .logging_settings import ACCESS_LOGGER
 
-# ASGI servers bound the request line themselves (uvicorn's h11 at 16 KiB of head, for one);
-# escaping makes a character at most four.
+# ASGI servers bound the request line themselves (uvicorn's h11 at 16 KiB of head, for one). The line is
+# Latin-1 text (raw_path and query_string are decoded so), and escaping makes such a character at most
+# four (\xNN); redaction less (the shortest secret parameter, "sig=x&", grows 2.5 times).
 MAX_REQUEST_LINE_CHARS = 4 * 64 * 1024
 # No answer was begun: the app failed or returned without one (the server answers 500 itself), or the
 # client went away first (nginx's 499, "client closed request"): Django's handler then returns quietly

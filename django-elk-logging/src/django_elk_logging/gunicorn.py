@@ -37,7 +37,8 @@ from .logging_settings import (
 
 # gunicorn/http/message.py (Request.__init__): limit_request_line from 8190 means 8190, and it answers 414
 # to anything longer; 0 means no limit with gunicorn's Python parser (1 MiB with its C parser), so past
-# 1 MiB the line is cut and no longer parses. Escaping makes a character at most four.
+# 1 MiB the line is cut and no longer parses. The line is Latin-1 (gunicorn decodes RAW_URI so), and
+# escaping makes such a character at most four (\xNN); redaction less ("sig=x&" grows 2.5 times).
 _LINE_LIMIT_CAP, _UNLIMITED_LINE = 8190, 1024 * 1024
 
 
