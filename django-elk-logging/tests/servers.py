@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def _accepts(port: int) -> bool:
 
 
 @contextmanager
-def _running(command: list[str], ready, output: Path, env: dict[str, str], cwd: Path, umask: int = -1):
+def _running(command: list[str], ready: Callable[[], bool], output: Path, env: dict[str, str], cwd: Path,
+             umask: int = -1):
     """``command`` (started with ``umask`` unless -1, its output in ``output``) until the block ends, once
     ``ready()``; its output on failure."""
     with output.open("w") as sink:
