@@ -1,4 +1,4 @@
-"""Real servers (gunicorn, uvicorn) on a loopback port, as subprocesses of the package's tests."""
+"""Real servers (gunicorn, uvicorn) on a loopback port or a Unix socket, as subprocesses of the package's tests."""
 
 import http.client
 import os
@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,11 +33,33 @@ def environment(*paths: Path, log_dir: Path | None = None, **variables: str) -> 
     return env
 
 
+# The README's two lines for gunicorn, with its health probes quiet from the loopback network.
+PROBED_GUNICORN_CONFIG = """
+from django_elk_logging.gunicorn import AccessLogger, log_config_dict
+
+bind = "127.0.0.1:{port}"
+workers = 1
+control_socket_disable = True
+AccessLogger.skipped_paths = frozenset({{"/healthz"}})
+AccessLogger.probe_networks = ["127.0.0.1/32"]
+logger_class = AccessLogger
+logconfig_dict = log_config_dict({log_dir!r})
+"""
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 @contextmanager
-def serving(command: list[str], port: int, env: dict[str, str], cwd: Path, umask: int = -1):
-    """``command`` (a server listening on ``port``, started with ``umask`` unless -1) until the block ends;
-    its output on failure."""
-    output = cwd / f"server-{port}.out"
+def _running(command: list[str], ready: Callable[[], bool], output: Path, env: dict[str, str], cwd: Path,
+             umask: int = -1):
+    """``command`` (started with ``umask`` unless -1, its output in ``output``) until the block ends, once
+    ``ready()``; its output on failure."""
     with output.open("w") as sink:
         process = subprocess.Popen([sys.executable, "-m", *command], cwd=cwd, env=env, stdout=sink,
                                    stderr=subprocess.STDOUT, umask=umask)
@@ -44,16 +67,24 @@ def serving(command: list[str], port: int, env: dict[str, str], cwd: Path, umask
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             assert process.poll() is None, f"{command[0]} exited:\n{output.read_text()}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            if ready():
                 break
-            except OSError:
-                assert time.monotonic() < deadline, f"{command[0]} did not listen within {START_TIMEOUT} s"
-                time.sleep(0.1)
+            assert time.monotonic() < deadline, f"{command[0]} did not listen within {START_TIMEOUT} s"
+            time.sleep(0.1)
         yield output
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def serving(command: list[str], port: int, env: dict[str, str], cwd: Path, umask: int = -1):
+    """``command`` (a server listening on ``port``) until the block ends; see _running."""
+    return _running(command, lambda: _accepts(port), cwd / f"server-{port}.out", env, cwd, umask)
+
+
+def serving_on_socket(command: list[str], path: Path, env: dict[str, str], cwd: Path):
+    """``command`` (a server binding the Unix socket ``path``) until the block ends; see _running."""
+    return _running(command, path.exists, cwd / "server-socket.out", env, cwd)
 
 
 def request(port: int, method: str, path: str, headers: dict[str, str] | None = None,

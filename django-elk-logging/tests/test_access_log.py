@@ -4,26 +4,11 @@ one escaped line per request in the package's format, no credentials."""
 import http.client
 import re
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
-from servers import environment, free_port, request, serving
+from servers import PROBED_GUNICORN_CONFIG, environment, free_port, request, serving, serving_on_socket
 from wsgi_for_tests import APP_REQUEST_ID
-
-CONFIG = """
-from django_elk_logging.gunicorn import AccessLogger, log_config_dict
-
-bind = "127.0.0.1:{port}"
-workers = 1
-control_socket_disable = True
-AccessLogger.skipped_paths = frozenset({{"/healthz"}})
-AccessLogger.probe_networks = ["127.0.0.1/32"]
-logger_class = AccessLogger
-logconfig_dict = log_config_dict({log_dir!r})
-"""
 
 ACCESS_LINE = re.compile(
     r'(?P<client>\S+) - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
@@ -36,7 +21,7 @@ ACCESS_LINE = re.compile(
 def access_lines(tmp_path_factory) -> list[str]:
     workdir = tmp_path_factory.mktemp("access")
     port = free_port()
-    (workdir / "gunicorn.conf.py").write_text(CONFIG.format(port=port, log_dir=str(workdir)))
+    (workdir / "gunicorn.conf.py").write_text(PROBED_GUNICORN_CONFIG.format(port=port, log_dir=str(workdir)))
     command = ["gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "wsgi_for_tests:application"]
     with serving(command, port, environment(), workdir):  # this gunicorn writes where its config says
         request(port, "GET", "/", {"User-Agent": 'agent "quoted" \\ end', "Referer": 'http://x/"a"'})
@@ -101,23 +86,14 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 def test_on_a_unix_socket_the_client_is_a_dash_and_the_line_keeps_its_shape(tmp_path):
     # gunicorn gives REMOTE_ADDR "" on a Unix socket (gunicorn/http/wsgi.py): the field must not vanish.
     sock = tmp_path / "gunicorn.sock"
-    config = CONFIG.format(port=0, log_dir=str(tmp_path)).replace('bind = "127.0.0.1:0"', f'bind = "unix:{sock}"')
+    config = PROBED_GUNICORN_CONFIG.format(port=0, log_dir=str(tmp_path)).replace('"127.0.0.1:0"', f'"unix:{sock}"')
     (tmp_path / "gunicorn.conf.py").write_text(config)
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"),
-                                "wsgi_for_tests:application"], cwd=tmp_path, env=environment(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not sock.exists():
-            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not bind its socket"
-            time.sleep(0.1)
+    command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "wsgi_for_tests:application"]
+    with serving_on_socket(command, sock, environment(), tmp_path):
         connection = UnixHTTPConnection(str(sock))
         connection.request("GET", "/over-a-socket")
         assert connection.getresponse().status == 200
         connection.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
     [line] = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
     assert line.startswith("- - - [") and line.endswith(" -") and parse(line.replace("- - - [", "127.0.0.1 - - [", 1))["request"] == (

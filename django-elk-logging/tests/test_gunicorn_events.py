@@ -7,14 +7,12 @@ repr (so the line's own escaping doubles its backslashes).
 
 import re
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
 from projects import new_project, readme_block
-from servers import environment, free_port, request, serving
+from servers import environment, free_port, request, serving, serving_on_socket
 
 LIMITS = """
 limit_request_line = 2000
@@ -169,22 +167,13 @@ def test_on_a_unix_socket_a_refusal_has_no_client_ip(tmp_path):
     path = tmp_path / "gunicorn.sock"
     config = CONFIG.format(port=0, timeout=30, log_dir=str(tmp_path)).replace('"127.0.0.1:0"', f'"unix:{path}"')
     (tmp_path / "gunicorn.conf.py").write_text(config)
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"),
-                                "wsgi_for_tests:application"], cwd=tmp_path, env=environment(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not path.exists():
-            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not bind its socket"
-            time.sleep(0.1)
+    command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "wsgi_for_tests:application"]
+    with serving_on_socket(command, path, environment(), tmp_path):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(20)
             sock.connect(str(path))
             sock.sendall(b"GET / HTTP/1.1\r\nX-Long: " + b"b" * 100 + b"\r\n\r\n")
             assert sock.recv(4096).startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
     [record] = lines(tmp_path / "security.log")
     assert re.fullmatch(

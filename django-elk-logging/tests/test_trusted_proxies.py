@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from servers import environment, free_port, request, serving
+from servers import PROBED_GUNICORN_CONFIG, environment, free_port, request, serving
 from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP
 
 PROXY, UNTRUSTED, BLOCKED = "127.0.0.1", "127.0.0.2", "127.0.0.3"
@@ -38,18 +38,6 @@ ACCESS_LINE = re.compile(
     r'(?P<client>\S+) - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+) "[^"]*" "(?P<agent>[^"]*)" '
     r'\d+ (?P<request_id>\S+) [0-9a-f]{16} (?P<peer>\S+)'
 )
-
-GUNICORN_CONFIG = """
-from django_elk_logging.gunicorn import AccessLogger, log_config_dict
-
-bind = "127.0.0.1:{port}"
-workers = 1
-control_socket_disable = True
-AccessLogger.skipped_paths = frozenset({{"/healthz"}})
-AccessLogger.probe_networks = ["127.0.0.1/32"]
-logger_class = AccessLogger
-logconfig_dict = log_config_dict({log_dir!r})
-"""
 
 PROBED_ASGI = """
 import os
@@ -80,7 +68,7 @@ def run(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp(request.param)
     port, log_dir = free_port(), workdir / "logs"
     if request.param == "gunicorn":
-        (workdir / "gunicorn.conf.py").write_text(GUNICORN_CONFIG.format(port=port, log_dir=str(log_dir)))
+        (workdir / "gunicorn.conf.py").write_text(PROBED_GUNICORN_CONFIG.format(port=port, log_dir=str(log_dir)))
         command = ["gunicorn", "--config", str(workdir / "gunicorn.conf.py"), "django.core.wsgi:get_wsgi_application()"]
     else:
         (workdir / "probed_asgi.py").write_text(PROBED_ASGI)
@@ -141,7 +129,7 @@ def test_a_health_probe_is_quiet_only_from_the_probe_network(run):
 def test_gunicorn_refuses_to_start_with_a_proxy_count_and_no_proxies(tmp_path):
     # gunicorn runs no system checks: the WSGI handler builds RequestIdMiddleware as the worker loads the app.
     port = free_port()
-    (tmp_path / "gunicorn.conf.py").write_text(GUNICORN_CONFIG.format(port=port, log_dir=str(tmp_path / "logs")))
+    (tmp_path / "gunicorn.conf.py").write_text(PROBED_GUNICORN_CONFIG.format(port=port, log_dir=str(tmp_path / "logs")))
     env = environment(log_dir=tmp_path / "logs", DJANGO_SETTINGS_MODULE="settings_for_tests",
                       PACKAGE_TESTS_TRUSTED_PROXY_COUNT="1")
     result = subprocess.run(

@@ -103,6 +103,12 @@ def sentry_endpoint():
         yield endpoint
 
 
+def reporting_to(endpoint: EnvelopeEndpoint) -> dict[str, str]:
+    """The app's environment to send its events to ``endpoint``, as Sentry project 1."""
+    # A proxy inherited from the caller's environment must not take the loopback traffic.
+    return {"SENTRY_DSN": f"http://public@127.0.0.1:{endpoint.port}/1", "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}
+
+
 def get_boom(base_url: str, request_id: str) -> tuple[int, str | None]:
     address = urlsplit(base_url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
@@ -151,13 +157,7 @@ def server_error_record(log_file: Path, request_id: str, client_request_id: str)
 def test_unhandled_error_reaches_sentry_with_request_id_and_without_personal_data(tmp_path, sentry_endpoint):
     request_id = f"sentry-{uuid.uuid4().hex}"
     with running_app(
-        tmp_path,
-        SENTRY_DSN=f"http://public@127.0.0.1:{sentry_endpoint.port}/1",
-        SENTRY_ENVIRONMENT="test",
-        SENTRY_RELEASE="test-release",
-        # A proxy inherited from the caller's environment must not take the loopback traffic.
-        no_proxy="127.0.0.1",
-        NO_PROXY="127.0.0.1",
+        tmp_path, **reporting_to(sentry_endpoint), SENTRY_ENVIRONMENT="test", SENTRY_RELEASE="test-release",
     ) as app:
         status, echoed_request_id = get_boom(app.base_url, request_id)
         event = wait_for_error_event(sentry_endpoint)
@@ -194,12 +194,7 @@ def test_security_log_records_never_reach_sentry(tmp_path, sentry_endpoint):
     # A malformed X-Request-ID is logged by the security logger in the same request as the
     # error; without the ignore it would ride along as a breadcrumb.
     marker = "SECURITYMARKER leaked"
-    with running_app(
-        tmp_path,
-        SENTRY_DSN=f"http://public@127.0.0.1:{sentry_endpoint.port}/1",
-        no_proxy="127.0.0.1",
-        NO_PROXY="127.0.0.1",
-    ) as app:
+    with running_app(tmp_path, **reporting_to(sentry_endpoint)) as app:
         status, request_id = get_boom(app.base_url, marker)
         event = wait_for_error_event(sentry_endpoint)
 
@@ -254,12 +249,10 @@ def test_no_secret_of_a_failed_login_or_a_url_reaches_sentry(tmp_path, sentry_en
 
     with running_app(
         tmp_path,
-        SENTRY_DSN=f"http://public@127.0.0.1:{sentry_endpoint.port}/1",
+        **reporting_to(sentry_endpoint),
         # Request bodies and transactions too: the failed login's form is in its transaction.
         SENTRY_MAX_REQUEST_BODY_SIZE="always",
         SENTRY_TRACES_SAMPLE_RATE="1.0",
-        no_proxy="127.0.0.1",
-        NO_PROXY="127.0.0.1",
     ) as app:
         visitor = Session(app.base_url, "sentry-test", timeout=10)
         assert visitor.login("hunter2-password", "WRONGPASSWORD9") == 200

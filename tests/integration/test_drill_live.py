@@ -20,29 +20,40 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 DRILL_TIMEOUT_SECONDS = 300  # two rule runs (every minute) past the lines' arrival, with room
 
 
-def test_the_brute_force_drill_passes_and_its_alert_is_in_django_alerts(live_stack, tmp_path):
-    rule_id = load_rules(load_drill_settings(env_file=ENV_FILE).detections).rules["brute-force-logins"].rule_id
-    log = tmp_path / "drills.tsv"
-    started = dt.datetime.now(dt.timezone.utc)
+def run_live_drill(drill: str, drill_log) -> subprocess.CompletedProcess:
+    """Runs `python -m drill DRILL` against the live stack, as `make drill` does, and checks that it passed."""
     env = {**os.environ, "PYTHONPATH": ":".join(str(REPO_ROOT / part) for part in ("app", "setup", "scripts"))}
-
     done = subprocess.run(
-        [sys.executable, "-m", "drill", "brute-force", "--drill-log", str(log), "--env-file", str(ENV_FILE),
+        [sys.executable, "-m", "drill", drill, "--drill-log", str(drill_log), "--env-file", str(ENV_FILE),
          "--timeout-seconds", str(DRILL_TIMEOUT_SECONDS)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=DRILL_TIMEOUT_SECONDS + 120,
     )
-
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "PASS: drill brute-force, live" in done.stdout
-    record = log.read_text().splitlines()[1].split("\t")
-    assert record[1:4] == ["brute-force", "live", "PASS"]
-    live_stack.note(f"brute-force drill: alert {float(record[4]):.1f} s after the traffic")
-    hits = live_stack.es.search(
+    assert f"PASS: drill {drill}, live" in done.stdout
+    return done
+
+
+def alerts_since(live_stack, rule: str, started: dt.datetime) -> list[dict]:
+    """The alert documents the rule named `rule` in the drill settings wrote to django-alerts since `started`."""
+    rule_id = load_rules(load_drill_settings(env_file=ENV_FILE).detections).rules[rule].rule_id
+    return live_stack.es.search(
         index="django-alerts",
         query={"bool": {"filter": [{"term": {"rule.id": rule_id}},
                                    {"range": {"@timestamp": {"gte": started.isoformat()}}}]}},
         size=10,
     )["hits"]["hits"]
+
+
+def test_the_brute_force_drill_passes_and_its_alert_is_in_django_alerts(live_stack, tmp_path):
+    log = tmp_path / "drills.tsv"
+    started = dt.datetime.now(dt.timezone.utc)
+
+    done = run_live_drill("brute-force", log)
+
+    record = log.read_text().splitlines()[1].split("\t")
+    assert record[1:4] == ["brute-force", "live", "PASS"]
+    live_stack.note(f"brute-force drill: alert {float(record[4]):.1f} s after the traffic")
+    hits = alerts_since(live_stack, "brute-force-logins", started)
     # The drill's own loopback address inside the app container is its alert group.
     source_address = re.search(r"traffic \(size \d+\) from (\S+);", done.stdout).group(1)
     assert ipaddress.ip_address(source_address) in ipaddress.ip_network("127.0.0.0/8")
@@ -54,27 +65,13 @@ def test_the_brute_force_drill_passes_and_its_alert_is_in_django_alerts(live_sta
 def test_the_privilege_gain_drill_passes_and_its_per_event_alerts_name_its_user(live_stack, tmp_path):
     """A real change in the running app (manage.py drill_privilege_gain in its container): the promotion to
     staff and the deletion are each an alert of privilege-gain, their ids naming the drill's user."""
-    rule_id = load_rules(load_drill_settings(env_file=ENV_FILE).detections).rules["privilege-gain"].rule_id
-    log = tmp_path / "drills.tsv"
     started = dt.datetime.now(dt.timezone.utc)
-    env = {**os.environ, "PYTHONPATH": ":".join(str(REPO_ROOT / part) for part in ("app", "setup", "scripts"))}
 
-    done = subprocess.run(
-        [sys.executable, "-m", "drill", "privilege-gain", "--drill-log", str(log), "--env-file", str(ENV_FILE),
-         "--timeout-seconds", str(DRILL_TIMEOUT_SECONDS)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=DRILL_TIMEOUT_SECONDS + 120,
-    )
+    done = run_live_drill("privilege-gain", tmp_path / "drills.tsv")
 
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "PASS: drill privilege-gain, live" in done.stdout
     source_address = re.search(r"made privilege-gain's change from (\S+);", done.stdout).group(1)
     account = "drill-privilege-" + source_address.replace(".", "-")
-    hits = live_stack.es.search(
-        index="django-alerts",
-        query={"bool": {"filter": [{"term": {"rule.id": rule_id}},
-                                   {"range": {"@timestamp": {"gte": started.isoformat()}}}]}},
-        size=10,
-    )["hits"]["hits"]
+    hits = alerts_since(live_stack, "privilege-gain", started)
     ours = sorted(hit["_source"]["alert"]["id"].split(",")[1:] for hit in hits
                   if account in hit["_source"]["alert"]["id"].split(","))
     # The deletion's alert may come one rule run later than the promotion's: the drill waits for the first.
