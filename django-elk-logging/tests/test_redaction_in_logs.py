@@ -3,6 +3,7 @@ uvicorn (AccessLogMiddleware), then every file grepped. The access line (request
 security records' path (a malformed request id, a blocked address), Django's "Not Found: <path>" in
 django_debug.log: secret values gone, names kept, the line still parsed as the pipeline parses it."""
 
+import logging
 import re
 
 import pytest
@@ -119,6 +120,37 @@ def test_djangos_forbidden_message_and_the_csrf_records_path_are_redacted(settin
     assert " event=csrf_failure " in line and ' path="/accounts/reset/MQ/[REDACTED]/"' in line, line
     assert line.endswith("] Forbidden (CSRF cookie not set.): /accounts/reset/MQ/[REDACTED]/"), line
     assert tail.lines("django_debug.log") == []
+
+
+def test_the_referer_csrf_quotes_in_its_reason_is_redacted(settings):
+    # Over HTTPS CsrfViewMiddleware checks the Referer and logs it in its reason (django/middleware/csrf.py,
+    # REASON_BAD_REFERER), through django.utils.log.log_response.
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.csrf.CsrfViewMiddleware"]
+    tail = Tail()
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/whoami", secure=True, HTTP_REFERER="https://other.example/reset/MQ/abc123-REFERERSECRET1/?token=REFERERSECRET2")
+
+    assert response.status_code == 403
+    [line] = tail.lines("security.log")
+    assert line.endswith("] Forbidden (Referer checking failed - https://other.example/reset/MQ/[REDACTED]/"
+                         "?token=[REDACTED] does not match any trusted origins.): /whoami"), line
+    assert "REFERERSECRET" not in "".join(line for name in ("security.log", "django_debug.log") for line in tail.lines(name))
+
+
+def test_a_url_an_exception_quotes_is_redacted_in_the_traceback():
+    tail = Tail()
+
+    try:
+        raise RuntimeError("403 Client Error: Forbidden for url: https://api.example/v1/items?api_key=TRACESECRET1&page=2")
+    except RuntimeError:
+        logging.getLogger("views_for_tests").exception("The items could not be fetched")
+
+    [line, *trace] = tail.lines("django_debug.log")
+    assert line.endswith("] The items could not be fetched"), line
+    assert trace[-1] == ("\tRuntimeError: 403 Client Error: Forbidden for url: "
+                         "https://api.example/v1/items?api_key=[REDACTED]&page=2"), trace
+    assert "TRACESECRET1" not in "\n".join(trace)
 
 
 def test_a_project_with_a_bad_path_setting_starts_redacts_with_the_rest_and_check_names_the_error(tmp_path):

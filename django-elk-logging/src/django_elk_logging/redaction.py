@@ -212,6 +212,10 @@ def redact_url(url: str) -> str:
     return _redactor.url(url)
 
 
+def redact_text(text: str) -> str:
+    return _redactor.text(text)
+
+
 def redact_request_line(line: str) -> str:
     return _redactor.request_line(line)
 
