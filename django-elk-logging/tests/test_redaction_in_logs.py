@@ -16,7 +16,7 @@ from test_request_events import Tail
 
 # (what is sent, and the secret values in it that no file may hold)
 RESET_PATH = "/reset/MQ/c4p5zs-RESETSECRET1/"
-QUERY = "?token=QUERYSECRET1&pass%77ord=QUERYSECRET2&Ticket=QUERYSECRET3&page=2"
+QUERY = "?token=QUERYSECRET1&pass%77ord=QUERYSECRET2&Voucher=QUERYSECRET3&page=2"
 REFERER = "https://mail.example/accounts/reset/MQ/REFSECRET1/?code=REFSECRET2&lang=fr\u202e"
 INVITE_PATH = "/invite/INVITESECRET1/?api_key=INVITESECRET2"
 # CR, LF and a bidi override, percent-encoded in the token segment (Django decodes them into request.path).
@@ -81,7 +81,7 @@ def test_the_access_lines_keep_the_names_and_still_parse(files):
     assert all(lines), files["access.log"]
     reset, invite, hostile, huge = lines
 
-    assert reset["request"] == ("GET /reset/MQ/[REDACTED]/?token=[REDACTED]&pass%77ord=[REDACTED]&Ticket=[REDACTED]"
+    assert reset["request"] == ("GET /reset/MQ/[REDACTED]/?token=[REDACTED]&pass%77ord=[REDACTED]&Voucher=[REDACTED]"
                                 "&page=2 HTTP/1.1")
     # Sent as UTF-8 bytes, a header reaches the app as latin-1 text (PEP 3333): the bidi override's three bytes.
     assert reset["referrer"] == ("https://mail.example/accounts/reset/MQ/[REDACTED]/?code=[REDACTED]"
@@ -91,7 +91,7 @@ def test_the_access_lines_keep_the_names_and_still_parse(files):
     assert huge["request"] == "GET /search?" + "q=1&" * 800 + "PASSWORD=[REDACTED]&" + "q=2&" * 50 + " HTTP/1.1"
     target = TARGET.fullmatch(reset["request"])
     assert (target["path"], target["query"]) == (
-        "/reset/MQ/[REDACTED]/", "token=[REDACTED]&pass%77ord=[REDACTED]&Ticket=[REDACTED]&page=2")
+        "/reset/MQ/[REDACTED]/", "token=[REDACTED]&pass%77ord=[REDACTED]&Voucher=[REDACTED]&page=2")
 
 
 def test_the_security_records_path_is_redacted(files):
@@ -156,7 +156,7 @@ def test_a_url_an_exception_quotes_is_redacted_in_the_traceback():
 def test_a_project_with_a_bad_path_setting_starts_redacts_with_the_rest_and_check_names_the_error(tmp_path):
     project = new_project(tmp_path, """
         INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django_elk_logging"]
-        LOG_REDACTED_PARAMETERS = ["ticket"]
+        LOG_REDACTED_PARAMETERS = ["voucher"]
         LOG_REDACTED_PATHS = [r"/invite/([^/]+"]
     """)
     result, _ = project.run("""
@@ -167,10 +167,10 @@ def test_a_project_with_a_bad_path_setting_starts_redacts_with_the_rest_and_chec
             failure = None
         except SystemCheckError as error:
             failure = str(error)
-        print(json.dumps({"redacted": redact_url("/invite/abc/?ticket=t&password=p"), "check": failure}))
+        print(json.dumps({"redacted": redact_url("/invite/abc/?voucher=t&password=p"), "check": failure}))
     """)
 
-    assert result["redacted"] == "/invite/abc/?ticket=[REDACTED]&password=[REDACTED]"
+    assert result["redacted"] == "/invite/abc/?voucher=[REDACTED]&password=[REDACTED]"
     assert ("?: (django_elk_logging.E018) LOG_REDACTED_PATHS entry '/invite/([^/]+' is not a regular expression: "
             "missing ), unterminated subpattern at position 8; until it is fixed, redaction goes on without it."
             ) in result["check"]
