@@ -87,7 +87,7 @@ def submit_login(page: Page, username: str, password: str) -> Response:
 DEMO_USER_CREATED = re.compile(
     r"WARNING \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} account_changes \[request_id=- record_id=[0-9a-f]{16} "
     rf"event=user_created event_code=user_created target_user={DEMO_USERNAME}\] "
-    rf"User created: {DEMO_USERNAME} via manage\.py create_demo_user"
+    rf"User created: {DEMO_USERNAME} via manage\.py create_demo_user \(pid \d+\)"
 )
 
 
