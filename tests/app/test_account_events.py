@@ -165,6 +165,26 @@ def test_a_password_set_in_the_admin_is_a_password_change_and_an_admin_change_an
     no_password_in(app_logs)
 
 
+def test_disabling_a_password_in_the_admin_is_a_password_change(admin, bob, app_logs):
+    app_logs.mark()  # after the fixtures' users
+    path = f"/admin/auth/user/{bob.pk}/password/"
+
+    # The admin's "Disable password-based authentication" button (admin/auth/user/change_password.html):
+    # set_unusable_password(), no set_password() (SetUnusablePasswordMixin, django/contrib/auth/forms.py).
+    request_id, status = submit(admin, path, "user_form", usable_password="false", password1="", password2="",
+                                **{"unset-password": "Disable password-based authentication"})
+
+    assert status == 302
+    assert not User.objects.get(pk=bob.pk).has_usable_password()
+    check(app_logs.lines("security.log"), [
+        event("password_events", "password_changed", "authn_password_change", "target_user=bob",
+              "Password disabled: bob", request_id, path, level="INFO"),
+        # Django's own change message misses it: AdminPasswordChangeForm.changed_data counts only password1 and
+        # password2 (django/contrib/auth/forms.py).
+        admin_action("change", "auth.user", bob.pk, "bob", "No fields changed.", request_id, path),
+    ])
+
+
 def test_adding_a_user(admin, app_logs):
     path = "/admin/auth/user/add/"
 
