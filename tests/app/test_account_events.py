@@ -10,9 +10,8 @@ from django.test import Client
 from tests.app.test_log_records import RECORD_ID, TIMESTAMP
 from tests.support.app_server import app_environment, manage
 from tests.support.html_forms import form_fields
-from tests.support.known_user import known_user  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("known_user")]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 NEW_PASSWORD = "An0ther-Secret-Phrase!"
