@@ -519,6 +519,26 @@ def test_under_asgi_the_session_is_read_and_the_user_resolved_without_a_synchron
     assert_nowhere_in_the_logs(link.rstrip("/").rsplit("/", 1)[1], OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_a_deactivated_users_session_is_rejected_once_and_ended(bob):
+    client = AsyncClient()
+    assert asyncio.run(client.alogin(username="bob", password=OLD_PASSWORD))
+    bob.is_active = False
+    bob.save()
+    tail = Tail()
+
+    async def three_requests():
+        return [await client.get("/") for _ in range(3)]
+
+    first, *_ = asyncio.run(three_requests())
+
+    assert first.cookies["sessionid"].value == ""
+    assert_lines(tail.lines("security.log"), [
+        line("WARNING", "auth_events", first, "event=session_rejected event_code=session_use_after_expire user=bob",
+             r"Session rejected \(the user is inactive\): bob"),
+    ])
+
+
 def test_under_uvicorn_a_session_is_read_and_rejected_without_a_synchronous_only_error(tmp_path):
     """A project of the README's settings (a database file, so the server and the drivers share sessions)."""
     project = new_project(tmp_path, STARTPROJECT_LIKE_TUPLES, readme_block("Switch it on"),
