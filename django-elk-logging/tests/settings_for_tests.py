@@ -56,7 +56,7 @@ TRUSTED_PROXIES = [entry for entry in os.environ.get("PACKAGE_TESTS_TRUSTED_PROX
 TRUSTED_PROXY_COUNT = int(os.environ.get("PACKAGE_TESTS_TRUSTED_PROXY_COUNT", "0"))
 
 # Redacted besides the defaults (redaction.py): the servers' tests see them reach gunicorn's access logger.
-LOG_REDACTED_PARAMETERS = ["ticket"]
+LOG_REDACTED_PARAMETERS = ["voucher"]
 LOG_REDACTED_PATHS = [r"/invite/([^/]+)"]
 
 LOGGING = elk_logging(MONITORED_DIR)

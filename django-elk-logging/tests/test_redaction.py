@@ -119,11 +119,17 @@ def test_a_huge_name_a_deep_path_and_a_long_word_do_not_blow_up():
     assert REDACTOR.text("x" * 1_000_000) == "x" * 1_000_000
 
 
+def test_one_time_login_tokens_are_secret_by_default():
+    # django-sesame's login links, a CAS service ticket, a one-time password, a nonce.
+    assert Redactor().url("/login?sesame=AAAA&ticket=ST-1&otp=123456&nonce=n1&next=/") == (
+        "/login?sesame=[REDACTED]&ticket=[REDACTED]&otp=[REDACTED]&nonce=[REDACTED]&next=/")
+
+
 def test_configured_parameters_and_paths():
-    redactor = Redactor(DEFAULT_PARAMETERS | parameter_names(["Ticket"]),
+    redactor = Redactor(DEFAULT_PARAMETERS | parameter_names(["Voucher"]),
                         path_patterns([r"/invite/([^/]+)/", re.compile(r"/files/(\w+)/(\w+)$")]))
 
-    assert redactor.url("/x?ticket=t&session_ticket=u&page=1") == "/x?ticket=[REDACTED]&session_ticket=[REDACTED]&page=1"
+    assert redactor.url("/x?voucher=t&gift_voucher=u&page=1") == "/x?voucher=[REDACTED]&gift_voucher=[REDACTED]&page=1"
     assert redactor.url("/invite/abc/accept/invite/def/") == "/invite/[REDACTED]/accept/invite/[REDACTED]/"
     assert redactor.url("/files/owner/secret?token=1") == "/files/[REDACTED]/[REDACTED]?token=[REDACTED]"
 

@@ -3,6 +3,7 @@ uvicorn (AccessLogMiddleware), then every file grepped. The access line (request
 security records' path (a malformed request id, a blocked address), Django's "Not Found: <path>" in
 django_debug.log: secret values gone, names kept, the line still parsed as the pipeline parses it."""
 
+import logging
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from test_request_events import Tail
 
 # (what is sent, and the secret values in it that no file may hold)
 RESET_PATH = "/reset/MQ/c4p5zs-RESETSECRET1/"
-QUERY = "?token=QUERYSECRET1&pass%77ord=QUERYSECRET2&Ticket=QUERYSECRET3&page=2"
+QUERY = "?token=QUERYSECRET1&pass%77ord=QUERYSECRET2&Voucher=QUERYSECRET3&page=2"
 REFERER = "https://mail.example/accounts/reset/MQ/REFSECRET1/?code=REFSECRET2&lang=fr\u202e"
 INVITE_PATH = "/invite/INVITESECRET1/?api_key=INVITESECRET2"
 # CR, LF and a bidi override, percent-encoded in the token segment (Django decodes them into request.path).
@@ -80,7 +81,7 @@ def test_the_access_lines_keep_the_names_and_still_parse(files):
     assert all(lines), files["access.log"]
     reset, invite, hostile, huge = lines
 
-    assert reset["request"] == ("GET /reset/MQ/[REDACTED]/?token=[REDACTED]&pass%77ord=[REDACTED]&Ticket=[REDACTED]"
+    assert reset["request"] == ("GET /reset/MQ/[REDACTED]/?token=[REDACTED]&pass%77ord=[REDACTED]&Voucher=[REDACTED]"
                                 "&page=2 HTTP/1.1")
     # Sent as UTF-8 bytes, a header reaches the app as latin-1 text (PEP 3333): the bidi override's three bytes.
     assert reset["referrer"] == ("https://mail.example/accounts/reset/MQ/[REDACTED]/?code=[REDACTED]"
@@ -90,7 +91,7 @@ def test_the_access_lines_keep_the_names_and_still_parse(files):
     assert huge["request"] == "GET /search?" + "q=1&" * 800 + "PASSWORD=[REDACTED]&" + "q=2&" * 50 + " HTTP/1.1"
     target = TARGET.fullmatch(reset["request"])
     assert (target["path"], target["query"]) == (
-        "/reset/MQ/[REDACTED]/", "token=[REDACTED]&pass%77ord=[REDACTED]&Ticket=[REDACTED]&page=2")
+        "/reset/MQ/[REDACTED]/", "token=[REDACTED]&pass%77ord=[REDACTED]&Voucher=[REDACTED]&page=2")
 
 
 def test_the_security_records_path_is_redacted(files):
@@ -121,10 +122,41 @@ def test_djangos_forbidden_message_and_the_csrf_records_path_are_redacted(settin
     assert tail.lines("django_debug.log") == []
 
 
+def test_the_referer_csrf_quotes_in_its_reason_is_redacted(settings):
+    # Over HTTPS CsrfViewMiddleware checks the Referer and logs it in its reason (django/middleware/csrf.py,
+    # REASON_BAD_REFERER), through django.utils.log.log_response.
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.csrf.CsrfViewMiddleware"]
+    tail = Tail()
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/whoami", secure=True, HTTP_REFERER="https://other.example/reset/MQ/abc123-REFERERSECRET1/?token=REFERERSECRET2")
+
+    assert response.status_code == 403
+    [line] = tail.lines("security.log")
+    assert line.endswith("] Forbidden (Referer checking failed - https://other.example/reset/MQ/[REDACTED]/"
+                         "?token=[REDACTED] does not match any trusted origins.): /whoami"), line
+    assert "REFERERSECRET" not in "".join(line for name in ("security.log", "django_debug.log") for line in tail.lines(name))
+
+
+def test_a_url_an_exception_quotes_is_redacted_in_the_traceback():
+    tail = Tail()
+
+    try:
+        raise RuntimeError("403 Client Error: Forbidden for url: https://api.example/v1/items?api_key=TRACESECRET1&page=2")
+    except RuntimeError:
+        logging.getLogger("views_for_tests").exception("The items could not be fetched")
+
+    [line, *trace] = tail.lines("django_debug.log")
+    assert line.endswith("] The items could not be fetched"), line
+    assert trace[-1] == ("\tRuntimeError: 403 Client Error: Forbidden for url: "
+                         "https://api.example/v1/items?api_key=[REDACTED]&page=2"), trace
+    assert "TRACESECRET1" not in "\n".join(trace)
+
+
 def test_a_project_with_a_bad_path_setting_starts_redacts_with_the_rest_and_check_names_the_error(tmp_path):
     project = new_project(tmp_path, """
         INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django_elk_logging"]
-        LOG_REDACTED_PARAMETERS = ["ticket"]
+        LOG_REDACTED_PARAMETERS = ["voucher"]
         LOG_REDACTED_PATHS = [r"/invite/([^/]+"]
     """)
     result, _ = project.run("""
@@ -135,10 +167,10 @@ def test_a_project_with_a_bad_path_setting_starts_redacts_with_the_rest_and_chec
             failure = None
         except SystemCheckError as error:
             failure = str(error)
-        print(json.dumps({"redacted": redact_url("/invite/abc/?ticket=t&password=p"), "check": failure}))
+        print(json.dumps({"redacted": redact_url("/invite/abc/?voucher=t&password=p"), "check": failure}))
     """)
 
-    assert result["redacted"] == "/invite/abc/?ticket=[REDACTED]&password=[REDACTED]"
+    assert result["redacted"] == "/invite/abc/?voucher=[REDACTED]&password=[REDACTED]"
     assert ("?: (django_elk_logging.E018) LOG_REDACTED_PATHS entry '/invite/([^/]+' is not a regular expression: "
             "missing ), unterminated subpattern at position 8; until it is fixed, redaction goes on without it."
             ) in result["check"]

@@ -69,3 +69,11 @@ def test_a_projects_before_send_runs_first_and_may_drop_the_event():
     assert scrubbing(add_a_secret)({"extra": {}}, {}) == {"extra": {"note": "see /x?password=[REDACTED]"}}
     assert scrubbing(lambda event, hint: None)({"extra": {}}, {}) is None
     assert scrubbing()({"extra": {"url": "/?token=t"}}, {}) == {"extra": {"url": "/?token=[REDACTED]"}}
+
+
+def test_a_decoded_query_string_loses_all_after_its_first_secret():
+    # Under ASGI sentry-sdk decodes the query string (integrations/_asgi_common.py, _get_query): "password=a%26b%3Bc"
+    # arrives as "password=a&b;c", and "b" and "c" would pass for parameters of their own.
+    event = {"request": {"query_string": "page=2&password=abc&def;ghi&sort=name"}}
+
+    assert scrub_event(event, {}) == {"request": {"query_string": "page=2&password=[REDACTED]"}}

@@ -164,7 +164,8 @@ def test_the_events_are_still_there_with_the_names_and_the_projects_hook(scrubbe
     assert login["exception"]["values"][-1]["value"] == "after a failed login (True)"
     assert reset["request"]["url"].startswith("http://127.0.0.1:")
     assert reset["request"]["url"].endswith("/reset/MQ/[REDACTED]/")
-    assert reset["request"]["query_string"] == "password=[REDACTED]&token=[REDACTED]&page=2"
+    # Cut after the first secret: under ASGI the SDK sends the query decoded (test_sentry_scrub_event.py).
+    assert reset["request"]["query_string"] == "password=[REDACTED]"
     headers = reset["request"]["headers"]
     assert (headers["X-Csrftoken"], headers["X-Auth-Token"], headers["Referer"]) == (
         "[REDACTED]", "[REDACTED]", "https://mail.example/reset/MQ/[REDACTED]/?code=[REDACTED]&lang=fr")
@@ -173,7 +174,7 @@ def test_the_events_are_still_there_with_the_names_and_the_projects_hook(scrubbe
     assert {transaction["transaction"] for transaction in transactions} == {"/reset/{uidb64}/{token}/",
                                                                              "/login-then-boom/"}
     assert {transaction["request"]["query_string"] for transaction in transactions} == {
-        "password=[REDACTED]&token=[REDACTED]&page=2", "next=/home"}
+        "password=[REDACTED]", "next=/home"}
 
 
 def test_without_scrub_event_sentry_sdk_lets_the_secrets_through(tmp_path):

@@ -22,7 +22,7 @@ import sys
 import time
 
 from .escaping import neutralise, one_word
-from .redaction import redact_url
+from .redaction import redact_text, redact_url
 
 MAX_MESSAGE_CHARS = 8192
 MAX_FIELD_CHARS = 512
@@ -84,13 +84,15 @@ def _escaped_by_django(record: logging.LogRecord) -> bool:
 
 
 def _redacted_django_argument(text: str) -> str:
-    """The path of Django's "Not Found: %s", "Forbidden (%s): %s"... (request.path, django/core/handlers/exception.py
-    and base.py), redacted."""
-    return redact_url(text) if text.startswith("/") else text
+    """A path (request.path, decoded: it may hold spaces and line breaks) redacted whole; any other argument word
+    by word."""
+    return redact_url(text) if text.startswith("/") else redact_text(text)
 
 
 def original_message(record: logging.LogRecord) -> str:
-    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given, paths redacted.
+    """``record.getMessage()`` with the arguments Django escaped decoded back to what it was given, and the URLs in
+    them redacted: the path of "Not Found: %s", the Referer of CSRF's "Referer checking failed - %s does not match
+    any trusted origins" (django/middleware/csrf.py, REASON_BAD_REFERER, through log_response).
 
     neutralise() then escapes the whole message once, so one decode gives the
     original; Django's escaped form would otherwise get its backslashes doubled.
@@ -188,4 +190,5 @@ class SafeFormatter(logging.Formatter):
         if len(lines) > MAX_TRACEBACK_LINES:
             kept = lines[-(MAX_TRACEBACK_LINES - 1) :]
             lines = [f"[{len(lines) - len(kept)} traceback lines omitted]", *kept]
-        return [neutralise(text, MAX_TRACEBACK_LINE_CHARS) for text in lines]
+        # An exception's text may quote a URL with its secrets (an HTTP client's "... for url: https://...?api_key=").
+        return [neutralise(redact_text(text), MAX_TRACEBACK_LINE_CHARS) for text in lines]

@@ -18,9 +18,12 @@ import urllib.parse
 from dataclasses import dataclass
 
 REDACTED = "[REDACTED]"
+# The list, and the one-time login tokens of django-sesame ("sesame") and CAS ("ticket"), one-time
+# passwords ("otp") and nonces: the keys signals.py never logs a login's value of either.
 DEFAULT_PARAMETERS = frozenset({
     "password", "passwd", "pwd", "secret", "token", "access_token", "refresh_token", "id_token", "code", "key",
     "api_key", "apikey", "signature", "sig", "auth", "session", "sessionid", "csrf", "csrfmiddlewaretoken",
+    "sesame", "ticket", "otp", "nonce",
 })
 # Request headers whose value is a credential (for Sentry, and access-log formats that render headers).
 _SECRET_HEADER = re.compile(r"token|secret|key|auth|session|csrf|signature|passw|pwd|cookie", re.I)
@@ -210,6 +213,10 @@ def redactor() -> Redactor:
 
 def redact_url(url: str) -> str:
     return _redactor.url(url)
+
+
+def redact_text(text: str) -> str:
+    return _redactor.text(text)
 
 
 def redact_request_line(line: str) -> str:

@@ -30,8 +30,8 @@ _KEPT_EVENT_KEYS = frozenset({"_meta", "sdk", "modules", "debug_meta", "contexts
 # ...and, at any depth, source code and where it is (a line of code is no secret; redacted, it would be garbled).
 _SOURCE_KEYS = frozenset({"pre_context", "context_line", "post_context", "abs_path", "filename", "module", "function",
                           "package", "instruction_addr"})
-# Keys whose text is a query string (the request's, and an outgoing HTTP breadcrumb's).
-_QUERY_KEYS = frozenset({"query_string", "http.query", "http.fragment"})
+# Keys whose text is a query string as sent (an outgoing HTTP breadcrumb's); the request's is query_string.
+_QUERY_KEYS = frozenset({"http.query", "http.fragment"})
 
 
 def ignore_security_loggers() -> None:
@@ -66,8 +66,18 @@ def _is_secret_key(key: str, account_keys: frozenset) -> bool:
             or folded in account_keys)
 
 
+def _request_query(query: str) -> str:
+    """The request's query string, cut after its first secret value. Under ASGI sentry-sdk sends it percent-decoded
+    (integrations/_asgi_common.py, _get_query): a secret's own "&" or ";" would split it, and its end would pass for
+    parameters of their own (password=a%26b becomes password=a&b)."""
+    redacted = redactor().query(query)
+    return redacted if redacted == query else redacted[: redacted.index(REDACTED) + len(REDACTED)]
+
+
 def _scrubbed(value, account_keys: frozenset, key: str = "", kept=_SOURCE_KEYS):
     if isinstance(value, str):
+        if key == "query_string":
+            return _request_query(value)
         return redactor().query(value) if key in _QUERY_KEYS else redactor().text(value)
     if isinstance(value, dict):
         return {name: item if name in kept else
