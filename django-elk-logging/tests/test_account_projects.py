@@ -129,29 +129,12 @@ def test_a_user_model_with_no_flag_and_no_group_still_logs_creation_and_deletion
 
 # ---- the admin's "delete selected", in a project shaped like startproject's, under whichever Django runs ------
 
-KNOWN_USER_MIDDLEWARE = """
-from django_elk_logging.request_context import current_request
-
-
-class KnownUserMiddleware:
-    # Stands in for the package's middleware that names the request's user (issue 19, another branch).
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        context = current_request()
-        if context is not None and request.user.is_authenticated:
-            context.username = request.user.get_username()
-        return self.get_response(request)
-"""
-
 
 def test_the_admins_delete_selected_logs_each_bulk_created_entry_and_each_deleted_user(tmp_path):
-    project = new_project(tmp_path, STARTPROJECT_LIKE_TUPLES, readme_block("Switch it on"), """
-        MIDDLEWARE = (*MIDDLEWARE, "known_user.KnownUserMiddleware")
-    """, urls='from django.contrib import admin\nfrom django.urls import path\n\n'
-              'urlpatterns = [path("admin/", admin.site.urls)]\n')
-    project.write("known_user.py", KNOWN_USER_MIDDLEWARE)
+    # The README's settings: the actor is the request's user, named by AuthEventsMiddleware.
+    project = new_project(tmp_path, STARTPROJECT_LIKE_TUPLES, readme_block("Switch it on"),
+                          urls='from django.contrib import admin\nfrom django.urls import path\n\n'
+                               'urlpatterns = [path("admin/", admin.site.urls)]\n')
     answers, _ = project.run("""
         import re
         from django.contrib.auth import get_user_model

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.test import AsyncClient, Client
 
@@ -164,6 +165,40 @@ def test_set_password_and_save_outside_a_request_names_the_process(bob):
     assert_nowhere_in_the_logs(NEW_PASSWORD)
 
 
+def test_a_hash_assigned_or_a_password_disabled_without_set_password_is_a_change_naming_the_process(bob):
+    tail = Tail()
+    bob.password = make_password(NEW_PASSWORD)  # a project's own code, or a hash copied from elsewhere
+    bob.save()
+    bob.set_unusable_password()
+    bob.save(update_fields=["password", "last_name"])
+    bob.save()  # the same hash again: no event
+
+    assert_lines(tail.lines("security.log"), [
+        rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
+        r"event_code=authn_password_change target_user=bob\] Password hash replaced by \S+ \(pid \d+\): bob",
+        rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
+        r"event_code=authn_password_change target_user=bob\] Password disabled by \S+ \(pid \d+\): bob",
+    ])
+    assert_nowhere_in_the_logs(NEW_PASSWORD)
+
+
+def test_the_hash_upgrade_at_login_is_no_password_change(root, settings):
+    # PBKDF2 first: check_password upgrades root's MD5 hash and saves it (check_password's setter, base_user.py).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher",
+                                 "django.contrib.auth.hashers.MD5PasswordHasher"]
+    tail = Tail()
+
+    logged_in = admin_login(csrf_client(), "root", OLD_PASSWORD)
+
+    assert logged_in.status_code == 302
+    assert get_user_model().objects.get(pk=root.pk).password.startswith("pbkdf2_sha256$")
+    assert_lines(tail.lines("security.log"), [
+        line("INFO", "signals", logged_in, "event=user_logged_in event_code=authn_login_success user=root",
+             "User logged in: root"),
+    ])
+    assert_nowhere_in_the_logs(OLD_PASSWORD)
+
+
 def test_a_new_user_is_created_not_a_password_change(tail):
     get_user_model().objects.create_user("carol", password=NEW_PASSWORD)
 
@@ -177,7 +212,7 @@ def test_a_new_user_is_created_not_a_password_change(tail):
 # ---- password reset ------------------------------------------------------------------------------------------
 
 
-def test_a_reset_request_names_the_address_typed_and_its_completion_is_one_record(bob):
+def test_a_reset_request_names_the_address_typed_as_its_target_and_its_completion_is_one_record(bob):
     tail = Tail()
     client = csrf_client()
     requested = submit(client, "/accounts/password_reset/", {"email": "bob@example.com"})
@@ -193,7 +228,7 @@ def test_a_reset_request_names_the_address_typed_and_its_completion_is_one_recor
     assert requested.status_code == 302 and mismatch.status_code == 200 and completed.status_code == 302
     assert_lines(tail.lines("security.log"), [
         line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
-             r"user=bob@example\.com", r"Password reset requested: bob@example\.com"),
+             r"target_user=bob@example\.com", r"Password reset requested: bob@example\.com"),
         line("WARNING", "auth_events", mismatch, "event=password_change_failed event_code=authn_password_change_fail "
              "target_user=bob", r"Password change failed \(password_mismatch\): bob"),
         line("INFO", "password_events", completed, "event=password_reset_completed event_code=authn_password_change "
@@ -212,8 +247,22 @@ def test_a_reset_request_for_a_hostile_address_is_escaped(tail):
     assert requested.status_code == 302
     assert_lines(tail.lines("security.log"), [
         line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
-             r'user="\\x22\\x1b\[31m\\x0b\\x22@exam\\u202eple\.com"',
+             r'target_user="\\x22\\x1b\[31m\\x0b\\x22@exam\\u202eple\.com"',
              r'Password reset requested: "\\x1b\[31m\\x0b"@exam\\u202eple\.com'),
+    ])
+
+
+def test_a_reset_requested_by_a_logged_in_user_names_them_as_user_and_the_address_as_target(bob, root):
+    client = csrf_client()
+    assert client.login(username="bob", password=OLD_PASSWORD)
+    tail = Tail()
+
+    requested = submit(client, "/accounts/password_reset/", {"email": "root@example.com"})
+
+    assert requested.status_code == 302
+    assert_lines(tail.lines("security.log"), [
+        line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
+             r"user=bob target_user=root@example\.com", r"Password reset requested: root@example\.com"),
     ])
 
 
@@ -257,6 +306,19 @@ def test_an_empty_password_is_a_failed_login_though_nothing_was_authenticated(ta
         line("WARNING", "auth_events", refused, f"event=user_login_failed event_code=authn_login_fail user={HOSTILE_FIELD}",
              rf"Login failed \(empty password\): {HOSTILE_MESSAGE}"),
     ])
+
+
+@pytest.mark.parametrize("password", [OLD_PASSWORD, ""])
+def test_an_empty_username_is_a_failed_login_though_nothing_was_authenticated(bob, password):
+    tail = Tail()
+    refused = admin_login(csrf_client(), "", password)
+
+    assert refused.status_code == 200
+    assert_lines(tail.lines("security.log"), [
+        line("WARNING", "auth_events", refused, "event=user_login_failed event_code=authn_login_fail",
+             r"Login failed \(empty username\)"),
+    ])
+    assert_nowhere_in_the_logs(OLD_PASSWORD)
 
 
 def test_a_wrong_password_is_logged_once_by_the_signal(bob):
@@ -306,22 +368,25 @@ def test_a_session_from_before_a_password_change_elsewhere_is_rejected_naming_it
     assert_nowhere_in_the_logs(stale, NEW_PASSWORD, OLD_PASSWORD)
 
 
-def test_a_session_of_a_deleted_user_is_rejected(tail, bob):
+def test_a_session_of_a_deleted_user_is_rejected_once_and_ended(tail, bob):
     client = Client()
     assert client.login(username="bob", password=OLD_PASSWORD)
     bob_id = bob.pk
     bob.delete()
     tail = Tail()
 
-    response = client.get("/")
+    # Django's get_user keeps such a session (it flushes only on a hash mismatch): the middleware ends it.
+    response, *later = [client.get("/") for _ in range(3)]
 
+    assert response.cookies["sessionid"].value == ""  # SessionMiddleware deletes the emptied session's cookie
+    assert [later_response.status_code for later_response in later] == [200, 200]
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", response, "event=session_rejected event_code=session_use_after_expire",
              rf"Session rejected: its user \(id {bob_id}\) no longer exists"),
     ])
 
 
-def test_a_session_of_a_deactivated_user_with_a_hostile_name_is_rejected_escaped(tail):
+def test_a_session_of_a_deactivated_user_with_a_hostile_name_is_rejected_escaped_once(tail):
     user = get_user_model().objects.create_user(HOSTILE_NAME, password=OLD_PASSWORD)
     client = Client()
     assert client.login(username=HOSTILE_NAME, password=OLD_PASSWORD)
@@ -329,7 +394,7 @@ def test_a_session_of_a_deactivated_user_with_a_hostile_name_is_rejected_escaped
     user.save()
     tail = Tail()
 
-    response = client.get("/")
+    response, *_ = [client.get("/") for _ in range(3)]
 
     assert_lines(tail.lines("security.log"), [
         line("WARNING", "auth_events", response, "event=session_rejected event_code=session_use_after_expire "
@@ -447,11 +512,31 @@ def test_under_asgi_the_session_is_read_and_the_user_resolved_without_a_synchron
         line("WARNING", "auth_events", forged, "event=session_rejected event_code=session_use_after_expire",
              r"Session rejected: the session cookie names no session \(expired, ended or forged\)"),
         line("INFO", "auth_events", requested, r"event=password_reset_requested event_code=authn_password_change "
-             r"user=bob@example\.com", r"Password reset requested: bob@example\.com"),
+             r"target_user=bob@example\.com", r"Password reset requested: bob@example\.com"),
         line("INFO", "password_events", completed, "event=password_reset_completed event_code=authn_password_change "
              "target_user=bob", "Password reset completed: bob"),
     ])
     assert_nowhere_in_the_logs(link.rstrip("/").rsplit("/", 1)[1], OLD_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_a_deactivated_users_session_is_rejected_once_and_ended(bob):
+    client = AsyncClient()
+    assert asyncio.run(client.alogin(username="bob", password=OLD_PASSWORD))
+    bob.is_active = False
+    bob.save()
+    tail = Tail()
+
+    async def three_requests():
+        return [await client.get("/") for _ in range(3)]
+
+    first, *_ = asyncio.run(three_requests())
+
+    assert first.cookies["sessionid"].value == ""
+    assert_lines(tail.lines("security.log"), [
+        line("WARNING", "auth_events", first, "event=session_rejected event_code=session_use_after_expire user=bob",
+             r"Session rejected \(the user is inactive\): bob"),
+    ])
 
 
 def test_under_uvicorn_a_session_is_read_and_rejected_without_a_synchronous_only_error(tmp_path):

@@ -10,9 +10,8 @@ from django.test import Client
 from tests.app.test_log_records import RECORD_ID, TIMESTAMP
 from tests.support.app_server import app_environment, manage
 from tests.support.html_forms import form_fields
-from tests.support.known_user import known_user  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("known_user")]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 NEW_PASSWORD = "An0ther-Secret-Phrase!"
@@ -163,6 +162,26 @@ def test_a_password_set_in_the_admin_is_a_password_change_and_an_admin_change_an
         admin_action("change", "auth.user", bob.pk, "bob", "Changed password.", request_id, path),
     ])
     no_password_in(app_logs)
+
+
+def test_disabling_a_password_in_the_admin_is_a_password_change(admin, bob, app_logs):
+    app_logs.mark()  # after the fixtures' users
+    path = f"/admin/auth/user/{bob.pk}/password/"
+
+    # The admin's "Disable password-based authentication" button (admin/auth/user/change_password.html):
+    # set_unusable_password(), no set_password() (SetUnusablePasswordMixin, django/contrib/auth/forms.py).
+    request_id, status = submit(admin, path, "user_form", usable_password="false", password1="", password2="",
+                                **{"unset-password": "Disable password-based authentication"})
+
+    assert status == 302
+    assert not User.objects.get(pk=bob.pk).has_usable_password()
+    check(app_logs.lines("security.log"), [
+        event("password_events", "password_changed", "authn_password_change", "target_user=bob",
+              "Password disabled: bob", request_id, path, level="INFO"),
+        # Django's own change message misses it: AdminPasswordChangeForm.changed_data counts only password1 and
+        # password2 (django/contrib/auth/forms.py).
+        admin_action("change", "auth.user", bob.pk, "bob", "No fields changed.", request_id, path),
+    ])
 
 
 def test_adding_a_user(admin, app_logs):

@@ -16,9 +16,8 @@ from django.test import Client
 
 from tests.app.test_log_records import RECORD_ID, TIMESTAMP
 from tests.support.app_server import DEMO_USERNAME, app_environment, manage
-from tests.support.known_user import known_user  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("known_user")]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 

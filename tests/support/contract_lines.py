@@ -32,9 +32,9 @@ SECURITY_SAMPLES = {
     ),
     "password_reset_requested": (
         "INFO",
-        'event=password_reset_requested event_code=authn_password_change user="mallory\\x22 new=true" '
+        'event=password_reset_requested event_code=authn_password_change target_user="mallory\\x22 new=true" '
         f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/password_reset/",
-        'Password reset requested for mallory" new=true',
+        'Password reset requested: mallory" new=true',
     ),
     "password_reset_completed": (
         "INFO",

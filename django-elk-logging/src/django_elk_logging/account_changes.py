@@ -8,6 +8,8 @@ django/db/models/base.py, save_base).
 A save reads the stored flags first (pre_save, one query) and compares them once the save has succeeded
 (post_save). No query when the save cannot change them: a save whose update_fields leaves them out, as
 update_last_login's ``update_fields=["last_login"]`` at every login (django/contrib/auth/models.py).
+The same query reads the stored password hash for password_events.py when the save may write a hash that
+set_password() did not set (set_unusable_password(), an assigned hash).
 """
 
 import logging
@@ -24,6 +26,8 @@ PRIVILEGE_FLAGS = ("is_superuser", "is_staff", "is_active")
 GAINED_AT_CREATION = ("is_superuser", "is_staff")
 # The flags a save is about to change, kept on the instance between pre_save and post_save.
 _STORED_FLAGS = "_elk_logging_stored_privileges"
+# The stored password hash, kept the same way for password_events.log_password_saved.
+STORED_PASSWORD = "_elk_logging_stored_password"
 
 
 def privilege_flags(model) -> tuple[str, ...]:
@@ -58,17 +62,31 @@ def log_privilege_change(privilege: str, old: bool, new: bool, *, target_user: s
     )
 
 
+def _may_replace_hash(instance, update_fields) -> bool:
+    """The save may write a hash set_password() did not set. After set_password(), ``_password`` holds the
+    raw password (AbstractBaseUser, django/contrib/auth/base_user.py): that change is known without the hash.
+    Not the hash upgrade at login: check_password's setter calls set_password(), clears ``_password`` and
+    saves with update_fields=["password"] (base_user.py); the password stays the same."""
+    if getattr(instance, "_password", None) is not None:
+        return False
+    return update_fields is None or ("password" in update_fields and set(update_fields) != {"password"})
+
+
 def read_stored_flags(sender, instance, raw=False, using=None, update_fields=None, **kwargs):
-    """pre_save: the flags as stored, when this save may change them."""
+    """pre_save: the flags as stored, when this save may change them, and the password hash likewise."""
     instance.__dict__.pop(_STORED_FLAGS, None)
+    instance.__dict__.pop(STORED_PASSWORD, None)
     flags = privilege_flags(sender)
     if update_fields is not None:
         flags = tuple(flag for flag in flags if flag in update_fields)
+    password = ("password",) if _may_replace_hash(instance, update_fields) else ()
     # A new object with a primary key may still overwrite a stored row (save() tries an UPDATE first).
-    if not flags or instance.pk is None:
+    if not (flags or password) or instance.pk is None:
         return
-    stored = sender._base_manager.using(using).filter(pk=instance.pk).values(*flags).first()
+    stored = sender._base_manager.using(using).filter(pk=instance.pk).values(*flags, *password).first()
     if stored is not None:
+        if password:
+            instance.__dict__[STORED_PASSWORD] = stored.pop("password")
         instance.__dict__[_STORED_FLAGS] = stored
 
 

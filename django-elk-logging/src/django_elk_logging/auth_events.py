@@ -4,14 +4,14 @@ Place it after AuthenticationMiddleware (checks.py warns otherwise). For each re
 
 - loads the session its cookie names: a cookie that names no session (expired, ended, forged) is a
   ``session_rejected``; so is a session whose user Django no longer accepts (deleted, inactive, or its
-  password changed since), naming that user;
+  password changed since), naming that user, and that session is ended: logged once, its cookie deleted;
 - resolves the user when the session holds one (anonymous traffic costs no query), before the view and
   before CsrfViewMiddleware.process_view, so permission_denied and csrf_failure records carry ``user``;
 - makes the request the one password_events.py sees, so the save inside PasswordResetConfirmView is
   logged as ``password_reset_completed`` (one record, not a ``password_changed`` too);
 - reads the forms Django's auth views render (process_template_response): a refused login with the
-  right password, a login sent with an empty password, a password change the form refused; and logs
-  ``password_reset_requested`` when PasswordResetView accepted its form.
+  right password, a login sent with an empty username or password, a password change the form refused;
+  and logs ``password_reset_requested`` when PasswordResetView accepted its form.
 """
 
 import logging
@@ -69,6 +69,9 @@ def _log_unknown_session():
 
 
 def _log_refused_user(user, saved):
+    """The caller ends the session: django.contrib.auth.get_user (django/contrib/auth/__init__.py) flushes it
+    only on a hash mismatch; for a deleted or inactive user ModelBackend.get_user returns None and the
+    session keeps its user, so each request would log it again."""
     if user is None:
         log_security_event(logger, "session_rejected", "Session rejected: its user (id %s) no longer exists",
                            saved[SESSION_KEY])
@@ -100,6 +103,7 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
                     request_context_for(request).username = user.get_username()
                 else:
                     _log_refused_user(_user_by_id(saved[SESSION_KEY]), saved)
+                    request.session.flush()
         token = set_http_request(request)
         try:
             response = self.get_response(request)
@@ -119,6 +123,7 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
                     request_context_for(request).username = user.get_username()
                 else:
                     _log_refused_user(await sync_to_async(_user_by_id)(saved[SESSION_KEY]), saved)
+                    await request.session.aflush()
         token = set_http_request(request)
         try:
             response = await self.get_response(request)
@@ -138,10 +143,12 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
     def _log_reset_request(request, response):
         # PasswordResetView redirects once its form is valid (form_valid, django/contrib/auth/views.py),
         # and renders the form again when it is not. request.POST was parsed by the view already.
+        # The address is whoever the sender typed: target_user, never user (who acted; the request context
+        # gives it when the sender is logged in).
         if request.method == "POST" and response.status_code == 302 and _is_view(request, PasswordResetView):
             email = request.POST.get("email", "")
             log_security_event(logger, "password_reset_requested", "Password reset requested: %s", email,
-                               user=email)
+                               target_user=email)
 
     def process_template_response(self, request, response):
         form = (getattr(response, "context_data", None) or {}).get("form")
@@ -160,7 +167,7 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
     @staticmethod
     def _log_refused_login(form):
         """Failed logins that send no user_login_failed: authenticate() accepted the password, or never ran
-        (AuthenticationForm.clean, django/contrib/auth/forms.py, skips it without a password)."""
+        (AuthenticationForm.clean, django/contrib/auth/forms.py, skips it without a username or a password)."""
         user = form.get_user()
         if user is not None:
             username = user.get_username()
@@ -169,6 +176,8 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
             reason = "not staff" if refused else error_codes(form)
             log_security_event(logger, "user_login_failed", "Login failed (correct password, login refused: %s): %s",
                                reason, username, user=username)
+        elif not form.data.get(form.add_prefix("username")):
+            log_security_event(logger, "user_login_failed", "Login failed (empty username)")
         elif not form.data.get(form.add_prefix("password")):
             account = form.data.get(form.add_prefix("username"), "")
             log_security_event(logger, "user_login_failed", "Login failed (empty password): %s", account,

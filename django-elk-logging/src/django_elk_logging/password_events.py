@@ -7,6 +7,10 @@ Model.save, while ``user._password`` still holds the raw password, and clears it
 receiver sees them all. The raw password is only tested for None, never read: a hash upgrade on login
 clears it before its save (check_password's setter), so an upgrade is not a change.
 
+A save that replaces the hash without set_password() is a change too: set_unusable_password() (the admin's
+"Disable password-based authentication", SetUnusablePasswordMixin in django/contrib/auth/forms.py) or a hash
+assigned to ``user.password``. account_changes.read_stored_flags reads the stored hash before such a save.
+
 Inside a request the actor is the request's user (the request-context filter adds it as ``user``);
 outside one, the message names the process. The middleware (auth_events.py) tells which request runs.
 """
@@ -16,6 +20,7 @@ import logging
 
 from django.contrib.auth.views import PasswordResetConfirmView
 
+from .account_changes import STORED_PASSWORD
 from .request_context import current_request
 from .security_events import log_security_event, process_name
 
@@ -40,17 +45,28 @@ def is_reset_confirm(request) -> bool:
     return isinstance(view_class, type) and issubclass(view_class, PasswordResetConfirmView)
 
 
+def _change_words(instance) -> str | None:
+    """What the save did to the password, or None when it kept it."""
+    stored_hash = instance.__dict__.pop(STORED_PASSWORD, None)
+    if getattr(instance, "_password", None) is not None:
+        return "changed"
+    if stored_hash is None or stored_hash == instance.password:
+        return None
+    return "hash replaced" if instance.has_usable_password() else "disabled"
+
+
 def log_password_saved(sender, instance, created, **kwargs):
-    """post_save receiver of the user model: a saved set_password() is a password change, or a reset's end."""
-    if created or getattr(instance, "_password", None) is None:
-        return  # a new user (user_created is its event), or a save that set no password
+    """post_save receiver of the user model: a saved password is a password change, or a reset's end."""
+    words = _change_words(instance)
+    if created or words is None:
+        return  # a new user (user_created is its event), or a save that kept the password
     target = instance.get_username()
     request = _http_request.get()
-    if request is not None and is_reset_confirm(request):
+    if words == "changed" and request is not None and is_reset_confirm(request):
         log_security_event(logger, "password_reset_completed", "Password reset completed: %s", target,
                            target_user=target)
     elif current_request() is not None:
-        log_security_event(logger, "password_changed", "Password changed: %s", target, target_user=target)
+        log_security_event(logger, "password_changed", f"Password {words}: %s", target, target_user=target)
     else:
-        log_security_event(logger, "password_changed", "Password changed by %s: %s", process_name(), target,
+        log_security_event(logger, "password_changed", f"Password {words} by %s: %s", process_name(), target,
                            target_user=target)
