@@ -7,6 +7,8 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIHandler
 
+from projects import new_project
+
 OURS = ["django_elk_logging.request_context.RequestIdMiddleware", "django_elk_logging.ip_blocking.BlockedIPMiddleware"]
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -163,3 +165,18 @@ def test_a_bad_redaction_setting_is_an_error_that_says_what_is_wrong(settings, n
     assert check_id == {"LOG_REDACTED_PARAMETERS": "django_elk_logging.E017",
                         "LOG_REDACTED_PATHS": "django_elk_logging.E018"}[name]
     assert text == f"{message}; until it is fixed, redaction goes on without it."
+
+
+def test_a_project_without_django_contrib_auth_starts_and_runs_its_checks(tmp_path):
+    # The package's app loads nothing of django.contrib.auth that needs its models.
+    project = new_project(tmp_path, """
+        INSTALLED_APPS = ["django_elk_logging"]
+        MIDDLEWARE = ["django_elk_logging.request_context.RequestIdMiddleware"]
+    """)
+
+    result, _ = project.run("""
+        from django.core.checks import run_checks
+        print(json.dumps({"checks": sorted(message.id for message in run_checks())}))
+    """)
+
+    assert result == {"checks": ["django_elk_logging.W005"]}

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from .auth_events import AuthEventsMiddleware
 from .denylist import parse_networks
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
@@ -20,7 +19,9 @@ def _dotted_path(cls: type) -> str:
 
 REQUEST_ID_MIDDLEWARE = _dotted_path(RequestIdMiddleware)
 BLOCKED_IP_MIDDLEWARE = _dotted_path(BlockedIPMiddleware)
-AUTH_EVENTS_MIDDLEWARE = _dotted_path(AuthEventsMiddleware)
+# By name: importing auth_events imports Django's auth and admin forms, hence their models, which a project
+# without django.contrib.auth cannot load.
+AUTH_EVENTS_MIDDLEWARE = "django_elk_logging.auth_events.AuthEventsMiddleware"
 AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 # What a refused request must not reach: a session read, a user loaded from the database.
 _STATEFUL_MIDDLEWARE = (
