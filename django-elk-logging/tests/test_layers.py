@@ -1,7 +1,7 @@
 """The package's layers point down: the line format loads only the standard library, the access log no Django.
 
-escaping, redaction -> log_files, log_lines, denylist, proxies, logging_settings, access_lines and asgi
-(standard library only) -> gunicorn_events, gunicorn (gunicorn) and request_context, log_filters (Django) ->
+escaping, security_events, redaction -> log_files, log_lines, denylist, proxies, logging_settings, access_lines
+and asgi (standard library only) -> gunicorn_events, gunicorn (gunicorn) and request_context, log_filters (Django) ->
 ip_blocking, signals, account_changes, membership_changes, admin_actions, password_events, auth_events (security
 events), checks, apps. Each check runs in a fresh interpreter, so
 nothing another test imported counts.
@@ -40,7 +40,8 @@ def packages_loaded_by(code: str) -> list[str]:
 @pytest.mark.parametrize(
     "module",
     [
-        "django_elk_logging.escaping", "django_elk_logging.redaction", "django_elk_logging.log_lines",
+        "django_elk_logging.escaping", "django_elk_logging.security_events", "django_elk_logging.redaction",
+        "django_elk_logging.log_files", "django_elk_logging.log_lines",
         "django_elk_logging.denylist", "django_elk_logging.proxies",
         "django_elk_logging.logging_settings",  # settings.py imports it before Django is set up
         "django_elk_logging.access_lines", "django_elk_logging.asgi",  # asgi wraps any ASGI app

@@ -23,7 +23,9 @@ RULE_RUN = dt.datetime(2026, 12, 8, 10, 1, tzinfo=dt.timezone.utc)
 def privilege(target: str, name: str, old: str, new: str, actor: str | None = "admin") -> tuple[str, str, str]:
     user = f"user={actor} " if actor else ""
     return ("WARNING", f"event=privilege_changed event_code=authz_change {user}target_user={target} privilege={name} "
-                       f"old={old} new={new}", f"Privilege {name} of {target} changed from {old} to {new}")
+                       f"old={old} new={new}",
+            f"Privilege changed: {name} of user {target} {old} -> {new} "
+            + (f"by {actor}" if actor else "via manage.py createsuperuser (pid 4242)"))
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-"""Sample lines of issue 19's line contract (/tmp/plan/contract.md, django_elk_logging/log_lines.py's
-CONTEXT_FIELDS), written out literally as the package writes them: one per new event action, and the access
-line with and without its trailing peer field.
+"""Sample lines of the package's security events (django_elk_logging/log_lines.py's CONTEXT_FIELDS, the events
+and messages of django-elk-logging/README.md), written out literally as the package writes them: one per event
+action of issue 19, and the access line with and without its trailing peer field.
 
 Each value is escaped as log_lines._render_value escapes it (escaping.neutralise with quoted=True: a quote as
 \\x22, a backslash doubled, a bidi or control character as \\uXXXX or \\xXX; quoted unless it is all
@@ -22,13 +22,13 @@ SECURITY_SAMPLES = {
         'event=password_changed event_code=authn_password_change user=alice target_user="bob\\u202e" '
         f"client_ip={CLIENT_IP} peer_ip={PEER_IP} client_request_id=client-req-0001 "
         "path=/accounts/password_change/ user_agent=\"Mozilla/5.0 (X11)\"",
-        "Password changed for bob\\u202e",
+        "Password changed: bob\\u202e",
     ),
     "password_change_failed": (
         "WARNING",
         "event=password_change_failed event_code=authn_password_change_fail user=alice target_user=alice "
         f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/password_change/",
-        "Password change failed for alice: password_incorrect, password_too_short",
+        "Password change failed (password_incorrect, password_too_short): alice",
     ),
     "password_reset_requested": (
         "INFO",
@@ -40,47 +40,47 @@ SECURITY_SAMPLES = {
         "INFO",
         "event=password_reset_completed event_code=authn_password_change target_user=bob "
         f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/reset/MQ/set-password/",
-        "Password reset completed for bob",
+        "Password reset completed: bob",
     ),
     "session_rejected": (
         "WARNING",
         "event=session_rejected event_code=session_use_after_expire user=alice "
         f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/accounts/profile/",
-        "Session rejected: the user's password changed since",
+        "Session rejected (the password (or SECRET_KEY) changed since the session began): alice",
     ),
     "privilege_changed": (
         "WARNING",
         'event=privilege_changed event_code=authz_change user=admin target_user=bob privilege=is_superuser '
         f"old=false new=true client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/42/change/",
-        "Privilege is_superuser of bob changed from false to true",
+        "Privilege changed: is_superuser of user bob false -> true by admin",
     ),
     "user_created": (
         "WARNING",
         "event=user_created event_code=user_created user=admin target_user=carol "
         f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/add/",
-        "User carol created",
+        "User created: carol by admin",
     ),
     "user_deleted": (
         "WARNING",
         "event=user_deleted event_code=user_deleted user=admin target_user=carol "
         f"client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/43/delete/",
-        "User carol deleted",
+        "User deleted: carol by admin",
     ),
     "admin_action": (
         "WARNING",
         "event=admin_action event_code=authz_admin user=admin target_user=bob object_type=auth.user object_id=42 "
         f"operation=change client_ip={CLIENT_IP} peer_ip={PEER_IP} path=/admin/auth/user/42/change/",
-        "Admin change of auth.user 42",
+        "Admin change of auth.user 42 (bob) by admin: Changed Superuser status.",
     ),
     "request_refused": (
         "WARNING",
         f"event=request_refused event_code=input_validation_fail client_ip={CLIENT_IP}",
-        "Request refused: 400 Invalid HTTP request line: 'GET /x HTTP/1.1 junk'",
+        "Refused by gunicorn with 400 Bad Request: Invalid HTTP request line: 'GET /x HTTP/1.1 junk'",
     ),
     "worker_timeout": (
         "WARNING",
         "event=worker_timeout event_code=sys_crash",
-        "Worker timeout (pid:4242)",
+        "Worker pid=4242 timed out (silent for over 30 s) and is killed by gunicorn",
     ),
 }
 # privilege_changed on a group, and on a group's permissions (target_group, no target_user).
@@ -88,13 +88,13 @@ GROUP_MEMBERSHIP = (
     "WARNING",
     'event=privilege_changed event_code=authz_change user=admin target_user=bob privilege="group:ops team" '
     "old=false new=true",
-    "Privilege group:ops team of bob changed from false to true",
+    "Privilege changed: group:ops team of user bob false -> true by admin",
 )
 GROUP_PERMISSION = (
     "WARNING",
     'event=privilege_changed event_code=authz_change user=admin target_group="ops team" '
     "privilege=permission:auth.delete_user old=false new=true",
-    "Privilege permission:auth.delete_user of group ops team changed from false to true",
+    "Privilege changed: permission:auth.delete_user of group ops team false -> true by admin",
 )
 
 # A value written to forge a field, a record or the context's end, and its rendering (quoted, escaped).

@@ -25,7 +25,7 @@ from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import ValidationError
 from django.utils.crypto import constant_time_compare
 
-from .password_events import reset_http_request, set_http_request
+from .password_events import reset_http_request, runs_view, set_http_request
 from .request_context import SyncAndAsyncMiddleware, request_context_for
 from .security_events import log_security_event
 
@@ -80,12 +80,6 @@ def _log_refused_user(user, saved):
     reason = rejection_reason(user, saved[BACKEND_SESSION_KEY], saved[HASH_SESSION_KEY])
     # The reason first: a long name is cut at the end of the message.
     log_security_event(logger, "session_rejected", "Session rejected (%s): %s", reason, username, user=username)
-
-
-def _is_view(request, view_class) -> bool:
-    match = request.resolver_match
-    found = getattr(match.func, "view_class", None) if match is not None else None
-    return isinstance(found, type) and issubclass(found, view_class)
 
 
 class AuthEventsMiddleware(SyncAndAsyncMiddleware):
@@ -145,7 +139,7 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
         # and renders the form again when it is not. request.POST was parsed by the view already.
         # The address is whoever the sender typed: target_user, never user (who acted; the request context
         # gives it when the sender is logged in).
-        if request.method == "POST" and response.status_code == 302 and _is_view(request, PasswordResetView):
+        if request.method == "POST" and response.status_code == 302 and runs_view(request, PasswordResetView):
             email = request.POST.get("email", "")
             log_security_event(logger, "password_reset_requested", "Password reset requested: %s", email,
                                target_user=email)

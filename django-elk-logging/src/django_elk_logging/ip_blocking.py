@@ -13,7 +13,6 @@ from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.http import HttpResponseForbidden
 
 from .denylist import blocking_network, parse_networks
-from .redaction import redact_url
 from .request_context import SyncAndAsyncMiddleware, request_context_for
 
 security_logger = logging.getLogger("security")
@@ -48,16 +47,9 @@ class BlockedIPMiddleware(SyncAndAsyncMiddleware):
         network = blocking_network(address, self.networks)
         if network is None:
             return None
-        security_logger.warning(
-            "Refused a request from blocked address %s (BLOCKED_IPS entry %s)",
-            address, network,
-            extra={
-                "event": "blocked_ip",
-                "client_ip": address,
-                "path": redact_url(request.path_info),
-                "user_agent": request.META.get("HTTP_USER_AGENT", ""),
-            },
-        )
+        # The client, its path and user agent come from the request's context (log_filters.RequestContextFilter).
+        security_logger.warning("Refused a request from blocked address %s (BLOCKED_IPS entry %s)", address, network,
+                                extra={"event": "blocked_ip"})
         response = HttpResponseForbidden("Forbidden\n", content_type="text/plain; charset=utf-8")
         # The refusal is logged above: without this django/core/handlers/base.py (get_response,
         # through django/utils/log.py log_response) would log it again as a "Forbidden" 403.

@@ -38,11 +38,11 @@ def reset_http_request(token: contextvars.Token) -> None:
     _http_request.reset(token)
 
 
-def is_reset_confirm(request) -> bool:
-    """The request runs Django's PasswordResetConfirmView (or a subclass): its save completes a reset."""
+def runs_view(request, view_class) -> bool:
+    """The request runs ``view_class`` (or a subclass), a class-based view (its as_view() function's view_class)."""
     match = getattr(request, "resolver_match", None)
-    view_class = getattr(match.func, "view_class", None) if match is not None else None
-    return isinstance(view_class, type) and issubclass(view_class, PasswordResetConfirmView)
+    found = getattr(match.func, "view_class", None) if match is not None else None
+    return isinstance(found, type) and issubclass(found, view_class)
 
 
 def _change_words(instance) -> str | None:
@@ -62,7 +62,7 @@ def log_password_saved(sender, instance, created, **kwargs):
         return  # a new user (user_created is its event), or a save that kept the password
     target = instance.get_username()
     request = _http_request.get()
-    if words == "changed" and request is not None and is_reset_confirm(request):
+    if words == "changed" and request is not None and runs_view(request, PasswordResetConfirmView):
         log_security_event(logger, "password_reset_completed", "Password reset completed: %s", target,
                            target_user=target)
     elif current_request() is not None:

@@ -41,6 +41,7 @@ from .access_lines import CLIENT_ADDRESS_KEY
 from .denylist import Network, parse_networks
 from .proxies import resolve_client
 from .redaction import redact_url
+from .security_events import log_security_event
 
 try:
     import sentry_sdk
@@ -147,9 +148,8 @@ def _begin(meta: dict, path: str) -> RequestContext:
     if sentry_sdk is not None:
         sentry_sdk.set_tag("request_id", context.request_id)
     if incoming is not None and not accepted:
-        security_logger.warning(
-            "Rejected malformed %s header: %s", REQUEST_ID_HEADER, incoming, extra={"event": "malformed_request_id"}
-        )
+        log_security_event(security_logger, "malformed_request_id", "Rejected malformed %s header: %s",
+                           REQUEST_ID_HEADER, incoming)
     return context
 
 

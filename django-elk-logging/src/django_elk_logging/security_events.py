@@ -22,34 +22,32 @@ class SecurityEvent(NamedTuple):
     level: int
 
 
-INFO, WARNING = logging.INFO, logging.WARNING
-
 EVENTS: dict[str, SecurityEvent] = {
     # Authentication
-    "user_logged_in": SecurityEvent("authn_login_success", INFO),
-    "user_login_failed": SecurityEvent("authn_login_fail", WARNING),
+    "user_logged_in": SecurityEvent("authn_login_success", logging.INFO),
+    "user_login_failed": SecurityEvent("authn_login_fail", logging.WARNING),
     # OWASP's session_expired, with the reason "logout".
-    "user_logged_out": SecurityEvent("session_expired", INFO),
-    "password_changed": SecurityEvent("authn_password_change", INFO),
-    "password_change_failed": SecurityEvent("authn_password_change_fail", WARNING),
+    "user_logged_out": SecurityEvent("session_expired", logging.INFO),
+    "password_changed": SecurityEvent("authn_password_change", logging.INFO),
+    "password_change_failed": SecurityEvent("authn_password_change_fail", logging.WARNING),
     # A reset is a password change (OWASP has no word of its own); the action tells them apart.
-    "password_reset_requested": SecurityEvent("authn_password_change", INFO),
-    "password_reset_completed": SecurityEvent("authn_password_change", INFO),
+    "password_reset_requested": SecurityEvent("authn_password_change", logging.INFO),
+    "password_reset_completed": SecurityEvent("authn_password_change", logging.INFO),
     # A session cookie Django cannot use: unknown, expired, forged, or its user's password changed since.
-    "session_rejected": SecurityEvent("session_use_after_expire", WARNING),
+    "session_rejected": SecurityEvent("session_use_after_expire", logging.WARNING),
     # Authorization
-    "permission_denied": SecurityEvent("authz_fail", WARNING),
-    "privilege_changed": SecurityEvent("authz_change", WARNING),
-    "admin_action": SecurityEvent("authz_admin", WARNING),
+    "permission_denied": SecurityEvent("authz_fail", logging.WARNING),
+    "privilege_changed": SecurityEvent("authz_change", logging.WARNING),
+    "admin_action": SecurityEvent("authz_admin", logging.WARNING),
     # User management
-    "user_created": SecurityEvent("user_created", WARNING),
-    "user_deleted": SecurityEvent("user_deleted", WARNING),
-    "user_deactivated": SecurityEvent("user_archived", WARNING),
+    "user_created": SecurityEvent("user_created", logging.WARNING),
+    "user_deleted": SecurityEvent("user_deleted", logging.WARNING),
+    "user_deactivated": SecurityEvent("user_archived", logging.WARNING),
     # Input the server refused
-    "request_refused": SecurityEvent("input_validation_fail", WARNING),
-    "malformed_request_id": SecurityEvent("input_validation_fail", WARNING),
+    "request_refused": SecurityEvent("input_validation_fail", logging.WARNING),
+    "malformed_request_id": SecurityEvent("input_validation_fail", logging.WARNING),
     # A worker the server killed (a stuck request, or a client sending its headers slowly)
-    "worker_timeout": SecurityEvent("sys_crash", WARNING),
+    "worker_timeout": SecurityEvent("sys_crash", logging.WARNING),
 }
 
 # The events of Django's django.security.<ExceptionName> loggers (log_filters.security_event_name) are

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from .request_context import current_request
+from .security_events import log_security_event
 
 logger = logging.getLogger("security")
 
@@ -56,21 +57,21 @@ def _set_request_user(request, username: str) -> None:
 def log_user_logged_in(sender, request, user, **kwargs):
     username = user.get_username()
     _set_request_user(request, username)
-    logger.info("User logged in: %s", username, extra={"event": "user_logged_in", "user": username})
+    log_security_event(logger, "user_logged_in", "User logged in: %s", username, user=username)
 
 
 def log_user_logged_out(sender, request, user, **kwargs):
     username = user.get_username() if user is not None else ""
-    logger.info("User logged out: %s", username, extra={"event": "user_logged_out", "user": username})
+    log_security_event(logger, "user_logged_out", "User logged out: %s", username, user=username)
     _set_request_user(request, "")
 
 
 def log_user_login_failed(sender, credentials, request=None, **kwargs):
     account = attempted_account(credentials)
     if account is not None:
-        logger.warning("Login failed: %s", account, extra={"event": "user_login_failed", "user": account})
+        log_security_event(logger, "user_login_failed", "Login failed: %s", account, user=account)
     else:
         # Only the keys, never their values: which kind of login failed, without a secret.
         keys = ", ".join(sorted(str(key) for key in credentials))
-        logger.warning("Login failed: no account name in the credentials (keys: %s)", keys,
-                       extra={"event": "user_login_failed"})
+        log_security_event(logger, "user_login_failed", "Login failed: no account name in the credentials (keys: %s)",
+                           keys)
