@@ -321,6 +321,31 @@ def test_an_empty_username_is_a_failed_login_though_nothing_was_authenticated(bo
     assert_nowhere_in_the_logs(OLD_PASSWORD)
 
 
+def test_a_blank_username_is_an_empty_one(bob):
+    tail = Tail()
+    refused = admin_login(csrf_client(), "   ", OLD_PASSWORD)
+
+    assert refused.status_code == 200
+    assert_lines(tail.lines("security.log"), [
+        line("WARNING", "auth_events", refused, "event=user_login_failed event_code=authn_login_fail",
+             r"Login failed \(empty username\)"),
+    ])
+
+
+def test_a_username_the_form_refuses_is_a_failed_login_naming_what_was_typed(bob):
+    # A NUL: Django's ProhibitNullCharactersValidator refuses the field, so authenticate() never runs.
+    tail = Tail()
+    refused = admin_login(csrf_client(), "bo\x00b", OLD_PASSWORD)
+
+    assert refused.status_code == 200
+    assert_lines(tail.lines("security.log"), [
+        line("WARNING", "auth_events", refused,
+             r'event=user_login_failed event_code=authn_login_fail user="bo\\x00b"',
+             r"Login failed \(username refused: null_characters_not_allowed\): bo\\x00b"),
+    ])
+    assert_nowhere_in_the_logs(OLD_PASSWORD)
+
+
 def test_a_wrong_password_is_logged_once_by_the_signal(bob):
     tail = Tail()
     refused = admin_login(csrf_client(), "bob", WRONG_PASSWORD)

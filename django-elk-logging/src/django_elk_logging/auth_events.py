@@ -170,9 +170,13 @@ class AuthEventsMiddleware(SyncAndAsyncMiddleware):
             reason = "not staff" if refused else error_codes(form)
             log_security_event(logger, "user_login_failed", "Login failed (correct password, login refused: %s): %s",
                                reason, username, user=username)
-        elif not form.data.get(form.add_prefix("username")):
-            log_security_event(logger, "user_login_failed", "Login failed (empty username)")
-        elif not form.data.get(form.add_prefix("password")):
-            account = form.data.get(form.add_prefix("username"), "")
-            log_security_event(logger, "user_login_failed", "Login failed (empty password): %s", account,
-                               user=account)
+        elif form.cleaned_data.get("username") is None or not form.cleaned_data.get("password"):
+            # authenticate() never ran: the form refused a field first. The account as typed, escaped.
+            typed = form.data.get(form.add_prefix("username"), "")
+            if not typed.strip():
+                log_security_event(logger, "user_login_failed", "Login failed (empty username)")
+                return
+            refused = form.errors.as_data().get("username")
+            reason = ("username refused: " + ", ".join(error.code or "invalid" for error in refused) if refused
+                      else "empty password")
+            log_security_event(logger, "user_login_failed", "Login failed (%s): %s", reason, typed, user=typed)
