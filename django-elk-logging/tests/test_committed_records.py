@@ -1,18 +1,35 @@
 """Records of database changes are written once the change is committed (committed.py): at once in autocommit,
 at the outermost atomic block's exit otherwise, and never for a change rolled back, whole or to a savepoint."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.db import connection, transaction
+from django.urls import include, path
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from test_account_changes import PASSWORD, line, matches, privilege
+from test_auth_events import NEW_PASSWORD, csrf_client, submit
+from test_auth_events import line as request_line
 from test_request_events import Tail
 
 # The test itself runs in autocommit: transaction=True wraps it in no transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 User = get_user_model()
+
+
+# The test URLconf's, with a reset that logs the user in once the password is set.
+urlpatterns = [
+    path("reset-and-login/<uidb64>/<token>/",
+         PasswordResetConfirmView.as_view(post_reset_login=True, success_url="/")),
+    path("", include("urls_for_tests")),
+]
 
 
 class LaterStepFailed(Exception):
@@ -95,3 +112,24 @@ def test_a_user_created_and_deleted_in_one_transaction_is_logged_from_what_was_r
         privilege("carol", "group:editors", "false", "true"),
         line("account_changes", "user_deleted", "user_deleted", "target_user=carol", "User deleted: carol"),
     ])
+
+
+def test_under_atomic_requests_a_reset_that_logs_the_user_in_names_no_actor_as_when_it_was_saved(
+        bob, settings, monkeypatch):
+    # The record is written when the view's transaction commits, after the view logged bob in: its user is
+    # the one the request had when the password was saved, nobody.
+    settings.ROOT_URLCONF = __name__
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)  # django/core/handlers/base.py
+    client = csrf_client()
+    link = f"/reset-and-login/{urlsafe_base64_encode(force_bytes(bob.pk))}/{default_token_generator.make_token(bob)}/"
+    set_password = client.get(link)["Location"]  # Django moves the token into the session and redirects
+    tail = Tail()
+
+    completed = submit(client, set_password, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    assert completed.status_code == 302 and client.session["_auth_user_id"] == str(bob.pk)
+    logged_in, reset = tail.lines("security.log")
+    assert "event=user_logged_in" in logged_in, logged_in
+    assert re.fullmatch(request_line("INFO", "password_events", completed, "event=password_reset_completed "
+                                     "event_code=authn_password_change target_user=bob", "Password reset completed: bob"),
+                        reset), reset

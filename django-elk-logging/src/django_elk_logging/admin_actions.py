@@ -3,11 +3,12 @@
 The admin writes its entries through LogEntryManager.log_actions (django/contrib/admin/models.py, 5.2 and
 6.1): one entry is saved, several (the "delete selected" action's, ModelAdmin.log_deletions) are
 bulk-created, and bulk_create sends no post_save. Every path builds each entry with LogEntry(...) first,
-which sends post_init; so the entry is logged when it is built, from what it holds. A deletion's entry is
+which sends post_init; so the entry is read when it is built, from what it holds. A deletion's entry is
 built before the objects are deleted, as Django records it ("must be called before the deletion",
-options.py, log_deletions), inside the view's transaction. So the record is written once that transaction
-commits (committed.py): an admin change or deletion rolled back afterwards leaves none. An entry read from the database has its primary key when post_init is sent
-(Model.from_db); one being built has none, so reading the admin's history logs nothing.
+options.py, log_deletions), inside the view's transaction; so the record, read at post_init, is written once
+that transaction commits (committed.py): an admin change or deletion rolled back afterwards leaves none. An
+entry read from the database has its primary key when post_init is sent (Model.from_db); one being built has
+none, so reading the admin's history logs nothing.
 
 The change message is LogEntry.get_change_message(): field names and related objects, never a value (a
 password change is "Changed password."), in Django's own words, untranslated. object_repr (the object's str()) is not logged: a model's str()
