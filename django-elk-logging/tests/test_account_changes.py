@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from test_request_events import RECORD_ID, TIMESTAMP, Tail
 
-pytestmark = pytest.mark.django_db
+# Committed transactions: the records are written on commit (committed.py), and the test's own transaction
+# (django_db without transaction=True) never commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "Pr1vate-Horse-Staple-77"
 User = get_user_model()

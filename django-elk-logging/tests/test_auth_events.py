@@ -17,7 +17,9 @@ from servers import environment, free_port, request, serving
 from test_projects import STARTPROJECT_LIKE_TUPLES
 from test_request_events import RECORD_ID, TIMESTAMP, Tail
 
-pytestmark = pytest.mark.django_db
+# Committed transactions: the records of saved passwords are written on commit (committed.py), and the
+# admin's views commit their own atomic blocks.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 OLD_PASSWORD = "Old-Lantern-4417"
 NEW_PASSWORD = "New-Harbour-8923"

@@ -2,9 +2,8 @@
 
 escaping, security_events, redaction -> log_files, log_lines, denylist, proxies, logging_settings, access_lines
 and asgi (standard library only) -> gunicorn_events, gunicorn (gunicorn) and request_context, log_filters (Django) ->
-ip_blocking, signals, account_changes, membership_changes, admin_actions, password_events, auth_events (security
-events), checks, apps. Each check runs in a fresh interpreter, so
-nothing another test imported counts.
+ip_blocking, signals, committed, account_changes, membership_changes, admin_actions, password_events, auth_events
+(security events), checks, apps. Each check runs in a fresh interpreter, so nothing another test imported counts.
 """
 
 import ast
@@ -75,7 +74,7 @@ def test_a_file_handler_takes_only_a_route_the_filters_define():
 # The package's modules, lowest layer first (django_elk_logging/__init__.py); sentry and pytest_plugin stand apart.
 LAYERS = ["escaping", "security_events", "redaction", "log_files", "log_lines", "denylist", "proxies",
           "logging_settings", "access_lines", "asgi", "gunicorn_events", "gunicorn", "request_context", "log_filters",
-          "ip_blocking", "signals", "account_changes", "membership_changes", "admin_actions", "password_events",
+          "ip_blocking", "signals", "committed", "account_changes", "membership_changes", "admin_actions", "password_events",
           "auth_events", "checks", "apps", "sentry", "pytest_plugin"]
 
 

@@ -11,7 +11,9 @@ from tests.app.test_log_records import RECORD_ID, TIMESTAMP
 from tests.support.app_server import app_environment, manage
 from tests.support.html_forms import form_fields
 
-pytestmark = pytest.mark.django_db
+# Committed transactions: the account, privilege and admin records are written on commit
+# (django_elk_logging/committed.py), and a non-transactional django_db test never commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 NEW_PASSWORD = "An0ther-Secret-Phrase!"

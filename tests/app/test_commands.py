@@ -21,7 +21,8 @@ def run(command: str, *args: str) -> str:
     return out.getvalue()
 
 
-@pytest.mark.django_db
+# Committed: the records are written on commit (django_elk_logging/committed.py).
+@pytest.mark.django_db(transaction=True)
 def test_create_demo_user_is_idempotent_and_updates_a_changed_password(monkeypatch, app_logs):
     monkeypatch.setenv("DEMO_USERNAME", "demo")
     monkeypatch.setenv("DEMO_PASSWORD", STRONG_PASSWORD)

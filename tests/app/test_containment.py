@@ -17,7 +17,9 @@ from django.test import Client
 from tests.app.test_log_records import RECORD_ID, TIMESTAMP
 from tests.support.app_server import DEMO_USERNAME, app_environment, manage
 
-pytestmark = pytest.mark.django_db
+# Committed transactions: the account, privilege and admin records are written on commit
+# (django_elk_logging/committed.py), and a non-transactional django_db test never commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 

@@ -6,8 +6,8 @@ formatter), denylist (networks), proxies (the client behind trusted proxies), lo
 (LOGGING), access_lines and asgi (the access line), all standard library only; then gunicorn_events
 (gunicorn's refusals and worker timeouts as security events) and gunicorn (gunicorn's logger and log
 config), request_context and log_filters (Django); then ip_blocking (the denylist middleware), signals
-(the security-event receivers), account_changes, membership_changes and admin_actions (account,
-privilege and admin events, from model signals), password_events (password changes, from post_save),
+(the security-event receivers), committed (their records written on commit), account_changes,
+membership_changes and admin_actions (account, privilege and admin events, from model signals), password_events (password changes, from post_save),
 auth_events (the session, login and password-form middleware), checks and apps; management/commands
 holds changepassword. Apart: sentry (the sentry extra) and pytest_plugin.
 """

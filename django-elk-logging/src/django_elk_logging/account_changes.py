@@ -14,6 +14,7 @@ set_password() did not set (set_unusable_password(), an assigned hash).
 
 import logging
 
+from .committed import when_committed
 from .request_context import current_request
 from .security_events import log_security_event, process_name
 
@@ -52,14 +53,16 @@ def actor() -> tuple[str, str]:
     return "", f"via {process_name()}"
 
 
-def log_privilege_change(privilege: str, old: bool, new: bool, *, target_user: str = "", target_group: str = "") -> None:
+def log_privilege_change(privilege: str, old: bool, new: bool, *, using: str | None, target_user: str = "",
+                         target_group: str = "") -> None:
+    """privilege_changed, once the change is committed on database ``using`` (committed.py)."""
     user, acting = actor()
     target = f"user {target_user}" if target_user else f"group {target_group}"
-    log_security_event(
+    when_committed(using, lambda: log_security_event(
         logger, "privilege_changed", "Privilege changed: %s of %s %s -> %s %s", privilege, target, flag_text(old),
         flag_text(new), acting, user=user, target_user=target_user, target_group=target_group, privilege=privilege,
         old=flag_text(old), new=flag_text(new),
-    )
+    ))
 
 
 def _may_replace_hash(instance, update_fields) -> bool:
@@ -91,27 +94,29 @@ def read_stored_flags(sender, instance, raw=False, using=None, update_fields=Non
 
 
 def log_saved_user(sender, instance, created, raw=False, using=None, update_fields=None, **kwargs):
-    """post_save: user_created for a new user (and the privileges it starts with), else each changed flag."""
+    """post_save: user_created for a new user (and the privileges it starts with), else each changed flag;
+    written once the save is committed."""
     stored = instance.__dict__.pop(_STORED_FLAGS, None)
     username = instance.get_username()
     if created:
         user, acting = actor()
-        log_security_event(logger, "user_created", "User created: %s %s", username, acting, user=user,
-                           target_user=username)
+        when_committed(using, lambda: log_security_event(logger, "user_created", "User created: %s %s", username,
+                                                         acting, user=user, target_user=username))
         for flag in privilege_flags(sender):
             if flag in GAINED_AT_CREATION and getattr(instance, flag):
-                log_privilege_change(flag, False, True, target_user=username)
+                log_privilege_change(flag, False, True, using=using, target_user=username)
         return
     for flag, old in (stored or {}).items():
         new = getattr(instance, flag)
         if bool(old) != bool(new):
-            log_privilege_change(flag, old, new, target_user=username)
+            log_privilege_change(flag, old, new, using=using, target_user=username)
 
 
-def log_deleted_user(sender, instance, **kwargs):
+def log_deleted_user(sender, instance, using=None, **kwargs):
     """post_delete: sent once per user, also by a queryset's delete() (the admin's "delete selected"), since
-    a model with delete receivers is never fast-deleted (django/db/models/deletion.py, can_fast_delete)."""
+    a model with delete receivers is never fast-deleted (django/db/models/deletion.py, can_fast_delete).
+    Written once the deletion is committed: one rolled back leaves no record."""
     username = instance.get_username()
     user, acting = actor()
-    log_security_event(logger, "user_deleted", "User deleted: %s %s", username, acting, user=user,
-                       target_user=username)
+    when_committed(using, lambda: log_security_event(logger, "user_deleted", "User deleted: %s %s", username, acting,
+                                                     user=user, target_user=username))

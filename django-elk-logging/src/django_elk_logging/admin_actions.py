@@ -3,10 +3,12 @@
 The admin writes its entries through LogEntryManager.log_actions (django/contrib/admin/models.py, 5.2 and
 6.1): one entry is saved, several (the "delete selected" action's, ModelAdmin.log_deletions) are
 bulk-created, and bulk_create sends no post_save. Every path builds each entry with LogEntry(...) first,
-which sends post_init; so the entry is logged when it is built, from what it holds. A deletion's entry is
+which sends post_init; so the entry is read when it is built, from what it holds. A deletion's entry is
 built before the objects are deleted, as Django records it ("must be called before the deletion",
-options.py, log_deletions). An entry read from the database has its primary key when post_init is sent
-(Model.from_db); one being built has none, so reading the admin's history logs nothing.
+options.py, log_deletions), inside the view's transaction; so the record, read at post_init, is written once
+that transaction commits (committed.py): an admin change or deletion rolled back afterwards leaves none. An
+entry read from the database has its primary key when post_init is sent (Model.from_db); one being built has
+none, so reading the admin's history logs nothing.
 
 The change message is LogEntry.get_change_message(): field names and related objects, never a value (a
 password change is "Changed password."), in Django's own words, untranslated. object_repr (the object's str()) is not logged: a model's str()
@@ -18,8 +20,10 @@ import logging
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db import router
 from django.utils import translation
 
+from .committed import when_committed
 from .security_events import log_security_event
 
 logger = logging.getLogger("security")
@@ -53,8 +57,10 @@ def log_admin_entry(sender, instance, **kwargs):
     # words whatever the admin's language.
     with translation.override(None):
         change_message = instance.get_change_message()
-    log_security_event(
+    # The admin's atomic block is on the changed model's database (options.py, changeform_view, delete_view).
+    using = router.db_for_write(model if model is not None else sender)
+    when_committed(using, lambda: log_security_event(
         logger, "admin_action", "Admin %s of %s %s%s by %s%s", operation, object_type or "an unknown type",
         object_id, target, actor or "an unknown user", f": {change_message}" if change_message else "",
         user=actor, target_user=target_user, object_type=object_type, object_id=object_id, operation=operation,
-    )
+    ))

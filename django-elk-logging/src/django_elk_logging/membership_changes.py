@@ -6,6 +6,7 @@ One record per (user or group, group or permission) that really changed. Django'
 inserted, but in pre_remove every object it was asked to remove, and in pre_clear none: so before a
 remove or a clear the rows that are there are read (one query), and logged once they are gone. Deleting a
 group or a permission takes it from everyone who held it, with no m2m_changed: that is logged too.
+Each record is written once the change is committed (account_changes.log_privilege_change, committed.py).
 Not seen: QuerySet.update() and bulk_update() of the user model, and rows written by raw SQL (Django sends
 no signal for them).
 """
@@ -61,27 +62,27 @@ class Membership:
                 for owner, related in sorted(pairs)]
 
     @staticmethod
-    def log(described: list[tuple[dict, str]], granted: bool) -> None:
+    def log(described: list[tuple[dict, str]], granted: bool, using: str | None) -> None:
         for target, privilege in described:
-            log_privilege_change(privilege, not granted, granted, **target)
+            log_privilege_change(privilege, not granted, granted, using=using, **target)
 
-    def changed(self, sender, instance, action, reverse, model, pk_set, **kwargs):
+    def changed(self, sender, instance, action, reverse, model, pk_set, using=None, **kwargs):
         """The m2m_changed receiver. ``reverse``: ``instance`` is the related object and pk_set holds owners."""
         if action in ("pre_remove", "pre_clear"):
             ids = None if pk_set is None else set(pk_set)
             pairs = self.present_pairs(ids, [instance.pk]) if reverse else self.present_pairs([instance.pk], ids)
             instance.__dict__.setdefault(_LEAVING, {})[sender] = pairs
         elif action in ("post_remove", "post_clear"):
-            self.log(self.describe(instance.__dict__.get(_LEAVING, {}).pop(sender, set())), granted=False)
+            self.log(self.describe(instance.__dict__.get(_LEAVING, {}).pop(sender, set())), False, using)
         elif action == "post_add" and pk_set:
             pairs = {(owner, instance.pk) for owner in pk_set} if reverse else {(instance.pk, related) for related in pk_set}
-            self.log(self.describe(pairs), granted=True)
+            self.log(self.describe(pairs), True, using)
 
     def related_deleting(self, sender, instance, **kwargs):
         """pre_delete of the related model (a group, a permission): its rows go without an m2m_changed (the
         collector deletes them as a cascade), so whoever held it is read now, by name, while it exists."""
         instance.__dict__.setdefault(_LEAVING, {})[self.through] = self.describe(self.present_pairs(None, [instance.pk]))
 
-    def related_deleted(self, sender, instance, **kwargs):
+    def related_deleted(self, sender, instance, using=None, **kwargs):
         """post_delete of the related model: everyone who held it lost it."""
-        self.log(instance.__dict__.get(_LEAVING, {}).pop(self.through, []), granted=False)
+        self.log(instance.__dict__.get(_LEAVING, {}).pop(self.through, []), False, using)

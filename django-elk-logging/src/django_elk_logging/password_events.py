@@ -11,8 +11,8 @@ A save that replaces the hash without set_password() is a change too: set_unusab
 "Disable password-based authentication", SetUnusablePasswordMixin in django/contrib/auth/forms.py) or a hash
 assigned to ``user.password``. account_changes.read_stored_flags reads the stored hash before such a save.
 
-Inside a request the actor is the request's user (the request-context filter adds it as ``user``);
-outside one, the message names the process. The middleware (auth_events.py) tells which request runs.
+Inside a request the actor is the request's user when the save is made (``user``); outside one, the message
+names the process. The record is written once the save is committed (committed.py), still inside the request. The middleware (auth_events.py) tells which request runs.
 """
 
 import contextvars
@@ -21,6 +21,7 @@ import logging
 from django.contrib.auth.views import PasswordResetConfirmView
 
 from .account_changes import STORED_PASSWORD
+from .committed import when_committed
 from .request_context import current_request
 from .security_events import log_security_event, process_name
 
@@ -55,18 +56,20 @@ def _change_words(instance) -> str | None:
     return "hash replaced" if instance.has_usable_password() else "disabled"
 
 
-def log_password_saved(sender, instance, created, **kwargs):
+def log_password_saved(sender, instance, created, using=None, **kwargs):
     """post_save receiver of the user model: a saved password is a password change, or a reset's end."""
     words = _change_words(instance)
     if created or words is None:
         return  # a new user (user_created is its event), or a save that kept the password
     target = instance.get_username()
+    context = current_request()
+    # Who acts, as the request knows it now: by the commit, a reset's view may have logged the user in.
+    user = context.username if context is not None else ""
     request = _http_request.get()
     if words == "changed" and request is not None and runs_view(request, PasswordResetConfirmView):
-        log_security_event(logger, "password_reset_completed", "Password reset completed: %s", target,
-                           target_user=target)
-    elif current_request() is not None:
-        log_security_event(logger, "password_changed", f"Password {words}: %s", target, target_user=target)
+        action, message, args = "password_reset_completed", "Password reset completed: %s", (target,)
+    elif context is not None:
+        action, message, args = "password_changed", f"Password {words}: %s", (target,)
     else:
-        log_security_event(logger, "password_changed", f"Password {words} by %s: %s", process_name(), target,
-                           target_user=target)
+        action, message, args = "password_changed", f"Password {words} by %s: %s", (process_name(), target)
+    when_committed(using, lambda: log_security_event(logger, action, message, *args, user=user, target_user=target))
