@@ -19,13 +19,18 @@ PASSWORD = "Sup3r-Secret-Passw0rd!"
 NEW_PASSWORD = "An0ther-Secret-Phrase!"
 
 
-@pytest.fixture
-def admin(app_logs) -> Client:
-    """root, logged in through the admin's login form."""
+def logged_in_root() -> Client:
+    """A new superuser root, logged in through the admin's login form (CSRF checks on)."""
     User.objects.create_superuser("root", password=PASSWORD)
     browser = Client(enforce_csrf_checks=True, HTTP_USER_AGENT="pytest-agent")
     login = form_fields(browser.get("/admin/login/").content.decode(), "login-form")
     assert browser.post("/admin/login/", {**login, "username": "root", "password": PASSWORD}).status_code == 302
+    return browser
+
+
+@pytest.fixture
+def admin(app_logs) -> Client:
+    browser = logged_in_root()
     app_logs.mark()
     return browser
 

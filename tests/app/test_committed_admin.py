@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import path
 
 from myapp.admin import ContainmentUserAdmin
-from tests.app.test_account_events import PASSWORD, admin_action, check, privilege, submit
+from tests.app.test_account_events import PASSWORD, admin_action, check, logged_in_root, privilege, submit
 from tests.support.html_forms import form_fields
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,12 +71,7 @@ def failing_admins(settings):
 
 @pytest.fixture
 def admin(failing_admins) -> Client:
-    """root, logged in through the admin's login form."""
-    User.objects.create_superuser("root", password=PASSWORD)
-    browser = Client(enforce_csrf_checks=True, HTTP_USER_AGENT="pytest-agent")
-    login = form_fields(browser.get("/admin/login/").content.decode(), "login-form")
-    assert browser.post("/admin/login/", {**login, "username": "root", "password": PASSWORD}).status_code == 302
-    return browser
+    return logged_in_root()
 
 
 @pytest.fixture
