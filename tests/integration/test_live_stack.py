@@ -2,8 +2,10 @@
 
 The app's requests must become fully parsed Elasticsearch documents, each
 exactly once, and Kibana must hold the data view, dashboards and alert rules
-that the setup service installs. Every request carries its own X-Request-ID,
-so the tests find their own documents among whatever else is indexed.
+that the setup service installs. The app answers every request with an
+X-Request-ID of its own (never the client's, which it keeps as
+django.client_request_id), so the tests find their own documents among
+whatever else is indexed.
 """
 
 import ipaddress
@@ -55,9 +57,10 @@ BOOM_EXCEPTION_LINE = "RuntimeError: Boom: this view fails on purpose"
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Sent:
-    """One request to the app, with the id the test gave it and when it left."""
+    """One request to the app: the id the app gave it, the one the test sent, and when it left."""
 
     request_id: str
+    client_request_id: str
     sent_at: float
     status: int
     location: str | None
@@ -65,14 +68,16 @@ class Sent:
 
 
 def send(client: httpx.Client, method: str, path: str, step: str, form: dict[str, str] | None = None) -> Sent:
-    request_id = f"live{RUN_ID}{step}{secrets.token_hex(6)}"
+    client_request_id = f"live{RUN_ID}{step}{secrets.token_hex(6)}"
     sent_at = time.monotonic()
-    response = client.request(method, path, headers={"X-Request-ID": request_id}, data=form)
-    assert response.headers.get("X-Request-ID") == request_id, (
-        f"{method} {path}: the app answered with X-Request-ID {response.headers.get('X-Request-ID')!r}, "
-        f"not the well-formed id it was sent ({request_id})"
+    response = client.request(method, path, headers={"X-Request-ID": client_request_id}, data=form)
+    request_id = response.headers.get("X-Request-ID", "")
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), (
+        f"{method} {path}: the app answered with X-Request-ID {request_id!r}, not an id of its own "
+        f"(it was sent {client_request_id}, which it must never adopt)"
     )
-    return Sent(request_id, sent_at, response.status_code, response.headers.get("Location"), response.content)
+    return Sent(request_id, client_request_id, sent_at, response.status_code, response.headers.get("Location"),
+                response.content)
 
 
 @pytest.fixture
@@ -294,6 +299,7 @@ class SecurityEvent:
     """A security record the app must write for one request, and that request's access line."""
 
     action: str
+    code: str  # the OWASP vocabulary's identifier (ECS event.code)
     sent: Sent
     level: str
     user: str
@@ -346,13 +352,13 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
 
     events = [
         SecurityEvent(
-            "user_logged_in", login, "INFO", username, "/accounts/login/", f"User logged in: {username}", 302
+            "user_logged_in", "authn_login_success", login, "INFO", username, "/accounts/login/", f"User logged in: {username}", 302
         ),
         SecurityEvent(
-            "user_logged_out", logout, "INFO", username, "/accounts/logout/", f"User logged out: {username}", 302
+            "user_logged_out", "session_expired", logout, "INFO", username, "/accounts/logout/", f"User logged out: {username}", 302
         ),
         SecurityEvent(
-            "user_login_failed", failed, "WARNING", intruder, "/accounts/login/", f"Login failed: {intruder}", 200
+            "user_login_failed", "authn_login_fail", failed, "WARNING", intruder, "/accounts/login/", f"Login failed: {intruder}", 200
         ),
     ]
     expectations = []
@@ -364,15 +370,16 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
 
     for event in events:
         security, access = documents[event.action], documents[f"{event.action} access line"]
-        assert fields(
-            security, ("log.level", "django.module", "user.name", "url.path", "user_agent.original", "message")
-        ) == {
+        assert fields(security, ("log.level", "django.module", "user.name", "url.path", "user_agent.original",
+                                 "message", "django.client_request_id", "event.code")) == {
             "log.level": event.level,
             "django.module": "signals",
             "user.name": event.user,
             "url.path": event.path,
             "user_agent.original": USER_AGENT,
             "message": event.message,
+            "django.client_request_id": event.sent.client_request_id,
+            "event.code": event.code,
         }, event.action
         assert fields(access, ("http.request.method", "url.original", "http.response.status_code")) == {
             "http.request.method": "POST",
