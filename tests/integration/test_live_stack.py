@@ -352,13 +352,16 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
 
     events = [
         SecurityEvent(
-            "user_logged_in", "authn_login_success", login, "INFO", username, "/accounts/login/", f"User logged in: {username}", 302
+            "user_logged_in", "authn_login_success", login, "INFO", username, "/accounts/login/",
+            f"User logged in: {username}", 302,
         ),
         SecurityEvent(
-            "user_logged_out", "session_expired", logout, "INFO", username, "/accounts/logout/", f"User logged out: {username}", 302
+            "user_logged_out", "session_expired", logout, "INFO", username, "/accounts/logout/",
+            f"User logged out: {username}", 302,
         ),
         SecurityEvent(
-            "user_login_failed", "authn_login_fail", failed, "WARNING", intruder, "/accounts/login/", f"Login failed: {intruder}", 200
+            "user_login_failed", "authn_login_fail", failed, "WARNING", intruder, "/accounts/login/",
+            f"Login failed: {intruder}", 200,
         ),
     ]
     expectations = []
