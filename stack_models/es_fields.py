@@ -9,8 +9,10 @@ all read documents through this module, so a value the mapping would not index i
   are one address, shown as "10.0.0.1" (IpFieldMapper.java, Lucene InetAddressPoint.encode/decode).
 - long: coerce (the default) takes numeric strings and truncates decimals (NumberFieldMapper.java).
 - a malformed ip or long with ignore_malformed is not indexed; any other malformed value rejects the document.
-- boolean: JSON true and false, and the strings "true", "false" and "" (false); anything else is malformed
-  (docs/reference/elasticsearch/mapping-reference/boolean.md).
+- boolean: JSON true and false, and the strings "true" and "false", exactly; a string that is empty or only Java
+  whitespace is false; anything else is malformed (BooleanFieldMapper.java, parseCreateField ->
+  libs/x-content AbstractXContentParser.booleanValue -> libs/core Booleans.parseBoolean(char[], offset, length,
+  false): hasText is Character.isWhitespace, the match Arrays.equals with "true" or "false").
 - date: strict_date_optional_time||epoch_millis, the date type's default format, at millisecond resolution
   (DateFieldMapper.java: DEFAULT_DATE_TIME_FORMATTER, Resolution.MILLISECONDS).
 - null and [] are not indexed (docs/reference/elasticsearch/mapping-reference/null-value.md).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +99,18 @@ def indexed_values(field: Field, flat_source: Mapping[str, list]) -> list:
     return out
 
 
+# java.lang.Character.isWhitespace: the Unicode space, line and paragraph separators but the no-break ones,
+# and the ASCII controls TAB, LF, VT, FF, CR and FS, GS, RS, US.
+_JAVA_WHITESPACE_CONTROLS = frozenset("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")
+_NO_BREAK_SPACES = frozenset("\u00a0\u2007\u202f")
+
+
+def _is_java_whitespace(ch: str) -> bool:
+    if ch in _JAVA_WHITESPACE_CONTROLS:
+        return True
+    return ch not in _NO_BREAK_SPACES and unicodedata.category(ch) in ("Zs", "Zl", "Zp")
+
+
 def _indexed(field: Field, raw: Any) -> Any:
     if field.type == "keyword" or field.type in TEXT_TYPES:
         text = ("true" if raw else "false") if isinstance(raw, bool) else str(raw)
@@ -113,7 +128,9 @@ def _indexed(field: Field, raw: Any) -> Any:
         if field.type == "boolean":
             if isinstance(raw, bool):
                 return raw
-            if raw in ("true", "false", ""):
+            if isinstance(raw, str) and all(_is_java_whitespace(ch) for ch in raw):
+                return False
+            if raw in ("true", "false"):
                 return raw == "true"
             raise ValueError(f"{raw!r} is not a boolean")
     except ValueError as error:

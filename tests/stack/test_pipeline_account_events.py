@@ -192,3 +192,20 @@ def test_an_access_line_with_anything_else_after_the_record_id_is_a_parse_failur
 
     assert {"_grokparsefailure", "_access_parsefailure"} <= set(source["tags"])
     assert source["message"] == text[:-1] and "client" not in source
+
+
+@pytest.mark.parametrize(("value", "indexed"), [
+    (True, [True]), ("true", [True]), ("false", [False]), ("", [False]), (" \t\u2003", [False]),
+    (" true", None), ("True", None), ("1", None), ("\u00a0", None), (1, None),
+])
+def test_a_boolean_field_indexes_what_elasticsearch_parses(value, indexed):
+    # BooleanFieldMapper -> Booleans.parseBoolean(char[], ..., false): "true" and "false" exactly; empty or Java
+    # whitespace only (not a no-break space) is false; the rest rejects the document (no ignore_malformed here).
+    field = mapped_fields(MAPPINGS)["django.privilege.new"]
+    source = {"django": {"privilege": {"new": value}}}
+
+    if indexed is None:
+        assert "django.privilege.new" in rejection(MAPPINGS, source)
+    else:
+        assert rejection(MAPPINGS, source) is None
+        assert indexed_values(field, source_values(source)) == indexed
