@@ -199,7 +199,11 @@ class _Reader:
         if kind == "number":
             self.pos += 1
             return ("number", int(value))
-        if kind == "word" and value in ("true", "false"):  # Expression.g4 booleanValue, read in lower case only
+        # lexer/Expression.g4 TRUE : 'true', FALSE : 'false', matched in any case like every ES|QL keyword. This
+        # subset reads them in lower case and refuses another spelling rather than take it for a column's name.
+        if kind == "word" and value.lower() in ("true", "false"):
+            if value not in ("true", "false"):
+                raise EsqlUnsupported(f"{value!r}: booleans are read in lower case only")
             self.pos += 1
             return ("boolean", value == "true")
         if (kind, value) == ("keyword", "CASE"):

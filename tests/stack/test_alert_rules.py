@@ -207,6 +207,12 @@ def test_esql_to_lower_of_a_non_string_is_a_verification_error(operand, message)
         lowered(f"FROM django-logs-* | EVAL account = TO_LOWER({operand})", {"source": {"ip": "10.0.0.1"}})
 
 
+def test_esql_booleans_are_read_in_lower_case_only():
+    # ES|QL matches TRUE as true; the model refuses it rather than read a column named TRUE.
+    with pytest.raises(EsqlUnsupported, match="'TRUE': booleans are read in lower case only"):
+        read_esql("FROM django-logs-* | WHERE django.privilege.new == TRUE")
+
+
 def test_esql_to_lower_is_read_in_capitals_only():
     with pytest.raises(EsqlUnsupported, match="'to_lower': keywords and functions are read in capitals only"):
         read_esql("FROM django-logs-* | EVAL account = to_lower(user.name)")
