@@ -49,6 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from stack_models.es_ingest import NotModelled, pipeline_problem
 from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     CONNECTOR_UPDATE_KEYS,
@@ -62,7 +63,6 @@ from tests.support.elastic_api import (
     RULE_UPDATE_KEYS,
     flat_settings,
 )
-from stack_models.es_ingest import NotModelled, pipeline_problem
 from tests.support.env_file import ELASTIC_VERSION
 from tests.support.fake_kibana_settings import UiSettings
 from tests.support.kibana_privileges import held_privileges, rule_refusal
