@@ -41,7 +41,7 @@ RULE_CREATE_KEYS = {
 RULE_REQUIRED_KEYS = ("name", "rule_type_id", "consumer", "schedule", "params")
 # PUT _ingest/pipeline/<id> (the pinned client's ingest.put_pipeline, generated from the REST specification).
 PIPELINE_KEYS = {"_meta", "deprecated", "description", "field_access_pattern", "on_failure", "processors", "version"}
-# The index settings that name an ingest pipeline; "_none" names none (IndexSettings.java).
+# The index settings that name an ingest pipeline; "_none" names none (IngestService.NOOP_PIPELINE_NAME).
 PIPELINE_SETTINGS = ("index.default_pipeline", "index.final_pipeline")
 
 
