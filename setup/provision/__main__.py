@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Mapping
 
+from provision.advanced_settings import sync_advanced_setting
 from provision.assets import Assets, load_assets
 from provision.elasticsearch_steps import ALERTING, NATIVE_USERS, ElasticsearchSteps
 from provision.errors import ConfigError, ProvisionError
@@ -30,12 +31,17 @@ def provision(settings: Settings, assets: Assets) -> None:
             es.sync_user(user)
         for policy in assets.ilm_policies:
             es.sync_ilm_policy(policy)
+        # Before the templates: an index a template creates runs the pipelines its settings name.
+        for pipeline in assets.ingest_pipelines:
+            es.sync_ingest_pipeline(pipeline)
         for template in assets.index_templates:
             es.sync_index_template(template)
         rules_role = next(role for role in assets.roles if role.name == ALERTING.name)
         kibana = KibanaSteps(settings, es, rules_role)
         kibana.wait_until_available()
         kibana.sync_saved_objects(assets.saved_objects)
+        for setting in assets.advanced_settings:
+            sync_advanced_setting(kibana.kibana, setting)
         for connector in assets.connectors:
             kibana.sync_connector(connector)
         unchanged = []

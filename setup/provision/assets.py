@@ -3,8 +3,10 @@
 Each kind has its folder under ASSETS_DIR, and a file is named after what it creates:
   elasticsearch/roles/<role>.json                  the body of PUT _security/role/<role>
   elasticsearch/ilm_policies/<policy>.json         the body of PUT _ilm/policy/<policy>
+  elasticsearch/ingest_pipelines/<id>.json         the body of PUT _ingest/pipeline/<id>
   elasticsearch/index_templates/<template>.json    the body of PUT _index_template/<template>
   kibana/saved_objects/*.ndjson                    imported by POST /api/saved_objects/_import
+  kibana/advanced_settings/*.json                  values setup adds to a list advanced setting (advanced_settings.py)
   kibana/connectors/*.json, kibana/rules/*.json    {"id": ..., "body": ...}: Kibana takes the id in the URL
 Adding one means adding a file. LOG_RETENTION_DAYS sets every policy's delete phase and INDEX_REPLICAS
 every template's index.number_of_replicas, so the files hold neither's final value. A rule's "${NAME}"
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from provision.advanced_settings import AdvancedSetting, load_advanced_settings
 from provision.comparison import flat_settings
 from provision.errors import ConfigError
 from provision.placeholders import substitute
@@ -36,6 +39,10 @@ RULE_CREATE_KEYS = {
     "notify_when", "alert_delay", "flapping", "dashboards", "artifacts",
 }
 RULE_REQUIRED_KEYS = ("name", "rule_type_id", "consumer", "schedule", "params")
+# PUT _ingest/pipeline/<id> (the pinned client's ingest.put_pipeline, generated from the REST specification).
+PIPELINE_KEYS = {"_meta", "deprecated", "description", "field_access_pattern", "on_failure", "processors", "version"}
+# The index settings that name an ingest pipeline; "_none" names none (IngestService.NOOP_PIPELINE_NAME).
+PIPELINE_SETTINGS = ("index.default_pipeline", "index.final_pipeline")
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,10 @@ class SavedObjects:
 class Assets:
     roles: list[Asset]
     ilm_policies: list[Asset]
+    ingest_pipelines: list[Asset]
     index_templates: list[Asset]
     saved_objects: SavedObjects
+    advanced_settings: list[AdvancedSetting]
     connectors: list[Asset]
     rules: list[Asset]
 
@@ -153,6 +162,24 @@ def _load_lifecycle(es_dir: Path, retention_days: int, replicas: int) -> tuple[l
     return list(policies.values()), templates
 
 
+def _load_pipelines(es_dir: Path, templates: list[Asset]) -> list[Asset]:
+    """The ingest pipelines; every pipeline a template names must have its file, or indexing would fail."""
+    folder = es_dir / "ingest_pipelines"
+    pipelines = _named_bodies(folder, ("processors",))
+    for pipeline in pipelines:
+        _check_keys(pipeline.path, pipeline.body, PIPELINE_KEYS, "an ingest pipeline")
+        if not isinstance(pipeline.body["processors"], list) or not pipeline.body["processors"]:
+            raise ConfigError(f"{pipeline.path}: processors must be a non-empty list.")
+    names = {pipeline.name for pipeline in pipelines}
+    for template in templates:
+        settings = flat_settings(template.body.get("template", {}).get("settings", {}))
+        for setting in PIPELINE_SETTINGS:
+            name = settings.get(setting)
+            if name is not None and name != "_none" and (not isinstance(name, str) or name not in names):
+                raise ConfigError(f"{template.path} sets {setting} to {name!r}, but {folder / f'{name}.json'} is missing.")
+    return pipelines
+
+
 def _load_saved_objects(folder: Path) -> SavedObjects:
     paths = sorted(path for path in folder.glob("*") if path.is_file() and not path.name.startswith("."))
     if not paths:
@@ -213,8 +240,10 @@ def load_assets(assets_dir: Path, retention_days: int, detections: Mapping[str, 
     return Assets(
         roles=roles,
         ilm_policies=policies,
+        ingest_pipelines=_load_pipelines(es_dir, templates),
         index_templates=templates,
         saved_objects=_load_saved_objects(kibana_dir / "saved_objects"),
+        advanced_settings=load_advanced_settings(kibana_dir / "advanced_settings"),
         connectors=_load_connectors(kibana_dir / "connectors"),
         rules=_load_rules(kibana_dir / "rules", detections),
     )

@@ -1,5 +1,5 @@
-"""The Elasticsearch steps: kibana_system's password, roles, the native users, ILM policies, index
-templates, and the records of what setup last did in Kibana."""
+"""The Elasticsearch steps: kibana_system's password, roles, the native users, ILM policies, ingest
+pipelines, index templates, and the records of what setup last did in Kibana."""
 
 from __future__ import annotations
 
@@ -245,6 +245,20 @@ class ElasticsearchSteps:
             lambda _: self._put(
                 f"PUT _ilm/policy/{policy.name}", f"Fix {policy.path}.", self.client.ilm.put_lifecycle,
                 name=policy.name, body=desired,
+            ),
+        )
+
+    def sync_ingest_pipeline(self, pipeline: Asset) -> None:
+        """GET answers the body as it was put (GetPipelineResponse.java: getConfigAsMap), so it compares as is."""
+        desired = with_fingerprint(pipeline.body, "_meta")
+        getter = self.client.options(ignore_status=404).ingest.get_pipeline
+        sync(
+            f"ingest pipeline {pipeline.name}",
+            lambda: (self._found(f"GET _ingest/pipeline/{pipeline.name}", getter, id=pipeline.name) or {}).get(pipeline.name),
+            lambda current: covers(current, desired),
+            lambda _: self._put(
+                f"PUT _ingest/pipeline/{pipeline.name}", f"Fix {pipeline.path}.", self.client.ingest.put_pipeline,
+                id=pipeline.name, body=desired,
             ),
         )
 

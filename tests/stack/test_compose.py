@@ -47,8 +47,8 @@ DOCKERFILES = (REPO_ROOT / "app" / "Dockerfile", REPO_ROOT / "setup" / "Dockerfi
 LONG_RUNNING = ("elasticsearch", "kibana", "logstash", "app", "logrotate")
 # The asset folders setup reads (setup/provision/assets.py), each mounted on its own.
 SETUP_ASSET_FOLDERS = {
-    "elasticsearch": ("roles", "ilm_policies", "index_templates"),
-    "kibana": ("saved_objects", "connectors", "rules"),
+    "elasticsearch": ("roles", "ilm_policies", "ingest_pipelines", "index_templates"),
+    "kibana": ("saved_objects", "advanced_settings", "connectors", "rules"),
 }
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; not $${...},

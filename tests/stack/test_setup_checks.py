@@ -294,7 +294,11 @@ def test_the_repository_assets_load():
     assert {role.name for role in loaded.roles} == {"logstash_writer", "django_alerting", "django_responder"}
     assert [policy.name for policy in loaded.ilm_policies] == ["django-alerts", "django-logs"]
     assert [template.name for template in loaded.index_templates] == ["django-alerts", "django-logs"]
+    assert [pipeline.name for pipeline in loaded.ingest_pipelines] == ["django-logs"]
     assert [path.name for path in loaded.saved_objects.paths] == ["django-logs.ndjson"]
+    assert [(setting.name, setting.add) for setting in loaded.advanced_settings] == [
+        ("securitySolution:defaultIndex", ["django-logs-*"])
+    ]
 
 
 # -- comparison ---------------------------------------------------------------------------------

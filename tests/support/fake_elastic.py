@@ -17,6 +17,13 @@ real API gives. Sources the shapes were taken from (elastic/kibana, elastic/elas
     caller's roles (tests/support/kibana_privileges.py), and the caller becomes the rule's API key owner.
   - The `.es-query` params defaults (aggType, groupBy, excludeHitsFromPreviousRun) and the `.index`
     connector config defaults (refresh, executionTimeField) that Kibana fills in on create.
+  - Kibana advanced settings (GET/POST /api/kibana/settings): tests/support/fake_kibana_settings.py.
+    Every non-GET Kibana call needs kbn-xsrf: src/core/packages/http/server-internal/src/
+    lifecycle_handlers.ts createXsrfPostAuthHandler (400 "Request must contain a kbn-xsrf header.").
+  - Elasticsearch ingest pipelines: PUT _ingest/pipeline/<id> answers {"acknowledged": true} and refuses
+    what stack_models/es_ingest.py says Elasticsearch refuses (400 parse_exception); GET answers
+    {<id>: <the body as put>} or 404 with {} (server/.../action/ingest/GetPipelineResponse.java: the
+    configs as maps, NOT_FOUND when none is found).
   - Elasticsearch: GET _cluster/health answers 408 when wait_for_status is not reached; every
     response carries `X-Elastic-Product: Elasticsearch`; index template settings come back nested
     with string values; ILM phases come back with `min_age` and the delete action with its default.
@@ -42,6 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from stack_models.es_ingest import NotModelled, pipeline_problem
 from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     CONNECTOR_UPDATE_KEYS,
@@ -56,6 +64,7 @@ from tests.support.elastic_api import (
     flat_settings,
 )
 from tests.support.env_file import ELASTIC_VERSION
+from tests.support.fake_kibana_settings import UiSettings
 from tests.support.kibana_privileges import held_privileges, rule_refusal
 
 HANG_LIMIT_SECONDS = 60
@@ -455,7 +464,9 @@ class FakeElasticStack:
         self.policies: dict[str, dict[str, Any]] = {}
         self.templates: dict[str, dict[str, Any]] = {}
         self.component_templates: dict[str, dict[str, Any]] = {}
+        self.pipelines: dict[str, dict[str, Any]] = {}
         # Kibana state.
+        self.ui_settings = UiSettings()
         self.saved_objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.connectors: dict[str, dict[str, Any]] = {}
         self.connector_secrets: dict[str, dict[str, Any]] = {}
@@ -629,6 +640,7 @@ class FakeElasticStack:
             (r"/_security/user/([^/_][^/]*)", {"GET": self._get_user, "PUT": self._put_user, "POST": self._put_user}),
             (r"/_security/role/([^/]+)", {"GET": self._get_role, "PUT": self._put_role, "POST": self._put_role}),
             (r"/_ilm/policy/([^/]+)", {"GET": self._get_policy, "PUT": self._put_policy}),
+            (r"/_ingest/pipeline/([^/]+)", {"GET": self._get_pipeline, "PUT": self._put_pipeline}),
             (r"/_index_template/([^/]+)", {"GET": self._get_template, "PUT": self._put_template, "POST": self._put_template}),
             (r"/_component_template/([^/]+)", {"GET": self._get_component_template, "PUT": self._put_component_template,
                                                 "POST": self._put_component_template}),
@@ -770,6 +782,20 @@ class FakeElasticStack:
         self.policies[name] = {"version": (previous["version"] + 1) if previous else 1, "modified_date": _now(), "policy": policy}
         return Reply(200, {"acknowledged": True})
 
+    def _get_pipeline(self, record: RecordedRequest, body: Any, user: str, pipeline_id: str) -> Reply:
+        stored = self.pipelines.get(pipeline_id)
+        return Reply(200, {pipeline_id: copy.deepcopy(stored)}) if stored is not None else Reply(404, {})
+
+    def _put_pipeline(self, record: RecordedRequest, body: Any, user: str, pipeline_id: str) -> Reply:
+        try:
+            problem = pipeline_problem(pipeline_id, body)
+        except NotModelled as error:
+            return es_error(400, "parse_exception", f"fake Elasticsearch: {error}")
+        if problem:
+            return es_error(400, "parse_exception", problem)
+        self.pipelines[pipeline_id] = copy.deepcopy(body)
+        return Reply(200, {"acknowledged": True})
+
     def _get_template(self, record: RecordedRequest, body: Any, user: str, name: str) -> Reply:
         return _stored_template(self.templates, "index", name)
 
@@ -815,6 +841,8 @@ class FakeElasticStack:
             return self._import(record)
         if record.path == "/api/saved_objects/_export" and record.method == "POST":
             return self._with_json(record, self._export)
+        if record.path == "/api/kibana/settings" and record.method in ("GET", "POST"):
+            return self._with_json(record, self._ui_settings)
         key_update = re.fullmatch(r"/api/alerting/rule/([^/]+)/_update_api_key", record.path)
         if key_update and record.method == "POST":  # no body: the route validates only the id param
             with self._lock:
@@ -992,6 +1020,12 @@ class FakeElasticStack:
         if errors:
             body["errors"] = errors
         return Reply(200, body)
+
+    def _ui_settings(self, body: dict[str, Any] | None) -> Reply:
+        if body is None:
+            return Reply(200, self.ui_settings.user_provided())
+        status, answer = self.ui_settings.set_many(body)
+        return Reply(status, answer) if status == 200 else kibana_error(status, answer)
 
     def _export(self, body: dict[str, Any]) -> Reply:
         unknown = set(body) - {"type", "hasReference", "objects", "search", "includeReferencesDeep", "excludeExportDetails"}
