@@ -107,7 +107,10 @@ PAGES = {
     ),
     "network_http": Page(
         title="Network > HTTP",
-        requires=("http.request.method", "url.path", "@timestamp"),  # exists http.request.method; terms url.path
+        # exists http.request.method; terms on url.path, which a wildcard field serves from its binary doc values
+        # (elastic/elasticsearch x-pack/plugin/wildcard/.../WildcardFieldMapper.java fielddataBuilder,
+        # @ 0021214aaf93fa7cf05fed02e7eb75e41959d6c8: StringBinaryIndexFieldData as a KEYWORD values source)
+        requires=("http.request.method", "url.path", "@timestamp"),
         keyed_by=("url.path",),
         displays=("http.request.method", "url.domain", "http.response.status_code", "host.name", "source.ip"),
         sources=(f"{SEARCH_FACTORY}/network/http/query.http_network.dsl.ts @ 769627e647f7cea8a8a408c2ca8edae644a6d530",),
