@@ -1,4 +1,5 @@
-"""The filter plugins logstash/pipeline/*.conf use: grok, kv, mutate, prune, date, uuid, fingerprint, translate.
+"""The filter plugins logstash/pipeline/*.conf use: grok, kv, mutate, prune, date, uuid, fingerprint, translate,
+useragent.
 
 Each plugin is registered once, as Logstash registers it when the pipeline starts (its options
 checked, patterns read, expressions compiled); the function registration returns then runs on
@@ -25,6 +26,7 @@ from .logstash_mutate_fields import copy_fields, merge, parsed_pairs
 from .logstash_options import require_options
 from .logstash_patterns import CONTAINER_MOUNTS, PatternLibrary, patterns_dir_files
 from .logstash_translate import register_translate
+from .logstash_useragent import register_useragent
 
 # The zone of the Logstash image's JVM, used by a date filter without timezone (TimestampParserFactory.java).
 JVM_TIME_ZONE = "UTC"
@@ -288,6 +290,10 @@ class FilterPlugins:
 
     def _register_translate(self, plugin: Plugin) -> Filter:
         return register_translate(plugin, self.mounts)
+
+    @staticmethod
+    def _register_useragent(plugin: Plugin) -> Filter:
+        return register_useragent(plugin)
 
     def _register_uuid(self, plugin: Plugin) -> Filter:
         require_options(plugin, {"target"})
