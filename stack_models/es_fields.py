@@ -5,6 +5,10 @@ all read documents through this module, so a value the mapping would not index i
 - keyword: ignore_above counts Java string length, UTF-16 code units (elastic/elasticsearch
   server/src/main/java/org/elasticsearch/index/mapper/KeywordFieldMapper.java; PR #57307: "ignore_above is
   done in terms of java string length"); a longer value is not indexed and has no doc value.
+- wildcard: indexed like keyword as far as a query sees it (x-pack/plugin/wildcard WildcardFieldMapper.java:
+  parseCreateField takes parser.textOrNull(), skips a value over ignore_above, whose default is Integer.MAX_VALUE,
+  i.e. none, in a standard index (Mapper.IgnoreAbove; 8191 only in a logsdb one); its doc values are the
+  values sorted and deduplicated). null_value (of any type) is refused: JSON null would be indexed as it.
 - ip: stored as 16 bytes, an IPv4 address as its IPv4-mapped IPv6 form, so "::ffff:10.0.0.1" and "10.0.0.1"
   are one address, shown as "10.0.0.1" (IpFieldMapper.java, Lucene InetAddressPoint.encode/decode).
 - long: coerce (the default) takes numeric strings and truncates decimals (NumberFieldMapper.java).
@@ -28,8 +32,14 @@ from dataclasses import dataclass
 from typing import Any
 
 # The field types this model reads; any other type in a mapping is refused when a query reads it.
-KNOWN_TYPES = frozenset({"keyword", "ip", "long", "date", "boolean", "match_only_text", "text"})
+KNOWN_TYPES = frozenset({"keyword", "wildcard", "ip", "long", "date", "boolean", "match_only_text", "text"})
 TEXT_TYPES = frozenset({"match_only_text", "text"})
+KEYWORD_TYPES = frozenset({"keyword", "wildcard"})
+# MappedFieldType.familyTypeName, the type _field_caps reports (server FieldCapabilitiesFetcher.java) and so the
+# type ES|QL and Kibana see: WildcardFieldMapper's is keyword, MatchOnlyTextFieldMapper's text, the others their own.
+_FAMILY_TYPES = {"wildcard": "keyword", "match_only_text": "text"}
+# Kibana's field type of each family type (@kbn/field-types kbn_field_types_factory.ts).
+_KIBANA_TYPES = {"keyword": "string", "text": "string", "ip": "ip", "long": "number", "date": "date", "boolean": "boolean"}
 _IPV4_MAPPED = 0xFFFF << 32
 
 
@@ -68,6 +78,8 @@ def _field(name: str, source_path: str, spec: Mapping[str, Any]) -> Field:
     kind = spec.get("type", "object")
     if kind not in KNOWN_TYPES:
         kind = f"unmodelled:{kind}"
+    elif "null_value" in spec:
+        kind = f"unmodelled:{kind} with null_value"
     return Field(name, source_path, kind, spec.get("ignore_above"), bool(spec.get("ignore_malformed", False)))
 
 
@@ -112,10 +124,10 @@ def _is_java_whitespace(ch: str) -> bool:
 
 
 def _indexed(field: Field, raw: Any) -> Any:
-    if field.type == "keyword" or field.type in TEXT_TYPES:
+    if field.type in KEYWORD_TYPES or field.type in TEXT_TYPES:
         text = ("true" if raw else "false") if isinstance(raw, bool) else str(raw)
         too_long = field.ignore_above is not None and len(text.encode("utf-16-le")) // 2 > field.ignore_above
-        return None if field.type == "keyword" and too_long else text
+        return None if field.type in KEYWORD_TYPES and too_long else text
     try:
         if field.type == "ip":
             return ip_key(str(raw))
@@ -138,6 +150,24 @@ def _indexed(field: Field, raw: Any) -> Any:
             return None
         raise MappingError(f"{field.name}: {raw!r} would be rejected by Elasticsearch ({error})") from error
     raise MappingError(f"{field.name}: the field type {field.type} is not modelled")
+
+
+def field_caps_type(field: Field) -> str:
+    """The type _field_caps gives ``field``: its family type."""
+    return _FAMILY_TYPES.get(field.type, field.type)
+
+
+def data_view_conflicts(fields_by_index: Mapping[str, Mapping[str, Field]]) -> dict[str, dict[str, list[str]]]:
+    """The fields a Kibana data view over these indices types "conflict", each with its conflictDescriptions (family
+    type -> indices): those whose family types are more than one Kibana type (Kibana data_views server
+    fetcher/lib/field_capabilities/field_caps_response.ts, "uniqueKibanaTypes"). A keyword and a wildcard field
+    are one type; so are a text and a keyword field (both "string")."""
+    by_name: dict[str, dict[str, list[str]]] = {}
+    for index, fields in sorted(fields_by_index.items()):
+        for name, field in fields.items():
+            by_name.setdefault(name, {}).setdefault(field_caps_type(field), []).append(index)
+    return {name: types for name, types in by_name.items()
+            if len({_KIBANA_TYPES.get(kind, kind) for kind in types}) > 1}
 
 
 def ip_key(text: str) -> int:

@@ -20,6 +20,10 @@ Sources, elastic/elasticsearch docs/reference/query-languages/esql/:
 - STATS ... BY a multi-value groups the row once per distinct value (compute's BytesRefBlockHash hashes
   through MultivalueDedupeBytesRef).
 Values are None, one value, or a tuple (a multi-value); ip values are es_fields.ip_key ints and dates epoch ms.
+- A wildcard field is keyword: ES|QL takes a field's type from _field_caps, which gives its family type
+  (session/IndexResolver.java, createField; es_fields.field_caps_type); esql-core DataType.java has no wildcard.
+  A field whose ES|QL types differ between the indices queried cannot be used: the Analyzer's "Cannot use field
+  [x] due to ambiguities being " and InvalidMappedField.java's message (IndexResolver.java, conflictingTypes).
 A keyword value over ignore_above is read as missing (null): it has no doc value (not confirmed on 9.x).
 """
 
@@ -30,11 +34,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stack_models.es_fields import TEXT_TYPES, Field, indexed_values
+from stack_models.es_fields import TEXT_TYPES, Field, field_caps_type, indexed_values
 from stack_models.esql import EsqlQuery
 
 # ES|QL's type of each mapped field type (esql-supported-types in the ES|QL docs), and its comparison family.
-ESQL_TYPES = {"keyword": "keyword", "match_only_text": "text", "text": "text", "ip": "ip", "long": "long",
+ESQL_TYPES = {"keyword": "keyword", "wildcard": "keyword", "match_only_text": "text", "text": "text", "ip": "ip", "long": "long",
               "date": "datetime", "boolean": "boolean"}
 FAMILIES = {"keyword": "string", "text": "string", "long": "numeric", "integer": "numeric", "datetime": "datetime",
             "ip": "ip", "boolean": "boolean"}
@@ -79,10 +83,37 @@ def run_esql(query: EsqlQuery, flat_sources: Iterable[Mapping[str, list]], field
     return result
 
 
+def ambiguities(fields_by_index: Mapping[str, Mapping[str, Field]]) -> dict[str, str]:
+    """The error ES|QL gives for each field mapped as more than one ES|QL type across these indices."""
+    found = {}
+    names = sorted({name for fields in fields_by_index.values() for name in fields})
+    for name in names:
+        types: dict[str, list[str]] = {}
+        for index in sorted(fields_by_index):
+            field = fields_by_index[index].get(name)
+            if field is not None:
+                family = field_caps_type(field)
+                types.setdefault(ESQL_TYPES.get(family, family), []).append(index)
+        if len(types) > 1:
+            described = ", ".join(f"[{kind}] in {_java_set(indices)}" for kind, indices in sorted(types.items()))
+            found[name] = (f"Cannot use field [{name}] due to ambiguities being mapped as [{len(types)}] "
+                           f"incompatible types: {described}")
+    return found
+
+
+def _java_set(indices: list[str]) -> str:
+    """InvalidMappedField.makeErrorMessage: up to three index names, else the first three and a count."""
+    if len(indices) <= 3:
+        return "[" + ", ".join(indices) + "]"
+    rest = len(indices) - 3
+    return "[" + ", ".join(indices[:3]) + f"] and [{rest}] other " + ("index" if rest == 1 else "indices")
+
+
 def _column_value(field: Field, doc: Mapping[str, list]) -> Any:
     values = indexed_values(field, doc)
     if field.type not in TEXT_TYPES:  # doc values: sorted; keyword and ip also deduplicated
-        values = sorted(set(values)) if field.type in ("keyword", "ip") else sorted(values)
+        # wildcard: binary doc values, SORTED_UNIQUE (WildcardFieldMapper.createFields).
+        values = sorted(set(values)) if field.type in ("keyword", "wildcard", "ip") else sorted(values)
     return None if not values else values[0] if len(values) == 1 else tuple(values)
 
 

@@ -32,6 +32,12 @@ class Event(dict):
             node = node.setdefault(part, {})
         node[path[-1]] = value
 
+    def includes(self, path: tuple[str, ...]) -> bool:
+        """Event#include?: the field is there, even holding null (logstash-core Accessors.java, includes:
+        containsKey)."""
+        parent = self.get_field(path[:-1]) if len(path) > 1 else self
+        return isinstance(parent, dict) and path[-1] in parent
+
     def remove_field(self, path: tuple[str, ...]):
         parent = self.get_field(path[:-1]) if len(path) > 1 else self
         if isinstance(parent, dict):

@@ -1,4 +1,5 @@
-"""The filter plugins logstash/pipeline/*.conf use: grok, kv, mutate, prune, date, uuid, fingerprint.
+"""The filter plugins logstash/pipeline/*.conf use: grok, kv, mutate, prune, date, uuid, fingerprint, translate,
+useragent.
 
 Each plugin is registered once, as Logstash registers it when the pipeline starts (its options
 checked, patterns read, expressions compiled); the function registration returns then runs on
@@ -10,6 +11,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import regex
 
@@ -18,9 +20,13 @@ from config.time_zones import time_zone_problem
 from .grok import EngineDisagreement, GrokTimeout, plain_ruby_regex
 from .logstash_config_tree import Plugin, field_path
 from .logstash_dates import parse_millis
+from .logstash_decorators import filter_matched
 from .logstash_events import Event
+from .logstash_mutate_fields import copy_fields, merge, parsed_pairs
 from .logstash_options import require_options
-from .logstash_patterns import PatternLibrary, patterns_dir_files
+from .logstash_patterns import CONTAINER_MOUNTS, PatternLibrary, patterns_dir_files
+from .logstash_translate import register_translate
+from .logstash_useragent import register_useragent
 
 # The zone of the Logstash image's JVM, used by a date filter without timezone (TimestampParserFactory.java).
 JVM_TIME_ZONE = "UTC"
@@ -35,11 +41,13 @@ Filter = Callable[[Event], bool]
 
 
 class FilterPlugins:
-    """The modelled filters, compiling grok expressions in ``library``, checking dates on ``engine``'s Joda."""
+    """The modelled filters, compiling grok expressions in ``library``, checking dates on ``engine``'s Joda,
+    reading files the pipeline names from the container's ``mounts``."""
 
-    def __init__(self, library: PatternLibrary, engine=None):
+    def __init__(self, library: PatternLibrary, engine=None, mounts: dict[str, Path] = CONTAINER_MOUNTS):
         self.library = library
         self.engine = engine
+        self.mounts = mounts
         # id(plugin) -> (plugin, its registered filter, its common options); the plugin is kept, so its id is
         # never reused.
         self._registered: dict[int, tuple[Plugin, Filter, tuple]] = {}
@@ -52,16 +60,7 @@ class FilterPlugins:
                            (("add_field", {}), ("remove_field", []), ("add_tag", []), ("remove_tag", [])))
             entry = self._registered[id(plugin)] = (plugin, self._register(plugin), common)
         if entry[1](event):
-            add_field, remove_field, add_tag, remove_tag = entry[2]
-            for reference, value in add_field.items():
-                event.set_field(field_path(event.sprintf(reference)), event.sprintf(value))
-            for reference in remove_field:
-                event.remove_field(field_path(event.sprintf(reference)))
-            for tag in add_tag:
-                event.add_tag(event.sprintf(tag))
-            for tag in remove_tag:
-                if tag in event.tags():
-                    event.tags().remove(tag)
+            filter_matched(event, *entry[2])
 
     def _register(self, plugin: Plugin) -> Filter:
         register = getattr(self, f"_register_{plugin.name}", None)
@@ -172,14 +171,15 @@ class FilterPlugins:
 
     def _register_mutate(self, plugin: Plugin) -> Filter:
         # logstash-plugins/logstash-filter-mutate lib/logstash/filters/mutate.rb (filter): rename (of a present
-        # field), then replace, then convert, then gsub, whatever the order in the config.
-        require_options(plugin, {"rename", "replace", "convert", "gsub"})
+        # field), then replace, then convert, then gsub, then merge, then copy, whatever the order in the config.
+        require_options(plugin, {"rename", "replace", "convert", "gsub", "merge", "copy"})
         renames = [(field_path(source), field_path(target)) for source, target in plugin.get("rename", {}).items()]
         replaces = [(field_path(reference), value) for reference, value in plugin.get("replace", {}).items()]
         converts = [(field_path(reference), kind) for reference, kind in plugin.get("convert", {}).items()]
         if any(kind != "boolean" for _, kind in converts):
             raise NotImplementedError("mutate's convert is modelled for boolean only")
         gsubs = self._gsubs(plugin.get("gsub", []))
+        merges, copies = parsed_pairs("merge", plugin.get("merge", {})), parsed_pairs("copy", plugin.get("copy", {}))
 
         def mutate(event: Event) -> bool:
             for source, target in renames:
@@ -204,6 +204,8 @@ class FilterPlugins:
                 if self.engine is not None:
                     self.engine.check_gsub(pattern, replacement, text, result, _gsub_disagreement(pattern, text, result))
                 event.set_field(path, result)
+            merge(event, merges)
+            copy_fields(event, copies)
             return True
 
         return mutate
@@ -285,6 +287,13 @@ class FilterPlugins:
             return False
 
         return date
+
+    def _register_translate(self, plugin: Plugin) -> Filter:
+        return register_translate(plugin, self.mounts)
+
+    @staticmethod
+    def _register_useragent(plugin: Plugin) -> Filter:
+        return register_useragent(plugin)
 
     def _register_uuid(self, plugin: Plugin) -> Filter:
         require_options(plugin, {"target"})

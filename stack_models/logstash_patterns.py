@@ -10,9 +10,10 @@ from .paths import LOGSTASH_DIR
 CONTAINER_MOUNTS = {"/usr/share/logstash/pipeline": LOGSTASH_DIR / "pipeline"}
 
 
-def host_path(container_path: str) -> Path:
-    """Where a path inside the Logstash container is in this checkout (only bind-mounted folders)."""
-    for mount, folder in CONTAINER_MOUNTS.items():
+def host_path(container_path: str, mounts: dict[str, Path] = CONTAINER_MOUNTS) -> Path:
+    """Where a path inside the Logstash container is in this checkout (only bind-mounted folders), or in
+    ``mounts`` (a test's own folders)."""
+    for mount, folder in mounts.items():
         if container_path == mount or container_path.startswith(mount + "/"):
             return folder / container_path[len(mount) :].lstrip("/")
     raise LookupError(f"{container_path} is not in a folder this repository mounts into Logstash")

@@ -26,7 +26,7 @@ from .logstash_events import Document, Event
 from .logstash_filters import FilterPlugins
 from .logstash_inputs import file_input_for, read_file_input, stream_file_input
 from .logstash_options import substitute_environment
-from .logstash_patterns import PatternLibrary, host_path, patterns_dir_files
+from .logstash_patterns import CONTAINER_MOUNTS, PatternLibrary, host_path, patterns_dir_files
 from .paths import PIPELINE_PATH
 
 
@@ -49,12 +49,13 @@ class GrokMatch:
 
 
 class Pipeline:
-    def __init__(self, patterns: dict[str, str], environment: dict[str, str], path: Path = PIPELINE_PATH, engine=None):
+    def __init__(self, patterns: dict[str, str], environment: dict[str, str], path: Path = PIPELINE_PATH, engine=None,
+                 mounts: dict[str, Path] = CONTAINER_MOUNTS):
         self.environment = environment
         self.engine = engine
         self.config = parse_config(path.read_text(encoding="utf-8"))
         self.library = PatternLibrary(patterns, engine)
-        self._filters = FilterPlugins(self.library, engine)
+        self._filters = FilterPlugins(self.library, engine, mounts)
         # Logstash substitutes ${VAR} once, when it loads the pipeline: id(item) -> (item, substituted).
         self._substituted: dict[int, tuple[object, Plugin]] = {}
 

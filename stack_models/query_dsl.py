@@ -7,6 +7,8 @@ naming it. Scoring is not modelled (rules only filter). Sources, elastic/elastic
   with must or filter, none); a larger minimum_should_match is clamped (common/lucene/search/Queries.java).
 - term/terms follow the field's mapping (es_fields.py); a term on a text field is refused, as its analysis
   is not modelled; an unmapped field matches nothing (query-dsl-term-query.md, MappedFieldType.termQuery).
+- term on a wildcard field: the value exactly, as on keyword (x-pack/plugin/wildcard WildcardFieldMapper.java,
+  termQuery: an ngram approximation confirmed on the doc values, BinaryDvConfirmedQuery.fromTerms).
 - ip term: an address or a CIDR prefix (IpFieldMapper.termQuery); long term: a decimal value matches nothing.
 - exists: a field with at least one indexed value (query-dsl-exists-query.md).
 """
@@ -17,7 +19,7 @@ import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from stack_models.es_fields import TEXT_TYPES, Field, indexed_values, ip_key, parse_date
+from stack_models.es_fields import KEYWORD_TYPES, TEXT_TYPES, Field, indexed_values, ip_key, parse_date
 
 BOOL_CLAUSES = frozenset({"filter", "must", "must_not", "should", "minimum_should_match"})
 RANGE_BOUNDS = frozenset({"gt", "gte", "lt", "lte"})
@@ -107,7 +109,7 @@ def _leaf(kind: str, body: Any, fields: Mapping[str, Field]) -> Callable[[Mappin
 def _term_test(field: Field, value: Any) -> Callable[[Any], bool]:
     if isinstance(value, (dict, list)) or value is None:
         raise QueryUnsupported(f"a term value on {field.name} is a single value, not {value!r}")
-    if field.type == "keyword":
+    if field.type in KEYWORD_TYPES:
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         return lambda indexed: indexed == text
     if field.type == "ip":
