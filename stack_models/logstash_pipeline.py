@@ -13,6 +13,7 @@ This module wires the layers below: the file input and its codec (logstash_input
 """
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +174,13 @@ class Pipeline:
             if self.engine is not None and isinstance(left, str):
                 self.engine.check_regex_match(right, left, found, _condition_disagreement(right, left, found))
             return found if operator == "=~" else not found
+        if operator in _ORDERINGS:
+            # logstash-core config/ir/compiler/EventCondition.java (comparison, compare): the field's value
+            # compareTo the constant; a value that is not Comparable (a missing field) throws
+            # UnexpectedTypeException. Only whole numbers on both sides are modelled.
+            if not (type(left) is int and type(right) is int):
+                raise NotImplementedError(f"{operator} of {left!r} and {right!r} is not modelled")
+            return _ORDERINGS[operator](left, right)
         raise NotImplementedError(f"condition operator {operator} is not modelled")
 
     @staticmethod
@@ -206,6 +214,9 @@ class Pipeline:
             self.filter(event)
             results.append((event, self.output(event)))
         return results
+
+
+_ORDERINGS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
 @functools.lru_cache(maxsize=64)

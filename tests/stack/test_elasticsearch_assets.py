@@ -20,6 +20,7 @@ from tests.support.es_privileges import (
     granting_privileges,
     role_grants,
 )
+from tests.support.ecs_fields import ECS_FIELDS
 from tests.support.kibana_objects import mapped_field_types
 from tests.support.paths import ELASTICSEARCH_DIR, ILM_POLICY_PATH, INDEX_TEMPLATE_PATH, PIPELINE_PATH
 
@@ -42,32 +43,10 @@ BUILTIN_TEMPLATE_PRIORITY = 100
 # ILM's documented format for index.lifecycle.parse_origination_date: `^.*-{yyyy.MM.dd}(-digits)?`.
 ORIGINATION_DATE_INDEX_NAME = re.compile(r"^.*-(\d{4})\.(\d{2})\.(\d{2})(-\d+)?$")
 
-# The document fields the pipeline writes (shared context) and the type each is meant to have.
-INTENDED_FIELD_TYPES = {
-    "@timestamp": "date",
-    "@version": "keyword",
-    "message": "match_only_text",
-    "tags": "keyword",
-    "event.dataset": "keyword",
-    "event.action": "keyword",
-    "event.duration": "long",
-    "log.level": "keyword",
-    "log.file.path": "keyword",
+# Our own fields, under django.* as ECS asks of custom fields; every other mapped field is ECS's
+# (tests/support/ecs_fields.py).
+DJANGO_FIELD_TYPES = {
     "django.module": "keyword",
-    "http.request.id": "keyword",
-    "http.request.method": "keyword",
-    "http.request.referrer": "keyword",
-    "http.version": "keyword",
-    "http.response.status_code": "long",
-    "http.response.body.bytes": "long",
-    "user.name": "keyword",
-    "user.target.name": "keyword",
-    "source.ip": "ip",
-    # issue 19: the account, privilege and admin events, and the proxy's peer (ECS where ECS has the field:
-    # elastic/ecs generated/ecs/ecs_flat.yml gives event.code and user.target.group.name keyword, client.ip ip).
-    "event.code": "keyword",
-    "client.ip": "ip",
-    "user.target.group.name": "keyword",
     "django.privilege.name": "keyword",
     "django.privilege.old": "boolean",
     "django.privilege.new": "boolean",
@@ -75,16 +54,11 @@ INTENDED_FIELD_TYPES = {
     "django.object.id": "keyword",
     "django.object.operation": "keyword",
     "django.client_request_id": "keyword",
-    "url.path": "keyword",
-    "url.query": "keyword",
-    "url.original": "keyword",
-    "user_agent.original": "keyword",
-    "error.stack_trace": "match_only_text",
-    "host.name": "keyword",
 }
 # Fields whose values come from the request (or whose parse could go wrong): a bad value must be
 # dropped from the index, not reject the whole document.
-MALFORMED_TOLERANT_FIELDS = ("source.ip", "client.ip", "event.duration", "http.response.status_code", "http.response.body.bytes")
+MALFORMED_TOLERANT_FIELDS = ("source.ip", "client.ip", "related.ip", "event.duration", "http.response.status_code",
+                             "http.response.body.bytes", "process.pid", "log.origin.file.line")
 # Lucene refuses keyword terms over 32766 bytes; a UTF-8 character is at most 4 bytes.
 MAX_SAFE_IGNORE_ABOVE = 32766 // 4
 
@@ -164,14 +138,20 @@ def test_mapping_is_not_dynamic(template):
     assert template["template"]["mappings"]["dynamic"] is False
 
 
-@pytest.mark.parametrize(("field", "intended"), sorted(INTENDED_FIELD_TYPES.items()))
-def test_every_pipeline_field_is_mapped_with_its_intended_type(template, field, intended):
-    assert mapped_field_types(template).get(field) == intended
+def test_every_mapped_field_is_an_ecs_field_with_its_ecs_type_or_ours_under_django(template):
+    mapped = mapped_field_types(template)
+    ecs = {name: field.type for name, field in ECS_FIELDS.items() if name in mapped}
+    ecs_text = {f"{name}.text": field.text for name, field in ECS_FIELDS.items() if name in mapped and field.text}
+    assert mapped == ecs | ecs_text | DJANGO_FIELD_TYPES
 
 
-def test_the_mapping_has_no_fields_beyond_the_pipeline_ones_and_their_text_variants(template):
-    multi_fields = {"url.original.text": "match_only_text", "user_agent.original.text": "match_only_text"}
-    assert mapped_field_types(template) == INTENDED_FIELD_TYPES | multi_fields
+def test_the_template_maps_the_fields_every_ecs_event_needs(template):
+    """ECS: ecs.version in every event; the categorization fields and the identity the issue names."""
+    mapped = mapped_field_types(template)
+    for field in ("ecs.version", "event.kind", "event.category", "event.type", "event.outcome", "event.module",
+                  "event.created", "event.ingested", "service.name", "host.name", "log.logger", "related.user",
+                  "related.ip", "error.type", "error.message"):
+        assert mapped.get(field) == ECS_FIELDS[field].type, field
 
 
 @pytest.mark.parametrize("field", MALFORMED_TOLERANT_FIELDS)
