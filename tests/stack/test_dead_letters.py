@@ -7,6 +7,7 @@ event of it (stack_models/logstash_dead_letters.py) then goes through the dead_l
 """
 
 import datetime as dt
+import copy
 import json
 from pathlib import Path
 
@@ -55,8 +56,7 @@ def dead_letters():
 
 def refused_and_dead(main, event, field, value):
     """``event`` with ``value`` in ``field``, the document Elasticsearch refuses, and its dead letter."""
-    broken = type(event)(json.loads(json.dumps({k: v for k, v in event.items() if k != "@timestamp"})))
-    broken["@timestamp"] = event["@timestamp"]
+    broken = type(event)(copy.deepcopy(dict(event)))
     broken.set_field(field, value)
     refused = main.output(broken)
     action = ["create", {"_id": refused.document_id, "_index": refused.index}, refused.source]
@@ -77,7 +77,10 @@ def test_a_refused_event_comes_back_as_a_document_the_mapping_takes(django_event
 
         assert rejection(MAPPINGS, document.source) is None
         assert set(source_values(document.source)) == {
-            "@timestamp", "message", "event.dataset", "log.file.path", "error.message", "tags"}
+            "@timestamp", "message", "event.dataset", "log.file.path", "error.message", "tags", "ecs.version",
+            "event.module", "event.kind"}
+        assert document.source["ecs"] == {"version": "9.4.0"}
+        assert document.source["event"]["kind"] == "pipeline_error"
         assert document.source["tags"] == ["_dead_letter"]
         assert document.source["error"]["message"].startswith("Could not index event to Elasticsearch. status: 400")
         # Its text kept as text, its origin, its time; the refused event's index and id, created once.
@@ -96,8 +99,8 @@ def test_every_field_the_django_pipeline_sets_is_dropped_but_the_time(django_eve
     _, dead = refused_and_dead(main, event, ("a_new_field",), {"deep": ["x"]})
     dead.set_field(("tags",), ["multiline", "_grokparsefailure"])
     document = dead_letters.output(dead_letters.filter(dead))
-    assert set(document.source) == {"@timestamp", "message", "event", "log", "error", "tags"}
-    assert document.source["event"] == {"dataset": "django.app"}
+    assert set(document.source) == {"@timestamp", "message", "event", "log", "error", "tags", "ecs"}
+    assert document.source["event"] == {"dataset": "django.app", "module": "django", "kind": "pipeline_error"}
 
 
 def test_the_parse_failure_rule_counts_dead_letters(django_events, dead_letters):
@@ -165,7 +168,7 @@ def test_the_prune_whitelist_means_the_same_on_joni(dead_letters):
     ({"message": {"a": 1}}, "failed to parse field [message]"),
     ({"http": {"response": {"status_code": "x"}}}, None),  # ignore_malformed
     ({"user": {"name": "a", "nickname": {"deep": 1}}}, None),  # unmapped: _source only (dynamic: false)
-    ({"error": {"message": {"any": "thing"}}}, None),
+    ({"error": {"code": {"any": "thing"}}}, None),
     ({"tags": ["a", "b"], "user": [{"name": "a"}, {"name": "b"}]}, None),
     ({"@timestamp": "not a date"}, "@timestamp"),
 ])

@@ -43,8 +43,8 @@ def expressions(engine) -> dict[str, Grok]:
 
 def test_every_expression_of_the_pipeline_is_guarded(expressions):
     # The two multiline inputs, our record and the tutorial's, the record tail check, the tutorial's security
-    # messages, access lines.
-    assert len(expressions) == 7, sorted(expressions)
+    # messages, access lines, a trace's last exception.
+    assert len(expressions) == 8, sorted(expressions)
 
 
 def _best_time(engine, grok: Grok, text: str, differential: bool = True) -> float:

@@ -85,6 +85,11 @@ def one(documents: list, **where) -> dict:
     return found[0]
 
 
+def without_read_time(source: dict) -> dict:
+    """``source`` without event.created, the time the pipeline read the line: two reads differ there only."""
+    return {**source, "event": {key: value for key, value in source["event"].items() if key != "created"}}
+
+
 def _get(source: dict, dotted: str):
     node = source
     for part in dotted.split("__"):
@@ -267,7 +272,8 @@ def test_current_logstash_pattern_definitions_parse_the_same(log_dir, documents)
     current = Pipeline.from_patterns_dir(SHARED_PATTERNS_DIR, ENVIRONMENT, engine=engine_for_tests())
     for name in LOG_FILES:
         again = [d for _, d in current.process_file(log_dir / name)]
-        assert [d.source for d in parsed(again)] == [d.source for d in parsed(documents[name])]
+        assert [without_read_time(d.source) for d in parsed(again)] == [
+            without_read_time(d.source) for d in parsed(documents[name])]
         assert [d.document_id for d in parsed(again)] == [d.document_id for d in parsed(documents[name])]
 
 

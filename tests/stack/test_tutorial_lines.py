@@ -191,15 +191,20 @@ def test_an_empty_message_before_a_traceback_is_empty(pipeline, log):
 
 
 @pytest.mark.parametrize(
-    "message, action",
-    [("User logged in: alice", "user_logged_in"), ("User logged out: alice", "user_logged_out"), ("Login failed: alice", "user_login_failed")],
+    "message, action, categories",
+    [("User logged in: alice", "user_logged_in", (["authentication", "session"], ["start"], "success")),
+     ("User logged out: alice", "user_logged_out", (["authentication", "session"], ["end"], "success")),
+     ("Login failed: alice", "user_login_failed", (["authentication"], ["start"], "failure"))],
 )
-def test_the_tutorials_security_messages_become_security_events(pipeline, log, message, action):
+def test_the_tutorials_security_messages_become_security_events(pipeline, log, message, action, categories):
     # The tutorial's receivers log from the "security" logger, which the line does not name.
     log.logger.info(message)
     [source] = events(pipeline, log)
 
-    assert source["event"] == {"dataset": "django.security", "action": action}
+    category, types, outcome = categories
+    assert source["event"] == {"dataset": "django.security", "action": action, "module": "django", "kind": "event",
+                               "category": category, "type": types, "outcome": outcome,
+                               "created": source["event"]["created"]}
     assert source["user"] == {"name": "alice"}
     assert source["message"] == message
     assert "source" not in source  # no client ip in the tutorial's line
@@ -213,7 +218,9 @@ def test_other_messages_are_no_security_events(pipeline, log, message):
     log.logger.info(message)
     [source] = events(pipeline, log)
 
-    assert source["event"] == {"dataset": "django.app"} and "user" not in source
+    assert source["event"] == {"dataset": "django.app", "module": "django", "kind": "event",
+                               "created": source["event"]["created"]}
+    assert "user" not in source
 
 
 def test_two_identical_lines_are_two_documents_and_a_replay_indexes_them_again(pipeline, tmp_path):
