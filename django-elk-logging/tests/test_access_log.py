@@ -14,6 +14,7 @@ ACCESS_LINE = re.compile(
     r'(?P<client>\S+) - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
     r'"(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) (?P<request_id>\S+) (?P<record_id>[0-9a-f]{16}) '
     r'(?P<peer>\S+)'
+    r' (?P<pid>[0-9]+) (?P<host>\S+) (?P<service>\S+) (?P<service_version>\S+) (?P<environment>\S+)'
 )
 
 
