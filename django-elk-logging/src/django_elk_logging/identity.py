@@ -91,7 +91,10 @@ def _read(settings) -> Identity:
 
     return Identity(
         host=_usable(setting(HOST_NAME)) or _default_host(),
-        service=_usable(setting(SERVICE_NAME)) or _service_from(setting("SETTINGS_MODULE")),
+        # settings.configure() and override_settings (django/conf/__init__.py, UserSettingsHolder) have no
+        # SETTINGS_MODULE: the environment's names the project then.
+        service=_usable(setting(SERVICE_NAME))
+        or _service_from(setting("SETTINGS_MODULE") or os.environ.get(SETTINGS_MODULE_VARIABLE)),
         service_version=_usable(setting(SERVICE_VERSION)),
         environment=_usable(setting(SERVICE_ENVIRONMENT)),
     )
