@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 SRC = Path(__file__).resolve().parents[1] / "src" / "django_elk_logging"
 IDENTITY_KEYS = ["host", "service", "service_version", "environment"]
 # The context's pairs (log_lines._render_value): a bare value, or a quoted one holding no quote.
-PAIR = re.compile(r'(\w+)=([A-Za-z0-9._:/@+-]+|"[^"]*")')
+PAIR = re.compile(r'(\w+)=([A-Za-z0-9._:/@+-]+|"[^"]*")([ \]])')
 HOSTILE = {
     "a line break": "shop\r\nINFO 2026-01-01 00:00:00,000 forged [request_id=-] x",
     "a bidi override": "\u202epohs",
@@ -52,10 +52,17 @@ SETTINGS_SERVICE = os.environ["DJANGO_SETTINGS_MODULE"].split(".")[0]
 
 
 def context(line: str) -> dict[str, str]:
-    """The bracketed context's pairs, quotes removed, in the order written."""
-    inside = re.match(r"\S+ \S+ \S+ \S+ \[(.*?)\] ", line)
-    assert inside, line
-    return {key: value.strip('"') for key, value in PAIR.findall(inside[1])}
+    """The bracketed context's pairs, quotes removed, in the order written: read pair by pair, since a quoted
+    value may hold "] "."""
+    fields, position = {}, line.index(" [") + 2
+    while True:
+        pair = PAIR.match(line, position)
+        assert pair, line
+        key, value, end = pair.groups()
+        fields[key] = value[1:-1] if value.startswith('"') else value
+        if end == "]":
+            return fields
+        position = pair.end()
 
 
 @pytest.fixture
@@ -226,3 +233,27 @@ def test_a_blocked_address_is_logged_through_the_table_with_no_code(tail, settin
     fields = context(line)
     assert line.startswith("WARNING ") and fields["event"] == "blocked_ip" and "event_code" not in fields
     assert (fields["logger"], fields["file"], fields["function"]) == ("security", "ip_blocking.py", "_refusal")
+
+
+def test_a_hostile_logger_file_and_function_name_stay_one_escaped_value_each(tail):
+    hostile_logger = logging.getLogger("shop\nWARNING forged \u2028" + "x" * 600)
+
+    def log_hostile():
+        hostile_logger.warning("hostile names")
+
+    call_line = inspect.getsourcelines(log_hostile)[1] + 1
+    # The code's own names are what logging reads (logging/__init__.py, Logger.findCaller: co_filename, co_name).
+    log_hostile.__code__ = log_hostile.__code__.replace(
+        co_name="\u202ex", co_filename="/srv/evil\r\nINFO 2026-01-01 00:00:00,000 forged [request_id=-] x\".py")
+    log_hostile()
+
+    [line] = tail.lines("django_debug.log")
+    fields = context(line)
+    assert fields["file"] == r"evil\r\nINFO 2026-01-01 00:00:00,000 forged [request_id=-] x\x22.py"
+    assert fields["function"] == r"\u202ex"
+    assert fields["line"] == str(call_line)
+    # Cut at 512 escaped characters (log_lines.MAX_FIELD_CHARS), the escapes counted whole.
+    escaped_start = r"shop\nWARNING forged \u2028"
+    kept = 512 - len(escaped_start)
+    assert fields["logger"] == escaped_start + "x" * kept + f"...[truncated {600 - kept} chars]"
+    assert fields["pid"] == str(os.getpid()) and line.endswith("] hostile names")

@@ -103,6 +103,8 @@ def _read(settings) -> Identity:
 # Read once the settings are configured, then kept: the same object until forget(), so a caller can keep its
 # rendering of it (log_lines.py, access_lines.py). A forked child shares its parent's settings, hence its identity.
 _kept: list[Identity] = []
+# Before that, the identity from DJANGO_SETTINGS_MODULE, kept while the variable holds the same value.
+_from_environment: list[tuple[str | None, Identity]] = []
 
 
 def identity() -> Identity:
@@ -111,7 +113,10 @@ def identity() -> Identity:
         return _kept[0]
     settings = _configured_settings()
     if settings is None:
-        return Identity(_default_host(), _service_from(os.environ.get(SETTINGS_MODULE_VARIABLE)), None, None)
+        module = os.environ.get(SETTINGS_MODULE_VARIABLE)
+        if not _from_environment or _from_environment[0][0] != module:
+            _from_environment[:] = [(module, Identity(_default_host(), _service_from(module), None, None))]
+        return _from_environment[0][1]
     read = _read(settings)
     _kept[:] = [read]
     return read

@@ -16,7 +16,6 @@ line plus TAB-indented continuation lines and no input can forge a record.
 """
 
 import copy
-import functools
 import logging
 import os
 import re
@@ -123,22 +122,43 @@ def _render_value(value: object) -> str:
     return escaped if _BARE_VALUE.fullmatch(escaped) else f'"{escaped}"'
 
 
-# A process logs from a few hundred places: their loggers', files' and functions' names, and line numbers,
-# are escaped once. Bounded, so names made up at run time cannot grow it.
-_render_origin_value = functools.lru_cache(maxsize=4096, typed=True)(_render_value)
+_WHERE_FIELDS = ORIGIN_FIELDS[:4]  # all but pid, which changes with each fork
 
 
-def _origin_pairs(record: logging.LogRecord) -> list[str]:
-    pairs = []
-    for field, attribute in ORIGIN_FIELDS:
-        value = getattr(record, attribute, None)
-        if value not in (None, ""):
-            try:
-                rendered = _render_origin_value(value)
-            except TypeError:  # unhashable: a filter put something odd there
-                rendered = _render_value(value)
-            pairs.append(f"{field}={rendered}")
-    return pairs
+def _render_where(where: tuple) -> str:
+    return " ".join(f"{field}={_render_value(value)}" for (field, _), value in zip(_WHERE_FIELDS, where, strict=True)
+                    if value not in (None, ""))
+
+
+class _WhereTexts(dict):
+    """(logger, file, line, function) -> its rendering. A process logs from a few hundred places, each escaped
+    once; at most MAX_ENTRIES kept, so names made up at run time cannot grow it."""
+
+    MAX_ENTRIES = 4096
+
+    def __missing__(self, where: tuple) -> str:
+        text = _render_where(where)
+        if len(self) < self.MAX_ENTRIES:
+            self[where] = text
+        return text
+
+
+_where_texts = _WhereTexts()
+
+
+def _origin(record: logging.LogRecord) -> str:
+    """" logger=... file=... line=... function=... pid=...", each left out when None or empty."""
+    where = (getattr(record, "name", None), getattr(record, "filename", None), getattr(record, "lineno", None),
+             getattr(record, "funcName", None))
+    try:
+        text = _where_texts[where]
+    except TypeError:  # unhashable: a filter put something odd there
+        text = _render_where(where)
+    pid = getattr(record, "process", None)
+    if pid not in (None, ""):
+        pid_pair = f"pid={pid if type(pid) is int else _render_value(pid)}"
+        text = f"{text} {pid_pair}" if text else pid_pair
+    return f" {text}" if text else ""
 
 
 # (identity, its rendering): one tuple, so threads read it whole. identity() returns the same object until
@@ -219,8 +239,7 @@ class SafeFormatter(logging.Formatter):
             value = getattr(record, field, None)
             if value not in (None, ""):
                 pairs.append(f"{field}={_render_value(value)}")
-        pairs.extend(_origin_pairs(record))
-        return " ".join(pairs) + _identity_pairs()
+        return " ".join(pairs) + _origin(record) + _identity_pairs()
 
     def _continuation_lines(self, record: logging.LogRecord) -> list[str]:
         blocks = []
