@@ -21,22 +21,24 @@ HELLO_BODY = b"Hello, World!"
 EXPECTED_KINDS = ("INFO", "ERROR", "access")
 _APP_MESSAGES = {"INFO": "This is an info message", "ERROR": "This is an error message"}
 
+# The access line's fields after the peer (django-elk-logging 0.4): pid, host, service, version, environment.
+_ACCESS_IDENTITY = r"(?: [0-9]+ \S+ \S+ \S+ \S+)?"
 APP_LINE = re.compile(
     r"(?P<kind>INFO|ERROR) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} views "
     rf"\[request_id=(?P<request_id>{MARKER}) record_id=(?P<record_id>{RECORD_ID})"
-    rf"(?: client_request_id=(?P<marker>{MARKER}))?\] (?P<message>.*)"
+    rf"(?: client_request_id=(?P<marker>{MARKER}))?(?: logger=[^\]]*)?\] (?P<message>.*)"
 )
 ACCESS_LINE = re.compile(
     r"127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "
     rf'"GET / HTTP/1\.1" 200 {len(HELLO_BODY)} "-" "{re.escape(USER_AGENT)}" '
-    rf"\d+ (?P<request_id>{MARKER}) (?P<record_id>{RECORD_ID})(?: 127\.0\.0\.1)?"
+    rf"\d+ (?P<request_id>{MARKER}) (?P<record_id>{RECORD_ID})(?: 127\.0\.0\.1{_ACCESS_IDENTITY})?"
 )
 # Any other whole record: the app's line contract, or an access line of another request, or a
 # traceback's TAB-indented continuation line. Counted as "other", never as split.
 OTHER_RECORD = re.compile(
     rf"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) \d{{4}}-\d{{2}}-\d{{2}} \d{{2}}:\d{{2}}:\d{{2}},\d{{3}} \S+ "
     rf"\[request_id=\S+ record_id={RECORD_ID}[^\]]*\] .*"
-    rf'|\S+ - - \[[^\]]+\] ".*" \d{{3}} (?:\d+|-) ".*" ".*" \d+ \S+ {RECORD_ID}(?: \S+)?'
+    rf'|\S+ - - \[[^\]]+\] ".*" \d{{3}} (?:\d+|-) ".*" ".*" \d+ \S+ {RECORD_ID}(?: \S+{_ACCESS_IDENTITY})?'
     r"|\t.*"
 )
 

@@ -205,6 +205,13 @@ SECURITY_LOG_LEVEL = env.log_level("SECURITY_LOG_LEVEL", "INFO")
 # every INFO line (a write per record in each worker). INFO brings the full copy back.
 CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "WARNING")
 
+# Who the lines say wrote them (django-elk-logging's identity settings: ECS service.name, service.version,
+# service.environment); the host is the container's. The package's default name would be "config", this
+# settings package's. Empty: no version, no environment. A bad value is a system-check error (E023-E025).
+LOG_SERVICE_NAME = env.str("DJANGO_SERVICE_NAME", "django-app") or None
+LOG_SERVICE_VERSION = env.str("DJANGO_SERVICE_VERSION") or None
+LOG_SERVICE_ENVIRONMENT = env.str("DJANGO_SERVICE_ENVIRONMENT") or None
+
 
 LOGGING = {
     "version": 1,

@@ -59,4 +59,8 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("PACKAGE_TESTS_TRUSTED_PROXY_COUNT", "0
 LOG_REDACTED_PARAMETERS = ["voucher"]
 LOG_REDACTED_PATHS = [r"/invite/([^/]+)"]
 
+# None here; the tests that run a server set them (identity.py).
+LOG_SERVICE_VERSION = os.environ.get("PACKAGE_TESTS_SERVICE_VERSION")
+LOG_SERVICE_ENVIRONMENT = os.environ.get("PACKAGE_TESTS_SERVICE_ENVIRONMENT")
+
 LOGGING = elk_logging(MONITORED_DIR)

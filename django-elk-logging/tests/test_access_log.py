@@ -14,6 +14,7 @@ ACCESS_LINE = re.compile(
     r'(?P<client>\S+) - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
     r'"(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) (?P<request_id>\S+) (?P<record_id>[0-9a-f]{16}) '
     r'(?P<peer>\S+)'
+    r' (?P<pid>[0-9]+) (?P<host>\S+) (?P<service>\S+) (?P<service_version>\S+) (?P<environment>\S+)'
 )
 
 
@@ -98,3 +99,31 @@ def test_on_a_unix_socket_the_client_is_a_dash_and_the_line_keeps_its_shape(tmp_
     [line] = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
     assert line.startswith("- - - [") and line.endswith(" -") and parse(line.replace("- - - [", "127.0.0.1 - - [", 1))["request"] == (
         "GET /over-a-socket HTTP/1.1")
+
+
+# The access line before issue 20 (the peer last): the format's fields up to the peer, in the same places.
+OLD_ACCESS_LINE = re.compile(ACCESS_LINE.pattern.split(r" (?P<pid>")[0])
+
+
+def test_forked_workers_write_their_own_pid_and_the_identity_after_the_peer(tmp_path):
+    port = free_port()
+    config = PROBED_GUNICORN_CONFIG.format(port=port, log_dir=str(tmp_path)).replace("workers = 1", "workers = 2")
+    (tmp_path / "gunicorn.conf.py").write_text(config)
+    command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "wsgi_for_tests:application"]
+    # A bare WSGI app loads no Django: the service is DJANGO_SETTINGS_MODULE's first component (identity.py).
+    with serving(command, port, environment(DJANGO_SETTINGS_MODULE="shop.settings"), tmp_path):
+        served = {f"/r{number}": request(port, "GET", f"/r{number}")[1]["X-Worker-Pid"] for number in range(12)}
+
+    lines = [parse(line) for line in (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()]
+    assert {line["request"].split()[1]: line["pid"] for line in lines} == served
+    assert {(line["host"], line["service"], line["service_version"], line["environment"]) for line in lines} == {
+        (socket.gethostname(), "shop", "-", "-")}
+
+
+def test_a_reader_of_the_old_line_still_finds_its_fields_in_their_places(access_lines):
+    for line in access_lines:
+        old, new = OLD_ACCESS_LINE.match(line), parse(line)
+        assert old and old.groupdict() == {key: new[key] for key in old.groupdict()}, line
+        # What follows the old line: five words, the new fields.
+        assert line[old.end():] == " " + " ".join(new[key] for key in ("pid", "host", "service", "service_version",
+                                                                        "environment"))

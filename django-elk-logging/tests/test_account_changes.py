@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from test_request_events import RECORD_ID, TIMESTAMP, Tail
+from test_request_events import ORIGIN, RECORD_ID, TIMESTAMP, Tail
 
 # Committed transactions: the records are written on commit (committed.py), and the test's own transaction
 # (django_db without transaction=True) never commits.
@@ -28,7 +28,7 @@ BY_THIS_PROCESS = r" via \S+ \(pid \d+\)"
 def line(module: str, event: str, code: str, fields: str, message: str) -> re.Pattern:
     """A security line logged outside a request: no request id, no user (the process acts)."""
     return re.compile(rf"WARNING {TIMESTAMP} {module} \[request_id=- record_id={RECORD_ID} event={event} "
-                      rf"event_code={code} {fields}\] {re.escape(message)}{BY_THIS_PROCESS}")
+                      rf"event_code={code} {fields}{ORIGIN}\] {re.escape(message)}{BY_THIS_PROCESS}")
 
 
 def privilege(target: str, name: str, old: str, new: str, *, group: bool = False) -> re.Pattern:
@@ -200,10 +200,10 @@ def test_hostile_group_names_and_usernames_stay_one_escaped_field(tail):
     records = tail.lines("security.log")
     assert len(records) == 3, records
     first, second, third = records
-    assert f' target_user="{HOSTILE_ESCAPED}" privilege="group:{HOSTILE_ESCAPED}" old=false new=true]' in first, first
+    assert f' target_user="{HOSTILE_ESCAPED}" privilege="group:{HOSTILE_ESCAPED}" old=false new=true logger=' in first, first
     # 512 characters at most in a field, then the marker of what was cut.
-    assert f' privilege="group:{"g" * 506}...[truncated 9494 chars]" old=false new=true]' in second, second
-    assert f' target_group="{HOSTILE_ESCAPED}" privilege=permission:auth.add_user old=false new=true]' in third
+    assert f' privilege="group:{"g" * 506}...[truncated 9494 chars]" old=false new=true logger=' in second, second
+    assert f' target_group="{HOSTILE_ESCAPED}" privilege=permission:auth.add_user old=false new=true logger=' in third
     # The message is escaped whole (log_lines.MAX_MESSAGE_CHARS), never split.
     assert re.search(re.escape("] Privilege changed: group:" + HOSTILE_ESCAPED.replace(r"\x22", '"') + " of user "
                                + HOSTILE_ESCAPED.replace(r"\x22", '"') + " false -> true") + BY_THIS_PROCESS + "$",

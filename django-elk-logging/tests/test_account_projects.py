@@ -7,7 +7,7 @@ import textwrap
 
 from projects import new_project, readme_block
 from test_projects import STARTPROJECT_LIKE_TUPLES
-from test_request_events import RECORD_ID, TIMESTAMP
+from test_request_events import ORIGIN, RECORD_ID, TIMESTAMP
 
 NO_STAFF_USER_MODEL = """
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -66,7 +66,7 @@ def project_with_user_model(folder, model_source: str, model_name: str, driver: 
 
 def event(name: str, code: str, fields: str, message: str) -> re.Pattern:
     return re.compile(rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event={name} "
-                      rf"event_code={code} {fields}\] {re.escape(message)} via \S+ \(pid \d+\)")
+                      rf"event_code={code} {fields}{ORIGIN}\] {re.escape(message)} via \S+ \(pid \d+\)")
 
 
 def privilege(target: str, name: str, old: str, new: str) -> re.Pattern:
@@ -158,7 +158,7 @@ def test_the_admins_delete_selected_logs_each_bulk_created_entry_and_each_delete
 
     assert answers["status"] == [200, 302] and answers["left"] == ["root"]
     (bob, carl), request_id = answers["ids"], answers["request_id"]
-    context = r" client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/admin/auth/user/ user_agent=admin-test/1\] "
+    context = rf" client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/admin/auth/user/ user_agent=admin-test/1{ORIGIN}\] "
 
     def start(module: str) -> str:
         return rf"WARNING {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} "

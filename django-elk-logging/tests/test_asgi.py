@@ -18,12 +18,13 @@ from django_elk_logging.asgi import AccessLogMiddleware
 from django_elk_logging.log_files import AppendOnlyFileHandler
 from django_elk_logging.logging_settings import ACCESS_LOGGER
 from servers import environment, free_port, request, serving
-from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
+from test_request_events import ORIGIN, RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
 
 ACCESS_LINE = re.compile(
     r'(?P<client>\S+) - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(?P<request>[^"]*)" '
     r'(?P<status>\d{3}) (?P<bytes>\d+) "(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) '
     r'(?P<request_id>\S+) (?P<record_id>[0-9a-f]{16}) (?P<peer>\S+)'
+    r' (?P<pid>[0-9]+) (?P<host>\S+) (?P<service>\S+) (?P<service_version>\S+) (?P<environment>\S+)'
 )
 CONCURRENT_REQUESTS = 48
 FORGED_ADDRESS = "203.0.113.66"
@@ -31,7 +32,7 @@ FORGED_ADDRESS = "203.0.113.66"
 
 def record(level: str, module: str, request_id: str, message: str, context: str = "") -> re.Pattern:
     return re.compile(rf"{level} {TIMESTAMP} {module} \[request_id={re.escape(request_id)} record_id={RECORD_ID}"
-                      rf"{context}\] {message}")
+                      rf"{context}{ORIGIN}\] {message}")
 
 
 @pytest.fixture
@@ -212,7 +213,7 @@ def check_each_record_belongs_to_its_request(lines: list[str], results) -> None:
         assert len(mine) == 2, mine
         for line in mine:
             assert re.fullmatch(rf"INFO {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID} "
-                                rf"client_request_id={client_request_id}\] a?sync (start|end) {token}", line), line
+                                rf"client_request_id={client_request_id}{ORIGIN}\] a?sync (start|end) {token}", line), line
     # The requests overlapped: the order in which they ended is not the order in which they started.
     starts = [line.rsplit(" ", 1)[1] for line in lines if " start " in line]
     ends = [line.rsplit(" ", 1)[1] for line in lines if " end " in line]

@@ -15,7 +15,7 @@ from django.test import AsyncClient, Client
 from projects import new_project, readme_block
 from servers import environment, free_port, request, serving
 from test_projects import STARTPROJECT_LIKE_TUPLES
-from test_request_events import RECORD_ID, TIMESTAMP, Tail
+from test_request_events import ORIGIN, RECORD_ID, TIMESTAMP, Tail
 
 # Committed transactions: the records of saved passwords are written on commit (committed.py), and the
 # admin's views commit their own atomic blocks.
@@ -69,7 +69,7 @@ def line(level: str, module: str, response, context: str, message: str) -> str:
     """A security record of the request ``response`` answered (a WSGI environ's path, or an ASGI scope's)."""
     path = response.request.get("PATH_INFO") or response.request["path"]
     return (rf"{level} {TIMESTAMP} {module} \[request_id={response['X-Request-ID']} record_id={RECORD_ID} "
-            rf"{context} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)}\] {message}")
+            rf"{context} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)}{ORIGIN}\] {message}")
 
 
 def assert_lines(lines: list[str], patterns: list[str]) -> None:
@@ -163,7 +163,7 @@ def test_set_password_and_save_outside_a_request_names_the_process(bob):
     [found] = tail.lines("security.log")
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password changed by \S+ \(pid \d+\): bob", found), found
+        rf"event_code=authn_password_change target_user=bob{ORIGIN}\] Password changed by \S+ \(pid \d+\): bob", found), found
     assert_nowhere_in_the_logs(NEW_PASSWORD)
 
 
@@ -177,9 +177,9 @@ def test_a_hash_assigned_or_a_password_disabled_without_set_password_is_a_change
 
     assert_lines(tail.lines("security.log"), [
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password hash replaced by \S+ \(pid \d+\): bob",
+        rf"event_code=authn_password_change target_user=bob{ORIGIN}\] Password hash replaced by \S+ \(pid \d+\): bob",
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password disabled by \S+ \(pid \d+\): bob",
+        rf"event_code=authn_password_change target_user=bob{ORIGIN}\] Password disabled by \S+ \(pid \d+\): bob",
     ])
     assert_nowhere_in_the_logs(NEW_PASSWORD)
 
@@ -206,7 +206,7 @@ def test_a_new_user_is_created_not_a_password_change(tail):
 
     assert_lines(tail.lines("security.log"), [
         rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
-        r"event_code=user_created target_user=carol\] User created: carol via \S+ \(pid \d+\)",
+        rf"event_code=user_created target_user=carol{ORIGIN}\] User created: carol via \S+ \(pid \d+\)",
     ])
     assert_nowhere_in_the_logs(NEW_PASSWORD)
 
@@ -523,7 +523,7 @@ def test_under_asgi_the_session_is_read_and_the_user_resolved_without_a_synchron
         line("WARNING", "log", denied, "event=permission_denied event_code=authz_fail user=bob",
              r"Forbidden \(Permission denied\): /forbidden"),
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password changed by \S+ \(pid \d+\): bob",
+        rf"event_code=authn_password_change target_user=bob{ORIGIN}\] Password changed by \S+ \(pid \d+\): bob",
         line("WARNING", "auth_events", stale, "event=session_rejected event_code=session_use_after_expire user=bob",
              r"Session rejected \(the password \(or SECRET_KEY\) changed since the session began\): bob"),
         line("WARNING", "auth_events", forged, "event=session_rejected event_code=session_use_after_expire",
@@ -592,16 +592,16 @@ def test_under_uvicorn_a_session_is_read_and_rejected_without_a_synchronous_only
 
     def served(answer, context: str, message: str) -> str:
         return (rf"WARNING {TIMESTAMP} (log|auth_events) \[request_id={answer[1]['X-Request-ID']} record_id={RECORD_ID} "
-                rf"{context} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/\w*\] {message}")
+                rf"{context} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/\w*{ORIGIN}\] {message}")
 
     assert_lines(records, [
         rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
-        r"event_code=user_created target_user=bob\] User created: bob via \S+ \(pid \d+\)",  # the driver's create_user
+        rf"event_code=user_created target_user=bob{ORIGIN}\] User created: bob via \S+ \(pid \d+\)",  # the driver's create_user
         rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in "
-        r"event_code=authn_login_success user=bob\] User logged in: bob",  # the driver's Client.login
+        rf"event_code=authn_login_success user=bob{ORIGIN}\] User logged in: bob",  # the driver's Client.login
         served(denied, "event=permission_denied event_code=authz_fail user=bob", r"Forbidden \(Permission denied\): /forbidden"),
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password changed by \S+ \(pid \d+\): bob",
+        rf"event_code=authn_password_change target_user=bob{ORIGIN}\] Password changed by \S+ \(pid \d+\): bob",
         served(stale, "event=session_rejected event_code=session_use_after_expire user=bob",
                r"Session rejected \(the password \(or SECRET_KEY\) changed since the session began\): bob"),
         served(forged, "event=session_rejected event_code=session_use_after_expire",

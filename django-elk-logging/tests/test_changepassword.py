@@ -13,7 +13,7 @@ import pytest
 
 from projects import new_project
 from servers import environment
-from test_request_events import RECORD_ID, TIMESTAMP
+from test_request_events import ORIGIN, RECORD_ID, TIMESTAMP
 
 SETTINGS = """
 from django_elk_logging.logging_settings import elk_logging
@@ -75,7 +75,7 @@ def lines_since_setup(project) -> list[str]:
     """The security records after the fixture's: its create_user is a user_created record, not the subject."""
     setup, *written = project.lines("security.log")
     assert re.fullmatch(rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
-                        r"event_code=user_created target_user=bob\] User created: bob via \S+ \(pid \d+\)", setup), setup
+                        rf"event_code=user_created target_user=bob{ORIGIN}\] User created: bob via \S+ \(pid \d+\)", setup), setup
     return written
 
 
@@ -93,7 +93,7 @@ def test_a_password_changed_by_the_command_names_the_command(project):
     [found] = lines_since_setup(project)
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} password_events \[request_id=- record_id={RECORD_ID} event=password_changed "
-        r"event_code=authn_password_change target_user=bob\] Password changed by manage\.py changepassword \(pid \d+\): "
+        rf"event_code=authn_password_change target_user=bob{ORIGIN}\] Password changed by manage\.py changepassword \(pid \d+\): "
         r"bob", found), found
     assert_no_password_in(project, FIRST)
 
@@ -106,7 +106,7 @@ def test_three_mismatches_are_a_failed_change_naming_the_command(project):
     [found] = lines_since_setup(project)
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} changepassword \[request_id=- record_id={RECORD_ID} event=password_change_failed "
-        r"event_code=authn_password_change_fail target_user=bob\] Password change by manage\.py changepassword "
+        rf"event_code=authn_password_change_fail target_user=bob{ORIGIN}\] Password change by manage\.py changepassword "
         r"\(pid \d+\) failed: Aborting password change for user 'bob' after 3 attempts", found), found
     assert_no_password_in(project, FIRST, SECOND)
 
@@ -118,5 +118,5 @@ def test_an_unknown_user_is_a_failed_change(project):
     [found] = lines_since_setup(project)
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} changepassword \[request_id=- record_id={RECORD_ID} event=password_change_failed "
-        r'event_code=authn_password_change_fail target_user="nobody\\u202e"\] Password change by manage\.py '
+        rf'event_code=authn_password_change_fail target_user="nobody\\u202e"{ORIGIN}\] Password change by manage\.py '
         r"changepassword \(pid \d+\) failed: user 'nobody\\u202e' does not exist", found), found

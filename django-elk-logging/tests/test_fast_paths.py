@@ -185,7 +185,8 @@ def test_a_record_logged_after_a_rename_goes_to_the_new_file(tmp_path):
 
 def test_the_access_log_renders_and_escapes_only_its_formats_atoms():
     assert rendered_atoms(ACCESS_LOG_FORMAT) == frozenset(
-        {"h", "t", "r", "s", "b", "f", "a", "duration_ns", "{x-request-id}o", "record_id", "peer_ip"}
+        {"h", "t", "r", "s", "b", "f", "a", "duration_ns", "{x-request-id}o", "record_id", "peer_ip", "pid", "host",
+         "service", "service_version", "environment"}
     )
     assert rendered_atoms('%(h)s "%({X-Forwarded-For}i)s" %(D)d') == frozenset({"h", "{x-forwarded-for}i", "D"})
 

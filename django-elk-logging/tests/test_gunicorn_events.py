@@ -32,11 +32,14 @@ logconfig_dict = log_config_dict({log_dir!r})
 
 # Written from the line contract (log_lines.py), not from the code under test.
 LINE_START = r"WARNING \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} gunicorn_events \[request_id=- record_id=[0-9a-f]{16} "
-REFUSAL_CONTEXT = "event=request_refused event_code=input_validation_fail client_ip=127.0.0.1] "
+REFUSAL_CONTEXT = "event=request_refused event_code=input_validation_fail client_ip=127.0.0.1"
+# Where and who: the process that logged it; a service only where DJANGO_SETTINGS_MODULE names one.
+ORIGIN = (r" logger=security\.gunicorn file=gunicorn_events\.py line=[0-9]+ function=(warning|critical) "
+          rf"pid=(?P<pid>[0-9]+) host={re.escape(socket.gethostname())}(?: service=(?P<service>\S+))?\] ")
 
 
-def refusal_line(status: str, reason: str) -> re.Pattern[str]:
-    return re.compile(LINE_START + re.escape(REFUSAL_CONTEXT + f"Refused by gunicorn with {status}: {reason}"))
+def refusal_line(status: str, reason: str, context: str = REFUSAL_CONTEXT) -> re.Pattern[str]:
+    return re.compile(LINE_START + re.escape(context) + ORIGIN + re.escape(f"Refused by gunicorn with {status}: {reason}"))
 
 
 def send_raw(port: int, data: bytes) -> bytes:
@@ -147,6 +150,19 @@ def test_an_accepted_request_is_no_security_record(server):
     assert status == 200 and lines(security_log) == before
 
 
+def test_a_refusal_carries_the_pid_of_the_worker_that_refused_it(server):
+    port, security_log = server
+    before = lines(security_log)
+
+    send_raw(port, b"GET / HTTP/1.1\r\nExpect: teapot\r\n\r\n")
+    _, headers, _ = request(port, "GET", "/which-worker")
+
+    [record] = lines(security_log)[len(before):]
+    written = refusal_line("417 Expectation Failed", "Unable to comply with expectation: 'teapot'").fullmatch(record)
+    # One worker: the app's own os.getpid() (wsgi_for_tests.py) is the refusing process's.
+    assert written and written["pid"] == headers["X-Worker-Pid"], (record, headers)
+
+
 def test_the_threaded_worker_logs_its_refusals_too(tmp_path):
     # gthread handles each connection in a thread of its pool (gunicorn/workers/gthread.py, handle): the
     # exception being handled is that thread's.
@@ -176,16 +192,14 @@ def test_on_a_unix_socket_a_refusal_has_no_client_ip(tmp_path):
             assert sock.recv(4096).startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
 
     [record] = lines(tmp_path / "security.log")
-    assert re.fullmatch(
-        LINE_START + re.escape("event=request_refused event_code=input_validation_fail] Refused by gunicorn with "
-                               "431 Request Header Fields Too Large: limit request headers fields size"),
-        record,
-    ), record
+    assert refusal_line("431 Request Header Fields Too Large", "limit request headers fields size",
+                        "event=request_refused event_code=input_validation_fail").fullmatch(record), record
 
 
 def test_a_slow_header_client_times_out_the_sync_worker_and_the_arbiter_logs_it(tmp_path):
     port = free_port()
-    (tmp_path / "gunicorn.conf.py").write_text(CONFIG.format(port=port, timeout=2, log_dir=str(tmp_path)))
+    config = CONFIG.format(port=port, timeout=2, log_dir=str(tmp_path)) + f"pidfile = {str(tmp_path / 'arbiter.pid')!r}\n"
+    (tmp_path / "gunicorn.conf.py").write_text(config)
     command = ["gunicorn", "--config", str(tmp_path / "gunicorn.conf.py"), "wsgi_for_tests:application"]
     security_log = tmp_path / "security.log"
     with serving(command, port, environment(), tmp_path) as output:
@@ -204,12 +218,16 @@ def test_a_slow_header_client_times_out_the_sync_worker_and_the_arbiter_logs_it(
                 time.sleep(0.1)
         # gunicorn starts another worker, which serves.
         assert request(port, "GET", "/after")[0] == 200
+        arbiter = (tmp_path / "arbiter.pid").read_text().strip()  # gunicorn/pidfile.py writes the arbiter's pid
     [record] = lines(security_log)
-    assert re.fullmatch(
-        LINE_START + re.escape("event=worker_timeout event_code=sys_crash] ")
+    written = re.fullmatch(
+        LINE_START + re.escape("event=worker_timeout event_code=sys_crash") + ORIGIN
         + re.escape(f"Worker pid={worker} timed out (silent for over 2 s) and is killed by gunicorn"),
         record,
-    ), record
+    )
+    assert written, record
+    # The arbiter wrote it, with its own pid: not the worker's it names.
+    assert written["pid"] == arbiter != worker and written["service"] is None
     assert f"WORKER TIMEOUT (pid:{worker})" in output.read_text()
 
 
@@ -232,4 +250,6 @@ def test_in_a_django_worker_whose_logging_names_security_a_refusal_is_written_on
 
     assert answered == b"HTTP/1.1 431 Request Header Fields Too Large"
     [record] = project.lines("security.log")
-    assert refusal_line("431 Request Header Fields Too Large", "limit request headers fields size").fullmatch(record)
+    written = refusal_line("431 Request Header Fields Too Large", "limit request headers fields size").fullmatch(record)
+    # The worker loaded Django: the service is the settings module's first component.
+    assert written and written["service"] == "project_settings", record

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from django_elk_logging.denylist import blocking_network, parse_networks
-from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
+from test_request_events import ORIGIN, RECORD_ID, REQUEST_ID, TIMESTAMP, Tail
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def refusal(address: str, entry: str, path: str = "/", user_agent: str = "pytest
     return re.compile(
         rf"WARNING {TIMESTAMP} ip_blocking \[request_id={REQUEST_ID} record_id={RECORD_ID} event=blocked_ip"
         rf" client_ip={re.escape(address)} peer_ip={re.escape(peer or address)} path={re.escape(path)}"
-        rf" user_agent={re.escape(user_agent)}\]"
+        rf" user_agent={re.escape(user_agent)}{ORIGIN}\]"
         rf" Refused a request from blocked address {re.escape(address)} \(BLOCKED_IPS entry {re.escape(entry)}\)"
     )
 

@@ -1,6 +1,6 @@
 """The package's layers point down: the line format loads only the standard library, the access log no Django.
 
-escaping, security_events, redaction -> log_files, log_lines, denylist, proxies, logging_settings, access_lines
+escaping, identity, security_events, redaction -> log_files, log_lines, denylist, proxies, logging_settings, access_lines
 and asgi (standard library only) -> gunicorn_events, gunicorn (gunicorn) and request_context, log_filters (Django) ->
 ip_blocking, signals, committed, account_changes, membership_changes, admin_actions, password_events, auth_events
 (security events), checks, apps. Each check runs in a fresh interpreter, so nothing another test imported counts.
@@ -39,7 +39,7 @@ def packages_loaded_by(code: str) -> list[str]:
 @pytest.mark.parametrize(
     "module",
     [
-        "django_elk_logging.escaping", "django_elk_logging.security_events", "django_elk_logging.redaction",
+        "django_elk_logging.escaping", "django_elk_logging.identity", "django_elk_logging.security_events", "django_elk_logging.redaction",
         "django_elk_logging.log_files", "django_elk_logging.log_lines",
         "django_elk_logging.denylist", "django_elk_logging.proxies",
         "django_elk_logging.logging_settings",  # settings.py imports it before Django is set up
@@ -72,7 +72,7 @@ def test_a_file_handler_takes_only_a_route_the_filters_define():
 
 
 # The package's modules, lowest layer first (django_elk_logging/__init__.py); sentry and pytest_plugin stand apart.
-LAYERS = ["escaping", "security_events", "redaction", "log_files", "log_lines", "denylist", "proxies",
+LAYERS = ["escaping", "identity", "security_events", "redaction", "log_files", "log_lines", "denylist", "proxies",
           "logging_settings", "access_lines", "asgi", "gunicorn_events", "gunicorn", "request_context", "log_filters",
           "ip_blocking", "signals", "committed", "account_changes", "membership_changes", "admin_actions", "password_events",
           "auth_events", "checks", "apps", "sentry", "pytest_plugin"]

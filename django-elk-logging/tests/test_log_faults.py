@@ -15,6 +15,7 @@ import pytest
 
 from django_elk_logging.log_files import CUT_MARKER
 from log_writer import Writer, message
+from test_request_events import ORIGIN
 
 TIMESTAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"
 SIZE = 1000  # characters of filler per record: a record is about 1,100 bytes
@@ -25,7 +26,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (to mount 
 
 def complete_record(sequence: int) -> re.Pattern:
     return re.compile(
-        rf"WARNING {TIMESTAMP} log_writer \[request_id=- record_id=[0-9a-f]{{16}}\] {message(sequence, SIZE)}"
+        rf"WARNING {TIMESTAMP} log_writer \[request_id=- record_id=[0-9a-f]{{16}}{ORIGIN}\] {message(sequence, SIZE)}"
     )
 
 

@@ -28,7 +28,7 @@ from django_elk_logging.logging_settings import (
 )
 from projects import new_project, readme_block
 from servers import environment, free_port, request, serving
-from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP
+from test_request_events import ORIGIN, RECORD_ID, REQUEST_ID, TIMESTAMP
 
 OURS = [APP_HANDLER, SECURITY_HANDLER]
 NOBODY = 65534
@@ -275,11 +275,11 @@ def test_errors_still_mail_the_admins_and_reach_our_file_once(merged_project):
     lines = merged_project.lines("django_debug.log")
     records = [line for line in lines if not line.startswith("\t")]
     expected = [
-        rf"ERROR {TIMESTAMP} log \[request_id={request_id} record_id={RECORD_ID}\] Internal Server Error: /boom/",
-        rf"WARNING {TIMESTAMP} log \[request_id={answers['missing']} record_id={RECORD_ID}\] Not Found: /nope/",
+        rf"ERROR {TIMESTAMP} log \[request_id={request_id} record_id={RECORD_ID}{ORIGIN}\] Internal Server Error: /boom/",
+        rf"WARNING {TIMESTAMP} log \[request_id={answers['missing']} record_id={RECORD_ID}{ORIGIN}\] Not Found: /nope/",
         # getLogger(__name__) records: the project's non-propagating logger and a library's, through the root.
-        rf"INFO {TIMESTAMP} <string> \[request_id=- record_id={RECORD_ID}\] order placed",
-        rf"INFO {TIMESTAMP} <string> \[request_id=- record_id={RECORD_ID}\] a library's record",
+        rf"INFO {TIMESTAMP} <string> \[request_id=- record_id={RECORD_ID}{ORIGIN}\] order placed",
+        rf"INFO {TIMESTAMP} <string> \[request_id=- record_id={RECORD_ID}{ORIGIN}\] a library's record",
     ]
     assert status == 500 and len(records) == len(expected), records
     for pattern, line in zip(expected, records, strict=True):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from projects import new_project, readme_block
-from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP
+from test_request_events import ORIGIN, RECORD_ID, REQUEST_ID, TIMESTAMP
 
 STARTPROJECT_LIKE_TUPLES = """
 INSTALLED_APPS = (
@@ -52,18 +52,18 @@ def login_twice(address: str, path: str, account: dict) -> str:
 def failed_login(account: str, module: str = "signals", context: str = "") -> re.Pattern:
     user = f" user={re.escape(account)}" if account else ""
     return re.compile(rf"WARNING {TIMESTAMP} {module} \[request_id=(-|{REQUEST_ID}) record_id={RECORD_ID} "
-                      rf"event=user_login_failed event_code=authn_login_fail{user}{context}\] Login failed: {re.escape(account)}")
+                      rf"event=user_login_failed event_code=authn_login_fail{user}{context}{ORIGIN}\] Login failed: {re.escape(account)}")
 
 
 def user_created(username: str) -> re.Pattern:
     """The record of the driver creating ``username`` (account_changes), before any login."""
     return re.compile(rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created "
-                      rf"event_code=user_created target_user={re.escape(username)}\] "
+                      rf"event_code=user_created target_user={re.escape(username)}{ORIGIN}\] "
                       rf"User created: {re.escape(username)} via \S+ \(pid \d+\)")
 
 
 def no_account(keys: str) -> re.Pattern:
-    return re.compile(rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed event_code=authn_login_fail\] "
+    return re.compile(rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed event_code=authn_login_fail{ORIGIN}\] "
                       rf"Login failed: no account name in the credentials \(keys: {keys}\)")
 
 
@@ -98,12 +98,12 @@ def test_the_readme_lines_switch_the_package_on_in_a_project_of_tuples(tuple_pro
     status, request_id = answers["missing"]
     [line] = project.lines("django_debug.log")
     assert status == 404 and re.fullmatch(
-        rf"WARNING {TIMESTAMP} log \[request_id={request_id} record_id={RECORD_ID}\] Not Found: /nope/", line), line
+        rf"WARNING {TIMESTAMP} log \[request_id={request_id} record_id={RECORD_ID}{ORIGIN}\] Not Found: /nope/", line), line
     status, request_id = answers["failed"]
     created, superuser, staff, event = project.lines("security.log")
     assert user_created("alice").fullmatch(created), created
-    assert " target_user=alice privilege=is_superuser old=false new=true]" in superuser, superuser
-    assert " target_user=alice privilege=is_staff old=false new=true]" in staff, staff
+    assert " target_user=alice privilege=is_superuser old=false new=true logger=" in superuser, superuser
+    assert " target_user=alice privilege=is_staff old=false new=true logger=" in staff, staff
     assert status == 200 and failed_login(
         "alice", context=r" client_ip=192\.0\.2\.10 peer_ip=192\.0\.2\.10 path=/admin/login/ user_agent=tuple-test/1").fullmatch(event), event
     assert request_id in event

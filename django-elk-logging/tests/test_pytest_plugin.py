@@ -47,4 +47,5 @@ def test_the_plugin_moves_a_projects_files_before_pytest_django_sets_django_up(t
     assert header, result.stdout
     assert not (tmp_path / "logs").exists()
     [event] = Path(header[1], "security.log").read_text().splitlines()
-    assert " event=user_login_failed event_code=authn_login_fail user=mallory] Login failed: mallory" in event
+    assert " event=user_login_failed event_code=authn_login_fail user=mallory logger=security " in event
+    assert event.endswith("] Login failed: mallory")

@@ -16,7 +16,7 @@ from sentry_sdk.envelope import Envelope
 from projects import readme_block
 from servers import environment, free_port, request, serving
 from test_asgi import ACCESS_LINE
-from test_request_events import RECORD_ID, TIMESTAMP
+from test_request_events import ORIGIN, RECORD_ID, TIMESTAMP
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def check_one_request(folder: Path, answer: dict) -> None:
     assert parsed and (parsed["request"], parsed["status"], parsed["request_id"]) == (
         "GET /nope/ HTTP/1.1", "404", request_id), line
     [record] = (folder / "logs" / "django_debug.log").read_text().splitlines()
-    assert re.fullmatch(rf"WARNING {TIMESTAMP} log \[request_id={request_id} record_id={RECORD_ID}\] Not Found: /nope/",
+    assert re.fullmatch(rf"WARNING {TIMESTAMP} log \[request_id={request_id} record_id={RECORD_ID}{ORIGIN}\] Not Found: /nope/",
                         record), record
 
 

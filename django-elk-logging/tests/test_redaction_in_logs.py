@@ -97,9 +97,9 @@ def test_the_access_lines_keep_the_names_and_still_parse(files):
 def test_the_security_records_path_is_redacted(files):
     security = files["security.log"]
     # Quoted: a bare "]" would end the bracketed context early (log_lines._BARE_VALUE).
-    malformed = re.findall(r"event=malformed_request_id .*?path=(\S+)\]", security)
+    malformed = re.findall(r"event=malformed_request_id .*?path=(\S+) logger=", security)
     assert malformed == ['"/reset/MQ/[REDACTED]/"', '"/reset/MQ/[REDACTED]/"'], security
-    assert re.findall(r"event=blocked_ip .*?path=(\S+)\]", security) == ['"/invite/[REDACTED]/"'], security
+    assert re.findall(r"event=blocked_ip .*?path=(\S+) logger=", security) == ['"/invite/[REDACTED]/"'], security
 
 
 def test_djangos_not_found_message_is_redacted(files):

@@ -16,6 +16,10 @@ pytestmark = pytest.mark.django_db
 TIMESTAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"
 RECORD_ID = r"[0-9a-f]{16}"
 REQUEST_ID = r"[0-9a-f]{32}"
+# A context value (log_lines._render_value): bare, or quoted.
+VALUE = r'(?:[A-Za-z0-9._:/@+-]+|"[^"]*")'
+# Where and who (log_lines.ORIGIN_FIELDS, identity.py), ending every context; test_origin_fields.py checks the values.
+ORIGIN = rf" logger={VALUE} file={VALUE} line=[0-9]+ function={VALUE} pid=[0-9]+ host={VALUE} service={VALUE}"
 
 
 class Tail:
@@ -54,7 +58,7 @@ def test_a_view_line_carries_the_request_id_the_response_returns(tail):
     assert response.content.decode() == request_id
     [line] = tail.lines("django_debug.log")
     assert re.fullmatch(
-        rf"INFO {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID}\] hello from a view", line
+        rf"INFO {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID}{ORIGIN}\] hello from a view", line
     ), line
     assert tail.lines("security.log") == []
 
@@ -68,14 +72,14 @@ def test_a_client_request_id_is_kept_beside_the_servers_own_and_a_malformed_one_
     [view_line, _] = tail.lines("django_debug.log")
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} urls_for_tests \[request_id={server_id} record_id={RECORD_ID} "
-        r"client_request_id=upstream-id-0001\] hello from a view", view_line), view_line
+        rf"client_request_id=upstream-id-0001{ORIGIN}\] hello from a view", view_line), view_line
     new_id = replaced["X-Request-ID"]
     assert re.fullmatch(REQUEST_ID, new_id) and new_id != server_id
     [event] = tail.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} request_context \[request_id={new_id} record_id={RECORD_ID} "
         r"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 "
-        r"path=/ user_agent=agent/1\] Rejected malformed X-Request-ID header: bad id\\nINFO forged",
+        rf"path=/ user_agent=agent/1{ORIGIN}\] Rejected malformed X-Request-ID header: bad id\\nINFO forged",
         event,
     ), event
 
@@ -89,7 +93,7 @@ def test_a_client_request_id_can_never_become_the_request_id(tail):
     lines = tail.lines("django_debug.log")
     assert [re.search(r"\[request_id=(\S+) ", line)[1] for line in lines] == [first["X-Request-ID"],
                                                                           second["X-Request-ID"]]
-    assert all(" client_request_id=shared-id-0001]" in line for line in lines), lines
+    assert all(" client_request_id=shared-id-0001 logger=" in line for line in lines), lines
 
 
 def test_logins_logouts_and_failures_are_security_events_with_the_user(alice, tail):
@@ -101,12 +105,12 @@ def test_logins_logouts_and_failures_are_security_events_with_the_user(alice, ta
     events = tail.lines("security.log")
     # Client.login and logout call auth directly, outside a request: no request id, no client.
     expected = [
-        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in event_code=authn_login_success user=alice\] "
+        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_in event_code=authn_login_success user=alice{ORIGIN}\] "
         r"User logged in: alice",
-        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_out event_code=session_expired user=alice\] "
+        rf"INFO {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_logged_out event_code=session_expired user=alice{ORIGIN}\] "
         r"User logged out: alice",
         rf"WARNING {TIMESTAMP} signals \[request_id=- record_id={RECORD_ID} event=user_login_failed event_code=authn_login_fail "
-        r"user=\"alice\\u2028root\"\] Login failed: alice\\u2028root",
+        rf"user=\"alice\\u2028root\"{ORIGIN}\] Login failed: alice\\u2028root",
     ]
     assert len(events) == len(expected), events
     for pattern, line in zip(expected, events, strict=True):
@@ -123,7 +127,7 @@ def test_a_login_inside_a_request_records_the_client(alice, tail):
     request_id = response["X-Request-ID"]
     assert re.fullmatch(
         rf"INFO {TIMESTAMP} signals \[request_id={request_id} record_id={RECORD_ID} event=user_logged_in event_code=authn_login_success "
-        r"user=alice client_ip=192\.0\.2\.7 peer_ip=192\.0\.2\.7 path=/login user_agent=agent/2\] User logged in: alice",
+        rf"user=alice client_ip=192\.0\.2\.7 peer_ip=192\.0\.2\.7 path=/login user_agent=agent/2{ORIGIN}\] User logged in: alice",
         event,
     ), event
 
@@ -134,7 +138,7 @@ def test_an_exception_in_a_view_is_one_record_with_its_traceback_indented(tail):
     assert response.status_code == 500
     [first, *continuation] = "\n".join(tail.lines("django_debug.log")).split("\n")
     assert re.fullmatch(
-        rf"ERROR {TIMESTAMP} log \[request_id={response['X-Request-ID']} record_id={RECORD_ID}\] "
+        rf"ERROR {TIMESTAMP} log \[request_id={response['X-Request-ID']} record_id={RECORD_ID}{ORIGIN}\] "
         r"Internal Server Error: /boom",
         first,
     ), first

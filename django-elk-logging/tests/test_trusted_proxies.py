@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from servers import PROBED_GUNICORN_CONFIG, environment, free_port, request, serving
-from test_request_events import RECORD_ID, REQUEST_ID, TIMESTAMP
+from test_request_events import ORIGIN, RECORD_ID, REQUEST_ID, TIMESTAMP
 
 PROXY, UNTRUSTED, BLOCKED = "127.0.0.1", "127.0.0.2", "127.0.0.3"
 SETTINGS = {"PACKAGE_TESTS_TRUSTED_PROXIES": f"{PROXY}/32,10.0.0.0/8", "PACKAGE_TESTS_TRUSTED_PROXY_COUNT": "2",
@@ -37,6 +37,7 @@ CASES = {
 ACCESS_LINE = re.compile(
     r'(?P<client>\S+) - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+) "[^"]*" "(?P<agent>[^"]*)" '
     r'\d+ (?P<request_id>\S+) [0-9a-f]{16} (?P<peer>\S+)'
+    r' (?P<pid>[0-9]+) (?P<host>\S+) (?P<service>\S+) (?P<service_version>\S+) (?P<environment>\S+)'
 )
 
 PROBED_ASGI = """
@@ -90,11 +91,11 @@ def test_each_security_record_has_the_resolved_client_and_the_peer(run):
                    rf"path=/probe user_agent=proxied/{name}")
         if blocked_by:
             expected = (rf"WARNING {TIMESTAMP} ip_blocking \[request_id={request_id} record_id={RECORD_ID} event=blocked_ip "
-                        rf"{context}\] Refused a request from blocked address {re.escape(client)} "
+                        rf"{context}{ORIGIN}\] Refused a request from blocked address {re.escape(client)} "
                         rf"\(BLOCKED_IPS entry {re.escape(blocked_by)}\)")
         else:
             expected = (rf"WARNING {TIMESTAMP} urls_for_tests \[request_id={request_id} record_id={RECORD_ID} "
-                        rf"event=security_event {context}\] probe {name}")
+                        rf"event=security_event {context}{ORIGIN}\] probe {name}")
         [line] = [line for line in security if f"client_request_id=client-id-{name} " in line]
         assert re.fullmatch(expected, line), line
 

@@ -1,5 +1,6 @@
 import asyncio
 import logging
+import os
 import time
 
 from django.contrib import admin
@@ -60,6 +61,12 @@ def forbidden(request):
     raise PermissionDenied
 
 
+def pid(request):
+    """The serving process's pid, and a record it logs."""
+    logger.info("pid asked")
+    return HttpResponse(str(os.getpid()))
+
+
 def whoami(request):
     """A POST, so CSRF applies; answers who Django took the requester for."""
     return HttpResponse(request.user.get_username())
@@ -69,7 +76,7 @@ urlpatterns = [
     path("", hello), path("boom", boom), path("login", sign_in),
     path("async", async_token), path("sync", sync_token), path("probe", probe),
     path("healthz", healthz),
-    path("forbidden", forbidden), path("whoami", whoami),
+    path("forbidden", forbidden), path("whoami", whoami), path("pid", pid),
     # Django's own: password_change/, password_reset/, reset/<uidb64>/<token>/ (django/contrib/auth/urls.py)
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

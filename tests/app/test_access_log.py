@@ -12,7 +12,7 @@ from tests.support.app_server import running_app
 ACCESS_LINE = re.compile(
     r'(?P<ip>\S+) - - \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
     r'"(?P<referrer>[^"]*)" "(?P<agent>[^"]*)" (?P<duration_ns>\d+) (?P<request_id>\S+) (?P<record_id>[0-9a-f]{16}) '
-    r'(?P<peer>\S+)'
+    r'(?P<peer>\S+) (?P<pid>[0-9]+) (?P<host>\S+) (?P<service>\S+) (?P<service_version>\S+) (?P<environment>\S+)'
 )
 PROXY, UNTRUSTED = "127.0.0.1", "127.0.0.2"  # the trusted proxy and a client that is none
 
@@ -159,7 +159,7 @@ def test_security_events_carry_the_resolved_client_and_the_peer(behind_a_proxy, 
     assert mine and all(" event=" in line for line in mine), mine
     for line in mine:
         # The malformed id is no client_request_id: the field is absent, and the client's text is in the message.
-        assert f" client_ip={client} peer_ip={peer} path=/ user_agent=agent/{name}]" in line, line
+        assert f" client_ip={client} peer_ip={peer} path=/ user_agent=agent/{name} logger=security " in line, line
 
 
 def test_a_health_probe_is_quiet_only_from_the_probe_network(behind_a_proxy):

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
-from tests.app.test_log_records import RECORD_ID, TIMESTAMP
+from tests.app.test_log_records import ORIGIN, RECORD_ID, TIMESTAMP
 from tests.support.app_server import app_environment, manage
 from tests.support.html_forms import form_fields
 
@@ -59,7 +59,7 @@ def event(module: str, name: str, code: str, fields: str, message: str, request_
     """A security line of root's request ``request_id`` to ``path``."""
     return re.compile(
         rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} event={name} event_code={code}"
-        rf" user=root {fields} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)} user_agent=pytest-agent\]"
+        rf" user=root {fields} client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)} user_agent=pytest-agent{ORIGIN}\]"
         rf" {re.escape(message)}"
     )
 
@@ -253,10 +253,10 @@ def test_createsuperuser_from_the_command_line_names_the_command(tmp_path):
     assert result.returncode == 0, result.stderr
     outside = rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} "
     check((tmp_path / "log" / "security.log").read_text().splitlines(), [
-        re.compile(outside + r"event=user_created event_code=user_created target_user=ops-root\] "
+        re.compile(outside + rf"event=user_created event_code=user_created target_user=ops-root{ORIGIN}\] "
                    r"User created: ops-root via manage\.py createsuperuser \(pid \d+\)"),
         *(re.compile(outside + rf"event=privilege_changed event_code=authz_change target_user=ops-root "
-                     rf"privilege={flag} old=false new=true\] "
+                     rf"privilege={flag} old=false new=true{ORIGIN}\] "
                      rf"Privilege changed: {flag} of user ops-root false -> true via manage\.py createsuperuser \(pid \d+\)")
           for flag in ("is_superuser", "is_staff")),
     ])

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Response, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.app.test_log_records import ORIGIN
 from tests.support.app_server import DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.browser import CHROMIUM_FLAGS, cannot_launch, chromium_executable
 
@@ -36,7 +37,7 @@ SECURITY_LINE = re.compile(
     r"client_ip=127\.0\.0\.1 "
     r"peer_ip=127\.0\.0\.1 "
     r"path=(?P<path>/[A-Za-z0-9._/-]*) "
-    r'user_agent="(?P<user_agent>[^"]*(?:Headless)?Chrome/[0-9][^"]*)"\] '
+    r'user_agent="(?P<user_agent>[^"]*(?:Headless)?Chrome/[0-9][^"]*)"' + ORIGIN + r"\] "
     r"(?P<message>.+)$"
 )
 
@@ -86,7 +87,7 @@ def submit_login(page: Page, username: str, password: str) -> Response:
 # running_app's create_demo_user, before the browser: the demo user's creation, outside any request.
 DEMO_USER_CREATED = re.compile(
     r"WARNING \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} account_changes \[request_id=- record_id=[0-9a-f]{16} "
-    rf"event=user_created event_code=user_created target_user={DEMO_USERNAME}\] "
+    rf"event=user_created event_code=user_created target_user={DEMO_USERNAME}{ORIGIN}\] "
     rf"User created: {DEMO_USERNAME} via manage\.py create_demo_user \(pid \d+\)"
 )
 

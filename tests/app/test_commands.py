@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
+from tests.app.test_log_records import ORIGIN
 from tests.support.app_server import DEMO_USERNAME, app_environment, free_port, manage, running_app
 
 STRONG_PASSWORD = "Plenty-Of-Entropy-9431"
@@ -39,10 +40,10 @@ def test_create_demo_user_is_idempotent_and_updates_a_changed_password(monkeypat
     # was created).
     created, changed = app_logs.lines("security.log")
     assert re.fullmatch(r"WARNING \S+ \S+ account_changes \[request_id=- record_id=[0-9a-f]{16} event=user_created "
-                        r"event_code=user_created target_user=demo\] User created: demo via \S+ \(pid \d+\)",
+                        rf"event_code=user_created target_user=demo{ORIGIN}\] User created: demo via \S+ \(pid \d+\)",
                         created), created
     assert re.fullmatch(r"INFO \S+ \S+ password_events \[request_id=- record_id=[0-9a-f]{16} event=password_changed "
-                        r"event_code=authn_password_change target_user=demo\] Password changed by \S+ \(pid \d+\): demo",
+                        rf"event_code=authn_password_change target_user=demo{ORIGIN}\] Password changed by \S+ \(pid \d+\): demo",
                         changed), changed
     assert STRONG_PASSWORD not in app_logs.text("security.log") + app_logs.text("django_debug.log")
 

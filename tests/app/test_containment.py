@@ -14,7 +14,7 @@ from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from tests.app.test_log_records import RECORD_ID, TIMESTAMP
+from tests.app.test_log_records import ORIGIN, RECORD_ID, TIMESTAMP
 from tests.support.app_server import DEMO_USERNAME, app_environment, manage
 
 # Committed transactions: the account, privilege and admin records are written on commit
@@ -27,7 +27,7 @@ PASSWORD = "Sup3r-Secret-Passw0rd!"
 def deactivated_line(actor, target, message) -> re.Pattern:
     return re.compile(
         rf"WARNING {TIMESTAMP} containment \[request_id=- record_id={RECORD_ID} event=user_deactivated event_code=user_archived"
-        rf" user={re.escape(actor)} target_user={re.escape(target)}\] {re.escape(message)}"
+        rf" user={re.escape(actor)} target_user={re.escape(target)}{ORIGIN}\] {re.escape(message)}"
     )
 
 
@@ -38,7 +38,7 @@ def deactivation_line(target, acting, context="") -> re.Pattern:
     return re.compile(
         rf"WARNING {TIMESTAMP} account_changes \[request_id=(-|[0-9a-f]{{32}}) record_id={RECORD_ID}"
         rf" event=privilege_changed event_code=authz_change{actor} target_user={re.escape(target)}"
-        rf" privilege=is_active old=true new=false{context}\]"
+        rf" privilege=is_active old=true new=false{context}{ORIGIN}\]"
         rf" {re.escape(f'Privilege changed: is_active of user {target} true -> false')} {acting}"
     )
 
@@ -139,7 +139,7 @@ def test_from_the_command_line_an_unknown_user_exits_1_and_the_actor_is_required
     created, privilege_line, line = (tmp_path / "log" / "security.log").read_text().splitlines()
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} account_changes \[request_id=- record_id={RECORD_ID} event=user_created"
-        r" event_code=user_created target_user=demo\] User created: demo via manage\.py create_demo_user \(pid \d+\)",
+        rf" event_code=user_created target_user=demo{ORIGIN}\] User created: demo via manage\.py create_demo_user \(pid \d+\)",
         created,
     ), created
     assert deactivation_line("demo", r"via manage\.py deactivate_user \(pid \d+\)").fullmatch(privilege_line), privilege_line
@@ -178,7 +178,7 @@ def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor
         assert deactivation_line(name, "by root", context).fullmatch(privilege_line), privilege_line
         assert re.fullmatch(
             rf"WARNING {TIMESTAMP} containment \[request_id=[0-9a-f]{{32}} record_id={RECORD_ID} event=user_deactivated event_code=user_archived"
-            rf" user=root target_user={name}{context}\]"
+            rf" user=root target_user={name}{context}{ORIGIN}\]"
             rf" User deactivated: {name} by root via admin; 1 session\(s\) ended",
             line,
         ), line
@@ -186,7 +186,7 @@ def test_the_admin_action_deactivates_the_selected_users_with_the_admin_as_actor
         assert re.fullmatch(
             rf"WARNING {TIMESTAMP} admin_actions \[request_id=[0-9a-f]{{32}} record_id={RECORD_ID} event=admin_action"
             rf" event_code=authz_admin user=root target_user={name} object_type=auth\.user object_id={target.pk}"
-            rf" operation=change{context}\] Admin change of auth\.user {target.pk} \({name}\) by root:"
+            rf" operation=change{context}{ORIGIN}\] Admin change of auth\.user {target.pk} \({name}\) by root:"
             rf" Deactivated; 1 session\(s\) ended",
             admin_line,
         ), admin_line
@@ -209,7 +209,7 @@ def test_the_app_refuses_a_blocked_address_before_sessions_and_logs_it(settings,
     [line] = app_logs.lines("security.log")
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} ip_blocking \[request_id={response['X-Request-ID']} record_id={RECORD_ID} event=blocked_ip"
-        r" client_ip=203\.0\.113\.9 peer_ip=203\.0\.113\.9 path=/account/ user_agent=pytest-agent\]"
+        rf" client_ip=203\.0\.113\.9 peer_ip=203\.0\.113\.9 path=/account/ user_agent=pytest-agent{ORIGIN}\]"
         r" Refused a request from blocked address 203\.0\.113\.9 \(BLOCKED_IPS entry 203\.0\.113\.0/24\)",
         line,
     ), line

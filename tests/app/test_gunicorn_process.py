@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.app.test_log_records import ORIGIN
 from tests.support.app_server import running_app
 
 REQUEST_COUNT = 2000
@@ -40,13 +41,14 @@ CLIENT_REQUEST_ID = r"[A-Za-z0-9._-]{8,128}"
 APP_LINE = re.compile(
     r"(?P<level>INFO|ERROR) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} views "
     rf"\[request_id=(?P<request_id>{REQUEST_ID}) record_id=[0-9a-f]{{16}} "
-    rf"client_request_id=(?P<client_request_id>{CLIENT_REQUEST_ID})\] "
+    rf"client_request_id=(?P<client_request_id>{CLIENT_REQUEST_ID}){ORIGIN}\] "
     r"(?P<message>This is an info message|This is an error message)"
 )
 ACCESS_LINE = re.compile(
     r"127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "
     r'"GET / HTTP/1\.1" (?P<status>\d{3}) (?P<bytes>\d+) "-" "' + re.escape(USER_AGENT) + r'" '
     rf"\d+ (?P<request_id>{REQUEST_ID}) [0-9a-f]{{16}} 127\.0\.0\.1"
+    r" (?P<pid>[0-9]+) \S+ \S+ \S+ \S+"  # the worker's pid, the host, the service, its version and environment
 )
 # Per request, sorted: the two lines the view logs.
 EXPECTED_APP_RECORDS = [("ERROR", "This is an error message"), ("INFO", "This is an info message")]

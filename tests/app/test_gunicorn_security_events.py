@@ -7,6 +7,7 @@ import socket
 import time
 import urllib.request
 
+from tests.app.test_log_records import ORIGIN
 from tests.support.app_server import running_app
 
 TIMEOUT_SECONDS = 6
@@ -40,17 +41,17 @@ def test_a_refused_request_and_a_worker_timeout_are_each_one_security_record(tmp
     refusal, timeout = security_lines(app.log_dir)[len(before):]
 
     assert re.fullmatch(
-        LINE_START
+        LINE_START + re.escape("event=request_refused event_code=input_validation_fail client_ip=127.0.0.1") + ORIGIN
         + re.escape(
-            "event=request_refused event_code=input_validation_fail client_ip=127.0.0.1] Refused by gunicorn with "
+            "] Refused by gunicorn with "
             "400 Bad Request: Invalid HTTP request line: 'GET /a\\\\rb\u00e2\\\\x80\u00ae\\\\x1b[31m HTTP/1.1'"
         ),
         refusal,
     ), refusal
     assert re.fullmatch(
-        LINE_START
+        LINE_START + re.escape("event=worker_timeout event_code=sys_crash") + ORIGIN
         + re.escape(
-            f"event=worker_timeout event_code=sys_crash] Worker pid={worker} timed out (silent for over "
+            f"] Worker pid={worker} timed out (silent for over "
             f"{TIMEOUT_SECONDS} s) and is killed by gunicorn"
         ),
         timeout,

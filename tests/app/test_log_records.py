@@ -16,11 +16,15 @@ PASSWORD = "Sup3r-Secret-Passw0rd!"
 TIMESTAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"
 HEX_ID = r"[0-9a-f]{32}"
 RECORD_ID = r"[0-9a-f]{16}"
+# Where and who, ending every context (log_lines.ORIGIN_FIELDS, then the identity): a value bare or quoted.
+VALUE = r'(?:[A-Za-z0-9._:/@+-]+|"[^"]*")'
+ORIGIN = (rf" logger={VALUE} file={VALUE} line=[0-9]+ function={VALUE} pid=[0-9]+ host={VALUE} service={VALUE}"
+          rf"(?: service_version={VALUE})?(?: environment={VALUE})?")
 
 
 def app_line(level: str, module: str, request_id: str, message: str) -> re.Pattern:
     return re.compile(
-        rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID}\] {re.escape(message)}"
+        rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID}{ORIGIN}\] {re.escape(message)}"
     )
 
 
@@ -35,7 +39,7 @@ def security_line(level, module, request_id, event, message, user=None, path="/a
     code_part = f" event_code={OWASP_CODES[event]}" if event in OWASP_CODES else ""
     return re.compile(
         rf"{level} {TIMESTAMP} {module} \[request_id={request_id} record_id={RECORD_ID} event={event}{code_part}{user_part}"
-        rf" client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)} user_agent={re.escape(user_agent)}\]"
+        rf" client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path={re.escape(path)} user_agent={re.escape(user_agent)}{ORIGIN}\]"
         rf" {re.escape(message)}"
     )
 
@@ -125,7 +129,7 @@ def test_a_well_formed_incoming_request_id_is_kept_beside_the_servers_own(client
     assert len(lines) == 2
     for line in lines:
         assert re.fullmatch(rf"(INFO|ERROR) {TIMESTAMP} views \[request_id={request_id} record_id={RECORD_ID} "
-                            r"client_request_id=upstream-trace\.0042_abc\] This is an? (info|error) message", line), line
+                            rf"client_request_id=upstream-trace\.0042_abc{ORIGIN}\] This is an? (info|error) message", line), line
 
 
 @pytest.mark.parametrize(
@@ -147,7 +151,7 @@ def test_malformed_incoming_request_id_is_replaced_and_reported(client, app_logs
     assert re.fullmatch(
         rf"WARNING {TIMESTAMP} request_context \[request_id={request_id} record_id={RECORD_ID} "
         rf"event=malformed_request_id event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 path=/ "
-        r"user_agent=pytest-agent\] "
+        rf"user_agent=pytest-agent{ORIGIN}\] "
         r"Rejected malformed X-Request-ID header: .*",
         line,
     )
@@ -263,7 +267,7 @@ def test_other_suspicious_operations_are_named_after_their_exception(client, app
     assert re.match(
         rf"ERROR {TIMESTAMP} log \[request_id={response['X-Request-ID']} record_id={RECORD_ID} "
         r"event=too_many_fields_sent event_code=input_validation_fail client_ip=127\.0\.0\.1 peer_ip=127\.0\.0\.1 "
-        r"path=/accounts/login/ user_agent=pytest-agent\] "
+        rf"path=/accounts/login/ user_agent=pytest-agent{ORIGIN}\] "
         r"The number of GET/POST parameters exceeded settings\.DATA_UPLOAD_MAX_NUMBER_FIELDS\.",
         record,
     )

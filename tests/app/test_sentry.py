@@ -20,6 +20,7 @@ import pytest
 import sentry_sdk
 from sentry_sdk.envelope import Envelope
 
+from tests.app.test_log_records import ORIGIN
 from tests.support.app_server import running_app
 
 ENVELOPE_PATH = re.compile(r"/api/(?P<project>\d+)/envelope/")
@@ -141,7 +142,7 @@ def server_error_record(log_file: Path, request_id: str, client_request_id: str)
     lines = log_file.read_text(encoding="utf-8").split("\n")
     header = re.compile(
         r"ERROR \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} log "
-        rf"\[request_id={re.escape(request_id)} record_id=[0-9a-f]{{16}} client_request_id={re.escape(client_request_id)}\]"
+        rf"\[request_id={re.escape(request_id)} record_id=[0-9a-f]{{16}} client_request_id={re.escape(client_request_id)}{ORIGIN}\]"
         r" Internal Server Error: /boom/"
     )
     starts = [index for index, line in enumerate(lines) if header.fullmatch(line)]

@@ -42,6 +42,17 @@ def test_every_line_across_a_rotated_and_a_live_file_matches_its_request():
     assert result.goal_met
 
 
+def test_lines_with_the_origin_and_identity_fields_match_their_requests_too():
+    # django-elk-logging 0.4: the context ends with where and who, the access line with the pid and identity.
+    where = "logger=myapp file=views.py line=15 function=hello pid=4242 host=web-1 service=django-app"
+    access_file = access("run-aaaaaaaa-000").replace("\n", " 127.0.0.1 4242 web-1 django-app - -\n")
+    app_file = info("run-aaaaaaaa-000").replace("] ", f" {where}] ", 1) + error("run-aaaaaaaa-000").replace(
+        "] ", f" {where}] ", 1)
+    result = tally(answered("run-aaaaaaaa-000"), [access_file.encode()], [app_file.encode()])
+
+    assert (result.access_lines, result.app_lines, result.split_lines, result.lost_app_lines) == (1, 2, 0, 0)
+
+
 def test_a_missing_app_line_and_a_missing_access_line_are_lost():
     access_file = access("run-aaaaaaaa-000")  # run-aaaaaaaa-001's access line is missing
     app_file = info("run-aaaaaaaa-000") + error("run-aaaaaaaa-000") + info("run-aaaaaaaa-001")  # and its ERROR

@@ -93,23 +93,29 @@ def decoded(rendered: str) -> str:
 
 @pytest.mark.parametrize("sample", [*lines.SECURITY_SAMPLES.values(), lines.GROUP_MEMBERSHIP, lines.GROUP_PERMISSION],
                          ids=[*lines.SECURITY_SAMPLES, "group membership", "group permission"])
-def test_the_package_writes_the_sample_contexts_exactly(sample):
-    """Each sample's context is what django_elk_logging's formatter writes for its values, in its key order."""
+def test_the_package_writes_the_sample_contexts_exactly(sample, settings):
+    """Each sample's context is what django_elk_logging's formatter writes for its values, in its key order, and
+    its origin and identity (lines.ORIGIN) what it writes for a record logged there with those settings."""
     level, context, _ = sample
-    pairs = re.findall(r'(\w+)=("[^"]*"|\S+)', context)
-    record = logging.LogRecord("security", getattr(logging, level), __file__, 1, "m", None, None)
+    settings.LOG_HOST_NAME, settings.LOG_SERVICE_NAME = lines.HOST_NAME, lines.SERVICE_NAME
+    settings.LOG_SERVICE_VERSION, settings.LOG_SERVICE_ENVIRONMENT = lines.SERVICE_VERSION, lines.SERVICE_ENVIRONMENT
+    origin = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', lines.ORIGIN))
+    record = logging.LogRecord(origin["logger"], getattr(logging, level), f"/app/{origin['file']}", int(origin["line"]),
+                               "m", None, None, func=origin["function"])
+    record.process = int(origin["pid"])
     record.request_id, record.record_id = lines.REQUEST_ID, f"{1:016x}"
-    for key, rendered in pairs:
+    for key, rendered in re.findall(r'(\w+)=("[^"]*"|\S+)', context):
         setattr(record, key, decoded(rendered))
     formatted = SafeFormatter("{message}").format(record)
 
-    assert formatted == f"[request_id={lines.REQUEST_ID} record_id={1:016x} {context}] m"
+    assert formatted == f"[request_id={lines.REQUEST_ID} record_id={1:016x} {context} {lines.ORIGIN}] m"
 
 
 def test_the_hostile_value_is_rendered_as_the_samples_write_it():
     record = logging.LogRecord("security", logging.WARNING, __file__, 1, "m", None, None)
     record.request_id, record.record_id, record.privilege = "-", f"{1:016x}", lines.HOSTILE_VALUE
-    assert SafeFormatter("{message}").format(record) == f"[request_id=- record_id={1:016x} privilege={lines.HOSTILE_WRITTEN}] m"
+    assert SafeFormatter("{message}").format(record).startswith(
+        f"[request_id=- record_id={1:016x} privilege={lines.HOSTILE_WRITTEN} logger=security ")
 
 
 @pytest.mark.parametrize("action", sorted(lines.SECURITY_SAMPLES))
@@ -171,11 +177,14 @@ def test_old_and_new_are_converted_as_mutates_convert_boolean_converts(pipeline,
     assert (rejection(MAPPINGS, source) is None) == isinstance(converted, bool)
 
 
-@pytest.mark.parametrize(("peer", "client_ip"), [
-    (None, None), ("-", None), ("10.0.0.2", "10.0.0.2"), ("::1", "::1"), ("2001:db8::7", "2001:db8::7"),
-], ids=["line before issue 19", "unknown peer", "IPv4 peer", "IPv6 loopback", "IPv6 peer"])
-def test_the_access_lines_peer_is_client_ip_and_older_lines_still_parse(pipeline, tmp_path, peer, client_ip):
-    source = only_document(pipeline, tmp_path, lines.access_line(peer), name="access.log")
+@pytest.mark.parametrize(("peer", "identity", "client_ip"), [
+    (None, None, None), ("10.0.0.2", None, "10.0.0.2"), ("-", lines.ACCESS_IDENTITY, None),
+    ("10.0.0.2", lines.ACCESS_IDENTITY, "10.0.0.2"), ("::1", lines.ACCESS_IDENTITY_UNKNOWN, "::1"),
+    ("2001:db8::7", lines.ACCESS_IDENTITY, "2001:db8::7"),
+], ids=["line before issue 19", "line before issue 20", "unknown peer", "IPv4 peer", "IPv6 loopback, no identity",
+        "IPv6 peer"])
+def test_the_access_lines_peer_is_client_ip_and_older_lines_still_parse(pipeline, tmp_path, peer, identity, client_ip):
+    source = only_document(pipeline, tmp_path, lines.access_line(peer, identity), name="access.log")
 
     assert "tags" not in source, source
     assert source["source"]["ip"] == lines.CLIENT_IP

@@ -1,6 +1,7 @@
 """Sample lines of the package's security events (django_elk_logging/log_lines.py's CONTEXT_FIELDS, the events
 and messages of django-elk-logging/README.md), written out literally as the package writes them: one per event
-action of issue 19, and the access line with and without its trailing peer field.
+action of issue 19, each with the origin and identity keys of issue 20 (ORIGIN), and the access line before issue
+19, before issue 20 (its peer last) and now (the pid and the identity after the peer).
 
 Each value is escaped as log_lines._render_value escapes it (escaping.neutralise with quoted=True: a quote as
 \\x22, a backslash doubled, a bidi or control character as \\uXXXX or \\xXX; quoted unless it is all
@@ -13,6 +14,13 @@ REQUEST_ID = "0123456789abcdef0123456789abcdef"
 PEER_IP = "10.0.0.2"
 CLIENT_IP = "203.0.113.7"
 TIMESTAMP = "2026-12-08 10:00:00,000"
+# The identity the samples are written with (the settings LOG_HOST_NAME, LOG_SERVICE_NAME, LOG_SERVICE_VERSION,
+# LOG_SERVICE_ENVIRONMENT), and the process that wrote them.
+HOST_NAME, SERVICE_NAME, SERVICE_VERSION, SERVICE_ENVIRONMENT, PID = "web-1", "shop", "1.4.2", "production", 4242
+# Where a record was logged and who logged it: the keys after the context fields (log_lines.ORIGIN_FIELDS, then
+# identity.Identity's), on every record. A "<lambda>" or a space in a value is quoted, like any value.
+ORIGIN = (f"logger=security file=signals.py line=60 function=log_user_logged_in pid={PID} host={HOST_NAME} "
+          f"service={SERVICE_NAME} service_version={SERVICE_VERSION} environment={SERVICE_ENVIRONMENT}")
 
 # action -> (level, the context after request_id and record_id, the message), with the raw field values
 # the context renders (None: a value the sample does not check against the package).
@@ -103,17 +111,25 @@ HOSTILE_WRITTEN = '"x\\x22 ] user=root new=true \\\\ \\u202e\\nINFO"'
 
 
 def security_line(level: str, context: str, message: str, record_number: int = 1, module: str = "signals",
-                  request_id: str = REQUEST_ID) -> str:
-    """One security record as log_lines.SafeFormatter writes it (the app's verbose format)."""
-    return (f"{level} {TIMESTAMP} {module} [request_id={request_id} record_id={record_number:016x} {context}] "
-            f"{message}\n")
+                  request_id: str = REQUEST_ID, origin: str | None = ORIGIN) -> str:
+    """One security record as log_lines.SafeFormatter writes it (the app's verbose format); ``origin`` None: a
+    line written before issue 20."""
+    keys = context if origin is None else f"{context} {origin}"
+    return f"{level} {TIMESTAMP} {module} [request_id={request_id} record_id={record_number:016x} {keys}] {message}\n"
 
 
-# The access line (access_lines.ACCESS_LOG_FORMAT): before issue 19, and with the trailing peer field.
+# The access line (access_lines.ACCESS_LOG_FORMAT): before issue 19, then with the trailing peer field, then with
+# the pid and the identity after it, each one word ("-" when unknown; a space escaped as \x20).
 ACCESS_BEFORE = (f'{CLIENT_IP} - - [08/Dec/2026:10:00:00 +0000] "GET /x?a=1 HTTP/1.1" 200 5 "-" "curl/8" 1234567 '
                  f"{REQUEST_ID} 00000000000000a1")
+ACCESS_IDENTITY = f"{PID} {HOST_NAME} {SERVICE_NAME} {SERVICE_VERSION} {SERVICE_ENVIRONMENT}"
+# A process whose settings name no version or environment, and (gunicorn's arbiter) no project.
+ACCESS_IDENTITY_UNKNOWN = f"{PID} {HOST_NAME} - - -"
 
 
-def access_line(peer: str | None) -> str:
-    """The access line, with ``peer`` as its trailing field (None: a line written before it existed)."""
-    return ACCESS_BEFORE + ("" if peer is None else f" {peer}") + "\n"
+def access_line(peer: str | None, identity: str | None = ACCESS_IDENTITY) -> str:
+    """The access line, with ``peer`` and then ``identity`` as its trailing fields (None: a line written before
+    the field existed; a line without a peer has no identity either)."""
+    if peer is None:
+        return ACCESS_BEFORE + "\n"
+    return ACCESS_BEFORE + f" {peer}" + ("" if identity is None else f" {identity}") + "\n"

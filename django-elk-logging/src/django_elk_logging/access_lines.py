@@ -2,7 +2,8 @@
 
 Apache combined (gunicorn's default) plus the duration in nanoseconds (ECS event.duration),
 the request id the app assigned (the response header, never the client's own), a random
-record id for Logstash's fingerprint and the peer (the address that connected); parsed by the
+record id for Logstash's fingerprint, the peer (the address that connected), then the worker's pid and
+who wrote the line (identity.py: host, service, service version, environment; "-" when unknown); parsed by the
 pipeline's access grok (logstash/pipeline/django.conf). Its first field is the client the app
 resolved through the trusted proxies (request_context.py), the peer when the app did not run.
 Secret query parameters and reset tokens in the request line and the Referer are redacted
@@ -11,15 +12,20 @@ Standard library only.
 """
 
 import functools
+import os
 import re
 
 from .denylist import Network, network_holding, parse_address, parse_networks
 from .escaping import neutralise, one_word
+from .identity import Identity, identity
 from .redaction import REDACTED, is_secret_header, redact_query, redact_request_line, redact_url
 
 # gunicorn's atom syntax; asgi.py renders it with the same atoms, so both servers write one format.
+# The fields after the peer came later (issue 20): a line without them is a prefix of the line with them. gunicorn's
+# own %(p)s is "<pid>" (gunicorn/glogging.py, Logger.atoms), hence a plain pid of our own.
+PID_ATOM = "pid"
 ACCESS_LOG_FORMAT = ('%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(duration_ns)s %({x-request-id}o)s '
-                     '%(record_id)s %(peer_ip)s')
+                     '%(record_id)s %(peer_ip)s %(pid)s %(host)s %(service)s %(service_version)s %(environment)s')
 REQUEST_ID_ATOM = "{x-request-id}o"
 PEER_ATOM = "peer_ip"
 # Fields outside quotes that may hold text the client or the app chose (the address a proxy header
@@ -68,6 +74,21 @@ def escaped_atoms(atoms: dict, rendered: frozenset[str], max_request_line_chars:
                 value = one_word(value) or "-"
         escaped[key] = value
     return escaped
+
+
+# (identity, its atoms): identity() returns the same object until the settings change, so they are escaped once.
+_identity_words: list[tuple[Identity | None, dict]] = [(None, {})]
+
+
+def identity_atoms() -> dict:
+    """The pid of the process writing the line, and identity.identity() as words: escaped, "-" when unknown."""
+    current = identity()
+    kept, words = _identity_words[0]
+    if kept is not current:
+        words = {atom: one_word(neutralise(value, MAX_ATOM_CHARS)) if value else "-"
+                 for atom, value in current._asdict().items()}
+        _identity_words[0] = (current, words)
+    return {PID_ATOM: str(os.getpid()), **words}
 
 
 def parse_probe_networks(entries) -> tuple[Network, ...]:

@@ -1,7 +1,7 @@
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.signals import request_finished, request_started
+from django.core.signals import request_finished, request_started, setting_changed
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
 
 # The many-to-many fields that grant privileges: (app model label, field name).
@@ -10,7 +10,8 @@ MEMBERSHIPS = (("user", "groups"), ("user", "user_permissions"), ("auth.group", 
 
 class ElkLoggingConfig(AppConfig):
     """Connects the request context (request_started/finished), the auth security events and the account, password,
-    privilege and admin events; registers the checks; applies the redaction settings."""
+    privilege and admin events; registers the checks; applies the redaction settings; reads the identity settings
+    again when they change (override_settings)."""
 
     name = "django_elk_logging"
     verbose_name = "ELK logging"
@@ -21,6 +22,7 @@ class ElkLoggingConfig(AppConfig):
         from .request_context import begin_request, end_request
         from .signals import log_user_logged_in, log_user_logged_out, log_user_login_failed
 
+        setting_changed.connect(_forget_identity, dispatch_uid="django_elk_logging.identity")
         request_started.connect(begin_request, dispatch_uid="django_elk_logging.begin_request")
         request_finished.connect(end_request, dispatch_uid="django_elk_logging.end_request")
         user_logged_in.connect(log_user_logged_in, dispatch_uid="django_elk_logging.user_logged_in")
@@ -38,6 +40,14 @@ class ElkLoggingConfig(AppConfig):
             from .admin_actions import log_admin_entry
 
             post_init.connect(log_admin_entry, sender=LogEntry, dispatch_uid="django_elk_logging.admin_action")
+
+
+def _forget_identity(setting, **kwargs):
+    # django/test/utils.py (override_settings.enable, disable) sends setting_changed for each setting it changes.
+    from .identity import SETTINGS, forget
+
+    if setting in SETTINGS:
+        forget()
 
 
 def _valid(parse, value):

@@ -24,6 +24,7 @@ from .access_lines import (
     PEER_ATOM,
     REQUEST_ID_ATOM,
     escaped_atoms,
+    identity_atoms,
     is_quiet_probe,
     parse_probe_networks,
     rendered_atoms,
@@ -154,4 +155,5 @@ class AccessLogMiddleware:
             "record_id": new_record_id(),
             PEER_ATOM: peer,
         }
-        self.logger.info(ACCESS_LOG_FORMAT % escaped_atoms(atoms, _RENDERED, MAX_REQUEST_LINE_CHARS))
+        self.logger.info(ACCESS_LOG_FORMAT % {**escaped_atoms(atoms, _RENDERED, MAX_REQUEST_LINE_CHARS),
+                                              **identity_atoms()})

@@ -6,6 +6,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from .denylist import parse_networks
+from .identity import HOST_NAME, MAX_CHARS, SERVICE_ENVIRONMENT, SERVICE_NAME, SERVICE_VERSION, setting_error
 from .ip_blocking import BlockedIPMiddleware
 from .logging_settings import LOG_FILTERS, REQUEST_CONTEXT
 from .redaction import parameter_names, path_patterns
@@ -157,6 +158,30 @@ def check_redaction_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
         except ValueError as error:
             found.append(checks.Error(f"{name} {error}; until it is fixed, redaction goes on without it.",
                                       id=check_id))
+    return found
+
+
+# Each identity setting's check id and an example; a bad value is left out of the lines (identity.py), its default
+# taking its place.
+_IDENTITY_SETTINGS = {
+    SERVICE_NAME: ("django_elk_logging.E023", "shop"),
+    SERVICE_VERSION: ("django_elk_logging.E024", "1.4.2"),
+    SERVICE_ENVIRONMENT: ("django_elk_logging.E025", "production"),
+    HOST_NAME: ("django_elk_logging.E026", "web-1"),
+}
+
+
+@checks.register()
+def check_identity_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    found = []
+    for name, (check_id, example) in _IDENTITY_SETTINGS.items():
+        error = setting_error(getattr(settings, name, None))
+        if error is not None:
+            found.append(checks.Error(
+                f"{name} {error}; until it is fixed, the log lines leave it out (or use its default).",
+                hint=f"At most {MAX_CHARS} printable characters, such as {name} = {example!r}, or None (unset).",
+                id=check_id,
+            ))
     return found
 
 

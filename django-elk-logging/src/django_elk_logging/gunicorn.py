@@ -20,6 +20,7 @@ from .access_lines import (
     DEFAULT_PROBE_NETWORKS,
     PEER_ATOM,
     escaped_atoms,
+    identity_atoms,
     is_quiet_probe,
     parse_probe_networks,
     rendered_atoms,
@@ -82,7 +83,9 @@ class AccessLogger(SecurityEventsLogger):
         atoms["record_id"] = new_record_id()
         # Only the atoms the format renders are kept (and escaped): gunicorn adds one per
         # header and environ variable, about 50, and escaping them all cost more than the line.
-        return escaped_atoms(atoms, rendered_atoms(self.cfg.access_log_format), self.max_request_line_chars)
+        # The identity's are escaped already (access() runs in the worker: its pid).
+        return {**escaped_atoms(atoms, rendered_atoms(self.cfg.access_log_format), self.max_request_line_chars),
+                **identity_atoms()}
 
     def access(self, resp, req, environ, request_time):
         # resp.status is "200 OK" under WSGI workers (None before the app answered), an int under the

@@ -14,6 +14,7 @@ from django.http import HttpResponseForbidden
 
 from .denylist import blocking_network, parse_networks
 from .request_context import SyncAndAsyncMiddleware, request_context_for
+from .security_events import log_security_event
 
 security_logger = logging.getLogger("security")
 
@@ -48,8 +49,8 @@ class BlockedIPMiddleware(SyncAndAsyncMiddleware):
         if network is None:
             return None
         # The client, its path and user agent come from the request's context (log_filters.RequestContextFilter).
-        security_logger.warning("Refused a request from blocked address %s (BLOCKED_IPS entry %s)", address, network,
-                                extra={"event": "blocked_ip"})
+        log_security_event(security_logger, "blocked_ip", "Refused a request from blocked address %s (BLOCKED_IPS entry %s)",
+                           address, network)
         response = HttpResponseForbidden("Forbidden\n", content_type="text/plain; charset=utf-8")
         # The refusal is logged above: without this django/core/handlers/base.py (get_response,
         # through django/utils/log.py log_response) would log it again as a "Forbidden" 403.

@@ -9,7 +9,8 @@ Line contract (read by the stack's Logstash pipeline, logstash/pipeline/django.c
 The bracketed context always starts with ``request_id`` and ``record_id`` (random,
 per record: Logstash fingerprints it, so a replay is not indexed twice and
 two identical lines are never merged). Security records add
-the fields of CONTEXT_FIELDS that apply (``event``, ``user``, ``client_ip``, ...). Everything
+the fields of CONTEXT_FIELDS that apply (``event``, ``user``, ``client_ip``, ...). Every record then
+carries where it was logged (ORIGIN_FIELDS) and who logged it (identity.py: host, service, ...). Everything
 that can hold untrusted text is escaped (see escaping.py), so a record is one
 line plus TAB-indented continuation lines and no input can forge a record.
 """
@@ -22,6 +23,7 @@ import sys
 import time
 
 from .escaping import neutralise, one_word
+from .identity import Identity, identity
 from .redaction import redact_text, redact_url
 
 MAX_MESSAGE_CHARS = 8192
@@ -47,6 +49,12 @@ CONTEXT_FIELDS = (
     "privilege", "old", "new", "object_type", "object_id", "operation",
     "client_ip", "peer_ip", "client_request_id", "path", "user_agent",
 )
+# Then where the record was logged, each key and the LogRecord attribute it is, as Elastic's ecs-logging-python
+# fills log.logger, log.origin.file.name, log.origin.file.line, log.origin.function and process.pid
+# (elastic/ecs-logging-python, ecs_logging/_stdlib.py, StdlibFormatter.format_to_ecs); then the
+# identity's fields (identity.Identity: host, service, service_version, environment).
+ORIGIN_FIELDS = (("logger", "name"), ("file", "filename"), ("line", "lineno"), ("function", "funcName"),
+                 ("pid", "process"))
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:/@+-]+")
 # django.utils.log.log_response and log_message escape their str arguments with
 # unicode_escape (Django 5.2.2, CVE-2025-48432) before they call the logger.
@@ -114,6 +122,61 @@ def _render_value(value: object) -> str:
     return escaped if _BARE_VALUE.fullmatch(escaped) else f'"{escaped}"'
 
 
+_WHERE_FIELDS = ORIGIN_FIELDS[:4]  # all but pid, which changes with each fork
+
+
+def _render_where(where: tuple) -> str:
+    return " ".join(f"{field}={_render_value(value)}" for (field, _), value in zip(_WHERE_FIELDS, where, strict=True)
+                    if value not in (None, ""))
+
+
+class _WhereTexts(dict):
+    """(logger, file, line, function) -> its rendering. A process logs from a few hundred places, each escaped
+    once; at most MAX_ENTRIES kept, so names made up at run time cannot grow it."""
+
+    MAX_ENTRIES = 4096
+
+    def __missing__(self, where: tuple) -> str:
+        text = _render_where(where)
+        if len(self) < self.MAX_ENTRIES:
+            self[where] = text
+        return text
+
+
+_where_texts = _WhereTexts()
+
+
+def _origin(record: logging.LogRecord) -> str:
+    """" logger=... file=... line=... function=... pid=...", each left out when None or empty."""
+    where = (getattr(record, "name", None), getattr(record, "filename", None), getattr(record, "lineno", None),
+             getattr(record, "funcName", None))
+    try:
+        text = _where_texts[where]
+    except TypeError:  # unhashable: a filter put something odd there
+        text = _render_where(where)
+    pid = getattr(record, "process", None)
+    if pid not in (None, ""):
+        pid_pair = f"pid={pid if type(pid) is int else _render_value(pid)}"
+        text = f"{text} {pid_pair}" if text else pid_pair
+    return f" {text}" if text else ""
+
+
+# (identity, its rendering): one tuple, so threads read it whole. identity() returns the same object until
+# the settings change, so the fields are escaped once per process; pid is the record's own (record.process),
+# so a forked worker writes its own.
+_identity_text: list[tuple[Identity | None, str]] = [(None, "")]
+
+
+def _identity_pairs() -> str:
+    current = identity()
+    kept, text = _identity_text[0]
+    if kept is not current:
+        text = "".join(f" {field}={_render_value(value)}" for field, value in current._asdict().items()
+                       if value not in (None, ""))
+        _identity_text[0] = (current, text)
+    return text
+
+
 class SafeFormatter(logging.Formatter):
     """A Formatter whose ``message`` is escaped, bounded and (optionally) led by the record's context."""
 
@@ -176,7 +239,7 @@ class SafeFormatter(logging.Formatter):
             value = getattr(record, field, None)
             if value not in (None, ""):
                 pairs.append(f"{field}={_render_value(value)}")
-        return " ".join(pairs)
+        return " ".join(pairs) + _origin(record) + _identity_pairs()
 
     def _continuation_lines(self, record: logging.LogRecord) -> list[str]:
         blocks = []

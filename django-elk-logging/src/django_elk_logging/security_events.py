@@ -1,4 +1,5 @@
-"""The security events the package logs: each ``event`` (ECS event.action), its OWASP identifier and its level.
+"""The security events the package logs, all of them: each ``event`` (ECS event.action), its OWASP identifier and
+its level.
 
 One table for every layer that logs them (signals, middleware, gunicorn) and for the request-context filter
 (log_filters.py), which adds the identifier, as ``event_code`` (ECS event.code), to the records Django logs
@@ -18,7 +19,7 @@ from typing import NamedTuple
 
 
 class SecurityEvent(NamedTuple):
-    code: str
+    code: str | None  # None: OWASP has no word for it
     level: int
 
 
@@ -43,6 +44,8 @@ EVENTS: dict[str, SecurityEvent] = {
     "user_created": SecurityEvent("user_created", logging.WARNING),
     "user_deleted": SecurityEvent("user_deleted", logging.WARNING),
     "user_deactivated": SecurityEvent("user_archived", logging.WARNING),
+    # A request from an address of BLOCKED_IPS, refused (ip_blocking.py)
+    "blocked_ip": SecurityEvent(None, logging.WARNING),
     # Input the server refused
     "request_refused": SecurityEvent("input_validation_fail", logging.WARNING),
     "malformed_request_id": SecurityEvent("input_validation_fail", logging.WARNING),
