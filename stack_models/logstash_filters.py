@@ -22,7 +22,7 @@ from .logstash_config_tree import Plugin, field_path
 from .logstash_dates import parse_millis
 from .logstash_decorators import filter_matched
 from .logstash_events import Event
-from .logstash_mutate_fields import copy_fields, merge, parsed_pairs
+from .logstash_mutate_fields import copy_fields, integer_value, merge, parsed_pairs
 from .logstash_options import require_options
 from .logstash_patterns import CONTAINER_MOUNTS, PatternLibrary, patterns_dir_files
 from .logstash_translate import register_translate
@@ -176,8 +176,8 @@ class FilterPlugins:
         renames = [(field_path(source), field_path(target)) for source, target in plugin.get("rename", {}).items()]
         replaces = [(field_path(reference), value) for reference, value in plugin.get("replace", {}).items()]
         converts = [(field_path(reference), kind) for reference, kind in plugin.get("convert", {}).items()]
-        if any(kind != "boolean" for _, kind in converts):
-            raise NotImplementedError("mutate's convert is modelled for boolean only")
+        if any(kind not in ("boolean", "integer") for _, kind in converts):
+            raise NotImplementedError("mutate's convert is modelled for boolean and integer only")
         gsubs = self._gsubs(plugin.get("gsub", []))
         merges, copies = parsed_pairs("merge", plugin.get("merge", {})), parsed_pairs("copy", plugin.get("copy", {}))
 
@@ -188,14 +188,15 @@ class FilterPlugins:
                     event.set_field(target, value)
             for path, value in replaces:
                 event.set_field(path, event.sprintf(value))
-            for path, _ in converts:
+            for path, kind in converts:
                 value = event.get_field(path)
+                convert = self._boolean if kind == "boolean" else integer_value
                 if isinstance(value, dict):
                     continue  # convert: a hash is skipped; a missing (nil) field too
                 if isinstance(value, list):
-                    event.set_field(path, [item if item is None else self._boolean(item) for item in value])
+                    event.set_field(path, [item if item is None else convert(item) for item in value])
                 elif value is not None:
-                    event.set_field(path, self._boolean(value))
+                    event.set_field(path, convert(value))
             for path, pattern, compiled, replacement in gsubs:
                 text = event.get_field(path)
                 if not isinstance(text, str):

@@ -4,6 +4,7 @@ changes, strip, split and join, whatever the order in the config.
 """
 
 import copy
+import re
 
 from .logstash_config_tree import field_path
 from .logstash_decorators import ruby_array
@@ -49,3 +50,18 @@ def copy_fields(event: Event, copies: list[tuple[tuple[str, ...], object]]) -> N
         if original is None:
             continue
         event.set_field(field_path(destination), copy.deepcopy(original))
+
+
+def integer_value(value):
+    """mutate.rb convert_integer: a string stripped, its commas deleted; true and false 1 and 0; an Integer as it
+    is. Only plain decimal text is modelled: the hex, float and exponent branches (BigDecimal) are not, and
+    text they refuse raises in Logstash, which tags the event _mutate_error (mutate.rb, filter's rescue)."""
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, int):
+        return value
+    # Ruby's String#strip: NUL, TAB, LF, VT, FF, CR and space only.
+    text = value.strip("\0\t\n\v\f\r ").replace(",", "") if isinstance(value, str) else None
+    if text is None or not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise NotImplementedError(f"mutate's convert_integer of {value!r} is not modelled")
+    return int(text)

@@ -7,7 +7,8 @@ import secrets
 import urllib.parse
 
 import pytest
-from django_elk_logging.log_lines import CONTEXT_FIELDS
+from django_elk_logging.identity import Identity
+from django_elk_logging.log_lines import CONTEXT_FIELDS, ORIGIN_FIELDS
 
 from myapp.traffic import Session
 from stack_models.grok import PYGROK_PATTERNS_DIR
@@ -94,8 +95,9 @@ def test_every_context_field_the_package_writes_is_kept_renamed_and_mapped():
     include_keys, renames = _kv_and_renames()
     mapped = mapped_field_types(json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8")))
 
-    assert include_keys == list(CONTEXT_FIELDS)
-    for field in CONTEXT_FIELDS:
+    written = [*CONTEXT_FIELDS, *(key for key, _ in ORIGIN_FIELDS), *Identity._fields]
+    assert include_keys == written
+    for field in written:
         target = renames[f"[@metadata][fields][{field}]"]
         if not target.startswith("[@metadata]"):
             assert ".".join(target.strip("[]").split("][")) in mapped, (field, target)

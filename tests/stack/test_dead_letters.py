@@ -6,8 +6,8 @@ index template's mapping refuses (stack_models/es_fields.py, rejection); the dea
 event of it (stack_models/logstash_dead_letters.py) then goes through the dead_letters pipeline's own rules.
 """
 
-import datetime as dt
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from stack_models.logstash_dead_letters import dead_letter_event, dead_letter_pa
 from stack_models.logstash_pipeline import Pipeline
 from stack_models.logstash_settings import read_pipelines
 from tests.support.config_files import flat_yaml
+from tests.support.ecs_fields import ECS_VERSION
 from tests.support.engines import require_engine
 from tests.support.paths import INDEX_TEMPLATE_PATH, LOGSTASH_DIR, PIPELINE_PATH, REPO_ROOT
 
@@ -79,7 +80,7 @@ def test_a_refused_event_comes_back_as_a_document_the_mapping_takes(django_event
         assert set(source_values(document.source)) == {
             "@timestamp", "message", "event.dataset", "log.file.path", "error.message", "tags", "ecs.version",
             "event.module", "event.kind"}
-        assert document.source["ecs"] == {"version": "9.4.0"}
+        assert document.source["ecs"] == {"version": ECS_VERSION}
         assert document.source["event"]["kind"] == "pipeline_error"
         assert document.source["tags"] == ["_dead_letter"]
         assert document.source["error"]["message"].startswith("Could not index event to Elasticsearch. status: 400")

@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 
 import pytest
 
+from tests.support.ecs_fields import ECS_FIELDS
 from tests.support.elastic_api import INDEX_TEMPLATE_KEYS, INDEX_TEMPLATE_TEMPLATE_KEYS, ROLE_KEYS, flat_index_settings
 from tests.support.es_privileges import (
     AUTO_CREATE_THROUGH_TEMPLATE,
@@ -20,7 +21,6 @@ from tests.support.es_privileges import (
     granting_privileges,
     role_grants,
 )
-from tests.support.ecs_fields import ECS_FIELDS
 from tests.support.kibana_objects import mapped_field_types
 from tests.support.paths import ELASTICSEARCH_DIR, ILM_POLICY_PATH, INDEX_TEMPLATE_PATH, PIPELINE_PATH
 

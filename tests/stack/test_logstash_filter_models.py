@@ -133,3 +133,15 @@ def test_remove_field_and_dynamic_remove_tag(tmp_path):
     assert filtered(tmp_path, 'mutate { remove_field => ["%{blackhole}"] }', {"blackhole": "go", "go": "away"}) == {"blackhole": "go"}
     event = filtered(tmp_path, 'mutate { remove_tag => ["%{blackhole}"] }', {"tags": ["t1", "goaway", "t3"], "blackhole": "goaway"})
     assert event["tags"] == ["t1", "t3"]
+
+
+def test_convert_integer_as_the_plugin_spec_expects(tmp_path):
+    # spec/filters/mutate_spec.rb, "convert should work on nested fields" and "convert booleans to integer".
+    event = filtered(tmp_path, 'mutate { convert => { "[foo][bar]" => "integer" "[a]" => "integer" "[b]" => "integer" } }',
+                     {"foo": {"bar": "1000"}, "a": True, "b": " 1,024 "})
+    assert (event["foo"]["bar"], event["a"], event["b"]) == (1000, 1, 1024)
+
+
+def test_convert_integer_refuses_text_it_does_not_model(tmp_path):
+    with pytest.raises(NotImplementedError, match="convert_integer"):
+        filtered(tmp_path, 'mutate { convert => { "[a]" => "integer" } }', {"a": "0x1F"})

@@ -110,12 +110,15 @@ def test_app_records_become_one_document_each_with_their_fields(documents):
     info = one(app, message="This is an info message")
     error = one(app, message="This is an error message")
     assert info["log"]["level"] == "INFO" and error["log"]["level"] == "ERROR"
-    assert info["django"]["module"] == error["django"]["module"] == "views"
+    # Our lines name their file: django.module (the module) says nothing more, and is kept for lines that do not.
+    assert info["log"]["origin"]["file"]["name"] == error["log"]["origin"]["file"]["name"] == "views.py"
+    assert "django" not in info and "django" not in error
     assert info["event"]["dataset"] == "django.app"
     assert re.fullmatch(r"[0-9a-f]{32}", info["http"]["request"]["id"])
     assert info["http"]["request"]["id"] == error["http"]["request"]["id"]
     not_found = one(app, message="Not Found: /missing/page")
-    assert not_found["log"]["level"] == "WARNING" and not_found["django"]["module"] == "log"
+    assert not_found["log"]["level"] == "WARNING" and not_found["log"]["origin"]["file"]["name"] == "log.py"
+    assert not_found["log"]["logger"] == "django.request"
     assert "event" not in info or "original" not in info["event"]
     assert len(parsed(app)) == 4  # info, error, 404, 500: nothing else, nothing split
 

@@ -9,6 +9,7 @@ never taken from the pipeline: level, module, message, the traceback, and the
 time from the window of the request that wrote it.
 """
 
+import copy
 import datetime as dt
 import math
 import re
@@ -22,6 +23,7 @@ import pytest
 from myapp.traffic import Session
 from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_pipeline import Pipeline
+from tests.support.ecs_fields import ECS_VERSION
 from tests.support.engines import engine_for_tests
 from tests.support.tutorial_project import LOG_FILE, PASSWORD, USERNAME, prepare, running_tutorial_project
 
@@ -45,6 +47,8 @@ class Record:
     message: str
     trace: str | None = None
     action: str | None = None
+    # ECS error.type, and the start of error.message: the trace's last exception.
+    error: tuple[str, str] | None = None
 
 
 # What each request makes the project write, in order.
@@ -54,18 +58,23 @@ REQUESTS = {
         Record("ERROR", "views", "This is an error message"),
     ],
     "not_found": [Record("WARNING", "log", "Not Found: /nope")],
-    "boom": [Record("ERROR", "log", "Internal Server Error: /boom/", TRACEBACK)],
-    "chained": [Record("ERROR", "log", "Internal Server Error: /chained/", TRACEBACK)],
-    "group": [Record("ERROR", "log", "Internal Server Error: /group/", GROUP_TRACEBACK)],
+    "boom": [Record("ERROR", "log", "Internal Server Error: /boom/", TRACEBACK,
+                    error=("RuntimeError", "Boom: this view fails on purpose"))],
+    # The exception raised last, the first line of its message.
+    "chained": [Record("ERROR", "log", "Internal Server Error: /chained/", TRACEBACK,
+                       error=("RuntimeError", "checkout failed"))],
+    "group": [Record("ERROR", "log", "Internal Server Error: /group/", GROUP_TRACEBACK,
+                     error=("ExceptionGroup", "two checks failed (2 sub-exceptions)"))],
     "payment": [
         Record("WARNING", "views", "\n".join(["Payment declined for order 42:", *LOOKALIKE_LINES])),
-        Record("ERROR", "views", "The payment gateway's answer has no card", TRACEBACK),
+        Record("ERROR", "views", "The payment gateway's answer has no card", TRACEBACK, error=("KeyError", "'card'")),
         Record("INFO", "views", "Payment retry scheduled", STACK),
     ],
     "login": [Record("INFO", "signals", f"User logged in: {USERNAME}", action="user_logged_in")],
     "logout": [
         # The account page tests {% if messages %} without the messages app: django.template logs it at DEBUG.
-        Record("DEBUG", "base", "Exception while resolving variable 'messages' in template 'pages/account.html'.", TRACEBACK),
+        Record("DEBUG", "base", "Exception while resolving variable 'messages' in template 'pages/account.html'.", TRACEBACK,
+               error=("django.template.base.VariableDoesNotExist", "Failed lookup for key [messages] in ")),
         Record("INFO", "signals", f"User logged out: {USERNAME}", action="user_logged_out"),
     ],
     # The tutorial has no receiver for user_login_failed: nothing is written.
@@ -176,22 +185,46 @@ def _local_to_utc(asctime: str) -> dt.datetime:
 def _expected_source(run: Run, record: Record, asctime: str, trace_lines: list[str]) -> dict:
     source = {
         "@timestamp": _local_to_utc(asctime),
-        "@version": "1",
-        "host": {"name": "logstash"},
+        "agent": {"name": "logstash", "type": "logstash"},
+        "ecs": {"version": ECS_VERSION},
         "log": {"level": record.level, "file": {"path": str(run.log_path)}},
         "django": {"module": record.module},
         "message": record.message,
-        "event": {"dataset": "django.app"},
+        "event": {"dataset": "django.app", "module": "django", "kind": "event"},
     }
     if record.action:
-        source["event"] = {"dataset": "django.security", "action": record.action}
+        source["event"] = {"dataset": "django.security", "module": "django", "action": record.action,
+                           **TUTORIAL_EVENT_CATEGORIES[record.action]}
         source["user"] = {"name": USERNAME}
+        source["related"] = {"user": [USERNAME]}
     if trace_lines:
         # The multiline codec splits on "\n" and Ruby's "".split yields nothing: a blank line is not kept
         # (logstash-codec-multiline lib/logstash/codecs/multiline.rb, decode).
         source["error"] = {"stack_trace": "\n".join(line for line in trace_lines if line)}
     if "\n" in record.message or trace_lines:
         source["tags"] = ["multiline"]
+    return source
+
+
+# docs/ecs.md's table for the tutorial's two events.
+TUTORIAL_EVENT_CATEGORIES = {
+    "user_logged_in": {"kind": "event", "category": ["authentication", "session"], "type": ["start"],
+                       "outcome": "success"},
+    "user_logged_out": {"kind": "event", "category": ["authentication", "session"], "type": ["end"],
+                        "outcome": "success"},
+}
+
+
+def _read(source: dict, record: Record) -> dict:
+    """``source`` without event.created (when the pipeline read it: after the record was written) and the
+    record's error.type and error.message, each checked."""
+    source = copy.deepcopy(source)
+    assert source["event"].pop("created") >= source["@timestamp"]
+    error = source.get("error", {})
+    if record.error:
+        error_type, message_start = record.error
+        assert (error.pop("type"), error.pop("message")[: len(message_start)]) == (error_type, message_start)
+    assert "type" not in error and "message" not in error
     return source
 
 
@@ -233,7 +266,8 @@ def test_migrates_debug_records_parse_with_every_field(run, documents):
     for line, document in zip(run.setup_lines, documents[: len(run.setup_lines)], strict=True):
         written = SCHEMA_RECORD.fullmatch(line)
         record = Record("DEBUG", "schema", written["message"])
-        assert _untagged(document.source) == _untagged(_expected_source(run, record, written["asctime"], [])), line
+        assert _untagged(_read(document.source, record)) == _untagged(
+            _expected_source(run, record, written["asctime"], [])), line
         assert _within(document.source["@timestamp"], run.setup_window), (line, document.source["@timestamp"])
 
 
@@ -243,7 +277,7 @@ def test_each_request_s_records_are_events_with_every_field(run, documents, name
     for index, written in requested:
         document = documents[len(run.setup_lines) + index]
         expected = _expected_source(run, written.record, written.asctime, written.trace_lines)
-        assert _untagged(document.source) == _untagged(expected)
+        assert _untagged(_read(document.source, written.record)) == _untagged(expected)
         assert document.action == "create"
         assert document.index == "django-logs-" + document.source["@timestamp"].strftime("%Y.%m.%d")
 
