@@ -379,9 +379,12 @@ def test_the_json_report_has_stable_keys(broken_logs, capsys):
 
 # ---- the streaming reader against the whole-text reader ----------------------------------------------------
 def _without_read_time(event: dict) -> dict:
-    """An event as the pipeline made it, less @timestamp where no date filter set it (the time it was read)."""
+    """An event as the pipeline made it, less the times it was read: event.created, and @timestamp where no date
+    filter set it."""
     unset = {"_grokparsefailure", "_dateparsefailure"} & set(event.get("tags", []))
-    return {key: value for key, value in event.items() if key != "@timestamp" or not unset}
+    kept = {key: value for key, value in event.items() if key != "@timestamp" or not unset}
+    kept["event"] = {key: value for key, value in event["event"].items() if key != "created"}
+    return kept
 
 
 def _streamed_and_read(pipeline: Pipeline, path: Path, chunk_bytes: int) -> tuple[list, list]:
