@@ -918,3 +918,11 @@ def test_suspicious_requests_rule_counts_every_probe_event_the_app_can_log():
     assert dataset == SECURITY_DATASET
     assert set(actions["terms"]["event.action"]) == emitted
     assert {"disallowed_host", "csrf_failure", "suspicious_operation", "invalid_session_key"} <= emitted
+
+
+def test_kql_not_and_or_select_over_arrays_as_term_queries_do():
+    # A login and a logout are [authentication, session]: not excludes an event when any value matches.
+    assert kql_selects("event.category:authentication and not event.outcome:failure") == {"user_logged_in",
+                                                                                        "user_logged_out"}
+    assert kql_selects("event.category:session and not event.category:authentication") == {"suspicious_session"}
+    assert kql_selects("event.category:(network or process)") == {"blocked_ip", "worker_timeout"}
