@@ -9,16 +9,23 @@ for the unquoted index pattern) and refuses everything else, valid ES|QL or not:
   | STATS <name> = COUNT(*) | COUNT(<column>) | COUNT_DISTINCT(<column>) | MIN(<column>) | MAX(<column>), ...
           [BY <column>, ...]
   condition: OR, AND, NOT, parentheses; <operand> (== != < <= > >=) <operand>;
-             <column> IN ("literal", ...); <column> IS NOT NULL
+             <column> IN ("literal", ...); <column> IS NOT NULL;
+             KQL("<query of stack_models/kql.py's subset>"), only in a WHERE that no EVAL or STATS precedes
   operand:   a column, a "string" (no escapes), a whole number, true or false, CASE(<condition>, <operand>),
              TO_LOWER(<operand>)
-Keywords and function names in capitals only. A column is a document field until EVAL or STATS
+Keywords and function names in capitals only.
+KQL() is the way to test a multi-valued field (event.category, event.type): a comparison or IN on a
+multi-value is null (esql_run.py), KQL's term query matches any of the values. It is GA since 9.1
+(x-pack/plugin/esql/.../expression/function/fulltext/Kql.java: @FunctionInfo appliesTo PREVIEW 9.0.0, GA
+9.1.0), where MV_CONTAINS, the other way, is still a preview (multivalue/MvContains.java: PREVIEW 9.2.0).
+FullTextFunction.java checkFullTextQueryFunctions: "[KQL] function cannot be used after <command>" for any
+command before its WHERE but FROM, WHERE and SORT, and outside WHERE "only supported in WHERE and STATS". A column is a document field until EVAL or STATS
 names it; after STATS only the names it made and its BY columns exist, as in ES|QL.
 The reader also returns the query as a tree (EsqlQuery.commands) that esql_run.py executes; nodes are
 tuples: ("column", name), ("string", text), ("number", n), ("boolean", value), ("case", condition, operand),
 ("to_lower", operand),
 ("compare", op, left, right), ("in", column, [texts]), ("is_not_null", column), ("and"|"or", left, right),
-("not", condition); commands ("where", condition), ("eval", [(name, operand)]),
+("not", condition), ("kql", text, tree of kql.read_kql); commands ("where", condition), ("eval", [(name, operand)]),
 ("stats", [(name, function, column or None)], [by columns]).
 """
 
@@ -27,8 +34,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from stack_models.kql import KqlUnsupported, kql_fields, read_kql
+
 KEYWORDS = frozenset({"FROM", "WHERE", "EVAL", "STATS", "BY", "AND", "OR", "NOT", "IN", "IS", "NULL", "CASE",
-                      "TO_LOWER"})
+                      "TO_LOWER", "KQL"})
 AGGREGATIONS = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX"})
 COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _TOKEN = re.compile(
@@ -83,6 +92,8 @@ class _Reader:
         self.pos = 0
         self.defined: set[str] = set()  # names EVAL made (before STATS)
         self.stats_columns: list[str] | None = None  # after STATS: the only columns there are
+        self.where_only = True  # no command but WHERE so far: KQL() may be used
+        self.in_where = False
         self.query: EsqlQuery | None = None
 
     def read(self) -> EsqlQuery:
@@ -92,11 +103,15 @@ class _Reader:
             if command == "FROM":
                 self._refuse("FROM is the source command: only the first")
             elif command == "WHERE":
+                self.in_where = True
                 self.query.commands.append(("where", self._condition()))
+                self.in_where = False
             elif command == "EVAL":
                 self.query.commands.append(("eval", self._eval()))
+                self.where_only = False
             elif command == "STATS":
                 self.query.commands.append(("stats", *self._stats()))
+                self.where_only = False
             else:
                 self._refuse(f"the command {command} is outside the subset")
         if self.pos != len(self.tokens):
@@ -164,6 +179,8 @@ class _Reader:
     def _not(self) -> tuple:
         if self._take("keyword", "NOT"):
             return ("not", self._not())
+        if self._take("keyword", "KQL"):
+            return self._kql()
         if self._take("op", "("):  # never an operand in the subset: it groups a condition
             node = self._condition()
             self._expect("op", ")")
@@ -190,6 +207,21 @@ class _Reader:
             self._expect("keyword", "NULL")
             return ("is_not_null", left)
         self._refuse("expected a comparison, IN (...) or IS NOT NULL")
+
+    def _kql(self) -> tuple:
+        if not self.in_where:
+            self._refuse("[KQL] function is only supported in WHERE and STATS commands")
+        if not self.where_only:
+            self._refuse("[KQL] function cannot be used after EVAL or STATS")
+        self._expect("op", "(")
+        text = self._expect("string")
+        self._expect("op", ")")
+        try:
+            tree = read_kql(text)
+        except KqlUnsupported as error:
+            raise EsqlUnsupported(f"KQL({text!r}): {error}") from error
+        self.query.fields |= kql_fields(tree)
+        return ("kql", text, tree)
 
     def _operand(self) -> tuple:
         kind, value = self._peek()

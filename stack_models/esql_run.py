@@ -19,11 +19,17 @@ Sources, elastic/elasticsearch docs/reference/query-languages/esql/:
   letters), never for ASCII.
 - STATS ... BY a multi-value groups the row once per distinct value (compute's BytesRefBlockHash hashes
   through MultivalueDedupeBytesRef).
-Values are None, one value, or a tuple (a multi-value); ip values are es_fields.ip_key ints and dates epoch ms.
+- A comparison pushed to Lucene is wrapped in x-pack/plugin/esql/src/main/java/org/elasticsearch/xpack/esql/
+  querydsl/query/SingleValueQuery.java: it selects documents that match "and have a single field value"
+  (SingleValueMatchQuery warns on the others), so event.category == "authentication" drops an event whose
+  categories are [authentication, session], and so does NOT (its negate keeps the single-value test).
+- KQL(...) is a Lucene query on the document (fulltext/Kql.java translate -> KqlQuery): true or false, never
+  null (FullTextFunction.nullable() is FALSE), a term on a multi-valued field matching any of its values.
 - A wildcard field is keyword: ES|QL takes a field's type from _field_caps, which gives its family type
   (session/IndexResolver.java, createField; es_fields.field_caps_type); esql-core DataType.java has no wildcard.
   A field whose ES|QL types differ between the indices queried cannot be used: the Analyzer's "Cannot use field
   [x] due to ambiguities being " and InvalidMappedField.java's message (IndexResolver.java, conflictingTypes).
+Values are None, one value, or a tuple (a multi-value); ip values are es_fields.ip_key ints and dates epoch ms.
 A keyword value over ignore_above is read as missing (null): it has no doc value (not confirmed on 9.x).
 """
 
@@ -36,6 +42,8 @@ from typing import Any
 
 from stack_models.es_fields import TEXT_TYPES, Field, field_caps_type, indexed_values
 from stack_models.esql import EsqlQuery
+from stack_models.kql import to_query_dsl
+from stack_models.query_dsl import compile_query
 
 # ES|QL's type of each mapped field type (esql-supported-types in the ES|QL docs), and its comparison family.
 ESQL_TYPES = {"keyword": "keyword", "wildcard": "keyword", "match_only_text": "text", "text": "text", "ip": "ip", "long": "long",
@@ -44,6 +52,7 @@ FAMILIES = {"keyword": "string", "text": "string", "long": "numeric", "integer":
             "ip": "ip", "boolean": "boolean"}
 MIN_MAX_TYPES = frozenset({"long", "integer", "datetime"})
 MULTI_VALUE_WARNING = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
+_DOCUMENT = object()  # the row's document, for KQL(), until EVAL or STATS (the reader allows KQL only before them)
 _COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
             "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
@@ -66,12 +75,13 @@ def run_esql(query: EsqlQuery, flat_sources: Iterable[Mapping[str, list]], field
             raise EsqlError(f"Unknown column [{name}]" if name not in fields
                             else f"the field {name} ({fields[name].type}) is not modelled in ES|QL")
     columns = {name: ESQL_TYPES[fields[name].type] for name in sorted(query.fields)}
-    rows = [{name: _column_value(fields[name], doc) for name in columns} for doc in flat_sources]
+    rows = [{_DOCUMENT: doc, **{name: _column_value(fields[name], doc) for name in columns}} for doc in flat_sources]
     result = EsqlResult(dict(columns), rows)
     for command in query.commands:
         if command[0] == "where":
-            _type(command[1], result.columns)
-            result.rows = [row for row in result.rows if _eval(command[1], row, result) is True]
+            condition = _bind_kql(command[1], fields)
+            _type(condition, result.columns)
+            result.rows = [row for row in result.rows if _eval(condition, row, result) is True]
         elif command[0] == "eval":
             for name, operand in command[1]:
                 kind = _type(operand, result.columns)
@@ -80,6 +90,8 @@ def run_esql(query: EsqlQuery, flat_sources: Iterable[Mapping[str, list]], field
                 result.columns[name] = kind
         else:
             _stats(command[1], command[2], result)
+    for row in result.rows:
+        row.pop(_DOCUMENT, None)
     return result
 
 
@@ -107,6 +119,17 @@ def _java_set(indices: list[str]) -> str:
         return "[" + ", ".join(indices) + "]"
     rest = len(indices) - 3
     return "[" + ", ".join(indices[:3]) + f"] and [{rest}] other " + ("index" if rest == 1 else "indices")
+
+
+def _bind_kql(node: tuple, fields: Mapping[str, Field]) -> tuple:
+    """The condition with each KQL node given the predicate its query DSL is on these fields."""
+    if node[0] == "kql":
+        return ("kql", node[1], compile_query(to_query_dsl(node[2], fields), fields))
+    if node[0] in ("and", "or"):
+        return (node[0], _bind_kql(node[1], fields), _bind_kql(node[2], fields))
+    if node[0] == "not":
+        return ("not", _bind_kql(node[1], fields))
+    return node
 
 
 def _column_value(field: Field, doc: Mapping[str, list]) -> Any:
@@ -149,7 +172,7 @@ def _type(node: tuple, columns: Mapping[str, str]) -> str:
         if FAMILIES[columns[node[1][1]]] != "string":
             raise EsqlError(f"IN on {node[1][1]} [{columns[node[1][1]]}] with string literals")
         return "boolean"
-    if kind == "is_not_null":
+    if kind in ("is_not_null", "kql"):
         return "boolean"
     for operand in node[1:]:
         if _type(operand, columns) != "boolean":
@@ -171,6 +194,8 @@ def _eval(node: tuple, row: Mapping[str, Any], result: EsqlResult) -> Any:
         return node[1]
     if kind == "is_not_null":
         return row[node[1][1]] is not None
+    if kind == "kql":
+        return node[2](row[_DOCUMENT])
     if kind == "to_lower":
         value = _eval(node[1], row, result)
         if isinstance(value, tuple):

@@ -59,7 +59,12 @@ def test_the_brute_force_drill_passes_and_its_alert_is_in_django_alerts(live_sta
     assert ipaddress.ip_address(source_address) in ipaddress.ip_network("127.0.0.0/8")
     ours = [hit["_source"] for hit in hits if hit["_source"]["alert"]["id"] == source_address]
     assert len(ours) == 1, json.dumps(hits)
-    assert ours[0]["runbook"] == "docs/incident-response.md#brute-force-logins"
+    assert ours[0]["rule"]["reference"] == "docs/incident-response.md#brute-force-logins"
+    # The alert joins its events on source.ip, indexed as an ip (a term query on it would miss a keyword).
+    assert ours[0]["ecs"]["version"] == "9.4.0" and ours[0]["source"]["ip"] == source_address
+    assert live_stack.es.search(index="django-alerts", size=0, query={"bool": {"filter": [
+        {"term": {"rule.id": ours[0]["rule"]["id"]}}, {"term": {"source.ip": f"{source_address}/32"}}]}},
+    )["hits"]["total"]["value"] >= 1
 
 
 def test_the_privilege_gain_drill_passes_and_its_per_event_alerts_name_its_user(live_stack, tmp_path):

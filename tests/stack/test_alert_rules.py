@@ -1,7 +1,11 @@
-"""The alert rules evaluated on hand-written documents (stack_models/alert_rules.py), rendered with the defaults."""
+"""The alert rules evaluated on hand-written documents (stack_models/alert_rules.py), rendered with the defaults.
+
+A security event carries the categorization the pipeline gives its action (logstash/pipeline/event_categories.json),
+so the rules are tested on event.category, event.type and event.outcome as they are indexed."""
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,13 +15,15 @@ from provision.settings import DETECTION_VARIABLES
 from stack_models.alert_rules import RuleAlert, RuleUnsupported, firing_alerts
 from stack_models.es_fields import mapped_fields, source_values
 from stack_models.esql import EsqlUnsupported, read_esql
-from stack_models.esql_run import EsqlError, run_esql
-from stack_models.query_dsl import QueryUnsupported
+from stack_models.esql_run import MULTI_VALUE_WARNING, EsqlError, run_esql
+from stack_models.kql import KqlUnsupported
+from stack_models.query_dsl import QueryUnsupported, compile_query
 from tests.support.paths import REPO_ROOT
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 MAPPINGS = json.loads((REPO_ROOT / "elasticsearch/index_templates/django-logs.json").read_text())["template"]["mappings"]
 DEFAULTS = {name: default for name, (default, _low, _high) in DETECTION_VARIABLES.items()}
+CATEGORIES = json.loads((REPO_ROOT / "logstash/pipeline/event_categories.json").read_text())
 
 
 def rule(stem: str) -> dict:
@@ -33,8 +39,13 @@ def hit(seconds_ago=10, index="django-logs-2025.03.01", **source) -> dict:
     return {"_index": index, "_source": {"@timestamp": at(seconds_ago), **source}}
 
 
+def categorized(action: str, **event) -> dict:
+    """The event fields of an action as the pipeline writes them: its row of the categorization table."""
+    return {"action": action, **CATEGORIES[action], **event}
+
+
 def security(action, ip, seconds_ago=10, user="alice", dataset="django.security", index="django-logs-2025.03.01"):
-    return hit(seconds_ago, index, event={"dataset": dataset, "action": action}, source={"ip": ip}, user={"name": user})
+    return hit(seconds_ago, index, event=categorized(action, dataset=dataset), source={"ip": ip}, user={"name": user})
 
 
 def alerts(stem, documents, **changes):
@@ -163,9 +174,9 @@ def test_brute_force_success_needs_the_login_after_the_first_failure_and_in_the_
 
 def test_esql_null_and_multivalue_semantics():
     failures = [security("user_login_failed", "10.0.0.1") for _ in range(11)]
-    failures.append(hit(event={"dataset": "django.security", "action": "user_login_failed"}))  # no source.ip
-    # a multi-valued event.action makes the WHERE null (with a warning): the row is dropped
-    failures.append(hit(event={"dataset": "django.security", "action": ["user_logged_in", "x"]},
+    failures.append(hit(event=categorized("user_login_failed", dataset="django.security")))  # no source.ip
+    # a multi-valued event.outcome makes CASE's comparison null (with a warning): no login time
+    failures.append(hit(event=categorized("user_logged_in", dataset="django.security", outcome=["success", "x"]),
                         source={"ip": "10.0.0.1"}))
     assert alerts("brute-force-success", failures) == []  # CASE gave null logged_in_at: MAX is null
     assert alerts("brute-force-success", failures + [security("user_logged_in", "10.0.0.1", seconds_ago=1)]) == [
@@ -223,7 +234,7 @@ def test_esql_to_lower_is_read_in_capitals_only():
 def test_an_esql_where_on_a_multi_valued_field_drops_the_row():
     docs = [security("user_login_failed", "10.0.0.1", user=f"user{n}") for n in range(5)]
     # Kept, this sixth user name would make 6 distinct names (> 5) and fire the rule.
-    docs.append(hit(event={"dataset": "django.security", "action": ["user_login_failed", "x"]},
+    docs.append(hit(event=categorized("user_login_failed", dataset="django.security", outcome=["failure", "x"]),
                     source={"ip": "10.0.0.1"}, user={"name": "user5"}))
     assert alerts("credential-stuffing", docs) == []
     assert alerts("credential-stuffing", docs + [security("user_login_failed", "10.0.0.1", user="user5")]) == [
@@ -234,7 +245,7 @@ def test_credential_stuffing_counts_distinct_user_names_per_ip():
     docs = [security("user_login_failed", "10.0.0.1", user=f"user{n}") for n in range(6)]
     docs += [security("user_login_failed", "10.0.0.2", user=f"user{n}") for n in range(5)]
     docs += [security("user_login_failed", "10.0.0.2", user="user0") for _ in range(20)]
-    docs.append(hit(event={"dataset": "django.security", "action": "user_login_failed"}, source={"ip": "10.0.0.2"}))
+    docs.append(hit(event=categorized("user_login_failed", dataset="django.security"), source={"ip": "10.0.0.2"}))
     docs.append(security("user_login_failed", "10.0.0.2", user="late", seconds_ago=601))
     assert alerts("credential-stuffing", docs) == [RuleAlert("10.0.0.1", 1)]
 
@@ -254,3 +265,83 @@ def test_esql_groupby_all_counts_rows():
 def test_unsupported_or_invalid_esql_is_refused(esql, error, message):
     with pytest.raises(error, match=message):
         alerts("credential-stuffing", [security("user_login_failed", "10.0.0.1")], esqlQuery={"esql": esql})
+
+
+# -- ECS conditions: the same events as the event.action lists they replaced ---------------------------------
+
+# Before ECS the login rules named event.action; their ECS condition must select exactly those events.
+LOGIN_ATTEMPT_RULES = {
+    "brute-force-logins": {"user_login_failed"},
+    "brute-force-account": {"user_login_failed"},
+    "credential-stuffing": {"user_login_failed"},
+    "brute-force-success": {"user_login_failed", "user_logged_in"},
+    "brute-force-account-success": {"user_login_failed", "user_logged_in"},
+}
+ACTIONS = sorted(key for key in CATEGORIES if not key.startswith("django."))  # the other keys are datasets
+
+
+def every_security_event() -> list[dict]:
+    return [security(action, "10.0.0.1") for action in ACTIONS]
+
+
+def selected_actions(stem: str, documents: list[dict]) -> dict[str, dict[str, int]]:
+    """Per action, what the rule's WHERE (and EVAL) keep of the documents: for an ES|QL rule the count of rows
+    and of its failed_at and logged_in_at times, for a query-DSL rule the count of hits."""
+    params = rule(stem)
+    fields = mapped_fields(MAPPINGS)
+    if params["searchType"] == "esQuery":
+        matches = compile_query(json.loads(params["esQuery"])["query"], fields)
+        return dict(Counter(hit["_source"]["event"]["action"] for hit in documents
+                            if matches(source_values(hit["_source"]))))
+    before_stats = params["esqlQuery"]["esql"].split(" | STATS ")[0]
+    times = ", failed = COUNT(failed_at), logged_in = COUNT(logged_in_at)" if "failed_at" in before_stats else ""
+    query = read_esql(f"{before_stats} | STATS rows = COUNT(*){times} BY event.action")
+    result = run_esql(query, [source_values(hit["_source"]) for hit in documents], fields)
+    return {row["event.action"]: {name: row[name] for name in result.columns if name != "event.action"}
+            for row in result.rows}
+
+
+@pytest.mark.parametrize("stem", sorted(LOGIN_ATTEMPT_RULES))
+def test_login_rules_select_by_ecs_categorization_exactly_the_actions_they_named(stem):
+    selected = selected_actions(stem, every_security_event())
+    assert set(selected) == LOGIN_ATTEMPT_RULES[stem]
+    if stem.endswith("-success"):
+        # event.outcome tells a failure from a login, as event.action did
+        assert selected == {"user_login_failed": {"rows": 1, "failed": 1, "logged_in": 0},
+                            "user_logged_in": {"rows": 1, "failed": 0, "logged_in": 1}}
+    # Only the security log's events: the same actions in another dataset are not counted.
+    other = [security(action, "10.0.0.1", dataset="django.app") for action in ACTIONS]
+    assert selected_actions(stem, other) == {}
+
+
+def test_an_esql_comparison_misses_a_multi_valued_category_where_kql_matches_it():
+    # A login is [authentication, session]: == on it is null, with a warning (SingleValueQuery), so the row
+    # is dropped; KQL's term query matches any value of the array.
+    login, failure = (source_values(security(action, "10.0.0.1")["_source"])
+                      for action in ("user_logged_in", "user_login_failed"))
+    fields = mapped_fields(MAPPINGS)
+    compared = run_esql(read_esql('FROM django-logs-* | WHERE event.category == "authentication" | STATS n = COUNT(*)'),
+                        [login, failure], fields)
+    assert compared.rows == [{"n": 1}] and MULTI_VALUE_WARNING in compared.warnings
+    kql = run_esql(read_esql('FROM django-logs-* | WHERE KQL("event.category: authentication") | STATS n = COUNT(*)'),
+                   [login, failure], fields)
+    assert kql.rows == [{"n": 2}] and kql.warnings == []
+    negated = run_esql(read_esql('FROM django-logs-* | WHERE NOT KQL("event.category: session") | STATS n = COUNT(*)'),
+                       [login, failure], fields)
+    assert negated.rows == [{"n": 1}]
+
+
+@pytest.mark.parametrize(("esql", "error", "message"), [
+    ('FROM django-logs-* | EVAL account = TO_LOWER(user.name) | WHERE KQL("event.outcome: failure")', EsqlUnsupported,
+     r"\[KQL\] function cannot be used after EVAL or STATS"),
+    ('FROM django-logs-* | EVAL t = CASE(KQL("event.outcome: failure"), @timestamp)', EsqlUnsupported,
+     r"\[KQL\] function is only supported in WHERE"),
+    ('FROM django-logs-* | WHERE KQL("event.category: auth*")', EsqlUnsupported, "outside the KQL subset"),
+    ('FROM django-logs-* | WHERE KQL("event.category: authentication AND event.type: start")', EsqlUnsupported,
+     "'AND': and, or and not are read in lower case only"),
+    ('FROM django-logs-* | WHERE KQL("nope: x")', EsqlError, r"Unknown column \[nope\]"),
+    ('FROM django-logs-* | WHERE KQL("source.ip: 10.0.0.1")', KqlUnsupported, r"source.ip \(ip\): KQL is read here on keyword"),
+])
+def test_esql_kql_outside_the_modelled_use_is_refused(esql, error, message):
+    with pytest.raises(error, match=message):
+        run_esql(read_esql(esql), [], mapped_fields(MAPPINGS))

@@ -236,7 +236,7 @@ def test_alerts_template_creates_a_single_node_data_stream_under_its_own_policy(
 def test_alerts_keyword_fields_skip_values_too_long_for_a_lucene_term():
     template = load("index_templates/django-alerts.json")
     for field, mapping in leaf_mappings(template["template"]["mappings"]["properties"]):
-        assert mapping["type"] in {"date", "keyword", "long"}, field
+        assert mapping["type"] in {"date", "ip", "keyword", "long"}, field
         if mapping["type"] == "keyword":
             assert 0 < mapping.get("ignore_above", 0) <= MAX_SAFE_IGNORE_ABOVE, field
 

@@ -14,7 +14,10 @@ import uuid
 
 import pytest
 
+from stack_models.es_fields import indexed_values, ip_key, mapped_fields, rejection, source_values
 from stack_models.esql import EsqlUnsupported, read_esql
+from stack_models.kql import read_kql, to_query_dsl
+from stack_models.query_dsl import compile_query
 from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     ES_QUERY_PARAM_KEYS,
@@ -55,6 +58,9 @@ from tests.support.kibana_objects import (
 from tests.support.paths import ALERTS_INDEX_TEMPLATE_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT
 
 DATA_VIEW_ID = LOGS_DATA_VIEW_ID
+ECS_VERSION = "9.4.0"
+FAILED_LOGINS = "event.category:authentication and event.type:start and event.outcome:failure"
+ACCOUNT_CHANGES = "event.category:iam or event.action:(admin_action or session_rejected)"
 # docs/incident-response.md has one section per rule, its heading the rule file's stem, so GitHub's
 # anchor for it is that stem: lower-case words joined by hyphens.
 RUNBOOK = "docs/incident-response.md"
@@ -431,12 +437,12 @@ def test_saved_searches_sort_on_sortable_fields(search):
 # --- what the dashboards and searches show (the brief) ------------------------------------
 
 
-def test_django_overview_dashboard_shows_volume_modules_status_latency_and_errors():
+def test_django_overview_dashboard_shows_volume_loggers_status_latency_and_errors():
     panels = panel_targets(by_title("dashboard", "Django overview"))
     assert [panel["type"] for panel in panels] == ["lens", "lens", "lens", "lens", "search"]
-    level, modules, status, latency, errors = panels
+    level, loggers, status, latency, errors = panels
     assert {column.get("sourceField") for column in lens_columns(level)} >= {"@timestamp", "log.level"}
-    assert "django.module" in {column.get("sourceField") for column in lens_columns(modules)}
+    assert "log.logger" in {column.get("sourceField") for column in lens_columns(loggers)}
     assert {column.get("sourceField") for column in lens_columns(status)} >= {"@timestamp", "http.response.status_code"}
     latency_metrics = {
         (column["operationType"], column.get("params", {}).get("percentile"))
@@ -456,12 +462,12 @@ def test_security_dashboard_shows_auth_events_failing_users_and_ips_and_latest_e
     auth, usernames, addresses, latest, alerts, accounts, refused = panels
     buckets = [column for column in lens_columns(auth) if column["operationType"] == "filters"]
     assert [bucket["input"]["query"] for bucket in buckets[0]["params"]["filters"]] == [
-        'event.action:"user_logged_in"',
-        'event.action:"user_logged_out"',
-        'event.action:"user_login_failed"',
+        "event.category:authentication and event.type:start and event.outcome:success",
+        "event.category:authentication and event.type:end",
+        FAILED_LOGINS,
     ]
     for lens, field in ((usernames, "user.name"), (addresses, "source.ip")):
-        assert lens["attributes"]["state"]["query"]["query"] == 'event.action:"user_login_failed"'
+        assert lens["attributes"]["state"]["query"]["query"] == FAILED_LOGINS
         terms = [column for column in lens_columns(lens) if column["operationType"] == "terms"]
         assert [column["sourceField"] for column in terms] == [field]
     assert latest["attributes"]["title"] == "Latest security events"
@@ -484,20 +490,18 @@ def test_alerts_data_view_reads_the_alerts_data_stream_by_the_time_the_connector
         (
             "Latest errors",
             "log.level:(ERROR or CRITICAL)",
-            ["message", "django.module", "http.request.id", "error.stack_trace"],
+            ["message", "error.type", "log.logger", "service.name", "host.name", "http.request.id", "error.stack_trace"],
         ),
         (
             "Latest security events",
             'event.dataset:"django.security"',
-            ["event.action", "user.name", "source.ip", "url.path", "user_agent.original", "message"],
+            ["event.action", "event.outcome", "user.name", "source.ip", "url.path", "user_agent.original", "message"],
         ),
-        ("Security alerts", "", ["rule.name", "alert.id", "alert.conditions", "runbook"]),
+        ("Security alerts", "", ["rule.name", "alert.id", "source.ip", "alert.conditions", "rule.reference"]),
         (
             "Account and privilege changes",
-            "event.action:(password_changed or password_change_failed or password_reset_requested or "
-            "password_reset_completed or privilege_changed or user_created or user_deleted or user_deactivated or "
-            "admin_action or session_rejected)",
-            ["event.action", "user.name", "user.target.name", "user.target.group.name", "django.privilege.name",
+            ACCOUNT_CHANGES,
+            ["event.action", "event.outcome", "user.name", "user.target.name", "user.target.group.name", "django.privilege.name",
              "django.privilege.old", "django.privilege.new", "django.object.type", "django.object.id",
              "django.object.operation", "source.ip", "client.ip", "message"],
         ),
@@ -684,15 +688,20 @@ def test_every_rule_writes_one_alert_document_naming_rule_group_time_condition_a
     assert set(params) <= INDEX_CONNECTOR_PARAM_KEYS and "indexOverride" not in params
     (document,) = params["documents"]
     fields = document_fields(document)
+    # ECS: ecs.version in every event, the runbook link as rule.reference, and the alert's group as
+    # source.ip where the group is one client address (an alert then joins its events on source.ip).
+    per_ip = {"source.ip": "{{alert.id}}"} if SECURITY_RULE_GROUPS.get(rule.path.stem) == PER_IP else {}
     assert fields == {
+        "ecs.version": ECS_VERSION,
         "rule.id": "{{rule.id}}",
         "rule.name": "{{rule.name}}",
+        "rule.reference": f"{RUNBOOK}#{rule.path.stem}",
         "alert.id": "{{alert.id}}",
         "alert.detected_at": "{{context.date}}",
         "alert.value": "{{context.value}}",
         "alert.conditions": "{{context.conditions}}",
         "alert.reason": "{{context.message}}",
-        "runbook": f"{RUNBOOK}#{rule.path.stem}",
+        **per_ip,
     }
     for field, value in fields.items():
         assert set(MUSTACHE.findall(value)) <= ALERT_DOCUMENT_VARIABLES, field
@@ -701,12 +710,80 @@ def test_every_rule_writes_one_alert_document_naming_rule_group_time_condition_a
 
 
 def test_runbook_anchors_are_well_formed_and_one_per_rule():
-    anchors = [index_action(rule)["params"]["documents"][0]["runbook"].partition("#") for rule in RULES]
+    anchors = [index_action(rule)["params"]["documents"][0]["rule"]["reference"].partition("#") for rule in RULES]
     assert all(path == RUNBOOK and sep == "#" and RUNBOOK_ANCHOR.fullmatch(anchor) for path, sep, anchor in anchors)
     assert len({anchor for _, _, anchor in anchors}) == len(RULES)
 
 
+def rendered(template, variables: dict[str, str]):
+    """An Index action's document with its mustache variables replaced, as Kibana renders it."""
+    if isinstance(template, dict):
+        return {key: rendered(value, variables) for key, value in template.items()}
+    return MUSTACHE.sub(lambda match: variables[match.group(1)], template)
+
+
+# An alert id of each kind of group, as Kibana names the alert (alert_rules.py: an ip bucket key is the
+# address, an ES|QL row's id its BY values joined with ","; an ungrouped rule's alert is "query matched").
+GROUP_IDS = {"per-ip": "203.0.113.7", "per-account": "alice", "per-event": "2025-03-01T11:59:50.000Z,user_deleted,bob,",
+             "all": "query matched"}
+
+
+def group_kind(rule) -> str:
+    groups = SECURITY_RULE_GROUPS.get(rule.path.stem)
+    kinds = (("per-ip", PER_IP), ("per-account", PER_ACCOUNT), ("per-event", PER_EVENT))
+    return next((kind for kind, expected in kinds if groups == expected), "all")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.path.stem for rule in RULES])
+def test_every_alert_document_is_indexed_whole_and_a_per_ip_alert_joins_its_events_on_source_ip(rule):
+    mappings = ALERTS_TEMPLATE["template"]["mappings"]
+    source_ip = mapped_fields(mappings)["source.ip"]
+    variables = {"rule.id": rule.id, "rule.name": rule.body["name"], "alert.id": GROUP_IDS[group_kind(rule)],
+                 "context.date": "2025-03-01T12:00:00.000Z", "context.value": "11",
+                 "context.conditions": "Query matched documents", "context.message": "Document count is 11"}
+    document = rendered(index_action(rule)["params"]["documents"][0], variables)
+    assert rejection(mappings, document) is None
+    indexed = indexed_values(source_ip, source_values(document))
+    # The same field and type as the logs' source.ip, so a query on the address finds both.
+    assert (source_ip.type, MAPPED["source.ip"]) == ("ip", "ip")
+    assert indexed == ([ip_key("203.0.113.7")] if group_kind(rule) == "per-ip" else [])
+    # A group that is not an address (were the rule regrouped) loses source.ip, never the alert: an ip
+    # field rejects the document for "" or any other malformed value unless ignore_malformed (IpFieldMapper).
+    if group_kind(rule) == "per-ip":
+        odd = rendered(index_action(rule)["params"]["documents"][0], {**variables, "alert.id": ""})
+        assert rejection(mappings, odd) is None and indexed_values(source_ip, source_values(odd)) == []
+        strict = {**mappings, "properties": {**mappings["properties"], "source": {"properties": {"ip": {"type": "ip"}}}}}
+        assert "source.ip" in (rejection(strict, odd) or "")
+
+
+CATEGORIES = json.loads((REPO_ROOT / "logstash/pipeline/event_categories.json").read_text(encoding="utf-8"))
+LOGS_FIELDS = mapped_fields(json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))["template"]["mappings"])
+
+
+def kql_selects(query: str) -> set[str]:
+    """The actions whose security events, categorized as the pipeline does, the KQL query matches."""
+    matches = compile_query(to_query_dsl(read_kql(query), LOGS_FIELDS), LOGS_FIELDS)
+    return {action for action, row in CATEGORIES.items() if not action.startswith("django.")  # the rest: datasets
+            and matches(source_values({"event": {"dataset": "django.security", "action": action, **row}}))}
+
+
+@pytest.mark.parametrize(("query", "actions"), [
+    # Each ECS query and the event.action list it replaced on the Security events dashboard.
+    ("event.category:authentication and event.type:start and event.outcome:success", {"user_logged_in"}),
+    ("event.category:authentication and event.type:end", {"user_logged_out"}),
+    (FAILED_LOGINS, {"user_login_failed"}),
+    (ACCOUNT_CHANGES, {"password_changed", "password_change_failed", "password_reset_requested",
+                       "password_reset_completed", "privilege_changed", "user_created", "user_deleted",
+                       "user_deactivated", "admin_action", "session_rejected"}),
+])
+def test_the_dashboards_ecs_queries_select_the_events_their_action_lists_did(query, actions):
+    assert kql_selects(query) == actions
+
+
 SECURITY_DATASET = {"term": {"event.dataset": "django.security"}}
+# A login attempt in ECS terms: the categories are arrays ([authentication, session] for a login), which an
+# ES|QL comparison drops (null on a multi-value), so the ES|QL rules test them with KQL's term queries.
+LOGIN_ATTEMPTS = 'KQL("event.category: authentication and event.type: start") AND event.dataset == "django.security"'
 
 
 @pytest.mark.parametrize(
@@ -716,7 +793,8 @@ SECURITY_DATASET = {"term": {"event.dataset": "django.security"}}
             "brute-force-logins",
             10,
             (5, "m"),
-            [SECURITY_DATASET, {"term": {"event.action": "user_login_failed"}}],
+            [SECURITY_DATASET, {"term": {"event.category": "authentication"}}, {"term": {"event.type": "start"}},
+             {"term": {"event.outcome": "failure"}}],
             {"groupBy": "top", "termField": "source.ip", "termSize": 100},
         ),
         ("error-burst", 20, (5, "m"), [{"terms": {"log.level": ["ERROR", "CRITICAL"]}}], {"groupBy": "all"}),
@@ -748,7 +826,7 @@ def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, f
             "credential-stuffing",
             (10, "m"),
             'FROM django-logs-*'
-            ' | WHERE event.dataset == "django.security" AND event.action == "user_login_failed" AND source.ip IS NOT NULL'
+            f' | WHERE {LOGIN_ATTEMPTS} AND event.outcome == "failure" AND source.ip IS NOT NULL'
             " | STATS distinct_users = COUNT_DISTINCT(user.name), failures = COUNT(*) BY source.ip"
             " | WHERE distinct_users > 5",
         ),
@@ -756,10 +834,9 @@ def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, f
             "brute-force-success",
             (5, "m"),
             'FROM django-logs-*'
-            ' | WHERE event.dataset == "django.security" AND event.action IN ("user_login_failed", "user_logged_in")'
-            " AND source.ip IS NOT NULL"
-            ' | EVAL failed_at = CASE(event.action == "user_login_failed", @timestamp),'
-            ' logged_in_at = CASE(event.action == "user_logged_in", @timestamp)'
+            f" | WHERE {LOGIN_ATTEMPTS} AND source.ip IS NOT NULL"
+            ' | EVAL failed_at = CASE(event.outcome == "failure", @timestamp),'
+            ' logged_in_at = CASE(event.outcome == "success", @timestamp)'
             " | STATS failures = COUNT(failed_at), first_failure = MIN(failed_at), last_login = MAX(logged_in_at)"
             " BY source.ip"
             " | WHERE failures > 10 AND last_login > first_failure",
@@ -768,7 +845,7 @@ def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, f
             "brute-force-account",
             (5, "m"),
             'FROM django-logs-*'
-            ' | WHERE event.dataset == "django.security" AND event.action == "user_login_failed" AND user.name IS NOT NULL'
+            f' | WHERE {LOGIN_ATTEMPTS} AND event.outcome == "failure" AND user.name IS NOT NULL'
             " | EVAL account = TO_LOWER(user.name)"
             " | STATS failures = COUNT(*) BY account"
             " | WHERE failures > 10",
@@ -777,10 +854,9 @@ def test_rules_alert_on_the_specified_conditions(file_stem, threshold, window, f
             "brute-force-account-success",
             (5, "m"),
             'FROM django-logs-*'
-            ' | WHERE event.dataset == "django.security" AND event.action IN ("user_login_failed", "user_logged_in")'
-            " AND user.name IS NOT NULL"
-            ' | EVAL account = TO_LOWER(user.name), failed_at = CASE(event.action == "user_login_failed", @timestamp),'
-            ' logged_in_at = CASE(event.action == "user_logged_in", @timestamp)'
+            f" | WHERE {LOGIN_ATTEMPTS} AND user.name IS NOT NULL"
+            ' | EVAL account = TO_LOWER(user.name), failed_at = CASE(event.outcome == "failure", @timestamp),'
+            ' logged_in_at = CASE(event.outcome == "success", @timestamp)'
             " | STATS failures = COUNT(failed_at), first_failure = MIN(failed_at), last_login = MAX(logged_in_at)"
             " BY account"
             " | WHERE failures > 10 AND last_login > first_failure",
@@ -842,3 +918,11 @@ def test_suspicious_requests_rule_counts_every_probe_event_the_app_can_log():
     assert dataset == SECURITY_DATASET
     assert set(actions["terms"]["event.action"]) == emitted
     assert {"disallowed_host", "csrf_failure", "suspicious_operation", "invalid_session_key"} <= emitted
+
+
+def test_kql_not_and_or_select_over_arrays_as_term_queries_do():
+    # A login and a logout are [authentication, session]: not excludes an event when any value matches.
+    assert kql_selects("event.category:authentication and not event.outcome:failure") == {"user_logged_in",
+                                                                                        "user_logged_out"}
+    assert kql_selects("event.category:session and not event.category:authentication") == {"suspicious_session"}
+    assert kql_selects("event.category:(network or process)") == {"blocked_ip", "worker_timeout"}

@@ -606,7 +606,7 @@ def test_the_repository_alerts_index_connector_and_every_rules_index_action_are_
         stored = stack.rules[rule["id"]]
         assert sorted(action["connector_type_id"] for action in stored["actions"]) == [".index", ".server-log"], stem
         (index_action,) = [action for action in stored["actions"] if action["id"] == index_id]
-        assert index_action["params"]["documents"][0]["runbook"] == f"docs/incident-response.md#{stem}"
+        assert index_action["params"]["documents"][0]["rule"]["reference"] == f"docs/incident-response.md#{stem}"
 
 
 def repository_rules() -> dict[str, dict]:
