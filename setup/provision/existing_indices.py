@@ -65,7 +65,7 @@ def _upgrade_index(
     missing_settings: dict[str, str],
 ) -> None:
     step = f"existing index {index}"
-    hint = f"The index keeps what it had; indices created from now on get {template.path} whole."
+    hint = f"{index} was created from an earlier {template.path}; the indices created from now on get it whole."
     additions = mapping_additions(mapping, wanted)
     added = []
     if additions.properties:

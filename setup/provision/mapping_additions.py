@@ -28,6 +28,31 @@ def field_type(definition: dict[str, Any]) -> str:
     return definition.get("type", "object")
 
 
+def _merged_objects(one: dict[str, Any], two: dict[str, Any]) -> dict[str, Any]:
+    merged = {**one, **{key: value for key, value in two.items() if key != "properties"}}
+    properties = dict(one.get("properties", {}))
+    for name, definition in two.get("properties", {}).items():
+        both_objects = "properties" in definition and "properties" in properties.get(name, {})
+        properties[name] = _merged_objects(properties[name], definition) if both_objects else definition
+    merged["properties"] = properties
+    return merged
+
+
+def expanded(properties: dict[str, Any]) -> dict[str, Any]:
+    """Dotted names as Elasticsearch reads them, "a.b" being b inside the object a (ObjectMapper.TypeParser
+    parseProperties, with subobjects enabled), so they compare with the mapping GET answers."""
+    result: dict[str, Any] = {}
+    for name, definition in properties.items():
+        if "properties" in definition:
+            definition = {**definition, "properties": expanded(definition["properties"])}
+        head, _, rest = name.partition(".")
+        if rest:
+            definition = {"properties": expanded({rest: definition})}
+        both_objects = "properties" in definition and "properties" in result.get(head, {})
+        result[head] = _merged_objects(result[head], definition) if both_objects else definition
+    return result
+
+
 def _leaves(path: str, definition: dict[str, Any]) -> list[str]:
     """The dotted paths a new definition adds: its fields, sub-objects' fields and multi-fields."""
     if "properties" in definition:
@@ -78,5 +103,6 @@ def _missing(prefix: str, have: dict[str, Any], want: dict[str, Any], additions:
 def mapping_additions(index_mapping: dict[str, Any], template_mapping: dict[str, Any]) -> Additions:
     """The template's fields (and multi-fields) `index_mapping` lacks, and the fields whose types differ."""
     additions = Additions()
-    additions.properties = _missing("", index_mapping.get("properties", {}), template_mapping.get("properties", {}), additions)
+    wanted = expanded(template_mapping.get("properties", {}))
+    additions.properties = _missing("", index_mapping.get("properties", {}), wanted, additions)
     return additions

@@ -136,7 +136,7 @@ def test_a_refused_mapping_update_exits_1_naming_the_index_and_elasticsearch_s_r
 
     assert result.returncode == 1
     assert (f"PUT {TODAY}/_mapping failed: HTTP 500 exception: simulated failure of PUT /{TODAY}/_mapping. "
-            "The index keeps what it had") in result.stderr
+            f"{TODAY} was created from an earlier ") in result.stderr
     assert "index.final_pipeline" not in stack.indices.indices[TODAY]["settings"]
 
 
@@ -192,6 +192,19 @@ def test_a_field_where_an_object_is_and_a_multi_field_of_another_type_are_kept_n
 
     assert additions.properties == {}
     assert additions.kept == [("error", "keyword"), ("message.text", "text")]
+
+
+def test_a_dotted_name_in_the_template_compares_as_the_object_elasticsearch_makes_of_it():
+    index = {"properties": {"log": {"properties": {"level": {"type": "keyword"}, "origin": {"properties": {
+        "function": {"type": "keyword"}}}}}}}
+    template = {"properties": {"log.level": {"type": "keyword"}, "log.origin.function": {"type": "keyword"},
+                               "log": {"properties": {"origin.file.line": {"type": "long"}}}}}
+
+    additions = mapping_additions(index, template)
+
+    assert additions.properties == {"log": {"properties": {"origin": {"properties": {"file": {"properties": {
+        "line": {"type": "long"}}}}}}}}
+    assert additions.added == ["log.origin.file.line"]
 
 
 # -- the fake Elasticsearch's indices ----------------------------------------------------------------------

@@ -75,6 +75,8 @@ def _as_returned(definition: dict[str, Any]) -> dict[str, Any]:
     stored = copy.deepcopy(definition)
     if _kind(stored) == "nested":
         raise _not_modelled("a nested mapping")
+    if any("." in name for name in stored.get("properties", {})):
+        raise _not_modelled("a dotted field name")
     if "properties" in stored:
         stored["properties"] = {name: _as_returned(child) for name, child in stored["properties"].items()}
         if stored["properties"] and stored.get("type") == "object":
