@@ -11,6 +11,7 @@ from provision.advanced_settings import sync_advanced_setting
 from provision.assets import Assets, load_assets
 from provision.elasticsearch_steps import ALERTING, NATIVE_USERS, ElasticsearchSteps
 from provision.errors import ConfigError, ProvisionError
+from provision.existing_indices import upgrade_existing_indices
 from provision.kibana_steps import KibanaSteps
 from provision.output import complain, redact_secrets, say
 from provision.rule_keys import renew_rule_keys
@@ -36,6 +37,9 @@ def provision(settings: Settings, assets: Assets) -> None:
             es.sync_ingest_pipeline(pipeline)
         for template in assets.index_templates:
             es.sync_index_template(template)
+        # Once the templates and the pipelines they name are in place: the indices they already match.
+        for template in assets.index_templates:
+            upgrade_existing_indices(es, template)
         rules_role = next(role for role in assets.roles if role.name == ALERTING.name)
         kibana = KibanaSteps(settings, es, rules_role)
         kibana.wait_until_available()

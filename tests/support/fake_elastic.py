@@ -1,6 +1,6 @@
 """A fake Elasticsearch 9 and Kibana 9 on loopback, for the setup one-shot's offline tests.
 
-Two real threaded HTTP servers (each optionally over real TLS) share one state (users, roles, ILM policies, index templates,
+Two real threaded HTTP servers (each optionally over real TLS) share one state (users, roles, ILM policies, index templates, indices,
 saved objects, connectors, rules) and one log of every request. They answer the calls the setup
 makes in the shapes Elastic documents, and refuse wrong shapes with the status and message the
 real API gives. Sources the shapes were taken from (elastic/kibana, elastic/elasticsearch):
@@ -24,6 +24,8 @@ real API gives. Sources the shapes were taken from (elastic/kibana, elastic/elas
     what stack_models/es_ingest.py says Elasticsearch refuses (400 parse_exception); GET answers
     {<id>: <the body as put>} or 404 with {} (server/.../action/ingest/GetPipelineResponse.java: the
     configs as maps, NOT_FOUND when none is found).
+  - Elasticsearch indices (created from the templates; GET/PUT <index>/_mapping and _settings):
+    tests/support/fake_indices.py.
   - Elasticsearch: GET _cluster/health answers 408 when wait_for_status is not reached; every
     response carries `X-Elastic-Product: Elasticsearch`; index template settings come back nested
     with string values; ILM phases come back with `min_age` and the delete action with its default.
@@ -64,6 +66,7 @@ from tests.support.elastic_api import (
     flat_settings,
 )
 from tests.support.env_file import ELASTIC_VERSION
+from tests.support.fake_indices import Indices, Refusal
 from tests.support.fake_kibana_settings import UiSettings
 from tests.support.kibana_privileges import held_privileges, rule_refusal
 
@@ -465,6 +468,7 @@ class FakeElasticStack:
         self.templates: dict[str, dict[str, Any]] = {}
         self.component_templates: dict[str, dict[str, Any]] = {}
         self.pipelines: dict[str, dict[str, Any]] = {}
+        self.indices = Indices()  # tests/support/fake_indices.py
         # Kibana state.
         self.ui_settings = UiSettings()
         self.saved_objects: dict[tuple[str, str], dict[str, Any]] = {}
@@ -544,6 +548,11 @@ class FakeElasticStack:
     def recorded(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self.requests)
+
+    def create_index(self, name: str) -> None:
+        """The index Elasticsearch would create for a first document written to `name`, from the templates."""
+        with self._lock:
+            self.indices.create(name, self.templates)
 
     def password_works(self, username: str, password: str) -> bool:
         with self._lock:
@@ -644,6 +653,8 @@ class FakeElasticStack:
             (r"/_index_template/([^/]+)", {"GET": self._get_template, "PUT": self._put_template, "POST": self._put_template}),
             (r"/_component_template/([^/]+)", {"GET": self._get_component_template, "PUT": self._put_component_template,
                                                 "POST": self._put_component_template}),
+            (r"/([^/_][^/]*)/_mapping", {"GET": self._get_mapping, "PUT": self._put_mapping, "POST": self._put_mapping}),
+            (r"/([^/_][^/]*)/_settings", {"GET": self._get_settings, "PUT": self._put_settings}),
         )
         for pattern, methods in routes:
             match = re.fullmatch(pattern, record.path)
@@ -826,6 +837,24 @@ class FakeElasticStack:
             return es_error(400, "x_content_parse_exception", f"[component_template] unknown field [{min(unknown)}]")
         self.component_templates[name] = copy.deepcopy(body)
         return Reply(200, {"acknowledged": True})
+
+    def _on_indices(self, action: Any, *args: Any) -> Reply:
+        try:
+            return Reply(200, action(*args))
+        except Refusal as refusal:
+            return es_error(refusal.status, refusal.error_type, refusal.reason)
+
+    def _get_mapping(self, record: RecordedRequest, body: Any, user: str, target: str) -> Reply:
+        return self._on_indices(self.indices.get_mapping, target, record.query)
+
+    def _put_mapping(self, record: RecordedRequest, body: Any, user: str, index: str) -> Reply:
+        return self._on_indices(self.indices.put_mapping, index, body)
+
+    def _get_settings(self, record: RecordedRequest, body: Any, user: str, target: str) -> Reply:
+        return self._on_indices(self.indices.get_settings, target, record.query)
+
+    def _put_settings(self, record: RecordedRequest, body: Any, user: str, index: str) -> Reply:
+        return self._on_indices(self.indices.put_settings, index, body)
 
     # -- Kibana ----------------------------------------------------------------------------------
 
