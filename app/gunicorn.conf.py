@@ -6,7 +6,7 @@ from django_elk_logging.access_lines import DEFAULT_PROBE_NETWORKS
 from django_elk_logging.denylist import parse_networks
 from django_elk_logging.gunicorn import AccessLogger, log_config_dict
 
-from config.env import EnvReader
+from config.env import EnvReader, service_identity
 
 # A bad value stops gunicorn before it starts: the message, exit status 1.
 env = EnvReader(error=SystemExit)
@@ -32,5 +32,7 @@ except ValueError as error:
 # Its access format is the package's (access_lines.ACCESS_LOG_FORMAT), which the pipeline parses; the requests
 # gunicorn refuses itself and the workers it kills are security events (request_refused, worker_timeout).
 logger_class = AccessLogger
+# The arbiter loads no Django: the package reads its records' identity from these variables (identity.py).
+os.environ.update({setting: value for setting, value in service_identity(env).items() if value})
 # Errors to stderr (docker logs); access lines, and the arbiter's worker timeouts, to the shared log directory.
 logconfig_dict = log_config_dict(os.environ.get("DJANGO_LOG_DIR", "/var/log/django"))

@@ -75,3 +75,18 @@ class EnvReader:
         if value not in LOG_LEVELS:
             raise self.error(f"{name}={value!r} is not a log level: use one of {list(LOG_LEVELS)}.")
         return value
+
+
+# Who the lines say wrote them: django-elk-logging's identity setting, the variable it is read from, its default.
+# The package's default name would be "config", this settings package's. Empty: no version, no environment.
+SERVICE_IDENTITY = (
+    ("LOG_SERVICE_NAME", "DJANGO_SERVICE_NAME", "django-app"),
+    ("LOG_SERVICE_VERSION", "DJANGO_SERVICE_VERSION", ""),
+    ("LOG_SERVICE_ENVIRONMENT", "DJANGO_SERVICE_ENVIRONMENT", ""),
+)
+
+
+def service_identity(env: EnvReader) -> dict[str, str | None]:
+    """The identity settings, each None when empty: Django's settings take them, and gunicorn.conf.py puts them in
+    the environment for gunicorn's arbiter, which loads no Django (its worker_timeout records)."""
+    return {setting: env.str(variable, default) or None for setting, variable, default in SERVICE_IDENTITY}

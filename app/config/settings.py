@@ -21,7 +21,7 @@ from django_elk_logging.logging_settings import (
     writable_log_folder,
 )
 
-from config.env import EnvReader
+from config.env import EnvReader, service_identity
 from config.sentry import init_sentry
 from config.time_zones import time_zone_problem
 
@@ -206,11 +206,12 @@ SECURITY_LOG_LEVEL = env.log_level("SECURITY_LOG_LEVEL", "INFO")
 CONSOLE_LOG_LEVEL = env.log_level("CONSOLE_LOG_LEVEL", "WARNING")
 
 # Who the lines say wrote them (django-elk-logging's identity settings: ECS service.name, service.version,
-# service.environment); the host is the container's. The package's default name would be "config", this
-# settings package's. Empty: no version, no environment. A bad value is a system-check error (E023-E025).
-LOG_SERVICE_NAME = env.str("DJANGO_SERVICE_NAME", "django-app") or None
-LOG_SERVICE_VERSION = env.str("DJANGO_SERVICE_VERSION") or None
-LOG_SERVICE_ENVIRONMENT = env.str("DJANGO_SERVICE_ENVIRONMENT") or None
+# service.environment; config/env.py, SERVICE_IDENTITY); the host is the container's. A bad value is a
+# system-check error (E023-E025).
+_identity = service_identity(env)
+LOG_SERVICE_NAME = _identity["LOG_SERVICE_NAME"]
+LOG_SERVICE_VERSION = _identity["LOG_SERVICE_VERSION"]
+LOG_SERVICE_ENVIRONMENT = _identity["LOG_SERVICE_ENVIRONMENT"]
 
 
 LOGGING = {

@@ -191,6 +191,21 @@ def test_records_logged_before_the_settings_are_configured_name_the_settings_mod
     assert "service" not in context(line) and context(line)["host"] == socket.gethostname(), line
 
 
+def test_before_the_settings_the_environment_variables_of_the_settings_names_give_the_identity(tmp_path):
+    """A process that loads no Django (gunicorn's arbiter) reads LOG_SERVICE_NAME and the others from its
+    environment; a bad value there is left out, as a bad setting is."""
+    ran = subprocess.run([sys.executable, "-c", BEFORE_SETTINGS.split("import django")[0]], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60,
+                         env=environment(tmp_path, DJANGO_SETTINGS_MODULE="mysite.settings", LOG_SERVICE_NAME="shop",
+                                         LOG_SERVICE_VERSION="3.1", LOG_SERVICE_ENVIRONMENT="bad\u202evalue",
+                                         LOG_HOST_NAME="web-7"))
+
+    assert ran.returncode == 0, ran.stderr
+    [line] = ran.stdout.splitlines()
+    assert {key: context(line).get(key) for key in ["service", "service_version", "environment", "host"]} == {
+        "service": "shop", "service_version": "3.1", "environment": None, "host": "web-7"}, line
+
+
 def test_uvicorn_writes_the_serving_process_and_the_identity_in_both_lines(tmp_path):
     port = free_port()
     command = ["uvicorn", "asgi_for_tests:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]

@@ -56,3 +56,6 @@ def test_a_refused_request_and_a_worker_timeout_are_each_one_security_record(tmp
         ),
         timeout,
     ), timeout
+    # The arbiter, which loads no Django, names the service as the workers do (gunicorn.conf.py puts the app's
+    # identity settings in its environment): one service.name for all the app's records.
+    assert re.search(r" service=django-app[ \]]", refusal) and re.search(r" service=django-app[ \]]", timeout)

@@ -13,4 +13,4 @@ holds changepassword. Apart: sentry (the sentry extra) and pytest_plugin.
 """
 
 # The one source of the version: pyproject.toml reads it (setuptools dynamic version).
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -5,8 +5,9 @@ Read from the settings LOG_HOST_NAME (default: socket.gethostname()), LOG_SERVIC
 component of the settings module, ``mysite`` for ``mysite.settings``), LOG_SERVICE_VERSION and
 LOG_SERVICE_ENVIRONMENT (default: none). Standard library only: the settings are read only once the process
 has loaded and configured Django itself, never imported from here; before that (a record logged while the
-settings load, gunicorn's arbiter, which loads no Django) the service is the first component of
-DJANGO_SETTINGS_MODULE. A bad value (checks.py reports it) is left out, as if unset: logging never fails on it.
+settings load, gunicorn's arbiter, which loads no Django) each is read from the environment variable of the
+same name, the service defaulting to the first component of DJANGO_SETTINGS_MODULE. A bad value (checks.py
+reports a setting's) is left out, as if unset: logging never fails on it.
 """
 
 import os
@@ -103,8 +104,8 @@ def _read(settings) -> Identity:
 # Read once the settings are configured, then kept: the same object until forget(), so a caller can keep its
 # rendering of it (log_lines.py, access_lines.py). A forked child shares its parent's settings, hence its identity.
 _kept: list[Identity] = []
-# Before that, the identity from DJANGO_SETTINGS_MODULE, kept while the variable holds the same value.
-_from_environment: list[tuple[str | None, Identity]] = []
+# Before that, the identity from the environment, kept while its variables hold the same values.
+_from_environment: list[tuple[tuple[str | None, ...], Identity]] = []
 
 
 def identity() -> Identity:
@@ -113,9 +114,11 @@ def identity() -> Identity:
         return _kept[0]
     settings = _configured_settings()
     if settings is None:
-        module = os.environ.get(SETTINGS_MODULE_VARIABLE)
-        if not _from_environment or _from_environment[0][0] != module:
-            _from_environment[:] = [(module, Identity(_default_host(), _service_from(module), None, None))]
+        values = tuple(os.environ.get(name) for name in (*SETTINGS, SETTINGS_MODULE_VARIABLE))
+        if not _from_environment or _from_environment[0][0] != values:
+            host, service, version, environment, module = map(_usable, values)
+            read = Identity(host or _default_host(), service or _service_from(module), version, environment)
+            _from_environment[:] = [(values, read)]
         return _from_environment[0][1]
     read = _read(settings)
     _kept[:] = [read]
