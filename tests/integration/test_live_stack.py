@@ -27,6 +27,7 @@ from playwright.sync_api import expect, sync_playwright
 from tests.integration.http_client import csrf_token, json_body, text_by_id
 from tests.integration.stack_clients import kibana_browser_flags
 from tests.support.browser import CHROMIUM_FLAGS, cannot_launch, chromium_executable
+from tests.support.ecs_fields import ECS_VERSION
 from tests.support.paths import KIBANA_DIR, REPO_ROOT, SAVED_OBJECTS_PATH
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -115,6 +116,12 @@ def field(document: dict, dotted_name: str) -> Any:
 
 def fields(document: dict, names) -> dict[str, Any]:
     return {name: field(document, name) for name in names}
+
+
+def instant(text: str) -> datetime:
+    """A date as Logstash and Elasticsearch write it into _source: ISO 8601, any fraction of a second (none, millis,
+    nanos), "Z"; _ingest.timestamp drops zero seconds ("...T03:00Z")."""
+    return datetime.fromisoformat(text)
 
 
 def failure_tags(document: dict) -> list[str]:
@@ -231,8 +238,11 @@ def test_page_view_becomes_two_app_documents_and_one_access_document(live_stack,
 
     app_records = {"GET / INFO record": "This is an info message", "GET / ERROR record": "This is an error message"}
     for label, message in app_records.items():
-        assert fields(documents[label], ("django.module", "message", "error.stack_trace")) == {
-            "django.module": "views",
+        assert fields(documents[label], ("log.logger", "log.origin.file.name", "log.origin.function", "message",
+                                         "error.stack_trace")) == {
+            "log.logger": "myapp",
+            "log.origin.file.name": "views.py",
+            "log.origin.function": "hello",
             "message": message,
             "error.stack_trace": None,
         }, label
@@ -275,11 +285,25 @@ def test_error_traceback_is_one_document(live_stack, app_client):
     )
 
     record = documents["GET /boom/ error record"]
-    assert fields(record, ("log.level", "django.module", "message")) == {
+    assert fields(record, ("log.level", "log.logger", "log.origin.file.name", "message", "error.type",
+                           "error.message", "event.kind", "ecs.version", "service.name")) == {
         "log.level": "ERROR",
-        "django.module": "log",
+        "log.logger": "django.request",
+        "log.origin.file.name": "log.py",
         "message": "Internal Server Error: /boom/",
+        "error.type": "RuntimeError",
+        "error.message": "Boom: this view fails on purpose",
+        "event.kind": "event",
+        "ecs.version": ECS_VERSION,
+        "service.name": "django-app",
     }
+    # Where it happened (the app's container), not the shipper; the same worker wrote the access line.
+    access = documents["GET /boom/ access line"]
+    assert field(record, "host.name") not in (None, field(record, "agent.name")), record
+    assert fields(record, ("host.name", "process.pid")) == fields(access, ("host.name", "process.pid"))
+    # Read by Logstash, then indexed by Elasticsearch (the django-logs ingest pipeline), in that order.
+    assert instant(record["@timestamp"]) <= instant(field(record, "event.created")) <= instant(
+        field(record, "event.ingested")), record
     stack_trace = field(record, "error.stack_trace")
     assert isinstance(stack_trace, str), f"the error record has no error.stack_trace: {record}"
     # From its first line to its last, the whole traceback is in this one document.
@@ -306,6 +330,12 @@ class SecurityEvent:
     path: str
     message: str
     status: int
+    # ECS event.kind, event.category, event.type, event.outcome (docs/ecs.md, "Categorization").
+    categorization: dict
+
+
+def categorization(category: list[str], types: list[str], outcome: str) -> dict:
+    return {"event.kind": "event", "event.category": category, "event.type": types, "event.outcome": outcome}
 
 
 def test_login_logout_and_failed_login_become_security_documents(live_stack, app_client):
@@ -353,15 +383,15 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
     events = [
         SecurityEvent(
             "user_logged_in", "authn_login_success", login, "INFO", username, "/accounts/login/",
-            f"User logged in: {username}", 302,
+            f"User logged in: {username}", 302, categorization(["authentication", "session"], ["start"], "success"),
         ),
         SecurityEvent(
             "user_logged_out", "session_expired", logout, "INFO", username, "/accounts/logout/",
-            f"User logged out: {username}", 302,
+            f"User logged out: {username}", 302, categorization(["authentication", "session"], ["end"], "success"),
         ),
         SecurityEvent(
             "user_login_failed", "authn_login_fail", failed, "WARNING", intruder, "/accounts/login/",
-            f"Login failed: {intruder}", 200,
+            f"Login failed: {intruder}", 200, categorization(["authentication"], ["start"], "failure"),
         ),
     ]
     expectations = []
@@ -373,10 +403,10 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
 
     for event in events:
         security, access = documents[event.action], documents[f"{event.action} access line"]
-        assert fields(security, ("log.level", "django.module", "user.name", "url.path", "user_agent.original",
+        assert fields(security, ("log.level", "log.logger", "user.name", "url.path", "user_agent.original",
                                  "message", "django.client_request_id", "event.code")) == {
             "log.level": event.level,
-            "django.module": "signals",
+            "log.logger": "security",
             "user.name": event.user,
             "url.path": event.path,
             "user_agent.original": USER_AGENT,
@@ -389,6 +419,9 @@ def test_login_logout_and_failed_login_become_security_documents(live_stack, app
             "url.original": event.path,
             "http.response.status_code": event.status,
         }, event.action
+        assert fields(security, ("event.kind", "event.category", "event.type", "event.outcome")) == (
+            event.categorization), event.action
+        assert field(security, "related.user") == [event.user], event.action
         # The app and gunicorn each record the client address on their own: they must agree.
         assert_ip_address(field(security, "source.ip"), event.action)
         assert field(security, "source.ip") == field(access, "source.ip"), event.action
@@ -452,6 +485,14 @@ def test_kibana_has_the_django_logs_data_view(live_stack):
         INDEX_PATTERN,
         "@timestamp",
     )
+
+
+def test_securitys_data_view_reads_django_logs_and_keeps_its_defaults(live_stack):
+    """Setup added django-logs-* to securitySolution:defaultIndex (kibana/advanced_settings/), keeping Kibana's own
+    patterns: Security's Users, Hosts and Network pages read our documents."""
+    settings = kibana_object(live_stack, "/api/kibana/settings")["settings"]
+    patterns = settings["securitySolution:defaultIndex"]["userValue"]
+    assert INDEX_PATTERN in patterns and "logs-*" in patterns, patterns
 
 
 def test_kibana_has_every_dashboard_of_saved_objects_ndjson_with_its_panels(live_stack):
