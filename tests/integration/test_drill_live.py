@@ -14,6 +14,7 @@ import pytest
 from drill.rules import load_rules
 from drill.settings import load_drill_settings
 from tests.integration.conftest import ENV_FILE
+from tests.support.ecs_fields import ECS_VERSION
 from tests.support.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -61,7 +62,7 @@ def test_the_brute_force_drill_passes_and_its_alert_is_in_django_alerts(live_sta
     assert len(ours) == 1, json.dumps(hits)
     assert ours[0]["rule"]["reference"] == "docs/incident-response.md#brute-force-logins"
     # The alert joins its events on source.ip, indexed as an ip (a term query on it would miss a keyword).
-    assert ours[0]["ecs"]["version"] == "9.4.0" and ours[0]["source"]["ip"] == source_address
+    assert ours[0]["ecs"]["version"] == ECS_VERSION and ours[0]["source"]["ip"] == source_address
     assert live_stack.es.search(index="django-alerts", size=0, query={"bool": {"filter": [
         {"term": {"rule.id": ours[0]["rule"]["id"]}}, {"term": {"source.ip": f"{source_address}/32"}}]}},
     )["hits"]["total"]["value"] >= 1

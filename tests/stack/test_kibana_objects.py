@@ -18,6 +18,7 @@ from stack_models.es_fields import indexed_values, ip_key, mapped_fields, reject
 from stack_models.esql import EsqlUnsupported, read_esql
 from stack_models.kql import read_kql, to_query_dsl
 from stack_models.query_dsl import compile_query
+from tests.support.ecs_fields import ECS_VERSION
 from tests.support.elastic_api import (
     CONNECTOR_CREATE_KEYS,
     ES_QUERY_PARAM_KEYS,
@@ -58,7 +59,7 @@ from tests.support.kibana_objects import (
 from tests.support.paths import ALERTS_INDEX_TEMPLATE_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT
 
 DATA_VIEW_ID = LOGS_DATA_VIEW_ID
-ECS_VERSION = "9.4.0"
+
 FAILED_LOGINS = "event.category:authentication and event.type:start and event.outcome:failure"
 ACCOUNT_CHANGES = "event.category:iam or event.action:(admin_action or session_rejected)"
 # docs/incident-response.md has one section per rule, its heading the rule file's stem, so GitHub's
