@@ -160,12 +160,14 @@ def test_behind_a_trusted_proxy_the_client_is_resolved_and_the_peer_kept(tmp_pat
 
     def address_fields(request_id: str) -> tuple[str, str]:
         [line] = [line for line in access if f" {request_id} " in line]
-        return line.split(" ", 1)[0], line.rsplit(" ", 1)[1]
+        # The peer, then the five identity fields (access_lines.ACCESS_LOG_FORMAT).
+        return line.split(" ", 1)[0], line.rsplit(" ", 6)[1]
 
     assert address_fields(proxied) == ("198.51.100.7", "127.0.0.1")
     assert address_fields(forged) == ("127.0.0.2", "127.0.0.2")
     for request_id, context in ((proxied, "client_ip=198.51.100.7 peer_ip=127.0.0.1"),
                                 (forged, "client_ip=127.0.0.2 peer_ip=127.0.0.2")):
         [event] = [line for line in security if f"[request_id={request_id} " in line]
-        assert re.search(rf" event=malformed_request_id event_code=input_validation_fail {re.escape(context)} path=/\] "
+        assert re.search(rf" event=malformed_request_id event_code=input_validation_fail {re.escape(context)} path=/ "
+                         r"logger=[^\]]+\] "
                          r"Rejected malformed X-Request-ID header: bad id$", event), event

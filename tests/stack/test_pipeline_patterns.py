@@ -6,6 +6,7 @@ installed (stack_models/grok.py raises EngineDisagreement on any difference).
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -289,7 +290,9 @@ def test_our_record_keeps_its_context_whatever_its_module_and_message(pipeline, 
     _, line = _our_line(pathname, message)
     [(event, _)] = pipeline.process_file(_written(tmp_path, "security.log", [line]))
 
-    assert event["django"]["module"] == module and "tags" not in event
+    # The module is kept only where no file is named: this line names its file, quoted where it has a space.
+    assert event["log"]["origin"]["file"]["name"] == os.path.basename(pathname) and "tags" not in event
+    assert "django" not in event
     assert event["message"] == message  # a context in the message moves no field
     assert event["http"]["request"]["id"] == "b8710c37751b464b86bdc61f7309a24b"
     assert event["@metadata"]["record_id"] == "4f32eb2fd84e2959"
