@@ -1,7 +1,7 @@
 """Which documents a query DSL filter matches, for the clauses the alert rules use and their neighbours.
 
 Read: bool (filter, must, must_not, should, minimum_should_match as a whole number), term, terms, exists,
-match_all, range (gt, gte, lt, lte on date and long fields). Anything else is refused with QueryUnsupported
+match_all, range (gt, gte, lt, lte on date and long fields, _range_bound). Anything else is refused with QueryUnsupported
 naming it. Scoring is not modelled (rules only filter). Sources, elastic/elasticsearch:
 - bool: docs/reference/query-languages/query-dsl/query-dsl-bool-query.md (should alone needs one match;
   with must or filter, none); a larger minimum_should_match is clamped (common/lucene/search/Queries.java).
@@ -16,6 +16,7 @@ naming it. Scoring is not modelled (rules only filter). Sources, elastic/elastic
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -137,16 +138,30 @@ def _range(name: str, field: Field | None, condition: Any) -> Callable[[Mapping[
         return lambda doc: False
     if field.type not in ("date", "long"):
         raise QueryUnsupported(f"range on {name} ({field.type}) is not modelled: only date and long")
-    bounds = {}
-    for bound in RANGE_BOUNDS & set(condition):
-        value = condition[bound]
-        if field.type == "date":
-            if isinstance(value, str) and "now" in value:
-                raise QueryUnsupported(f"range on {name}: date math {value!r} is not modelled")
-            bounds[bound] = value if isinstance(value, int) else parse_date(str(value))
-        else:
-            bounds[bound] = value
+    bounds = {bound: _range_bound(name, field, condition[bound]) for bound in RANGE_BOUNDS & set(condition)}
     tests = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b,
              "lte": lambda a, b: a <= b}
     return lambda doc: any(all(tests[bound](value, limit) for bound, limit in bounds.items())
                            for value in indexed_values(field, doc))
+
+
+def _range_bound(name: str, field: Field, value: Any) -> int:
+    """A bound as Elasticsearch's RangeQueryBuilder hands it to the field type: a long field parses a whole
+    number or its digits (NumberFieldMapper.NumberType.LONG.parse; a decimal is rounded there: not modelled),
+    a date field a strict_date_optional_time value, else epoch_millis digits, its default format tried in
+    order (DateFieldMapper.DEFAULT_DATE_TIME_FORMATTER "strict_date_optional_time||epoch_millis": four digits
+    are a year there)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise QueryUnsupported(f"range on {name}: the bound {value!r} is not modelled")
+    if isinstance(value, str) and field.type == "date" and re.fullmatch(r"[0-9]{4}", value):
+        raise QueryUnsupported(f"range on {name}: {value!r} is a year, a partial date (rounded): not modelled")
+    if isinstance(value, int) or re.fullmatch(r"-?[0-9]+", value):
+        return int(value)
+    if field.type == "long":
+        raise QueryUnsupported(f"range on {name} (long): the bound {value!r} is not a whole number")
+    if "now" in value or "||" in value:
+        raise QueryUnsupported(f"range on {name}: date math {value!r} is not modelled")
+    try:
+        return parse_date(value)
+    except ValueError as error:
+        raise QueryUnsupported(f"range on {name}: {error}") from error

@@ -337,8 +337,10 @@ def test_an_esql_comparison_misses_a_multi_valued_category_where_kql_matches_it(
     ('FROM django-logs-* | EVAL t = CASE(KQL("event.outcome: failure"), @timestamp)', EsqlUnsupported,
      r"\[KQL\] function is only supported in WHERE"),
     ('FROM django-logs-* | WHERE KQL("event.category: auth*")', EsqlUnsupported, "outside the KQL subset"),
-    ('FROM django-logs-* | WHERE KQL("event.category: authentication AND event.type: start")', EsqlUnsupported,
-     "'AND': and, or and not are read in lower case only"),
+    ('FROM django-logs-* | WHERE KQL("event.category: (authentication and session)")', EsqlUnsupported,
+     "expected \\) at token 4"),
+    ('FROM django-logs-* | WHERE KQL("event.outcome > failure")', KqlUnsupported,
+     r"event.outcome \(keyword\): a KQL range is read here on long and date fields only"),
     ('FROM django-logs-* | WHERE KQL("nope: x")', EsqlError, r"Unknown column \[nope\]"),
     ('FROM django-logs-* | WHERE KQL("source.ip: 10.0.0.1")', KqlUnsupported, r"source.ip \(ip\): KQL is read here on keyword"),
 ])

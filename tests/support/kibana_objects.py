@@ -1,7 +1,7 @@
 """The Kibana assets (saved objects, connectors, alert rules) and every field they use.
 
-Field names are found by parsing, never by pattern matching: KQL with a reader of
-the subset of Kibana's kuery grammar the assets use, Elasticsearch query DSL by
+Field names are found by parsing, never by pattern matching: KQL with stack_models/kql.py's
+reader of a subset of Kibana's kuery grammar, Elasticsearch query DSL by
 walking the clauses, Lens form-based layers, saved-search columns and sort,
 data-view time and format fields, and rule params. Whatever this module cannot
 read (other KQL, Lucene queries, ES|QL outside stack_models/esql.py's subset, unknown query
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack_models.esql import EsqlUnsupported, read_esql
+from stack_models.kql import KqlUnsupported, read_kql
+from stack_models.kql import kql_fields as read_kql_fields
 from tests.support.env_file import example_values
 from tests.support.paths import KIBANA_DIR, SAVED_OBJECTS_PATH
 
@@ -148,115 +150,13 @@ def describe(obj: dict) -> str:
 
 # --- KQL ----------------------------------------------------------------------
 
-# The subset of Kibana's kuery grammar (kbn-es-query's grammar.peggy) the assets use:
-# field:value, field:(a or b), and/or/not (case-insensitive), parentheses, ranges
-# (< <= > >=) and quoted values with \" and \\ escapes. Everything else, valid KQL
-# or not (free text, wildcards, nested {...}, other escapes, quoted field names, values
-# with spaces), raises UnsupportedQuery: this reader never guesses a field list.
-_KQL_TOKEN = re.compile(
-    r'\s+|(?P<punct>[():])|(?P<range><=|>=|<|>)|"(?P<quoted>(?:[^"\\]|\\["\\])*)"|(?P<word>[^\s():<>"*{}\\]+)'
-)
-_KQL_KEYWORDS = ("or", "and", "not")
-
-
-def _kql_tokens(text: str) -> list[tuple[str, str]]:
-    """(kind, text) pairs; kind is "(", ")", ":", "range", "quoted", "word" or a keyword."""
-    tokens, pos = [], 0
-    while pos < len(text):
-        match = _KQL_TOKEN.match(text, pos)
-        if match is None:
-            raise UnsupportedQuery(f"{text[pos]!r} at offset {pos} is outside the KQL subset read here: {text!r}")
-        pos = match.end()
-        if match.group("punct"):
-            tokens.append((match.group("punct"), match.group("punct")))
-        elif match.group("range"):
-            tokens.append(("range", match.group("range")))
-        elif match.group("quoted") is not None:
-            tokens.append(("quoted", re.sub(r"\\(.)", r"\1", match.group("quoted"))))
-        elif match.group("word"):
-            word = match.group("word")
-            tokens.append((word.lower() if word.lower() in _KQL_KEYWORDS else "word", word))
-    return tokens
-
-
-class _KqlReader:
-    """Recursive descent over the subset: or_query > and_query > not_query > (or_query) | field expression."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.tokens = _kql_tokens(text)
-        self.pos = 0
-        self.fields: set[str] = set()
-
-    def read(self) -> set[str]:
-        if self.tokens:
-            self._or_query()
-        if self.pos != len(self.tokens):
-            self._unsupported("expected and, or or the end of the query")
-        return self.fields
-
-    def _or_query(self) -> None:
-        self._and_query()
-        while self._take("or"):
-            self._and_query()
-
-    def _and_query(self) -> None:
-        self._not_query()
-        while self._take("and"):
-            self._not_query()
-
-    def _not_query(self) -> None:
-        # `not:x` names a field called "not"; only a `not` before another term negates.
-        if self._kind() == "not" and self._kind(1) not in (":", "range"):
-            self.pos += 1
-        if self._take("("):
-            self._or_query()
-            self._expect(")")
-        else:
-            self._field_expression()
-
-    def _field_expression(self) -> None:
-        field = self._expect("word", "not")
-        if self._take(":"):
-            if self._take("("):
-                self._value()
-                while self._take("or"):
-                    self._value()
-                self._expect(")")
-            else:
-                self._value()
-        elif self._take("range"):
-            self._value()
-        else:
-            self._unsupported("expected : or a range operator after a field name")
-        self.fields.add(field)
-
-    def _value(self) -> None:
-        self._expect("word", "quoted")
-
-    def _kind(self, ahead: int = 0) -> str | None:
-        index = self.pos + ahead
-        return self.tokens[index][0] if index < len(self.tokens) else None
-
-    def _take(self, kind: str) -> bool:
-        if self._kind() == kind:
-            self.pos += 1
-            return True
-        return False
-
-    def _expect(self, *kinds: str) -> str:
-        if self._kind() not in kinds:
-            self._unsupported(f"expected {' or '.join(kinds)}")
-        self.pos += 1
-        return self.tokens[self.pos - 1][1]
-
-    def _unsupported(self, reason: str):
-        raise UnsupportedQuery(f"{reason} at token {self.pos} of KQL {self.text!r} (outside the subset read here)")
-
 
 def kql_fields(query: str) -> set[str]:
-    """Field names a KQL query of the supported subset names."""
-    return _KqlReader(query).read()
+    """Field names a KQL query names, read by stack_models/kql.py (UnsupportedQuery outside its subset)."""
+    try:
+        return read_kql_fields(read_kql(query))
+    except KqlUnsupported as error:
+        raise UnsupportedQuery(str(error)) from error
 
 
 def query_fields(query: dict) -> set[str]:
