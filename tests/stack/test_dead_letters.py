@@ -9,6 +9,7 @@ event of it (stack_models/logstash_dead_letters.py) then goes through the dead_l
 import copy
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,22 @@ def test_every_field_the_django_pipeline_sets_is_dropped_but_the_time(django_eve
     document = dead_letters.output(dead_letters.filter(dead))
     assert set(document.source) == {"@timestamp", "message", "event", "log", "error", "tags", "ecs"}
     assert document.source["event"] == {"dataset": "django.app", "module": "django", "kind": "pipeline_error"}
+
+
+def test_events_whose_condition_failed_have_no_id_and_each_gets_its_own(django_events, dead_letters):
+    """logstash-core AbstractPipelineExt.java, LogErrorEvaluationListener: an event whose `if` threw is written to
+    the queue as it was, before the django pipeline's fingerprint gave it a document id."""
+    _, events = django_events
+    event, _ = events[0]
+    documents = []
+    for _ in range(2):  # the same event twice: still two documents
+        dead = type(event)(copy.deepcopy(dict(event)))
+        dead["@metadata"] = {"dead_letter_queue": {"plugin_type": "if-statement", "plugin_id": "if-statement",
+                                                   "reason": "condition evaluation error, Unexpected conditional"}}
+        documents.append(dead_letters.output(dead_letters.filter(dead)))
+    ids = [document.document_id for document in documents]
+    assert all(re.fullmatch(r"[0-9a-f-]{36}", document_id) for document_id in ids) and ids[0] != ids[1], ids
+    assert documents[0].source["error"]["message"] == "condition evaluation error, Unexpected conditional"
 
 
 def test_the_parse_failure_rule_counts_dead_letters(django_events, dead_letters):

@@ -259,6 +259,13 @@ def _raise_silent():
     raise _Silent
 
 
+def _raise_message_on_its_next_line():
+    try:
+        {}["x"]
+    except KeyError:
+        raise ValueError("\nsecond line")  # noqa: B904 (chained: Python prints the KeyError first)
+
+
 def _raise_syntax():
     compile("1 +", "<input>", "exec")
 
@@ -268,6 +275,8 @@ TRACEBACKS = {
     "group": (_raise_group, "ExceptionGroup", "two failures (2 sub-exceptions)"),
     "no message": (_raise_silent, f"{__name__}._Silent", None),
     "syntax": (_raise_syntax, "SyntaxError", "invalid syntax"),
+    # Python prints "ValueError: " and the message on the next line; the KeyError before it is not the one.
+    "message after a line break": (_raise_message_on_its_next_line, "ValueError", None),
 }
 
 
