@@ -55,7 +55,8 @@ class EsqlUnsupported(ValueError):
 @dataclass
 class EsqlQuery:
     index: str
-    fields: set[str] = field(default_factory=set)  # document fields the query reads
+    fields: set[str] = field(default_factory=set)  # document fields the query reads as columns
+    kql_fields: set[str] = field(default_factory=set)  # document fields its KQL() queries read
     aggregated: dict[str, str] = field(default_factory=dict)  # STATS name -> its function
     group_by: list[str] = field(default_factory=list)  # the last STATS' BY columns
     columns: list[str] = field(default_factory=list)  # the result's columns, once STATS ran
@@ -220,7 +221,7 @@ class _Reader:
             tree = read_kql(text)
         except KqlUnsupported as error:
             raise EsqlUnsupported(f"KQL({text!r}): {error}") from error
-        self.query.fields |= kql_fields(tree)
+        self.query.kql_fields |= kql_fields(tree)
         return ("kql", text, tree)
 
     def _operand(self) -> tuple:

@@ -74,6 +74,12 @@ def run_esql(query: EsqlQuery, flat_sources: Iterable[Mapping[str, list]], field
         if name not in fields or fields[name].type not in ESQL_TYPES:
             raise EsqlError(f"Unknown column [{name}]" if name not in fields
                             else f"the field {name} ({fields[name].type}) is not modelled in ES|QL")
+    # A KQL query on a field no index maps matches nothing in Elasticsearch (a term query on an unmapped field);
+    # the model refuses it, so that a misspelt field in a rule fails here rather than never firing.
+    unmapped = sorted(name for name in query.kql_fields if name not in fields)
+    if unmapped:
+        raise EsqlError(f"KQL() names {unmapped}, which no index maps: Elasticsearch would match nothing (refused "
+                        "by the model)")
     columns = {name: ESQL_TYPES[fields[name].type] for name in sorted(query.fields)}
     rows = [{_DOCUMENT: doc, **{name: _column_value(fields[name], doc) for name in columns}} for doc in flat_sources]
     result = EsqlResult(dict(columns), rows)

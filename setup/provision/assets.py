@@ -41,8 +41,9 @@ RULE_CREATE_KEYS = {
 RULE_REQUIRED_KEYS = ("name", "rule_type_id", "consumer", "schedule", "params")
 # PUT _ingest/pipeline/<id> (the pinned client's ingest.put_pipeline, generated from the REST specification).
 PIPELINE_KEYS = {"_meta", "deprecated", "description", "field_access_pattern", "on_failure", "processors", "version"}
-# The index settings that name an ingest pipeline; "_none" names none (IngestService.NOOP_PIPELINE_NAME).
+# The index settings that name an ingest pipeline, and the value that names none (IngestService.NOOP_PIPELINE_NAME).
 PIPELINE_SETTINGS = ("index.default_pipeline", "index.final_pipeline")
+NO_PIPELINE = "_none"
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def _load_pipelines(es_dir: Path, templates: list[Asset]) -> list[Asset]:
         settings = flat_settings(template.body.get("template", {}).get("settings", {}))
         for setting in PIPELINE_SETTINGS:
             name = settings.get(setting)
-            if name is not None and name != "_none" and (not isinstance(name, str) or name not in names):
+            if name is not None and name != NO_PIPELINE and (not isinstance(name, str) or name not in names):
                 raise ConfigError(f"{template.path} sets {setting} to {name!r}, but {folder / f'{name}.json'} is missing.")
     return pipelines
 

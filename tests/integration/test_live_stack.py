@@ -299,7 +299,9 @@ def test_error_traceback_is_one_document(live_stack, app_client):
     }
     # Where it happened (the app's container), not the shipper; the same worker wrote the access line.
     access = documents["GET /boom/ access line"]
-    assert field(record, "host.name") not in (None, field(record, "agent.name")), record
+    # docker-compose.yml names the app's host "app"; the shipper is Logstash's container.
+    assert (field(record, "host.name"), field(record, "agent.type")) == ("app", "logstash"), record
+    assert field(record, "agent.name") not in (None, "app"), record
     assert fields(record, ("host.name", "process.pid")) == fields(access, ("host.name", "process.pid"))
     # Read by Logstash, then indexed by Elasticsearch (the django-logs ingest pipeline), in that order.
     assert instant(record["@timestamp"]) <= instant(field(record, "event.created")) <= instant(

@@ -184,7 +184,7 @@ def test_each_record_keeps_its_own_record_id_and_the_request_id(project, events)
         written = [re.search(r" record_id=([0-9a-f]{16})[ \]]", line)[1] for line in lines]
         assert [event["@metadata"]["record_id"] for event in events[name]] == written
     not_found = one(events["django_debug.log"], "Not Found: /nope/")
-    assert not_found["log"]["level"] == "WARNING" and not_found["django"]["module"] == "log"
+    assert not_found["log"]["level"] == "WARNING" and not_found["log"]["logger"] == "django.request"
     assert not_found["http"]["request"]["id"] == request_id(project, "not_found")
 
 
@@ -196,6 +196,7 @@ def test_a_traceback_is_one_event_with_its_request(project, events):
     trace = boom["error"]["stack_trace"].split("\n")
     assert trace[0] == "\tTraceback (most recent call last):"
     assert trace[-1] == "\tRuntimeError: this view fails on purpose"
+    assert (boom["error"]["type"], boom["error"]["message"]) == ("RuntimeError", "this view fails on purpose")
 
 
 @pytest.mark.parametrize(

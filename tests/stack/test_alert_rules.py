@@ -18,12 +18,12 @@ from stack_models.esql import EsqlUnsupported, read_esql
 from stack_models.esql_run import MULTI_VALUE_WARNING, EsqlError, run_esql
 from stack_models.kql import KqlUnsupported
 from stack_models.query_dsl import QueryUnsupported, compile_query
-from tests.support.paths import REPO_ROOT
+from tests.support.paths import EVENT_CATEGORIES_PATH, REPO_ROOT
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 MAPPINGS = json.loads((REPO_ROOT / "elasticsearch/index_templates/django-logs.json").read_text())["template"]["mappings"]
 DEFAULTS = {name: default for name, (default, _low, _high) in DETECTION_VARIABLES.items()}
-CATEGORIES = json.loads((REPO_ROOT / "logstash/pipeline/event_categories.json").read_text())
+CATEGORIES = json.loads(EVENT_CATEGORIES_PATH.read_text(encoding="utf-8"))
 
 
 def rule(stem: str) -> dict:
@@ -341,7 +341,7 @@ def test_an_esql_comparison_misses_a_multi_valued_category_where_kql_matches_it(
      "expected \\) at token 4"),
     ('FROM django-logs-* | WHERE KQL("event.outcome > failure")', KqlUnsupported,
      r"event.outcome \(keyword\): a KQL range is read here on long and date fields only"),
-    ('FROM django-logs-* | WHERE KQL("nope: x")', EsqlError, r"Unknown column \[nope\]"),
+    ('FROM django-logs-* | WHERE KQL("nope: x")', EsqlError, r"KQL\(\) names \['nope'\], which no index maps"),
     ('FROM django-logs-* | WHERE KQL("source.ip: 10.0.0.1")', KqlUnsupported, r"source.ip \(ip\): KQL is read here on keyword"),
 ])
 def test_esql_kql_outside_the_modelled_use_is_refused(esql, error, message):

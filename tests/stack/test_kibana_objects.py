@@ -56,7 +56,7 @@ from tests.support.kibana_objects import (
     rule_esql,
     rule_fields,
 )
-from tests.support.paths import ALERTS_INDEX_TEMPLATE_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT
+from tests.support.paths import ALERTS_INDEX_TEMPLATE_PATH, EVENT_CATEGORIES_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT
 
 DATA_VIEW_ID = LOGS_DATA_VIEW_ID
 
@@ -757,7 +757,7 @@ def test_every_alert_document_is_indexed_whole_and_a_per_ip_alert_joins_its_even
         assert "source.ip" in (rejection(strict, odd) or "")
 
 
-CATEGORIES = json.loads((REPO_ROOT / "logstash/pipeline/event_categories.json").read_text(encoding="utf-8"))
+CATEGORIES = json.loads(EVENT_CATEGORIES_PATH.read_text(encoding="utf-8"))
 LOGS_FIELDS = mapped_fields(json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))["template"]["mappings"])
 
 

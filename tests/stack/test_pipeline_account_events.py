@@ -18,10 +18,11 @@ from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_pipeline import Pipeline
 from tests.support import contract_lines as lines
 from tests.support.engines import engine_for_tests
-from tests.support.paths import INDEX_TEMPLATE_PATH
+from tests.support.paths import EVENT_CATEGORIES_PATH, INDEX_TEMPLATE_PATH
 
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": "UTC"}
 MAPPINGS = json.loads(INDEX_TEMPLATE_PATH.read_text())["template"]["mappings"]
+CATEGORIES = json.loads(EVENT_CATEGORIES_PATH.read_text(encoding="utf-8"))
 # Fields every parsed security record of ours has, whatever its event (the file input's, then grok's and kv's).
 # Issue 20's ECS fields: the identity and origin every sample is written with (contract_lines.ORIGIN), and what the
 # pipeline adds to every record; their values are checked in tests/stack/test_pipeline_ecs.py.
@@ -136,6 +137,10 @@ def test_each_new_event_becomes_a_document_with_its_ecs_fields(pipeline, tmp_pat
     assert fields["event.dataset"] == "django.security" and fields["message"] == message
     assert {name: value for name, value in fields.items() if name not in RECORD_FIELDS} == EXPECTED[action]
     assert rejection(MAPPINGS, source) is None
+    # Its row of the categorization table (docs/ecs.md), as the pipeline's translate filters give it.
+    row = CATEGORIES[action]
+    assert {key: source["event"].get(key) for key in ("kind", "category", "type", "outcome")} == {
+        key: row.get(key) for key in ("kind", "category", "type", "outcome")}
 
 
 def test_a_group_membership_and_a_groups_permission_land_in_the_privilege_and_group_fields(pipeline, tmp_path):

@@ -13,17 +13,17 @@ import pytest
 from django_elk_logging.log_lines import SafeFormatter
 
 from myapp.traffic import Session
-from stack_models.es_fields import source_values
+from stack_models.es_fields import data_view_conflicts, mapped_fields, source_values
+from stack_models.esql_run import ambiguities
 from stack_models.grok import PYGROK_PATTERNS_DIR
 from stack_models.logstash_pipeline import Pipeline
 from tests.support.app_server import APP_DIR, DEMO_PASSWORD, DEMO_USERNAME, running_app
 from tests.support.ecs_fields import ECS_CATEGORY_TYPES, ECS_FIELDS, ECS_KINDS, ECS_OUTCOMES, ECS_VERSION
 from tests.support.engines import engine_for_tests
 from tests.support.kibana_objects import mapped_field_types
-from tests.support.paths import INDEX_TEMPLATE_PATH, REPO_ROOT
+from tests.support.paths import EVENT_CATEGORIES_PATH, INDEX_TEMPLATE_PATH, REPO_ROOT
 
-CATEGORIES_PATH = REPO_ROOT / "logstash" / "pipeline" / "event_categories.json"
-CATEGORIES = json.loads(CATEGORIES_PATH.read_text(encoding="utf-8"))
+CATEGORIES = json.loads(EVENT_CATEGORIES_PATH.read_text(encoding="utf-8"))
 ENVIRONMENT = {"LOGSTASH_WRITER_PASSWORD": "unused-in-this-test", "TIME_ZONE": "UTC"}
 LOG_FILES = ("django_debug.log", "security.log", "access.log")
 GARBAGE_LINE = "this line was not written by the app"
@@ -233,7 +233,7 @@ def test_every_field_of_every_document_is_mapped_as_ecs_or_under_django(document
             assert field in ECS_FIELDS or field.startswith("django."), field
 
 
-def test_ecs_version_is_written_once_everywhere_as_the_pinned_facts_say():
+def test_both_pipelines_write_the_ecs_version_of_the_pinned_facts():
     for path in (REPO_ROOT / "logstash" / "pipeline").glob("*.conf"):
         versions = re.findall(r'"\[ecs\]\[version\]" => "([^"]+)"', path.read_text(encoding="utf-8"))
         assert versions == [ECS_VERSION], path
@@ -300,3 +300,15 @@ def test_the_last_exception_of_a_real_traceback_is_read_on_joni(tmp_path, case, 
     error = document.source["error"]
     assert error.get("type") == expected_type
     assert error.get("message") == expected_message
+
+
+# ---- old and new indices in one data view ---------------------------------------------------------------------
+def test_old_and_new_indices_give_one_type_per_field_but_the_documented_esql_split():
+    """An index created by the template before issue 20 (tests/stack/previous_assets/) beside one created by
+    today's, as the data view django-logs-* and ES|QL's FROM django-logs-* read them (docs/ecs.md, "Upgrading")."""
+    previous = json.loads((REPO_ROOT / "tests/stack/previous_assets/django-logs-template-843ac78.json").read_text())
+    current = json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))
+    indices = {"django-logs-2026.12.07": mapped_fields(previous["template"]["mappings"]),
+               "django-logs-2026.12.08": mapped_fields(current["template"]["mappings"])}
+    assert data_view_conflicts(indices) == {}
+    assert list(ambiguities(indices)) == ["error.stack_trace"]

@@ -25,7 +25,7 @@ security_documents = containment.security_documents
 
 # docs/elastic-apps.md, where the pages and what they show of ours are written down.
 APPS_PAGE = DOCS_DIR / "elastic-apps.md"
-# design20.md's table: the actions categorized [authentication, ...], and their outcome.
+# logstash/pipeline/event_categories.json (docs/ecs.md): the actions categorized [authentication, ...], and their outcome.
 AUTHENTICATION_OUTCOMES = {"user_logged_in": "success", "user_login_failed": "failure",
                            "user_logged_out": "success", "session_rejected": "failure"}
 # Fields pages read that no line of ours can fill, and why (docs/elastic-apps.md says the same).
@@ -63,8 +63,8 @@ def _names_a_user(event: dict) -> bool:
 
 
 def _page_events(page: str, events: list[dict]) -> list[dict]:
-    """The events of ours design20.md says each page shows (a row needs the page's key: a user for the Users
-    pages)."""
+    """The events of ours each page shows, by their categories (logstash/pipeline/event_categories.json; a row needs
+    the page's key: a user for the Users pages)."""
     def action(event):
         return _value(event, "event.action")
 

@@ -21,7 +21,6 @@ from tests.support.setup_assets import edit_json, write_json
 from tests.support.setup_run import run_setup, step_lines, writes
 
 REPOSITORY_PIPELINE = json.loads((REPO_ROOT / "elasticsearch" / "ingest_pipelines" / "django-logs.json").read_text())
-REPOSITORY_TEMPLATE = json.loads((REPO_ROOT / "elasticsearch" / "index_templates" / "django-logs.json").read_text())
 STEP = "ingest pipeline django-logs"
 PIPELINE_WRITE = ("PUT", "/_ingest/pipeline/django-logs")
 
@@ -33,10 +32,6 @@ def pipeline_assets(assets):
     edit_json(assets / "elasticsearch" / "index_templates" / "django-logs.json",
               lambda t: t["template"]["settings"].update({"index.final_pipeline": "django-logs"}))
     return assets
-
-
-def test_the_repository_template_runs_the_pipeline_as_its_final_pipeline():
-    assert REPOSITORY_TEMPLATE["template"]["settings"]["index.final_pipeline"] == "django-logs"
 
 
 def test_the_pipeline_is_put_before_the_template_and_a_second_run_writes_nothing(stack, pipeline_assets, passwords):

@@ -17,18 +17,15 @@ import pytest
 from provision.assets import load_assets
 from provision.errors import ConfigError
 from tests.support.paths import REPO_ROOT
+from tests.support.security_app_fields import SECURITY_DEFAULT_INDEX_PATTERNS
 from tests.support.setup_assets import write_json
 from tests.support.setup_run import run_setup, step_lines, writes
 
 KEY = "securitySolution:defaultIndex"
 STEP = f"advanced setting {KEY}"
 REPOSITORY_FILE = REPO_ROOT / "kibana" / "advanced_settings" / "security-solution-default-index.json"
-# Kibana 9.5's default of the setting: DEFAULT_INDEX_PATTERN in x-pack/solutions/security/plugins/
-# security_solution/common/constants.ts (INCLUDE_INDEX_PATTERN, then EXCLUDE_ELASTIC_CLOUD_INDICES).
-KIBANA_DEFAULT = [
-    "apm-*-transaction*", "auditbeat-*", "endgame-*", "filebeat-*", "logs-*", "packetbeat-*", "traces-apm*",
-    "winlogbeat-*", "-*elastic-cloud-logs-*",
-]
+# Kibana's default of the setting, pinned from its source in tests/support/security_app_fields.py.
+KIBANA_DEFAULT = list(SECURITY_DEFAULT_INDEX_PATTERNS)
 SETTINGS_WRITE = ("POST", "/api/kibana/settings")
 
 

@@ -375,7 +375,8 @@ def rule_fields(rule: ApiObject) -> set[str]:
     params = body["params"]
     search_type = params.get("searchType", "esQuery")
     if search_type == "esqlQuery":
-        return {params["timeField"]} | rule_esql(rule).fields
+        query = rule_esql(rule)
+        return {params["timeField"]} | query.fields | query.kql_fields
     if search_type != "esQuery":
         raise UnsupportedQuery(f"{rule.path}: searchType {params['searchType']!r} is not analysed")
     try:

@@ -11,6 +11,8 @@ PACKAGE_SRC = PACKAGE_DIR / "src"
 # A Django project with the logging tutorial's LOGGING and nothing of ours.
 TUTORIAL_PROJECT_DIR = REPO_ROOT / "tests" / "tutorial_project"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
+# The ECS categorization table the pipeline's translate filters read.
+EVENT_CATEGORIES_PATH = LOGSTASH_DIR / "pipeline" / "event_categories.json"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SCRIPTS_DIR = REPO_ROOT / "scripts"
 ELASTICSEARCH_DIR = REPO_ROOT / "elasticsearch"
