@@ -305,7 +305,8 @@ def test_the_last_exception_of_a_real_traceback_is_read_on_joni(tmp_path, case, 
 # ---- old and new indices in one data view ---------------------------------------------------------------------
 def test_old_and_new_indices_give_one_type_per_field_but_the_documented_esql_split():
     """An index created by the template before issue 20 (tests/stack/previous_assets/) beside one created by
-    today's, as the data view django-logs-* and ES|QL's FROM django-logs-* read them (docs/ecs.md, "Upgrading")."""
+    today's, as the data view django-logs-* and ES|QL's FROM django-logs-* read them (docs/ecs.md,
+    "Upgrading from a version without these fields")."""
     previous = json.loads((REPO_ROOT / "tests/stack/previous_assets/django-logs-template-843ac78.json").read_text())
     current = json.loads(INDEX_TEMPLATE_PATH.read_text(encoding="utf-8"))
     indices = {"django-logs-2026.12.07": mapped_fields(previous["template"]["mappings"]),
