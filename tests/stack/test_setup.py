@@ -8,7 +8,6 @@ so a passing run means the calls were made in the documented shapes and in a wor
 from __future__ import annotations
 
 import ast
-import base64
 import json
 import re
 import secrets
@@ -38,6 +37,8 @@ from tests.support.setup_assets import (
 from tests.support.setup_run import (
     RUN_TIMEOUT_SECONDS,
     assert_no_password_printed,
+    basic_auth,
+    call,
     run_setup,
     setup_environment,
     step_lines,
@@ -652,19 +653,6 @@ def test_a_bad_detection_setting_stops_with_exit_code_2_before_any_call(stack, p
 
 
 # -- the fake refuses what the real APIs refuse, so the runs above prove the shapes ---------------
-
-
-def basic_auth(password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"elastic:{password}".encode()).decode()}
-
-
-def call(url: str, method: str, body: bytes | None, headers: dict[str, str], password: str) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=body, method=method, headers={**basic_auth(password), **headers})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def multipart(field: str, filename: str, content: bytes) -> tuple[bytes, str]:

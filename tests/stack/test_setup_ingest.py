@@ -4,11 +4,8 @@ would (stack_models/es_ingest.py)."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -18,7 +15,7 @@ from stack_models.es_fields import parse_date
 from stack_models.es_ingest import NotModelled, apply_pipeline, java_utc_string
 from tests.support.paths import REPO_ROOT
 from tests.support.setup_assets import edit_json, write_json
-from tests.support.setup_run import run_setup, step_lines, writes
+from tests.support.setup_run import json_call, run_setup, step_lines, writes
 
 REPOSITORY_PIPELINE = json.loads((REPO_ROOT / "elasticsearch" / "ingest_pipelines" / "django-logs.json").read_text())
 STEP = "ingest pipeline django-logs"
@@ -134,17 +131,8 @@ def test_a_pipeline_elasticsearch_refuses_fails_naming_the_file(stack, pipeline_
 
 
 def test_fake_elasticsearch_answers_pipeline_calls_like_elasticsearch(stack, passwords):
-    auth = {"Authorization": "Basic " + base64.b64encode(f"elastic:{passwords['ELASTIC_PASSWORD']}".encode()).decode(),
-            "Content-Type": "application/json"}
-
     def call(method: str, body: object = None) -> tuple[int, dict]:
-        request = urllib.request.Request(f"{stack.elasticsearch_url}/_ingest/pipeline/p", method=method, headers=auth,
-                                         data=None if body is None else json.dumps(body).encode())
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        return json_call(f"{stack.elasticsearch_url}/_ingest/pipeline/p", method, passwords["ELASTIC_PASSWORD"], body)
 
     assert call("GET") == (404, {})
     status, answer = call("PUT", {"processors": [{"set": {"field": "a", "value": 1}}], "versions": 2})

@@ -6,11 +6,8 @@ The repository's file adds django-logs-* to securitySolution:defaultIndex, keepi
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -19,7 +16,7 @@ from provision.errors import ConfigError
 from tests.support.paths import REPO_ROOT
 from tests.support.security_app_fields import SECURITY_DEFAULT_INDEX_PATTERNS
 from tests.support.setup_assets import write_json
-from tests.support.setup_run import run_setup, step_lines, writes
+from tests.support.setup_run import json_call, run_setup, step_lines, writes
 
 KEY = "securitySolution:defaultIndex"
 STEP = f"advanced setting {KEY}"
@@ -179,19 +176,7 @@ def test_two_files_extending_one_setting_are_refused(settings_assets):
 
 
 def kibana_call(stack, password: str, method: str, body: object = None, xsrf: bool = True) -> tuple[int, dict]:
-    headers = {
-        "Content-Type": "application/json", **({"kbn-xsrf": "t"} if xsrf else {}),
-        "Authorization": "Basic " + base64.b64encode(f"elastic:{password}".encode()).decode(),
-    }
-    request = urllib.request.Request(
-        f"{stack.kibana_url}/api/kibana/settings", method=method, headers=headers,
-        data=None if body is None else json.dumps(body).encode(),
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    return json_call(f"{stack.kibana_url}/api/kibana/settings", method, password, body, **({"kbn-xsrf": "t"} if xsrf else {}))
 
 
 def test_fake_kibana_settings_answer_like_kibanas_routes(stack, passwords):

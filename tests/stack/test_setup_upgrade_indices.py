@@ -6,10 +6,7 @@ of the day is created from it, then setup runs with this release's template and 
 
 from __future__ import annotations
 
-import base64
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,7 @@ import pytest
 from provision.mapping_additions import mapping_additions
 from tests.support.paths import REPO_ROOT
 from tests.support.setup_assets import write_json
-from tests.support.setup_run import run_setup, step_lines, writes
+from tests.support.setup_run import json_call, run_setup, step_lines, writes
 
 # The repository's django-logs template at 843ac78, before issue 20 (see previous_assets/README.md).
 PREVIOUS_TEMPLATE = json.loads((Path(__file__).parent / "previous_assets" / "django-logs-template-843ac78.json").read_text())
@@ -211,18 +208,10 @@ def test_a_dotted_name_in_the_template_compares_as_the_object_elasticsearch_make
 
 
 def test_fake_elasticsearch_answers_index_calls_like_elasticsearch(stack, passwords):
-    auth = {"Authorization": "Basic " + base64.b64encode(f"elastic:{passwords['ELASTIC_PASSWORD']}".encode()).decode(),
-            "Content-Type": "application/json"}
-
     def call(method: str, path: str, body: object = None) -> tuple[int, Any]:
-        request = urllib.request.Request(f"{stack.elasticsearch_url}{path}", method=method, headers=auth,
-                                         data=None if body is None else json.dumps(body).encode())
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            answer = json.loads(error.read())
-            return error.code, answer["error"]["type"] + ": " + answer["error"]["reason"]
+        """The answer, or for an error the type and reason Elasticsearch gives."""
+        status, answer = json_call(f"{stack.elasticsearch_url}{path}", method, passwords["ELASTIC_PASSWORD"], body)
+        return (status, answer) if status < 400 else (status, f"{answer['error']['type']}: {answer['error']['reason']}")
 
     assert call("PUT", "/_index_template/old", PREVIOUS_TEMPLATE) == (200, {"acknowledged": True})
     assert call("GET", "/django-logs-*/_mapping") == (200, {})

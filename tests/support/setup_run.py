@@ -1,8 +1,13 @@
-"""Running setup (python -m provision) against the fake Elasticsearch and Kibana, as the setup tests do."""
+"""Running setup (python -m provision) against the fake Elasticsearch and Kibana, as the setup tests do, and
+calling the fakes directly as the elastic user."""
 
+import base64
+import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from tests.support.fake_elastic import FakeElasticStack, RecordedRequest
@@ -53,3 +58,23 @@ def step_lines(stdout: str) -> dict[str, str]:
         if outcome in ("created", "updated", "unchanged"):
             outcomes[step] = outcome
     return outcomes
+
+
+def basic_auth(password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"elastic:{password}".encode()).decode()}
+
+
+def call(url: str, method: str, body: bytes | None, headers: dict[str, str], password: str) -> tuple[int, dict]:
+    """The status and JSON answer of one request to a fake, as the elastic user; an error status answers too."""
+    request = urllib.request.Request(url, data=body, method=method, headers={**basic_auth(password), **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def json_call(url: str, method: str, password: str, body: object = None, **headers: str) -> tuple[int, dict]:
+    """call() with ``body`` sent as JSON."""
+    return call(url, method, None if body is None else json.dumps(body).encode(),
+                {"Content-Type": "application/json", **headers}, password)
