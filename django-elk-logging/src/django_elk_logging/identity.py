@@ -13,6 +13,7 @@ reports a setting's) is left out, as if unset: logging never fails on it.
 import os
 import socket
 import sys
+from collections.abc import Callable
 from typing import NamedTuple
 
 HOST_NAME = "LOG_HOST_NAME"
@@ -85,6 +86,17 @@ def _default_host() -> str | None:
     return _host_name[0]
 
 
+def _identity(setting: Callable[[str], object], settings_module: object) -> Identity:
+    """The identity ``setting`` (a setting's or an environment variable's value by its name) gives, the service
+    defaulting to the project named by ``settings_module``."""
+    return Identity(
+        host=_usable(setting(HOST_NAME)) or _default_host(),
+        service=_usable(setting(SERVICE_NAME)) or _service_from(settings_module),
+        service_version=_usable(setting(SERVICE_VERSION)),
+        environment=_usable(setting(SERVICE_ENVIRONMENT)),
+    )
+
+
 def _read(settings) -> Identity:
     def setting(name: str) -> object:
         try:
@@ -92,15 +104,9 @@ def _read(settings) -> Identity:
         except Exception:  # a settings object that raises on a read; the records still format
             return None
 
-    return Identity(
-        host=_usable(setting(HOST_NAME)) or _default_host(),
-        # settings.configure() and override_settings (django/conf/__init__.py, UserSettingsHolder) have no
-        # SETTINGS_MODULE: the environment's names the project then.
-        service=_usable(setting(SERVICE_NAME))
-        or _service_from(setting("SETTINGS_MODULE") or os.environ.get(SETTINGS_MODULE_VARIABLE)),
-        service_version=_usable(setting(SERVICE_VERSION)),
-        environment=_usable(setting(SERVICE_ENVIRONMENT)),
-    )
+    # settings.configure() and override_settings (django/conf/__init__.py, UserSettingsHolder) have no
+    # SETTINGS_MODULE: the environment's names the project then.
+    return _identity(setting, setting("SETTINGS_MODULE") or os.environ.get(SETTINGS_MODULE_VARIABLE))
 
 
 # Read once the settings are configured, then kept: the same object until forget(), so a caller can keep its
@@ -118,9 +124,7 @@ def identity() -> Identity:
     if settings is None:
         values = tuple(os.environ.get(name) for name in (*SETTINGS, SETTINGS_MODULE_VARIABLE))
         if not _from_environment or _from_environment[0][0] != values:
-            host, service, version, environment, module = map(_usable, values)
-            read = Identity(host or _default_host(), service or _service_from(module), version, environment)
-            _from_environment[:] = [(values, read)]
+            _from_environment[:] = [(values, _identity(dict(zip(SETTINGS, values)).get, values[-1]))]
         return _from_environment[0][1]
     read = _read(settings)
     _kept[:] = [read]
