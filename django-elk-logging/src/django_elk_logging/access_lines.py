@@ -17,7 +17,7 @@ import re
 
 from .denylist import Network, network_holding, parse_address, parse_networks
 from .escaping import neutralise, one_word
-from .identity import Identity, identity
+from .identity import Identity, rendered
 from .redaction import REDACTED, is_secret_header, redact_query, redact_request_line, redact_url
 
 # gunicorn's atom syntax; asgi.py renders it with the same atoms, so both servers write one format.
@@ -76,19 +76,13 @@ def escaped_atoms(atoms: dict, rendered: frozenset[str], max_request_line_chars:
     return escaped
 
 
-# (identity, its atoms): identity() returns the same object until the settings change, so they are escaped once.
-_identity_words: list[tuple[Identity | None, dict]] = [(None, {})]
+def _identity_words(current: Identity) -> dict:
+    return {atom: one_word(neutralise(value, MAX_ATOM_CHARS)) if value else "-" for atom, value in current._asdict().items()}
 
 
 def identity_atoms() -> dict:
     """The pid of the process writing the line, and identity.identity() as words: escaped, "-" when unknown."""
-    current = identity()
-    kept, words = _identity_words[0]
-    if kept is not current:
-        words = {atom: one_word(neutralise(value, MAX_ATOM_CHARS)) if value else "-"
-                 for atom, value in current._asdict().items()}
-        _identity_words[0] = (current, words)
-    return {PID_ATOM: str(os.getpid()), **words}
+    return {PID_ATOM: str(os.getpid()), **rendered(_identity_words)}
 
 
 def parse_probe_networks(entries) -> tuple[Network, ...]:

@@ -124,11 +124,25 @@ def identity() -> Identity:
     if settings is None:
         values = tuple(os.environ.get(name) for name in (*SETTINGS, SETTINGS_MODULE_VARIABLE))
         if not _from_environment or _from_environment[0][0] != values:
-            _from_environment[:] = [(values, _identity(dict(zip(SETTINGS, values)).get, values[-1]))]
+            _from_environment[:] = [(values, _identity(dict(zip(SETTINGS, values[:-1], strict=True)).get, values[-1]))]
         return _from_environment[0][1]
     read = _read(settings)
     _kept[:] = [read]
     return read
+
+
+# A rendering function -> (the identity it rendered, its rendering): one tuple each, so threads read it whole.
+_renderings: dict[Callable[[Identity], object], tuple[Identity, object]] = {}
+
+
+def rendered(render: Callable[[Identity], object]) -> object:
+    """``render(identity())``, computed again only when the identity changes (identity() returns the same object
+    until then), so a line format escapes the identity once per process, not once per record."""
+    current = identity()
+    kept = _renderings.get(render)
+    if kept is None or kept[0] is not current:
+        kept = _renderings[render] = (current, render(current))
+    return kept[1]
 
 
 def forget() -> None:

@@ -23,7 +23,7 @@ import sys
 import time
 
 from .escaping import neutralise, one_word
-from .identity import Identity, identity
+from .identity import Identity, rendered
 from .redaction import redact_text, redact_url
 
 MAX_MESSAGE_CHARS = 8192
@@ -161,20 +161,10 @@ def _origin(record: logging.LogRecord) -> str:
     return f" {text}" if text else ""
 
 
-# (identity, its rendering): one tuple, so threads read it whole. identity() returns the same object until
-# the settings change, so the fields are escaped once per process; pid is the record's own (record.process),
-# so a forked worker writes its own.
-_identity_text: list[tuple[Identity | None, str]] = [(None, "")]
-
-
-def _identity_pairs() -> str:
-    current = identity()
-    kept, text = _identity_text[0]
-    if kept is not current:
-        text = "".join(f" {field}={_render_value(value)}" for field, value in current._asdict().items()
-                       if value not in (None, ""))
-        _identity_text[0] = (current, text)
-    return text
+def _identity_pairs(current: Identity) -> str:
+    """" host=... service=...": pid is the record's own (record.process), so a forked worker writes its own."""
+    return "".join(f" {field}={_render_value(value)}" for field, value in current._asdict().items()
+                   if value not in (None, ""))
 
 
 class SafeFormatter(logging.Formatter):
@@ -239,7 +229,7 @@ class SafeFormatter(logging.Formatter):
             value = getattr(record, field, None)
             if value not in (None, ""):
                 pairs.append(f"{field}={_render_value(value)}")
-        return " ".join(pairs) + _origin(record) + _identity_pairs()
+        return " ".join(pairs) + _origin(record) + rendered(_identity_pairs)
 
     def _continuation_lines(self, record: logging.LogRecord) -> list[str]:
         blocks = []
